@@ -1,0 +1,121 @@
+//! The command line (clap derive). No subcommand prints the trace list; subcommands are the
+//! headless commands whose outputs are a contract for scripts.
+
+use crate::headless::list::ListFormat;
+use crate::headless::show::ShowFormat;
+use crate::headless::stats::{GroupBy, StatsFormat, StatsSort};
+use crate::query::SortKey;
+use clap::{Args, Parser, Subcommand};
+
+const EXAMPLES: &str = "\
+Examples:
+  spanscope list traces.jsonl --filter 'dur>2s status:error' --sort dur
+  spanscope show 5cfea1bf44b2 traces.jsonl               # waterfall as text
+  spanscope show 5cfea1bf44b2 traces.jsonl --format markdown   # paste into an LLM
+  spanscope stats traces.jsonl --by name                 # p50/p95/p99 per step
+  cat traces.jsonl | spanscope list - --format jsonl
+
+Sources: JSONL files (simple/steps request lines, trace_start/span/trace_end events,
+dspy-callback-jsonl, OTLP/JSON lines), OTLP/JSON or MLflow trace documents, captured OTLP
+protobuf bodies (.bin, .bin.gz), directories of any of those, and - for stdin.
+
+Filter language: dur>2s  status:error|running  name:TEXT  model:TEXT  tokens>1k  spans>10
+  kind:llm  id:PREFIX  attr.KEY=VALUE  span.dur>1s span.status:error span.pct>25 ...
+  -TERM negates; bare words fuzzy-match trace and span names.";
+
+/// A terminal trace explorer for LLM pipelines.
+#[derive(Debug, Parser)]
+#[command(name = "spanscope", version, about, after_help = EXAMPLES)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// With no subcommand: the same as `list`.
+    #[command(flatten)]
+    pub list: ListArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// One row per trace: start, name, status, duration, spans, LM calls, tokens, model.
+    #[command(after_help = EXAMPLES)]
+    List(ListArgs),
+    /// One trace: its span waterfall with % of trace, or its prompts and responses.
+    #[command(after_help = EXAMPLES)]
+    Show(ShowArgs),
+    /// Latency percentiles, errors and tokens per step name, model or kind.
+    #[command(after_help = EXAMPLES)]
+    Stats(StatsArgs),
+}
+
+/// What every command reads.
+#[derive(Debug, Args, Clone, Default)]
+pub struct SourceArgs {
+    /// Files, directories, or - for stdin.
+    #[arg(value_name = "SOURCES")]
+    pub sources: Vec<String>,
+    /// Treat any rejected line as fatal (exit code 3).
+    #[arg(long, global = true)]
+    pub strict: bool,
+    /// Timestamps without a UTC offset are UTC (default: local time).
+    #[arg(long, global = true)]
+    pub naive_utc: bool,
+    /// Show times in UTC instead of local time.
+    #[arg(long, global = true)]
+    pub utc: bool,
+    /// Do not summarize rejected lines on stderr.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub src: SourceArgs,
+    /// Only traces matching this query (see the filter language below).
+    #[arg(long, short, value_name = "QUERY", default_value = "")]
+    pub filter: String,
+    /// Sort key.
+    #[arg(long, short, value_enum, default_value_t = SortKey::Start)]
+    pub sort: SortKey,
+    /// Invert the sort order.
+    #[arg(long, short)]
+    pub reverse: bool,
+    /// Print at most N traces.
+    #[arg(long, short = 'n', value_name = "N")]
+    pub limit: Option<usize>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+    /// Exit with code 1 when no trace matches.
+    #[arg(long)]
+    pub fail_empty: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ShowArgs {
+    /// The trace id, or a unique prefix of it.
+    pub trace_id: String,
+    #[command(flatten)]
+    pub src: SourceArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
+    pub format: ShowFormat,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct StatsArgs {
+    #[command(flatten)]
+    pub src: SourceArgs,
+    /// Only spans of traces matching this query.
+    #[arg(long, short, value_name = "QUERY", default_value = "")]
+    pub filter: String,
+    /// Group spans by step name, model or kind.
+    #[arg(long, value_enum, default_value_t = GroupBy::Name)]
+    pub by: GroupBy,
+    /// Sort groups by this column (largest first; name A to Z).
+    #[arg(long, short, value_enum, default_value_t = StatsSort::P95)]
+    pub sort: StatsSort,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = StatsFormat::Table)]
+    pub format: StatsFormat,
+}

@@ -1,0 +1,120 @@
+//! `spanscope list`: one row per matching trace.
+
+use super::{TimeFmt, TraceJson, csv_line, human_count, human_dur, truncate};
+use crate::model::{Store, TraceIdx, TraceStatus};
+use std::io::{self, Write};
+
+/// Output formats of `list`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ListFormat {
+    Table,
+    Json,
+    Jsonl,
+    Csv,
+}
+
+/// Print `traces` in `format`.
+///
+/// # Errors
+/// Writing fails.
+pub fn print(
+    store: &Store,
+    traces: &[TraceIdx],
+    format: ListFormat,
+    time: TimeFmt,
+    out: &mut impl Write,
+) -> io::Result<()> {
+    match format {
+        ListFormat::Json => {
+            let rows: Vec<TraceJson> = traces.iter().map(|&t| TraceJson::new(store, t)).collect();
+            serde_json::to_writer_pretty(&mut *out, &rows)?;
+            writeln!(out)
+        }
+        ListFormat::Jsonl => {
+            for &t in traces {
+                serde_json::to_writer(&mut *out, &TraceJson::new(store, t))?;
+                writeln!(out)?;
+            }
+            Ok(())
+        }
+        ListFormat::Csv => {
+            writeln!(
+                out,
+                "trace_id,name,start,duration_ms,status,spans,error_spans,llm_calls,prompt_tokens,completion_tokens,total_tokens,model"
+            )?;
+            for &t in traces {
+                let j = TraceJson::new(store, t);
+                let tok = |f: fn(&super::TokensJson) -> u64| {
+                    j.tokens
+                        .as_ref()
+                        .map(f)
+                        .map(|n| n.to_string())
+                        .unwrap_or_default()
+                };
+                let cells = vec![
+                    j.trace_id.clone(),
+                    j.name.clone().unwrap_or_default(),
+                    j.start.clone(),
+                    j.duration_ms.to_string(),
+                    j.status.to_string(),
+                    j.spans.to_string(),
+                    j.error_spans.to_string(),
+                    j.llm_calls.to_string(),
+                    tok(|t| t.prompt),
+                    tok(|t| t.completion),
+                    tok(|t| t.total),
+                    j.model.clone().unwrap_or_default(),
+                ];
+                writeln!(out, "{}", csv_line(&cells))?;
+            }
+            Ok(())
+        }
+        ListFormat::Table => table(store, traces, time, out),
+    }
+}
+
+fn status_mark(s: TraceStatus, error_spans: u32) -> String {
+    match s {
+        TraceStatus::Error => "✗ error".into(),
+        TraceStatus::Running => "… running".into(),
+        TraceStatus::Ok if error_spans > 0 => format!("✓ ok ({error_spans}✗)"),
+        TraceStatus::Ok => "✓ ok".into(),
+    }
+}
+
+fn table(
+    store: &Store,
+    traces: &[TraceIdx],
+    time: TimeFmt,
+    out: &mut impl Write,
+) -> io::Result<()> {
+    let mut t = super::Table::new(&[
+        ("START", false),
+        ("TRACE", false),
+        ("NAME", false),
+        ("STATUS", false),
+        ("DURATION", true),
+        ("SPANS", true),
+        ("LLM", true),
+        ("TOKENS", true),
+        ("MODEL", false),
+    ]);
+    for &i in traces {
+        let tr = store.trace(i);
+        let s = &tr.summary;
+        t.row(vec![
+            time.human(s.start),
+            truncate(store.str(tr.id), 18),
+            truncate(s.name.map_or("", |n| store.str(n)), 40),
+            status_mark(s.status, s.error_spans),
+            human_dur(s.duration),
+            s.span_count.to_string(),
+            s.llm_calls.to_string(),
+            s.tokens
+                .map_or_else(|| "—".into(), |t| human_count(t.total)),
+            s.model
+                .map_or_else(|| "—".into(), |m| truncate(store.str(m), 28)),
+        ]);
+    }
+    t.write(out)
+}

@@ -1,0 +1,296 @@
+//! Headless printers over the same store and query: `list`, `show`, `stats`. Each output format
+//! has one formatter; machine formats are a contract (README "Output contract").
+
+pub mod list;
+pub mod show;
+pub mod stats;
+
+use crate::model::{Nanos, SpanIdx, Store, Tokens, TraceIdx, ns_to_ms};
+use chrono::{DateTime, Local, SecondsFormat, Utc};
+use serde::Serialize;
+use std::io::{self, Write};
+
+/// How to print times in human formats.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TimeFmt {
+    pub utc: bool,
+}
+
+impl TimeFmt {
+    /// `2026-11-21 05:37:00.047` in local time (or UTC with a `Z`).
+    #[must_use]
+    pub fn human(self, ns: Nanos) -> String {
+        let dt = DateTime::<Utc>::from_timestamp_nanos(ns);
+        if self.utc {
+            dt.format("%Y-%m-%d %H:%M:%S%.3fZ").to_string()
+        } else {
+            dt.with_timezone(&Local)
+                .format("%Y-%m-%d %H:%M:%S%.3f")
+                .to_string()
+        }
+    }
+}
+
+/// RFC 3339 UTC with as many sub-second digits as needed.
+#[must_use]
+pub fn rfc3339(ns: Nanos) -> String {
+    DateTime::<Utc>::from_timestamp_nanos(ns).to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+/// A duration for people: `850µs`, `12.3ms`, `597ms`, `2.31s`, `1m03s`.
+#[must_use]
+#[allow(clippy::cast_precision_loss)]
+pub fn human_dur(ns: Nanos) -> String {
+    let ms = ns as f64 / 1e6;
+    if ns < 1_000_000 {
+        format!("{}µs", ns / 1000)
+    } else if ms < 100.0 {
+        format!("{ms:.1}ms")
+    } else if ms < 1000.0 {
+        format!("{ms:.0}ms")
+    } else if ms < 60_000.0 {
+        format!("{:.2}s", ms / 1000.0)
+    } else {
+        let s = ns / 1_000_000_000;
+        format!("{}m{:02}s", s / 60, s % 60)
+    }
+}
+
+/// Token counts for people: `1.2k`, `4155`.
+#[must_use]
+#[allow(clippy::cast_precision_loss)]
+pub fn human_count(n: u64) -> String {
+    if n >= 1_000_000 {
+        format!("{:.1}M", n as f64 / 1e6)
+    } else if n >= 10_000 {
+        format!("{:.1}k", n as f64 / 1e3)
+    } else {
+        n.to_string()
+    }
+}
+
+/// A milliseconds value for machine formats, exact to the nanosecond.
+#[must_use]
+pub fn ms(ns: Nanos) -> f64 {
+    ns_to_ms(ns)
+}
+
+/// Round for display in machine formats where float noise helps nobody.
+#[must_use]
+pub fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+/// Token usage in the output contract.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+pub struct TokensJson {
+    pub prompt: u64,
+    pub completion: u64,
+    pub total: u64,
+}
+
+impl From<Tokens> for TokensJson {
+    fn from(t: Tokens) -> Self {
+        TokensJson {
+            prompt: t.prompt,
+            completion: t.completion,
+            total: t.total,
+        }
+    }
+}
+
+/// One trace in the output contract (`list --format json|jsonl`, and the head of `show`).
+#[derive(Debug, Clone, Serialize)]
+pub struct TraceJson {
+    pub trace_id: String,
+    pub name: Option<String>,
+    pub start: String,
+    pub duration_ms: f64,
+    pub status: &'static str,
+    pub spans: u32,
+    pub error_spans: u32,
+    pub llm_calls: u32,
+    pub tokens: Option<TokensJson>,
+    pub model: Option<String>,
+}
+
+impl TraceJson {
+    #[must_use]
+    pub fn new(store: &Store, t: TraceIdx) -> Self {
+        let tr = store.trace(t);
+        let s = &tr.summary;
+        TraceJson {
+            trace_id: store.str(tr.id).to_string(),
+            name: s.name.map(|n| store.str(n).to_string()),
+            start: rfc3339(s.start),
+            duration_ms: ms(s.duration),
+            status: s.status.as_str(),
+            spans: s.span_count,
+            error_spans: s.error_spans,
+            llm_calls: s.llm_calls,
+            tokens: s.tokens.map(Into::into),
+            model: s.model.map(|m| store.str(m).to_string()),
+        }
+    }
+}
+
+/// A text table: columns sized to their widest cell; numeric columns right-aligned.
+pub struct Table {
+    headers: Vec<&'static str>,
+    right: Vec<bool>,
+    rows: Vec<Vec<String>>,
+}
+
+/// Display width of a string (wide CJK and emoji count two).
+#[must_use]
+pub fn width(s: &str) -> usize {
+    unicode_width::UnicodeWidthStr::width(s)
+}
+
+/// Cut `s` to at most `max` display columns, marking the cut with `…`.
+#[must_use]
+pub fn truncate(s: &str, max: usize) -> String {
+    if width(s) <= max {
+        return s.to_string();
+    }
+    let mut out = String::new();
+    let mut w = 0;
+    for c in s.chars() {
+        let cw = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if w + cw + 1 > max {
+            break;
+        }
+        out.push(c);
+        w += cw;
+    }
+    out.push('…');
+    out
+}
+
+impl Table {
+    #[must_use]
+    pub fn new(cols: &[(&'static str, bool)]) -> Self {
+        Table {
+            headers: cols.iter().map(|c| c.0).collect(),
+            right: cols.iter().map(|c| c.1).collect(),
+            rows: Vec::new(),
+        }
+    }
+
+    pub fn row(&mut self, cells: Vec<String>) {
+        self.rows.push(cells);
+    }
+
+    /// Write the table.
+    ///
+    /// # Errors
+    /// Writing fails.
+    pub fn write(&self, out: &mut impl Write) -> io::Result<()> {
+        let n = self.headers.len();
+        let mut widths: Vec<usize> = self.headers.iter().map(|h| width(h)).collect();
+        for r in &self.rows {
+            for (i, c) in r.iter().enumerate().take(n) {
+                widths[i] = widths[i].max(width(c));
+            }
+        }
+        let line = |cells: &[String], out: &mut dyn Write| -> io::Result<()> {
+            let mut s = String::new();
+            for (i, c) in cells.iter().enumerate().take(n) {
+                let pad = widths[i].saturating_sub(width(c));
+                let last = i + 1 == n;
+                if self.right[i] {
+                    s.push_str(&" ".repeat(pad));
+                    s.push_str(c);
+                } else {
+                    s.push_str(c);
+                    if !last {
+                        s.push_str(&" ".repeat(pad));
+                    }
+                }
+                if !last {
+                    s.push_str("  ");
+                }
+            }
+            writeln!(out, "{}", s.trim_end())
+        };
+        let headers: Vec<String> = self.headers.iter().map(|h| (*h).to_string()).collect();
+        line(&headers, out)?;
+        for r in &self.rows {
+            line(r, out)?;
+        }
+        Ok(())
+    }
+}
+
+/// One CSV record (RFC 4180 quoting).
+#[must_use]
+pub fn csv_line(cells: &[String]) -> String {
+    let quoted: Vec<String> = cells
+        .iter()
+        .map(|c| {
+            if c.contains([',', '"', '\n', '\r']) {
+                format!("\"{}\"", c.replace('"', "\"\""))
+            } else {
+                c.clone()
+            }
+        })
+        .collect();
+    quoted.join(",")
+}
+
+/// A span's status for people and machines: `ok`, `error` or `running` (no end yet).
+#[must_use]
+pub fn span_status(store: &Store, s: SpanIdx) -> &'static str {
+    let sp = store.span(s);
+    if sp.is_error() {
+        "error"
+    } else if sp.effective_end().is_none() {
+        "running"
+    } else {
+        "ok"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_for_people() {
+        assert_eq!(human_dur(850_000), "850µs");
+        assert_eq!(human_dur(12_345_678), "12.3ms");
+        assert_eq!(human_dur(597_379_000), "597ms");
+        assert_eq!(human_dur(2_310_000_000), "2.31s");
+        assert_eq!(human_dur(63_000_000_000), "1m03s");
+    }
+
+    #[test]
+    fn csv_quotes_only_when_needed() {
+        let cells = vec!["a".to_string(), "b,c".into(), "say \"hi\"".into()];
+        assert_eq!(csv_line(&cells), r#"a,"b,c","say ""hi""""#);
+    }
+
+    #[test]
+    fn tables_align_and_truncate() {
+        let mut t = Table::new(&[("NAME", false), ("MS", true)]);
+        t.row(vec!["東京".into(), "5".into()]);
+        t.row(vec!["retrieve".into(), "123".into()]);
+        let mut out = Vec::new();
+        t.write(&mut out).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "NAME       MS\n東京        5\nretrieve  123\n"
+        );
+        assert_eq!(truncate("abcdef", 4), "abc…");
+        assert_eq!(truncate("abc", 4), "abc");
+    }
+
+    #[test]
+    fn rfc3339_keeps_needed_digits() {
+        assert_eq!(
+            rfc3339(1_795_239_420_047_000_000),
+            "2026-11-21T05:37:00.047Z"
+        );
+        assert_eq!(rfc3339(1_795_239_420_000_000_000), "2026-11-21T05:37:00Z");
+    }
+}

@@ -1,0 +1,519 @@
+//! `spanscope show`: one request as a text waterfall, as JSON, or as Markdown for an LLM.
+
+use super::{
+    TimeFmt, TokensJson, TraceJson, human_count, human_dur, ms, round3, span_status, truncate,
+    width,
+};
+use crate::ingest::detail::{SpanDetail, span_detail};
+use crate::model::waterfall::{Row, Tree, layout};
+use crate::model::{SpanIdx, Store, TraceIdx};
+use serde::Serialize;
+use std::io::{self, Write};
+
+/// Output formats of `show`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ShowFormat {
+    Text,
+    Json,
+    Markdown,
+}
+
+/// A trace's spans laid out as a waterfall.
+pub struct Waterfall {
+    pub spans: Vec<SpanIdx>,
+    pub tree: Tree,
+    pub rows: Vec<Row>,
+}
+
+impl Waterfall {
+    #[must_use]
+    pub fn new(store: &Store, t: TraceIdx) -> Self {
+        let tr = store.trace(t);
+        let items = store.tree_inputs(t);
+        let tree = Tree::build(&items);
+        let rows = layout(&items, &tree, tr.summary.start, tr.summary.duration);
+        Waterfall {
+            spans: tr.spans.clone(),
+            tree,
+            rows,
+        }
+    }
+
+    /// The store index of a row's span.
+    #[must_use]
+    pub fn span(&self, row: &Row) -> SpanIdx {
+        self.spans[row.idx]
+    }
+}
+
+/// Find a trace by id: exact, else a unique prefix (ignoring a `tr-` / `trc_` prefix and dashes).
+///
+/// # Errors
+/// No trace, or several, match; the message says which.
+pub fn resolve(store: &Store, id: &str) -> Result<TraceIdx, String> {
+    if let Some(t) = store.trace_by_id(id) {
+        return Ok(t);
+    }
+    let norm = |s: &str| {
+        let s = s
+            .strip_prefix("tr-")
+            .or_else(|| s.strip_prefix("trc_"))
+            .unwrap_or(s);
+        s.replace('-', "").to_ascii_lowercase()
+    };
+    let want = norm(id);
+    if want.is_empty() {
+        return Err("empty trace id".into());
+    }
+    let hits: Vec<TraceIdx> = (0..store.traces().len())
+        .map(|i| TraceIdx(u32::try_from(i).unwrap_or(u32::MAX)))
+        .filter(|&t| norm(store.str(store.trace(t).id)).starts_with(&want))
+        .collect();
+    match hits.as_slice() {
+        [one] => Ok(*one),
+        [] => Err(format!(
+            "no trace with id {id:?} (of {} traces)",
+            store.traces().len()
+        )),
+        many => Err(format!(
+            "{} traces start with {id:?}: {}{}",
+            many.len(),
+            many.iter()
+                .take(5)
+                .map(|&t| store.str(store.trace(t).id))
+                .collect::<Vec<_>>()
+                .join(", "),
+            if many.len() > 5 { ", …" } else { "" }
+        )),
+    }
+}
+
+#[derive(Serialize)]
+struct SpanJson {
+    span_id: String,
+    parent_id: Option<String>,
+    name: String,
+    kind: &'static str,
+    depth: u16,
+    start_offset_ms: f64,
+    duration_ms: Option<f64>,
+    self_ms: f64,
+    pct_of_trace: f64,
+    status: &'static str,
+    error: Option<String>,
+    model: Option<String>,
+    tokens: Option<TokensJson>,
+    orphan: bool,
+}
+
+#[derive(Serialize)]
+struct ShowJson {
+    #[serde(flatten)]
+    trace: TraceJson,
+    /// Steps carried only durations and were laid out one after another.
+    sequential_steps: bool,
+    spans: Vec<SpanJson>,
+}
+
+/// Print one trace.
+///
+/// # Errors
+/// Writing fails.
+pub fn print(
+    store: &Store,
+    t: TraceIdx,
+    format: ShowFormat,
+    time: TimeFmt,
+    out: &mut impl Write,
+) -> io::Result<()> {
+    let wf = Waterfall::new(store, t);
+    match format {
+        ShowFormat::Json => {
+            let spans = wf
+                .rows
+                .iter()
+                .map(|r| {
+                    let s = wf.span(r);
+                    let sp = store.span(s);
+                    SpanJson {
+                        span_id: store.str(sp.span_id).to_string(),
+                        parent_id: sp.parent_id.map(|p| store.str(p).to_string()),
+                        name: store.str(sp.name).to_string(),
+                        kind: sp.kind.as_str(),
+                        depth: r.depth,
+                        start_offset_ms: ms(r.offset),
+                        duration_ms: sp.duration().map(ms),
+                        self_ms: ms(r.self_time),
+                        pct_of_trace: round3(r.pct),
+                        status: span_status(store, s),
+                        error: sp.error.map(|e| store.str(e).to_string()),
+                        model: sp.model.map(|m| store.str(m).to_string()),
+                        tokens: sp.tokens.map(Into::into),
+                        orphan: wf.tree.orphan[r.idx],
+                    }
+                })
+                .collect();
+            let doc = ShowJson {
+                trace: TraceJson::new(store, t),
+                sequential_steps: store.trace(t).summary.sequential,
+                spans,
+            };
+            serde_json::to_writer_pretty(&mut *out, &doc)?;
+            writeln!(out)
+        }
+        ShowFormat::Text => text(store, t, &wf, time, out),
+        ShowFormat::Markdown => markdown(store, t, &wf, time, out),
+    }
+}
+
+fn header(store: &Store, t: TraceIdx, time: TimeFmt) -> Vec<String> {
+    let tr = store.trace(t);
+    let s = &tr.summary;
+    let mut lines = vec![
+        format!("trace    {}", store.str(tr.id)),
+        format!("name     {}", s.name.map_or("—", |n| store.str(n))),
+        format!(
+            "start    {}{}",
+            time.human(s.start),
+            if time.utc { "" } else { " (local time)" }
+        ),
+        format!(
+            "duration {}   status {}{}   spans {}   LM calls {}",
+            human_dur(s.duration),
+            s.status.as_str(),
+            if s.error_spans > 0 {
+                format!(" ({} failed spans)", s.error_spans)
+            } else {
+                String::new()
+            },
+            s.span_count,
+            s.llm_calls
+        ),
+        format!(
+            "tokens   {}   model {}",
+            s.tokens.map_or_else(
+                || "—".into(),
+                |t| format!("{} in / {} out / {} total", t.prompt, t.completion, t.total)
+            ),
+            s.model.map_or("—", |m| store.str(m))
+        ),
+    ];
+    if let Some(e) = s.error_message {
+        lines.push(format!("error    {}", first_line(store.str(e), 200)));
+    }
+    lines
+}
+
+fn first_line(s: &str, max: usize) -> String {
+    truncate(s.lines().next().unwrap_or(""), max)
+}
+
+/// A bar of `cells` columns for `[offset, offset + dur)` on a `total` axis.
+#[allow(
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss
+)]
+fn bar(offset: i64, dur: i64, total: i64, cells: usize) -> String {
+    if total <= 0 {
+        return " ".repeat(cells);
+    }
+    let scale = cells as f64 / total as f64;
+    let a = ((offset.max(0) as f64) * scale).floor() as usize;
+    let b = (((offset + dur).max(0) as f64) * scale).ceil() as usize;
+    let a = a.min(cells.saturating_sub(1));
+    let b = b.clamp(a + 1, cells);
+    format!(
+        "{}{}{}",
+        " ".repeat(a),
+        "█".repeat(b - a),
+        " ".repeat(cells - b)
+    )
+}
+
+/// Tree connectors for each row (`├─`, `└─`, `│ `), from the tree.
+fn prefixes(wf: &Waterfall) -> Vec<String> {
+    let tree = &wf.tree;
+    let is_last = |i: usize| match tree.parent[i] {
+        Some(p) => tree.children[p].last() == Some(&i),
+        None => tree.tops.last() == Some(&i),
+    };
+    wf.rows
+        .iter()
+        .map(|r| {
+            let mut chain = Vec::new();
+            let mut cur = tree.parent[r.idx];
+            while let Some(p) = cur {
+                chain.push(p);
+                cur = tree.parent[p];
+            }
+            if chain.is_empty() {
+                return String::new();
+            }
+            let mut s = String::new();
+            // ancestors below the top level, outermost first
+            for &a in chain.iter().rev().skip(1) {
+                s.push_str(if is_last(a) { "   " } else { "│  " });
+            }
+            s.push_str(if is_last(r.idx) { "└─ " } else { "├─ " });
+            s
+        })
+        .collect()
+}
+
+fn text(
+    store: &Store,
+    t: TraceIdx,
+    wf: &Waterfall,
+    time: TimeFmt,
+    out: &mut impl Write,
+) -> io::Result<()> {
+    let s = &store.trace(t).summary;
+    for l in header(store, t, time) {
+        writeln!(out, "{l}")?;
+    }
+    if s.sequential {
+        writeln!(
+            out,
+            "note     steps carry only durations: they are laid out one after another from the request start"
+        )?;
+    }
+    if s.orphans > 0 {
+        writeln!(
+            out,
+            "note     {} span(s) name a parent that never arrived (marked ⚠)",
+            s.orphans
+        )?;
+    }
+    writeln!(out)?;
+    let pre = prefixes(wf);
+    let labels: Vec<String> = wf
+        .rows
+        .iter()
+        .zip(&pre)
+        .map(|(r, p)| {
+            let sp = store.span(wf.span(r));
+            let mark = if sp.is_error() {
+                " ✗"
+            } else if wf.tree.orphan[r.idx] {
+                " ⚠"
+            } else {
+                ""
+            };
+            format!("{p}{} {}{mark}", sp.kind.glyph(), store.str(sp.name))
+        })
+        .collect();
+    let name_w = labels
+        .iter()
+        .map(|l| width(l))
+        .max()
+        .unwrap_or(4)
+        .clamp(4, 60);
+    const BAR: usize = 40;
+    writeln!(
+        out,
+        "{:<name_w$}  {:>8}  {:>8}  {:>6}  {:>8}  TIMELINE",
+        "SPAN", "START", "DURATION", "%", "SELF"
+    )?;
+    for (r, label) in wf.rows.iter().zip(&labels) {
+        let sp = store.span(wf.span(r));
+        let label = truncate(label, name_w);
+        let pad = name_w.saturating_sub(width(&label));
+        let dur = sp.duration().map_or_else(|| "running".into(), human_dur);
+        writeln!(
+            out,
+            "{label}{}  {:>8}  {:>8}  {:>5.1}%  {:>8}  {}",
+            " ".repeat(pad),
+            human_dur(r.offset),
+            dur,
+            r.pct,
+            human_dur(r.self_time),
+            bar(r.offset, r.duration, s.duration, BAR).trim_end()
+        )?;
+        if let Some(e) = sp.error.filter(|_| sp.is_error()) {
+            let indent = width(&pre[wf.rows.iter().position(|x| x == r).unwrap_or(0)]);
+            writeln!(
+                out,
+                "{}    ✗ {}",
+                " ".repeat(indent),
+                first_line(store.str(e), 160)
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// A fence longer than any backtick run in `text`, so the text shows exactly.
+fn fence(text: &str) -> String {
+    let mut longest = 0;
+    let mut run = 0;
+    for c in text.chars() {
+        if c == '`' {
+            run += 1;
+            longest = longest.max(run);
+        } else {
+            run = 0;
+        }
+    }
+    "`".repeat((longest + 1).max(3))
+}
+
+fn block(out: &mut impl Write, text: &str) -> io::Result<()> {
+    let f = fence(text);
+    writeln!(out, "{f}text\n{}\n{f}\n", text.trim_end())
+}
+
+fn markdown(
+    store: &Store,
+    t: TraceIdx,
+    wf: &Waterfall,
+    time: TimeFmt,
+    out: &mut impl Write,
+) -> io::Result<()> {
+    let tr = store.trace(t);
+    let s = &tr.summary;
+    writeln!(
+        out,
+        "# Trace `{}`: {}\n",
+        store.str(tr.id),
+        s.name.map_or("—", |n| store.str(n))
+    )?;
+    for l in header(store, t, time).iter().skip(2) {
+        writeln!(
+            out,
+            "- {}",
+            l.split_whitespace().collect::<Vec<_>>().join(" ")
+        )?;
+    }
+    if s.sequential {
+        writeln!(
+            out,
+            "- note: steps carry only durations; they are laid out one after another from the request start"
+        )?;
+    }
+    // The request's own inputs and outputs: the root (or first top-level span).
+    if let Some(root) = wf.rows.first().map(|r| wf.span(r)) {
+        let d = span_detail(store, root);
+        if let Some(i) = &d.inputs {
+            writeln!(out, "\n## Request inputs\n")?;
+            block(out, &crate::ingest::detail::pretty(i))?;
+        }
+        if let Some(o) = &d.outputs {
+            writeln!(out, "## Request outputs\n")?;
+            block(out, &crate::ingest::detail::pretty(o))?;
+        }
+    }
+    writeln!(out, "\n## Steps\n")?;
+    writeln!(
+        out,
+        "| # | step | kind | start | duration | % of trace | self | status | tokens |"
+    )?;
+    writeln!(out, "|---:|---|---|---:|---:|---:|---:|---|---:|")?;
+    for (n, r) in wf.rows.iter().enumerate() {
+        let s_idx = wf.span(r);
+        let sp = store.span(s_idx);
+        writeln!(
+            out,
+            "| {} | {}{} | {} | {} | {} | {:.1}% | {} | {} | {} |",
+            n + 1,
+            "&nbsp;&nbsp;".repeat(r.depth as usize),
+            md_escape(store.str(sp.name)),
+            sp.kind,
+            human_dur(r.offset),
+            sp.duration().map_or_else(|| "running".into(), human_dur),
+            r.pct,
+            human_dur(r.self_time),
+            span_status(store, s_idx),
+            sp.tokens
+                .map_or_else(|| "".into(), |t| human_count(t.total)),
+        )?;
+    }
+    let mut call = 0;
+    for r in &wf.rows {
+        let s_idx = wf.span(r);
+        let sp = store.span(s_idx);
+        let d: SpanDetail = span_detail(store, s_idx);
+        let is_call = sp.kind == crate::model::SpanKind::Llm
+            && (!d.messages.is_empty() || d.response.is_some());
+        if is_call {
+            call += 1;
+            writeln!(
+                out,
+                "\n## LM call {call}: {} ({}, {:.1}% of trace{}{})\n",
+                md_escape(store.str(sp.name)),
+                sp.duration().map_or_else(|| "running".into(), human_dur),
+                r.pct,
+                sp.model
+                    .map_or_else(String::new, |m| format!(", model {}", store.str(m))),
+                sp.tokens.map_or_else(String::new, |t| format!(
+                    ", tokens {} in / {} out",
+                    t.prompt, t.completion
+                )),
+            )?;
+            for m in &d.messages {
+                writeln!(
+                    out,
+                    "**{}**\n",
+                    if m.role.is_empty() {
+                        "message"
+                    } else {
+                        &m.role
+                    }
+                )?;
+                block(out, &m.content)?;
+            }
+            if let Some(resp) = &d.response {
+                writeln!(out, "**response**\n")?;
+                block(out, resp)?;
+            }
+        }
+        if sp.is_error() {
+            if let Some(e) = &d.error {
+                let is_leafmost = !wf.tree.children[r.idx]
+                    .iter()
+                    .any(|&c| store.span(wf.spans[c]).is_error());
+                if is_leafmost {
+                    writeln!(out, "\n## Error in {}\n", md_escape(store.str(sp.name)))?;
+                    let head = match (&e.kind, &e.message) {
+                        (Some(k), Some(m)) if !m.starts_with(k.as_str()) => format!("{k}: {m}"),
+                        (_, Some(m)) => m.clone(),
+                        (Some(k), None) => k.clone(),
+                        (None, None) => "error".into(),
+                    };
+                    block(out, &head)?;
+                    if let Some(st) = &e.stacktrace {
+                        writeln!(out, "<details><summary>stack trace</summary>\n")?;
+                        block(out, st)?;
+                        writeln!(out, "</details>")?;
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn md_escape(s: &str) -> String {
+    s.replace('|', "\\|")
+        .replace('_', "\\_")
+        .replace('*', "\\*")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bars_place_spans_on_the_axis() {
+        assert_eq!(bar(0, 100, 100, 10), "██████████");
+        assert_eq!(bar(50, 10, 100, 10), "     █    ");
+        assert_eq!(bar(99, 0, 100, 10), "         █", "at least one cell");
+        assert_eq!(bar(0, 5, 0, 4), "    ");
+    }
+
+    #[test]
+    fn fences_outgrow_backticks() {
+        assert_eq!(fence("plain"), "```");
+        assert_eq!(fence("has ```` inside"), "`````");
+    }
+}

@@ -1,0 +1,225 @@
+//! `spanscope stats`: latency percentiles, errors and tokens per step name, model or kind.
+
+use super::{TokensJson, csv_line, human_count, human_dur, ms, round3, truncate};
+use crate::model::stats::{StatsAcc, StepStats};
+use crate::model::{Store, TraceIdx};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::io::{self, Write};
+
+/// What to group spans by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GroupBy {
+    Name,
+    Model,
+    Kind,
+}
+
+/// Output formats of `stats`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StatsFormat {
+    Table,
+    Json,
+    Csv,
+}
+
+/// Columns to sort the groups by (largest first, except name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StatsSort {
+    Name,
+    Count,
+    P50,
+    P95,
+    P99,
+    Max,
+    Pct,
+    Errors,
+    Tokens,
+}
+
+/// One group's row.
+#[derive(Debug, Clone)]
+pub struct Group {
+    pub name: String,
+    pub stats: StepStats,
+}
+
+/// Group the spans of `traces` by `by`.
+#[must_use]
+#[allow(clippy::cast_precision_loss)]
+pub fn compute(store: &Store, traces: &[TraceIdx], by: GroupBy) -> Vec<Group> {
+    let mut groups: HashMap<String, StatsAcc> = HashMap::new();
+    for &t in traces {
+        let tr = store.trace(t);
+        let total = tr.summary.duration;
+        for &s in &tr.spans {
+            let sp = store.span(s);
+            let key = match by {
+                GroupBy::Name => store.str(sp.name).to_string(),
+                GroupBy::Kind => sp.kind.as_str().to_string(),
+                GroupBy::Model => match sp.model {
+                    Some(m) => store.str(m).to_string(),
+                    None => continue,
+                },
+            };
+            let dur = sp.duration();
+            let pct = dur
+                .filter(|_| total > 0)
+                .map(|d| d as f64 * 100.0 / total as f64);
+            groups
+                .entry(key)
+                .or_default()
+                .push(dur, pct, sp.is_error(), sp.tokens, sp.kind);
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(name, acc)| Group {
+            name,
+            stats: acc.finish(),
+        })
+        .collect()
+}
+
+/// Sort groups: by name A→Z, every other column largest first; ties by name.
+pub fn sort(groups: &mut [Group], by: StatsSort) {
+    groups.sort_by(|a, b| {
+        let (x, y) = (&a.stats, &b.stats);
+        let ord = match by {
+            StatsSort::Name => std::cmp::Ordering::Equal,
+            StatsSort::Count => y.count.cmp(&x.count),
+            StatsSort::P50 => y.p50.cmp(&x.p50),
+            StatsSort::P95 => y.p95.cmp(&x.p95),
+            StatsSort::P99 => y.p99.cmp(&x.p99),
+            StatsSort::Max => y.max.cmp(&x.max),
+            StatsSort::Pct => y
+                .mean_pct
+                .unwrap_or(0.0)
+                .total_cmp(&x.mean_pct.unwrap_or(0.0)),
+            StatsSort::Errors => y.errors.cmp(&x.errors),
+            StatsSort::Tokens => y.tokens.map(|t| t.total).cmp(&x.tokens.map(|t| t.total)),
+        };
+        ord.then_with(|| a.name.cmp(&b.name))
+    });
+}
+
+#[derive(Serialize)]
+struct GroupJson<'a> {
+    name: &'a str,
+    kind: &'static str,
+    count: u64,
+    p50_ms: Option<f64>,
+    p95_ms: Option<f64>,
+    p99_ms: Option<f64>,
+    max_ms: Option<f64>,
+    mean_pct: Option<f64>,
+    errors: u64,
+    error_rate: f64,
+    tokens: Option<TokensJson>,
+}
+
+/// Print groups in `format`.
+///
+/// # Errors
+/// Writing fails.
+pub fn print(groups: &[Group], format: StatsFormat, out: &mut impl Write) -> io::Result<()> {
+    fn json(g: &Group) -> GroupJson<'_> {
+        let s = &g.stats;
+        GroupJson {
+            name: &g.name,
+            kind: s.kind.as_str(),
+            count: s.count,
+            p50_ms: s.p50.map(ms),
+            p95_ms: s.p95.map(ms),
+            p99_ms: s.p99.map(ms),
+            max_ms: s.max.map(ms),
+            mean_pct: s.mean_pct.map(round3),
+            errors: s.errors,
+            error_rate: round3(s.error_rate),
+            tokens: s.tokens.map(Into::into),
+        }
+    }
+    match format {
+        StatsFormat::Json => {
+            let rows: Vec<GroupJson<'_>> = groups.iter().map(json).collect();
+            serde_json::to_writer_pretty(&mut *out, &rows)?;
+            writeln!(out)
+        }
+        StatsFormat::Csv => {
+            writeln!(
+                out,
+                "name,kind,count,p50_ms,p95_ms,p99_ms,max_ms,mean_pct,errors,error_rate,prompt_tokens,completion_tokens,total_tokens"
+            )?;
+            let opt = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
+            for g in groups {
+                let j = json(g);
+                let tok = |f: fn(&TokensJson) -> u64| {
+                    j.tokens
+                        .as_ref()
+                        .map(f)
+                        .map(|n| n.to_string())
+                        .unwrap_or_default()
+                };
+                writeln!(
+                    out,
+                    "{}",
+                    csv_line(&[
+                        g.name.clone(),
+                        j.kind.to_string(),
+                        j.count.to_string(),
+                        opt(j.p50_ms),
+                        opt(j.p95_ms),
+                        opt(j.p99_ms),
+                        opt(j.max_ms),
+                        opt(j.mean_pct),
+                        j.errors.to_string(),
+                        j.error_rate.to_string(),
+                        tok(|t| t.prompt),
+                        tok(|t| t.completion),
+                        tok(|t| t.total),
+                    ])
+                )?;
+            }
+            Ok(())
+        }
+        StatsFormat::Table => {
+            let mut t = super::Table::new(&[
+                ("NAME", false),
+                ("KIND", false),
+                ("COUNT", true),
+                ("P50", true),
+                ("P95", true),
+                ("P99", true),
+                ("MAX", true),
+                ("%TRACE", true),
+                ("ERRORS", true),
+                ("TOKENS IN/OUT", true),
+            ]);
+            let d = |v: Option<i64>| v.map_or_else(|| "—".into(), human_dur);
+            for g in groups {
+                let s = &g.stats;
+                t.row(vec![
+                    truncate(&g.name, 44),
+                    s.kind.as_str().into(),
+                    s.count.to_string(),
+                    d(s.p50),
+                    d(s.p95),
+                    d(s.p99),
+                    d(s.max),
+                    s.mean_pct
+                        .map_or_else(|| "—".into(), |p| format!("{p:.1}%")),
+                    if s.errors == 0 {
+                        "0".into()
+                    } else {
+                        format!("{} ({:.0}%)", s.errors, s.error_rate * 100.0)
+                    },
+                    s.tokens.map_or_else(
+                        || "—".into(),
+                        |t| format!("{}/{}", human_count(t.prompt), human_count(t.completion)),
+                    ),
+                ]);
+            }
+            t.write(out)
+        }
+    }
+}

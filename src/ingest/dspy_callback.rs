@@ -1,0 +1,338 @@
+//! dspy-callback-jsonl v1: a `*_start` and a `*_end` line per DSPy call, joined by `call_id`.
+
+use super::detail::{ErrorInfo, Message, SpanDetail, pretty};
+use super::semconv::{messages_from_json, usage_from_value};
+use super::{Ctx, ms_to_ns, parse_time};
+use crate::model::payload::{PayloadRef, RecordFormat};
+use crate::model::store::{Record, SpanRecord};
+use crate::model::{SpanKind, SpanStatus};
+use serde::Deserialize;
+use serde_json::Value;
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+
+#[derive(Deserialize)]
+struct Line<'a> {
+    #[serde(borrow)]
+    kind: Cow<'a, str>,
+    #[serde(borrow)]
+    phase: Cow<'a, str>,
+    #[serde(borrow)]
+    call_id: Cow<'a, str>,
+    #[serde(borrow, default)]
+    parent_call_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    root_call_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    ts: Option<Cow<'a, str>>,
+    #[serde(default)]
+    ts_unix_ns: Option<i64>,
+    #[serde(borrow, default)]
+    thread: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    instance: Option<Instance<'a>>,
+    #[serde(borrow, default)]
+    inputs: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    outputs: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    exception: Option<&'a RawValue>,
+    #[serde(default)]
+    duration_ms: Option<f64>,
+    #[serde(borrow, default)]
+    lm: Option<Lm<'a>>,
+    #[serde(borrow, default)]
+    tool: Option<Tool<'a>>,
+}
+
+#[derive(Deserialize)]
+struct Instance<'a> {
+    #[serde(borrow, default)]
+    class: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    signature_fields: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct Lm<'a> {
+    #[serde(borrow, default)]
+    model: Option<Cow<'a, str>>,
+    #[serde(default)]
+    usage: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct Tool<'a> {
+    #[serde(borrow, default)]
+    name: Option<Cow<'a, str>>,
+}
+
+fn name_of(l: &Line<'_>) -> String {
+    let class = l
+        .instance
+        .as_ref()
+        .and_then(|i| i.class.as_deref())
+        .unwrap_or(&l.kind);
+    match l.kind.as_ref() {
+        "tool" => {
+            let tool = l
+                .tool
+                .as_ref()
+                .and_then(|t| t.name.as_deref())
+                .or_else(|| l.instance.as_ref().and_then(|i| i.name.as_deref()));
+            tool.map_or_else(|| class.to_string(), |t| format!("Tool.{t}"))
+        }
+        "adapter_format" => format!("{class}.format"),
+        "adapter_parse" => format!("{class}.parse"),
+        _ => class.to_string(),
+    }
+}
+
+fn kind_of(l: &Line<'_>) -> SpanKind {
+    match l.kind.as_ref() {
+        "lm" => SpanKind::Llm,
+        "tool" => SpanKind::Tool,
+        "evaluate" => SpanKind::Evaluator,
+        "module" if l.instance.as_ref().and_then(|i| i.class.as_deref()) == Some("Retrieve") => {
+            SpanKind::Retriever
+        }
+        "module" | "adapter_format" | "adapter_parse" | "compile" => SpanKind::Chain,
+        _ => SpanKind::Other,
+    }
+}
+
+fn parse_line(bytes: &[u8]) -> Result<Line<'_>, String> {
+    super::decode(bytes, "dspy callback event")
+}
+
+/// One callback line.
+///
+/// # Errors
+/// A wrong-typed field, an unknown phase, or no usable time.
+pub fn parse(bytes: &[u8], offset: u64, ctx: &Ctx, out: &mut Vec<Record>) -> Result<(), String> {
+    let l = parse_line(bytes)?;
+    let at = match (l.ts_unix_ns, l.ts.as_deref()) {
+        (Some(ns), _) if ns > 0 => ns,
+        (_, Some(ts)) => parse_time(ts, ctx.opts)?,
+        _ => return Err("dspy callback event without ts or ts_unix_ns".into()),
+    };
+    let trace_id = l
+        .root_call_id
+        .as_deref()
+        .or(l.parent_call_id.is_none().then_some(l.call_id.as_ref()));
+    let Some(trace_id) = trace_id else {
+        return Err("dspy callback event without root_call_id".into());
+    };
+    let mut rec = SpanRecord {
+        trace_id: trace_id.to_string(),
+        span_id: l.call_id.to_string(),
+        parent_id: l.parent_call_id.as_deref().map(str::to_string),
+        name: Some(name_of(&l)),
+        kind: Some(kind_of(&l)),
+        model: l
+            .lm
+            .as_ref()
+            .and_then(|m| m.model.as_deref())
+            .map(str::to_string),
+        ..SpanRecord::default()
+    };
+    let payload = ctx.payload(
+        offset,
+        bytes.len(),
+        RecordFormat::Callback,
+        PayloadRef::WHOLE,
+    );
+    match l.phase.as_ref() {
+        "start" => {
+            rec.start = Some(at);
+            rec.payload = Some((0, payload));
+            if let Some(t) = &l.thread {
+                rec.attrs.push(("thread".into(), t.to_string()));
+            }
+            if let Some(sig) = l
+                .instance
+                .as_ref()
+                .and_then(|i| i.signature_fields.as_deref())
+            {
+                rec.attrs.push(("signature".into(), sig.to_string()));
+            }
+        }
+        "end" => {
+            rec.end = Some(at);
+            rec.dur = l
+                .duration_ms
+                .map(|d| ms_to_ns(d, "duration_ms"))
+                .transpose()?;
+            rec.payload = Some((1, payload));
+            let error = super::error_text(l.exception);
+            rec.status = Some(if error.is_some() {
+                SpanStatus::Error
+            } else {
+                SpanStatus::Ok
+            });
+            rec.error = error;
+            rec.tokens =
+                l.lm.as_ref()
+                    .and_then(|m| m.usage.as_ref())
+                    .and_then(usage_from_value);
+        }
+        other => return Err(format!("dspy callback event with unknown phase {other:?}")),
+    }
+    out.push(Record::Span(rec));
+    Ok(())
+}
+
+/// Fill `d` from one callback line (a span has a start line and an end line).
+///
+/// # Errors
+/// The line no longer parses.
+pub fn detail(bytes: &[u8], d: &mut SpanDetail) -> Result<(), String> {
+    let l = parse_line(bytes)?;
+    let json = |r: Option<&RawValue>| r.map(|r| r.get().to_string()).filter(|t| t != "null");
+    if l.phase == "start" {
+        d.inputs = json(l.inputs);
+        if l.kind == "lm" {
+            let inputs: Value = l
+                .inputs
+                .and_then(|r| serde_json::from_str(r.get()).ok())
+                .unwrap_or_default();
+            d.messages = messages_from_json(inputs.get("messages").unwrap_or(&Value::Null));
+            if d.messages.is_empty() {
+                if let Some(p) = inputs.get("prompt").and_then(Value::as_str) {
+                    d.messages = vec![Message {
+                        role: "user".into(),
+                        content: p.to_string(),
+                    }];
+                }
+            }
+            if let Some(kw) = inputs
+                .get("kwargs")
+                .filter(|k| k.as_object().is_some_and(|o| !o.is_empty()))
+            {
+                d.params = Some(kw.to_string());
+            }
+        }
+    } else {
+        d.outputs = json(l.outputs);
+        if l.kind == "lm" {
+            let outputs: Value = l
+                .outputs
+                .and_then(|r| serde_json::from_str(r.get()).ok())
+                .unwrap_or_default();
+            d.response = match outputs {
+                Value::Array(items) => Some(
+                    items
+                        .iter()
+                        .map(|c| c.as_str().map_or_else(|| c.to_string(), str::to_string))
+                        .collect::<Vec<_>>()
+                        .join("\n\n"),
+                ),
+                Value::Null => None,
+                other => Some(other.to_string()),
+            };
+        }
+        if let Some(exc) = l
+            .exception
+            .and_then(|r| serde_json::from_str::<Value>(r.get()).ok())
+            .filter(|v| !v.is_null())
+        {
+            let s = |k: &str| exc.get(k).and_then(Value::as_str).map(str::to_string);
+            d.error = Some(ErrorInfo {
+                kind: s("type"),
+                message: s("message"),
+                stacktrace: s("traceback"),
+            });
+        }
+    }
+    let v: Value = serde_json::from_slice(bytes).unwrap_or_default();
+    if let Some(obj) = v.as_object() {
+        let skip = ["inputs", "outputs"];
+        d.add_attributes(
+            obj.iter()
+                .filter(|(k, _)| !skip.contains(&k.as_str()))
+                .flat_map(|(k, v)| flatten(k, v)),
+        );
+    }
+    d.raw
+        .push(pretty(std::str::from_utf8(bytes).unwrap_or_default()));
+    Ok(())
+}
+
+/// Nested objects as dotted keys (`lm.usage.prompt_tokens`), scalars as text.
+pub(crate) fn flatten(prefix: &str, v: &Value) -> Vec<(String, String)> {
+    match v {
+        Value::Object(m) => m
+            .iter()
+            .flat_map(|(k, v)| flatten(&format!("{prefix}.{k}"), v))
+            .collect(),
+        Value::String(s) => vec![(prefix.to_string(), s.clone())],
+        Value::Null => Vec::new(),
+        other => vec![(prefix.to_string(), other.to_string())],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::BlobId;
+    use crate::model::Tokens;
+
+    fn ctx() -> Ctx {
+        Ctx {
+            blob: BlobId(0),
+            opts: super::super::Options::default(),
+        }
+    }
+
+    #[test]
+    fn start_and_end_lines() {
+        let start = br#"{"v":1,"seq":4,"event":"lm_start","kind":"lm","phase":"start","call_id":"c1","parent_call_id":"r","root_call_id":"r","ts":"2026-11-21T05:37:00.049838Z","ts_unix_ns":1795239420049838177,"thread":"MainThread","instance":{"class":"DummyLM"},"inputs":{"messages":[{"role":"user","content":"q"}],"kwargs":{}}}"#;
+        let end = br#"{"v":1,"seq":5,"event":"lm_end","kind":"lm","phase":"end","call_id":"c1","parent_call_id":"r","root_call_id":"r","ts_unix_ns":1795239420154269289,"instance":{"class":"DummyLM"},"duration_ms":104.431,"outputs":["Paris"],"exception":null,"lm":{"model":"dummy","usage":{"prompt_tokens":148,"completion_tokens":6,"total_tokens":154}}}"#;
+        let mut out = Vec::new();
+        parse(start, 0, &ctx(), &mut out).unwrap();
+        parse(end, 0, &ctx(), &mut out).unwrap();
+        let [Record::Span(s), Record::Span(e)] = out.as_slice() else {
+            panic!("{out:?}")
+        };
+        assert_eq!(s.name.as_deref(), Some("DummyLM"));
+        assert_eq!(s.kind, Some(SpanKind::Llm));
+        assert_eq!(s.start, Some(1_795_239_420_049_838_177));
+        assert_eq!(
+            e.tokens,
+            Some(Tokens {
+                prompt: 148,
+                completion: 6,
+                total: 154
+            })
+        );
+        assert_eq!(e.status, Some(SpanStatus::Ok));
+        assert_eq!(e.model.as_deref(), Some("dummy"));
+        let mut d = SpanDetail::default();
+        detail(start, &mut d).unwrap();
+        detail(end, &mut d).unwrap();
+        assert_eq!(d.messages[0].content, "q");
+        assert_eq!(d.response.as_deref(), Some("Paris"));
+    }
+
+    #[test]
+    fn tool_names_and_exceptions() {
+        let end = br#"{"v":1,"event":"tool_end","kind":"tool","phase":"end","call_id":"t","parent_call_id":"r","root_call_id":"r","ts_unix_ns":5,"instance":{"class":"Tool","name":"get_weather"},"exception":{"type":"TimeoutError","message":"slow"}}"#;
+        let mut out = Vec::new();
+        parse(end, 0, &ctx(), &mut out).unwrap();
+        let [Record::Span(e)] = out.as_slice() else {
+            panic!()
+        };
+        assert_eq!(e.name.as_deref(), Some("Tool.get_weather"));
+        assert_eq!(e.status, Some(SpanStatus::Error));
+        assert_eq!(e.error.as_deref(), Some("TimeoutError: slow"));
+    }
+
+    #[test]
+    fn wrong_types_are_rejected_with_a_reason() {
+        let bad = br#"{"v":1,"event":"lm_end","kind":"lm","phase":"end","call_id":"c","root_call_id":"r","ts_unix_ns":5,"duration_ms":"fast"}"#;
+        let err = parse(bad, 0, &ctx(), &mut Vec::new()).unwrap_err();
+        assert!(err.contains("wrong type for `duration_ms`"), "{err}");
+    }
+}

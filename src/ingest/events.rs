@@ -1,0 +1,310 @@
+//! trace_start / span / trace_end event streams. The trace_start/trace_end pair becomes a
+//! synthesized root span (its span id is the trace id); span lines hang under their declared
+//! parent, or under the root when they declare none.
+
+use super::detail::{ErrorInfo, SpanDetail, pretty};
+use super::semconv::usage_from_value;
+use super::{Ctx, content_id, error_text, ms_to_ns, parse_time};
+use crate::model::payload::{PayloadRef, RecordFormat};
+use crate::model::span::flags;
+use crate::model::store::{Record, SpanRecord, TraceRecord};
+use crate::model::{Nanos, SpanKind, SpanStatus, TraceStatus};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+use std::borrow::Cow;
+
+#[derive(Deserialize)]
+struct Line<'a> {
+    #[serde(rename = "type", borrow)]
+    ty: Cow<'a, str>,
+    #[serde(borrow)]
+    trace_id: Cow<'a, str>,
+    #[serde(borrow, default)]
+    name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    agent_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    status: Option<Cow<'a, str>>,
+    #[serde(default)]
+    latency_ms: Option<f64>,
+    #[serde(borrow, default)]
+    started_at: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    error: Option<&'a RawValue>,
+    #[serde(default)]
+    metadata: Option<Map<String, Value>>,
+}
+
+fn parse_line(bytes: &[u8]) -> Result<Line<'_>, String> {
+    super::decode(bytes, "event line")
+}
+
+fn meta_str<'m>(m: Option<&'m Map<String, Value>>, k: &str) -> Option<&'m str> {
+    m?.get(k)?.as_str()
+}
+
+fn kind_of(meta_kind: Option<&str>, name: &str, has_model: bool) -> SpanKind {
+    match meta_kind.map(str::to_ascii_lowercase).as_deref() {
+        Some("lm" | "llm") => SpanKind::Llm,
+        Some("tool") => SpanKind::Tool,
+        Some("retriever" | "retrieve") => SpanKind::Retriever,
+        Some("agent") => SpanKind::Agent,
+        Some("embedding") => SpanKind::Embedding,
+        Some("module" | "chain") => SpanKind::Chain,
+        _ if has_model || name.starts_with("llm:") => SpanKind::Llm,
+        _ if name.starts_with("tool") => SpanKind::Tool,
+        _ if name.contains("retriev") => SpanKind::Retriever,
+        _ => SpanKind::Chain,
+    }
+}
+
+fn is_error(status: Option<&str>) -> bool {
+    status.is_some_and(|s| s.eq_ignore_ascii_case("error") || s.eq_ignore_ascii_case("failed"))
+}
+
+/// One event line.
+///
+/// # Errors
+/// A wrong-typed field, a bad time or duration, an unknown type.
+pub fn parse(bytes: &[u8], offset: u64, ctx: &Ctx, out: &mut Vec<Record>) -> Result<(), String> {
+    let l = parse_line(bytes)?;
+    let meta = l.metadata.as_ref();
+    let time = |s: Option<&str>| s.map(|s| parse_time(s, ctx.opts)).transpose();
+    let trace_id = l.trace_id.to_string();
+    let latency = l
+        .latency_ms
+        .map(|ms| ms_to_ns(ms, "latency_ms"))
+        .transpose()?;
+    let payload = |slot| {
+        Some((
+            slot,
+            ctx.payload(offset, bytes.len(), RecordFormat::Event, PayloadRef::WHOLE),
+        ))
+    };
+    let short = |keys: &[&str]| -> Vec<(String, String)> {
+        keys.iter()
+            .filter_map(|k| {
+                let v = meta?.get(*k)?;
+                let text = v.as_str().map_or_else(|| v.to_string(), str::to_string);
+                (text.len() <= super::semconv::SHORT_ATTR_MAX && !v.is_object() && !v.is_array())
+                    .then(|| ((*k).to_string(), text))
+            })
+            .collect()
+    };
+    match l.ty.as_ref() {
+        "trace_start" => {
+            let mut attrs = short(&[
+                "program",
+                "thread",
+                "agent",
+                "environment",
+                "user_id",
+                "session_id",
+            ]);
+            if let Some(a) = &l.agent_id {
+                attrs.push(("agent_id".into(), a.to_string()));
+            }
+            out.push(Record::Span(SpanRecord {
+                trace_id: trace_id.clone(),
+                span_id: trace_id.clone(),
+                name: l.name.as_deref().map(str::to_string),
+                kind: Some(SpanKind::Chain),
+                start: time(l.started_at.as_deref())?,
+                flags: flags::SYNTHETIC_ROOT,
+                payload: payload(0),
+                attrs,
+                ..SpanRecord::default()
+            }));
+            out.push(Record::Trace(TraceRecord {
+                trace_id,
+                name: l.name.as_deref().map(str::to_string),
+                ..TraceRecord::default()
+            }));
+        }
+        "span" => {
+            let start = time(meta_str(meta, "started_at").or(l.started_at.as_deref()))?;
+            let end: Option<Nanos> = if latency.is_some() {
+                None
+            } else {
+                time(meta_str(meta, "ended_at"))?
+            };
+            let error = error_text(l.error).or_else(|| {
+                meta.and_then(|m| m.get("error")).and_then(|e| match e {
+                    Value::String(s) => Some(s.clone()),
+                    Value::Null => None,
+                    other => Some(other.to_string()),
+                })
+            });
+            let failed = is_error(l.status.as_deref()) || error.is_some();
+            let name = l.name.as_deref().unwrap_or("span").to_string();
+            let model = meta_str(meta, "model").map(str::to_string);
+            let span_id =
+                meta_str(meta, "span_id").map_or_else(|| content_id(bytes), str::to_string);
+            let parent = meta
+                .and_then(|m| m.get("parent_span_id"))
+                .and_then(Value::as_str)
+                .map_or_else(|| trace_id.clone(), str::to_string);
+            out.push(Record::Span(SpanRecord {
+                trace_id: trace_id.clone(),
+                span_id,
+                parent_id: Some(parent),
+                kind: Some(kind_of(meta_str(meta, "kind"), &name, model.is_some())),
+                name: Some(name),
+                start,
+                end,
+                dur: latency,
+                status: Some(if failed {
+                    SpanStatus::Error
+                } else {
+                    SpanStatus::Ok
+                }),
+                error: error.or_else(|| failed.then(|| "error".to_string())),
+                model,
+                tokens: meta.and_then(|m| m.get("usage")).and_then(usage_from_value),
+                payload: payload(0),
+                complete: true,
+                ..SpanRecord::default()
+            }));
+        }
+        "trace_end" => {
+            let error = error_text(l.error);
+            let failed = is_error(l.status.as_deref()) || error.is_some();
+            let end = if latency.is_some() {
+                None
+            } else {
+                time(meta_str(meta, "ended_at"))?
+            };
+            // `usage` is per model: {"<model>": {prompt_tokens, ...}}.
+            let tokens = meta
+                .and_then(|m| m.get("usage"))
+                .and_then(Value::as_object)
+                .and_then(|per_model| {
+                    per_model
+                        .values()
+                        .filter_map(usage_from_value)
+                        .reduce(|a, b| a + b)
+                });
+            out.push(Record::Span(SpanRecord {
+                trace_id: trace_id.clone(),
+                span_id: trace_id.clone(),
+                name: l.name.as_deref().map(str::to_string),
+                start: time(l.started_at.as_deref())?,
+                end,
+                dur: latency,
+                status: Some(if failed {
+                    SpanStatus::Error
+                } else {
+                    SpanStatus::Ok
+                }),
+                error: error
+                    .clone()
+                    .or_else(|| failed.then(|| "error".to_string())),
+                flags: flags::SYNTHETIC_ROOT,
+                payload: payload(1),
+                ..SpanRecord::default()
+            }));
+            out.push(Record::Trace(TraceRecord {
+                trace_id,
+                name: l.name.as_deref().map(str::to_string),
+                error: Some(failed),
+                running: Some(false),
+                error_message: error,
+                final_status: Some(if failed {
+                    TraceStatus::Error
+                } else {
+                    TraceStatus::Ok
+                }),
+                tokens,
+            }));
+        }
+        other => return Err(format!("unknown event type {other:?}")),
+    }
+    Ok(())
+}
+
+/// Fill `d` from one event line.
+///
+/// # Errors
+/// The line no longer parses.
+pub fn detail(bytes: &[u8], d: &mut SpanDetail) -> Result<(), String> {
+    let l = parse_line(bytes)?;
+    let meta = l.metadata.unwrap_or_default();
+    let text = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_string);
+    if let Some(i) = meta.get("inputs") {
+        d.inputs = Some(i.to_string());
+    }
+    if let Some(o) = meta.get("outputs") {
+        d.outputs = Some(o.to_string());
+    }
+    if let Some(p) = meta.get("output_preview") {
+        d.response = Some(text(p));
+    }
+    if let Some(e) = error_text(l.error).or_else(|| meta.get("error").map(text)) {
+        d.error = Some(ErrorInfo {
+            kind: meta.get("error_type").map(text),
+            message: Some(e),
+            stacktrace: None,
+        });
+    }
+    d.add_attributes(
+        meta.iter()
+            .filter(|(k, _)| !matches!(k.as_str(), "inputs" | "outputs" | "output_preview"))
+            .flat_map(|(k, v)| super::dspy_callback::flatten(k, v)),
+    );
+    if let Some(a) = l.agent_id {
+        d.add_attributes([("agent_id".to_string(), a.to_string())]);
+    }
+    d.raw
+        .push(pretty(std::str::from_utf8(bytes).unwrap_or_default()));
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::BlobId;
+
+    fn ctx() -> Ctx {
+        Ctx {
+            blob: BlobId(0),
+            opts: super::super::Options::default(),
+        }
+    }
+
+    #[test]
+    fn start_span_end() {
+        let lines: [&[u8]; 3] = [
+            br#"{"type":"trace_start","trace_id":"trc_1","agent_id":"qa-bot","name":"q","status":"running","started_at":"2026-11-21T05:37:17.903506+00:00","metadata":{"program":"Predict"}}"#,
+            br#"{"type":"span","trace_id":"trc_1","name":"llm:dummy","status":"ok","latency_ms":48.8,"metadata":{"span_id":"s1","parent_span_id":null,"kind":"lm","started_at":"2026-11-21T05:37:17.904470+00:00","model":"dummy","usage":{"prompt_tokens":148,"completion_tokens":6,"total_tokens":154}}}"#,
+            br#"{"type":"trace_end","trace_id":"trc_1","status":"ok","latency_ms":49.93,"metadata":{"usage":{"dummy":{"prompt_tokens":148,"completion_tokens":6,"total_tokens":154}}}}"#,
+        ];
+        let mut out = Vec::new();
+        for l in lines {
+            parse(l, 0, &ctx(), &mut out).unwrap();
+        }
+        let Record::Span(span) = &out[2] else {
+            panic!()
+        };
+        assert_eq!(span.parent_id.as_deref(), Some("trc_1"));
+        assert_eq!(span.kind, Some(SpanKind::Llm));
+        assert_eq!(span.dur, Some(48_800_000));
+        let Record::Trace(end) = &out[4] else {
+            panic!()
+        };
+        assert_eq!(end.final_status, Some(TraceStatus::Ok));
+        assert_eq!(end.tokens.map(|t| t.total), Some(154));
+    }
+
+    #[test]
+    fn spans_without_ids_get_stable_ones() {
+        let l = br#"{"type":"span","trace_id":"t","name":"retrieve","status":"ok","latency_ms":3,"started_at":"2026-11-21T05:37:17Z","metadata":{}}"#;
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        parse(l, 0, &ctx(), &mut a).unwrap();
+        parse(l, 0, &ctx(), &mut b).unwrap();
+        assert_eq!(a, b);
+        let Record::Span(s) = &a[0] else { panic!() };
+        assert_eq!(s.kind, Some(SpanKind::Retriever));
+        assert_eq!(s.span_id.len(), 16);
+    }
+}

@@ -1,0 +1,273 @@
+//! MLflow Trace JSON (`Trace.to_json()`, trace schema v3): one trace per document.
+
+use super::detail::{ErrorInfo, SpanDetail, pretty};
+use super::semconv::{AttrValue, Attrs, SHORT_ATTR_MAX, usage_from_json};
+use super::{Ctx, hex};
+use crate::model::payload::RecordFormat;
+use crate::model::span::flags;
+use crate::model::store::{Record, SpanRecord, TraceRecord};
+use crate::model::{Nanos, SpanStatus};
+use base64::Engine as _;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+#[derive(Deserialize)]
+struct Doc {
+    info: Info,
+    data: Data,
+}
+
+#[derive(Deserialize)]
+struct Info {
+    #[serde(alias = "request_id")]
+    trace_id: String,
+    #[serde(default)]
+    state: Option<String>,
+    #[serde(default)]
+    trace_metadata: BTreeMap<String, String>,
+    #[serde(default)]
+    tags: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize)]
+struct Data {
+    spans: Vec<MSpan>,
+}
+
+#[derive(Deserialize, serde::Serialize)]
+struct MSpan {
+    span_id: String,
+    #[serde(default)]
+    parent_span_id: Option<String>,
+    name: String,
+    #[serde(default)]
+    start_time_unix_nano: Option<Value>,
+    #[serde(default)]
+    end_time_unix_nano: Option<Value>,
+    #[serde(default)]
+    status: Option<MStatus>,
+    #[serde(default)]
+    attributes: Map<String, Value>,
+    #[serde(default)]
+    events: Vec<MEvent>,
+}
+
+#[derive(Deserialize, serde::Serialize)]
+struct MStatus {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    message: String,
+}
+
+#[derive(Deserialize, serde::Serialize)]
+struct MEvent {
+    name: String,
+    #[serde(default)]
+    attributes: Map<String, Value>,
+}
+
+/// MLflow ids are base64 of the OTel bytes; show them as hex like every other OTel id.
+fn id(s: &str) -> String {
+    match base64::engine::general_purpose::STANDARD.decode(s) {
+        Ok(b) if b.len() == 8 || b.len() == 16 => hex(&b),
+        _ => s.to_string(),
+    }
+}
+
+fn time(v: Option<&Value>) -> Option<Nanos> {
+    match v? {
+        Value::Number(n) => n.as_i64().filter(|n| *n > 0),
+        Value::String(s) => s.parse().ok().filter(|n: &i64| *n > 0),
+        _ => None,
+    }
+}
+
+/// Every attribute value is JSON-encoded text; decode it once.
+fn attrs(sp: &MSpan) -> Attrs<'_> {
+    let mut a = Attrs::default();
+    for (k, v) in &sp.attributes {
+        let v = match v {
+            Value::String(text) => AttrValue::from_json_text(text),
+            other => AttrValue::from_json(other.clone()),
+        };
+        a.push(Cow::Borrowed(k.as_str()), v);
+    }
+    a
+}
+
+fn exception(sp: &MSpan) -> Option<ErrorInfo> {
+    let ev = sp.events.iter().find(|e| e.name == "exception")?;
+    let get = |k: &str| {
+        ev.attributes
+            .get(k)
+            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
+    };
+    Some(ErrorInfo {
+        kind: get("exception.type"),
+        message: get("exception.message"),
+        stacktrace: get("exception.stacktrace"),
+    })
+}
+
+fn parse_doc(bytes: &[u8]) -> Result<Doc, String> {
+    super::decode(bytes, "MLflow trace")
+}
+
+/// One MLflow trace document.
+///
+/// # Errors
+/// Not the MLflow trace schema.
+pub fn parse(bytes: &[u8], offset: u64, ctx: &Ctx, out: &mut Vec<Record>) -> Result<(), String> {
+    let doc = parse_doc(bytes)?;
+    let trace_id = doc.info.trace_id;
+    let trace_short: Vec<(String, String)> = doc
+        .info
+        .trace_metadata
+        .iter()
+        .chain(&doc.info.tags)
+        .filter(|(k, v)| {
+            v.len() <= SHORT_ATTR_MAX
+                && !matches!(k.as_str(), "mlflow.traceInputs" | "mlflow.traceOutputs")
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    for (i, sp) in doc.data.spans.iter().enumerate() {
+        let a = attrs(sp);
+        let exc = exception(sp);
+        let code = sp.status.as_ref().map_or("", |s| s.code.as_str());
+        let failed = code.ends_with("ERROR") || exc.is_some();
+        let status = if failed {
+            SpanStatus::Error
+        } else if code.ends_with("OK") {
+            SpanStatus::Ok
+        } else {
+            SpanStatus::Unset
+        };
+        let error = failed.then(|| {
+            let msg = sp
+                .status
+                .as_ref()
+                .map(|s| s.message.as_str())
+                .unwrap_or_default();
+            if msg.is_empty() {
+                exc.as_ref()
+                    .map(|e| match (&e.kind, &e.message) {
+                        (Some(k), Some(m)) => format!("{k}: {m}"),
+                        (k, m) => m.clone().or_else(|| k.clone()).unwrap_or_default(),
+                    })
+                    .unwrap_or_else(|| "error".into())
+            } else {
+                msg.to_string()
+            }
+        });
+        let tokens = a.tokens();
+        let mut short = a.short();
+        if sp.parent_span_id.is_none() {
+            short.extend(trace_short.iter().cloned());
+        }
+        out.push(Record::Span(SpanRecord {
+            trace_id: trace_id.clone(),
+            span_id: id(&sp.span_id),
+            parent_id: sp.parent_span_id.as_deref().map(id),
+            name: Some(sp.name.clone()),
+            kind: Some(a.kind().unwrap_or_default()),
+            start: time(sp.start_time_unix_nano.as_ref()),
+            end: time(sp.end_time_unix_nano.as_ref()),
+            dur: None,
+            status: Some(status),
+            error,
+            model: a.model().map(str::to_string),
+            tokens: tokens.map(|t| t.0),
+            flags: if tokens.is_some() {
+                flags::TOKENS_CUMULATIVE
+            } else {
+                0
+            },
+            payload: Some((
+                0,
+                ctx.payload(
+                    offset,
+                    bytes.len(),
+                    RecordFormat::MlflowJson,
+                    u32::try_from(i).unwrap_or(u32::MAX),
+                ),
+            )),
+            attrs: short,
+            complete: true,
+        }));
+    }
+    let state = doc.info.state.as_deref().unwrap_or("");
+    out.push(Record::Trace(TraceRecord {
+        trace_id,
+        name: doc.info.tags.get("mlflow.traceName").cloned(),
+        error: Some(state == "ERROR"),
+        running: Some(state == "IN_PROGRESS"),
+        error_message: None,
+        final_status: None,
+        tokens: doc
+            .info
+            .trace_metadata
+            .get("mlflow.trace.tokenUsage")
+            .and_then(|u| usage_from_json(u)),
+    }));
+    Ok(())
+}
+
+/// Fill `d` from span number `locator` of the document.
+///
+/// # Errors
+/// The document no longer parses or has no such span.
+pub fn detail(bytes: &[u8], locator: u32, d: &mut SpanDetail) -> Result<(), String> {
+    let doc = parse_doc(bytes)?;
+    let sp = doc
+        .data
+        .spans
+        .get(locator as usize)
+        .ok_or_else(|| format!("span #{locator} is not in the trace"))?;
+    let a = attrs(sp);
+    d.messages = a.messages();
+    d.response = a.response();
+    (d.inputs, d.outputs) = a.io();
+    if d.response.is_none() && a.kind() == Some(crate::model::SpanKind::Llm) {
+        // LM outputs are a list of completions.
+        d.response =
+            d.outputs
+                .as_deref()
+                .and_then(|o| match serde_json::from_str::<Value>(o).ok()? {
+                    Value::Array(items) => Some(
+                        items
+                            .iter()
+                            .map(|c| c.as_str().map_or_else(|| c.to_string(), str::to_string))
+                            .collect::<Vec<_>>()
+                            .join("\n\n"),
+                    ),
+                    _ => None,
+                });
+    }
+    d.params = a.params();
+    d.add_attributes(
+        a.0.iter()
+            .map(|(k, v)| (k.to_string(), v.to_text().into_owned())),
+    );
+    if sp.parent_span_id.is_none() {
+        d.add_attributes(
+            doc.info
+                .trace_metadata
+                .iter()
+                .map(|(k, v)| (format!("trace.{k}"), v.clone())),
+        );
+        d.add_attributes(
+            doc.info
+                .tags
+                .iter()
+                .map(|(k, v)| (format!("tag.{k}"), v.clone())),
+        );
+    }
+    d.error = exception(sp).or(d.error.take());
+    d.raw
+        .push(pretty(&serde_json::to_string(sp).unwrap_or_default()));
+    Ok(())
+}

@@ -1,0 +1,573 @@
+//! Every source and format becomes records for the Store. Files are sniffed per file (gzip,
+//! protobuf, one JSON document, or JSON lines) and each JSON record per line, so mixed formats
+//! in one file work. A bad line is counted with its line number and reason; the rest is kept.
+
+pub mod detail;
+pub mod detect;
+pub mod dspy_callback;
+pub mod events;
+pub mod mlflow;
+pub mod otlp;
+pub mod requests;
+pub mod semconv;
+
+use crate::model::payload::RecordFormat;
+use crate::model::store::Record;
+use crate::model::{Blob, BlobId, Nanos, PayloadRef, SourceId, Store};
+use chrono::{DateTime, Local, NaiveDateTime, TimeZone, Utc};
+use detect::{FileKind, JsonLayout, Shape};
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// How to read sources.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Timestamps without an offset are UTC (default: local time, as Python's
+    /// `datetime.now().isoformat()` writes them).
+    pub naive_utc: bool,
+}
+
+/// Where the records being parsed live, so payload references can point back at them.
+#[derive(Debug, Clone, Copy)]
+pub struct Ctx {
+    pub blob: BlobId,
+    pub opts: Options,
+}
+
+impl Ctx {
+    /// A payload reference to `len` bytes at `offset` of this context's blob.
+    #[must_use]
+    pub fn payload(
+        &self,
+        offset: u64,
+        len: usize,
+        format: RecordFormat,
+        locator: u32,
+    ) -> PayloadRef {
+        PayloadRef {
+            blob: self.blob,
+            offset,
+            len: u32::try_from(len).unwrap_or(u32::MAX),
+            format,
+            locator,
+        }
+    }
+}
+
+/// A source that could not be read at all.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot read {path}: {source}")]
+pub struct Unreadable {
+    pub path: String,
+    #[source]
+    pub source: io::Error,
+}
+
+/// Read a path (a file, or every file of a directory) into the store.
+///
+/// # Errors
+/// The path (or a file in the directory) cannot be opened or read.
+pub fn load_path(store: &mut Store, path: &Path, opts: Options) -> Result<(), Unreadable> {
+    let unreadable = |e| Unreadable {
+        path: path.display().to_string(),
+        source: e,
+    };
+    let meta = std::fs::metadata(path).map_err(unreadable)?;
+    if meta.is_dir() {
+        for file in dir_files(path).map_err(unreadable)? {
+            load_path(store, &file, opts)?;
+        }
+        return Ok(());
+    }
+    let bytes = std::fs::read(path).map_err(unreadable)?;
+    let source = store.add_source(path.display().to_string());
+    let blob = store.add_blob(Blob::File(path.to_path_buf()));
+    load_bytes(store, source, blob, &bytes, opts);
+    Ok(())
+}
+
+/// The files of a directory, sorted, recursively; hidden files and capture metadata
+/// (`*.meta.json`, written beside captured OTLP bodies) are skipped.
+fn dir_files(dir: &Path) -> io::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<io::Result<_>>()?;
+    entries.sort();
+    for p in entries {
+        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if name.starts_with('.') || name.ends_with(".meta.json") {
+            continue;
+        }
+        if p.is_dir() {
+            out.extend(dir_files(&p)?);
+        } else {
+            out.push(p);
+        }
+    }
+    Ok(out)
+}
+
+/// Read a stream (stdin) to its end into the store; its bytes stay in memory for the payloads.
+///
+/// # Errors
+/// Reading the stream fails.
+pub fn load_reader(
+    store: &mut Store,
+    label: &str,
+    mut reader: impl Read,
+    opts: Options,
+) -> io::Result<()> {
+    let mut bytes = Vec::new();
+    reader.read_to_end(&mut bytes)?;
+    let source = store.add_source(label);
+    let bytes = Arc::new(bytes);
+    let blob = store.add_blob(Blob::Memory(Arc::clone(&bytes)));
+    load_bytes(store, source, blob, &bytes, opts);
+    Ok(())
+}
+
+/// Parse a whole file or body (`bytes` is the content of `blob`).
+pub fn load_bytes(store: &mut Store, source: SourceId, blob: BlobId, bytes: &[u8], opts: Options) {
+    store.source_mut(source).bytes += bytes.len() as u64;
+    let ctx = Ctx { blob, opts };
+    let mut out = Vec::new();
+    match detect::sniff_file(bytes) {
+        FileKind::Empty => {}
+        FileKind::Gzip => match gunzip(bytes) {
+            Ok(plain) => {
+                let plain = Arc::new(plain);
+                let inner = store.add_blob(Blob::Memory(Arc::clone(&plain)));
+                load_bytes(store, source, inner, &plain, opts);
+            }
+            Err(e) => reject(store, source, 0, format!("not a valid gzip stream: {e}")),
+        },
+        FileKind::Binary => {
+            store.source_mut(source).units += 1;
+            match otlp::parse_proto(bytes, &ctx, &mut out) {
+                Ok(()) => insert_all(store, source, &mut out),
+                Err(e) => reject(
+                    store,
+                    source,
+                    0,
+                    format!("not JSON, and not an OTLP protobuf body either ({e})"),
+                ),
+            }
+        }
+        FileKind::Json => match detect::json_layout(bytes) {
+            JsonLayout::Document => {
+                store.source_mut(source).units += 1;
+                match parse_document(bytes, &ctx, &mut out) {
+                    Ok(()) => insert_all(store, source, &mut out),
+                    Err(e) => reject(store, source, 0, e),
+                }
+            }
+            JsonLayout::Lines => load_lines(store, source, bytes, &ctx),
+        },
+    }
+}
+
+fn gunzip(bytes: &[u8]) -> io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    flate2::read::MultiGzDecoder::new(bytes).read_to_end(&mut out)?;
+    Ok(out)
+}
+
+/// One record per line. Blank lines are skipped; a last line without a newline is parsed too,
+/// and reported as truncated if it does not parse.
+fn load_lines(store: &mut Store, source: SourceId, bytes: &[u8], ctx: &Ctx) {
+    let mut out = Vec::new();
+    let mut pos = 0usize;
+    let mut line_no = 0u64;
+    while pos < bytes.len() {
+        line_no += 1;
+        let (end, next, terminated) = match memchr::memchr(b'\n', &bytes[pos..]) {
+            Some(i) => (pos + i, pos + i + 1, true),
+            None => (bytes.len(), bytes.len(), false),
+        };
+        let mut line = &bytes[pos..end];
+        if line.last() == Some(&b'\r') {
+            line = &line[..line.len() - 1];
+        }
+        if !line.iter().all(u8::is_ascii_whitespace) {
+            store.source_mut(source).units += 1;
+            match parse_record(line, pos as u64, ctx, &mut out) {
+                Ok(()) => insert_all(store, source, &mut out),
+                Err(e) if !terminated => {
+                    out.clear();
+                    reject(
+                        store,
+                        source,
+                        line_no,
+                        format!("truncated last line (no newline at end): {e}"),
+                    );
+                }
+                Err(e) => {
+                    out.clear();
+                    reject(store, source, line_no, e);
+                }
+            }
+        }
+        pos = next;
+    }
+}
+
+fn insert_all(store: &mut Store, source: SourceId, out: &mut Vec<Record>) {
+    for r in out.drain(..) {
+        store.insert(source, r);
+    }
+}
+
+fn reject(store: &mut Store, source: SourceId, line: u64, reason: String) {
+    store.source_mut(source).reject(line, reason);
+}
+
+/// A whole JSON document: one record, or an array of records.
+fn parse_document(bytes: &[u8], ctx: &Ctx, out: &mut Vec<Record>) -> Result<(), String> {
+    let start = bytes
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(0);
+    if bytes.get(start) == Some(&b'[') {
+        let items: Vec<&serde_json::value::RawValue> =
+            serde_json::from_slice(bytes).map_err(|e| json_error(&e))?;
+        for item in items {
+            let text = item.get().as_bytes();
+            let offset = text.as_ptr() as usize - bytes.as_ptr() as usize;
+            parse_record(text, offset as u64, ctx, out)?;
+        }
+        return Ok(());
+    }
+    parse_record(&bytes[start..], start as u64, ctx, out)
+}
+
+/// Parse one JSON record found at `offset` of the context's blob.
+///
+/// # Errors
+/// A reason fit for the user: invalid JSON (with the column), an unknown shape, a wrong type.
+pub fn parse_record(
+    bytes: &[u8],
+    offset: u64,
+    ctx: &Ctx,
+    out: &mut Vec<Record>,
+) -> Result<(), String> {
+    match detect::sniff_record(bytes)? {
+        Shape::Otlp => otlp::parse_json(bytes, offset, ctx, out),
+        Shape::Mlflow => mlflow::parse(bytes, offset, ctx, out),
+        Shape::Callback => dspy_callback::parse(bytes, offset, ctx, out),
+        Shape::Event => events::parse(bytes, offset, ctx, out),
+        Shape::Request => requests::parse(bytes, offset, ctx, out),
+    }
+}
+
+/// Deserialize a record; a wrong-typed field is reported with its path (`steps[2].latency_ms`),
+/// found by a second, path-tracking pass that only runs on failure.
+///
+/// # Errors
+/// The reason, prefixed with `what` (the record kind).
+pub fn decode<'a, T: serde::Deserialize<'a>>(bytes: &'a [u8], what: &str) -> Result<T, String> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        if e.classify() == serde_json::error::Category::Data {
+            let mut de = serde_json::Deserializer::from_slice(bytes);
+            if let Err(pe) = serde_path_to_error::deserialize::<_, T>(&mut de) {
+                let inner = pe.inner().to_string();
+                let msg = inner.split(" at line ").next().unwrap_or(&inner);
+                return format!(
+                    "{what}: wrong type for `{}` at column {}: {msg}",
+                    pe.path(),
+                    e.column()
+                );
+            }
+        }
+        format!("{what}: {}", json_error(&e))
+    })
+}
+
+/// A serde_json error as a reason: the message and the column (records are single lines).
+#[must_use]
+pub fn json_error(e: &serde_json::Error) -> String {
+    let msg = e.to_string();
+    let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+    if e.line() > 1 {
+        format!(
+            "invalid JSON at line {} column {}: {msg}",
+            e.line(),
+            e.column()
+        )
+    } else {
+        format!("invalid JSON at column {}: {msg}", e.column())
+    }
+}
+
+/// Parse a timestamp: RFC 3339 (`Z` or an offset), a naive ISO 8601 date-time (local or UTC per
+/// the options), or a number of seconds / milliseconds / microseconds / nanoseconds since the
+/// epoch (told apart by magnitude).
+///
+/// # Errors
+/// None of those forms.
+pub fn parse_time(s: &str, opts: Options) -> Result<Nanos, String> {
+    let s = s.trim();
+    if let Ok(dt) = DateTime::parse_from_rfc3339(s) {
+        return nanos(dt.with_timezone(&Utc), s);
+    }
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f%z",
+    ] {
+        if let Ok(n) = NaiveDateTime::parse_from_str(s, fmt) {
+            let dt = if opts.naive_utc {
+                Some(Utc.from_utc_datetime(&n))
+            } else {
+                Local
+                    .from_local_datetime(&n)
+                    .earliest()
+                    .map(|d| d.with_timezone(&Utc))
+            };
+            return dt.map_or_else(
+                || Err(format!("timestamp {s:?} does not exist in local time")),
+                |d| nanos(d, s),
+            );
+        }
+    }
+    if let Some(ns) = epoch_text(s) {
+        return Ok(ns);
+    }
+    Err(format!(
+        "unrecognized timestamp {s:?} (expected RFC 3339, ISO 8601 or epoch seconds)"
+    ))
+}
+
+fn nanos(dt: DateTime<Utc>, s: &str) -> Result<Nanos, String> {
+    dt.timestamp_nanos_opt()
+        .ok_or_else(|| format!("timestamp {s:?} is out of range"))
+}
+
+/// An epoch number written as text (`1795239420.047`), exactly: the unit is told apart by the
+/// number of integer digits (s up to 11, ms up to 14, µs up to 17, else ns).
+fn epoch_text(s: &str) -> Option<Nanos> {
+    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+    if int.is_empty()
+        || !int.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let digits = int.trim_start_matches('0').len();
+    let scale_digits: u32 = match digits {
+        0..=11 => 9,
+        12..=14 => 6,
+        15..=17 => 3,
+        _ => 0,
+    };
+    let int: i128 = int.parse().ok()?;
+    let mut ns = int.checked_mul(10i128.pow(scale_digits))?;
+    for (i, d) in frac.bytes().take(scale_digits as usize).enumerate() {
+        let place = scale_digits - 1 - u32::try_from(i).ok()?;
+        ns += i128::from(d - b'0') * 10i128.pow(place);
+    }
+    Nanos::try_from(ns).ok()
+}
+
+/// An epoch number in s, ms, µs or ns, told apart by magnitude.
+#[must_use]
+#[allow(clippy::cast_possible_truncation)]
+pub fn epoch_number(n: f64) -> Option<Nanos> {
+    if !n.is_finite() || n < 0.0 {
+        return None;
+    }
+    let ns = if n > 1e17 {
+        n
+    } else if n > 1e14 {
+        n * 1e3
+    } else if n > 1e11 {
+        n * 1e6
+    } else {
+        n * 1e9
+    };
+    (ns < 9.2e18).then_some(ns as Nanos)
+}
+
+/// Milliseconds (as logged) to nanoseconds; rejects negative, NaN and absurd values.
+///
+/// # Errors
+/// Not a finite, non-negative duration under a year.
+#[allow(clippy::cast_possible_truncation)]
+pub fn ms_to_ns(ms: f64, what: &str) -> Result<Nanos, String> {
+    if !ms.is_finite() || ms < 0.0 {
+        return Err(format!("{what} is not a valid duration: {ms}"));
+    }
+    if ms > 365.0 * 86_400_000.0 {
+        return Err(format!("{what} is longer than a year: {ms} ms"));
+    }
+    Ok((ms * 1e6).round() as Nanos)
+}
+
+/// Lowercase hex of bytes (OTLP ids).
+#[must_use]
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(DIGITS[(b >> 4) as usize] as char);
+        s.push(DIGITS[(b & 15) as usize] as char);
+    }
+    s
+}
+
+/// A stable 64-bit id for records that carry none (FNV-1a), as 16 hex chars.
+#[must_use]
+pub fn content_id(bytes: &[u8]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    hex(&h.to_be_bytes())
+}
+
+/// Text of an `error` field that may be a string or any JSON value.
+#[must_use]
+pub fn error_text(raw: Option<&serde_json::value::RawValue>) -> Option<String> {
+    let raw = raw?;
+    match serde_json::from_str::<serde_json::Value>(raw.get()).ok()? {
+        serde_json::Value::Null | serde_json::Value::Bool(false) => None,
+        serde_json::Value::String(s) if s.is_empty() => None,
+        serde_json::Value::String(s) => Some(s),
+        serde_json::Value::Object(m) => {
+            let t = m.get("type").and_then(|v| v.as_str());
+            let msg = m.get("message").and_then(|v| v.as_str());
+            Some(match (t, msg) {
+                (Some(t), Some(m)) => format!("{t}: {m}"),
+                (None, Some(m)) => m.to_string(),
+                _ => serde_json::Value::Object(m).to_string(),
+            })
+        }
+        other => Some(other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps() {
+        let utc = Options { naive_utc: true };
+        let z = parse_time("2026-11-21T05:37:00.047Z", utc).unwrap();
+        assert_eq!(z, 1_795_239_420_047_000_000);
+        assert_eq!(parse_time("2026-11-21T05:37:00.047+00:00", utc).unwrap(), z);
+        assert_eq!(parse_time("2026-11-21T06:37:00.047+01:00", utc).unwrap(), z);
+        assert_eq!(parse_time("2026-11-21T05:37:00.047", utc).unwrap(), z);
+        assert_eq!(parse_time("1795239420.047", utc).unwrap(), z);
+        assert_eq!(parse_time("1795239420047", utc).unwrap(), z);
+        assert!(
+            parse_time("yesterday", utc)
+                .unwrap_err()
+                .contains("unrecognized timestamp")
+        );
+        assert!(parse_time("-5", utc).is_err());
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(ms_to_ns(107.539, "x"), Ok(107_539_000));
+        assert!(ms_to_ns(-1.0, "x").is_err());
+        assert!(ms_to_ns(f64::NAN, "x").is_err());
+        assert!(ms_to_ns(1e15, "x").is_err());
+    }
+
+    #[test]
+    fn ids() {
+        assert_eq!(hex(&[0x0a, 0xff, 0x00]), "0aff00");
+        assert_eq!(content_id(b"abc"), content_id(b"abc"));
+        assert_ne!(content_id(b"abc"), content_id(b"abd"));
+        assert_eq!(content_id(b"").len(), 16);
+    }
+
+    #[test]
+    fn error_fields() {
+        let raw = |s: &str| serde_json::value::RawValue::from_string(s.to_string()).unwrap();
+        assert_eq!(error_text(Some(&raw("\"boom\""))), Some("boom".into()));
+        assert_eq!(error_text(Some(&raw("null"))), None);
+        assert_eq!(
+            error_text(Some(&raw(r#"{"type":"ValueError","message":"bad"}"#))),
+            Some("ValueError: bad".into())
+        );
+        assert_eq!(error_text(None), None);
+    }
+
+    fn load(text: &str) -> Store {
+        let mut store = Store::new();
+        load_reader(
+            &mut store,
+            "-",
+            text.as_bytes(),
+            Options { naive_utc: true },
+        )
+        .unwrap();
+        store.refresh();
+        store
+    }
+
+    #[test]
+    fn bad_lines_are_counted_and_the_rest_kept() {
+        let good = r#"{"trace_id":"a","timestamp":"2026-11-21T05:37:00Z","total_latency_ms":5}"#;
+        let good2 = r#"{"trace_id":"b","timestamp":"2026-11-21T05:37:01Z","total_latency_ms":"x"}"#;
+        let text = format!(
+            "{good}\n{{\"trace_id\": oops\n\n{{\"what\":1}}\n{good2}\n{good}\n{{\"trace_id\":\"c\""
+        );
+        let store = load(&text);
+        assert_eq!(store.traces().len(), 1, "the good line, once");
+        let src = &store.sources()[0];
+        assert_eq!(src.units, 6);
+        assert_eq!(src.rejected, 4);
+        assert_eq!(src.duplicates, 1, "the repeated good line");
+        let lines: Vec<u64> = src.rejections.iter().map(|r| r.line).collect();
+        assert_eq!(lines, vec![2, 4, 5, 7]);
+        assert!(
+            src.rejections[0]
+                .reason
+                .starts_with("invalid JSON at column 14"),
+            "{:?}",
+            src.rejections[0]
+        );
+        assert!(src.rejections[1].reason.contains("unknown record shape"));
+        assert!(
+            src.rejections[2].reason.contains("total_latency_ms"),
+            "{:?}",
+            src.rejections[2]
+        );
+        assert!(src.rejections[3].reason.starts_with("truncated last line"));
+    }
+
+    #[test]
+    fn invalid_utf8_is_a_counted_rejection() {
+        let mut bytes = br#"{"trace_id":"a","total_latency_ms":5,"inputs":{"q":""#.to_vec();
+        bytes.extend_from_slice(&[0xff, 0xfe]);
+        bytes.extend_from_slice(b"\"}}\n");
+        let mut store = Store::new();
+        load_reader(&mut store, "-", bytes.as_slice(), Options::default()).unwrap();
+        assert_eq!(store.sources()[0].rejected, 1);
+        assert!(store.sources()[0].rejections[0].reason.contains("invalid"));
+    }
+
+    #[test]
+    fn garbage_binary_is_rejected_whole() {
+        let mut store = Store::new();
+        load_reader(
+            &mut store,
+            "-",
+            &b"\x00\x01\x02garbage"[..],
+            Options::default(),
+        )
+        .unwrap();
+        assert_eq!(store.sources()[0].rejected, 1);
+        assert!(
+            store.sources()[0].rejections[0]
+                .reason
+                .contains("OTLP protobuf")
+        );
+    }
+}

@@ -1,0 +1,383 @@
+//! OTLP traces, protobuf and OTLP/JSON, decoded with `opentelemetry-proto` into one mapping.
+
+use super::detail::{ErrorInfo, SpanDetail};
+use super::semconv::{AttrValue, Attrs};
+use super::{Ctx, hex};
+use crate::model::payload::RecordFormat;
+use crate::model::span::flags;
+use crate::model::store::{Record, SpanRecord};
+use crate::model::{Nanos, SpanStatus};
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+use opentelemetry_proto::tonic::trace::v1::Span as ProtoSpan;
+use prost::Message as _;
+use std::borrow::Cow;
+
+/// Decode a binary protobuf body.
+///
+/// # Errors
+/// The bytes are not an `ExportTraceServiceRequest`.
+pub fn decode_proto(bytes: &[u8]) -> Result<ExportTraceServiceRequest, String> {
+    ExportTraceServiceRequest::decode(bytes).map_err(|e| format!("protobuf decode error: {e}"))
+}
+
+/// Decode an OTLP/JSON body.
+///
+/// # Errors
+/// Invalid JSON or not the OTLP/JSON mapping.
+pub fn decode_json(bytes: &[u8]) -> Result<ExportTraceServiceRequest, String> {
+    super::decode(bytes, "OTLP/JSON")
+}
+
+/// A binary body (a captured `.bin`).
+///
+/// # Errors
+/// Not a protobuf request, or one with no spans at all.
+pub fn parse_proto(bytes: &[u8], ctx: &Ctx, out: &mut Vec<Record>) -> Result<(), String> {
+    let req = decode_proto(bytes)?;
+    if span_total(&req) == 0 {
+        return Err("no spans in it".into());
+    }
+    records(&req, ctx, 0, bytes.len(), RecordFormat::OtlpProto, out);
+    Ok(())
+}
+
+/// One OTLP/JSON request (a line or a file).
+///
+/// # Errors
+/// Not valid OTLP/JSON.
+pub fn parse_json(
+    bytes: &[u8],
+    offset: u64,
+    ctx: &Ctx,
+    out: &mut Vec<Record>,
+) -> Result<(), String> {
+    let req = decode_json(bytes)?;
+    records(&req, ctx, offset, bytes.len(), RecordFormat::OtlpJson, out);
+    Ok(())
+}
+
+fn span_total(req: &ExportTraceServiceRequest) -> usize {
+    req.resource_spans
+        .iter()
+        .flat_map(|r| &r.scope_spans)
+        .map(|s| s.spans.len())
+        .sum()
+}
+
+/// Every span of a request, in document order, with its resource and scope.
+fn spans_of(
+    req: &ExportTraceServiceRequest,
+) -> impl Iterator<Item = (&[KeyValue], &str, &ProtoSpan)> {
+    req.resource_spans.iter().flat_map(|rs| {
+        let res: &[KeyValue] = rs.resource.as_ref().map_or(&[], |r| &r.attributes);
+        rs.scope_spans.iter().flat_map(move |ss| {
+            let scope = ss.scope.as_ref().map_or("", |s| s.name.as_str());
+            ss.spans.iter().map(move |sp| (res, scope, sp))
+        })
+    })
+}
+
+/// MLflow exports every attribute value JSON-encoded (`"\"CHAT_MODEL\""`).
+fn json_encoded(scope: &str, sp: &ProtoSpan) -> bool {
+    scope.starts_with("mlflow")
+        || sp.attributes.iter().any(|kv| {
+            kv.key == "mlflow.spanType"
+                && matches!(any(&kv.value), AttrValue::Str(s) if s.starts_with('"'))
+        })
+}
+
+fn any(v: &Option<AnyValue>) -> AttrValue<'_> {
+    match v.as_ref().and_then(|v| v.value.as_ref()) {
+        Some(any_value::Value::StringValue(s)) => AttrValue::Str(Cow::Borrowed(s)),
+        Some(any_value::Value::BoolValue(b)) => AttrValue::Bool(*b),
+        Some(any_value::Value::IntValue(i)) => AttrValue::Int(*i),
+        Some(any_value::Value::DoubleValue(d)) => AttrValue::Double(*d),
+        Some(other) => AttrValue::Json(any_json(other).to_string()),
+        None => AttrValue::Json("null".into()),
+    }
+}
+
+fn any_json(v: &any_value::Value) -> serde_json::Value {
+    use serde_json::Value as J;
+    match v {
+        any_value::Value::StringValue(s) => J::String(s.clone()),
+        any_value::Value::BoolValue(b) => J::Bool(*b),
+        any_value::Value::IntValue(i) => J::from(*i),
+        any_value::Value::DoubleValue(d) => J::from(*d),
+        any_value::Value::ArrayValue(a) => J::Array(
+            a.values
+                .iter()
+                .filter_map(|x| x.value.as_ref())
+                .map(any_json)
+                .collect(),
+        ),
+        any_value::Value::KvlistValue(kv) => J::Object(
+            kv.values
+                .iter()
+                .map(|kv| {
+                    let v = kv
+                        .value
+                        .as_ref()
+                        .and_then(|v| v.value.as_ref())
+                        .map_or(J::Null, any_json);
+                    (kv.key.clone(), v)
+                })
+                .collect(),
+        ),
+        any_value::Value::BytesValue(b) => J::String(hex(b)),
+        #[allow(unreachable_patterns)]
+        _ => J::Null,
+    }
+}
+
+/// A span's attributes, JSON-decoded where the producer encoded them.
+fn attrs_of<'a>(scope: &str, sp: &'a ProtoSpan) -> Attrs<'a> {
+    let decode = json_encoded(scope, sp);
+    let mut a = Attrs::default();
+    for kv in &sp.attributes {
+        let v = any(&kv.value);
+        let v = match v {
+            AttrValue::Str(s) if decode => AttrValue::from_json_text(&s),
+            v => v,
+        };
+        a.push(Cow::Borrowed(kv.key.as_str()), v);
+    }
+    a
+}
+
+/// The exception event, if any.
+fn exception(sp: &ProtoSpan) -> Option<ErrorInfo> {
+    let ev = sp.events.iter().find(|e| e.name == "exception")?;
+    let get = |k: &str| {
+        ev.attributes
+            .iter()
+            .find(|kv| kv.key == k)
+            .map(|kv| any(&kv.value).to_text().into_owned())
+    };
+    Some(ErrorInfo {
+        kind: get("exception.type"),
+        message: get("exception.message"),
+        stacktrace: get("exception.stacktrace"),
+    })
+}
+
+#[allow(clippy::cast_possible_wrap)]
+fn time(ns: u64) -> Option<Nanos> {
+    (ns > 0 && ns < i64::MAX as u64).then_some(ns as Nanos)
+}
+
+fn records(
+    req: &ExportTraceServiceRequest,
+    ctx: &Ctx,
+    offset: u64,
+    len: usize,
+    format: RecordFormat,
+    out: &mut Vec<Record>,
+) {
+    for (ordinal, (res, scope, sp)) in spans_of(req).enumerate() {
+        let attrs = attrs_of(scope, sp);
+        let exc = exception(sp);
+        let failed = sp.status.as_ref().is_some_and(|s| s.code == 2) || exc.is_some();
+        let status = if failed {
+            SpanStatus::Error
+        } else if sp.status.as_ref().is_some_and(|s| s.code == 1) {
+            SpanStatus::Ok
+        } else {
+            SpanStatus::Unset
+        };
+        let error = failed.then(|| {
+            let msg = sp
+                .status
+                .as_ref()
+                .map(|s| s.message.as_str())
+                .unwrap_or_default();
+            if msg.is_empty() {
+                exc.as_ref()
+                    .map(|e| match (&e.kind, &e.message) {
+                        (Some(k), Some(m)) => format!("{k}: {m}"),
+                        (k, m) => m.clone().or_else(|| k.clone()).unwrap_or_default(),
+                    })
+                    .unwrap_or_else(|| "error".into())
+            } else {
+                msg.to_string()
+            }
+        });
+        let tokens = attrs.tokens();
+        let mut short = attrs.short();
+        if let Some(svc) = res.iter().find(|kv| kv.key == "service.name") {
+            short.push((
+                "service.name".into(),
+                any(&svc.value).to_text().into_owned(),
+            ));
+        }
+        out.push(Record::Span(SpanRecord {
+            trace_id: hex(&sp.trace_id),
+            span_id: hex(&sp.span_id),
+            parent_id: (!sp.parent_span_id.is_empty()).then(|| hex(&sp.parent_span_id)),
+            name: Some(sp.name.clone()),
+            kind: Some(attrs.kind().unwrap_or_default()),
+            start: time(sp.start_time_unix_nano),
+            end: time(sp.end_time_unix_nano),
+            dur: None,
+            status: Some(status),
+            error,
+            model: attrs.model().map(str::to_string),
+            tokens: tokens.map(|t| t.0),
+            flags: if tokens.is_some_and(|t| t.1) {
+                flags::TOKENS_CUMULATIVE
+            } else {
+                0
+            },
+            payload: Some((
+                0,
+                ctx.payload(
+                    offset,
+                    len,
+                    format,
+                    u32::try_from(ordinal).unwrap_or(u32::MAX),
+                ),
+            )),
+            attrs: short,
+            complete: true,
+        }));
+    }
+}
+
+/// Fill `d` from span number `locator` of the request in `bytes`.
+///
+/// # Errors
+/// The request no longer decodes or has no such span.
+pub fn detail(
+    bytes: &[u8],
+    format: RecordFormat,
+    locator: u32,
+    d: &mut SpanDetail,
+) -> Result<(), String> {
+    let req = if format == RecordFormat::OtlpProto {
+        decode_proto(bytes)?
+    } else {
+        decode_json(bytes)?
+    };
+    let (res, scope, sp) = spans_of(&req)
+        .nth(locator as usize)
+        .ok_or_else(|| format!("span #{locator} is not in the request"))?;
+    let attrs = attrs_of(scope, sp);
+    d.messages = attrs.messages();
+    d.response = attrs.response();
+    (d.inputs, d.outputs) = attrs.io();
+    d.params = attrs.params();
+    d.add_attributes(
+        attrs
+            .0
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_text().into_owned())),
+    );
+    d.add_attributes(res.iter().map(|kv| {
+        (
+            format!("resource.{}", kv.key),
+            any(&kv.value).to_text().into_owned(),
+        )
+    }));
+    if !scope.is_empty() {
+        d.add_attributes([("otel.scope.name".to_string(), scope.to_string())]);
+    }
+    if let Some(e) = exception(sp) {
+        d.error = Some(e);
+    } else if let Some(s) = sp.status.as_ref().filter(|s| s.code == 2) {
+        d.error = Some(ErrorInfo {
+            kind: None,
+            message: Some(s.message.clone()),
+            stacktrace: None,
+        });
+    }
+    d.raw
+        .push(serde_json::to_string_pretty(sp).unwrap_or_default());
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::BlobId;
+
+    const LINE: &str = r#"{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"app"}}]},"scopeSpans":[{"scope":{"name":"openinference.instrumentation.dspy"},"spans":[{"traceId":"a831f586ed689aea10594e92ae203f2e","spanId":"71bbeac0ba296e75","parentSpanId":"d96bc31609f06f65","flags":256,"name":"get_weather.__call__","kind":1,"startTimeUnixNano":"1795238897886497132","endTimeUnixNano":1795238898083860205,"attributes":[{"key":"openinference.span.kind","value":{"stringValue":"TOOL"}},{"key":"metadata","value":{"stringValue":"{\"fixture.program\": \"react_tool_error\"}"}},{"key":"n","value":{"intValue":"7"}}],"events":[{"timeUnixNano":"1795238898083814986","name":"exception","attributes":[{"key":"exception.type","value":{"stringValue":"TimeoutError"}},{"key":"exception.message","value":{"stringValue":"slow"}}]}],"status":{"message":"TimeoutError: slow","code":2}}]}]}]}"#;
+
+    fn ctx() -> Ctx {
+        Ctx {
+            blob: BlobId(0),
+            opts: super::super::Options::default(),
+        }
+    }
+
+    #[test]
+    fn maps_an_otlp_json_span() {
+        let mut out = Vec::new();
+        parse_json(LINE.as_bytes(), 0, &ctx(), &mut out).unwrap();
+        let [Record::Span(s)] = out.as_slice() else {
+            panic!("one span: {out:?}")
+        };
+        assert_eq!(s.trace_id, "a831f586ed689aea10594e92ae203f2e");
+        assert_eq!(s.parent_id.as_deref(), Some("d96bc31609f06f65"));
+        assert_eq!(s.kind, Some(crate::model::SpanKind::Tool));
+        assert_eq!(s.status, Some(SpanStatus::Error));
+        assert_eq!(s.error.as_deref(), Some("TimeoutError: slow"));
+        assert_eq!(s.end.unwrap() - s.start.unwrap(), 197_363_073);
+        assert!(
+            s.attrs
+                .contains(&("fixture.program".into(), "react_tool_error".into()))
+        );
+        assert!(s.attrs.contains(&("service.name".into(), "app".into())));
+        assert!(s.attrs.contains(&("n".into(), "7".into())));
+    }
+
+    #[test]
+    fn json_and_protobuf_map_the_same() {
+        let req = decode_json(LINE.as_bytes()).unwrap();
+        let bin = req.encode_to_vec();
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        parse_json(LINE.as_bytes(), 0, &ctx(), &mut a).unwrap();
+        parse_proto(&bin, &ctx(), &mut b).unwrap();
+        let strip = |v: Vec<Record>| -> Vec<Record> {
+            v.into_iter()
+                .map(|r| match r {
+                    Record::Span(mut s) => {
+                        s.payload = None;
+                        Record::Span(s)
+                    }
+                    t @ Record::Trace(_) => t,
+                })
+                .collect()
+        };
+        assert_eq!(strip(a), strip(b));
+    }
+
+    #[test]
+    fn detail_has_error_and_attributes() {
+        let mut d = SpanDetail::default();
+        detail(LINE.as_bytes(), RecordFormat::OtlpJson, 0, &mut d).unwrap();
+        let e = d.error.unwrap();
+        assert_eq!(e.kind.as_deref(), Some("TimeoutError"));
+        assert!(
+            d.attributes
+                .iter()
+                .any(|(k, v)| k == "resource.service.name" && v == "app")
+        );
+        assert!(d.attributes.windows(2).all(|w| w[0].0 <= w[1].0), "sorted");
+        assert!(
+            detail(
+                LINE.as_bytes(),
+                RecordFormat::OtlpJson,
+                5,
+                &mut SpanDetail::default()
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn garbage_is_not_a_body() {
+        let mut out = Vec::new();
+        assert!(parse_proto(b"\x0a\x05hello", &ctx(), &mut out).is_err());
+    }
+}

@@ -1,0 +1,412 @@
+//! Per-request JSONL: the simple shape (`trace_id`, `timestamp`, `total_latency_ms`, inputs,
+//! outputs, error) and the steps shape (plus `steps[]`). Each line gets one synthesized root span
+//! for the request; steps become its children, laid out one after another from the request start
+//! because they carry only durations.
+
+use super::detail::{Message, SpanDetail, pretty};
+use super::semconv::usage_from_value;
+use super::{Ctx, error_text, ms_to_ns, parse_time};
+use crate::model::payload::{PayloadRef, RecordFormat};
+use crate::model::span::flags;
+use crate::model::store::{Record, SpanRecord, TraceRecord};
+use crate::model::{SpanKind, SpanStatus, TraceStatus};
+use serde::Deserialize;
+use serde_json::Value;
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+
+#[derive(Deserialize)]
+struct Line<'a> {
+    #[serde(borrow)]
+    trace_id: Cow<'a, str>,
+    #[serde(borrow, default, alias = "start_time", alias = "started_at")]
+    timestamp: Option<&'a RawValue>,
+    #[serde(default)]
+    total_latency_ms: Option<f64>,
+    #[serde(borrow, default)]
+    steps: Option<Vec<Step<'a>>>,
+    #[serde(borrow, default)]
+    error: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    status: Option<Cow<'a, str>>,
+    #[serde(borrow, default, alias = "name")]
+    pipeline: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    inputs: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    outputs: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    model: Option<Cow<'a, str>>,
+    #[serde(default)]
+    usage: Option<Value>,
+    #[serde(borrow, default)]
+    metadata: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct Step<'a> {
+    #[serde(borrow, default, alias = "name")]
+    step: Option<Cow<'a, str>>,
+    #[serde(default)]
+    latency_ms: Option<f64>,
+    #[serde(borrow, default)]
+    error: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    status: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    model: Option<Cow<'a, str>>,
+    #[serde(default)]
+    usage: Option<Value>,
+    #[serde(borrow, default)]
+    inputs: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    outputs: Option<&'a RawValue>,
+}
+
+fn parse_line(bytes: &[u8]) -> Result<Line<'_>, String> {
+    super::decode(bytes, "request line")
+}
+
+fn step_kind(name: &str, has_model: bool) -> SpanKind {
+    let n = name.to_ascii_lowercase();
+    if has_model {
+        SpanKind::Llm
+    } else if n.starts_with("tool") {
+        SpanKind::Tool
+    } else if n.contains("retriev") || n.contains("search") {
+        SpanKind::Retriever
+    } else if n.contains("embed") {
+        SpanKind::Embedding
+    } else {
+        SpanKind::Chain
+    }
+}
+
+/// A request with no name of its own is named after its first input value (what the user asked).
+fn name_from_inputs(inputs: Option<&RawValue>) -> Option<String> {
+    let v: Value = serde_json::from_str(inputs?.get()).ok()?;
+    let first = v.as_object()?.values().next()?;
+    let text = first
+        .as_str()
+        .map_or_else(|| first.to_string(), str::to_string);
+    let line = text.lines().next().unwrap_or("").trim();
+    (!line.is_empty()).then(|| line.chars().take(80).collect())
+}
+
+fn short_metadata(raw: Option<&RawValue>) -> Vec<(String, String)> {
+    let Some(Value::Object(m)) = raw.and_then(|r| serde_json::from_str(r.get()).ok()) else {
+        return Vec::new();
+    };
+    m.into_iter()
+        .filter_map(|(k, v)| match v {
+            Value::String(s) if s.len() <= super::semconv::SHORT_ATTR_MAX => Some((k, s)),
+            Value::Bool(_) | Value::Number(_) => Some((k, v.to_string())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// One request line.
+///
+/// # Errors
+/// A wrong-typed field, a bad timestamp or duration.
+pub fn parse(bytes: &[u8], offset: u64, ctx: &Ctx, out: &mut Vec<Record>) -> Result<(), String> {
+    let l = parse_line(bytes)?;
+    let start = match l.timestamp {
+        Some(raw) => match serde_json::from_str::<Value>(raw.get()) {
+            Ok(Value::String(s)) => Some(parse_time(&s, ctx.opts)?),
+            Ok(Value::Number(n)) => super::epoch_number(n.as_f64().unwrap_or(-1.0)),
+            _ => {
+                return Err(format!(
+                    "timestamp is not a string or number: {}",
+                    raw.get()
+                ));
+            }
+        },
+        None => None,
+    };
+    let total = l
+        .total_latency_ms
+        .map(|ms| ms_to_ns(ms, "total_latency_ms"))
+        .transpose()?;
+    let error = error_text(l.error);
+    let failed = error.is_some()
+        || l.status
+            .as_deref()
+            .is_some_and(|s| s.eq_ignore_ascii_case("error"));
+    let payload = |locator| ctx.payload(offset, bytes.len(), RecordFormat::Request, locator);
+    let trace_id = l.trace_id.to_string();
+    let steps = l.steps.unwrap_or_default();
+    let name = l
+        .pipeline
+        .as_deref()
+        .map(str::to_string)
+        .or_else(|| name_from_inputs(l.inputs))
+        .or_else(|| {
+            steps
+                .first()
+                .and_then(|s| s.step.as_deref())
+                .map(str::to_string)
+        })
+        .unwrap_or_else(|| "request".into());
+    let mut attrs = short_metadata(l.metadata);
+    if let Some(p) = &l.pipeline {
+        attrs.push(("pipeline".into(), p.to_string()));
+    }
+    let root_tokens = l.usage.as_ref().and_then(usage_from_value);
+    out.push(Record::Span(SpanRecord {
+        trace_id: trace_id.clone(),
+        span_id: trace_id.clone(),
+        parent_id: None,
+        name: Some(name.clone()),
+        kind: Some(if steps.is_empty() && l.model.is_some() {
+            SpanKind::Llm
+        } else {
+            SpanKind::Chain
+        }),
+        start,
+        end: None,
+        dur: total,
+        status: Some(if failed {
+            SpanStatus::Error
+        } else {
+            SpanStatus::Ok
+        }),
+        error: error
+            .clone()
+            .or_else(|| failed.then(|| "error".to_string())),
+        model: l.model.as_deref().map(str::to_string),
+        tokens: root_tokens,
+        flags: flags::SYNTHETIC_ROOT,
+        payload: Some((0, payload(PayloadRef::WHOLE))),
+        attrs,
+        complete: true,
+    }));
+    let mut cursor = start;
+    for (i, s) in steps.iter().enumerate() {
+        let dur = s
+            .latency_ms
+            .map(|ms| ms_to_ns(ms, "steps[].latency_ms"))
+            .transpose()?;
+        let err = error_text(s.error);
+        let step_failed = err.is_some()
+            || s.status
+                .as_deref()
+                .is_some_and(|x| x.eq_ignore_ascii_case("error"));
+        let step_name = s.step.as_deref().unwrap_or("step").to_string();
+        out.push(Record::Span(SpanRecord {
+            trace_id: trace_id.clone(),
+            span_id: format!("step-{}", i + 1),
+            parent_id: Some(trace_id.clone()),
+            kind: Some(step_kind(&step_name, s.model.is_some())),
+            name: Some(step_name),
+            start: cursor,
+            end: None,
+            dur,
+            status: Some(if step_failed {
+                SpanStatus::Error
+            } else {
+                SpanStatus::Ok
+            }),
+            error: err.or_else(|| step_failed.then(|| "error".to_string())),
+            model: s.model.as_deref().map(str::to_string),
+            tokens: s.usage.as_ref().and_then(usage_from_value),
+            flags: flags::SEQUENTIAL,
+            payload: Some((0, payload(u32::try_from(i).unwrap_or(u32::MAX)))),
+            attrs: Vec::new(),
+            complete: true,
+        }));
+        cursor = cursor.zip(dur).map(|(c, d)| c + d);
+    }
+    out.push(Record::Trace(TraceRecord {
+        trace_id,
+        name: Some(name),
+        error: Some(failed),
+        running: Some(false),
+        error_message: error,
+        final_status: Some(if failed {
+            TraceStatus::Error
+        } else {
+            TraceStatus::Ok
+        }),
+        tokens: None,
+    }));
+    Ok(())
+}
+
+/// The prompt of a step: `inputs.messages`, `inputs.prompt`, or nothing.
+fn prompt_of(inputs: &Value) -> Vec<Message> {
+    if let Some(m) = inputs.get("messages") {
+        let msgs = super::semconv::messages_from_json(m);
+        if !msgs.is_empty() {
+            return msgs;
+        }
+    }
+    inputs
+        .get("prompt")
+        .and_then(Value::as_str)
+        .map(|p| {
+            vec![Message {
+                role: "user".into(),
+                content: p.to_string(),
+            }]
+        })
+        .unwrap_or_default()
+}
+
+fn response_of(outputs: &Value) -> Option<String> {
+    ["response", "completion", "answer", "output"]
+        .iter()
+        .find_map(|k| outputs.get(*k))
+        .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
+}
+
+/// Fill `d` from the request line (`locator` is a step index, or the whole request).
+///
+/// # Errors
+/// The line no longer parses or has no such step.
+pub fn detail(bytes: &[u8], locator: u32, d: &mut SpanDetail) -> Result<(), String> {
+    let l = parse_line(bytes)?;
+    let to_value =
+        |r: Option<&RawValue>| r.and_then(|r| serde_json::from_str::<Value>(r.get()).ok());
+    let (inputs, outputs, model) = if locator == PayloadRef::WHOLE {
+        let v: Value = serde_json::from_slice(bytes).unwrap_or_default();
+        if let Some(obj) = v.as_object() {
+            d.add_attributes(
+                obj.iter()
+                    .filter(|(k, _)| !matches!(k.as_str(), "steps" | "inputs" | "outputs"))
+                    .flat_map(|(k, v)| super::dspy_callback::flatten(k, v)),
+            );
+        }
+        d.raw
+            .push(pretty(std::str::from_utf8(bytes).unwrap_or_default()));
+        (to_value(l.inputs), to_value(l.outputs), l.model.is_some())
+    } else {
+        let steps = l.steps.unwrap_or_default();
+        let s = steps
+            .get(locator as usize)
+            .ok_or_else(|| format!("step #{locator} is not in the line"))?;
+        let v: Value = serde_json::from_slice(bytes).unwrap_or_default();
+        if let Some(step) = v.get("steps").and_then(|s| s.get(locator as usize)) {
+            if let Some(obj) = step.as_object() {
+                d.add_attributes(
+                    obj.iter()
+                        .filter(|(k, _)| !matches!(k.as_str(), "inputs" | "outputs"))
+                        .flat_map(|(k, v)| super::dspy_callback::flatten(k, v)),
+                );
+            }
+            d.raw
+                .push(serde_json::to_string_pretty(step).unwrap_or_default());
+        }
+        if let Some(e) = error_text(s.error) {
+            d.error = Some(super::detail::ErrorInfo {
+                kind: None,
+                message: Some(e),
+                stacktrace: None,
+            });
+        }
+        (to_value(s.inputs), to_value(s.outputs), s.model.is_some())
+    };
+    if let Some(i) = &inputs {
+        if model {
+            d.messages = prompt_of(i);
+            if let Some(t) = i.get("temperature") {
+                d.params = Some(serde_json::json!({ "temperature": t }).to_string());
+            }
+        }
+        d.inputs = Some(i.to_string());
+    }
+    if let Some(o) = &outputs {
+        if model {
+            d.response = response_of(o);
+        }
+        d.outputs = Some(o.to_string());
+    }
+    if locator == PayloadRef::WHOLE && d.error.is_none() {
+        if let Some(e) = error_text(l.error) {
+            d.error = Some(super::detail::ErrorInfo {
+                kind: None,
+                message: Some(e),
+                stacktrace: None,
+            });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::BlobId;
+
+    fn ctx() -> Ctx {
+        Ctx {
+            blob: BlobId(0),
+            opts: super::super::Options { naive_utc: true },
+        }
+    }
+
+    fn spans(out: &[Record]) -> Vec<&SpanRecord> {
+        out.iter()
+            .filter_map(|r| {
+                if let Record::Span(s) = r {
+                    Some(s)
+                } else {
+                    None
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn steps_are_laid_out_sequentially_under_a_root() {
+        let line = br#"{"trace_id":"t1","timestamp":"2026-11-21T05:37:00.000","pipeline":"rag_qa","steps":[{"step":"retrieve","inputs":{"query":"q"},"outputs":{},"latency_ms":10},{"step":"generate","inputs":{"prompt":"P"},"outputs":{"response":"R"},"latency_ms":20.5,"model":"gpt-4o","usage":{"prompt_tokens":5,"completion_tokens":2}}],"total_latency_ms":40}"#;
+        let mut out = Vec::new();
+        parse(line, 0, &ctx(), &mut out).unwrap();
+        let s = spans(&out);
+        assert_eq!(s.len(), 3);
+        assert_eq!(s[0].name.as_deref(), Some("rag_qa"));
+        assert!(s[0].flags & flags::SYNTHETIC_ROOT != 0);
+        assert_eq!(s[0].dur, Some(40_000_000));
+        assert_eq!(s[1].kind, Some(SpanKind::Retriever));
+        assert_eq!(s[2].start.unwrap() - s[1].start.unwrap(), 10_000_000);
+        assert_eq!(s[2].kind, Some(SpanKind::Llm));
+        assert_eq!(s[2].tokens.unwrap().total, 7);
+        let mut d = SpanDetail::default();
+        detail(line, 1, &mut d).unwrap();
+        assert_eq!(d.messages[0].content, "P");
+        assert_eq!(d.response.as_deref(), Some("R"));
+    }
+
+    #[test]
+    fn a_failed_step_does_not_fail_a_request_that_says_ok() {
+        let line = br#"{"trace_id":"t","timestamp":"2026-11-21T05:37:00Z","steps":[{"step":"tool:x","latency_ms":1,"error":"TimeoutError: slow","outputs":{}}],"total_latency_ms":2}"#;
+        let mut out = Vec::new();
+        parse(line, 0, &ctx(), &mut out).unwrap();
+        let s = spans(&out);
+        assert_eq!(s[1].status, Some(SpanStatus::Error));
+        assert_eq!(s[1].kind, Some(SpanKind::Tool));
+        let Some(Record::Trace(t)) = out.last() else {
+            panic!()
+        };
+        assert_eq!(t.final_status, Some(TraceStatus::Ok));
+    }
+
+    #[test]
+    fn simple_line_with_error_and_name_from_inputs() {
+        let line = br#"{"trace_id":"t","timestamp":"2026-11-21T05:37:00.047Z","inputs":{"question":"What is up?"},"outputs":{},"total_latency_ms":269.018,"error":"LMUnexpectedError: 503"}"#;
+        let mut out = Vec::new();
+        parse(line, 0, &ctx(), &mut out).unwrap();
+        let s = spans(&out);
+        assert_eq!(s.len(), 1);
+        assert_eq!(s[0].name.as_deref(), Some("What is up?"));
+        assert_eq!(s[0].error.as_deref(), Some("LMUnexpectedError: 503"));
+    }
+
+    #[test]
+    fn negative_latency_is_rejected() {
+        let line = br#"{"trace_id":"t","total_latency_ms":-5}"#;
+        let err = parse(line, 0, &ctx(), &mut Vec::new()).unwrap_err();
+        assert!(err.contains("not a valid duration"), "{err}");
+    }
+}

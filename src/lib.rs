@@ -1,0 +1,173 @@
+//! spanscope: a terminal trace explorer for LLM pipelines. Sources (JSONL logs, OTLP bodies,
+//! MLflow traces) feed one in-memory [`model::Store`]; one filter language ([`query`]) drives
+//! the headless printers ([`headless`]).
+
+pub mod cli;
+pub mod headless;
+pub mod ingest;
+pub mod model;
+pub mod query;
+
+use cli::{Cli, Command, ListArgs, SourceArgs};
+use headless::TimeFmt;
+use model::Store;
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+/// A failure with the exit code it maps to.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct Failure {
+    pub code: u8,
+    pub message: String,
+}
+
+impl Failure {
+    /// Nothing matched (exit 1).
+    pub fn no_match(m: impl Into<String>) -> Self {
+        Failure {
+            code: 1,
+            message: m.into(),
+        }
+    }
+    /// Bad usage or query (exit 2).
+    pub fn usage(m: impl Into<String>) -> Self {
+        Failure {
+            code: 2,
+            message: m.into(),
+        }
+    }
+    /// A source could not be read (exit 3).
+    pub fn source(m: impl Into<String>) -> Self {
+        Failure {
+            code: 3,
+            message: m.into(),
+        }
+    }
+}
+
+/// Read every source into a store, and summarize what was rejected on stderr.
+///
+/// # Errors
+/// No source, an unreadable source, or (with `--strict`) a rejected line.
+pub fn load(args: &SourceArgs) -> Result<Store, Failure> {
+    if args.sources.is_empty() {
+        return Err(Failure::usage(
+            "no source given: name a trace file, a directory, or - for stdin",
+        ));
+    }
+    let opts = ingest::Options {
+        naive_utc: args.naive_utc,
+    };
+    let mut store = Store::new();
+    for s in &args.sources {
+        if s == "-" {
+            ingest::load_reader(&mut store, "<stdin>", io::stdin().lock(), opts)
+                .map_err(|e| Failure::source(format!("cannot read stdin: {e}")))?;
+        } else {
+            ingest::load_path(&mut store, Path::new(s), opts)
+                .map_err(|e| Failure::source(e.to_string()))?;
+        }
+    }
+    store.refresh();
+    let rejected: u64 = store.sources().iter().map(|s| s.rejected).sum();
+    if !args.quiet || args.strict {
+        report_rejections(&store);
+    }
+    if args.strict && rejected > 0 {
+        return Err(Failure::source(format!(
+            "{rejected} record(s) rejected (--strict)"
+        )));
+    }
+    Ok(store)
+}
+
+/// Per source: how many lines were rejected, and the first reasons with their line numbers.
+fn report_rejections(store: &Store) {
+    let mut err = io::stderr().lock();
+    for s in store.sources().iter().filter(|s| s.rejected > 0) {
+        let _ = writeln!(
+            err,
+            "spanscope: {}: {} of {} record(s) rejected",
+            s.label, s.rejected, s.units
+        );
+        for r in s.rejections.iter().take(5) {
+            let _ = if r.line > 0 {
+                writeln!(err, "  line {}: {}", r.line, r.reason)
+            } else {
+                writeln!(err, "  {}", r.reason)
+            };
+        }
+        if s.rejected > 5 {
+            let _ = writeln!(err, "  … and {} more", s.rejected - 5);
+        }
+    }
+}
+
+fn parse_query(q: &str) -> Result<query::Query, Failure> {
+    query::parse(q)
+        .map_err(|e| Failure::usage(format!("invalid filter: {}\n{}", e.message, e.render(q))))
+}
+
+/// Run the command line.
+///
+/// # Errors
+/// A [`Failure`] (carrying its exit code), or an I/O error writing the output.
+pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
+    let result = match cli.command {
+        Some(Command::List(a)) => list(&a),
+        None => list(&cli.list),
+        Some(Command::Show(a)) => {
+            let store = load(&a.src)?;
+            let t = headless::show::resolve(&store, &a.trace_id).map_err(Failure::no_match)?;
+            write_out(|out| {
+                headless::show::print(&store, t, a.format, TimeFmt { utc: a.src.utc }, out)
+            })
+        }
+        Some(Command::Stats(a)) => {
+            let q = parse_query(&a.filter)?;
+            let store = load(&a.src)?;
+            let traces = query::filter(&store, &q);
+            let mut groups = headless::stats::compute(&store, &traces, a.by);
+            headless::stats::sort(&mut groups, a.sort);
+            write_out(|out| headless::stats::print(&groups, a.format, out))
+        }
+    };
+    result.map(|()| ExitCode::SUCCESS)
+}
+
+fn list(a: &ListArgs) -> Result<(), Failure> {
+    let q = parse_query(&a.filter)?;
+    let store = load(&a.src)?;
+    let mut traces = query::filter(&store, &q);
+    query::sort(&store, &mut traces, a.sort, a.reverse);
+    if let Some(n) = a.limit {
+        traces.truncate(n);
+    }
+    write_out(|out| {
+        headless::list::print(&store, &traces, a.format, TimeFmt { utc: a.src.utc }, out)
+    })?;
+    if a.fail_empty && traces.is_empty() {
+        return Err(Failure::no_match("no trace matched"));
+    }
+    Ok(())
+}
+
+/// Write to stdout through a buffer; a closed pipe (`| head`) ends quietly.
+fn write_out(
+    f: impl FnOnce(&mut BufWriter<io::StdoutLock<'static>>) -> io::Result<()>,
+) -> Result<(), Failure> {
+    let mut out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
+    match f(&mut out).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Failure::source(format!("cannot write output: {e}"))),
+    }
+}
+
+/// Whether stdout is a terminal (the explorer's home).
+#[must_use]
+pub fn stdout_is_terminal() -> bool {
+    io::stdout().is_terminal()
+}

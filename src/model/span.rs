@@ -1,0 +1,191 @@
+//! One span row: small and fixed-size; big texts stay behind [`PayloadRef`]s.
+
+use super::{Nanos, PayloadRef, Sym, TraceIdx};
+use std::fmt;
+use std::str::FromStr;
+
+/// Dense index of a span in the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SpanIdx(pub u32);
+
+/// What a span does, on OpenInference's scale (MLflow span types and GenAI operations map onto it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
+pub enum SpanKind {
+    Llm,
+    Chain,
+    Retriever,
+    Tool,
+    Agent,
+    Embedding,
+    Evaluator,
+    #[default]
+    Other,
+}
+
+impl SpanKind {
+    pub const ALL: [SpanKind; 8] = [
+        SpanKind::Llm,
+        SpanKind::Chain,
+        SpanKind::Retriever,
+        SpanKind::Tool,
+        SpanKind::Agent,
+        SpanKind::Embedding,
+        SpanKind::Evaluator,
+        SpanKind::Other,
+    ];
+
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SpanKind::Llm => "llm",
+            SpanKind::Chain => "chain",
+            SpanKind::Retriever => "retriever",
+            SpanKind::Tool => "tool",
+            SpanKind::Agent => "agent",
+            SpanKind::Embedding => "embedding",
+            SpanKind::Evaluator => "evaluator",
+            SpanKind::Other => "other",
+        }
+    }
+
+    /// A one-cell glyph for waterfalls.
+    #[must_use]
+    pub fn glyph(self) -> char {
+        match self {
+            SpanKind::Llm => '◆',
+            SpanKind::Chain => '○',
+            SpanKind::Retriever => '▤',
+            SpanKind::Tool => '⚒',
+            SpanKind::Agent => '◎',
+            SpanKind::Embedding => '≋',
+            SpanKind::Evaluator => '✓',
+            SpanKind::Other => '·',
+        }
+    }
+}
+
+impl fmt::Display for SpanKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for SpanKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        SpanKind::ALL
+            .into_iter()
+            .find(|k| k.as_str().eq_ignore_ascii_case(s))
+            .ok_or_else(|| format!("unknown span kind {s:?}"))
+    }
+}
+
+/// A span's own outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SpanStatus {
+    /// Nothing said (OTLP UNSET): not an error.
+    #[default]
+    Unset,
+    Ok,
+    Error,
+}
+
+/// Token usage of one LM call (or, for producers that report it so, of a whole subtree).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Tokens {
+    pub prompt: u64,
+    pub completion: u64,
+    pub total: u64,
+}
+
+impl Tokens {
+    /// Build from possibly partial counts: a missing total is prompt + completion.
+    #[must_use]
+    pub fn from_parts(
+        prompt: Option<u64>,
+        completion: Option<u64>,
+        total: Option<u64>,
+    ) -> Option<Self> {
+        if prompt.is_none() && completion.is_none() && total.is_none() {
+            return None;
+        }
+        let p = prompt.unwrap_or(0);
+        let c = completion.unwrap_or(0);
+        Some(Tokens {
+            prompt: p,
+            completion: c,
+            total: total.unwrap_or(p.saturating_add(c)),
+        })
+    }
+}
+
+impl std::ops::Add for Tokens {
+    type Output = Tokens;
+    fn add(self, o: Tokens) -> Tokens {
+        Tokens {
+            prompt: self.prompt.saturating_add(o.prompt),
+            completion: self.completion.saturating_add(o.completion),
+            total: self.total.saturating_add(o.total),
+        }
+    }
+}
+
+/// Flags on a span row.
+pub mod flags {
+    /// The span stands for a whole request of a format without explicit spans.
+    pub const SYNTHETIC_ROOT: u8 = 1;
+    /// The span's start was not recorded: it was laid out after its previous sibling.
+    pub const SEQUENTIAL: u8 = 2;
+    /// The span's token counts cover its whole subtree (MLflow module spans).
+    pub const TOKENS_CUMULATIVE: u8 = 4;
+    /// An exact duplicate of this span arrived and was ignored.
+    pub const DUPLICATED: u8 = 8;
+}
+
+/// One span. Times are optional while a span is still arriving (a start line without its end).
+#[derive(Debug, Clone)]
+pub struct Span {
+    pub trace: TraceIdx,
+    pub span_id: Sym,
+    /// The parent as the producer declared it; `None` for a declared root.
+    pub parent_id: Option<Sym>,
+    pub name: Sym,
+    pub kind: SpanKind,
+    pub start: Option<Nanos>,
+    pub end: Option<Nanos>,
+    /// A duration reported without an end (end = start + duration once the start is known).
+    pub dur_hint: Option<Nanos>,
+    pub status: SpanStatus,
+    pub error: Option<Sym>,
+    pub model: Option<Sym>,
+    pub tokens: Option<Tokens>,
+    pub flags: u8,
+    /// Up to two records carry this span's texts (a start line and an end line).
+    pub payload: [Option<PayloadRef>; 2],
+    /// Short attributes kept for filtering and grouping: a range in the store's attribute arena.
+    pub attrs: (u32, u32),
+}
+
+impl Span {
+    #[must_use]
+    pub fn has(&self, flag: u8) -> bool {
+        self.flags & flag != 0
+    }
+
+    /// The end, derived from a duration when only that was reported.
+    #[must_use]
+    pub fn effective_end(&self) -> Option<Nanos> {
+        self.end.or_else(|| Some(self.start? + self.dur_hint?))
+    }
+
+    /// Duration when both ends are known.
+    #[must_use]
+    pub fn duration(&self) -> Option<Nanos> {
+        Some((self.effective_end()? - self.start?).max(0))
+    }
+
+    #[must_use]
+    pub fn is_error(&self) -> bool {
+        self.status == SpanStatus::Error
+    }
+}

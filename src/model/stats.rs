@@ -1,0 +1,160 @@
+//! Per-step statistics: count, latency percentiles, error rate, tokens. Pure functions over
+//! samples; grouping (by name, model or kind) is the caller's.
+
+use super::{Nanos, SpanKind, Tokens};
+use std::collections::HashMap;
+
+/// Linear-interpolated percentile (`p` in 0–100) of an ascending slice, as numpy's default.
+#[must_use]
+#[allow(
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss
+)]
+pub fn percentile(sorted: &[Nanos], p: f64) -> Option<Nanos> {
+    let n = sorted.len();
+    if n == 0 {
+        return None;
+    }
+    let rank = (p.clamp(0.0, 100.0) / 100.0) * (n - 1) as f64;
+    let lo = rank.floor() as usize;
+    let hi = rank.ceil() as usize;
+    let frac = rank - lo as f64;
+    Some(sorted[lo] + ((sorted[hi] - sorted[lo]) as f64 * frac).round() as Nanos)
+}
+
+/// Accumulates the samples of one group.
+#[derive(Debug, Clone, Default)]
+pub struct StatsAcc {
+    durations: Vec<Nanos>,
+    pct_sum: f64,
+    pct_n: u64,
+    count: u64,
+    errors: u64,
+    tokens: Option<Tokens>,
+    kinds: HashMap<SpanKind, u64>,
+}
+
+/// The statistics of one group.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepStats {
+    pub count: u64,
+    pub p50: Option<Nanos>,
+    pub p95: Option<Nanos>,
+    pub p99: Option<Nanos>,
+    pub max: Option<Nanos>,
+    pub mean_pct: Option<f64>,
+    pub errors: u64,
+    pub error_rate: f64,
+    pub tokens: Option<Tokens>,
+    /// The most frequent kind in the group.
+    pub kind: SpanKind,
+}
+
+impl StatsAcc {
+    /// Add one span: its duration (if it ended), its share of its trace, whether it failed.
+    pub fn push(
+        &mut self,
+        dur: Option<Nanos>,
+        pct: Option<f64>,
+        error: bool,
+        tokens: Option<Tokens>,
+        kind: SpanKind,
+    ) {
+        self.count += 1;
+        if let Some(d) = dur {
+            self.durations.push(d);
+        }
+        if let Some(p) = pct {
+            self.pct_sum += p;
+            self.pct_n += 1;
+        }
+        self.errors += u64::from(error);
+        if let Some(t) = tokens {
+            self.tokens = Some(self.tokens.unwrap_or_default() + t);
+        }
+        *self.kinds.entry(kind).or_default() += 1;
+    }
+
+    #[must_use]
+    #[allow(clippy::cast_precision_loss)]
+    pub fn finish(mut self) -> StepStats {
+        self.durations.sort_unstable();
+        let d = &self.durations;
+        let kind = self
+            .kinds
+            .iter()
+            .max_by_key(|(k, n)| (**n, std::cmp::Reverse(**k)))
+            .map_or(SpanKind::Other, |(k, _)| *k);
+        StepStats {
+            count: self.count,
+            p50: percentile(d, 50.0),
+            p95: percentile(d, 95.0),
+            p99: percentile(d, 99.0),
+            max: d.last().copied(),
+            mean_pct: (self.pct_n > 0).then(|| self.pct_sum / self.pct_n as f64),
+            errors: self.errors,
+            error_rate: if self.count > 0 {
+                self.errors as f64 / self.count as f64
+            } else {
+                0.0
+            },
+            tokens: self.tokens,
+            kind,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_interpolate_like_numpy() {
+        let v = [10, 20, 30, 40];
+        assert_eq!(percentile(&v, 50.0), Some(25));
+        assert_eq!(percentile(&v, 0.0), Some(10));
+        assert_eq!(percentile(&v, 100.0), Some(40));
+        assert_eq!(percentile(&v, 90.0), Some(37));
+        assert_eq!(percentile(&[7], 99.0), Some(7));
+        assert_eq!(percentile(&[], 50.0), None);
+    }
+
+    #[test]
+    fn accumulates_counts_errors_tokens_and_kind() {
+        let mut acc = StatsAcc::default();
+        let t = Tokens {
+            prompt: 10,
+            completion: 2,
+            total: 12,
+        };
+        acc.push(Some(100), Some(50.0), false, Some(t), SpanKind::Llm);
+        acc.push(Some(300), Some(25.0), true, Some(t), SpanKind::Llm);
+        acc.push(None, None, false, None, SpanKind::Chain);
+        let s = acc.finish();
+        assert_eq!(s.count, 3);
+        assert_eq!(s.p50, Some(200));
+        assert_eq!(s.max, Some(300));
+        assert_eq!(s.errors, 1);
+        assert!((s.error_rate - 1.0 / 3.0).abs() < 1e-9);
+        assert_eq!(s.mean_pct, Some(37.5));
+        assert_eq!(
+            s.tokens,
+            Some(Tokens {
+                prompt: 20,
+                completion: 4,
+                total: 24
+            })
+        );
+        assert_eq!(s.kind, SpanKind::Llm);
+    }
+
+    #[test]
+    fn empty_group_has_no_percentiles() {
+        let s = StatsAcc::default().finish();
+        assert_eq!(s.count, 0);
+        assert_eq!(s.p50, None);
+        assert_eq!(s.mean_pct, None);
+        assert_eq!(s.tokens, None);
+    }
+}

@@ -1,0 +1,760 @@
+//! The Store: every source feeds it records; it links spans into traces in any arrival order,
+//! keeps each (trace id, span id) once, and re-derives the trace rows that changed.
+
+use super::span::flags;
+use super::trace::{TraceInfo, TraceSummary};
+use super::waterfall::{Tree, TreeInput};
+use super::{
+    Blob, BlobId, Nanos, PayloadRef, Span, SpanIdx, SpanKind, SpanStatus, Tokens, Trace, TraceIdx,
+    TraceStatus,
+};
+use std::collections::HashMap;
+
+/// An interned string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Sym(pub u32);
+
+/// Interned strings: names, ids, models and short attribute values are stored once.
+#[derive(Debug, Default)]
+pub struct Interner {
+    map: HashMap<Box<str>, Sym>,
+    strings: Vec<Box<str>>,
+}
+
+impl Interner {
+    /// # Panics
+    /// More than `u32::MAX` distinct strings.
+    pub fn intern(&mut self, s: &str) -> Sym {
+        if let Some(&sym) = self.map.get(s) {
+            return sym;
+        }
+        let sym = Sym(u32::try_from(self.strings.len()).expect("fewer than 2^32 strings"));
+        self.strings.push(s.into());
+        self.map.insert(s.into(), sym);
+        sym
+    }
+
+    #[must_use]
+    pub fn get(&self, s: &str) -> Option<Sym> {
+        self.map.get(s).copied()
+    }
+
+    #[must_use]
+    pub fn resolve(&self, sym: Sym) -> &str {
+        &self.strings[sym.0 as usize]
+    }
+
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.strings.len()
+    }
+
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.strings.is_empty()
+    }
+}
+
+/// A span as a parser produced it: fields it does not know are `None` and are filled in by a
+/// later record of the same span (a start line, then its end line).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SpanRecord {
+    pub trace_id: String,
+    pub span_id: String,
+    pub parent_id: Option<String>,
+    pub name: Option<String>,
+    pub kind: Option<SpanKind>,
+    pub start: Option<Nanos>,
+    pub end: Option<Nanos>,
+    pub dur: Option<Nanos>,
+    pub status: Option<SpanStatus>,
+    pub error: Option<String>,
+    pub model: Option<String>,
+    pub tokens: Option<Tokens>,
+    pub flags: u8,
+    /// Which of the span's two payload slots this record fills (0: start/whole, 1: end).
+    pub payload: Option<(usize, PayloadRef)>,
+    /// Short attributes for filtering and grouping.
+    pub attrs: Vec<(String, String)>,
+    /// The record is the whole span (OTLP, MLflow): a second copy is a duplicate.
+    pub complete: bool,
+}
+
+/// What a trace-level record says (MLflow trace info, an event stream's trace_end).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TraceRecord {
+    pub trace_id: String,
+    pub name: Option<String>,
+    pub error: Option<bool>,
+    pub running: Option<bool>,
+    pub error_message: Option<String>,
+    /// The request's own outcome, when the record states it (a request line, a trace_end):
+    /// it decides the trace status even when a step inside failed and was recovered from.
+    pub final_status: Option<TraceStatus>,
+    pub tokens: Option<Tokens>,
+}
+
+/// One parsed record.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Record {
+    Span(SpanRecord),
+    Trace(TraceRecord),
+}
+
+/// Index of a source (a file, stdin, a listener).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SourceId(pub u32);
+
+/// One rejected line or body, with where and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    /// 1-based line number (0 for a whole file or body).
+    pub line: u64,
+    pub reason: String,
+}
+
+/// What a source delivered. Invariant: `records = accepted + rejected` for parsed units.
+#[derive(Debug, Clone, Default)]
+pub struct SourceStats {
+    pub label: String,
+    /// Lines (or whole documents/bodies) read.
+    pub units: u64,
+    pub rejected: u64,
+    /// The first rejections, for `:errors` and the stderr summary.
+    pub rejections: Vec<Rejection>,
+    pub spans_new: u64,
+    pub spans_merged: u64,
+    pub duplicates: u64,
+    pub bytes: u64,
+}
+
+impl SourceStats {
+    /// How many rejections are kept with their reason (all are counted).
+    pub const KEPT_REJECTIONS: usize = 200;
+
+    pub fn reject(&mut self, line: u64, reason: impl Into<String>) {
+        self.rejected += 1;
+        if self.rejections.len() < Self::KEPT_REJECTIONS {
+            self.rejections.push(Rejection {
+                line,
+                reason: reason.into(),
+            });
+        }
+    }
+}
+
+/// The in-memory index.
+#[derive(Debug, Default)]
+pub struct Store {
+    pub strings: Interner,
+    traces: Vec<Trace>,
+    trace_by_id: HashMap<Sym, TraceIdx>,
+    spans: Vec<Span>,
+    span_by_key: HashMap<(TraceIdx, Sym), SpanIdx>,
+    /// Short attributes of all spans, `(key, value)`, sliced by `Span::attrs`.
+    attrs: Vec<(Sym, Sym)>,
+    blobs: Vec<Blob>,
+    sources: Vec<SourceStats>,
+    dirty: Vec<TraceIdx>,
+    generation: u64,
+    seq: u64,
+}
+
+impl Store {
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn add_source(&mut self, label: impl Into<String>) -> SourceId {
+        let id = SourceId(u32::try_from(self.sources.len()).unwrap_or(u32::MAX));
+        self.sources.push(SourceStats {
+            label: label.into(),
+            ..SourceStats::default()
+        });
+        id
+    }
+
+    #[must_use]
+    pub fn source(&self, id: SourceId) -> &SourceStats {
+        &self.sources[id.0 as usize]
+    }
+
+    pub fn source_mut(&mut self, id: SourceId) -> &mut SourceStats {
+        &mut self.sources[id.0 as usize]
+    }
+
+    #[must_use]
+    pub fn sources(&self) -> &[SourceStats] {
+        &self.sources
+    }
+
+    pub fn add_blob(&mut self, blob: Blob) -> BlobId {
+        self.blobs.push(blob);
+        BlobId(u32::try_from(self.blobs.len() - 1).unwrap_or(u32::MAX))
+    }
+
+    #[must_use]
+    pub fn blob(&self, id: BlobId) -> &Blob {
+        &self.blobs[id.0 as usize]
+    }
+
+    /// Bumped whenever a record changes the index; views rebuild when it moves.
+    #[must_use]
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    #[must_use]
+    pub fn traces(&self) -> &[Trace] {
+        &self.traces
+    }
+
+    #[must_use]
+    pub fn trace(&self, idx: TraceIdx) -> &Trace {
+        &self.traces[idx.0 as usize]
+    }
+
+    #[must_use]
+    pub fn span(&self, idx: SpanIdx) -> &Span {
+        &self.spans[idx.0 as usize]
+    }
+
+    #[must_use]
+    pub fn span_count(&self) -> usize {
+        self.spans.len()
+    }
+
+    #[must_use]
+    pub fn str(&self, sym: Sym) -> &str {
+        self.strings.resolve(sym)
+    }
+
+    /// The short attributes of a span.
+    pub fn span_attrs(&self, span: &Span) -> impl Iterator<Item = (&str, &str)> {
+        let (start, len) = span.attrs;
+        self.attrs[start as usize..(start + len) as usize]
+            .iter()
+            .map(|&(k, v)| (self.str(k), self.str(v)))
+    }
+
+    /// Raw `(key, value)` symbols of a span's short attributes.
+    #[must_use]
+    pub fn span_attr_syms(&self, span: &Span) -> &[(Sym, Sym)] {
+        let (start, len) = span.attrs;
+        &self.attrs[start as usize..(start + len) as usize]
+    }
+
+    /// Find a trace by its exact id.
+    #[must_use]
+    pub fn trace_by_id(&self, id: &str) -> Option<TraceIdx> {
+        self.trace_by_id.get(&self.strings.get(id)?).copied()
+    }
+
+    fn trace_for(&mut self, id: &str) -> TraceIdx {
+        let sym = self.strings.intern(id);
+        if let Some(&t) = self.trace_by_id.get(&sym) {
+            return t;
+        }
+        let idx = TraceIdx(u32::try_from(self.traces.len()).unwrap_or(u32::MAX));
+        self.seq += 1;
+        self.traces.push(Trace {
+            id: sym,
+            spans: Vec::new(),
+            info: TraceInfo::default(),
+            summary: TraceSummary::default(),
+            dirty: false,
+            seq: self.seq,
+        });
+        self.trace_by_id.insert(sym, idx);
+        idx
+    }
+
+    fn mark_dirty(&mut self, t: TraceIdx) {
+        let tr = &mut self.traces[t.0 as usize];
+        if !tr.dirty {
+            tr.dirty = true;
+            self.dirty.push(t);
+        }
+        self.generation += 1;
+    }
+
+    /// Add one record from `source`.
+    pub fn insert(&mut self, source: SourceId, rec: Record) {
+        match rec {
+            Record::Span(s) => self.insert_span(source, s),
+            Record::Trace(t) => self.insert_trace(t),
+        }
+    }
+
+    fn insert_trace(&mut self, r: TraceRecord) {
+        let t = self.trace_for(&r.trace_id);
+        let name = r.name.as_deref().map(|n| self.strings.intern(n));
+        let msg = r.error_message.as_deref().map(|m| self.strings.intern(m));
+        let info = &mut self.traces[t.0 as usize].info;
+        info.name = name.or(info.name);
+        info.error |= r.error.unwrap_or(false);
+        if let Some(running) = r.running {
+            info.running = running;
+        }
+        info.error_message = msg.or(info.error_message);
+        info.final_status = r.final_status.or(info.final_status);
+        info.tokens = r.tokens.or(info.tokens);
+        self.mark_dirty(t);
+    }
+
+    fn insert_span(&mut self, source: SourceId, r: SpanRecord) {
+        let t = self.trace_for(&r.trace_id);
+        let span_id = self.strings.intern(&r.span_id);
+        let key = (t, span_id);
+        let existing = self.span_by_key.get(&key).copied();
+        if let Some(idx) = existing {
+            let was_complete = self.spans[idx.0 as usize].has(COMPLETE);
+            if was_complete && r.complete {
+                self.spans[idx.0 as usize].flags |= flags::DUPLICATED;
+                self.sources[source.0 as usize].duplicates += 1;
+                return;
+            }
+        }
+        let parent = r.parent_id.as_deref().map(|p| self.strings.intern(p));
+        let name = r.name.as_deref().map(|n| self.strings.intern(n));
+        let error = r.error.as_deref().map(|e| self.strings.intern(e));
+        let model = r.model.as_deref().map(|m| self.strings.intern(m));
+        let attrs = if r.attrs.is_empty() {
+            None
+        } else {
+            let start = u32::try_from(self.attrs.len()).unwrap_or(u32::MAX);
+            for (k, v) in &r.attrs {
+                let kv = (self.strings.intern(k), self.strings.intern(v));
+                self.attrs.push(kv);
+            }
+            Some((start, u32::try_from(r.attrs.len()).unwrap_or(u32::MAX)))
+        };
+        let complete = if r.complete { COMPLETE } else { 0 };
+        match existing {
+            Some(idx) => {
+                let s = &mut self.spans[idx.0 as usize];
+                if r.parent_id.is_some() {
+                    s.parent_id = parent;
+                }
+                if let Some(n) = name {
+                    s.name = n;
+                }
+                s.kind = r.kind.unwrap_or(s.kind);
+                s.start = r.start.or(s.start);
+                s.end = r.end.or(s.end);
+                s.dur_hint = r.dur.or(s.dur_hint);
+                s.status = match (s.status, r.status) {
+                    (SpanStatus::Error, _) | (_, Some(SpanStatus::Error)) => SpanStatus::Error,
+                    (cur, new) => new.unwrap_or(cur),
+                };
+                s.error = error.or(s.error);
+                s.model = model.or(s.model);
+                s.tokens = r.tokens.or(s.tokens);
+                s.flags |= r.flags | complete;
+                if let Some((slot, p)) = r.payload {
+                    s.payload[slot.min(1)] = Some(p);
+                }
+                if let Some(a) = attrs {
+                    s.attrs = merge_attr_ranges(&mut self.attrs, s.attrs, a);
+                }
+                self.sources[source.0 as usize].spans_merged += 1;
+            }
+            None => {
+                let idx = SpanIdx(u32::try_from(self.spans.len()).unwrap_or(u32::MAX));
+                let empty = self.strings.intern("");
+                let mut payload = [None, None];
+                if let Some((slot, p)) = r.payload {
+                    payload[slot.min(1)] = Some(p);
+                }
+                self.spans.push(Span {
+                    trace: t,
+                    span_id,
+                    parent_id: parent,
+                    name: name.unwrap_or(empty),
+                    kind: r.kind.unwrap_or_default(),
+                    start: r.start,
+                    end: r.end,
+                    dur_hint: r.dur,
+                    status: r.status.unwrap_or_default(),
+                    error,
+                    model,
+                    tokens: r.tokens,
+                    flags: r.flags | complete,
+                    payload,
+                    attrs: attrs.unwrap_or((0, 0)),
+                });
+                self.span_by_key.insert(key, idx);
+                self.traces[t.0 as usize].spans.push(idx);
+                self.sources[source.0 as usize].spans_new += 1;
+            }
+        }
+        self.mark_dirty(t);
+    }
+
+    /// Re-derive every trace row that changed since the last refresh.
+    pub fn refresh(&mut self) {
+        let dirty = std::mem::take(&mut self.dirty);
+        for t in dirty {
+            let summary = self.derive(t);
+            let tr = &mut self.traces[t.0 as usize];
+            tr.summary = summary;
+            tr.dirty = false;
+        }
+    }
+
+    /// The tree inputs of a trace's spans, in the trace's span order.
+    #[must_use]
+    pub fn tree_inputs(&self, t: TraceIdx) -> Vec<TreeInput> {
+        self.trace(t)
+            .spans
+            .iter()
+            .map(|&s| {
+                let sp = self.span(s);
+                TreeInput {
+                    id: sp.span_id,
+                    parent: sp.parent_id,
+                    start: sp.start,
+                    end: sp.effective_end(),
+                    synthetic_root: sp.has(flags::SYNTHETIC_ROOT),
+                }
+            })
+            .collect()
+    }
+
+    fn derive(&self, t: TraceIdx) -> TraceSummary {
+        let tr = self.trace(t);
+        let spans: Vec<&Span> = tr.spans.iter().map(|&s| self.span(s)).collect();
+        let items = self.tree_inputs(t);
+        let tree = Tree::build(&items);
+        let root = match tree.tops.as_slice() {
+            [only] if !tree.orphan[*only] => Some(*only),
+            _ => None,
+        };
+        let min_start = items.iter().filter_map(|i| i.start).min();
+        let max_end = items.iter().filter_map(|i| i.end).max();
+        let start = root.and_then(|r| items[r].start).or(min_start).unwrap_or(0);
+        let root_end = root.and_then(|r| items[r].end);
+        let end = root_end.or(max_end).unwrap_or(start);
+        let running_root = match root {
+            Some(r) => items[r].end.is_none(),
+            // Only orphans so far: the root has not been sent yet.
+            None => !tree.tops.is_empty() && tree.tops.iter().all(|&i| tree.orphan[i]),
+        };
+        let error_spans = spans.iter().filter(|s| s.is_error()).count();
+        let status = if let Some(fs) = tr.info.final_status {
+            fs
+        } else if error_spans > 0 || tr.info.error {
+            TraceStatus::Error
+        } else if tr.info.running || running_root {
+            TraceStatus::Running
+        } else {
+            TraceStatus::Ok
+        };
+
+        // LM calls: LLM spans with no LLM ancestor (an instrumented client under a DSPy LM span
+        // is the same call).
+        let is_llm = |i: usize| spans[i].kind == SpanKind::Llm;
+        let llm_calls = (0..spans.len())
+            .filter(|&i| is_llm(i) && !ancestors(&tree, i).any(is_llm))
+            .count();
+
+        let tokens = tr.info.tokens.or_else(|| trace_tokens(&spans, &tree));
+        let model = tree
+            .order
+            .iter()
+            .map(|&i| spans[i])
+            .find(|s| s.model.is_some() && s.tokens.is_some() && !s.has(flags::TOKENS_CUMULATIVE))
+            .or_else(|| {
+                tree.order
+                    .iter()
+                    .map(|&i| spans[i])
+                    .find(|s| s.model.is_some())
+            })
+            .and_then(|s| s.model);
+        let name = tr
+            .info
+            .name
+            .or_else(|| root.map(|r| spans[r].name))
+            .or_else(|| tree.tops.first().map(|&i| spans[i].name));
+        let error_message = tr.info.error_message.or_else(|| {
+            root.and_then(|r| spans[r].error)
+                .or_else(|| tree.order.iter().find_map(|&i| spans[i].error))
+        });
+        TraceSummary {
+            name,
+            start,
+            duration: (end - start).max(0),
+            status,
+            span_count: u32::try_from(spans.len()).unwrap_or(u32::MAX),
+            error_spans: u32::try_from(error_spans).unwrap_or(u32::MAX),
+            llm_calls: u32::try_from(llm_calls).unwrap_or(u32::MAX),
+            tokens,
+            model,
+            root: root.map(|r| tr.spans[r]),
+            orphans: u32::try_from(tree.orphan.iter().filter(|o| **o).count()).unwrap_or(0),
+            sequential: spans.iter().any(|s| s.has(flags::SEQUENTIAL)),
+            error_message,
+        }
+    }
+}
+
+/// Internal flag: the span was recorded whole.
+const COMPLETE: u8 = 128;
+
+fn ancestors(tree: &Tree, i: usize) -> impl Iterator<Item = usize> + '_ {
+    std::iter::successors(tree.parent[i], |&p| tree.parent[p])
+}
+
+/// A trace's tokens without double counting: where producers report cumulative usage (MLflow
+/// module spans), sum the top-most such spans; otherwise sum the innermost spans that carry
+/// usage (an LLM span whose child reports the same call is not counted twice).
+fn trace_tokens(spans: &[&Span], tree: &Tree) -> Option<Tokens> {
+    let carries = |i: usize| spans[i].tokens.is_some();
+    let cumulative = |i: usize| carries(i) && spans[i].has(flags::TOKENS_CUMULATIVE);
+    let picked: Vec<usize> = if (0..spans.len()).any(cumulative) {
+        (0..spans.len())
+            .filter(|&i| cumulative(i) && !ancestors(tree, i).any(cumulative))
+            .collect()
+    } else {
+        let mut has_carrying_descendant = vec![false; spans.len()];
+        for i in (0..spans.len()).filter(|&i| carries(i)) {
+            for a in ancestors(tree, i) {
+                has_carrying_descendant[a] = true;
+            }
+        }
+        (0..spans.len())
+            .filter(|&i| carries(i) && !has_carrying_descendant[i])
+            .collect()
+    };
+    picked
+        .iter()
+        .filter_map(|&i| spans[i].tokens)
+        .reduce(|a, b| a + b)
+}
+
+/// Append the attributes of range `b` after those of `a` (a later record of the same span adds
+/// to what the first said); returns the new range.
+fn merge_attr_ranges(arena: &mut Vec<(Sym, Sym)>, a: (u32, u32), b: (u32, u32)) -> (u32, u32) {
+    if a.1 == 0 {
+        return b;
+    }
+    let start = u32::try_from(arena.len()).unwrap_or(u32::MAX);
+    let old: Vec<(Sym, Sym)> = arena[a.0 as usize..(a.0 + a.1) as usize].to_vec();
+    let new: Vec<(Sym, Sym)> = arena[b.0 as usize..(b.0 + b.1) as usize].to_vec();
+    let mut merged = old;
+    for kv in new {
+        match merged.iter_mut().find(|(k, _)| *k == kv.0) {
+            Some(slot) => *slot = kv,
+            None => merged.push(kv),
+        }
+    }
+    let len = u32::try_from(merged.len()).unwrap_or(u32::MAX);
+    arena.extend(merged);
+    (start, len)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn span(trace: &str, id: &str, parent: Option<&str>, start: i64, end: i64) -> Record {
+        Record::Span(SpanRecord {
+            trace_id: trace.into(),
+            span_id: id.into(),
+            parent_id: parent.map(Into::into),
+            name: Some(format!("span-{id}")),
+            start: Some(start),
+            end: Some(end),
+            complete: true,
+            ..SpanRecord::default()
+        })
+    }
+
+    fn one_trace(store: &Store) -> &TraceSummary {
+        assert_eq!(store.traces().len(), 1);
+        &store.traces()[0].summary
+    }
+
+    #[test]
+    fn children_before_parents_link_up() {
+        let mut s = Store::new();
+        let src = s.add_source("t");
+        s.insert(src, span("t1", "c", Some("r"), 10, 20));
+        s.insert(src, span("t1", "r", None, 0, 100));
+        s.refresh();
+        let t = one_trace(&s);
+        assert_eq!(t.span_count, 2);
+        assert_eq!(t.duration, 100);
+        assert_eq!(t.status, TraceStatus::Ok);
+        assert_eq!(t.orphans, 0);
+        assert_eq!(s.str(t.name.unwrap()), "span-r");
+    }
+
+    #[test]
+    fn only_orphans_means_the_root_is_still_running() {
+        let mut s = Store::new();
+        let src = s.add_source("t");
+        s.insert(src, span("t1", "c", Some("r"), 10, 20));
+        s.refresh();
+        let t = one_trace(&s);
+        assert_eq!(t.status, TraceStatus::Running);
+        assert_eq!(t.orphans, 1);
+        assert_eq!(t.root, None);
+    }
+
+    #[test]
+    fn exact_resends_are_kept_once_and_counted() {
+        let mut s = Store::new();
+        let src = s.add_source("t");
+        s.insert(src, span("t1", "r", None, 0, 100));
+        s.insert(src, span("t1", "r", None, 0, 100));
+        s.refresh();
+        assert_eq!(one_trace(&s).span_count, 1);
+        assert_eq!(s.source(src).duplicates, 1);
+    }
+
+    #[test]
+    fn start_and_end_records_merge_into_one_span() {
+        let mut s = Store::new();
+        let src = s.add_source("t");
+        let start = SpanRecord {
+            trace_id: "t1".into(),
+            span_id: "a".into(),
+            name: Some("Predict".into()),
+            start: Some(5),
+            ..SpanRecord::default()
+        };
+        s.insert(src, Record::Span(start));
+        s.refresh();
+        assert_eq!(one_trace(&s).status, TraceStatus::Running);
+        let end = SpanRecord {
+            trace_id: "t1".into(),
+            span_id: "a".into(),
+            end: Some(25),
+            status: Some(SpanStatus::Error),
+            error: Some("boom".into()),
+            ..SpanRecord::default()
+        };
+        s.insert(src, Record::Span(end));
+        s.refresh();
+        let t = one_trace(&s);
+        assert_eq!(t.status, TraceStatus::Error);
+        assert_eq!(t.duration, 20);
+        assert_eq!(s.str(t.error_message.unwrap()), "boom");
+        assert_eq!(s.span_count(), 1);
+    }
+
+    #[test]
+    fn nested_llm_spans_count_one_call_and_innermost_tokens() {
+        let mut s = Store::new();
+        let src = s.add_source("t");
+        let tok = Tokens {
+            prompt: 100,
+            completion: 10,
+            total: 110,
+        };
+        let mk = |id: &str, parent: Option<&str>, kind, tokens| {
+            Record::Span(SpanRecord {
+                trace_id: "t".into(),
+                span_id: id.into(),
+                parent_id: parent.map(Into::into),
+                kind: Some(kind),
+                start: Some(0),
+                end: Some(10),
+                tokens,
+                model: tokens.map(|_| "gpt-4o-mini".to_string()),
+                complete: true,
+                ..SpanRecord::default()
+            })
+        };
+        s.insert(src, mk("root", None, SpanKind::Chain, None));
+        s.insert(src, mk("lm", Some("root"), SpanKind::Llm, Some(tok)));
+        s.insert(src, mk("completion", Some("lm"), SpanKind::Llm, Some(tok)));
+        s.insert(src, mk("lm2", Some("root"), SpanKind::Llm, Some(tok)));
+        s.refresh();
+        let t = one_trace(&s);
+        assert_eq!(t.llm_calls, 2);
+        assert_eq!(
+            t.tokens,
+            Some(Tokens {
+                prompt: 200,
+                completion: 20,
+                total: 220
+            })
+        );
+        assert_eq!(s.str(t.model.unwrap()), "gpt-4o-mini");
+    }
+
+    #[test]
+    fn cumulative_usage_counts_top_most_spans_only() {
+        let mut s = Store::new();
+        let src = s.add_source("t");
+        let mk = |id: &str, parent: Option<&str>, n: u64| {
+            Record::Span(SpanRecord {
+                trace_id: "t".into(),
+                span_id: id.into(),
+                parent_id: parent.map(Into::into),
+                start: Some(0),
+                end: Some(10),
+                tokens: Some(Tokens {
+                    prompt: n,
+                    completion: 0,
+                    total: n,
+                }),
+                flags: flags::TOKENS_CUMULATIVE,
+                complete: true,
+                ..SpanRecord::default()
+            })
+        };
+        s.insert(src, mk("agent", None, 30));
+        s.insert(src, mk("p1", Some("agent"), 10));
+        s.insert(src, mk("p2", Some("agent"), 20));
+        s.refresh();
+        assert_eq!(one_trace(&s).tokens.map(|t| t.total), Some(30));
+    }
+
+    #[test]
+    fn trace_records_override_name_status_and_tokens() {
+        let mut s = Store::new();
+        let src = s.add_source("t");
+        s.insert(src, span("t1", "r", None, 0, 100));
+        s.insert(
+            src,
+            Record::Trace(TraceRecord {
+                trace_id: "t1".into(),
+                name: Some("request".into()),
+                error: Some(true),
+                tokens: Some(Tokens {
+                    prompt: 1,
+                    completion: 2,
+                    total: 3,
+                }),
+                ..TraceRecord::default()
+            }),
+        );
+        s.refresh();
+        let t = one_trace(&s);
+        assert_eq!(s.str(t.name.unwrap()), "request");
+        assert_eq!(t.status, TraceStatus::Error);
+        assert_eq!(t.tokens.unwrap().total, 3);
+    }
+
+    #[test]
+    fn attributes_of_later_records_are_added() {
+        let mut s = Store::new();
+        let src = s.add_source("t");
+        let mut a = SpanRecord {
+            trace_id: "t".into(),
+            span_id: "a".into(),
+            ..SpanRecord::default()
+        };
+        a.attrs = vec![("k1".into(), "v1".into())];
+        s.insert(src, Record::Span(a.clone()));
+        a.attrs = vec![("k2".into(), "v2".into()), ("k1".into(), "v9".into())];
+        s.insert(src, Record::Span(a));
+        let sp = s.span(SpanIdx(0));
+        let got: Vec<(&str, &str)> = s.span_attrs(sp).collect();
+        assert_eq!(got, vec![("k1", "v9"), ("k2", "v2")]);
+    }
+}

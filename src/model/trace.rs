@@ -1,0 +1,72 @@
+//! The trace row: derived from its spans (and from trace-level records) whenever they change.
+
+use super::{Nanos, SpanIdx, Sym, Tokens};
+
+/// Dense index of a trace in the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TraceIdx(pub u32);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum TraceStatus {
+    #[default]
+    Ok,
+    Error,
+    Running,
+}
+
+impl TraceStatus {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TraceStatus::Ok => "ok",
+            TraceStatus::Error => "error",
+            TraceStatus::Running => "running",
+        }
+    }
+}
+
+/// What a trace-level record said (MLflow trace info, an event stream's trace_start/trace_end).
+#[derive(Debug, Clone, Default)]
+pub struct TraceInfo {
+    pub name: Option<Sym>,
+    pub error: bool,
+    pub running: bool,
+    pub error_message: Option<Sym>,
+    /// The request's own outcome, when a record states it.
+    pub final_status: Option<TraceStatus>,
+    /// The producer's own token total for the trace (never double counted).
+    pub tokens: Option<Tokens>,
+}
+
+/// A trace: its spans and the summary the list, filters and printers read.
+#[derive(Debug, Clone)]
+pub struct Trace {
+    pub id: Sym,
+    pub spans: Vec<SpanIdx>,
+    pub info: TraceInfo,
+    /// Derived; valid after [`super::Store::refresh`].
+    pub summary: TraceSummary,
+    pub dirty: bool,
+    /// Arrival order of the first record, for stable ordering.
+    pub seq: u64,
+}
+
+/// The derived row.
+#[derive(Debug, Clone, Default)]
+pub struct TraceSummary {
+    pub name: Option<Sym>,
+    pub start: Nanos,
+    pub duration: Nanos,
+    pub status: TraceStatus,
+    pub span_count: u32,
+    pub error_spans: u32,
+    pub llm_calls: u32,
+    pub tokens: Option<Tokens>,
+    pub model: Option<Sym>,
+    /// The span the trace is measured by (the single top-level span), if there is one.
+    pub root: Option<SpanIdx>,
+    pub orphans: u32,
+    /// Some span was laid out sequentially (steps without start times).
+    pub sequential: bool,
+    pub error_message: Option<Sym>,
+}

@@ -1,0 +1,356 @@
+//! Pure waterfall maths: tree order, depth, offset, % of trace, self time, critical path.
+//!
+//! Inputs are plain slices so every rule is unit-tested without a store. Spans may arrive in any
+//! order; a declared parent that is missing makes the span an orphan (a top-level span, or a child
+//! of the request's synthesized root when the format has one); self-parents and cycles are broken
+//! the same way, so every span appears exactly once.
+
+use super::{Nanos, Sym};
+use std::collections::HashMap;
+
+/// What the tree needs to know of one span.
+#[derive(Debug, Clone, Copy)]
+pub struct TreeInput {
+    pub id: Sym,
+    pub parent: Option<Sym>,
+    pub start: Option<Nanos>,
+    pub end: Option<Nanos>,
+    pub synthetic_root: bool,
+}
+
+/// The spans of one trace arranged as a tree.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tree {
+    /// Indexes into the input, depth-first, children by start time (then arrival).
+    pub order: Vec<usize>,
+    /// Per input index: depth (0 = top level).
+    pub depth: Vec<u16>,
+    /// Per input index: the effective parent.
+    pub parent: Vec<Option<usize>>,
+    /// Per input index: the declared parent never arrived (or formed a cycle).
+    pub orphan: Vec<bool>,
+    /// Per input index: children in display order.
+    pub children: Vec<Vec<usize>>,
+    /// Top-level spans in display order.
+    pub tops: Vec<usize>,
+}
+
+impl Tree {
+    /// Arrange `items` (one trace) as a tree.
+    #[must_use]
+    pub fn build(items: &[TreeInput]) -> Tree {
+        let n = items.len();
+        let mut by_id: HashMap<Sym, usize> = HashMap::with_capacity(n);
+        for (i, it) in items.iter().enumerate() {
+            by_id.entry(it.id).or_insert(i);
+        }
+        let synth = items.iter().position(|it| it.synthetic_root);
+        let mut parent: Vec<Option<usize>> = vec![None; n];
+        let mut orphan = vec![false; n];
+        for (i, it) in items.iter().enumerate() {
+            if Some(i) == synth {
+                continue;
+            }
+            match it.parent {
+                Some(p) => match by_id.get(&p) {
+                    Some(&pi) if pi != i => parent[i] = Some(pi),
+                    _ => {
+                        orphan[i] = true;
+                        parent[i] = synth;
+                    }
+                },
+                None => parent[i] = synth,
+            }
+        }
+        // Break cycles: walk up from each span; a walk that revisits a span of its own path
+        // cuts the link of the span where it started looping.
+        let mut state = vec![0u8; n]; // 0 unvisited, 1 on the current path, 2 done
+        for i in 0..n {
+            let mut path = Vec::new();
+            let mut cur = Some(i);
+            while let Some(c) = cur {
+                match state[c] {
+                    2 => break,
+                    1 => {
+                        // `c` closes a cycle: detach it.
+                        parent[c] = if Some(c) == synth { None } else { synth };
+                        orphan[c] = true;
+                        break;
+                    }
+                    _ => {
+                        state[c] = 1;
+                        path.push(c);
+                        cur = parent[c];
+                    }
+                }
+            }
+            for p in path {
+                state[p] = 2;
+            }
+        }
+        let key = |i: &usize| (items[*i].start.unwrap_or(Nanos::MAX), *i);
+        let mut children: Vec<Vec<usize>> = vec![Vec::new(); n];
+        let mut tops = Vec::new();
+        for (i, p) in parent.iter().enumerate() {
+            match *p {
+                Some(p) => children[p].push(i),
+                None => tops.push(i),
+            }
+        }
+        for c in &mut children {
+            c.sort_by_key(key);
+        }
+        tops.sort_by_key(|i| (!items[*i].synthetic_root, key(i)));
+        let mut order = Vec::with_capacity(n);
+        let mut depth = vec![0u16; n];
+        let mut stack: Vec<(usize, u16)> = tops.iter().rev().map(|&t| (t, 0)).collect();
+        while let Some((i, d)) = stack.pop() {
+            order.push(i);
+            depth[i] = d;
+            for &c in children[i].iter().rev() {
+                stack.push((c, d.saturating_add(1)));
+            }
+        }
+        Tree {
+            order,
+            depth,
+            parent,
+            orphan,
+            children,
+            tops,
+        }
+    }
+
+    /// Whether input index `a` is an ancestor of `b`.
+    #[must_use]
+    pub fn is_ancestor(&self, a: usize, b: usize) -> bool {
+        let mut cur = self.parent[b];
+        while let Some(c) = cur {
+            if c == a {
+                return true;
+            }
+            cur = self.parent[c];
+        }
+        false
+    }
+}
+
+/// One laid-out waterfall row.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Row {
+    /// Index into the input.
+    pub idx: usize,
+    pub depth: u16,
+    /// Start relative to the trace start.
+    pub offset: Nanos,
+    pub duration: Nanos,
+    /// Duration as a share of the trace duration, 0–100 (can exceed 100 for a span that
+    /// outlives its trace's root).
+    pub pct: f64,
+    /// Duration minus the union of the children's intervals.
+    pub self_time: Nanos,
+    pub critical: bool,
+}
+
+/// Lay out the rows of `tree` against the trace's time axis.
+#[must_use]
+#[allow(clippy::cast_precision_loss)]
+pub fn layout(items: &[TreeInput], tree: &Tree, trace_start: Nanos, trace_dur: Nanos) -> Vec<Row> {
+    let critical = critical_path(items, tree);
+    tree.order
+        .iter()
+        .map(|&i| {
+            let it = &items[i];
+            let start = it.start.unwrap_or(trace_start);
+            let dur = it.end.map_or(0, |e| (e - start).max(0));
+            let kids: Vec<(Nanos, Nanos)> = tree.children[i]
+                .iter()
+                .filter_map(|&c| Some((items[c].start?, items[c].end?)))
+                .collect();
+            Row {
+                idx: i,
+                depth: tree.depth[i],
+                offset: start - trace_start,
+                duration: dur,
+                pct: if trace_dur > 0 {
+                    dur as f64 * 100.0 / trace_dur as f64
+                } else {
+                    0.0
+                },
+                self_time: self_time(start, start + dur, &kids),
+                critical: critical.contains(&i),
+            }
+        })
+        .collect()
+}
+
+/// `[start, end)` minus the union of `children` intervals (clipped to the parent).
+#[must_use]
+pub fn self_time(start: Nanos, end: Nanos, children: &[(Nanos, Nanos)]) -> Nanos {
+    let mut iv: Vec<(Nanos, Nanos)> = children
+        .iter()
+        .map(|&(s, e)| (s.max(start), e.min(end)))
+        .filter(|(s, e)| e > s)
+        .collect();
+    iv.sort_unstable();
+    let mut covered = 0;
+    let mut cur: Option<(Nanos, Nanos)> = None;
+    for (s, e) in iv {
+        match cur {
+            Some((cs, ce)) if s <= ce => cur = Some((cs, ce.max(e))),
+            Some((cs, ce)) => {
+                covered += ce - cs;
+                cur = Some((s, e));
+            }
+            None => cur = Some((s, e)),
+        }
+    }
+    if let Some((cs, ce)) = cur {
+        covered += ce - cs;
+    }
+    (end - start - covered).max(0)
+}
+
+/// The chain of spans that determines the end time: from the top-level span that ends last, walk
+/// down to the child that ends last, until a leaf.
+#[must_use]
+pub fn critical_path(items: &[TreeInput], tree: &Tree) -> Vec<usize> {
+    let end = |i: usize| items[i].end.unwrap_or(Nanos::MIN);
+    let latest = |c: &[usize]| {
+        c.iter()
+            .copied()
+            .max_by_key(|&i| (end(i), std::cmp::Reverse(i)))
+    };
+    let mut path = Vec::new();
+    let mut cur = latest(&tree.tops);
+    while let Some(i) = cur {
+        path.push(i);
+        cur = latest(&tree.children[i]);
+    }
+    path
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pretty_assertions::assert_eq;
+
+    fn inp(id: u32, parent: Option<u32>, start: i64, end: i64) -> TreeInput {
+        TreeInput {
+            id: Sym(id),
+            parent: parent.map(Sym),
+            start: Some(start),
+            end: Some(end),
+            synthetic_root: false,
+        }
+    }
+
+    #[test]
+    fn orders_depth_first_with_children_by_start() {
+        // arrival order: children before parents, as OTLP batches send them
+        let items = [
+            inp(3, Some(1), 50, 90),
+            inp(2, Some(1), 10, 40),
+            inp(1, None, 0, 100),
+        ];
+        let t = Tree::build(&items);
+        assert_eq!(t.order, vec![2, 1, 0]);
+        assert_eq!(t.depth, vec![1, 1, 0]);
+        assert_eq!(t.tops, vec![2]);
+        assert!(t.orphan.iter().all(|o| !o));
+    }
+
+    #[test]
+    fn missing_parent_makes_an_orphan_top_level_span() {
+        let items = [inp(1, None, 0, 100), inp(2, Some(9), 10, 20)];
+        let t = Tree::build(&items);
+        assert_eq!(t.tops, vec![0, 1]);
+        assert!(t.orphan[1]);
+        assert!(!t.orphan[0]);
+    }
+
+    #[test]
+    fn orphans_hang_under_a_synthesized_root() {
+        let mut root = inp(1, None, 0, 100);
+        root.synthetic_root = true;
+        let items = [inp(2, Some(9), 10, 20), root, inp(3, None, 30, 40)];
+        let t = Tree::build(&items);
+        assert_eq!(t.tops, vec![1]);
+        assert_eq!(t.parent[0], Some(1));
+        assert_eq!(t.parent[2], Some(1));
+        assert!(t.orphan[0] && !t.orphan[2]);
+        assert_eq!(t.order, vec![1, 0, 2]);
+    }
+
+    #[test]
+    fn self_parent_and_cycles_are_broken() {
+        let items = [
+            inp(1, Some(1), 0, 10),
+            inp(2, Some(3), 0, 10),
+            inp(3, Some(2), 5, 10),
+        ];
+        let t = Tree::build(&items);
+        assert_eq!(t.order.len(), 3, "every span appears once");
+        assert!(t.orphan[0]);
+        assert!(t.orphan[1] || t.orphan[2]);
+        let mut seen = t.order.clone();
+        seen.sort_unstable();
+        assert_eq!(seen, vec![0, 1, 2]);
+    }
+
+    #[test]
+    fn self_time_subtracts_the_union_of_children() {
+        assert_eq!(self_time(0, 100, &[]), 100);
+        assert_eq!(self_time(0, 100, &[(10, 30), (20, 40)]), 70);
+        assert_eq!(self_time(0, 100, &[(10, 20), (50, 60)]), 80);
+        // children outside the parent are clipped
+        assert_eq!(self_time(0, 100, &[(-10, 10), (90, 150)]), 80);
+        assert_eq!(self_time(0, 100, &[(0, 100)]), 0);
+    }
+
+    #[test]
+    fn layout_gives_offset_pct_and_self_time() {
+        let items = [
+            inp(1, None, 1000, 1100),
+            inp(2, Some(1), 1010, 1060),
+            inp(3, Some(1), 1060, 1085),
+        ];
+        let t = Tree::build(&items);
+        let rows = layout(&items, &t, 1000, 100);
+        assert_eq!(rows.len(), 3);
+        assert_eq!(rows[0].pct, 100.0);
+        assert_eq!(rows[0].self_time, 25);
+        assert_eq!(rows[1].offset, 10);
+        assert_eq!(rows[1].pct, 50.0);
+        assert_eq!(rows[2].duration, 25);
+        assert_eq!(rows[2].self_time, 25);
+    }
+
+    #[test]
+    fn critical_path_follows_the_latest_ending_child() {
+        let items = [
+            inp(1, None, 0, 100),
+            inp(2, Some(1), 0, 60),
+            inp(3, Some(1), 10, 95),
+            inp(4, Some(3), 20, 90),
+            inp(5, Some(3), 20, 50),
+        ];
+        let t = Tree::build(&items);
+        assert_eq!(critical_path(&items, &t), vec![0, 2, 3]);
+        let rows = layout(&items, &t, 0, 100);
+        let crit: Vec<usize> = rows.iter().filter(|r| r.critical).map(|r| r.idx).collect();
+        assert_eq!(crit, vec![0, 2, 3]);
+    }
+
+    #[test]
+    fn ancestors() {
+        let items = [
+            inp(1, None, 0, 10),
+            inp(2, Some(1), 0, 5),
+            inp(3, Some(2), 0, 1),
+        ];
+        let t = Tree::build(&items);
+        assert!(t.is_ancestor(0, 2));
+        assert!(!t.is_ancestor(2, 0));
+    }
+}

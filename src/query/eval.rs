@@ -1,0 +1,330 @@
+//! Evaluate a query over the store. Trace terms read the derived trace rows; span terms are one
+//! conjunction that some span of the trace must satisfy. Per-name work (substring and fuzzy
+//! matches) is done once per distinct interned name, not once per span.
+
+use super::fuzzy::Fuzzy;
+use super::parse::{AttrTest, Clause, KindSel, Query, Scope, StatusSel, Term};
+use crate::model::{Span, SpanKind, Store, Sym, Trace, TraceIdx, TraceStatus};
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+fn kind_sel(k: SpanKind) -> KindSel {
+    match k {
+        SpanKind::Llm => KindSel::Llm,
+        SpanKind::Chain => KindSel::Chain,
+        SpanKind::Retriever => KindSel::Retriever,
+        SpanKind::Tool => KindSel::Tool,
+        SpanKind::Agent => KindSel::Agent,
+        SpanKind::Embedding => KindSel::Embedding,
+        SpanKind::Evaluator => KindSel::Evaluator,
+        SpanKind::Other => KindSel::Other,
+    }
+}
+
+fn status_sel(s: TraceStatus) -> StatusSel {
+    match s {
+        TraceStatus::Ok => StatusSel::Ok,
+        TraceStatus::Error => StatusSel::Error,
+        TraceStatus::Running => StatusSel::Running,
+    }
+}
+
+/// A compiled query bound to a store.
+pub struct Matcher<'a> {
+    store: &'a Store,
+    query: &'a Query,
+    fuzzy: Fuzzy,
+    /// (clause index, string) -> does the clause's text match it.
+    cache: RefCell<HashMap<(usize, Sym), bool>>,
+}
+
+impl<'a> Matcher<'a> {
+    #[must_use]
+    pub fn new(store: &'a Store, query: &'a Query) -> Self {
+        Matcher {
+            store,
+            query,
+            fuzzy: Fuzzy::default(),
+            cache: RefCell::new(HashMap::new()),
+        }
+    }
+
+    /// Whether the string `sym` satisfies clause `ci`'s text test, computed once per string.
+    fn text_match(&self, ci: usize, sym: Sym, test: impl FnOnce(&str) -> bool) -> bool {
+        if let Some(&hit) = self.cache.borrow().get(&(ci, sym)) {
+            return hit;
+        }
+        let hit = test(self.store.str(sym));
+        self.cache.borrow_mut().insert((ci, sym), hit);
+        hit
+    }
+
+    fn contains(&self, ci: usize, sym: Sym, needle: &str) -> bool {
+        self.text_match(ci, sym, |s| s.to_lowercase().contains(needle))
+    }
+
+    fn attr_ok(&self, ci: usize, span: &Span, key: &str, test: &AttrTest) -> bool {
+        self.store.span_attr_syms(span).iter().any(|&(k, v)| {
+            self.store.str(k) == key
+                && match test {
+                    AttrTest::Present => true,
+                    AttrTest::Equals(want) => self.text_match(ci, v, |s| s.to_lowercase() == *want),
+                    AttrTest::Contains(want) => self.contains(ci, v, want),
+                }
+        })
+    }
+
+    fn spans(&self, t: &'a Trace) -> impl Iterator<Item = &'a Span> + 'a {
+        let store = self.store;
+        t.spans.iter().map(move |&s| store.span(s))
+    }
+
+    fn trace_term(&self, ci: usize, t: &'a Trace, term: &Term) -> bool {
+        let s = &t.summary;
+        match term {
+            Term::Dur(cmp, ns) => cmp.eval(s.duration, *ns),
+            Term::Status(set) => set.contains(&status_sel(s.status)),
+            Term::Name(n) => s.name.is_some_and(|sym| self.contains(ci, sym, n)),
+            Term::Model(m) => self
+                .spans(t)
+                .any(|sp| sp.model.is_some_and(|sym| self.contains(ci, sym, m))),
+            Term::Tokens(cmp, n) => cmp.eval(s.tokens.map_or(0, |t| t.total), *n),
+            Term::Spans(cmp, n) => cmp.eval(u64::from(s.span_count), *n),
+            Term::Kind(set) => self.spans(t).any(|sp| set.contains(&kind_sel(sp.kind))),
+            Term::Id(prefix) => self.text_match(ci, t.id, |id| {
+                id.to_lowercase().starts_with(prefix.as_str())
+            }),
+            Term::Attr { key, test } => self.spans(t).any(|sp| self.attr_ok(ci, sp, key, test)),
+            Term::Fuzzy(word) => {
+                let fz = |sym: Sym| self.text_match(ci, sym, |n| self.fuzzy.matches(n, word));
+                s.name.is_some_and(fz) || self.spans(t).any(|sp| fz(sp.name))
+            }
+            // The parser only produces Pct at span scope.
+            Term::Pct(..) => true,
+        }
+    }
+
+    #[allow(clippy::cast_precision_loss)]
+    fn span_term(&self, ci: usize, t: &Trace, sp: &Span, term: &Term) -> bool {
+        match term {
+            Term::Dur(cmp, ns) => sp.duration().is_some_and(|d| cmp.eval(d, *ns)),
+            Term::Status(set) => {
+                let st = if sp.is_error() {
+                    StatusSel::Error
+                } else if sp.effective_end().is_none() {
+                    StatusSel::Running
+                } else {
+                    StatusSel::Ok
+                };
+                set.contains(&st)
+            }
+            Term::Name(n) => self.contains(ci, sp.name, n),
+            Term::Model(m) => sp.model.is_some_and(|sym| self.contains(ci, sym, m)),
+            Term::Tokens(cmp, n) => cmp.eval(sp.tokens.map_or(0, |t| t.total), *n),
+            Term::Kind(set) => set.contains(&kind_sel(sp.kind)),
+            Term::Pct(cmp, p) => {
+                let total = t.summary.duration;
+                total > 0
+                    && sp
+                        .duration()
+                        .is_some_and(|d| cmp.eval(d as f64 * 100.0 / total as f64, *p))
+            }
+            Term::Attr { key, test } => self.attr_ok(ci, sp, key, test),
+            Term::Id(prefix) => self.text_match(ci, sp.span_id, |id| {
+                id.to_lowercase().starts_with(prefix.as_str())
+            }),
+            Term::Spans(..) | Term::Fuzzy(_) => true,
+        }
+    }
+
+    /// Whether trace `idx` matches.
+    #[must_use]
+    pub fn matches(&self, idx: TraceIdx) -> bool {
+        let t = self.store.trace(idx);
+        let clauses = self.query.clauses.iter().enumerate();
+        let trace_ok = clauses
+            .clone()
+            .filter(|(_, c)| c.scope == Scope::Trace)
+            .all(|(ci, c)| self.trace_term(ci, t, &c.term) != c.negated);
+        if !trace_ok {
+            return false;
+        }
+        let span_clauses: Vec<(usize, &Clause)> =
+            clauses.filter(|(_, c)| c.scope == Scope::Span).collect();
+        span_clauses.is_empty()
+            || self.spans(t).any(|sp| {
+                span_clauses
+                    .iter()
+                    .all(|(ci, c)| self.span_term(*ci, t, sp, &c.term) != c.negated)
+            })
+    }
+
+    /// Whether span `sp` of trace `t` satisfies the query's span terms (for highlighting the
+    /// steps that made a trace match).
+    #[must_use]
+    pub fn span_matches(&self, t: &Trace, sp: &Span) -> bool {
+        let mut any = false;
+        for (ci, c) in self
+            .query
+            .clauses
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.scope == Scope::Span)
+        {
+            any = true;
+            if self.span_term(ci, t, sp, &c.term) == c.negated {
+                return false;
+            }
+        }
+        any
+    }
+}
+
+/// The traces of `store` that match `query`, in store order.
+#[must_use]
+pub fn filter(store: &Store, query: &Query) -> Vec<TraceIdx> {
+    let all = (0..store.traces().len()).map(|i| TraceIdx(u32::try_from(i).unwrap_or(u32::MAX)));
+    if query.is_empty() {
+        return all.collect();
+    }
+    let m = Matcher::new(store, query);
+    all.filter(|&t| m.matches(t)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::parse::parse;
+    use super::*;
+    use crate::model::store::{Record, SpanRecord, TraceRecord};
+    use crate::model::{SpanStatus, Tokens};
+
+    /// Three traces: a fast ok one, a slow failed RAG with an LLM step, a running one.
+    fn store() -> Store {
+        let mut s = Store::new();
+        let src = s.add_source("test");
+        let span =
+            |t: &str, id: &str, parent: Option<&str>, name: &str, start: i64, end: Option<i64>| {
+                SpanRecord {
+                    trace_id: t.into(),
+                    span_id: id.into(),
+                    parent_id: parent.map(Into::into),
+                    name: Some(name.into()),
+                    start: Some(start),
+                    end,
+                    complete: true,
+                    ..SpanRecord::default()
+                }
+            };
+        let ms = 1_000_000;
+        s.insert(
+            src,
+            Record::Span(span(
+                "aaa1",
+                "r",
+                None,
+                "Predict.forward",
+                0,
+                Some(100 * ms),
+            )),
+        );
+        let mut root = span("bbb2", "r", None, "MultiHopRAG.forward", 0, Some(3000 * ms));
+        root.attrs = vec![("fixture.program".into(), "multihop_rag".into())];
+        s.insert(src, Record::Span(root));
+        s.insert(
+            src,
+            Record::Span(span(
+                "bbb2",
+                "ret",
+                Some("r"),
+                "Retrieve.forward",
+                0,
+                Some(200 * ms),
+            )),
+        );
+        let mut lm = span(
+            "bbb2",
+            "lm",
+            Some("r"),
+            "LM.__call__",
+            200 * ms,
+            Some(2900 * ms),
+        );
+        lm.kind = Some(SpanKind::Llm);
+        lm.model = Some("gpt-4o-mini".into());
+        lm.tokens = Some(Tokens {
+            prompt: 1500,
+            completion: 100,
+            total: 1600,
+        });
+        lm.status = Some(SpanStatus::Error);
+        lm.error = Some("timeout".into());
+        s.insert(src, Record::Span(lm));
+        s.insert(
+            src,
+            Record::Span(span("ccc3", "r", None, "ReAct.forward", 0, None)),
+        );
+        s.insert(
+            src,
+            Record::Trace(TraceRecord {
+                trace_id: "ccc3".into(),
+                running: Some(true),
+                ..TraceRecord::default()
+            }),
+        );
+        s.refresh();
+        s
+    }
+
+    fn ids(store: &Store, q: &str) -> Vec<String> {
+        let q = parse(q).unwrap();
+        filter(store, &q)
+            .into_iter()
+            .map(|t| store.str(store.trace(t).id).to_string())
+            .collect()
+    }
+
+    #[test]
+    fn trace_terms() {
+        let s = store();
+        assert_eq!(ids(&s, ""), vec!["aaa1", "bbb2", "ccc3"]);
+        assert_eq!(ids(&s, "dur>2s"), vec!["bbb2"]);
+        assert_eq!(ids(&s, "dur<=100ms"), vec!["aaa1", "ccc3"]);
+        assert_eq!(ids(&s, "status:error"), vec!["bbb2"]);
+        assert_eq!(ids(&s, "status:running|ok"), vec!["aaa1", "ccc3"]);
+        assert_eq!(ids(&s, "-status:ok"), vec!["bbb2", "ccc3"]);
+        assert_eq!(ids(&s, "name:predict"), vec!["aaa1"]);
+        assert_eq!(ids(&s, "model:4o"), vec!["bbb2"]);
+        assert_eq!(ids(&s, "tokens>1k"), vec!["bbb2"]);
+        assert_eq!(ids(&s, "spans>=3"), vec!["bbb2"]);
+        assert_eq!(ids(&s, "kind:llm"), vec!["bbb2"]);
+        assert_eq!(ids(&s, "id:CC"), vec!["ccc3"]);
+        assert_eq!(ids(&s, "attr.fixture.program=MultiHop_RAG"), vec!["bbb2"]);
+        assert_eq!(ids(&s, "attr.fixture.program:hop"), vec!["bbb2"]);
+        assert_eq!(ids(&s, "attr.fixture.program"), vec!["bbb2"]);
+        assert_eq!(ids(&s, "dur>2s status:error"), vec!["bbb2"]);
+    }
+
+    #[test]
+    fn fuzzy_words_match_trace_and_span_names() {
+        let s = store();
+        assert_eq!(ids(&s, "react"), vec!["ccc3"]);
+        assert_eq!(ids(&s, "retri"), vec!["bbb2"], "a span name");
+        assert_eq!(ids(&s, "-retri"), vec!["aaa1", "ccc3"]);
+    }
+
+    #[test]
+    fn span_terms_must_hold_on_one_span() {
+        let s = store();
+        assert_eq!(ids(&s, "span.dur>1s span.status:error"), vec!["bbb2"]);
+        // the slow span is the LM; the retrieve span is fast: no single span is both
+        assert!(ids(&s, "span.name:retrieve span.dur>1s").is_empty());
+        assert_eq!(
+            ids(&s, "span.name:retrieve -span.status:error"),
+            vec!["bbb2"]
+        );
+        assert_eq!(ids(&s, "span.pct>80"), vec!["aaa1", "bbb2"]);
+        assert_eq!(ids(&s, "span.pct>85 span.kind:llm"), vec!["bbb2"]);
+        assert_eq!(ids(&s, "span.model:gpt span.tokens>=1600"), vec!["bbb2"]);
+        assert_eq!(ids(&s, "span.status:running"), vec!["ccc3"]);
+    }
+}
