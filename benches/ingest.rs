@@ -1,1 +1,111 @@
-fn main() {}
+//! Ingest throughput (MB/s) per format, and filter + sort over the resulting index.
+//!
+//! Data comes from the shared generator (`gen_traces.py`, seed 42), written once to
+//! `target/bench-data/`. `SPANSCOPE_BENCH_MB` sets the size of the steps file (default 100).
+//! Run: `cargo bench --bench ingest`.
+
+use spanscope::ingest::{self, Options};
+use spanscope::model::Store;
+use spanscope::query::{self, SortKey};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+fn main() {
+    divan::main();
+}
+
+fn generator() -> PathBuf {
+    if let Ok(p) = std::env::var("SPANSCOPE_GEN_TRACES") {
+        return PathBuf::from(p);
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/bench/gen_traces.py")
+}
+
+/// Generate (once) a log of `mb` megabytes in `format`.
+fn data(format: &str, mb: u64) -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-data");
+    std::fs::create_dir_all(&dir).expect("create target/bench-data");
+    let path = dir.join(format!("{format}-{mb}mb-seed42.jsonl"));
+    if !path.exists() {
+        let gen_path = generator();
+        assert!(
+            gen_path.exists(),
+            "generator not found at {} (set SPANSCOPE_GEN_TRACES)",
+            gen_path.display()
+        );
+        let tmp = path.with_extension("tmp");
+        let status = Command::new("python3")
+            .arg(&gen_path)
+            .args([
+                "--format",
+                format,
+                "--size-mb",
+                &mb.to_string(),
+                "--seed",
+                "42",
+                "--out",
+            ])
+            .arg(&tmp)
+            .status()
+            .expect("run python3");
+        assert!(status.success(), "gen_traces.py failed");
+        std::fs::rename(&tmp, &path).expect("rename generated file");
+    }
+    path
+}
+
+fn steps_mb() -> u64 {
+    std::env::var("SPANSCOPE_BENCH_MB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100)
+}
+
+fn load(path: &Path) -> Store {
+    let mut store = Store::new();
+    ingest::load_path(&mut store, path, Options { naive_utc: true }).expect("load");
+    store.refresh();
+    store
+}
+
+fn bench_ingest(bencher: divan::Bencher, format: &str, mb: u64) {
+    let path = data(format, mb);
+    let bytes = std::fs::metadata(&path).expect("stat").len();
+    // warm the page cache
+    let _ = std::fs::read(&path);
+    bencher
+        .counter(divan::counter::BytesCount::new(bytes))
+        .bench(|| divan::black_box(load(&path)).traces().len());
+}
+
+#[divan::bench(sample_count = 5, sample_size = 1)]
+fn ingest_steps(bencher: divan::Bencher) {
+    bench_ingest(bencher, "steps", steps_mb());
+}
+
+#[divan::bench(sample_count = 5, sample_size = 1)]
+fn ingest_otlp_jsonl_10mb(bencher: divan::Bencher) {
+    bench_ingest(bencher, "otlp-jsonl", 10);
+}
+
+#[divan::bench(sample_count = 5, sample_size = 1)]
+fn ingest_events_10mb(bencher: divan::Bencher) {
+    bench_ingest(bencher, "events", 10);
+}
+
+fn steps_store() -> &'static Store {
+    static STORE: OnceLock<Store> = OnceLock::new();
+    STORE.get_or_init(|| load(&data("steps", steps_mb())))
+}
+
+#[divan::bench(args = ["dur>2s", "status:error", "span.dur>1s span.kind:llm", "model:gpt-4o"])]
+fn filter_and_sort(bencher: divan::Bencher, q: &str) {
+    let store = steps_store();
+    let query = query::parse(q).expect("query");
+    bencher.bench(|| {
+        let mut hits = query::filter(store, &query);
+        query::sort(store, &mut hits, SortKey::Dur, false);
+        hits.len()
+    });
+}

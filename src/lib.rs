@@ -106,8 +106,13 @@ fn report_rejections(store: &Store) {
 }
 
 fn parse_query(q: &str) -> Result<query::Query, Failure> {
-    query::parse(q)
-        .map_err(|e| Failure::usage(format!("invalid filter: {}\n{}", e.message, e.render(q))))
+    query::parse(q).map_err(|e| {
+        Failure::usage(format!(
+            "invalid filter (column {}):\n{}",
+            e.column,
+            e.render(q)
+        ))
+    })
 }
 
 /// Run the command line.

@@ -166,40 +166,43 @@ pub fn print(
     }
 }
 
-fn header(store: &Store, t: TraceIdx, time: TimeFmt) -> Vec<String> {
+/// The trace's facts as (label, value) pairs, for the text and Markdown heads.
+fn header(store: &Store, t: TraceIdx, time: TimeFmt) -> Vec<(&'static str, String)> {
     let tr = store.trace(t);
     let s = &tr.summary;
+    let failed = match s.error_spans {
+        0 => String::new(),
+        1 => " (1 failed span)".into(),
+        n => format!(" ({n} failed spans)"),
+    };
     let mut lines = vec![
-        format!("trace    {}", store.str(tr.id)),
-        format!("name     {}", s.name.map_or("—", |n| store.str(n))),
-        format!(
-            "start    {}{}",
-            time.human(s.start),
-            if time.utc { "" } else { " (local time)" }
+        ("trace", store.str(tr.id).to_string()),
+        ("name", s.name.map_or("—", |n| store.str(n)).to_string()),
+        (
+            "start",
+            format!(
+                "{}{}",
+                time.human(s.start),
+                if time.utc { "" } else { " (local time)" }
+            ),
         ),
-        format!(
-            "duration {}   status {}{}   spans {}   LM calls {}",
-            human_dur(s.duration),
-            s.status.as_str(),
-            if s.error_spans > 0 {
-                format!(" ({} failed spans)", s.error_spans)
-            } else {
-                String::new()
-            },
-            s.span_count,
-            s.llm_calls
+        ("duration", human_dur(s.duration)),
+        ("status", format!("{}{failed}", s.status.as_str())),
+        (
+            "spans",
+            format!("{}, {} LM call(s)", s.span_count, s.llm_calls),
         ),
-        format!(
-            "tokens   {}   model {}",
+        (
+            "tokens",
             s.tokens.map_or_else(
                 || "—".into(),
-                |t| format!("{} in / {} out / {} total", t.prompt, t.completion, t.total)
+                |t| format!("{} in / {} out / {} total", t.prompt, t.completion, t.total),
             ),
-            s.model.map_or("—", |m| store.str(m))
         ),
+        ("model", s.model.map_or("—", |m| store.str(m)).to_string()),
     ];
     if let Some(e) = s.error_message {
-        lines.push(format!("error    {}", first_line(store.str(e), 200)));
+        lines.push(("error", first_line(store.str(e), 200)));
     }
     lines
 }
@@ -269,8 +272,8 @@ fn text(
     out: &mut impl Write,
 ) -> io::Result<()> {
     let s = &store.trace(t).summary;
-    for l in header(store, t, time) {
-        writeln!(out, "{l}")?;
+    for (label, value) in header(store, t, time) {
+        writeln!(out, "{label:<9}{value}")?;
     }
     if s.sequential {
         writeln!(
@@ -378,12 +381,8 @@ fn markdown(
         store.str(tr.id),
         s.name.map_or("—", |n| store.str(n))
     )?;
-    for l in header(store, t, time).iter().skip(2) {
-        writeln!(
-            out,
-            "- {}",
-            l.split_whitespace().collect::<Vec<_>>().join(" ")
-        )?;
+    for (label, value) in header(store, t, time).iter().skip(2) {
+        writeln!(out, "- **{label}**: {value}")?;
     }
     if s.sequential {
         writeln!(
@@ -429,13 +428,41 @@ fn markdown(
         )?;
     }
     let mut call = 0;
+    let is_llm = |i: usize| store.span(wf.spans[i]).kind == crate::model::SpanKind::Llm;
     for r in &wf.rows {
         let s_idx = wf.span(r);
         let sp = store.span(s_idx);
         let d: SpanDetail = span_detail(store, s_idx);
-        let is_call = sp.kind == crate::model::SpanKind::Llm
-            && (!d.messages.is_empty() || d.response.is_some());
-        if is_call {
+        // One LM call per outermost LLM span; an instrumented client below it (litellm's
+        // `completion`) is the same call and may hold the messages, tokens and model.
+        let outermost = is_llm(r.idx)
+            && std::iter::successors(wf.tree.parent[r.idx], |&p| wf.tree.parent[p])
+                .all(|p| !is_llm(p));
+        if outermost {
+            let mut parts = vec![r.idx];
+            let mut k = 0;
+            while k < parts.len() {
+                parts.extend(
+                    wf.tree.children[parts[k]]
+                        .iter()
+                        .copied()
+                        .filter(|&c| is_llm(c)),
+                );
+                k += 1;
+            }
+            let details: Vec<SpanDetail> = parts
+                .iter()
+                .skip(1)
+                .map(|&i| span_detail(store, wf.spans[i]))
+                .collect();
+            let all = std::iter::once(&d).chain(&details);
+            let messages = all.clone().map(|x| &x.messages).find(|m| !m.is_empty());
+            let response = all.clone().find_map(|x| x.response.as_ref());
+            let carrier = parts
+                .iter()
+                .map(|&i| store.span(wf.spans[i]))
+                .find(|s| s.tokens.is_some());
+            let model = carrier.and_then(|s| s.model).or(sp.model);
             call += 1;
             writeln!(
                 out,
@@ -443,26 +470,24 @@ fn markdown(
                 md_escape(store.str(sp.name)),
                 sp.duration().map_or_else(|| "running".into(), human_dur),
                 r.pct,
-                sp.model
-                    .map_or_else(String::new, |m| format!(", model {}", store.str(m))),
-                sp.tokens.map_or_else(String::new, |t| format!(
-                    ", tokens {} in / {} out",
-                    t.prompt, t.completion
-                )),
+                model.map_or_else(String::new, |m| format!(", model {}", store.str(m))),
+                carrier
+                    .and_then(|s| s.tokens)
+                    .map_or_else(String::new, |t| format!(
+                        ", tokens {} in / {} out",
+                        t.prompt, t.completion
+                    )),
             )?;
-            for m in &d.messages {
-                writeln!(
-                    out,
-                    "**{}**\n",
-                    if m.role.is_empty() {
-                        "message"
-                    } else {
-                        &m.role
-                    }
-                )?;
+            for m in messages.into_iter().flatten() {
+                let role = if m.role.is_empty() {
+                    "message"
+                } else {
+                    &m.role
+                };
+                writeln!(out, "**{role}**\n")?;
                 block(out, &m.content)?;
             }
-            if let Some(resp) = &d.response {
+            if let Some(resp) = response {
                 writeln!(out, "**response**\n")?;
                 block(out, resp)?;
             }

@@ -271,3 +271,68 @@ pub fn detail(bytes: &[u8], locator: u32, d: &mut SpanDetail) -> Result<(), Stri
         .push(pretty(&serde_json::to_string(sp).unwrap_or_default()));
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{BlobId, SpanKind, Tokens};
+
+    const DOC: &str = r#"{"info": {"trace_id": "tr-827f290c0607b9045ac02822c4a46a2d", "state": "ERROR",
+      "trace_metadata": {"mlflow.trace.tokenUsage": "{\"input_tokens\": 148, \"output_tokens\": 6, \"total_tokens\": 154}",
+                         "mlflow.traceInputs": "{\"question\": \"q\"}"},
+      "tags": {"mlflow.traceName": "Predict.forward"}},
+     "data": {"spans": [
+      {"trace_id": "gn8pDAYHuQRawCgi5KRtKg==", "span_id": "2kjIi9Onl7c=", "parent_span_id": null, "name": "Predict.forward",
+       "start_time_unix_nano": 1000, "end_time_unix_nano": 5000, "status": {"code": "STATUS_CODE_OK", "message": ""},
+       "attributes": {"mlflow.spanType": "\"LLM\"", "mlflow.chat.tokenUsage": "{\"input_tokens\": 148, \"output_tokens\": 6, \"total_tokens\": 154}"}, "events": []},
+      {"span_id": "AAAAAAAAAAE=", "parent_span_id": "2kjIi9Onl7c=", "name": "DummyLM.__call__",
+       "start_time_unix_nano": 2000, "end_time_unix_nano": 4000, "status": {"code": "STATUS_CODE_ERROR", "message": ""},
+       "attributes": {"mlflow.spanType": "\"CHAT_MODEL\"", "mlflow.llm.model": "\"dummy\"",
+                      "mlflow.spanInputs": "{\"messages\": [{\"role\": \"user\", \"content\": \"q\"}]}"},
+       "events": [{"name": "exception", "time_unix_nano": 4000, "attributes": {"exception.type": "LMError", "exception.message": "503", "exception.stacktrace": "Traceback"}}]}
+     ]}}"#;
+
+    #[test]
+    fn maps_an_mlflow_trace() {
+        let ctx = Ctx {
+            blob: BlobId(0),
+            opts: super::super::Options::default(),
+        };
+        let mut out = Vec::new();
+        parse(DOC.as_bytes(), 0, &ctx, &mut out).unwrap();
+        let [Record::Span(root), Record::Span(lm), Record::Trace(t)] = out.as_slice() else {
+            panic!("{out:?}")
+        };
+        assert_eq!(root.trace_id, "tr-827f290c0607b9045ac02822c4a46a2d");
+        assert_eq!(root.span_id, "da48c88bd3a797b7", "base64 ids become hex");
+        assert_eq!(lm.parent_id.as_deref(), Some("da48c88bd3a797b7"));
+        assert_eq!(root.kind, Some(SpanKind::Llm));
+        assert!(root.flags & flags::TOKENS_CUMULATIVE != 0);
+        assert_eq!(lm.model.as_deref(), Some("dummy"));
+        assert_eq!(lm.status, Some(SpanStatus::Error));
+        assert_eq!(lm.error.as_deref(), Some("LMError: 503"));
+        assert_eq!(t.error, Some(true));
+        assert_eq!(t.name.as_deref(), Some("Predict.forward"));
+        assert_eq!(
+            t.tokens,
+            Some(Tokens {
+                prompt: 148,
+                completion: 6,
+                total: 154
+            })
+        );
+        assert!(root.attrs.iter().any(|(k, _)| k == "mlflow.traceName"));
+        assert!(
+            !root.attrs.iter().any(|(k, _)| k == "mlflow.traceInputs"),
+            "big values stay out"
+        );
+
+        let mut d = SpanDetail::default();
+        detail(DOC.as_bytes(), 1, &mut d).unwrap();
+        assert_eq!(d.messages.len(), 1);
+        assert_eq!(
+            d.error.as_ref().and_then(|e| e.stacktrace.as_deref()),
+            Some("Traceback")
+        );
+    }
+}

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Time whole commands on the same generated log, in one run: spanscope against jq (and jaq and
+# lnav when installed). Prints the median wall time of each, its ratio to spanscope, matches, and
+# peak RSS (GNU time, when installed).
+#
+#   benches/compare.sh [SIZE_MB] [RUNS]        # defaults: 100 MB, 5 runs
+#
+# The log is `gen_traces.py --format steps --seed 42` (SPANSCOPE_GEN_TRACES overrides the
+# generator's path); it is written once under target/bench-data/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mb=${1:-100}
+runs=${2:-5}
+gen=${SPANSCOPE_GEN_TRACES:-../shared/bench/gen_traces.py}
+data=target/bench-data/steps-${mb}mb-seed42.jsonl
+mkdir -p target/bench-data
+if [ ! -f "$data" ]; then
+  python3 "$gen" --format steps --size-mb "$mb" --seed 42 --out "$data.tmp" 2>/dev/null
+  mv "$data.tmp" "$data"
+fi
+cargo build --release --quiet
+bin=target/release/spanscope
+cat "$data" > /dev/null # warm the page cache
+
+declare -a names cmds
+add() { names+=("$1"); cmds+=("$2"); }
+add "spanscope list --filter 'dur>2s' --format jsonl" "$bin list '$data' --filter 'dur>2s' --format jsonl"
+if command -v jq >/dev/null; then add "jq 'select(.total_latency_ms > 2000)'" "jq -c 'select(.total_latency_ms > 2000)' '$data'"; fi
+if command -v jaq >/dev/null; then add "jaq 'select(.total_latency_ms > 2000)'" "jaq -c 'select(.total_latency_ms > 2000)' '$data'"; fi
+if command -v lnav >/dev/null; then
+  add "spanscope list --filter 'status:error' (failed traces)" "$bin list '$data' --filter 'status:error' --format jsonl"
+  add "jq failed traces" "jq -c 'select(.status == \"error\")' '$data'"
+fi
+
+has_time=0
+if /usr/bin/time -v true >/dev/null 2>&1; then has_time=1; fi
+
+median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
+
+printf '%s, %s runs, %s bytes\n\n' "$data" "$runs" "$(stat -c %s "$data")"
+printf '| command | median s | min s | max s | x spanscope | matches | peak RSS MiB |\n|---|---:|---:|---:|---:|---:|---:|\n'
+base=""
+for i in "${!names[@]}"; do
+  cmd=${cmds[$i]}
+  times=()
+  for _ in $(seq "$runs"); do
+    s=$(date +%s.%N)
+    bash -c "$cmd" > /dev/null
+    e=$(date +%s.%N)
+    times+=("$(echo "$e - $s" | bc -l)")
+  done
+  med=$(printf '%s\n' "${times[@]}" | median)
+  min=$(printf '%s\n' "${times[@]}" | sort -n | head -1)
+  max=$(printf '%s\n' "${times[@]}" | sort -n | tail -1)
+  matches=$(bash -c "$cmd" | wc -l)
+  rss="—"
+  if [ "$has_time" = 1 ]; then
+    rss=$( { /usr/bin/time -v bash -c "exec $cmd > /dev/null"; } 2>&1 | awk -F: '/Maximum resident/ {printf "%.0f", $2/1024}')
+  fi
+  [ -z "$base" ] && base=$med
+  ratio=$(echo "$med / $base" | bc -l)
+  printf '| `%s` | %.3f | %.3f | %.3f | %.1f | %s | %s |\n' "${names[$i]}" "$med" "$min" "$max" "$ratio" "$matches" "$rss"
+done
