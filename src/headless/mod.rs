@@ -147,9 +147,30 @@ pub fn width(s: &str) -> usize {
     unicode_width::UnicodeWidthStr::width(s)
 }
 
-/// Cut `s` to at most `max` display columns, marking the cut with `…`.
+/// Text from traces is untrusted: control characters (newlines, ESC sequences) are shown as
+/// Unicode control pictures so they can neither break a row nor act on the terminal.
+/// `keep_lines` keeps `\n` and `\t` (for multi-line texts such as prompts).
+#[must_use]
+pub fn neutralize(s: &str, keep_lines: bool) -> std::borrow::Cow<'_, str> {
+    let bad = |c: char| c.is_control() && !(keep_lines && (c == '\n' || c == '\t'));
+    if !s.chars().any(bad) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    s.chars()
+        .map(|c| match c {
+            c if !bad(c) => c,
+            '\u{7f}' => '\u{2421}',
+            c if (c as u32) < 0x20 => char::from_u32(0x2400 + c as u32).unwrap_or('\u{fffd}'),
+            _ => '\u{fffd}',
+        })
+        .collect()
+}
+
+/// Cut `s` to at most `max` display columns, marking the cut with `…`; control characters are
+/// neutralized (see [`neutralize`]).
 #[must_use]
 pub fn truncate(s: &str, max: usize) -> String {
+    let s = &*neutralize(s, false);
     if width(s) <= max {
         return s.to_string();
     }
@@ -283,6 +304,11 @@ mod tests {
         );
         assert_eq!(truncate("abcdef", 4), "abc…");
         assert_eq!(truncate("abc", 4), "abc");
+        assert_eq!(truncate("a\nb\u{1b}[2J", 20), "a\u{240a}b\u{241b}[2J");
+        assert_eq!(
+            neutralize("line1\nline2\u{7}", true),
+            "line1\nline2\u{2407}"
+        );
     }
 
     #[test]

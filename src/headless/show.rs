@@ -106,10 +106,18 @@ struct SpanJson {
     orphan: bool,
 }
 
+/// The trace fields of [`TraceJson`] with `spans` as the waterfall (its length is the count).
 #[derive(Serialize)]
 struct ShowJson {
-    #[serde(flatten)]
-    trace: TraceJson,
+    trace_id: String,
+    name: Option<String>,
+    start: String,
+    duration_ms: f64,
+    status: &'static str,
+    error_spans: u32,
+    llm_calls: u32,
+    tokens: Option<TokensJson>,
+    model: Option<String>,
     /// Steps carried only durations and were laid out one after another.
     sequential_steps: bool,
     spans: Vec<SpanJson>,
@@ -153,8 +161,17 @@ pub fn print(
                     }
                 })
                 .collect();
+            let tj = TraceJson::new(store, t);
             let doc = ShowJson {
-                trace: TraceJson::new(store, t),
+                trace_id: tj.trace_id,
+                name: tj.name,
+                start: tj.start,
+                duration_ms: tj.duration_ms,
+                status: tj.status,
+                error_spans: tj.error_spans,
+                llm_calls: tj.llm_calls,
+                tokens: tj.tokens,
+                model: tj.model,
                 sequential_steps: store.trace(t).summary.sequential,
                 spans,
             };
@@ -273,7 +290,7 @@ fn text(
 ) -> io::Result<()> {
     let s = &store.trace(t).summary;
     for (label, value) in header(store, t, time) {
-        writeln!(out, "{label:<9}{value}")?;
+        writeln!(out, "{label:<9}{}", super::neutralize(&value, false))?;
     }
     if s.sequential {
         writeln!(
@@ -362,6 +379,7 @@ fn fence(text: &str) -> String {
 }
 
 fn block(out: &mut impl Write, text: &str) -> io::Result<()> {
+    let text = &*super::neutralize(text, true);
     let f = fence(text);
     writeln!(out, "{f}text\n{}\n{f}\n", text.trim_end())
 }
@@ -378,11 +396,11 @@ fn markdown(
     writeln!(
         out,
         "# Trace `{}`: {}\n",
-        store.str(tr.id),
-        s.name.map_or("—", |n| store.str(n))
+        super::neutralize(store.str(tr.id), false),
+        md_escape(s.name.map_or("—", |n| store.str(n)))
     )?;
     for (label, value) in header(store, t, time).iter().skip(2) {
-        writeln!(out, "- **{label}**: {value}")?;
+        writeln!(out, "- **{label}**: {}", md_escape(value))?;
     }
     if s.sequential {
         writeln!(
@@ -519,7 +537,8 @@ fn markdown(
 }
 
 fn md_escape(s: &str) -> String {
-    s.replace('|', "\\|")
+    super::neutralize(s, false)
+        .replace('|', "\\|")
         .replace('_', "\\_")
         .replace('*', "\\*")
 }

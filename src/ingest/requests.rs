@@ -93,6 +93,18 @@ fn name_from_inputs(inputs: Option<&RawValue>) -> Option<String> {
     (!line.is_empty()).then(|| line.chars().take(80).collect())
 }
 
+/// A name from the step names when nothing else names the request: `generate`, or
+/// `retrieve → … → generate` (the pipeline's shape).
+fn steps_summary(steps: &[Step<'_>]) -> Option<String> {
+    let name = |s: &Step<'_>| s.step.as_deref().unwrap_or("step").to_string();
+    match steps {
+        [] => None,
+        [one] => Some(name(one)),
+        [a, b] => Some(format!("{} → {}", name(a), name(b))),
+        [a, .., z] => Some(format!("{} → … → {}", name(a), name(z))),
+    }
+}
+
 fn short_metadata(raw: Option<&RawValue>) -> Vec<(String, String)> {
     let Some(Value::Object(m)) = raw.and_then(|r| serde_json::from_str(r.get()).ok()) else {
         return Vec::new();
@@ -142,12 +154,7 @@ pub fn parse(bytes: &[u8], offset: u64, ctx: &Ctx, out: &mut Vec<Record>) -> Res
         .as_deref()
         .map(str::to_string)
         .or_else(|| name_from_inputs(l.inputs))
-        .or_else(|| {
-            steps
-                .first()
-                .and_then(|s| s.step.as_deref())
-                .map(str::to_string)
-        })
+        .or_else(|| steps_summary(&steps))
         .unwrap_or_else(|| "request".into());
     let mut attrs = short_metadata(l.metadata);
     if let Some(p) = &l.pipeline {

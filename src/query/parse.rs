@@ -296,7 +296,13 @@ impl QueryError {
             };
             line.push(shown);
             if pad_len < want_pad {
-                pad.push(if shown == '\t' { '\t' } else { ' ' });
+                // pad by screen columns: a wide (CJK, emoji) char takes two
+                let cols = unicode_width::UnicodeWidthChar::width(shown).unwrap_or(1);
+                if shown == '\t' {
+                    pad.push('\t');
+                } else {
+                    pad.push_str(&" ".repeat(cols));
+                }
                 pad_len += 1;
             }
         }

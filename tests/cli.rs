@@ -1,0 +1,1258 @@
+//! The headless command-line contract, as a script author relies on it: run the real
+//! `spanscope` binary and check what lands on stdout and stderr and which exit code it ends with.
+//!
+//! Counts, durations and tokens per fixture are `tests/ground_truth.rs`'s job; this file covers
+//! the interface around them: stdin, output formats and their keys, the filter language, exit
+//! codes, error messages, rejected input, mixed and directory sources, `show`, `stats`, a closed
+//! pipe, `--help` and the human table (pinned with an insta snapshot in `tests/snapshots/`).
+//!
+//! Every run gets `NO_COLOR=1` and `TZ=UTC`, so local-time output is reproducible.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+use pretty_assertions::assert_eq;
+use serde_json::Value;
+use tempfile::NamedTempFile;
+
+// ---------------------------------------------------------------------------------------------
+// Fixture facts
+// ---------------------------------------------------------------------------------------------
+
+/// The 15 traces of `otlp-jsonl`, in start order.
+const OTLP_IDS: [&str; 15] = [
+    "119b1a4fd642bf7207e7abc5e1d65538",
+    "20bb1a0e083b33b850d1465ee8fb6ac9",
+    "2fd8c45141d63187e117f59317e71c8d",
+    "6097b69a35275b696e0889b3c72c75bc",
+    "423c3874e36efb15b358744b00af9623",
+    "d0d1529eb42f25c566a113ec7efaf897",
+    "dcb889da56f1601464d9cfdfece069ea",
+    "248970958536d903affdab456360214a",
+    "6bb6116227adbb52a04f4b5e9ee7124b",
+    "607215bf1b32752529df5216c22804a3",
+    "26f36c3a1e73e79239e58ebae9818144",
+    "25fd3d4852c1f63262a35ac88658a426",
+    "831a01118f3186de0876202c539639f3",
+    "1d369ab48c3b112d07a957bcf93308eb",
+    "4e39e9799309a0bf46c52407741d0786",
+];
+const MULTIHOP: &str = "2fd8c45141d63187e117f59317e71c8d";
+const REACT_AGENT: &str = "6097b69a35275b696e0889b3c72c75bc";
+const SUMMARIZE_ERROR: &str = "423c3874e36efb15b358744b00af9623";
+const REACT_TOOL_ERROR: &str = "d0d1529eb42f25c566a113ec7efaf897";
+const LITELLM_PREDICT: &str = "7c1960a378e1fc2eb388de6893d872da";
+const LITELLM_MULTIHOP: &str = "61b68a4be98d1c6c8e84d6430568f670";
+
+/// Keys of a `list --format json|jsonl` object, in order.
+const LIST_KEYS: [&str; 10] = [
+    "trace_id",
+    "name",
+    "start",
+    "duration_ms",
+    "status",
+    "spans",
+    "error_spans",
+    "llm_calls",
+    "tokens",
+    "model",
+];
+const LIST_CSV_HEADER: &str = "trace_id,name,start,duration_ms,status,spans,error_spans,llm_calls,\
+                               prompt_tokens,completion_tokens,total_tokens,model";
+/// Keys of a `stats --format json` group, in order.
+const STATS_KEYS: [&str; 11] = [
+    "name",
+    "kind",
+    "count",
+    "p50_ms",
+    "p95_ms",
+    "p99_ms",
+    "max_ms",
+    "mean_pct",
+    "errors",
+    "error_rate",
+    "tokens",
+];
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------------
+
+/// The binary, with a reproducible environment (no colour, local time = UTC).
+fn bin() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_spanscope"));
+    cmd.env("NO_COLOR", "1").env("TZ", "UTC");
+    cmd
+}
+
+/// Runs `cmd` with `args`, feeding `stdin` (or nothing: stdin is closed) and capturing the rest.
+fn run_cmd(mut cmd: Command, args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = cmd
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start spanscope {args:?}: {e}"));
+    let mut pipe = child.stdin.take().expect("stdin is piped");
+    let bytes = stdin.unwrap_or_default().to_vec();
+    // A thread, so a child that writes before it has read everything cannot deadlock us.
+    let writer = std::thread::spawn(move || pipe.write_all(&bytes));
+    let output = child.wait_with_output().expect("spanscope runs to its end");
+    // The child may stop reading early (e.g. on a usage error): a broken pipe is fine here.
+    let _ = writer.join().expect("the stdin writer does not panic");
+    output
+}
+
+/// Runs the binary with `args` and optional `stdin` bytes.
+fn run(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    run_cmd(bin(), args, stdin)
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).expect("stdout is UTF-8")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).expect("stderr is UTF-8")
+}
+
+/// Asserts the run exited 0 with nothing on stderr; returns stdout.
+fn ok(o: &Output) -> String {
+    assert!(
+        o.status.success() && o.stderr.is_empty(),
+        "expected exit 0 and a silent stderr, got {}\n--- stderr ---\n{}",
+        o.status,
+        stderr(o)
+    );
+    stdout(o)
+}
+
+/// Runs the binary without stdin; asserts a clean exit 0; returns stdout.
+fn run_ok(args: &[&str]) -> String {
+    ok(&run(args, None))
+}
+
+/// Absolute path of `tests/fixtures/<path>`, as a string ready to be an argument.
+fn fixture(path: &str) -> String {
+    let p: PathBuf = [env!("CARGO_MANIFEST_DIR"), "tests", "fixtures", path]
+        .iter()
+        .collect();
+    p.to_str().expect("fixture path is UTF-8").to_string()
+}
+
+fn read_fixture(path: &str) -> Vec<u8> {
+    std::fs::read(fixture(path)).expect("fixture is readable")
+}
+
+/// A temporary `.jsonl` file holding `contents`.
+fn temp_jsonl(contents: &[u8]) -> NamedTempFile {
+    let mut f = tempfile::Builder::new()
+        .suffix(".jsonl")
+        .tempfile()
+        .expect("temp file");
+    f.write_all(contents).expect("write temp file");
+    f.flush().expect("flush temp file");
+    f
+}
+
+fn path_of(f: &NamedTempFile) -> &str {
+    f.path().to_str().expect("temp path is UTF-8")
+}
+
+fn parse(json: &str) -> Value {
+    serde_json::from_str(json).unwrap_or_else(|e| panic!("not JSON ({e}):\n{json}"))
+}
+
+/// `trace_id`s of a `list --format json` array, in output order.
+fn ids(json: &str) -> Vec<String> {
+    parse(json)
+        .as_array()
+        .expect("a JSON array")
+        .iter()
+        .map(|t| {
+            t["trace_id"]
+                .as_str()
+                .expect("trace_id is a string")
+                .to_string()
+        })
+        .collect()
+}
+
+/// `spanscope list <source> --format json <extra...>`, as trace ids in output order.
+fn list_ids(source: &str, extra: &[&str]) -> Vec<String> {
+    let mut args = vec!["list", source, "--format", "json"];
+    args.extend_from_slice(extra);
+    ids(&run_ok(&args))
+}
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}
+
+fn strs(v: &[&str]) -> Vec<String> {
+    v.iter().map(ToString::to_string).collect()
+}
+
+/// The keys of one JSON object in document order, duplicates kept (a `Value` would sort them
+/// and silently drop duplicates).
+struct Keys(Vec<String>);
+
+impl<'de> serde::Deserialize<'de> for Keys {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Keys;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> Result<Keys, A::Error> {
+                let mut keys = Vec::new();
+                while let Some(k) = m.next_key::<String>()? {
+                    m.next_value::<serde::de::IgnoredAny>()?;
+                    keys.push(k);
+                }
+                Ok(Keys(keys))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// Keys of a JSON object, in document order.
+fn object_keys(json: &str) -> Vec<String> {
+    serde_json::from_str::<Keys>(json).expect("a JSON object").0
+}
+
+/// Keys of each object of a JSON array, in document order.
+fn array_keys(json: &str) -> Vec<Vec<String>> {
+    serde_json::from_str::<Vec<Keys>>(json)
+        .expect("a JSON array of objects")
+        .into_iter()
+        .map(|k| k.0)
+        .collect()
+}
+
+fn durations(json: &str) -> Vec<f64> {
+    parse(json)
+        .as_array()
+        .expect("a JSON array")
+        .iter()
+        .map(|t| t["duration_ms"].as_f64().expect("duration_ms is a number"))
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. stdin
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn stdin_dash_gives_the_same_list_as_the_file() {
+    let path = fixture("otlp-jsonl/otlp.jsonl");
+    let from_file = run_ok(&["list", &path, "--format", "jsonl"]);
+    let piped = run(
+        &["list", "-", "--format", "jsonl"],
+        Some(&read_fixture("otlp-jsonl/otlp.jsonl")),
+    );
+    assert_eq!(ok(&piped), from_file);
+    assert_eq!(from_file.lines().count(), 15);
+}
+
+#[test]
+fn stdin_dash_reads_a_gzip_protobuf_body() {
+    let piped = run(
+        &["list", "-", "--format", "jsonl"],
+        Some(&read_fixture("otlp-protobuf-gzip/001.bin.gz")),
+    );
+    let from_file = run_ok(&[
+        "list",
+        &fixture("otlp-protobuf-gzip/001.bin.gz"),
+        "--format",
+        "jsonl",
+    ]);
+    assert_eq!(ok(&piped), from_file);
+    assert!(!from_file.is_empty());
+}
+
+#[test]
+fn no_subcommand_means_list() {
+    let src = fixture("otlp-jsonl");
+    assert_eq!(
+        run_ok(&[&src, "--format", "jsonl"]),
+        run_ok(&["list", &src, "--format", "jsonl"])
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. list output formats
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn list_jsonl_objects_have_the_documented_keys_in_order() {
+    let out = run_ok(&["list", &fixture("otlp-jsonl"), "--format", "jsonl"]);
+    assert_eq!(out.lines().count(), 15);
+    for line in out.lines() {
+        assert_eq!(object_keys(line), strs(&LIST_KEYS), "{line}");
+    }
+}
+
+#[test]
+fn list_start_is_rfc3339_utc_with_z() {
+    for folder in ["otlp-jsonl", "steps-jsonl", "mlflow", "event-stream-jsonl"] {
+        let out = run_ok(&["list", &fixture(folder), "--format", "jsonl"]);
+        for line in out.lines() {
+            let start = parse(line)["start"].as_str().unwrap().to_string();
+            assert!(
+                start.ends_with('Z'),
+                "{folder}: start {start:?} does not end in Z"
+            );
+            let t = chrono::DateTime::parse_from_rfc3339(&start)
+                .unwrap_or_else(|e| panic!("{folder}: start {start:?} is not RFC 3339: {e}"));
+            assert_eq!(t.offset().local_minus_utc(), 0, "{folder}: {start}");
+        }
+    }
+}
+
+#[test]
+fn list_json_is_an_array_of_the_jsonl_objects() {
+    let src = fixture("otlp-jsonl");
+    let json = run_ok(&["list", &src, "--format", "json"]);
+    let jsonl = run_ok(&["list", &src, "--format", "jsonl"]);
+    let from_lines: Vec<Value> = jsonl.lines().map(parse).collect();
+    assert_eq!(parse(&json), Value::Array(from_lines));
+    for keys in array_keys(&json) {
+        assert_eq!(keys, strs(&LIST_KEYS));
+    }
+}
+
+#[test]
+fn list_tokens_object_and_model() {
+    let out = run_ok(&[
+        "list",
+        &fixture("otlp-protobuf-litellm"),
+        "--format",
+        "json",
+    ]);
+    let traces = parse(&out);
+    let t = traces
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["trace_id"] == LITELLM_PREDICT)
+        .unwrap();
+    assert_eq!(
+        t["tokens"],
+        serde_json::json!({"prompt": 148, "completion": 12, "total": 160})
+    );
+    assert_eq!(t["model"], "openai/gpt-4o-mini");
+}
+
+#[test]
+fn list_csv_has_the_header_and_one_row_per_trace() {
+    let out = run_ok(&["list", &fixture("otlp-jsonl"), "--format", "csv"]);
+    let mut lines = out.lines();
+    assert_eq!(lines.next(), Some(LIST_CSV_HEADER));
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 15);
+    assert!(rows.iter().all(|r| r.len() == 12), "{rows:?}");
+    let csv_ids: Vec<&str> = rows.iter().map(|r| r[0]).collect();
+    assert_eq!(csv_ids, OTLP_IDS);
+}
+
+#[test]
+fn list_csv_splits_tokens_into_three_columns() {
+    let out = run_ok(&["list", &fixture("otlp-protobuf-litellm"), "--format", "csv"]);
+    let row = out
+        .lines()
+        .find(|l| l.starts_with(LITELLM_PREDICT))
+        .unwrap();
+    let cols: Vec<&str> = row.split(',').collect();
+    assert_eq!(cols[8..], ["148", "12", "160", "openai/gpt-4o-mini"]);
+}
+
+#[test]
+fn list_csv_quotes_commas_quotes_and_newlines() {
+    let line = br#"{"trace_id": "x1", "timestamp": "2026-11-21T05:37:00Z", "steps": [{"step": "a,\"b\"\nc", "latency_ms": 5}], "total_latency_ms": 5}
+"#;
+    let f = temp_jsonl(line);
+    let out = run_ok(&["list", path_of(&f), "--format", "csv"]);
+    assert_eq!(
+        out,
+        format!("{LIST_CSV_HEADER}\nx1,\"a,\"\"b\"\"\nc\",2026-11-21T05:37:00Z,5,ok,2,0,0,,,,\n")
+    );
+}
+
+#[test]
+fn naive_timestamps_are_local_time_unless_naive_utc() {
+    let src = fixture("steps-jsonl");
+    let start = |extra: &[&str]| {
+        let mut cmd = bin();
+        cmd.env("TZ", "JST-9");
+        let mut args = vec!["list", &src, "--format", "json", "--limit", "1"];
+        args.extend_from_slice(extra);
+        parse(&ok(&run_cmd(cmd, &args, None)))[0]["start"].clone()
+    };
+    // "2026-11-21T05:37:00.047593" written in UTC+9.
+    assert_eq!(start(&[]), "2026-11-20T20:37:00.047593Z");
+    assert_eq!(start(&["--naive-utc"]), "2026-11-21T05:37:00.047593Z");
+}
+
+#[test]
+fn timestamps_with_an_offset_ignore_the_local_time_zone() {
+    let mut cmd = bin();
+    cmd.env("TZ", "JST-9");
+    let out = ok(&run_cmd(
+        cmd,
+        &[
+            "list",
+            &fixture("otlp-jsonl"),
+            "--format",
+            "json",
+            "-f",
+            "id:2fd8",
+        ],
+        None,
+    ));
+    assert_eq!(parse(&out)[0]["start"], "2026-11-21T05:37:00.228515837Z");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. filter, sort, limit
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn filter_status_error_gives_the_two_error_traces() {
+    assert_eq!(
+        list_ids(&fixture("otlp-jsonl"), &["--filter", "status:error"]),
+        [SUMMARIZE_ERROR, REACT_TOOL_ERROR]
+    );
+}
+
+#[test]
+fn filter_dur_sorted_by_dur_is_descending_and_above_the_bound() {
+    let out = run_ok(&[
+        "list",
+        &fixture("otlp-jsonl"),
+        "--format",
+        "json",
+        "--filter",
+        "dur>500ms",
+        "--sort",
+        "dur",
+    ]);
+    assert_eq!(ids(&out), [REACT_AGENT, MULTIHOP]);
+    let d = durations(&out);
+    assert!(d.iter().all(|&ms| ms > 500.0), "{d:?}");
+    assert!(d.windows(2).all(|w| w[0] >= w[1]), "{d:?}");
+}
+
+#[test]
+fn default_sort_is_by_start_and_limit_keeps_the_first() {
+    let src = fixture("otlp-jsonl");
+    assert_eq!(list_ids(&src, &[]), OTLP_IDS);
+    assert_eq!(list_ids(&src, &["--limit", "2"]), OTLP_IDS[..2]);
+    assert_eq!(list_ids(&src, &["-n", "0"]), Vec::<String>::new());
+}
+
+#[test]
+fn sort_dur_reverse_is_ascending() {
+    let out = run_ok(&[
+        "list",
+        &fixture("otlp-jsonl"),
+        "--format",
+        "json",
+        "--sort",
+        "dur",
+        "--reverse",
+    ]);
+    let d = durations(&out);
+    assert_eq!(d.len(), 15);
+    assert!(d.windows(2).all(|w| w[0] <= w[1]), "{d:?}");
+    assert_eq!(ids(&out).last().unwrap(), REACT_AGENT);
+}
+
+#[test]
+fn sort_tokens_puts_the_most_tokens_first() {
+    let got = list_ids(&fixture("otlp-protobuf-litellm"), &["--sort", "tokens"]);
+    assert_eq!(got[..2], [LITELLM_MULTIHOP, LITELLM_PREDICT]);
+}
+
+#[test]
+fn filters_select_exact_trace_sets() {
+    let predict_ok: Vec<&str> = [0, 6, 7, 8, 9, 10, 11, 12, 13, 14]
+        .iter()
+        .map(|&i| OTLP_IDS[i])
+        .collect();
+    let cases: &[(&str, &[&str])] = &[
+        (
+            "span.name:get_weather span.status:error",
+            &[REACT_TOOL_ERROR],
+        ),
+        ("kind:retriever", &[MULTIHOP, SUMMARIZE_ERROR]),
+        ("kind:tool", &[REACT_AGENT, REACT_TOOL_ERROR]),
+        ("attr.fixture.program=react_agent", &[REACT_AGENT]),
+        ("multihop", &[MULTIHOP]),
+        ("get_weather", &[REACT_TOOL_ERROR]),
+        ("-status:ok", &[SUMMARIZE_ERROR, REACT_TOOL_ERROR]),
+        ("status:error|running", &[SUMMARIZE_ERROR, REACT_TOOL_ERROR]),
+        ("name:Predict -status:error", &predict_ok),
+        ("spans>10", &[MULTIHOP, REACT_AGENT, REACT_TOOL_ERROR]),
+        ("id:2fd", &[MULTIHOP]),
+        ("span.pct>50 kind:retriever", &[MULTIHOP, SUMMARIZE_ERROR]),
+        ("kind:lm", &OTLP_IDS),
+        ("name:nothing-is-called-this", &[]),
+    ];
+    let src = fixture("otlp-jsonl");
+    for (query, want) in cases {
+        // `--filter=` so that a query starting with `-` is not taken for an option.
+        let got = list_ids(&src, &[&format!("--filter={query}")]);
+        assert_eq!(sorted(got), sorted(strs(want)), "query {query:?}");
+    }
+}
+
+#[test]
+fn filter_tokens_with_suffix() {
+    let src = fixture("otlp-protobuf-litellm");
+    assert_eq!(list_ids(&src, &["-f", "tokens>500"]), [LITELLM_MULTIHOP]);
+    assert_eq!(
+        list_ids(&src, &["-f", "tokens>0.1k"]),
+        [LITELLM_PREDICT, LITELLM_MULTIHOP]
+    );
+}
+
+#[test]
+fn fail_empty_exits_1_when_nothing_matches() {
+    let src = fixture("otlp-jsonl");
+    let none = [
+        "list",
+        &src,
+        "--format",
+        "json",
+        "-f",
+        "name:nothing-is-called-this",
+    ];
+    assert_eq!(run_ok(&none), "[]\n");
+    let o = run(&[&none[..], &["--fail-empty"]].concat(), None);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(stderr(&o), "spanscope: no trace matched\n");
+    let o = run(&["list", &src, "--fail-empty", "-f", "multihop"], None);
+    assert_eq!(o.status.code(), Some(0));
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. malformed queries
+// ---------------------------------------------------------------------------------------------
+
+/// Runs `list` on otlp-jsonl with the malformed `query` and checks the error report: exit 2,
+/// nothing on stdout, and on stderr exactly three lines: `spanscope: invalid filter…`, the
+/// query, and `caret_line` (the carets under the bad part, then the reason).
+///
+/// The first line's wording after "invalid filter" is not pinned; the caret line is.
+fn assert_bad_query(query: &str, caret_line: &str) {
+    let o = run(&["list", &fixture("otlp-jsonl"), "--filter", query], None);
+    assert_eq!(o.status.code(), Some(2), "query {query:?}");
+    assert_eq!(stdout(&o), "", "query {query:?}");
+    let err = stderr(&o);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 3, "query {query:?}:\n{err}");
+    assert!(lines[0].starts_with("spanscope: invalid filter"), "{err}");
+    assert_eq!(lines[1..], [query, caret_line], "query {query:?}");
+    assert!(err.ends_with('\n'));
+}
+
+const BAD_UNIT: &str = r#"unknown unit "x" in duration (use ns, us, ms, s, m, h)"#;
+
+#[test]
+fn bad_duration_unit_points_a_caret_at_the_unit() {
+    assert_bad_query("dur>2x", &format!("     ^ {BAD_UNIT}"));
+    // The caret follows the bad part wherever it is in the query.
+    assert_bad_query(
+        "status:error dur>2x",
+        &format!("{}^ {BAD_UNIT}", " ".repeat(18)),
+    );
+}
+
+#[test]
+fn unknown_field_is_underlined_whole() {
+    assert_bad_query(
+        "foo:bar",
+        "^^^ unknown field \"foo\" (known: dur, status, name, model, tokens, spans, kind, id, \
+         attr.KEY, span.FIELD)",
+    );
+}
+
+#[test]
+fn missing_number_points_past_the_operator() {
+    assert_bad_query("dur>", r#"    ^ expected a number after "dur>""#);
+}
+
+#[test]
+fn bad_token_suffix_points_at_the_suffix() {
+    assert_bad_query(
+        "tokens>1q",
+        &format!(
+            "{}^ unknown suffix \"q\" in token count (use k or m)",
+            " ".repeat(8)
+        ),
+    );
+}
+
+#[test]
+fn caret_counts_a_non_ascii_letter_as_one_column() {
+    // "naïve dur>2" is 11 characters (12 bytes).
+    assert_bad_query("naïve dur>2x", &format!("{}^ {BAD_UNIT}", " ".repeat(11)));
+}
+
+#[test]
+fn caret_lines_up_after_double_width_characters() {
+    // "name:" (5) + "日本" (4 columns) + " dur>2" (6) = 15 columns before the `x`.
+    assert_bad_query(
+        "name:日本 dur>2x",
+        &format!("{}^ {BAD_UNIT}", " ".repeat(15)),
+    );
+}
+
+#[test]
+fn stats_rejects_a_bad_filter_too() {
+    let o = run(&["stats", &fixture("otlp-jsonl"), "-f", "dur>2x"], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(stdout(&o), "");
+    let err = stderr(&o);
+    assert!(err.starts_with("spanscope: invalid filter"), "{err}");
+    assert!(
+        err.ends_with(&format!("\ndur>2x\n     ^ {BAD_UNIT}\n")),
+        "{err}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5. sources that cannot be read
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn unreadable_path_exits_3_and_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.jsonl");
+    let missing = missing.to_str().unwrap();
+    let o = run(&["list", missing], None);
+    assert_eq!(o.status.code(), Some(3));
+    assert_eq!(stdout(&o), "");
+    let err = stderr(&o);
+    assert!(
+        err.starts_with(&format!("spanscope: cannot read {missing}")),
+        "{err}"
+    );
+}
+
+#[test]
+fn unreadable_path_after_a_good_one_still_exits_3() {
+    let o = run(
+        &[
+            "list",
+            &fixture("otlp-jsonl"),
+            "/nonexistent/spanscope.jsonl",
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(3));
+    assert_eq!(stdout(&o), "");
+    assert!(stderr(&o).contains("/nonexistent/spanscope.jsonl"));
+}
+
+#[test]
+fn no_source_exits_2() {
+    for args in [&["list"][..], &["stats"], &["show", "2fd8"]] {
+        let o = run(args, None);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert_eq!(stdout(&o), "");
+        assert_eq!(
+            stderr(&o),
+            "spanscope: no source given: name a trace file, a directory, or - for stdin\n",
+            "{args:?}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 6. rejected input
+// ---------------------------------------------------------------------------------------------
+
+/// The 7 steps-jsonl lines interleaved with 4 bad ones (lines 2, 4, 7 and 11), the last one
+/// truncated without a newline.
+fn file_with_bad_lines() -> NamedTempFile {
+    let good = String::from_utf8(read_fixture("steps-jsonl/requests_with_steps.jsonl"))
+        .expect("fixture is UTF-8");
+    let good: Vec<&str> = good.lines().collect();
+    assert_eq!(good.len(), 7);
+    let mut wrong_type = parse(good[0]);
+    wrong_type["trace_id"] = "wrong-type".into();
+    wrong_type["total_latency_ms"] = "slow".into();
+    let wrong_type = wrong_type.to_string();
+    let lines = [
+        good[0],
+        r#"{"trace_id": "broken", "#,
+        good[1],
+        r#"{"hello": 1}"#,
+        good[2],
+        good[3],
+        &wrong_type,
+        good[4],
+        good[5],
+        good[6],
+    ];
+    let mut text = lines.join("\n");
+    text.push('\n');
+    text.push_str(&good[0][..60]);
+    temp_jsonl(text.as_bytes())
+}
+
+#[test]
+fn bad_lines_are_reported_and_the_rest_kept() {
+    let f = file_with_bad_lines();
+    let path = path_of(&f);
+    let o = run(&["list", path, "--format", "json"], None);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(
+        sorted(ids(&stdout(&o))),
+        sorted(list_ids(&fixture("steps-jsonl"), &[]))
+    );
+    let err = stderr(&o);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 5, "{err}");
+    assert_eq!(
+        lines[0],
+        format!("spanscope: {path}: 4 of 11 record(s) rejected")
+    );
+    assert!(lines[1].starts_with("  line 2: invalid JSON"), "{err}");
+    assert!(
+        lines[2].starts_with("  line 4: unknown record shape (keys: hello)"),
+        "{err}"
+    );
+    assert!(lines[3].starts_with("  line 7: "), "{err}");
+    assert!(
+        lines[3].contains("wrong type for `total_latency_ms`"),
+        "{err}"
+    );
+    assert!(lines[3].contains(r#"string "slow""#), "{err}");
+    assert!(
+        lines[4].starts_with("  line 11: truncated last line (no newline at end)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn strict_makes_a_rejected_line_fatal() {
+    let f = file_with_bad_lines();
+    let o = run(&["list", path_of(&f), "--strict"], None);
+    assert_eq!(o.status.code(), Some(3));
+    assert_eq!(stdout(&o), "");
+    assert!(
+        stderr(&o).ends_with("spanscope: 4 record(s) rejected (--strict)\n"),
+        "{}",
+        stderr(&o)
+    );
+    // Fatal even when asked to be quiet.
+    let o = run(&["list", path_of(&f), "--strict", "--quiet"], None);
+    assert_eq!(o.status.code(), Some(3));
+}
+
+#[test]
+fn quiet_silences_the_rejection_report() {
+    let f = file_with_bad_lines();
+    for flag in ["--quiet", "-q"] {
+        let out = run_ok(&["list", path_of(&f), flag, "--format", "jsonl"]);
+        assert_eq!(out.lines().count(), 7);
+    }
+}
+
+#[test]
+fn rejection_report_from_stdin_is_labelled_stdin() {
+    let f = file_with_bad_lines();
+    let bytes = std::fs::read(f.path()).unwrap();
+    let o = run(&["list", "-", "--format", "jsonl"], Some(&bytes));
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(stdout(&o).lines().count(), 7);
+    assert!(
+        stderr(&o).starts_with("spanscope: <stdin>: 4 of 11 record(s) rejected\n"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn long_rejection_lists_are_cut_after_five() {
+    let f = temp_jsonl("{\"hello\": 1}\n".repeat(8).as_bytes());
+    let o = run(&["list", path_of(&f)], None);
+    assert_eq!(o.status.code(), Some(0));
+    let err = stderr(&o);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 7, "{err}");
+    assert_eq!(
+        lines[0],
+        format!("spanscope: {}: 8 of 8 record(s) rejected", path_of(&f))
+    );
+    assert!(lines[5].starts_with("  line 5: "), "{err}");
+    assert_eq!(lines[6], "  … and 3 more");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 7–8. mixed formats and directories
+// ---------------------------------------------------------------------------------------------
+
+const MIXED: [&str; 4] = [
+    "steps-jsonl/requests_with_steps.jsonl",
+    "event-stream-jsonl/events.jsonl",
+    "dspy-callback-jsonl/events.jsonl",
+    "otlp-jsonl/otlp.jsonl",
+];
+
+#[test]
+fn one_file_can_mix_line_formats() {
+    let bytes: Vec<u8> = MIXED.iter().flat_map(|p| read_fixture(p)).collect();
+    let f = temp_jsonl(&bytes);
+    let got = list_ids(path_of(&f), &[]);
+    assert_eq!(got.len(), 7 + 8 + 9 + 15);
+    let want: Vec<String> = MIXED
+        .iter()
+        .flat_map(|p| list_ids(&fixture(p), &[]))
+        .collect();
+    assert_eq!(sorted(got), sorted(want));
+}
+
+#[test]
+fn mixed_lines_in_reverse_order_give_the_same_traces() {
+    let bytes: Vec<u8> = MIXED.iter().flat_map(|p| read_fixture(p)).collect();
+    let forward = temp_jsonl(&bytes);
+    let text = String::from_utf8(bytes).unwrap();
+    let mut reversed: Vec<&str> = text.lines().collect();
+    reversed.reverse();
+    let backward = temp_jsonl((reversed.join("\n") + "\n").as_bytes());
+    let rows = |f: &NamedTempFile| {
+        let out = run_ok(&["list", path_of(f), "--format", "jsonl", "--sort", "name"]);
+        let mut rows: Vec<String> = out.lines().map(str::to_string).collect();
+        rows.sort();
+        rows
+    };
+    assert_eq!(rows(&backward), rows(&forward));
+}
+
+#[test]
+fn directory_source_reads_bodies_and_skips_capture_metadata() {
+    // run_ok also asserts that nothing (no rejected *.meta.json) was reported on stderr.
+    let got = list_ids(&fixture("otlp-json"), &[]);
+    assert_eq!(got, OTLP_IDS);
+}
+
+#[test]
+fn capture_metadata_named_explicitly_is_rejected() {
+    let o = run(
+        &[
+            "list",
+            &fixture("otlp-json/001.meta.json"),
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(stdout(&o), "[]\n");
+    assert!(
+        stderr(&o).contains("1 of 1 record(s) rejected"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn the_same_traces_from_several_sources_are_merged() {
+    let once = run_ok(&["list", &fixture("otlp-jsonl"), "--format", "jsonl"]);
+    let thrice = run_ok(&[
+        "list",
+        &fixture("otlp-jsonl"),
+        &fixture("otlp-jsonl"),
+        &fixture("otlp-protobuf"),
+        "--format",
+        "jsonl",
+    ]);
+    assert_eq!(thrice, once);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 9. show
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn show_accepts_a_unique_id_prefix() {
+    let out = run_ok(&["show", "2fd8c451", &fixture("otlp-jsonl")]);
+    assert!(
+        out.starts_with(&format!(
+            "trace    {MULTIHOP}\nname     MultiHopRAG.forward\n"
+        )),
+        "{out}"
+    );
+}
+
+#[test]
+fn show_with_an_ambiguous_prefix_exits_1_and_lists_candidates() {
+    let o = run(&["show", "2", &fixture("otlp-jsonl")], None);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(stdout(&o), "");
+    let err = stderr(&o);
+    assert!(
+        err.starts_with(r#"spanscope: 5 traces start with "2": "#),
+        "{err}"
+    );
+    for id in OTLP_IDS.iter().filter(|id| id.starts_with('2')) {
+        assert!(err.contains(id), "{id} missing from: {err}");
+    }
+}
+
+#[test]
+fn show_with_an_unknown_id_exits_1() {
+    let o = run(&["show", "ffff", &fixture("otlp-jsonl")], None);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(stdout(&o), "");
+    assert_eq!(
+        stderr(&o),
+        "spanscope: no trace with id \"ffff\" (of 15 traces)\n"
+    );
+}
+
+#[test]
+fn show_json_lists_spans_in_waterfall_order() {
+    let out = run_ok(&[
+        "show",
+        "2fd8c451",
+        &fixture("otlp-jsonl"),
+        "--format",
+        "json",
+    ]);
+    let doc = parse(&out);
+    assert_eq!(doc["trace_id"], MULTIHOP);
+    assert_eq!(doc["sequential_steps"], false);
+    let spans = doc["spans"].as_array().expect("spans is the span array");
+    assert_eq!(spans.len(), 16);
+    let root = &spans[0];
+    assert_eq!(root["depth"], 0);
+    assert_eq!(root["parent_id"], Value::Null);
+    assert_eq!(root["pct_of_trace"], 100.0);
+    assert_eq!(root["name"], "MultiHopRAG.forward");
+    // Depth-first: every span comes after its parent, one level deeper, and only the root
+    // sits at depth 0; siblings are in start order.
+    let mut seen: Vec<&Value> = Vec::new();
+    for s in &spans[1..] {
+        let parent = seen
+            .iter()
+            .chain(std::iter::once(&root))
+            .find(|p| p["span_id"] == s["parent_id"])
+            .unwrap_or_else(|| panic!("parent of {s} not listed before it"));
+        assert_eq!(
+            s["depth"].as_u64(),
+            parent["depth"].as_u64().map(|d| d + 1),
+            "{s}"
+        );
+        seen.push(s);
+    }
+    let top: Vec<&str> = spans
+        .iter()
+        .filter(|s| s["depth"] == 1)
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        top,
+        [
+            "Predict.forward",
+            "Retrieve.forward",
+            "Predict.forward",
+            "Retrieve.forward",
+            "ChainOfThought.forward"
+        ]
+    );
+}
+
+#[test]
+fn show_json_span_objects_have_the_documented_keys() {
+    let out = run_ok(&[
+        "show",
+        "d0d1529e",
+        &fixture("otlp-jsonl"),
+        "--format",
+        "json",
+    ]);
+    let doc = parse(&out);
+    let spans = doc["spans"].as_array().unwrap();
+    for s in spans {
+        let keys = object_keys(&s.to_string());
+        // `Value` re-serialises keys sorted, so compare as sets here.
+        let mut want = strs(&[
+            "span_id",
+            "parent_id",
+            "name",
+            "kind",
+            "depth",
+            "start_offset_ms",
+            "duration_ms",
+            "self_ms",
+            "pct_of_trace",
+            "status",
+            "error",
+            "model",
+            "tokens",
+            "orphan",
+        ]);
+        want.sort();
+        assert_eq!(sorted(keys), want);
+    }
+    let tool = spans
+        .iter()
+        .find(|s| s["name"] == "get_weather.__call__")
+        .unwrap();
+    assert_eq!(tool["kind"], "tool");
+    assert_eq!(tool["status"], "error");
+    assert!(
+        tool["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("TimeoutError: "),
+        "{tool}"
+    );
+}
+
+#[test]
+fn show_json_has_no_duplicate_keys() {
+    let out = run_ok(&[
+        "show",
+        "2fd8c451",
+        &fixture("otlp-jsonl"),
+        "--format",
+        "json",
+    ]);
+    let keys = object_keys(&out);
+    let mut unique = keys.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(keys.len(), unique.len(), "duplicate keys in {keys:?}");
+}
+
+#[test]
+fn show_steps_are_laid_out_one_after_another() {
+    let src = fixture("steps-jsonl");
+    let doc = parse(&run_ok(&["show", "73aed523", &src, "--format", "json"]));
+    assert_eq!(doc["sequential_steps"], true);
+    let text = run_ok(&["show", "73aed523", &src]);
+    assert!(
+        text.contains(
+            "note     steps carry only durations: they are laid out one after another from the \
+             request start\n"
+        ),
+        "{text}"
+    );
+    let otlp = run_ok(&["show", "2fd8c451", &fixture("otlp-jsonl")]);
+    assert!(!otlp.contains("one after another"), "{otlp}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 10. show --format markdown
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn markdown_has_prompts_responses_and_the_error() {
+    let md = run_ok(&[
+        "show",
+        "d0d1529e",
+        &fixture("otlp-jsonl"),
+        "--format",
+        "markdown",
+    ]);
+    assert!(
+        md.starts_with(&format!("# Trace `{REACT_TOOL_ERROR}`: ReAct.forward\n")),
+        "{md}"
+    );
+    for needle in [
+        "\n## LM call 1: ",
+        "\n**system**\n",
+        "\n**user**\n",
+        "[[ ## question ## ]]",
+        "What's the weather in Paris right now?",
+        "\n**response**\n",
+        "\n## Error in get\\_weather.\\_\\_call\\_\\_\n",
+        "TimeoutError: weather service did not answer within 150 ms",
+    ] {
+        assert!(md.contains(needle), "{needle:?} missing from:\n{md}");
+    }
+    assert_eq!(md.matches("\n## LM call ").count(), 3, "{md}");
+}
+
+#[test]
+fn markdown_counts_nested_llm_spans_as_one_call() {
+    let md = run_ok(&[
+        "show",
+        "7c1960a3",
+        &fixture("otlp-protobuf-litellm"),
+        "--format",
+        "markdown",
+    ]);
+    let calls: Vec<&str> = md.lines().filter(|l| l.starts_with("## LM call")).collect();
+    assert_eq!(calls.len(), 1, "{md}");
+    assert!(
+        calls[0].contains("model openai/gpt-4o-mini"),
+        "{}",
+        calls[0]
+    );
+    assert!(calls[0].contains("tokens 148 in / 12 out"), "{}", calls[0]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 11. stats
+// ---------------------------------------------------------------------------------------------
+
+fn stats_json(args: &[&str]) -> Vec<Value> {
+    let out = run_ok(&[&["stats", "--format", "json"][..], args].concat());
+    for keys in array_keys(&out) {
+        assert_eq!(keys, strs(&STATS_KEYS));
+    }
+    parse(&out).as_array().expect("a JSON array").clone()
+}
+
+fn group<'a>(groups: &'a [Value], name: &str) -> &'a Value {
+    groups
+        .iter()
+        .find(|g| g["name"] == name)
+        .unwrap_or_else(|| panic!("no group {name:?} in {groups:?}"))
+}
+
+#[test]
+fn stats_by_name_has_percentiles_errors_and_kind() {
+    let groups = stats_json(&[&fixture("otlp-jsonl")]);
+    let lm = group(&groups, "DummyLM.__call__");
+    assert_eq!(lm["count"], 23);
+    assert_eq!(lm["kind"], "llm");
+    assert_eq!(lm["errors"], 1);
+    let p = |k: &str| lm[k].as_f64().unwrap();
+    assert!(p("p50_ms") <= p("p95_ms") && p("p95_ms") <= p("p99_ms") && p("p99_ms") <= p("max_ms"));
+    // Default order: slowest p95 first.
+    let p95: Vec<f64> = groups
+        .iter()
+        .map(|g| g["p95_ms"].as_f64().unwrap())
+        .collect();
+    assert!(p95.windows(2).all(|w| w[0] >= w[1]), "{p95:?}");
+}
+
+#[test]
+fn stats_by_kind_and_by_model() {
+    let by_kind = stats_json(&[&fixture("otlp-jsonl"), "--by", "kind"]);
+    let tool = group(&by_kind, "tool");
+    assert_eq!(
+        (tool["count"].as_u64(), tool["errors"].as_u64()),
+        (Some(6), Some(1))
+    );
+    let by_model = stats_json(&[&fixture("mlflow"), "--by", "model"]);
+    let dummy = group(&by_model, "dummy");
+    assert_eq!(dummy["kind"], "llm");
+    assert_eq!(dummy["count"], 23);
+}
+
+#[test]
+fn stats_filter_restricts_to_matching_traces() {
+    let groups = stats_json(&[&fixture("otlp-jsonl"), "--filter", "status:error"]);
+    assert_eq!(group(&groups, "DummyLM.__call__")["count"], 4);
+    assert_eq!(group(&groups, "get_weather.__call__")["errors"], 1);
+    assert!(
+        groups.iter().all(|g| g["name"] != "MultiHopRAG.forward"),
+        "{groups:?}"
+    );
+}
+
+#[test]
+fn stats_csv_header() {
+    let out = run_ok(&["stats", &fixture("otlp-jsonl"), "--format", "csv"]);
+    assert_eq!(
+        out.lines().next(),
+        Some(
+            "name,kind,count,p50_ms,p95_ms,p99_ms,max_ms,mean_pct,errors,error_rate,\
+             prompt_tokens,completion_tokens,total_tokens"
+        )
+    );
+    assert_eq!(out.lines().count(), 1 + 14);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 12. a closed pipe
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn closed_stdout_ends_quietly() {
+    let mut lines = String::new();
+    for i in 0..20_000 {
+        lines.push_str(&format!(
+            "{{\"trace_id\": \"t{i:06}\", \"timestamp\": \"2026-11-21T05:37:00Z\", \
+             \"inputs\": {{}}, \"outputs\": {{}}, \"total_latency_ms\": {i}.5}}\n"
+        ));
+    }
+    let f = temp_jsonl(lines.as_bytes());
+    for format in ["jsonl", "table"] {
+        let mut child = bin()
+            .args(["list", path_of(&f), "--format", format])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut reader = BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        reader.read_line(&mut first).unwrap();
+        assert!(!first.is_empty());
+        drop(reader); // closes our end: the rest of the ~MBs of output hits a broken pipe
+        let o = child.wait_with_output().unwrap();
+        let err = stderr(&o);
+        assert!(!err.contains("panicked"), "{format}: {err}");
+        assert_eq!(o.status.code(), Some(0), "{format}: {err}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 13. --help
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn help_names_the_commands_and_the_filter_language() {
+    let help = run_ok(&["--help"]);
+    for needle in [
+        "list",
+        "show",
+        "stats",
+        "Filter language:",
+        "dur>2s",
+        "status:error",
+        "attr.KEY=VALUE",
+        "-TERM negates",
+        "cat traces.jsonl | spanscope list - --format jsonl",
+    ] {
+        assert!(
+            help.contains(needle),
+            "{needle:?} missing from --help:\n{help}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 14. the human table
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn list_table_utc() {
+    let out = run_ok(&["list", &fixture("otlp-jsonl"), "--utc"]);
+    insta::assert_snapshot!("list_table_utc_otlp_jsonl", out);
+}
+
+#[test]
+fn list_table_keeps_one_line_per_trace_whatever_the_name() {
+    let line = br#"{"trace_id": "x1", "timestamp": "2026-11-21T05:37:00Z", "steps": [{"step": "a\nb\u001b[31mc", "latency_ms": 5}], "total_latency_ms": 5}
+"#;
+    let f = temp_jsonl(line);
+    let out = run_ok(&["list", path_of(&f)]);
+    assert_eq!(out.lines().count(), 2, "header + one row:\n{out}");
+    assert!(!out.contains('\u{1b}'), "raw ESC in:\n{out:?}");
+}
