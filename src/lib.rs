@@ -1,6 +1,21 @@
 //! spanscope: a terminal trace explorer for LLM pipelines. Sources (JSONL logs, OTLP bodies,
 //! MLflow traces) feed one in-memory [`model::Store`]; one filter language ([`query`]) drives
 //! the headless printers ([`headless`]).
+//!
+//! ```
+//! use spanscope::{ingest, model::Store, query};
+//!
+//! let log = r#"{"trace_id":"a","timestamp":"2026-11-21T05:37:00Z","total_latency_ms":2500,"error":"Timeout"}
+//! {"trace_id":"b","timestamp":"2026-11-21T05:37:01Z","total_latency_ms":120}
+//! "#;
+//! let mut store = Store::new();
+//! ingest::load_reader(&mut store, "example", log.as_bytes(), ingest::Options::default()).unwrap();
+//! store.refresh();
+//!
+//! let slow_failures = query::filter(&store, &query::parse("dur>2s status:error").unwrap());
+//! assert_eq!(slow_failures.len(), 1);
+//! assert_eq!(store.str(store.trace(slow_failures[0]).id), "a");
+//! ```
 
 pub mod cli;
 pub mod headless;
