@@ -38,7 +38,8 @@ if /usr/bin/time -v true >/dev/null 2>&1; then has_time=1; fi
 median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 
 printf '%s, %s runs, %s bytes\n\n' "$data" "$runs" "$(stat -c %s "$data")"
-printf '| command | median s | min s | max s | x spanscope | matches | peak RSS MiB |\n|---|---:|---:|---:|---:|---:|---:|\n'
+bytes=$(stat -c %s "$data")
+printf '| command | median s | min s | max s | MB/s | x spanscope | matches | peak RSS MiB |\n|---|---:|---:|---:|---:|---:|---:|---:|\n'
 base=""
 for i in "${!names[@]}"; do
   cmd=${cmds[$i]}
@@ -59,5 +60,6 @@ for i in "${!names[@]}"; do
   fi
   [ -z "$base" ] && base=$med
   ratio=$(echo "$med / $base" | bc -l)
-  printf '| `%s` | %.3f | %.3f | %.3f | %.1f | %s | %s |\n' "${names[$i]}" "$med" "$min" "$max" "$ratio" "$matches" "$rss"
+  mbs=$(echo "$bytes / 1000000 / $med" | bc -l)
+  printf '| `%s` | %.3f | %.3f | %.3f | %.0f | %.1f | %s | %s |\n' "${names[$i]}" "$med" "$min" "$max" "$mbs" "$ratio" "$matches" "$rss"
 done
