@@ -29,9 +29,32 @@ Filter language: dur>2s  status:error|running  name:TEXT  model:TEXT  tokens>1k 
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
-    /// With no subcommand: the same as `list`.
+    /// With no subcommand: the explorer when stdout is a terminal, else the same as `list`.
     #[command(flatten)]
     pub list: ListArgs,
+    #[command(flatten)]
+    pub tui: TuiArgs,
+}
+
+/// Options of the explorer (no subcommand, stdout a terminal).
+#[derive(Debug, Args, Clone, Default)]
+pub struct TuiArgs {
+    /// Open this trace (id or unique prefix) directly.
+    #[arg(long, value_name = "ID")]
+    pub trace: Option<String>,
+    /// Slow threshold for `s` (default: the p95 of the loaded traces), e.g. 2s, 500ms.
+    #[arg(long, value_name = "DURATION")]
+    pub slow: Option<String>,
+    /// In the waterfall's slow mode, hide spans under this % of the trace.
+    #[arg(long, value_name = "PCT", default_value_t = 1.0)]
+    pub min_pct: f64,
+    /// No colors (also when NO_COLOR is set).
+    #[arg(long)]
+    pub no_color: bool,
+    /// Click to select, wheel to scroll (off by default: capturing the mouse breaks selecting
+    /// text in the terminal).
+    #[arg(long)]
+    pub mouse: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -22,6 +22,7 @@ pub mod headless;
 pub mod ingest;
 pub mod model;
 pub mod query;
+pub mod ui;
 
 use cli::{Cli, Command, ListArgs, SourceArgs};
 use headless::TimeFmt;
@@ -137,6 +138,7 @@ fn parse_query(q: &str) -> Result<query::Query, Failure> {
 pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
     let result = match cli.command {
         Some(Command::List(a)) => list(&a),
+        None if stdout_is_terminal() => explore(&cli.list, &cli.tui),
         None => list(&cli.list),
         Some(Command::Show(a)) => {
             let store = load(&a.src)?;
@@ -155,6 +157,35 @@ pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
         }
     };
     result.map(|()| ExitCode::SUCCESS)
+}
+
+/// The interactive explorer.
+fn explore(a: &ListArgs, t: &cli::TuiArgs) -> Result<(), Failure> {
+    let slow = match &t.slow {
+        Some(s) => match query::parse(&format!("dur>{s}"))
+            .map(|q| q.clauses.into_iter().next().map(|c| c.term))
+        {
+            Ok(Some(query::parse::Term::Dur(_, ns))) => Some(ns),
+            _ => {
+                return Err(Failure::usage(format!(
+                    "--slow {s:?}: expected a duration such as 2s or 500ms"
+                )));
+            }
+        },
+        None => None,
+    };
+    parse_query(&a.filter)?;
+    let store = load(&a.src)?;
+    let opts = ui::app::Options {
+        slow,
+        min_pct: t.min_pct,
+        filter: a.filter.clone(),
+        trace: t.trace.clone(),
+        utc: a.src.utc,
+        mouse: t.mouse,
+    };
+    let app = ui::app::App::new(store, ui::theme::Theme::from_env(t.no_color), opts);
+    ui::run(app).map_err(|e| Failure::source(format!("terminal: {e}")))
 }
 
 fn list(a: &ListArgs) -> Result<(), Failure> {

@@ -5,8 +5,8 @@ use super::{
     width,
 };
 use crate::ingest::detail::{SpanDetail, span_detail};
-use crate::model::waterfall::{Row, Tree, layout};
-use crate::model::{SpanIdx, Store, TraceIdx};
+use crate::model::waterfall::Waterfall;
+use crate::model::{Store, TraceIdx};
 use serde::Serialize;
 use std::io::{self, Write};
 
@@ -16,34 +16,6 @@ pub enum ShowFormat {
     Text,
     Json,
     Markdown,
-}
-
-/// A trace's spans laid out as a waterfall.
-pub struct Waterfall {
-    pub spans: Vec<SpanIdx>,
-    pub tree: Tree,
-    pub rows: Vec<Row>,
-}
-
-impl Waterfall {
-    #[must_use]
-    pub fn new(store: &Store, t: TraceIdx) -> Self {
-        let tr = store.trace(t);
-        let items = store.tree_inputs(t);
-        let tree = Tree::build(&items);
-        let rows = layout(&items, &tree, tr.summary.start, tr.summary.duration);
-        Waterfall {
-            spans: tr.spans.clone(),
-            tree,
-            rows,
-        }
-    }
-
-    /// The store index of a row's span.
-    #[must_use]
-    pub fn span(&self, row: &Row) -> SpanIdx {
-        self.spans[row.idx]
-    }
 }
 
 /// Find a trace by id: exact, else a unique prefix (ignoring a `tr-` / `trc_` prefix and dashes).
@@ -251,36 +223,6 @@ fn bar(offset: i64, dur: i64, total: i64, cells: usize) -> String {
     )
 }
 
-/// Tree connectors for each row (`├─`, `└─`, `│ `), from the tree.
-fn prefixes(wf: &Waterfall) -> Vec<String> {
-    let tree = &wf.tree;
-    let is_last = |i: usize| match tree.parent[i] {
-        Some(p) => tree.children[p].last() == Some(&i),
-        None => tree.tops.last() == Some(&i),
-    };
-    wf.rows
-        .iter()
-        .map(|r| {
-            let mut chain = Vec::new();
-            let mut cur = tree.parent[r.idx];
-            while let Some(p) = cur {
-                chain.push(p);
-                cur = tree.parent[p];
-            }
-            if chain.is_empty() {
-                return String::new();
-            }
-            let mut s = String::new();
-            // ancestors below the top level, outermost first
-            for &a in chain.iter().rev().skip(1) {
-                s.push_str(if is_last(a) { "   " } else { "│  " });
-            }
-            s.push_str(if is_last(r.idx) { "└─ " } else { "├─ " });
-            s
-        })
-        .collect()
-}
-
 fn text(
     store: &Store,
     t: TraceIdx,
@@ -306,7 +248,7 @@ fn text(
         )?;
     }
     writeln!(out)?;
-    let pre = prefixes(wf);
+    let pre = wf.prefixes();
     let labels: Vec<String> = wf
         .rows
         .iter()
@@ -510,25 +452,25 @@ fn markdown(
                 block(out, resp)?;
             }
         }
-        if sp.is_error() {
-            if let Some(e) = &d.error {
-                let is_leafmost = !wf.tree.children[r.idx]
-                    .iter()
-                    .any(|&c| store.span(wf.spans[c]).is_error());
-                if is_leafmost {
-                    writeln!(out, "\n## Error in {}\n", md_escape(store.str(sp.name)))?;
-                    let head = match (&e.kind, &e.message) {
-                        (Some(k), Some(m)) if !m.starts_with(k.as_str()) => format!("{k}: {m}"),
-                        (_, Some(m)) => m.clone(),
-                        (Some(k), None) => k.clone(),
-                        (None, None) => "error".into(),
-                    };
-                    block(out, &head)?;
-                    if let Some(st) = &e.stacktrace {
-                        writeln!(out, "<details><summary>stack trace</summary>\n")?;
-                        block(out, st)?;
-                        writeln!(out, "</details>")?;
-                    }
+        if sp.is_error()
+            && let Some(e) = &d.error
+        {
+            let is_leafmost = !wf.tree.children[r.idx]
+                .iter()
+                .any(|&c| store.span(wf.spans[c]).is_error());
+            if is_leafmost {
+                writeln!(out, "\n## Error in {}\n", md_escape(store.str(sp.name)))?;
+                let head = match (&e.kind, &e.message) {
+                    (Some(k), Some(m)) if !m.starts_with(k.as_str()) => format!("{k}: {m}"),
+                    (_, Some(m)) => m.clone(),
+                    (Some(k), None) => k.clone(),
+                    (None, None) => "error".into(),
+                };
+                block(out, &head)?;
+                if let Some(st) = &e.stacktrace {
+                    writeln!(out, "<details><summary>stack trace</summary>\n")?;
+                    block(out, st)?;
+                    writeln!(out, "</details>")?;
                 }
             }
         }

@@ -103,10 +103,10 @@ pub fn sniff_record(bytes: &[u8]) -> Result<Shape, String> {
     if k.v.is_some() && k.event.is_some() {
         return Ok(Shape::Callback);
     }
-    if let Some(t) = k.ty {
-        if matches!(t.get(), "\"trace_start\"" | "\"span\"" | "\"trace_end\"") {
-            return Ok(Shape::Event);
-        }
+    if let Some(t) = k.ty
+        && matches!(t.get(), "\"trace_start\"" | "\"span\"" | "\"trace_end\"")
+    {
+        return Ok(Shape::Event);
     }
     if k.trace_id.is_some() && (k.total_latency_ms.is_some() || k.steps.is_some()) {
         return Ok(Shape::Request);

@@ -199,13 +199,13 @@ pub fn detail(bytes: &[u8], d: &mut SpanDetail) -> Result<(), String> {
                 .and_then(|r| serde_json::from_str(r.get()).ok())
                 .unwrap_or_default();
             d.messages = messages_from_json(inputs.get("messages").unwrap_or(&Value::Null));
-            if d.messages.is_empty() {
-                if let Some(p) = inputs.get("prompt").and_then(Value::as_str) {
-                    d.messages = vec![Message {
-                        role: "user".into(),
-                        content: p.to_string(),
-                    }];
-                }
+            if d.messages.is_empty()
+                && let Some(p) = inputs.get("prompt").and_then(Value::as_str)
+            {
+                d.messages = vec![Message {
+                    role: "user".into(),
+                    content: p.to_string(),
+                }];
             }
             if let Some(kw) = inputs
                 .get("kwargs")

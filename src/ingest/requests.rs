@@ -329,14 +329,15 @@ pub fn detail(bytes: &[u8], locator: u32, d: &mut SpanDetail) -> Result<(), Stri
         }
         d.outputs = Some(o.to_string());
     }
-    if locator == PayloadRef::WHOLE && d.error.is_none() {
-        if let Some(e) = error_text(l.error) {
-            d.error = Some(super::detail::ErrorInfo {
-                kind: None,
-                message: Some(e),
-                stacktrace: None,
-            });
-        }
+    if locator == PayloadRef::WHOLE
+        && d.error.is_none()
+        && let Some(e) = error_text(l.error)
+    {
+        d.error = Some(super::detail::ErrorInfo {
+            kind: None,
+            message: Some(e),
+            stacktrace: None,
+        });
     }
     Ok(())
 }

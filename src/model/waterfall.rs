@@ -5,7 +5,7 @@
 //! of the request's synthesized root when the format has one); self-parents and cycles are broken
 //! the same way, so every span appears exactly once.
 
-use super::{Nanos, Sym};
+use super::{Nanos, SpanIdx, Store, Sym, TraceIdx};
 use std::collections::HashMap;
 
 /// What the tree needs to know of one span.
@@ -162,7 +162,8 @@ pub fn layout(items: &[TreeInput], tree: &Tree, trace_start: Nanos, trace_dur: N
         .map(|&i| {
             let it = &items[i];
             let start = it.start.unwrap_or(trace_start);
-            let dur = it.end.map_or(0, |e| (e - start).max(0));
+            // a span still running has lasted, so far, until the last thing the trace knows
+            let dur = (it.end.unwrap_or(trace_start + trace_dur) - start).max(0);
             let kids: Vec<(Nanos, Nanos)> = tree.children[i]
                 .iter()
                 .filter_map(|&c| Some((items[c].start?, items[c].end?)))
@@ -228,6 +229,68 @@ pub fn critical_path(items: &[TreeInput], tree: &Tree) -> Vec<usize> {
         cur = latest(&tree.children[i]);
     }
     path
+}
+
+/// A trace's spans laid out as a waterfall.
+#[derive(Debug, Clone)]
+pub struct Waterfall {
+    pub spans: Vec<SpanIdx>,
+    pub tree: Tree,
+    pub rows: Vec<Row>,
+}
+
+impl Waterfall {
+    /// Lay out trace `t` of `store`.
+    #[must_use]
+    pub fn new(store: &Store, t: TraceIdx) -> Self {
+        let tr = store.trace(t);
+        let items = store.tree_inputs(t);
+        let tree = Tree::build(&items);
+        let rows = layout(&items, &tree, tr.summary.start, tr.summary.duration);
+        Waterfall {
+            spans: tr.spans.clone(),
+            tree,
+            rows,
+        }
+    }
+
+    /// Tree connectors for each row (`├─`, `└─`, `│ `), from the tree.
+    #[must_use]
+    pub fn prefixes(&self) -> Vec<String> {
+        let wf = self;
+        let tree = &wf.tree;
+        let is_last = |i: usize| match tree.parent[i] {
+            Some(p) => tree.children[p].last() == Some(&i),
+            None => tree.tops.last() == Some(&i),
+        };
+        wf.rows
+            .iter()
+            .map(|r| {
+                let mut chain = Vec::new();
+                let mut cur = tree.parent[r.idx];
+                while let Some(p) = cur {
+                    chain.push(p);
+                    cur = tree.parent[p];
+                }
+                if chain.is_empty() {
+                    return String::new();
+                }
+                let mut s = String::new();
+                // ancestors below the top level, outermost first
+                for &a in chain.iter().rev().skip(1) {
+                    s.push_str(if is_last(a) { "   " } else { "│  " });
+                }
+                s.push_str(if is_last(r.idx) { "└─ " } else { "├─ " });
+                s
+            })
+            .collect()
+    }
+
+    /// The store index of a row's span.
+    #[must_use]
+    pub fn span(&self, row: &Row) -> SpanIdx {
+        self.spans[row.idx]
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,80 @@
+//! Everything a key can do. The doc line of each variant is also its help text.
+
+/// A user intent, produced by the keymap and handled by [`super::app::App::update`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// Quit spanscope.
+    Quit,
+    /// Move down one row.
+    Down,
+    /// Move up one row.
+    Up,
+    /// Move down one page.
+    PageDown,
+    /// Move up one page.
+    PageUp,
+    /// Go to the first row.
+    First,
+    /// Go to the last row.
+    Last,
+    /// Open the selection (trace → waterfall → detail).
+    Enter,
+    /// Go back (detail → waterfall → list), or close the open bar.
+    Back,
+    /// Focus the next pane.
+    NextPane,
+    /// Focus the previous pane.
+    PrevPane,
+    /// Maximize the focused pane (again to restore).
+    Maximize,
+    /// Show only slow traces (and in the waterfall, only spans above the % threshold).
+    ToggleSlow,
+    /// Show only failed traces (and in the waterfall, failed spans and their ancestors).
+    ToggleFailed,
+    /// Open the filter bar (the filter language, live).
+    OpenFilter,
+    /// Open the command line (:sort, :goto, :slow, :min-pct, :errors, :q).
+    OpenCommand,
+    /// Show this help.
+    Help,
+    /// Sort by the column to the left.
+    SortPrev,
+    /// Sort by the column to the right.
+    SortNext,
+    /// Invert the sort order.
+    InvertSort,
+    /// Toggle start times between clock time and "3m ago".
+    ToggleRelativeTime,
+    /// Collapse the selected subtree (or go to its parent).
+    Collapse,
+    /// Expand the selected subtree.
+    Expand,
+    /// Collapse or expand the selected subtree.
+    ToggleCollapse,
+    /// Jump to the next failed span.
+    NextError,
+    /// Jump to the previous failed span.
+    PrevError,
+    /// Highlight the critical path (the spans that determine the end time).
+    ToggleCritical,
+    /// Jump to the next span matching the filter.
+    NextMatch,
+    /// Jump to the previous span matching the filter.
+    PrevMatch,
+    /// Show the next detail tab.
+    NextTab,
+    /// Show the previous detail tab.
+    PrevTab,
+    /// Show the Prompt tab.
+    TabPrompt,
+    /// Show the Response tab.
+    TabResponse,
+    /// Show the Tokens & model tab.
+    TabTokens,
+    /// Show the Attributes tab.
+    TabAttributes,
+    /// Show the Error tab.
+    TabError,
+    /// Show the Raw tab.
+    TabRaw,
+}

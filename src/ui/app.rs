@@ -1,0 +1,827 @@
+//! The explorer's state and its pure update: `App::update(Action)` changes state and never does
+//! I/O, so every behaviour is testable by feeding actions and rendering to a test backend.
+
+use super::action::Action;
+use super::keymap::Context;
+use super::theme::Theme;
+use super::view::{View, ViewKey, default_slow_threshold};
+use crate::ingest::detail::{SpanDetail, span_detail};
+use crate::model::waterfall::Waterfall;
+use crate::model::{Nanos, SpanIdx, Store, TraceIdx};
+use crate::query::{self, Query, QueryError, SortKey};
+use std::collections::HashSet;
+
+/// The panes, in Tab order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    List,
+    Waterfall,
+    Detail,
+}
+
+impl Focus {
+    #[must_use]
+    pub fn context(self) -> Context {
+        match self {
+            Focus::List => Context::List,
+            Focus::Waterfall => Context::Waterfall,
+            Focus::Detail => Context::Detail,
+        }
+    }
+}
+
+/// What the keyboard is typing into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Normal,
+    Filter,
+    Command,
+    Help,
+    Errors,
+}
+
+/// Detail tabs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    Prompt,
+    Response,
+    Tokens,
+    Attributes,
+    Error,
+    Raw,
+}
+
+impl Tab {
+    pub const ALL: [Tab; 6] = [
+        Tab::Prompt,
+        Tab::Response,
+        Tab::Tokens,
+        Tab::Attributes,
+        Tab::Error,
+        Tab::Raw,
+    ];
+
+    #[must_use]
+    pub fn title(self) -> &'static str {
+        match self {
+            Tab::Prompt => "Prompt",
+            Tab::Response => "Response",
+            Tab::Tokens => "Tokens & model",
+            Tab::Attributes => "Attributes",
+            Tab::Error => "Error",
+            Tab::Raw => "Raw",
+        }
+    }
+
+    fn index(self) -> usize {
+        Tab::ALL.iter().position(|t| *t == self).unwrap_or(0)
+    }
+}
+
+/// The list's sortable columns, in screen order.
+pub const SORT_COLUMNS: [SortKey; 5] = [
+    SortKey::Start,
+    SortKey::Name,
+    SortKey::Dur,
+    SortKey::Spans,
+    SortKey::Tokens,
+];
+
+/// How the explorer starts.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Slow threshold; default: the p95 of the loaded traces.
+    pub slow: Option<Nanos>,
+    /// In the waterfall's slow mode, hide spans under this % of the trace.
+    pub min_pct: f64,
+    pub filter: String,
+    pub trace: Option<String>,
+    pub utc: bool,
+    pub mouse: bool,
+}
+
+/// Selection and scroll of a list-like pane.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Scroll {
+    pub selected: usize,
+    pub offset: usize,
+}
+
+impl Scroll {
+    fn clamp(&mut self, len: usize) {
+        self.selected = self.selected.min(len.saturating_sub(1));
+    }
+
+    fn step(&mut self, delta: isize, len: usize) {
+        let cur = isize::try_from(self.selected).unwrap_or(0);
+        let next = (cur + delta)
+            .clamp(0, isize::try_from(len).unwrap_or(0) - 1)
+            .max(0);
+        self.selected = usize::try_from(next).unwrap_or(0);
+    }
+
+    /// Keep the selection inside a window of `height` rows.
+    pub fn follow(&mut self, height: usize) {
+        let h = height.max(1);
+        if self.selected < self.offset {
+            self.offset = self.selected;
+        } else if self.selected >= self.offset + h {
+            self.offset = self.selected + 1 - h;
+        }
+    }
+}
+
+/// The waterfall of the selected trace, and which of its rows are shown.
+#[derive(Debug, Default)]
+pub struct WaterfallState {
+    pub trace: Option<TraceIdx>,
+    pub layout: Option<Waterfall>,
+    /// Indexes into `layout.rows` that are visible (collapse, slow and failed filters applied).
+    pub visible: Vec<usize>,
+    pub collapsed: HashSet<SpanIdx>,
+    pub scroll: Scroll,
+    pub critical: bool,
+    built_for: Option<(TraceIdx, u64, bool, bool, u64)>,
+    collapse_version: u64,
+}
+
+/// The detail pane.
+#[derive(Debug, Default)]
+pub struct DetailState {
+    pub tab_index: usize,
+    pub scroll: u16,
+    pub span: Option<SpanIdx>,
+    pub detail: Option<SpanDetail>,
+    built_for: Option<(SpanIdx, u64)>,
+}
+
+impl DetailState {
+    #[must_use]
+    pub fn tab(&self) -> Tab {
+        Tab::ALL[self.tab_index % Tab::ALL.len()]
+    }
+}
+
+/// The explorer.
+pub struct App {
+    pub store: Store,
+    pub theme: Theme,
+    pub opts: Options,
+    pub focus: Focus,
+    pub mode: Mode,
+    pub maximized: bool,
+    pub view: View,
+    pub list: Scroll,
+    pub sort: SortKey,
+    pub reverse: bool,
+    pub relative_time: bool,
+    pub slow_only: bool,
+    pub failed_only: bool,
+    pub slow_threshold: Nanos,
+    /// The text of the applied query, and the query.
+    pub query_text: String,
+    pub query: Query,
+    /// What the filter or command bar holds while it is open.
+    pub input: String,
+    pub input_error: Option<QueryError>,
+    pub history: Vec<String>,
+    history_pos: Option<usize>,
+    pub wf: WaterfallState,
+    pub detail: DetailState,
+    /// A one-line message for the status bar (command results, errors).
+    pub message: Option<String>,
+    /// "Now" for relative times: the last tick, so rendering is deterministic.
+    pub now: Nanos,
+    /// Rows the panes showed at the last draw (for paging).
+    pub page: [usize; 3],
+    pub help_scroll: u16,
+    quit: bool,
+}
+
+impl App {
+    /// An explorer over `store` (already refreshed).
+    #[must_use]
+    pub fn new(store: Store, theme: Theme, opts: Options) -> Self {
+        let slow_threshold = opts.slow.unwrap_or_else(|| default_slow_threshold(&store));
+        let mut app = App {
+            store,
+            theme,
+            focus: Focus::List,
+            mode: Mode::Normal,
+            maximized: false,
+            view: View::default(),
+            list: Scroll::default(),
+            sort: SortKey::Start,
+            reverse: false,
+            relative_time: false,
+            slow_only: false,
+            failed_only: false,
+            slow_threshold,
+            query_text: String::new(),
+            query: Query::default(),
+            input: String::new(),
+            input_error: None,
+            history: Vec::new(),
+            history_pos: None,
+            wf: WaterfallState::default(),
+            detail: DetailState::default(),
+            message: None,
+            now: 0,
+            page: [10, 10, 10],
+            help_scroll: 0,
+            quit: false,
+            opts,
+        };
+        if !app.opts.filter.is_empty() {
+            let f = app.opts.filter.clone();
+            match query::parse(&f) {
+                Ok(q) => {
+                    app.query = q;
+                    app.query_text = f;
+                }
+                Err(e) => app.message = Some(format!("--filter: {}", e)),
+            }
+        }
+        app.prepare();
+        if let Some(id) = app.opts.trace.clone() {
+            app.goto(&id);
+            app.focus = Focus::Waterfall;
+        }
+        app.prepare();
+        app
+    }
+
+    #[must_use]
+    pub fn should_quit(&self) -> bool {
+        self.quit
+    }
+
+    /// Bring every derived piece (list, waterfall, detail) up to date. Cheap when nothing
+    /// changed: each piece is keyed by what it depends on.
+    pub fn prepare(&mut self) {
+        self.store.refresh();
+        if self.opts.slow.is_none() {
+            self.slow_threshold = default_slow_threshold(&self.store);
+        }
+        let key = ViewKey {
+            generation: self.store.generation(),
+            query: self.query_text.clone(),
+            slow_only: self.slow_only,
+            failed_only: self.failed_only,
+            slow_threshold: self.slow_threshold,
+            sort: self.sort,
+            reverse: self.reverse,
+        };
+        let selected = self.selected_trace();
+        if self.view.refresh(&self.store, &self.query, key) {
+            // keep the same trace selected when it is still listed
+            if let Some(t) = selected
+                && let Some(i) = self.view.rows.iter().position(|&r| r == t)
+            {
+                self.list.selected = i;
+            }
+        }
+        self.list.clamp(self.view.rows.len());
+        self.prepare_waterfall();
+        self.prepare_detail();
+    }
+
+    fn prepare_waterfall(&mut self) {
+        let trace = self.selected_trace();
+        let generation = self.store.generation();
+        let Some(t) = trace else {
+            self.wf = WaterfallState {
+                critical: self.wf.critical,
+                ..WaterfallState::default()
+            };
+            return;
+        };
+        let key = (
+            t,
+            generation,
+            self.slow_only,
+            self.failed_only,
+            self.wf.collapse_version,
+        );
+        if self.wf.built_for == Some(key) {
+            return;
+        }
+        let new_trace = self.wf.trace != Some(t);
+        let prev_span = self.selected_span();
+        if new_trace
+            || self.wf.layout.is_none()
+            || self.wf.built_for.map(|k| k.1) != Some(generation)
+        {
+            self.wf.layout = Some(Waterfall::new(&self.store, t));
+        }
+        if new_trace {
+            self.wf.collapsed.clear();
+            self.wf.scroll = Scroll::default();
+        }
+        self.wf.trace = Some(t);
+        let wf = self.wf.layout.as_ref().expect("layout built above");
+        let failed: Vec<bool> = wf
+            .rows
+            .iter()
+            .map(|r| self.store.span(wf.span(r)).is_error())
+            .collect();
+        // with the failed filter: failed spans and their ancestors
+        let mut keep_failed = vec![!self.failed_only; wf.rows.len()];
+        if self.failed_only {
+            let pos_of: std::collections::HashMap<usize, usize> = wf
+                .rows
+                .iter()
+                .enumerate()
+                .map(|(i, r)| (r.idx, i))
+                .collect();
+            for (i, r) in wf.rows.iter().enumerate() {
+                if failed[i] {
+                    keep_failed[i] = true;
+                    let mut cur = wf.tree.parent[r.idx];
+                    while let Some(p) = cur {
+                        if let Some(&pi) = pos_of.get(&p) {
+                            keep_failed[pi] = true;
+                        }
+                        cur = wf.tree.parent[p];
+                    }
+                }
+            }
+        }
+        let mut visible = Vec::with_capacity(wf.rows.len());
+        let mut hidden_below: Option<u16> = None;
+        for (i, r) in wf.rows.iter().enumerate() {
+            if let Some(d) = hidden_below {
+                if r.depth > d {
+                    continue;
+                }
+                hidden_below = None;
+            }
+            let span = wf.span(r);
+            if self.wf.collapsed.contains(&span) {
+                hidden_below = Some(r.depth);
+            }
+            let slow_ok = !self.slow_only || r.depth == 0 || r.pct >= self.opts.min_pct;
+            if slow_ok && keep_failed[i] {
+                visible.push(i);
+            }
+        }
+        self.wf.visible = visible;
+        if let Some(prev) = prev_span.filter(|_| !new_trace)
+            && let Some(i) = self
+                .wf
+                .visible
+                .iter()
+                .position(|&v| wf.span(&wf.rows[v]) == prev)
+        {
+            self.wf.scroll.selected = i;
+        }
+        self.wf.scroll.clamp(self.wf.visible.len());
+        self.wf.built_for = Some(key);
+    }
+
+    fn prepare_detail(&mut self) {
+        let span = self.selected_span();
+        self.detail.span = span;
+        let Some(s) = span else {
+            self.detail.detail = None;
+            self.detail.built_for = None;
+            return;
+        };
+        let key = (s, self.store.generation());
+        if self.detail.built_for != Some(key) {
+            if self.detail.built_for.map(|k| k.0) != Some(s) {
+                self.detail.scroll = 0;
+            }
+            self.detail.detail = Some(span_detail(&self.store, s));
+            self.detail.built_for = Some(key);
+        }
+    }
+
+    #[must_use]
+    pub fn selected_trace(&self) -> Option<TraceIdx> {
+        self.view.rows.get(self.list.selected).copied()
+    }
+
+    #[must_use]
+    pub fn selected_span(&self) -> Option<SpanIdx> {
+        let wf = self.wf.layout.as_ref()?;
+        let &i = self.wf.visible.get(self.wf.scroll.selected)?;
+        Some(wf.span(&wf.rows[i]))
+    }
+
+    /// Select the trace whose id is (or starts with) `id`, clearing filters that hide it.
+    pub fn goto(&mut self, id: &str) {
+        match crate::headless::show::resolve(&self.store, id) {
+            Ok(t) => {
+                if !self.view.rows.contains(&t) {
+                    self.slow_only = false;
+                    self.failed_only = false;
+                    self.query = Query::default();
+                    self.query_text.clear();
+                    self.prepare();
+                }
+                if let Some(i) = self.view.rows.iter().position(|&r| r == t) {
+                    self.list.selected = i;
+                }
+                self.message = None;
+            }
+            Err(e) => self.message = Some(e),
+        }
+    }
+
+    fn pane_len(&self) -> usize {
+        match self.focus {
+            Focus::List => self.view.rows.len(),
+            Focus::Waterfall => self.wf.visible.len(),
+            Focus::Detail => usize::MAX,
+        }
+    }
+
+    fn move_by(&mut self, delta: isize) {
+        let len = self.pane_len();
+        match self.focus {
+            Focus::List => self.list.step(delta, len),
+            Focus::Waterfall => self.wf.scroll.step(delta, len),
+            Focus::Detail => {
+                let cur = i64::from(self.detail.scroll);
+                self.detail.scroll = u16::try_from((cur + delta as i64).max(0)).unwrap_or(u16::MAX);
+            }
+        }
+    }
+
+    fn page(&self) -> isize {
+        let p = match self.focus {
+            Focus::List => self.page[0],
+            Focus::Waterfall => self.page[1],
+            Focus::Detail => self.page[2],
+        };
+        isize::try_from(p.max(1)).unwrap_or(10)
+    }
+
+    /// Handle one action. Pure: state changes only.
+    pub fn update(&mut self, action: Action) {
+        match self.mode {
+            Mode::Help => {
+                match action {
+                    Action::Down => self.help_scroll = self.help_scroll.saturating_add(1),
+                    Action::Up => self.help_scroll = self.help_scroll.saturating_sub(1),
+                    Action::Quit if self.mode == Mode::Help => self.quit = true,
+                    _ => self.mode = Mode::Normal,
+                }
+                return;
+            }
+            Mode::Errors => {
+                if action == Action::Quit {
+                    self.quit = true;
+                }
+                self.mode = Mode::Normal;
+                return;
+            }
+            Mode::Filter | Mode::Command => return,
+            Mode::Normal => {}
+        }
+        self.message = None;
+        match action {
+            Action::Quit => self.quit = true,
+            Action::Down => self.move_by(1),
+            Action::Up => self.move_by(-1),
+            Action::PageDown => self.move_by(self.page()),
+            Action::PageUp => self.move_by(-self.page()),
+            Action::First => match self.focus {
+                Focus::List => self.list.selected = 0,
+                Focus::Waterfall => self.wf.scroll.selected = 0,
+                Focus::Detail => self.detail.scroll = 0,
+            },
+            Action::Last => match self.focus {
+                Focus::List => self.list.selected = self.view.rows.len().saturating_sub(1),
+                Focus::Waterfall => {
+                    self.wf.scroll.selected = self.wf.visible.len().saturating_sub(1)
+                }
+                Focus::Detail => self.detail.scroll = u16::MAX / 2,
+            },
+            Action::Enter => match self.focus {
+                Focus::List if self.selected_trace().is_some() => self.focus = Focus::Waterfall,
+                Focus::Waterfall => self.focus = Focus::Detail,
+                _ => {}
+            },
+            Action::Back => match self.focus {
+                Focus::Detail => self.focus = Focus::Waterfall,
+                Focus::Waterfall => self.focus = Focus::List,
+                Focus::List => {
+                    self.maximized = false;
+                }
+            },
+            Action::NextPane => {
+                self.focus = match self.focus {
+                    Focus::List => Focus::Waterfall,
+                    Focus::Waterfall => Focus::Detail,
+                    Focus::Detail => Focus::List,
+                }
+            }
+            Action::PrevPane => {
+                self.focus = match self.focus {
+                    Focus::List => Focus::Detail,
+                    Focus::Waterfall => Focus::List,
+                    Focus::Detail => Focus::Waterfall,
+                }
+            }
+            Action::Maximize => self.maximized = !self.maximized,
+            Action::ToggleSlow => self.slow_only = !self.slow_only,
+            Action::ToggleFailed => self.failed_only = !self.failed_only,
+            Action::OpenFilter => {
+                self.mode = Mode::Filter;
+                self.input = self.query_text.clone();
+                self.input_error = None;
+                self.history_pos = None;
+            }
+            Action::OpenCommand => {
+                self.mode = Mode::Command;
+                self.input.clear();
+                self.input_error = None;
+            }
+            Action::Help => {
+                self.mode = Mode::Help;
+                self.help_scroll = 0;
+            }
+            Action::SortPrev | Action::SortNext => {
+                let i = SORT_COLUMNS
+                    .iter()
+                    .position(|k| *k == self.sort)
+                    .unwrap_or(0);
+                let n = SORT_COLUMNS.len();
+                let j = if action == Action::SortNext {
+                    (i + 1) % n
+                } else {
+                    (i + n - 1) % n
+                };
+                self.sort = SORT_COLUMNS[j];
+                self.reverse = false;
+            }
+            Action::InvertSort => self.reverse = !self.reverse,
+            Action::ToggleRelativeTime => self.relative_time = !self.relative_time,
+            Action::Collapse => self.collapse(true),
+            Action::Expand => self.collapse(false),
+            Action::ToggleCollapse => {
+                if let Some(s) = self.selected_span() {
+                    let collapsed = self.wf.collapsed.contains(&s);
+                    self.collapse(!collapsed);
+                }
+            }
+            Action::NextError => self.jump(true, |app, s| app.store.span(s).is_error()),
+            Action::PrevError => self.jump(false, |app, s| app.store.span(s).is_error()),
+            Action::ToggleCritical => self.wf.critical = !self.wf.critical,
+            Action::NextMatch => self.jump(true, Self::span_matches),
+            Action::PrevMatch => self.jump(false, Self::span_matches),
+            Action::NextTab => self.detail.tab_index = (self.detail.tab_index + 1) % Tab::ALL.len(),
+            Action::PrevTab => {
+                self.detail.tab_index =
+                    (self.detail.tab_index + Tab::ALL.len() - 1) % Tab::ALL.len();
+            }
+            Action::TabPrompt => self.detail.tab_index = Tab::Prompt.index(),
+            Action::TabResponse => self.detail.tab_index = Tab::Response.index(),
+            Action::TabTokens => self.detail.tab_index = Tab::Tokens.index(),
+            Action::TabAttributes => self.detail.tab_index = Tab::Attributes.index(),
+            Action::TabError => self.detail.tab_index = Tab::Error.index(),
+            Action::TabRaw => self.detail.tab_index = Tab::Raw.index(),
+        }
+        if is_tab_change(action) {
+            self.detail.scroll = 0;
+        }
+        self.prepare();
+    }
+
+    /// A span matches the filter: its span terms hold, or a fuzzy word matches its name.
+    fn span_matches(&self, s: SpanIdx) -> bool {
+        let sp = self.store.span(s);
+        let tr = self.store.trace(sp.trace);
+        let m = query::Matcher::new(&self.store, &self.query);
+        if m.span_matches(tr, sp) {
+            return true;
+        }
+        let fz = query::fuzzy::Fuzzy::default();
+        self.query.clauses.iter().any(|c| match &c.term {
+            query::parse::Term::Fuzzy(w) if !c.negated => fz.matches(self.store.str(sp.name), w),
+            query::parse::Term::Name(n) if !c.negated => {
+                self.store.str(sp.name).to_lowercase().contains(n.as_str())
+            }
+            _ => false,
+        })
+    }
+
+    /// Move the waterfall selection to the next (or previous) visible span satisfying `pred`.
+    fn jump(&mut self, forward: bool, pred: fn(&App, SpanIdx) -> bool) {
+        if self.focus == Focus::List {
+            self.focus = Focus::Waterfall;
+        }
+        let Some(wf) = self.wf.layout.as_ref() else {
+            return;
+        };
+        let spans: Vec<SpanIdx> = self
+            .wf
+            .visible
+            .iter()
+            .map(|&v| wf.span(&wf.rows[v]))
+            .collect();
+        let cur = self.wf.scroll.selected;
+        let n = spans.len();
+        let order: Vec<usize> = if forward {
+            (cur + 1..n)
+                .chain(0..=cur.min(n.saturating_sub(1)))
+                .collect()
+        } else {
+            (0..cur).rev().chain((cur..n).rev()).collect()
+        };
+        match order.into_iter().find(|&i| pred(self, spans[i])) {
+            Some(i) => self.wf.scroll.selected = i,
+            None => self.message = Some("no such span in this trace".into()),
+        }
+    }
+
+    fn collapse(&mut self, collapse: bool) {
+        if self.focus != Focus::Waterfall {
+            return;
+        }
+        let Some(s) = self.selected_span() else {
+            return;
+        };
+        let wf = self
+            .wf
+            .layout
+            .as_ref()
+            .expect("a selected span has a layout");
+        let row = self.wf.visible[self.wf.scroll.selected];
+        let has_children = !wf.tree.children[wf.rows[row].idx].is_empty();
+        if collapse {
+            if has_children && !self.wf.collapsed.contains(&s) {
+                self.wf.collapsed.insert(s);
+            } else if let Some(p) = wf.tree.parent[wf.rows[row].idx] {
+                // already collapsed or a leaf: go to the parent, like a file tree
+                let parent_span = wf.spans[p];
+                if let Some(i) = self
+                    .wf
+                    .visible
+                    .iter()
+                    .position(|&v| wf.span(&wf.rows[v]) == parent_span)
+                {
+                    self.wf.scroll.selected = i;
+                }
+                return;
+            }
+        } else {
+            self.wf.collapsed.remove(&s);
+        }
+        self.wf.collapse_version += 1;
+    }
+
+    /// A character typed into the open bar.
+    pub fn input_char(&mut self, c: char) {
+        self.input.push(c);
+        self.on_input_changed();
+    }
+
+    /// Backspace in the open bar; on an empty bar it closes it.
+    pub fn input_backspace(&mut self) {
+        if self.input.pop().is_none() {
+            self.input_cancel();
+            return;
+        }
+        self.on_input_changed();
+    }
+
+    fn on_input_changed(&mut self) {
+        if self.mode == Mode::Filter {
+            // live: apply every good query, keep the last good one on an error
+            match query::parse(&self.input) {
+                Ok(q) => {
+                    self.query = q;
+                    self.query_text = self.input.clone();
+                    self.input_error = None;
+                }
+                Err(e) => self.input_error = Some(e),
+            }
+            self.prepare();
+        }
+    }
+
+    /// Browse the filter history.
+    pub fn input_history(&mut self, older: bool) {
+        if self.mode != Mode::Filter || self.history.is_empty() {
+            return;
+        }
+        let n = self.history.len();
+        let pos = match (self.history_pos, older) {
+            (None, true) => n - 1,
+            (None, false) => return,
+            (Some(p), true) => p.saturating_sub(1),
+            (Some(p), false) if p + 1 >= n => {
+                self.history_pos = None;
+                self.input.clear();
+                self.on_input_changed();
+                return;
+            }
+            (Some(p), false) => p + 1,
+        };
+        self.history_pos = Some(pos);
+        self.input = self.history[pos].clone();
+        self.on_input_changed();
+    }
+
+    /// Enter in the open bar.
+    pub fn input_submit(&mut self) {
+        match self.mode {
+            Mode::Filter if self.input_error.is_none() => {
+                let q = self.input.trim().to_string();
+                if !q.is_empty() && self.history.last() != Some(&q) {
+                    self.history.push(q);
+                }
+                self.mode = Mode::Normal;
+            }
+            Mode::Command => {
+                let cmd = std::mem::take(&mut self.input);
+                self.mode = Mode::Normal;
+                self.run_command(cmd.trim());
+            }
+            _ => {}
+        }
+        self.prepare();
+    }
+
+    /// Esc in the open bar: close it (the filter bar keeps the last good query).
+    pub fn input_cancel(&mut self) {
+        self.mode = Mode::Normal;
+        self.input_error = None;
+        self.prepare();
+    }
+
+    /// `:` commands.
+    pub fn run_command(&mut self, cmd: &str) {
+        let (name, arg) = cmd
+            .split_once(char::is_whitespace)
+            .map_or((cmd, ""), |(a, b)| (a, b.trim()));
+        match name {
+            "" => {}
+            "q" | "quit" => self.quit = true,
+            "sort" => {
+                let (key, rev) = arg.strip_suffix('!').map_or((arg, false), |k| (k, true));
+                match <SortKey as clap::ValueEnum>::from_str(key, true) {
+                    Ok(k) => {
+                        self.sort = k;
+                        self.reverse = rev;
+                    }
+                    Err(_) => {
+                        self.message = Some(format!(
+                            "sort by what? dur, start, tokens, spans or name (not {arg:?})"
+                        ))
+                    }
+                }
+            }
+            "goto" | "g" => self.goto(arg),
+            "slow" => match query::parse(&format!("dur>{arg}")) {
+                Ok(q) => {
+                    if let Some(query::parse::Term::Dur(_, ns)) = q.clauses.first().map(|c| &c.term)
+                    {
+                        self.opts.slow = Some(*ns);
+                        self.slow_threshold = *ns;
+                        self.slow_only = true;
+                    }
+                }
+                Err(e) => self.message = Some(format!(":slow {arg}: {}", e.message)),
+            },
+            "min-pct" => match arg.trim_end_matches('%').parse::<f64>() {
+                Ok(p) if p.is_finite() && p >= 0.0 => {
+                    self.opts.min_pct = p;
+                    self.wf.built_for = None;
+                }
+                _ => self.message = Some(format!(":min-pct takes a percentage, not {arg:?}")),
+            },
+            "filter" => match query::parse(arg) {
+                Ok(q) => {
+                    self.query = q;
+                    self.query_text = arg.to_string();
+                }
+                Err(e) => self.message = Some(format!("filter: {}", e)),
+            },
+            "errors" => self.mode = Mode::Errors,
+            other => {
+                self.message = Some(format!(
+                    "unknown command :{other} (sort, goto, slow, min-pct, filter, errors, q)"
+                ))
+            }
+        }
+        self.prepare();
+    }
+}
+
+fn is_tab_change(a: Action) -> bool {
+    matches!(
+        a,
+        Action::NextTab
+            | Action::PrevTab
+            | Action::TabPrompt
+            | Action::TabResponse
+            | Action::TabTokens
+            | Action::TabAttributes
+            | Action::TabError
+            | Action::TabRaw
+    )
+}

@@ -1,0 +1,274 @@
+//! Default keys as data: `(context, key, action)`. The help overlay and the hint bar are
+//! generated from this table, so they cannot drift from what the keys do.
+
+use super::action::Action;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+/// Where a binding applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Context {
+    /// Every pane.
+    Global,
+    List,
+    Waterfall,
+    Detail,
+}
+
+/// One binding.
+#[derive(Debug, Clone, Copy)]
+pub struct Binding {
+    pub context: Context,
+    pub key: KeyCode,
+    pub ctrl: bool,
+    pub action: Action,
+    /// How the key is written in help.
+    pub label: &'static str,
+    /// Shown in the one-line hint bar of its pane.
+    pub hint: bool,
+}
+
+const fn b(
+    context: Context,
+    key: KeyCode,
+    label: &'static str,
+    action: Action,
+    hint: bool,
+) -> Binding {
+    Binding {
+        context,
+        key,
+        ctrl: false,
+        action,
+        label,
+        hint,
+    }
+}
+
+use Context::{Detail as D, Global as G, List as L, Waterfall as W};
+use KeyCode::Char as C;
+
+/// The default keymap. Earlier bindings win when two match.
+pub const DEFAULT: &[Binding] = &[
+    b(G, C('q'), "q", Action::Quit, true),
+    Binding {
+        context: G,
+        key: C('c'),
+        ctrl: true,
+        action: Action::Quit,
+        label: "Ctrl-C",
+        hint: false,
+    },
+    b(G, C('?'), "?", Action::Help, true),
+    b(G, KeyCode::Tab, "Tab", Action::NextPane, true),
+    b(G, KeyCode::BackTab, "Shift-Tab", Action::PrevPane, false),
+    b(G, C('/'), "/", Action::OpenFilter, true),
+    b(G, C(':'), ":", Action::OpenCommand, false),
+    b(G, C('s'), "s", Action::ToggleSlow, true),
+    b(G, C('e'), "e", Action::ToggleFailed, true),
+    b(G, C('z'), "z", Action::Maximize, false),
+    b(G, KeyCode::Enter, "Enter", Action::Enter, true),
+    b(G, KeyCode::Esc, "Esc", Action::Back, false),
+    b(G, C('j'), "j ↓", Action::Down, false),
+    b(G, KeyCode::Down, "↓", Action::Down, false),
+    b(G, C('k'), "k ↑", Action::Up, false),
+    b(G, KeyCode::Up, "↑", Action::Up, false),
+    b(G, KeyCode::PageDown, "PgDn", Action::PageDown, false),
+    b(G, KeyCode::PageUp, "PgUp", Action::PageUp, false),
+    Binding {
+        context: G,
+        key: C('d'),
+        ctrl: true,
+        action: Action::PageDown,
+        label: "Ctrl-D",
+        hint: false,
+    },
+    Binding {
+        context: G,
+        key: C('u'),
+        ctrl: true,
+        action: Action::PageUp,
+        label: "Ctrl-U",
+        hint: false,
+    },
+    b(G, C('g'), "g", Action::First, false),
+    b(G, KeyCode::Home, "Home", Action::First, false),
+    b(G, C('G'), "G", Action::Last, false),
+    b(G, KeyCode::End, "End", Action::Last, false),
+    b(L, C('<'), "< h", Action::SortPrev, true),
+    b(L, C('h'), "h", Action::SortPrev, false),
+    b(L, C('>'), "> l", Action::SortNext, true),
+    b(L, C('l'), "l", Action::SortNext, false),
+    b(L, C('i'), "i", Action::InvertSort, true),
+    b(L, C('t'), "t", Action::ToggleRelativeTime, true),
+    b(L, C('n'), "n", Action::Down, false),
+    b(L, C('N'), "N", Action::Up, false),
+    b(W, C(' '), "Space", Action::ToggleCollapse, true),
+    b(W, C('h'), "h ←", Action::Collapse, true),
+    b(W, KeyCode::Left, "←", Action::Collapse, false),
+    b(W, C('l'), "l →", Action::Expand, true),
+    b(W, KeyCode::Right, "→", Action::Expand, false),
+    b(W, C(']'), "]", Action::NextError, true),
+    b(W, C('['), "[", Action::PrevError, true),
+    b(W, C('c'), "c", Action::ToggleCritical, true),
+    b(W, C('n'), "n", Action::NextMatch, false),
+    b(W, C('N'), "N", Action::PrevMatch, false),
+    b(D, C('l'), "l →", Action::NextTab, true),
+    b(D, KeyCode::Right, "→", Action::NextTab, false),
+    b(D, C('h'), "h ←", Action::PrevTab, true),
+    b(D, KeyCode::Left, "←", Action::PrevTab, false),
+    b(D, C('1'), "1", Action::TabPrompt, false),
+    b(D, C('2'), "2", Action::TabResponse, false),
+    b(D, C('3'), "3", Action::TabTokens, false),
+    b(D, C('4'), "4", Action::TabAttributes, false),
+    b(D, C('5'), "5", Action::TabError, false),
+    b(D, C('6'), "6", Action::TabRaw, false),
+];
+
+/// The action for a key press in the focused pane's context, pane bindings first.
+#[must_use]
+pub fn lookup(pane: Context, key: KeyEvent) -> Option<Action> {
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    let code = match key.code {
+        // Shift+letter arrives as the upper-case char; normalize both spellings.
+        KeyCode::Char(c) if key.modifiers.contains(KeyModifiers::SHIFT) => {
+            KeyCode::Char(c.to_ascii_uppercase())
+        }
+        other => other,
+    };
+    let find = |ctx: Context| {
+        DEFAULT
+            .iter()
+            .find(|bd| bd.context == ctx && bd.key == code && bd.ctrl == ctrl)
+            .map(|bd| bd.action)
+    };
+    find(pane).or_else(|| find(Context::Global))
+}
+
+/// One-line hints for a pane: its own hinted keys, then the global ones.
+#[must_use]
+pub fn hints(pane: Context) -> Vec<(&'static str, &'static str)> {
+    DEFAULT
+        .iter()
+        .filter(|bd| bd.hint && (bd.context == pane || bd.context == Context::Global))
+        .map(|bd| (bd.label, short_help(bd.action)))
+        .collect()
+}
+
+/// A few words per action for the hint bar.
+#[must_use]
+pub fn short_help(a: Action) -> &'static str {
+    match a {
+        Action::Quit => "quit",
+        Action::Help => "help",
+        Action::NextPane => "pane",
+        Action::OpenFilter => "filter",
+        Action::ToggleSlow => "slow",
+        Action::ToggleFailed => "failed",
+        Action::Enter => "open",
+        Action::SortPrev | Action::SortNext => "sort col",
+        Action::InvertSort => "invert",
+        Action::ToggleRelativeTime => "time",
+        Action::ToggleCollapse => "fold",
+        Action::Collapse => "collapse",
+        Action::Expand => "expand",
+        Action::NextError => "next err",
+        Action::PrevError => "prev err",
+        Action::ToggleCritical => "critical",
+        Action::NextTab => "next tab",
+        Action::PrevTab => "prev tab",
+        _ => "",
+    }
+}
+
+/// The help text of an action: its doc line in `action.rs`.
+#[must_use]
+pub fn describe(a: Action) -> &'static str {
+    match a {
+        Action::Quit => "Quit spanscope",
+        Action::Down => "Move down one row",
+        Action::Up => "Move up one row",
+        Action::PageDown => "Move down one page",
+        Action::PageUp => "Move up one page",
+        Action::First => "Go to the first row",
+        Action::Last => "Go to the last row",
+        Action::Enter => "Open the selection (trace → waterfall → detail)",
+        Action::Back => "Go back, or close the open bar",
+        Action::NextPane => "Focus the next pane",
+        Action::PrevPane => "Focus the previous pane",
+        Action::Maximize => "Maximize the focused pane (again to restore)",
+        Action::ToggleSlow => "Only slow traces / spans above the % threshold",
+        Action::ToggleFailed => "Only failed traces / failed spans and their ancestors",
+        Action::OpenFilter => "Filter (the filter language, live as you type)",
+        Action::OpenCommand => "Command line: :sort :goto :slow :min-pct :errors :q",
+        Action::Help => "Show this help",
+        Action::SortPrev => "Sort by the column to the left",
+        Action::SortNext => "Sort by the column to the right",
+        Action::InvertSort => "Invert the sort order",
+        Action::ToggleRelativeTime => "Start times as clock time or \"3m ago\"",
+        Action::Collapse => "Collapse the subtree (or go to the parent)",
+        Action::Expand => "Expand the subtree",
+        Action::ToggleCollapse => "Collapse or expand the subtree",
+        Action::NextError => "Next failed span",
+        Action::PrevError => "Previous failed span",
+        Action::ToggleCritical => "Highlight the critical path",
+        Action::NextMatch => "Next span matching the filter",
+        Action::PrevMatch => "Previous span matching the filter",
+        Action::NextTab => "Next detail tab",
+        Action::PrevTab => "Previous detail tab",
+        Action::TabPrompt => "Prompt tab",
+        Action::TabResponse => "Response tab",
+        Action::TabTokens => "Tokens & model tab",
+        Action::TabAttributes => "Attributes tab",
+        Action::TabError => "Error tab",
+        Action::TabRaw => "Raw tab",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(c: KeyCode) -> KeyEvent {
+        KeyEvent::new(c, KeyModifiers::NONE)
+    }
+
+    #[test]
+    fn pane_bindings_win_over_global_ones() {
+        assert_eq!(lookup(Context::List, key(C('h'))), Some(Action::SortPrev));
+        assert_eq!(
+            lookup(Context::Waterfall, key(C('h'))),
+            Some(Action::Collapse)
+        );
+        assert_eq!(lookup(Context::Detail, key(C('h'))), Some(Action::PrevTab));
+        assert_eq!(lookup(Context::Detail, key(C('q'))), Some(Action::Quit));
+        assert_eq!(lookup(Context::List, key(C('x'))), None);
+    }
+
+    #[test]
+    fn ctrl_c_quits_and_shift_letters_match() {
+        assert_eq!(
+            lookup(Context::List, KeyEvent::new(C('c'), KeyModifiers::CONTROL)),
+            Some(Action::Quit)
+        );
+        assert_eq!(
+            lookup(Context::Waterfall, key(C('c'))),
+            Some(Action::ToggleCritical)
+        );
+        assert_eq!(
+            lookup(Context::List, KeyEvent::new(C('g'), KeyModifiers::SHIFT)),
+            Some(Action::Last)
+        );
+        assert_eq!(
+            lookup(Context::List, KeyEvent::new(C('G'), KeyModifiers::SHIFT)),
+            Some(Action::Last)
+        );
+    }
+
+    #[test]
+    fn every_action_with_a_key_has_help() {
+        for bd in DEFAULT {
+            assert!(!describe(bd.action).is_empty());
+        }
+        assert!(hints(Context::Waterfall).iter().any(|(k, _)| *k == "c"));
+    }
+}

@@ -1,0 +1,446 @@
+//! The explorer: terminal guard, event loop, and the layout of the panes.
+
+pub mod action;
+pub mod app;
+pub mod keymap;
+pub mod panes;
+pub mod theme;
+pub mod view;
+
+use app::{App, Focus, Mode};
+use crossterm::event::{
+    self, Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEventKind,
+};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use std::io;
+use std::time::Duration;
+
+/// Terminals at least this wide show the waterfall and the detail side by side.
+const WIDE: u16 = 150;
+
+/// Draw every pane into the frame.
+pub fn render(frame: &mut Frame<'_>, app: &mut App, mem_bytes: Option<u64>) {
+    let area = frame.area();
+    let buf = frame.buffer_mut();
+    if area.height < 4 || area.width < 10 {
+        buf.set_stringn(
+            area.x,
+            area.y,
+            "spanscope: terminal too small",
+            area.width as usize,
+            ratatui::style::Style::default(),
+        );
+        return;
+    }
+    let [header, body, status, hints] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(0),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    panes::status::render_header(app, header, buf);
+    // Too small for three panes: show the focused one.
+    let maximized = app.maximized || body.height < 12;
+    if maximized {
+        render_pane(app, app.focus, body, buf);
+    } else {
+        let list_h = (body.height * 2 / 5).max(4);
+        let [top, bottom] =
+            Layout::vertical([Constraint::Length(list_h), Constraint::Min(0)]).areas(body);
+        render_pane(app, Focus::List, top, buf);
+        let (wf, detail) = if body.width >= WIDE {
+            let [a, b] =
+                Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])
+                    .areas(bottom);
+            (a, b)
+        } else {
+            let [a, b] = Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)])
+                .areas(bottom);
+            (a, b)
+        };
+        render_pane(app, Focus::Waterfall, wf, buf);
+        render_pane(app, Focus::Detail, detail, buf);
+    }
+    panes::status::render_status(app, status, buf, mem_bytes);
+    panes::status::render_hints(app, hints, buf);
+    match app.mode {
+        Mode::Help => panes::help::render_help(app, area, buf),
+        Mode::Errors => panes::help::render_errors(app, area, buf),
+        _ => {}
+    }
+}
+
+fn render_pane(app: &mut App, pane: Focus, area: Rect, buf: &mut ratatui::buffer::Buffer) {
+    match pane {
+        Focus::List => panes::trace_list::render(app, area, buf),
+        Focus::Waterfall => panes::waterfall::render(app, area, buf),
+        Focus::Detail => panes::detail::render(app, area, buf),
+    }
+}
+
+/// Route a key press: to the open bar, or through the keymap to an action.
+pub fn on_key(app: &mut App, key: KeyEvent) {
+    if key.kind != KeyEventKind::Press {
+        return;
+    }
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    if ctrl && key.code == KeyCode::Char('c') {
+        app.update(action::Action::Quit);
+        app.run_command("q");
+        return;
+    }
+    if matches!(app.mode, Mode::Filter | Mode::Command) {
+        match key.code {
+            KeyCode::Esc => app.input_cancel(),
+            KeyCode::Enter => app.input_submit(),
+            KeyCode::Backspace => app.input_backspace(),
+            KeyCode::Up => app.input_history(true),
+            KeyCode::Down => app.input_history(false),
+            KeyCode::Char(c) if !ctrl => app.input_char(c),
+            _ => {}
+        }
+        return;
+    }
+    match keymap::lookup(app.focus.context(), key) {
+        Some(a) => app.update(a),
+        // Any key closes an overlay.
+        None if matches!(app.mode, Mode::Help | Mode::Errors) => app.update(action::Action::Back),
+        None => {}
+    }
+}
+
+/// Resident memory of this process, from /proc (Linux); `None` elsewhere.
+fn rss_bytes() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4096)
+}
+
+fn now_ns() -> i64 {
+    chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0)
+}
+
+/// Restores the terminal on every exit path (the panic hook covers panics).
+struct TerminalGuard {
+    mouse: bool,
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        if self.mouse {
+            let _ = crossterm::execute!(io::stdout(), crossterm::event::DisableMouseCapture);
+        }
+        ratatui::restore();
+    }
+}
+
+/// Run the explorer until the user quits.
+///
+/// # Errors
+/// The terminal cannot be set up, drawn to or read from.
+pub fn run(mut app: App) -> io::Result<()> {
+    let mut terminal = ratatui::try_init()?;
+    let _guard = TerminalGuard {
+        mouse: app.opts.mouse,
+    };
+    if app.opts.mouse {
+        crossterm::execute!(io::stdout(), crossterm::event::EnableMouseCapture)?;
+    }
+    app.now = now_ns();
+    let mut mem = rss_bytes();
+    let mut dirty = true;
+    loop {
+        if dirty {
+            terminal.draw(|f| render(f, &mut app, mem))?;
+            dirty = false;
+        }
+        if event::poll(Duration::from_millis(1000))? {
+            match event::read()? {
+                Event::Key(k) => {
+                    on_key(&mut app, k);
+                    dirty = true;
+                }
+                Event::Mouse(m) if app.opts.mouse => {
+                    match m.kind {
+                        MouseEventKind::ScrollDown => app.update(action::Action::Down),
+                        MouseEventKind::ScrollUp => app.update(action::Action::Up),
+                        _ => {}
+                    }
+                    dirty = true;
+                }
+                Event::Resize(..) => dirty = true,
+                _ => {}
+            }
+        } else {
+            app.now = now_ns();
+            mem = rss_bytes();
+            dirty = true;
+        }
+        if app.should_quit() {
+            return Ok(());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::action::Action;
+    use super::app::{App, Options};
+    use super::theme::Theme;
+    use super::*;
+    use crate::ingest;
+    use crate::model::Store;
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+
+    fn app(fixture: &str) -> App {
+        let mut store = Store::new();
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(fixture);
+        ingest::load_path(&mut store, &path, ingest::Options { naive_utc: true }).unwrap();
+        store.refresh();
+        App::new(
+            store,
+            Theme::plain(),
+            Options {
+                utc: true,
+                min_pct: 1.0,
+                ..Options::default()
+            },
+        )
+    }
+
+    fn screen(app: &mut App, w: u16, h: u16) -> String {
+        let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+        term.draw(|f| render(f, app, None)).unwrap();
+        term.backend().to_string()
+    }
+
+    fn run(app: &mut App, actions: &[Action]) {
+        for a in actions {
+            app.update(*a);
+        }
+    }
+
+    fn type_text(app: &mut App, s: &str) {
+        for c in s.chars() {
+            app.input_char(c);
+        }
+    }
+
+    /// Select the list row of trace `prefix`.
+    fn select(app: &mut App, prefix: &str) {
+        app.run_command(&format!("goto {prefix}"));
+    }
+
+    #[test]
+    fn three_panes_on_a_multihop_rag() {
+        let mut a = app("otlp-jsonl");
+        select(&mut a, "2fd8c451");
+        insta::assert_snapshot!(screen(&mut a, 120, 40));
+    }
+
+    #[test]
+    fn works_at_80x24() {
+        let mut a = app("otlp-jsonl");
+        select(&mut a, "2fd8c451");
+        run(
+            &mut a,
+            &[
+                Action::Enter,
+                Action::Down,
+                Action::Down,
+                Action::Down,
+                Action::Down,
+                Action::Enter,
+            ],
+        );
+        insta::assert_snapshot!(screen(&mut a, 80, 24));
+    }
+
+    #[test]
+    fn side_by_side_on_a_wide_terminal() {
+        let mut a = app("otlp-protobuf-litellm");
+        select(&mut a, "7c1960a3");
+        run(
+            &mut a,
+            &[
+                Action::Enter,
+                Action::Last,
+                Action::Enter,
+                Action::TabTokens,
+            ],
+        );
+        insta::assert_snapshot!(screen(&mut a, 160, 30));
+    }
+
+    #[test]
+    fn slow_toggle_keeps_slow_traces_and_big_spans() {
+        let mut a = app("otlp-jsonl");
+        run(&mut a, &[Action::ToggleSlow]);
+        let s = screen(&mut a, 120, 30);
+        assert!(s.contains("[slow only]"));
+        insta::assert_snapshot!(s);
+    }
+
+    #[test]
+    fn failed_toggle_shows_failed_spans_and_their_ancestors() {
+        let mut a = app("otlp-jsonl");
+        run(&mut a, &[Action::ToggleFailed]);
+        select(&mut a, "d0d1529e");
+        run(
+            &mut a,
+            &[
+                Action::Enter,
+                Action::NextError,
+                Action::Enter,
+                Action::TabError,
+            ],
+        );
+        insta::assert_snapshot!(screen(&mut a, 120, 40));
+    }
+
+    #[test]
+    fn filter_bar_shows_errors_inline_and_keeps_the_last_good_result() {
+        let mut a = app("otlp-jsonl");
+        run(&mut a, &[Action::OpenFilter]);
+        type_text(&mut a, "react dur>2x");
+        assert_eq!(
+            a.query_text, "react dur>2",
+            "the last good query stays applied"
+        );
+        insta::assert_snapshot!(screen(&mut a, 120, 20));
+        for _ in 0..1 {
+            a.input_backspace();
+        }
+        type_text(&mut a, "00ms");
+        a.input_submit();
+        assert_eq!(a.view.rows.len(), 2, "two ReAct traces above 200ms");
+        assert_eq!(a.history, vec!["react dur>200ms".to_string()]);
+    }
+
+    #[test]
+    fn fuzzy_words_highlight_and_filter() {
+        let mut a = Theme::colored();
+        a.color = true;
+        let mut app = app("otlp-jsonl");
+        app.theme = a;
+        run(&mut app, &[Action::OpenFilter]);
+        type_text(&mut app, "summ");
+        app.input_submit();
+        assert_eq!(app.view.rows.len(), 1);
+        let mut term = Terminal::new(TestBackend::new(100, 20)).unwrap();
+        term.draw(|f| render(f, &mut app, None)).unwrap();
+        let buf = term.backend().buffer();
+        // the matched "S" of SummarizeWithSources is highlighted in the list row (row 3)
+        let row: String = (0..100).map(|x| buf[(x, 3)].symbol().to_string()).collect();
+        let col = row.find("SummarizeWithSources").unwrap();
+        let col = u16::try_from(row[..col].chars().count()).unwrap();
+        assert_eq!(
+            buf[(col, 3)].style().fg,
+            Some(ratatui::style::Color::Yellow)
+        );
+        assert_ne!(
+            buf[(col + 10, 3)].style().fg,
+            Some(ratatui::style::Color::Yellow)
+        );
+    }
+
+    #[test]
+    fn collapse_hides_a_subtree() {
+        let mut a = app("otlp-jsonl");
+        select(&mut a, "2fd8c451");
+        run(
+            &mut a,
+            &[Action::Enter, Action::Down, Action::ToggleCollapse],
+        );
+        let s = screen(&mut a, 100, 30);
+        assert!(s.contains("▸○ Predict.forward"));
+        insta::assert_snapshot!(s);
+        run(&mut a, &[Action::Expand]);
+        assert_eq!(a.wf.visible.len(), 16);
+    }
+
+    #[test]
+    fn critical_path_is_marked() {
+        let mut a = app("otlp-jsonl");
+        select(&mut a, "6097b69a");
+        run(
+            &mut a,
+            &[Action::Enter, Action::ToggleCritical, Action::Maximize],
+        );
+        insta::assert_snapshot!(screen(&mut a, 110, 34));
+    }
+
+    #[test]
+    fn help_overlay_is_generated_from_the_keymap() {
+        let mut a = app("otlp-jsonl");
+        run(&mut a, &[Action::Help]);
+        let s = screen(&mut a, 100, 50);
+        assert!(s.contains("Highlight the critical path"));
+        insta::assert_snapshot!(s);
+        run(&mut a, &[Action::Down]);
+        run(&mut a, &[Action::Back]);
+        assert_eq!(a.mode, Mode::Normal);
+    }
+
+    #[test]
+    fn running_traces_and_synthesized_roots() {
+        let mut a = app("event-stream-jsonl");
+        select(&mut a, "trc_8bb9");
+        run(&mut a, &[Action::Enter]);
+        insta::assert_snapshot!(screen(&mut a, 120, 30));
+    }
+
+    #[test]
+    fn prompt_tab_shows_each_message_with_its_role() {
+        let mut a = app("dspy-callback-jsonl");
+        select(&mut a, "2d461750");
+        run(&mut a, &[Action::Enter]);
+        // the first LM call of the multi-hop RAG
+        while a
+            .selected_span()
+            .is_some_and(|s| a.store.span(s).kind != crate::model::SpanKind::Llm)
+        {
+            run(&mut a, &[Action::Down]);
+        }
+        run(&mut a, &[Action::Enter, Action::Maximize]);
+        insta::assert_snapshot!(screen(&mut a, 100, 40));
+    }
+
+    #[test]
+    fn commands_sort_goto_and_errors() {
+        let mut a = app("otlp-jsonl");
+        a.run_command("sort dur");
+        let first = a.view.rows[0];
+        assert_eq!(
+            a.store.str(a.store.trace(first).id),
+            "6097b69a35275b696e0889b3c72c75bc"
+        );
+        a.run_command("goto nope");
+        assert!(a.message.as_deref().unwrap_or("").contains("no trace"));
+        a.run_command("bogus");
+        assert!(
+            a.message
+                .as_deref()
+                .unwrap_or("")
+                .contains("unknown command")
+        );
+        a.run_command("slow 500ms");
+        assert!(a.slow_only);
+        assert_eq!(a.view.rows.len(), 2);
+        a.run_command("errors");
+        assert_eq!(a.mode, Mode::Errors);
+    }
+
+    #[test]
+    fn tiny_terminals_still_render() {
+        let mut a = app("otlp-jsonl");
+        for (w, h) in [(40, 10), (20, 5), (1, 1)] {
+            let _ = screen(&mut a, w, h);
+        }
+    }
+}

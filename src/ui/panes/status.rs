@@ -1,0 +1,150 @@
+//! The header (counts, percentiles, thresholds, active filter), the status bar (sources,
+//! index size, rejected lines, memory), the filter / command bar and the hint bar.
+
+use crate::headless::human_dur;
+use crate::ui::app::{App, Mode};
+use crate::ui::keymap::hints;
+use crate::ui::theme::Role;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+
+pub fn render_header(app: &App, area: Rect, buf: &mut Buffer) {
+    let theme = app.theme;
+    let d = |v: Option<i64>| v.map_or_else(|| "—".into(), human_dur);
+    let mut spans = vec![
+        Span::styled(" spanscope ", theme.style(Role::Title)),
+        Span::raw(format!(
+            " {} of {} traces  p50 {}  p95 {}",
+            app.view.rows.len(),
+            app.store.traces().len(),
+            d(app.view.p50),
+            d(app.view.p95)
+        )),
+        Span::styled(
+            format!(
+                "  slow ≥ {}{}",
+                human_dur(app.slow_threshold),
+                if app.opts.slow.is_some() {
+                    ""
+                } else {
+                    " (p95)"
+                }
+            ),
+            theme.style(if app.slow_only {
+                Role::BarHot
+            } else {
+                Role::Muted
+            }),
+        ),
+    ];
+    if app.slow_only {
+        spans.push(Span::styled("  [slow only]", theme.style(Role::BarHot)));
+    }
+    if app.failed_only {
+        spans.push(Span::styled("  [failed only]", theme.style(Role::Error)));
+    }
+    if !app.query_text.is_empty() {
+        spans.push(Span::styled("  filter: ", theme.style(Role::Muted)));
+        spans.push(Span::styled(
+            crate::headless::neutralize(&app.query_text, false).into_owned(),
+            theme.style(Role::Match),
+        ));
+    }
+    buf.set_line(area.x, area.y, &Line::from(spans), area.width);
+}
+
+/// The filter or command bar while it is open; else the status bar.
+pub fn render_status(app: &App, area: Rect, buf: &mut Buffer, mem_bytes: Option<u64>) {
+    let theme = app.theme;
+    match app.mode {
+        Mode::Filter | Mode::Command => {
+            let prompt = if app.mode == Mode::Filter { "/" } else { ":" };
+            let mut spans = vec![
+                Span::styled(prompt, theme.style(Role::Key)),
+                Span::raw(crate::headless::neutralize(&app.input, false).into_owned()),
+                Span::styled("█", theme.style(Role::Key)),
+            ];
+            if let Some(e) = &app.input_error {
+                spans.push(Span::styled(
+                    format!("   ✗ column {}: {}", e.column, e.message),
+                    theme.style(Role::Error),
+                ));
+            } else if app.mode == Mode::Filter {
+                spans.push(Span::styled(
+                    format!("   {} match(es)", app.view.rows.len()),
+                    theme.style(Role::Muted),
+                ));
+            }
+            buf.set_line(area.x, area.y, &Line::from(spans), area.width);
+        }
+        _ => {
+            if let Some(m) = &app.message {
+                buf.set_line(
+                    area.x,
+                    area.y,
+                    &Line::styled(format!(" {m}"), theme.style(Role::Error)),
+                    area.width,
+                );
+                return;
+            }
+            let rejected: u64 = app.store.sources().iter().map(|s| s.rejected).sum();
+            let names: Vec<String> = app
+                .store
+                .sources()
+                .iter()
+                .map(|s| {
+                    let name = std::path::Path::new(&s.label)
+                        .file_name()
+                        .and_then(|n| n.to_str())
+                        .unwrap_or(&s.label);
+                    crate::headless::neutralize(name, false).into_owned()
+                })
+                .collect();
+            let mut sources = names.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
+            if names.len() > 3 {
+                sources.push_str(&format!(" +{}", names.len() - 3));
+            }
+            let mut spans = vec![
+                Span::styled(format!(" {sources} "), theme.style(Role::Muted)),
+                Span::raw(format!(
+                    " {} traces · {} spans",
+                    app.store.traces().len(),
+                    app.store.span_count()
+                )),
+            ];
+            if rejected > 0 {
+                spans.push(Span::styled(
+                    format!(" · {rejected} rejected (:errors)"),
+                    theme.style(Role::Error),
+                ));
+            } else {
+                spans.push(Span::styled(" · 0 rejected", theme.style(Role::Muted)));
+            }
+            if let Some(m) = mem_bytes {
+                spans.push(Span::styled(
+                    format!(" · {} MiB", m / (1 << 20)),
+                    theme.style(Role::Muted),
+                ));
+            }
+            buf.set_line(area.x, area.y, &Line::from(spans), area.width);
+        }
+    }
+}
+
+pub fn render_hints(app: &App, area: Rect, buf: &mut Buffer) {
+    let theme = app.theme;
+    let mut spans = Vec::new();
+    let pairs: Vec<(&str, &str)> = match app.mode {
+        Mode::Filter => vec![("Enter", "keep"), ("Esc", "close"), ("↑↓", "history")],
+        Mode::Command => vec![("Enter", "run"), ("Esc", "cancel")],
+        Mode::Help | Mode::Errors => vec![("any key", "close")],
+        Mode::Normal => hints(app.focus.context()),
+    };
+    for (k, what) in pairs {
+        spans.push(Span::styled(format!(" {k}"), theme.style(Role::Key)));
+        spans.push(Span::styled(format!(" {what} "), Style::default()));
+    }
+    buf.set_line(area.x, area.y, &Line::from(spans), area.width);
+}

@@ -1,0 +1,248 @@
+//! The trace list: one row per trace, visible rows only.
+
+use super::{bar, fit, fit_right, status_style, title_bar};
+use crate::headless::{human_count, human_dur};
+use crate::model::{Nanos, TraceStatus};
+use crate::query::SortKey;
+use crate::query::fuzzy::Fuzzy;
+use crate::query::parse::Term;
+use crate::ui::app::{App, Focus};
+use crate::ui::theme::Role;
+use chrono::{DateTime, Local, Utc};
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+
+const TIME_W: usize = 12;
+const DUR_W: usize = 8;
+const BAR_W: usize = 10;
+const SPANS_W: usize = 6;
+const LLM_W: usize = 4;
+const TOK_W: usize = 7;
+const MODEL_W: usize = 16;
+
+/// "3m ago" style.
+#[must_use]
+pub fn ago(now: Nanos, t: Nanos) -> String {
+    let s = (now - t).max(0) / 1_000_000_000;
+    match s {
+        0..=59 => format!("{s}s ago"),
+        60..=3599 => format!("{}m ago", s / 60),
+        3600..=86_399 => format!("{}h ago", s / 3600),
+        _ => format!("{}d ago", s / 86_400),
+    }
+}
+
+fn clock(t: Nanos, utc: bool) -> String {
+    let dt = DateTime::<Utc>::from_timestamp_nanos(t);
+    if utc {
+        dt.format("%H:%M:%S%.3f").to_string()
+    } else {
+        dt.with_timezone(&Local).format("%H:%M:%S%.3f").to_string()
+    }
+}
+
+/// Spans of `name` with the fuzzy-matched characters highlighted.
+fn highlighted(
+    name: &str,
+    width: usize,
+    words: &[String],
+    base: Style,
+    hit: Style,
+) -> Vec<Span<'static>> {
+    let shown = fit(name, width);
+    let fz = Fuzzy::default();
+    let mut marks: Vec<usize> = Vec::new();
+    for w in words {
+        if let Some(idx) = fz.indices(name, w) {
+            marks.extend(idx);
+        }
+    }
+    if marks.is_empty() {
+        return vec![Span::styled(shown, base)];
+    }
+    shown
+        .chars()
+        .enumerate()
+        .map(|(i, c)| Span::styled(c.to_string(), if marks.contains(&i) { hit } else { base }))
+        .collect()
+}
+
+pub fn render(app: &mut App, area: Rect, buf: &mut Buffer) {
+    let theme = app.theme;
+    let focused = app.focus == Focus::List;
+    let total = app.store.traces().len();
+    let title = Line::from(vec![
+        Span::styled("Traces ", theme.style(Role::Title)),
+        Span::styled(
+            format!("{}/{}", app.view.rows.len(), total),
+            theme.style(Role::Header),
+        ),
+    ]);
+    let body = title_bar(buf, area, title, focused, theme);
+    if body.height == 0 {
+        return;
+    }
+    let fixed = 3 + TIME_W + DUR_W + BAR_W + SPANS_W + LLM_W + TOK_W + MODEL_W + 7;
+    let name_w = (body.width as usize).saturating_sub(fixed).max(10);
+    let arrow = |k: SortKey| {
+        if app.sort != k {
+            ""
+        } else if app.reverse {
+            "▲"
+        } else {
+            "▼"
+        }
+    };
+    let label = |name: &str, k: SortKey| format!("{name}{}", arrow(k));
+    let header = format!(
+        "   {} {} {} {} {} {} {} {}",
+        fit(
+            &label(
+                if app.relative_time { "AGE" } else { "START" },
+                SortKey::Start
+            ),
+            TIME_W
+        ),
+        fit(&label("NAME", SortKey::Name), name_w),
+        fit_right(&label("DUR", SortKey::Dur), DUR_W),
+        fit("", BAR_W),
+        fit_right(&label("SPANS", SortKey::Spans), SPANS_W),
+        fit_right("LLM", LLM_W),
+        fit_right(&label("TOKENS", SortKey::Tokens), TOK_W),
+        fit("MODEL", MODEL_W),
+    );
+    buf.set_stringn(
+        body.x,
+        body.y,
+        &header,
+        body.width as usize,
+        theme.style(Role::Header),
+    );
+    let rows_area = Rect {
+        y: body.y + 1,
+        height: body.height - 1,
+        ..body
+    };
+    let h = rows_area.height as usize;
+    app.page[0] = h;
+    app.list.follow(h);
+    if app.view.rows.is_empty() {
+        let msg = if total == 0 {
+            "no traces yet"
+        } else {
+            "no trace matches the filter (/ to change it, s / e toggles)"
+        };
+        buf.set_stringn(
+            rows_area.x + 2,
+            rows_area.y,
+            msg,
+            rows_area.width as usize,
+            theme.style(Role::Muted),
+        );
+        return;
+    }
+    let words: Vec<String> = app
+        .query
+        .clauses
+        .iter()
+        .filter(|c| !c.negated)
+        .filter_map(|c| {
+            if let Term::Fuzzy(w) = &c.term {
+                Some(w.clone())
+            } else {
+                None
+            }
+        })
+        .collect();
+    let max = app.view.max_duration;
+    for (row, &t) in app
+        .view
+        .rows
+        .iter()
+        .enumerate()
+        .skip(app.list.offset)
+        .take(h)
+    {
+        let y = rows_area.y + u16::try_from(row - app.list.offset).unwrap_or(0);
+        let tr = app.store.trace(t);
+        let s = &tr.summary;
+        let selected = row == app.list.selected;
+        let base = if selected {
+            theme.style(if focused {
+                Role::Selected
+            } else {
+                Role::SelectedUnfocused
+            })
+        } else {
+            Style::default()
+        };
+        let (mark, mark_style) = match s.status {
+            TraceStatus::Error => ("✗", status_style(theme, s.status)),
+            TraceStatus::Running => ("…", status_style(theme, s.status)),
+            TraceStatus::Ok if s.error_spans > 0 => ("!", theme.style(Role::Error)),
+            TraceStatus::Ok => ("✓", status_style(theme, s.status)),
+        };
+        let when = if app.relative_time {
+            ago(app.now, s.start)
+        } else {
+            clock(s.start, app.opts.utc)
+        };
+        let hot = s.duration >= app.slow_threshold && app.slow_threshold > 0;
+        let name = s.name.map_or("", |n| app.store.str(n));
+        let mut spans = vec![
+            Span::styled(if selected { "›" } else { " " }, base),
+            Span::styled(mark, mark_style.patch(base)),
+            Span::styled(" ", base),
+            Span::styled(fit(&when, TIME_W), base),
+            Span::styled(" ", base),
+        ];
+        spans.extend(highlighted(
+            name,
+            name_w,
+            &words,
+            base,
+            base.patch(theme.style(Role::Match)),
+        ));
+        spans.extend([
+            Span::styled(" ", base),
+            Span::styled(fit_right(&human_dur(s.duration), DUR_W), base),
+            Span::styled(" ", base),
+            Span::styled(
+                bar(0, s.duration, max, BAR_W),
+                theme
+                    .style(if hot { Role::BarHot } else { Role::Bar })
+                    .patch(base),
+            ),
+            Span::styled(" ", base),
+            Span::styled(fit_right(&s.span_count.to_string(), SPANS_W), base),
+            Span::styled(" ", base),
+            Span::styled(fit_right(&s.llm_calls.to_string(), LLM_W), base),
+            Span::styled(" ", base),
+            Span::styled(
+                fit_right(
+                    &s.tokens
+                        .map_or_else(|| "—".into(), |t| human_count(t.total)),
+                    TOK_W,
+                ),
+                theme.style(Role::TokensIn).patch(base),
+            ),
+            Span::styled(" ", base),
+            Span::styled(
+                fit(s.model.map_or("—", |m| app.store.str(m)), MODEL_W),
+                base,
+            ),
+        ]);
+        // pad the selection highlight to the full width
+        buf.set_style(
+            Rect {
+                y,
+                height: 1,
+                ..rows_area
+            },
+            base,
+        );
+        buf.set_line(rows_area.x, y, &Line::from(spans), rows_area.width);
+    }
+}

@@ -1,0 +1,196 @@
+//! The span waterfall of the selected trace: tree, bar on the trace's time axis, duration,
+//! % of trace, self time. Visible rows only.
+
+use super::{bar, fit, fit_right, title_bar};
+use crate::headless::human_dur;
+use crate::model::waterfall::critical_path;
+use crate::ui::app::{App, Focus};
+use crate::ui::theme::Role;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+
+const DUR_W: usize = 8;
+const PCT_W: usize = 6;
+const SELF_W: usize = 8;
+
+pub fn render(app: &mut App, area: Rect, buf: &mut Buffer) {
+    let theme = app.theme;
+    let focused = app.focus == Focus::Waterfall;
+    let Some(t) = app.wf.trace else {
+        let body = title_bar(
+            buf,
+            area,
+            Line::styled("Waterfall", theme.style(Role::Title)),
+            focused,
+            theme,
+        );
+        if body.height > 0 {
+            buf.set_stringn(
+                body.x + 2,
+                body.y,
+                "select a trace",
+                body.width as usize,
+                theme.style(Role::Muted),
+            );
+        }
+        return;
+    };
+    let tr = app.store.trace(t);
+    let s = &tr.summary;
+    let mut title = vec![
+        Span::styled("Waterfall ", theme.style(Role::Title)),
+        Span::styled(
+            crate::headless::neutralize(s.name.map_or("", |n| app.store.str(n)), false)
+                .into_owned(),
+            theme.style(Role::Header),
+        ),
+        Span::raw(format!(
+            "  {}  {} spans",
+            human_dur(s.duration),
+            s.span_count
+        )),
+    ];
+    if s.sequential {
+        title.push(Span::styled(
+            "  steps laid out in sequence",
+            theme.style(Role::Muted),
+        ));
+    }
+    if app.wf.critical {
+        title.push(Span::styled(
+            "  ◆ critical path",
+            theme.style(Role::Critical),
+        ));
+    }
+    if app.slow_only {
+        title.push(Span::styled(
+            format!("  ≥{}% only", app.opts.min_pct),
+            theme.style(Role::Muted),
+        ));
+    }
+    if app.failed_only {
+        title.push(Span::styled("  failed only", theme.style(Role::Error)));
+    }
+    let body = title_bar(buf, area, Line::from(title), focused, theme);
+    if body.height == 0 {
+        return;
+    }
+    let Some(wf) = app.wf.layout.as_ref() else {
+        return;
+    };
+    let h = body.height as usize;
+    app.page[1] = h;
+    app.wf.scroll.follow(h);
+    let width = body.width as usize;
+    let bar_w = (width / 4).clamp(8, 50);
+    let name_w = width
+        .saturating_sub(bar_w + DUR_W + PCT_W + SELF_W + 6)
+        .max(8);
+    let prefixes = wf.prefixes();
+    let items = app.store.tree_inputs(t);
+    let critical = if app.wf.critical {
+        critical_path(&items, &wf.tree)
+    } else {
+        Vec::new()
+    };
+    if app.wf.visible.is_empty() {
+        buf.set_stringn(
+            body.x + 2,
+            body.y,
+            "no span passes the slow / failed filters",
+            width,
+            theme.style(Role::Muted),
+        );
+        return;
+    }
+    for (i, &v) in app
+        .wf
+        .visible
+        .iter()
+        .enumerate()
+        .skip(app.wf.scroll.offset)
+        .take(h)
+    {
+        let y = body.y + u16::try_from(i - app.wf.scroll.offset).unwrap_or(0);
+        let r = &wf.rows[v];
+        let span_idx = wf.span(r);
+        let sp = app.store.span(span_idx);
+        let selected = i == app.wf.scroll.selected;
+        let on_path = critical.contains(&r.idx);
+        let mut base = if selected {
+            theme.style(if focused {
+                Role::Selected
+            } else {
+                Role::SelectedUnfocused
+            })
+        } else {
+            Style::default()
+        };
+        if sp.is_error() {
+            base = theme.style(Role::Error).patch(base);
+        } else if on_path {
+            base = theme.style(Role::Critical).patch(base);
+        }
+        let has_children = !wf.tree.children[r.idx].is_empty();
+        let fold = if !has_children {
+            " "
+        } else if app.wf.collapsed.contains(&span_idx) {
+            "▸"
+        } else {
+            "▾"
+        };
+        let orphan = if wf.tree.orphan[r.idx] { "⚠" } else { "" };
+        let mut label = format!(
+            "{}{fold}{} {}{orphan}",
+            prefixes[v],
+            sp.kind.glyph(),
+            app.store.str(sp.name)
+        );
+        if let Some(e) = sp.error.filter(|_| sp.is_error()) {
+            label.push_str(&format!(
+                "  ✗ {}",
+                app.store.str(e).lines().next().unwrap_or("")
+            ));
+        }
+        let dur = sp.duration().map_or_else(|| "running".into(), human_dur);
+        let bar_role = if on_path {
+            Role::Critical
+        } else if sp.is_error() {
+            Role::Error
+        } else {
+            Role::Bar
+        };
+        let line = Line::from(vec![
+            Span::styled(
+                if on_path { "◆" } else { " " },
+                theme.style(Role::Critical).patch(base),
+            ),
+            Span::styled(fit(&label, name_w), base),
+            Span::styled(" ", base),
+            Span::styled(
+                bar(r.offset, r.duration, s.duration, bar_w),
+                theme.style(bar_role).patch(base),
+            ),
+            Span::styled(" ", base),
+            Span::styled(fit_right(&dur, DUR_W), base),
+            Span::styled(" ", base),
+            Span::styled(fit_right(&format!("{:.1}%", r.pct), PCT_W), base),
+            Span::styled(" ", base),
+            Span::styled(
+                fit_right(&human_dur(r.self_time), SELF_W),
+                theme.style(Role::Muted).patch(base),
+            ),
+        ]);
+        buf.set_style(
+            Rect {
+                y,
+                height: 1,
+                ..body
+            },
+            base,
+        );
+        buf.set_line(body.x, y, &line, body.width);
+    }
+}

@@ -1,0 +1,219 @@
+//! End-to-end: the real binary in a real pseudo-terminal, its screen read back through a
+//! terminal emulator (vt100). Keys are typed as a user would; each wait polls the screen with a
+//! deadline instead of sleeping.
+
+#![allow(clippy::unwrap_used)]
+
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+use std::io::{Read, Write};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// A spanscope process in a PTY, with the emulated screen it draws.
+struct Session {
+    parser: Arc<Mutex<vt100::Parser>>,
+    raw: Arc<Mutex<Vec<u8>>>,
+    writer: Box<dyn Write + Send>,
+    child: Box<dyn portable_pty::Child + Send + Sync>,
+}
+
+fn timeout() -> Duration {
+    let scale: u64 = std::env::var("SPANSCOPE_TEST_TIMEOUT_SCALE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1);
+    Duration::from_secs(15 * scale)
+}
+
+impl Session {
+    fn start(args: &[&str], cols: u16, rows: u16) -> Session {
+        let pty = native_pty_system()
+            .openpty(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("open a pty");
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_spanscope"));
+        cmd.args(args);
+        cmd.cwd(env!("CARGO_MANIFEST_DIR"));
+        cmd.env("TERM", "xterm-256color");
+        cmd.env("TZ", "UTC");
+        cmd.env_remove("NO_COLOR");
+        let child = pty.slave.spawn_command(cmd).expect("spawn spanscope");
+        drop(pty.slave);
+        let mut reader = pty.master.try_clone_reader().expect("pty reader");
+        let writer = pty.master.take_writer().expect("pty writer");
+        let parser = Arc::new(Mutex::new(vt100::Parser::new(
+            rows.try_into().unwrap(),
+            cols.try_into().unwrap(),
+            0,
+        )));
+        let raw = Arc::new(Mutex::new(Vec::new()));
+        let (p, r) = (Arc::clone(&parser), Arc::clone(&raw));
+        std::thread::spawn(move || {
+            let _keep_master_open = pty.master;
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                p.lock().unwrap().process(&buf[..n]);
+                r.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        });
+        Session {
+            parser,
+            raw,
+            writer,
+            child,
+        }
+    }
+
+    fn screen(&self) -> String {
+        self.parser.lock().unwrap().screen().contents()
+    }
+
+    fn wait_for(&self, text: &str) {
+        let deadline = Instant::now() + timeout();
+        while Instant::now() < deadline {
+            if self.screen().contains(text) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!(
+            "timed out waiting for {text:?}; the screen is:\n{}",
+            self.screen()
+        );
+    }
+
+    fn wait_gone(&self, text: &str) {
+        let deadline = Instant::now() + timeout();
+        while Instant::now() < deadline {
+            if !self.screen().contains(text) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!(
+            "timed out waiting for {text:?} to go; the screen is:\n{}",
+            self.screen()
+        );
+    }
+
+    fn keys(&mut self, s: &str) {
+        self.writer.write_all(s.as_bytes()).unwrap();
+        self.writer.flush().unwrap();
+    }
+
+    /// Wait for the process to exit by itself; kill it on timeout.
+    fn wait_exit(&mut self) -> portable_pty::ExitStatus {
+        let deadline = Instant::now() + timeout();
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        panic!("spanscope did not exit; the screen is:\n{}", self.screen());
+    }
+
+    /// The terminal was given back: alternate screen left, cursor shown again.
+    fn assert_restored(&self) {
+        // let the reader thread drain what the process wrote last
+        std::thread::sleep(Duration::from_millis(100));
+        let raw = self.raw.lock().unwrap();
+        let text = String::from_utf8_lossy(&raw);
+        let entered = text
+            .find("\x1b[?1049h")
+            .expect("the explorer used the alternate screen");
+        let left = text
+            .rfind("\x1b[?1049l")
+            .expect("the alternate screen was left");
+        assert!(left > entered);
+        assert!(
+            text[left..].contains("\x1b[?25h") || text.rfind("\x1b[?25h") > Some(entered),
+            "cursor shown"
+        );
+        assert!(!self.parser.lock().unwrap().screen().alternate_screen());
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+#[test]
+fn explore_toggle_filter_drill_in_and_quit() {
+    let mut s = Session::start(&["tests/fixtures/otlp-jsonl/otlp.jsonl"], 120, 40);
+    s.wait_for("Traces 15/15");
+    s.wait_for("MultiHopRAG.forward");
+
+    s.keys("s");
+    s.wait_for("[slow only]");
+    s.wait_for("Traces 1/15");
+    s.keys("s");
+    s.wait_gone("[slow only]");
+
+    s.keys("e");
+    s.wait_for("[failed only]");
+    s.wait_for("Traces 2/15");
+    s.keys("e");
+    s.wait_for("Traces 15/15");
+
+    s.keys("/multihop");
+    s.wait_for("1 match(es)");
+    s.keys("\r");
+    s.wait_for("filter: multihop");
+    s.wait_for("Traces 1/15");
+
+    // drill in: waterfall, then detail of the root
+    s.keys("\r");
+    s.wait_for("▶ Waterfall MultiHopRAG.forward");
+    s.keys("\t");
+    s.wait_for("▶ Detail");
+    s.wait_for("Which river flows through the city");
+
+    s.keys("q");
+    let status = s.wait_exit();
+    assert!(status.success(), "exit status {status:?}");
+    s.assert_restored();
+}
+
+#[test]
+fn filter_errors_show_inline_and_ctrl_c_quits() {
+    let mut s = Session::start(&["tests/fixtures/otlp-jsonl"], 100, 30);
+    s.wait_for("Traces 15/15");
+    s.keys("/dur>2x");
+    s.wait_for("column 6: unknown unit");
+    s.keys("\x1b");
+    s.wait_gone("unknown unit");
+    s.keys("?");
+    s.wait_for("Show this help");
+    s.keys("x");
+    s.wait_gone("Show this help");
+    s.keys("\x03");
+    let status = s.wait_exit();
+    assert!(status.success());
+    s.assert_restored();
+}
+
+#[test]
+fn opens_a_trace_directly() {
+    let mut s = Session::start(
+        &["tests/fixtures/otlp-jsonl", "--trace", "d0d1529e"],
+        120,
+        40,
+    );
+    s.wait_for("▶ Waterfall ReAct.forward");
+    s.keys("]");
+    s.wait_for("TimeoutError");
+    s.keys("q");
+    assert!(s.wait_exit().success());
+    s.assert_restored();
+}
