@@ -195,6 +195,8 @@ pub struct App {
     /// Rows the panes showed at the last draw (for paging).
     pub page: [usize; 3],
     pub help_scroll: u16,
+    /// The store generation the default slow threshold was computed for.
+    threshold_for: Option<u64>,
     quit: bool,
 }
 
@@ -229,6 +231,7 @@ impl App {
             now: 0,
             page: [10, 10, 10],
             help_scroll: 0,
+            threshold_for: None,
             quit: false,
             opts,
         };
@@ -260,8 +263,10 @@ impl App {
     /// changed: each piece is keyed by what it depends on.
     pub fn prepare(&mut self) {
         self.store.refresh();
-        if self.opts.slow.is_none() {
+        let generation = self.store.generation();
+        if self.opts.slow.is_none() && self.threshold_for != Some(generation) {
             self.slow_threshold = default_slow_threshold(&self.store);
+            self.threshold_for = Some(generation);
         }
         let key = ViewKey {
             generation: self.store.generation(),
