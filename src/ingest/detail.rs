@@ -20,6 +20,22 @@ pub struct ErrorInfo {
     pub stacktrace: Option<String>,
 }
 
+/// A span's error in one line: the status message, else `Type: message` of its exception.
+#[must_use]
+pub fn error_message(status_message: &str, exception: Option<&ErrorInfo>) -> String {
+    if !status_message.is_empty() {
+        return status_message.to_string();
+    }
+    match exception.map(|e| (&e.kind, &e.message)) {
+        Some((Some(k), Some(m))) => format!("{k}: {m}"),
+        Some((k, m)) => m
+            .clone()
+            .or_else(|| k.clone())
+            .unwrap_or_else(|| "error".into()),
+        None => "error".into(),
+    }
+}
+
 /// Everything a detail pane shows of one span.
 #[derive(Debug, Clone, Default)]
 pub struct SpanDetail {

@@ -221,17 +221,7 @@ pub fn detail(bytes: &[u8], d: &mut SpanDetail) -> Result<(), String> {
                 .outputs
                 .and_then(|r| serde_json::from_str(r.get()).ok())
                 .unwrap_or_default();
-            d.response = match outputs {
-                Value::Array(items) => Some(
-                    items
-                        .iter()
-                        .map(|c| c.as_str().map_or_else(|| c.to_string(), str::to_string))
-                        .collect::<Vec<_>>()
-                        .join("\n\n"),
-                ),
-                Value::Null => None,
-                other => Some(other.to_string()),
-            };
+            d.response = super::semconv::completions_text(&outputs);
         }
         if let Some(exc) = l
             .exception

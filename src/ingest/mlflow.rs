@@ -152,16 +152,7 @@ pub fn parse(bytes: &[u8], offset: u64, ctx: &Ctx, out: &mut Vec<Record>) -> Res
                 .as_ref()
                 .map(|s| s.message.as_str())
                 .unwrap_or_default();
-            if msg.is_empty() {
-                exc.as_ref()
-                    .map(|e| match (&e.kind, &e.message) {
-                        (Some(k), Some(m)) => format!("{k}: {m}"),
-                        (k, m) => m.clone().or_else(|| k.clone()).unwrap_or_default(),
-                    })
-                    .unwrap_or_else(|| "error".into())
-            } else {
-                msg.to_string()
-            }
+            super::detail::error_message(msg, exc.as_ref())
         });
         let tokens = a.tokens();
         let mut short = a.short();
@@ -233,19 +224,12 @@ pub fn detail(bytes: &[u8], locator: u32, d: &mut SpanDetail) -> Result<(), Stri
     (d.inputs, d.outputs) = a.io();
     if d.response.is_none() && a.kind() == Some(crate::model::SpanKind::Llm) {
         // LM outputs are a list of completions.
-        d.response =
-            d.outputs
-                .as_deref()
-                .and_then(|o| match serde_json::from_str::<Value>(o).ok()? {
-                    Value::Array(items) => Some(
-                        items
-                            .iter()
-                            .map(|c| c.as_str().map_or_else(|| c.to_string(), str::to_string))
-                            .collect::<Vec<_>>()
-                            .join("\n\n"),
-                    ),
-                    _ => None,
-                });
+        d.response = d
+            .outputs
+            .as_deref()
+            .and_then(|o| serde_json::from_str::<Value>(o).ok())
+            .filter(Value::is_array)
+            .and_then(|v| super::semconv::completions_text(&v));
     }
     d.params = a.params();
     d.add_attributes(

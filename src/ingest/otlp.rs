@@ -192,16 +192,7 @@ fn records(
                 .as_ref()
                 .map(|s| s.message.as_str())
                 .unwrap_or_default();
-            if msg.is_empty() {
-                exc.as_ref()
-                    .map(|e| match (&e.kind, &e.message) {
-                        (Some(k), Some(m)) => format!("{k}: {m}"),
-                        (k, m) => m.clone().or_else(|| k.clone()).unwrap_or_default(),
-                    })
-                    .unwrap_or_else(|| "error".into())
-            } else {
-                msg.to_string()
-            }
+            super::detail::error_message(msg, exc.as_ref())
         });
         let tokens = attrs.tokens();
         let mut short = attrs.short();

@@ -413,6 +413,22 @@ fn indexed_messages(attrs: &Attrs<'_>, prefix: &str) -> Vec<Message> {
     found.into_iter().map(|(_, m)| m).collect()
 }
 
+/// LM outputs as producers log them (a list of completion strings) as one text.
+#[must_use]
+pub fn completions_text(v: &Value) -> Option<String> {
+    match v {
+        Value::Array(items) => Some(
+            items
+                .iter()
+                .map(|c| c.as_str().map_or_else(|| c.to_string(), str::to_string))
+                .collect::<Vec<_>>()
+                .join("\n\n"),
+        ),
+        Value::Null => None,
+        other => Some(other.to_string()),
+    }
+}
+
 /// Messages from a JSON array of `{role, content}` or GenAI `{role, parts: [{type, content}]}`.
 #[must_use]
 pub fn messages_from_json(v: &Value) -> Vec<Message> {
