@@ -200,29 +200,6 @@ fn first_line(s: &str, max: usize) -> String {
     truncate(s.lines().next().unwrap_or(""), max)
 }
 
-/// A bar of `cells` columns for `[offset, offset + dur)` on a `total` axis.
-#[allow(
-    clippy::cast_precision_loss,
-    clippy::cast_possible_truncation,
-    clippy::cast_sign_loss
-)]
-fn bar(offset: i64, dur: i64, total: i64, cells: usize) -> String {
-    if total <= 0 {
-        return " ".repeat(cells);
-    }
-    let scale = cells as f64 / total as f64;
-    let a = ((offset.max(0) as f64) * scale).floor() as usize;
-    let b = (((offset + dur).max(0) as f64) * scale).ceil() as usize;
-    let a = a.min(cells.saturating_sub(1));
-    let b = b.clamp(a + 1, cells);
-    format!(
-        "{}{}{}",
-        " ".repeat(a),
-        "█".repeat(b - a),
-        " ".repeat(cells - b)
-    )
-}
-
 fn text(
     store: &Store,
     t: TraceIdx,
@@ -290,7 +267,7 @@ fn text(
             dur,
             r.pct,
             human_dur(r.self_time),
-            bar(r.offset, r.duration, s.duration, BAR).trim_end()
+            super::bar(r.offset, r.duration, s.duration, BAR).trim_end()
         )?;
         if let Some(e) = sp.error.filter(|_| sp.is_error()) {
             let indent = width(&pre[wf.rows.iter().position(|x| x == r).unwrap_or(0)]);
@@ -488,14 +465,6 @@ fn md_escape(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn bars_place_spans_on_the_axis() {
-        assert_eq!(bar(0, 100, 100, 10), "██████████");
-        assert_eq!(bar(50, 10, 100, 10), "     █    ");
-        assert_eq!(bar(99, 0, 100, 10), "         █", "at least one cell");
-        assert_eq!(bar(0, 5, 0, 4), "    ");
-    }
 
     #[test]
     fn fences_outgrow_backticks() {

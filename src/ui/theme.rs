@@ -52,6 +52,16 @@ impl Theme {
         }
     }
 
+    /// The base style of a list row: selected (focused or not) or plain.
+    #[must_use]
+    pub fn row(self, selected: bool, focused: bool) -> Style {
+        match (selected, focused) {
+            (true, true) => self.style(Role::Selected),
+            (true, false) => self.style(Role::SelectedUnfocused),
+            (false, _) => Style::default(),
+        }
+    }
+
     #[must_use]
     pub fn style(self, role: Role) -> Style {
         let s = Style::default();

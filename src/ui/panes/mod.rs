@@ -65,43 +65,7 @@ pub fn fit_right(text: &str, width: usize) -> String {
     format!("{}{t}", " ".repeat(width.saturating_sub(w)))
 }
 
-/// A bar of `cells` columns for `[offset, offset + dur)` on a `total` axis, with eighth-block
-/// precision at both ends.
-#[must_use]
-#[allow(
-    clippy::cast_precision_loss,
-    clippy::cast_possible_truncation,
-    clippy::cast_sign_loss
-)]
-pub fn bar(offset: i64, dur: i64, total: i64, cells: usize) -> String {
-    if total <= 0 || cells == 0 {
-        return " ".repeat(cells);
-    }
-    let scale = (cells * 8) as f64 / total as f64;
-    let a = ((offset.max(0) as f64) * scale).round() as usize;
-    let b = (((offset + dur.max(0)).max(0) as f64) * scale).round() as usize;
-    let a = a.min(cells * 8 - 1);
-    let b = b.clamp(a + 1, cells * 8);
-    let mut out = String::with_capacity(cells * 3);
-    for c in 0..cells {
-        let lo = c * 8;
-        let hi = lo + 8;
-        let covered_from = a.max(lo);
-        let covered_to = b.min(hi);
-        if covered_to <= covered_from {
-            out.push(' ');
-        } else if covered_from == lo && covered_to == hi {
-            out.push('█');
-        } else if covered_from == lo {
-            out.push(['▏', '▎', '▍', '▌', '▋', '▊', '▉'][covered_to - lo - 1]);
-        } else {
-            // starts inside the cell: a right-anchored partial block does not exist; use a
-            // full cell when the span reaches its end, else the closest left block.
-            out.push(if covered_to == hi { '▐' } else { '▌' });
-        }
-    }
-    out
-}
+pub use crate::headless::bar;
 
 /// The style of a status marker.
 #[must_use]

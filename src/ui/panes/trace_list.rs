@@ -169,15 +169,7 @@ pub fn render(app: &mut App, area: Rect, buf: &mut Buffer) {
         let tr = app.store.trace(t);
         let s = &tr.summary;
         let selected = row == app.list.selected;
-        let base = if selected {
-            theme.style(if focused {
-                Role::Selected
-            } else {
-                Role::SelectedUnfocused
-            })
-        } else {
-            Style::default()
-        };
+        let base = theme.row(selected, focused);
         let (mark, mark_style) = match s.status {
             TraceStatus::Error => ("✗", status_style(theme, s.status)),
             TraceStatus::Running => ("…", status_style(theme, s.status)),

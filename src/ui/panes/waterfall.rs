@@ -8,7 +8,6 @@ use crate::ui::app::{App, Focus};
 use crate::ui::theme::Role;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
-use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
 const DUR_W: usize = 8;
@@ -119,15 +118,7 @@ pub fn render(app: &mut App, area: Rect, buf: &mut Buffer) {
         let sp = app.store.span(span_idx);
         let selected = i == app.wf.scroll.selected;
         let on_path = critical.contains(&r.idx);
-        let mut base = if selected {
-            theme.style(if focused {
-                Role::Selected
-            } else {
-                Role::SelectedUnfocused
-            })
-        } else {
-            Style::default()
-        };
+        let mut base = theme.row(selected, focused);
         if sp.is_error() {
             base = theme.style(Role::Error).patch(base);
         } else if on_path {
