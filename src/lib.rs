@@ -162,16 +162,9 @@ pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
 /// The interactive explorer.
 fn explore(a: &ListArgs, t: &cli::TuiArgs) -> Result<(), Failure> {
     let slow = match &t.slow {
-        Some(s) => match query::parse(&format!("dur>{s}"))
-            .map(|q| q.clauses.into_iter().next().map(|c| c.term))
-        {
-            Ok(Some(query::parse::Term::Dur(_, ns))) => Some(ns),
-            _ => {
-                return Err(Failure::usage(format!(
-                    "--slow {s:?}: expected a duration such as 2s or 500ms"
-                )));
-            }
-        },
+        Some(s) => Some(
+            query::parse_duration(s).map_err(|e| Failure::usage(format!("--slow {s:?}: {e}")))?,
+        ),
         None => None,
     };
     parse_query(&a.filter)?;

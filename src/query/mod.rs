@@ -10,6 +10,21 @@ pub use parse::{Query, QueryError, parse};
 use crate::model::{Store, TraceIdx};
 use std::cmp::Ordering;
 
+/// A duration as the filter language writes it (`2s`, `500ms`, a bare number of ms).
+///
+/// # Errors
+/// Not a duration; the message says what was expected.
+pub fn parse_duration(text: &str) -> Result<crate::model::Nanos, String> {
+    match parse(&format!("dur>{}", text.trim())) {
+        Ok(q) if q.clauses.len() == 1 => match q.clauses[0].term {
+            parse::Term::Dur(_, ns) => Ok(ns),
+            _ => Err(format!("{text:?} is not a duration (e.g. 2s, 500ms)")),
+        },
+        Ok(_) => Err(format!("{text:?} is not a duration (e.g. 2s, 500ms)")),
+        Err(e) => Err(e.message),
+    }
+}
+
 /// What to sort traces by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum SortKey {

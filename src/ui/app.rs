@@ -470,7 +470,7 @@ impl App {
                 match action {
                     Action::Down => self.help_scroll = self.help_scroll.saturating_add(1),
                     Action::Up => self.help_scroll = self.help_scroll.saturating_sub(1),
-                    Action::Quit if self.mode == Mode::Help => self.quit = true,
+                    Action::Quit => self.quit = true,
                     _ => self.mode = Mode::Normal,
                 }
                 return;
@@ -781,16 +781,13 @@ impl App {
                 }
             }
             "goto" | "g" => self.goto(arg),
-            "slow" => match query::parse(&format!("dur>{arg}")) {
-                Ok(q) => {
-                    if let Some(query::parse::Term::Dur(_, ns)) = q.clauses.first().map(|c| &c.term)
-                    {
-                        self.opts.slow = Some(*ns);
-                        self.slow_threshold = *ns;
-                        self.slow_only = true;
-                    }
+            "slow" => match query::parse_duration(arg) {
+                Ok(ns) => {
+                    self.opts.slow = Some(ns);
+                    self.slow_threshold = ns;
+                    self.slow_only = true;
                 }
-                Err(e) => self.message = Some(format!(":slow {arg}: {}", e.message)),
+                Err(e) => self.message = Some(format!(":slow {arg}: {e}")),
             },
             "min-pct" => match arg.trim_end_matches('%').parse::<f64>() {
                 Ok(p) if p.is_finite() && p >= 0.0 => {

@@ -87,7 +87,7 @@ pub fn on_key(app: &mut App, key: KeyEvent) {
     }
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
     if ctrl && key.code == KeyCode::Char('c') {
-        app.update(action::Action::Quit);
+        // quits from any mode, the open bars included
         app.run_command("q");
         return;
     }
