@@ -7,7 +7,8 @@ pub mod parse;
 pub use eval::{Matcher, filter};
 pub use parse::{Query, QueryError, parse};
 
-use crate::model::{Store, TraceIdx};
+use crate::model::trace::TraceSummary;
+use crate::model::{Store, TraceIdx, TraceStatus};
 use std::cmp::Ordering;
 
 /// A duration as the filter language writes it (`2s`, `500ms`, a bare number of ms).
@@ -32,12 +33,18 @@ pub enum SortKey {
     Dur,
     /// Oldest first.
     Start,
+    /// Failed first, then running, then recovered, then ok.
+    Status,
     /// Most tokens first.
     Tokens,
     /// Most spans first.
     Spans,
+    /// Most LM calls first.
+    Llm,
     /// A to Z.
     Name,
+    /// Model, A to Z (traces without one last).
+    Model,
 }
 
 /// Sort traces in place; `reverse` inverts the key's natural order. Ties keep start order.
@@ -50,9 +57,17 @@ pub fn sort(store: &Store, traces: &mut [TraceIdx], key: SortKey, reverse: bool)
             SortKey::Start => Ordering::Equal,
             SortKey::Tokens => sb.tokens.map(|t| t.total).cmp(&sa.tokens.map(|t| t.total)),
             SortKey::Spans => sb.span_count.cmp(&sa.span_count),
+            SortKey::Llm => sb.llm_calls.cmp(&sa.llm_calls),
+            SortKey::Status => status_rank(sa).cmp(&status_rank(sb)),
+            SortKey::Model => {
+                let model = |s: &TraceSummary| s.model.map(|m| store.str(m));
+                match (model(sa), model(sb)) {
+                    (Some(a), Some(b)) => a.cmp(b),
+                    (a, b) => b.is_none().cmp(&a.is_none()).reverse(),
+                }
+            }
             SortKey::Name => {
-                let name =
-                    |s: &crate::model::trace::TraceSummary| s.name.map_or("", |n| store.str(n));
+                let name = |s: &TraceSummary| s.name.map_or("", |n| store.str(n));
                 name(sa).cmp(name(sb))
             }
         };
@@ -68,4 +83,14 @@ pub fn sort(store: &Store, traces: &mut [TraceIdx], key: SortKey, reverse: bool)
         })
     };
     traces.sort_by(cmp);
+}
+
+/// Failed first, then running, then recovered (ok with a failed step), then ok.
+fn status_rank(s: &TraceSummary) -> u8 {
+    match s.status {
+        TraceStatus::Error => 0,
+        TraceStatus::Running => 1,
+        TraceStatus::Ok if s.error_spans > 0 => 2,
+        TraceStatus::Ok => 3,
+    }
 }

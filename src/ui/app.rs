@@ -9,6 +9,7 @@ use crate::ingest::detail::{SpanDetail, span_detail};
 use crate::model::waterfall::Waterfall;
 use crate::model::{Nanos, SpanIdx, Store, TraceIdx};
 use crate::query::{self, Query, QueryError, SortKey};
+use ratatui::layout::Rect;
 use std::collections::HashSet;
 
 /// The panes, in Tab order.
@@ -20,6 +21,13 @@ pub enum Focus {
 }
 
 impl Focus {
+    pub const ALL: [Focus; 3] = [Focus::List, Focus::Waterfall, Focus::Detail];
+
+    #[must_use]
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
     #[must_use]
     pub fn context(self) -> Context {
         match self {
@@ -79,12 +87,15 @@ impl Tab {
 }
 
 /// The list's sortable columns, in screen order.
-pub const SORT_COLUMNS: [SortKey; 5] = [
+pub const SORT_COLUMNS: [SortKey; 8] = [
     SortKey::Start,
+    SortKey::Status,
     SortKey::Name,
     SortKey::Dur,
     SortKey::Spans,
+    SortKey::Llm,
     SortKey::Tokens,
+    SortKey::Model,
 ];
 
 /// How the explorer starts.
@@ -192,8 +203,9 @@ pub struct App {
     pub message: Option<String>,
     /// "Now" for relative times: the last tick, so rendering is deterministic.
     pub now: Nanos,
-    /// Rows the panes showed at the last draw (for paging).
-    pub page: [usize; 3],
+    /// Where each pane's rows were drawn last (list, waterfall, detail; empty when hidden):
+    /// paging and mouse clicks use them.
+    pub areas: [Rect; 3],
     pub help_scroll: u16,
     /// The store generation the default slow threshold was computed for.
     threshold_for: Option<u64>,
@@ -229,7 +241,7 @@ impl App {
             detail: DetailState::default(),
             message: None,
             now: 0,
-            page: [10, 10, 10],
+            areas: [Rect::default(); 3],
             help_scroll: 0,
             threshold_for: None,
             quit: false,
@@ -455,12 +467,54 @@ impl App {
     }
 
     fn page(&self) -> isize {
-        let p = match self.focus {
-            Focus::List => self.page[0],
-            Focus::Waterfall => self.page[1],
-            Focus::Detail => self.page[2],
-        };
+        let p = usize::from(self.areas[self.focus.index()].height);
         isize::try_from(p.max(1)).unwrap_or(10)
+    }
+
+    /// The pane whose rows are drawn at a screen cell.
+    fn pane_at(&self, column: u16, row: u16) -> Option<Focus> {
+        let at = ratatui::layout::Position::new(column, row);
+        Focus::ALL
+            .into_iter()
+            .find(|p| self.areas[p.index()].contains(at))
+    }
+
+    /// The mouse wheel scrolls the pane under the pointer (and focuses it).
+    pub fn wheel(&mut self, column: u16, row: u16, down: bool) {
+        if self.mode == Mode::Normal
+            && let Some(pane) = self.pane_at(column, row)
+        {
+            self.focus = pane;
+        }
+        self.update(if down { Action::Down } else { Action::Up });
+    }
+
+    /// A mouse click at a screen cell: focus the pane under it and select the row clicked.
+    pub fn click(&mut self, column: u16, row: u16) {
+        if self.mode != Mode::Normal {
+            return;
+        }
+        let Some(pane) = self.pane_at(column, row) else {
+            return;
+        };
+        self.focus = pane;
+        let line = usize::from(row - self.areas[pane.index()].y);
+        match pane {
+            Focus::List => {
+                let i = self.list.offset + line;
+                if i < self.view.rows.len() {
+                    self.list.selected = i;
+                }
+            }
+            Focus::Waterfall => {
+                let i = self.wf.scroll.offset + line;
+                if i < self.wf.visible.len() {
+                    self.wf.scroll.selected = i;
+                }
+            }
+            Focus::Detail => {}
+        }
+        self.prepare();
     }
 
     /// Handle one action. Pure: state changes only.
@@ -775,7 +829,7 @@ impl App {
                     }
                     Err(_) => {
                         self.message = Some(format!(
-                            "sort by what? dur, start, tokens, spans or name (not {arg:?})"
+                            "sort by what? start, status, name, dur, spans, llm, tokens or model (not {arg:?})"
                         ))
                     }
                 }

@@ -23,6 +23,7 @@ const WIDE: u16 = 150;
 pub fn render(frame: &mut Frame<'_>, app: &mut App, mem_bytes: Option<u64>) {
     let area = frame.area();
     let buf = frame.buffer_mut();
+    app.areas = [Rect::default(); 3];
     if area.height < 4 || area.width < 10 {
         buf.set_stringn(
             area.x,
@@ -164,8 +165,11 @@ pub fn run(mut app: App) -> io::Result<()> {
                 }
                 Event::Mouse(m) if app.opts.mouse => {
                     match m.kind {
-                        MouseEventKind::ScrollDown => app.update(action::Action::Down),
-                        MouseEventKind::ScrollUp => app.update(action::Action::Up),
+                        MouseEventKind::ScrollDown => app.wheel(m.column, m.row, true),
+                        MouseEventKind::ScrollUp => app.wheel(m.column, m.row, false),
+                        MouseEventKind::Down(event::MouseButton::Left) => {
+                            app.click(m.column, m.row);
+                        }
                         _ => {}
                     }
                     dirty = true;
@@ -192,6 +196,7 @@ mod tests {
     use super::*;
     use crate::ingest;
     use crate::model::Store;
+    use crate::query::SortKey;
     use ratatui::Terminal;
     use ratatui::backend::TestBackend;
 
@@ -442,5 +447,65 @@ mod tests {
         for (w, h) in [(40, 10), (20, 5), (1, 1)] {
             let _ = screen(&mut a, w, h);
         }
+    }
+
+    #[test]
+    fn clicks_focus_the_pane_and_select_the_row() {
+        let mut a = app("otlp-jsonl");
+        let _ = screen(&mut a, 120, 40);
+        let list = a.areas[Focus::List.index()];
+        a.click(list.x + 5, list.y + 3);
+        assert_eq!(a.focus, Focus::List);
+        assert_eq!(a.list.selected, 3);
+        let wf = a.areas[Focus::Waterfall.index()];
+        assert!(wf.height > 0);
+        let _ = screen(&mut a, 120, 40);
+        a.click(wf.x + 2, wf.y + 1);
+        assert_eq!(a.focus, Focus::Waterfall);
+        assert_eq!(a.wf.scroll.selected, 1);
+        // the detail follows the clicked span
+        assert_eq!(a.detail.span, a.selected_span());
+        // a click past the last row keeps the selection; a click on a border does nothing
+        a.update(Action::ToggleFailed);
+        a.click(list.x + 5, list.y + 1);
+        assert_eq!(a.list.selected, 1);
+        assert!(a.view.rows.len() < usize::from(list.height));
+        a.click(list.x + 5, list.y + list.height - 1);
+        assert_eq!(a.list.selected, 1);
+        a.click(0, 0);
+        assert_eq!(a.focus, Focus::List);
+        // the wheel scrolls the pane under the pointer
+        let _ = screen(&mut a, 120, 40);
+        let detail = a.areas[Focus::Detail.index()];
+        a.wheel(detail.x + 1, detail.y + 1, true);
+        assert_eq!(a.focus, Focus::Detail);
+        assert_eq!(a.detail.scroll, 1);
+    }
+
+    #[test]
+    fn sorts_by_status_llm_calls_and_model() {
+        let mut a = app("otlp-jsonl");
+        a.run_command("sort status");
+        let status = |a: &App, i: usize| a.store.trace(a.view.rows[i]).summary.status;
+        assert_eq!(status(&a, 0), crate::model::TraceStatus::Error);
+        assert_eq!(
+            status(&a, a.view.rows.len() - 1),
+            crate::model::TraceStatus::Ok
+        );
+        a.run_command("sort llm");
+        let calls: Vec<u32> = a
+            .view
+            .rows
+            .iter()
+            .map(|&t| a.store.trace(t).summary.llm_calls)
+            .collect();
+        assert!(calls.windows(2).all(|w| w[0] >= w[1]), "{calls:?}");
+        assert!(calls[0] > calls[calls.len() - 1]);
+        // h/l walk every column, and the header marks the one in use
+        a.update(Action::SortNext);
+        assert_eq!(a.sort, SortKey::Tokens);
+        a.update(Action::SortNext);
+        assert_eq!(a.sort, SortKey::Model);
+        assert!(screen(&mut a, 120, 40).contains("MODEL▼"));
     }
 }

@@ -205,7 +205,7 @@ pub fn render(app: &mut App, area: Rect, buf: &mut Buffer) {
     if inner.height == 0 {
         return;
     }
-    app.page[2] = inner.height as usize;
+    app.areas[2] = inner;
     let text = tab_text(app, current);
     let max_scroll = u16::try_from(text.lines.len().saturating_sub(1)).unwrap_or(u16::MAX);
     app.detail.scroll = app.detail.scroll.min(max_scroll);

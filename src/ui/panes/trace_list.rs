@@ -97,7 +97,8 @@ pub fn render(app: &mut App, area: Rect, buf: &mut Buffer) {
     };
     let label = |name: &str, k: SortKey| format!("{name}{}", arrow(k));
     let header = format!(
-        "   {} {} {} {} {} {} {} {}",
+        " {} {} {} {} {} {} {} {} {}",
+        fit(arrow(SortKey::Status), 1),
         fit(
             &label(
                 if app.relative_time { "AGE" } else { "START" },
@@ -109,9 +110,9 @@ pub fn render(app: &mut App, area: Rect, buf: &mut Buffer) {
         fit_right(&label("DUR", SortKey::Dur), DUR_W),
         fit("", BAR_W),
         fit_right(&label("SPANS", SortKey::Spans), SPANS_W),
-        fit_right("LLM", LLM_W),
+        fit_right(&label("LLM", SortKey::Llm), LLM_W),
         fit_right(&label("TOKENS", SortKey::Tokens), TOK_W),
-        fit("MODEL", MODEL_W),
+        fit(&label("MODEL", SortKey::Model), MODEL_W),
     );
     buf.set_stringn(
         body.x,
@@ -126,7 +127,7 @@ pub fn render(app: &mut App, area: Rect, buf: &mut Buffer) {
         ..body
     };
     let h = rows_area.height as usize;
-    app.page[0] = h;
+    app.areas[0] = rows_area;
     app.list.follow(h);
     if app.view.rows.is_empty() {
         let msg = if total == 0 {

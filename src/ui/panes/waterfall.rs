@@ -80,7 +80,7 @@ pub fn render(app: &mut App, area: Rect, buf: &mut Buffer) {
         return;
     };
     let h = body.height as usize;
-    app.page[1] = h;
+    app.areas[1] = body;
     app.wf.scroll.follow(h);
     let width = body.width as usize;
     let bar_w = (width / 4).clamp(8, 50);
