@@ -55,6 +55,9 @@ pub struct TuiArgs {
     /// text in the terminal).
     #[arg(long)]
     pub mouse: bool,
+    /// Read files once instead of following what is appended to them.
+    #[arg(long)]
+    pub no_follow: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -168,7 +168,20 @@ fn explore(a: &ListArgs, t: &cli::TuiArgs) -> Result<(), Failure> {
         None => None,
     };
     parse_query(&a.filter)?;
-    let store = load(&a.src)?;
+    if a.src.sources.is_empty() {
+        return Err(Failure::usage(
+            "no source given: name a trace file, a directory, or - for stdin",
+        ));
+    }
+    // The sources are read on threads; the explorer shows what is indexed so far.
+    let store = Store::new();
+    let (feed, rx) = ingest::sink::channel(store.registry());
+    let opts = ingest::Options {
+        naive_utc: a.src.naive_utc,
+    };
+    ingest::tail::spawn(&feed, &a.src.sources, !t.no_follow, opts)
+        .map_err(|e| Failure::source(e.to_string()))?;
+    drop(feed);
     let opts = ui::app::Options {
         slow,
         min_pct: t.min_pct,
@@ -178,7 +191,7 @@ fn explore(a: &ListArgs, t: &cli::TuiArgs) -> Result<(), Failure> {
         mouse: t.mouse,
     };
     let app = ui::app::App::new(store, ui::theme::Theme::from_env(t.no_color), opts);
-    ui::run(app).map_err(|e| Failure::source(format!("terminal: {e}")))
+    ui::run(app, Some(rx)).map_err(|e| Failure::source(format!("terminal: {e}")))
 }
 
 fn list(a: &ListArgs) -> Result<(), Failure> {

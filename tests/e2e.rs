@@ -217,3 +217,36 @@ fn opens_a_trace_directly() {
     assert!(s.wait_exit().success());
     s.assert_restored();
 }
+
+#[test]
+fn a_line_appended_to_the_log_shows_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("traces.jsonl");
+    let line = |id: &str, question: &str| {
+        format!(
+            r#"{{"trace_id": "{id}", "timestamp": "2026-11-21T05:37:00Z", "pipeline": "{question}", "total_latency_ms": 120}}"#
+        ) + "\n"
+    };
+    std::fs::write(&log, line("first-trace", "FirstPipeline")).unwrap();
+    let mut s = Session::start(&[log.to_str().unwrap()], 120, 30);
+    s.wait_for("FirstPipeline");
+    s.wait_for("following");
+
+    // half a line, then the rest: the trace appears once, whole
+    let second = line("second-trace", "AppendedPipeline");
+    let (head, tail) = second.split_at(40);
+    let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+    f.write_all(head.as_bytes()).unwrap();
+    f.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(!s.screen().contains("rejected (:errors)"), "{}", s.screen());
+    f.write_all(tail.as_bytes()).unwrap();
+    f.flush().unwrap();
+    s.wait_for("AppendedPipeline");
+    s.wait_for("Traces 2/2");
+    assert!(s.screen().contains("0 rejected"), "{}", s.screen());
+
+    s.keys("q");
+    assert!(s.wait_exit().success());
+    s.assert_restored();
+}

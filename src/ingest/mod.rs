@@ -10,15 +10,19 @@ pub mod mlflow;
 pub mod otlp;
 pub mod requests;
 pub mod semconv;
+pub mod sink;
+pub mod tail;
 
 use crate::model::payload::RecordFormat;
 use crate::model::store::Record;
-use crate::model::{Blob, BlobId, Nanos, PayloadRef, SourceId, Store};
+use crate::model::{Blob, BlobId, Nanos, PayloadRef, SourceId};
 use chrono::{DateTime, Local, NaiveDateTime, TimeZone, Utc};
 use detect::{FileKind, JsonLayout, Shape};
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+pub use sink::Sink;
 
 /// How to read sources.
 #[derive(Debug, Clone, Copy, Default)]
@@ -68,7 +72,7 @@ pub struct Unreadable {
 ///
 /// # Errors
 /// The path (or a file in the directory) cannot be opened or read.
-pub fn load_path(store: &mut Store, path: &Path, opts: Options) -> Result<(), Unreadable> {
+pub fn load_path(store: &mut impl Sink, path: &Path, opts: Options) -> Result<(), Unreadable> {
     let unreadable = |e| Unreadable {
         path: path.display().to_string(),
         source: e,
@@ -81,7 +85,7 @@ pub fn load_path(store: &mut Store, path: &Path, opts: Options) -> Result<(), Un
         return Ok(());
     }
     let bytes = std::fs::read(path).map_err(unreadable)?;
-    let source = store.add_source(path.display().to_string());
+    let source = store.add_source(&path.display().to_string());
     let blob = store.add_blob(Blob::File(path.to_path_buf()));
     load_bytes(store, source, blob, &bytes, opts);
     Ok(())
@@ -89,7 +93,7 @@ pub fn load_path(store: &mut Store, path: &Path, opts: Options) -> Result<(), Un
 
 /// The files of a directory, sorted, recursively; hidden files and capture metadata
 /// (`*.meta.json`, written beside captured OTLP bodies) are skipped.
-fn dir_files(dir: &Path) -> io::Result<Vec<PathBuf>> {
+pub fn dir_files(dir: &Path) -> io::Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
         .map(|e| e.map(|e| e.path()))
@@ -114,7 +118,7 @@ fn dir_files(dir: &Path) -> io::Result<Vec<PathBuf>> {
 /// # Errors
 /// Reading the stream fails.
 pub fn load_reader(
-    store: &mut Store,
+    store: &mut impl Sink,
     label: &str,
     mut reader: impl Read,
     opts: Options,
@@ -129,8 +133,14 @@ pub fn load_reader(
 }
 
 /// Parse a whole file or body (`bytes` is the content of `blob`).
-pub fn load_bytes(store: &mut Store, source: SourceId, blob: BlobId, bytes: &[u8], opts: Options) {
-    store.source_mut(source).bytes += bytes.len() as u64;
+pub fn load_bytes(
+    store: &mut impl Sink,
+    source: SourceId,
+    blob: BlobId,
+    bytes: &[u8],
+    opts: Options,
+) {
+    store.count(source, 0, bytes.len() as u64);
     let ctx = Ctx { blob, opts };
     let mut out = Vec::new();
     match detect::sniff_file(bytes) {
@@ -144,7 +154,7 @@ pub fn load_bytes(store: &mut Store, source: SourceId, blob: BlobId, bytes: &[u8
             Err(e) => reject(store, source, 0, format!("not a valid gzip stream: {e}")),
         },
         FileKind::Binary => {
-            store.source_mut(source).units += 1;
+            store.count(source, 1, 0);
             match otlp::parse_proto(bytes, &ctx, &mut out) {
                 Ok(()) => insert_all(store, source, &mut out),
                 Err(e) => reject(
@@ -157,13 +167,15 @@ pub fn load_bytes(store: &mut Store, source: SourceId, blob: BlobId, bytes: &[u8
         }
         FileKind::Json => match detect::json_layout(bytes) {
             JsonLayout::Document => {
-                store.source_mut(source).units += 1;
+                store.count(source, 1, 0);
                 match parse_document(bytes, &ctx, &mut out) {
                     Ok(()) => insert_all(store, source, &mut out),
                     Err(e) => reject(store, source, 0, e),
                 }
             }
-            JsonLayout::Lines => load_lines(store, source, bytes, &ctx),
+            JsonLayout::Lines => {
+                load_lines(store, source, bytes, 0, 0, &ctx);
+            }
         },
     }
 }
@@ -174,12 +186,20 @@ fn gunzip(bytes: &[u8]) -> io::Result<Vec<u8>> {
     Ok(out)
 }
 
-/// One record per line. Blank lines are skipped; a last line without a newline is parsed too,
-/// and reported as truncated if it does not parse.
-fn load_lines(store: &mut Store, source: SourceId, bytes: &[u8], ctx: &Ctx) {
+/// One record per line; `bytes` sit at `base` in the context's blob and start after line
+/// `first_line`. Blank lines are skipped; a last line without a newline is parsed too, and
+/// reported as truncated if it does not parse. Returns the number of lines read.
+pub fn load_lines(
+    store: &mut impl Sink,
+    source: SourceId,
+    bytes: &[u8],
+    base: u64,
+    first_line: u64,
+    ctx: &Ctx,
+) -> u64 {
     let mut out = Vec::new();
     let mut pos = 0usize;
-    let mut line_no = 0u64;
+    let mut line_no = first_line;
     while pos < bytes.len() {
         line_no += 1;
         let (end, next, terminated) = match memchr::memchr(b'\n', &bytes[pos..]) {
@@ -191,8 +211,8 @@ fn load_lines(store: &mut Store, source: SourceId, bytes: &[u8], ctx: &Ctx) {
             line = &line[..line.len() - 1];
         }
         if !line.iter().all(u8::is_ascii_whitespace) {
-            store.source_mut(source).units += 1;
-            match parse_record(line, pos as u64, ctx, &mut out) {
+            store.count(source, 1, 0);
+            match parse_record(line, base + pos as u64, ctx, &mut out) {
                 Ok(()) => insert_all(store, source, &mut out),
                 Err(e) if !terminated => {
                     out.clear();
@@ -211,16 +231,17 @@ fn load_lines(store: &mut Store, source: SourceId, bytes: &[u8], ctx: &Ctx) {
         }
         pos = next;
     }
+    line_no - first_line
 }
 
-fn insert_all(store: &mut Store, source: SourceId, out: &mut Vec<Record>) {
+fn insert_all(store: &mut impl Sink, source: SourceId, out: &mut Vec<Record>) {
     for r in out.drain(..) {
         store.insert(source, r);
     }
 }
 
-fn reject(store: &mut Store, source: SourceId, line: u64, reason: String) {
-    store.source_mut(source).reject(line, reason);
+fn reject(store: &mut impl Sink, source: SourceId, line: u64, reason: String) {
+    store.reject(source, line, reason);
 }
 
 /// A whole JSON document: one record, or an array of records.
@@ -451,6 +472,7 @@ pub fn error_text(raw: Option<&serde_json::value::RawValue>) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Store;
 
     #[test]
     fn timestamps() {

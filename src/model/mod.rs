@@ -8,9 +8,9 @@ pub mod store;
 pub mod trace;
 pub mod waterfall;
 
-pub use payload::{Blob, BlobId, PayloadRef};
+pub use payload::{Blob, BlobId, Blobs, PayloadRef};
 pub use span::{Span, SpanIdx, SpanKind, SpanStatus, Tokens};
-pub use store::{SourceId, SourceStats, Store, Sym};
+pub use store::{Batch, Registry, SourceId, SourceStats, Store, Sym};
 pub use trace::{Trace, TraceIdx, TraceStatus};
 
 /// Nanoseconds since the Unix epoch (UTC), or a duration in nanoseconds.

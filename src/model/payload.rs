@@ -5,7 +5,7 @@ use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 
 /// Index of a blob in the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -49,8 +49,12 @@ impl PayloadRef {
 pub enum Blob {
     /// A file on disk, read back by offset.
     File(PathBuf),
+    /// A file held open (a followed file: its bytes stay readable after a rename).
+    Open(Arc<File>),
     /// Bytes held in memory (stdin, decompressed bodies, HTTP requests).
     Memory(Arc<Vec<u8>>),
+    /// Bytes that are no longer there, and why (a followed file was truncated).
+    Gone(Arc<str>),
 }
 
 impl Blob {
@@ -60,12 +64,9 @@ impl Blob {
     /// The file cannot be opened or is now shorter than the range (it was truncated or replaced).
     pub fn read(&self, offset: u64, len: u32) -> io::Result<Vec<u8>> {
         match self {
-            Blob::File(path) => {
-                let f = File::open(path)?;
-                let mut buf = vec![0; len as usize];
-                f.read_exact_at(&mut buf, offset)?;
-                Ok(buf)
-            }
+            Blob::File(path) => read_at(&File::open(path)?, offset, len),
+            Blob::Open(file) => read_at(file, offset, len),
+            Blob::Gone(why) => Err(io::Error::new(io::ErrorKind::NotFound, why.to_string())),
             Blob::Memory(bytes) => {
                 let start = usize::try_from(offset).map_err(io::Error::other)?;
                 bytes
@@ -73,6 +74,45 @@ impl Blob {
                     .map(<[u8]>::to_vec)
                     .ok_or_else(|| io::Error::new(io::ErrorKind::UnexpectedEof, "range past end"))
             }
+        }
+    }
+}
+
+fn read_at(f: &File, offset: u64, len: u32) -> io::Result<Vec<u8>> {
+    let mut buf = vec![0; len as usize];
+    f.read_exact_at(&mut buf, offset)?;
+    Ok(buf)
+}
+
+/// The blobs of a store, shared with the threads that parse sources: a parser registers the
+/// bytes it reads and gets the id its payload references carry, before the store sees them.
+#[derive(Debug, Default)]
+pub struct Blobs {
+    blobs: RwLock<Vec<Blob>>,
+}
+
+impl Blobs {
+    pub fn add(&self, blob: Blob) -> BlobId {
+        let mut v = self.blobs.write().unwrap_or_else(PoisonError::into_inner);
+        v.push(blob);
+        BlobId(u32::try_from(v.len() - 1).unwrap_or(u32::MAX))
+    }
+
+    /// The blob `id` (cheap: a path or a shared handle).
+    ///
+    /// # Panics
+    /// `id` was not handed out by this registry.
+    #[must_use]
+    pub fn get(&self, id: BlobId) -> Blob {
+        self.blobs.read().unwrap_or_else(PoisonError::into_inner)[id.0 as usize].clone()
+    }
+
+    /// Replace blob `id` by a reason its bytes are gone (a truncated file, a refused request):
+    /// references to it then say why instead of reading other bytes.
+    pub fn forget(&self, id: BlobId, why: &str) {
+        let mut v = self.blobs.write().unwrap_or_else(PoisonError::into_inner);
+        if let Some(b) = v.get_mut(id.0 as usize) {
+            *b = Blob::Gone(why.into());
         }
     }
 }

@@ -5,10 +5,11 @@ use super::span::flags;
 use super::trace::{TraceInfo, TraceSummary};
 use super::waterfall::{Tree, TreeInput};
 use super::{
-    Blob, BlobId, Nanos, PayloadRef, Span, SpanIdx, SpanKind, SpanStatus, Tokens, Trace, TraceIdx,
-    TraceStatus,
+    Blob, BlobId, Blobs, Nanos, PayloadRef, Span, SpanIdx, SpanKind, SpanStatus, Tokens, Trace,
+    TraceIdx, TraceStatus,
 };
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// An interned string.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -102,8 +103,49 @@ pub enum Record {
 }
 
 /// Index of a source (a file, stdin, a listener).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct SourceId(pub u32);
+
+/// What threads that parse sources share with the store: blob and source ids are handed out
+/// here, so records carry their final ids before the store sees them.
+#[derive(Debug, Default)]
+pub struct Registry {
+    pub blobs: Blobs,
+    sources: Mutex<Vec<String>>,
+}
+
+impl Registry {
+    pub fn add_source(&self, label: impl Into<String>) -> SourceId {
+        let mut v = self.sources.lock().unwrap_or_else(PoisonError::into_inner);
+        v.push(label.into());
+        SourceId(u32::try_from(v.len() - 1).unwrap_or(u32::MAX))
+    }
+
+    fn label(&self, id: usize) -> String {
+        self.sources
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(id)
+            .cloned()
+            .unwrap_or_default()
+    }
+}
+
+/// What a parsing thread delivers to the store in one message: the records of one source and
+/// the counts that go with them.
+#[derive(Debug, Default)]
+pub struct Batch {
+    pub source: SourceId,
+    pub records: Vec<Record>,
+    /// Lines (or documents, or bodies) read.
+    pub units: u64,
+    pub bytes: u64,
+    /// Requests received (a listener).
+    pub requests: u64,
+    pub rejections: Vec<Rejection>,
+    /// The source's new state, when it changed ("following", "retrying in 2s", …).
+    pub state: Option<String>,
+}
 
 /// One rejected line or body, with where and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,11 +168,23 @@ pub struct SourceStats {
     pub spans_merged: u64,
     pub duplicates: u64,
     pub bytes: u64,
+    /// Requests received (a listener).
+    pub requests: u64,
+    /// What the source is doing: empty for a file read once, else "following", "listening",
+    /// "connected", "retrying in 2s", or an error.
+    pub state: String,
 }
 
 impl SourceStats {
     /// How many rejections are kept with their reason (all are counted).
     pub const KEPT_REJECTIONS: usize = 200;
+    /// The state of a source whose existing content is still being read.
+    pub const READING: &str = "reading";
+
+    #[must_use]
+    pub fn is_reading(&self) -> bool {
+        self.state == Self::READING
+    }
 
     pub fn reject(&mut self, line: u64, reason: impl Into<String>) {
         self.rejected += 1;
@@ -153,7 +207,7 @@ pub struct Store {
     span_by_key: HashMap<(TraceIdx, Sym), SpanIdx>,
     /// Short attributes of all spans, `(key, value)`, sliced by `Span::attrs`.
     attrs: Vec<(Sym, Sym)>,
-    blobs: Vec<Blob>,
+    registry: Arc<Registry>,
     sources: Vec<SourceStats>,
     dirty: Vec<TraceIdx>,
     generation: u64,
@@ -167,11 +221,8 @@ impl Store {
     }
 
     pub fn add_source(&mut self, label: impl Into<String>) -> SourceId {
-        let id = SourceId(u32::try_from(self.sources.len()).unwrap_or(u32::MAX));
-        self.sources.push(SourceStats {
-            label: label.into(),
-            ..SourceStats::default()
-        });
+        let id = self.registry.add_source(label);
+        self.source_mut(id);
         id
     }
 
@@ -180,8 +231,44 @@ impl Store {
         &self.sources[id.0 as usize]
     }
 
+    /// The stats of source `id`, known from the registry even if no record came from it yet.
     pub fn source_mut(&mut self, id: SourceId) -> &mut SourceStats {
-        &mut self.sources[id.0 as usize]
+        let i = id.0 as usize;
+        while self.sources.len() <= i {
+            let label = self.registry.label(self.sources.len());
+            self.sources.push(SourceStats {
+                label,
+                ..SourceStats::default()
+            });
+        }
+        &mut self.sources[i]
+    }
+
+    /// Index a batch a parsing thread sent.
+    pub fn apply(&mut self, batch: Batch) {
+        let Batch {
+            source,
+            records,
+            units,
+            bytes,
+            requests,
+            rejections,
+            state,
+        } = batch;
+        let s = self.source_mut(source);
+        s.units += units;
+        s.bytes += bytes;
+        s.requests += requests;
+        for r in rejections {
+            s.reject(r.line, r.reason);
+        }
+        if let Some(state) = state {
+            s.state = state;
+        }
+        for r in records {
+            self.insert(source, r);
+        }
+        self.generation += 1;
     }
 
     #[must_use]
@@ -190,13 +277,18 @@ impl Store {
     }
 
     pub fn add_blob(&mut self, blob: Blob) -> BlobId {
-        self.blobs.push(blob);
-        BlobId(u32::try_from(self.blobs.len() - 1).unwrap_or(u32::MAX))
+        self.registry.blobs.add(blob)
     }
 
     #[must_use]
-    pub fn blob(&self, id: BlobId) -> &Blob {
-        &self.blobs[id.0 as usize]
+    pub fn blob(&self, id: BlobId) -> Blob {
+        self.registry.blobs.get(id)
+    }
+
+    /// The registry of blob and source ids, for threads that parse sources for this store.
+    #[must_use]
+    pub fn registry(&self) -> Arc<Registry> {
+        Arc::clone(&self.registry)
     }
 
     /// Bumped whenever a record changes the index; views rebuild when it moves.

@@ -7,7 +7,7 @@ use super::theme::Theme;
 use super::view::{View, ViewKey, default_slow_threshold};
 use crate::ingest::detail::{SpanDetail, span_detail};
 use crate::model::waterfall::Waterfall;
-use crate::model::{Nanos, SpanIdx, Store, TraceIdx};
+use crate::model::{Nanos, SourceStats, SpanIdx, Store, TraceIdx};
 use crate::query::{self, Query, QueryError, SortKey};
 use ratatui::layout::Rect;
 use std::collections::HashSet;
@@ -209,6 +209,8 @@ pub struct App {
     pub help_scroll: u16,
     /// The store generation the default slow threshold was computed for.
     threshold_for: Option<u64>,
+    /// `--trace ID`, until that trace is indexed.
+    pending_trace: Option<String>,
     quit: bool,
 }
 
@@ -244,6 +246,7 @@ impl App {
             areas: [Rect::default(); 3],
             help_scroll: 0,
             threshold_for: None,
+            pending_trace: None,
             quit: false,
             opts,
         };
@@ -257,11 +260,8 @@ impl App {
                 Err(e) => app.message = Some(format!("--filter: {}", e)),
             }
         }
-        app.prepare();
-        if let Some(id) = app.opts.trace.clone() {
-            app.goto(&id);
-            app.focus = Focus::Waterfall;
-        }
+        // opened as soon as it is indexed
+        app.pending_trace = app.opts.trace.clone();
         app.prepare();
         app
     }
@@ -299,6 +299,21 @@ impl App {
             }
         }
         self.list.clamp(self.view.rows.len());
+        if let Some(id) = self.pending_trace.clone() {
+            let reading = self.store.sources().iter().any(SourceStats::is_reading);
+            match crate::headless::show::resolve(&self.store, &id) {
+                Ok(_) => {
+                    self.pending_trace = None;
+                    self.goto(&id);
+                    self.focus = Focus::Waterfall;
+                }
+                Err(e) if !reading && !self.store.sources().is_empty() => {
+                    self.pending_trace = None;
+                    self.message = Some(e);
+                }
+                Err(_) => {}
+            }
+        }
         self.prepare_waterfall();
         self.prepare_detail();
     }

@@ -7,6 +7,7 @@ pub mod panes;
 pub mod theme;
 pub mod view;
 
+use crate::model::Batch;
 use app::{App, Focus, Mode};
 use crossterm::event::{
     self, Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEventKind,
@@ -14,7 +15,8 @@ use crossterm::event::{
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use std::io;
-use std::time::Duration;
+use std::sync::mpsc::{Receiver, TryRecvError};
+use std::time::{Duration, Instant};
 
 /// Terminals at least this wide show the waterfall and the detail side by side.
 const WIDE: u16 = 150;
@@ -137,11 +139,19 @@ impl Drop for TerminalGuard {
     }
 }
 
-/// Run the explorer until the user quits.
+/// At most this often the screen is redrawn while data arrives (keys redraw at once).
+const FRAME: Duration = Duration::from_millis(100);
+/// How long one turn of the loop may spend indexing before it looks at the keyboard again.
+const INGEST_BUDGET: Duration = Duration::from_millis(30);
+/// The clock ("3m ago") and the memory figure are refreshed this often.
+const TICK: Duration = Duration::from_secs(1);
+
+/// Run the explorer until the user quits. `feed` brings batches from the threads that read
+/// the sources; the store is indexed here, between frames, so it needs no lock.
 ///
 /// # Errors
 /// The terminal cannot be set up, drawn to or read from.
-pub fn run(mut app: App) -> io::Result<()> {
+pub fn run(mut app: App, mut feed: Option<Receiver<Batch>>) -> io::Result<()> {
     let mut terminal = ratatui::try_init()?;
     let _guard = TerminalGuard {
         mouse: app.opts.mouse,
@@ -152,38 +162,73 @@ pub fn run(mut app: App) -> io::Result<()> {
     app.now = now_ns();
     let mut mem = rss_bytes();
     let mut dirty = true;
+    let mut keyed = true;
+    let mut last_draw = Instant::now();
+    let mut last_tick = Instant::now();
+    let mut backlog = false;
     loop {
-        if dirty {
+        if dirty && (keyed || last_draw.elapsed() >= FRAME) {
+            app.prepare();
             terminal.draw(|f| render(f, &mut app, mem))?;
-            dirty = false;
+            (dirty, keyed) = (false, false);
+            last_draw = Instant::now();
         }
-        if event::poll(Duration::from_millis(1000))? {
-            match event::read()? {
-                Event::Key(k) => {
-                    on_key(&mut app, k);
-                    dirty = true;
-                }
-                Event::Mouse(m) if app.opts.mouse => {
-                    match m.kind {
-                        MouseEventKind::ScrollDown => app.wheel(m.column, m.row, true),
-                        MouseEventKind::ScrollUp => app.wheel(m.column, m.row, false),
-                        MouseEventKind::Down(event::MouseButton::Left) => {
-                            app.click(m.column, m.row);
-                        }
-                        _ => {}
-                    }
-                    dirty = true;
-                }
-                Event::Resize(..) => dirty = true,
-                _ => {}
-            }
+        let wait = if backlog {
+            Duration::ZERO
+        } else if dirty {
+            FRAME.saturating_sub(last_draw.elapsed())
+        } else if feed.is_some() {
+            Duration::from_millis(50)
         } else {
+            TICK
+        };
+        // every pending event before the next frame
+        let mut wait = wait;
+        while event::poll(wait)? {
+            wait = Duration::ZERO;
+            match event::read()? {
+                Event::Key(k) => on_key(&mut app, k),
+                Event::Mouse(m) if app.opts.mouse => match m.kind {
+                    MouseEventKind::ScrollDown => app.wheel(m.column, m.row, true),
+                    MouseEventKind::ScrollUp => app.wheel(m.column, m.row, false),
+                    MouseEventKind::Down(event::MouseButton::Left) => app.click(m.column, m.row),
+                    _ => continue,
+                },
+                Event::Resize(..) => {}
+                _ => continue,
+            }
+            (dirty, keyed) = (true, true);
+            if app.should_quit() {
+                return Ok(());
+            }
+        }
+        if let Some(rx) = &feed {
+            let start = Instant::now();
+            backlog = false;
+            loop {
+                match rx.try_recv() {
+                    Ok(batch) => {
+                        app.store.apply(batch);
+                        dirty = true;
+                        if start.elapsed() >= INGEST_BUDGET {
+                            backlog = true;
+                            break;
+                        }
+                    }
+                    Err(TryRecvError::Empty) => break,
+                    Err(TryRecvError::Disconnected) => {
+                        feed = None;
+                        dirty = true;
+                        break;
+                    }
+                }
+            }
+        }
+        if last_tick.elapsed() >= TICK {
+            last_tick = Instant::now();
             app.now = now_ns();
             mem = rss_bytes();
             dirty = true;
-        }
-        if app.should_quit() {
-            return Ok(());
         }
     }
 }

@@ -99,7 +99,12 @@ pub fn render_status(app: &App, area: Rect, buf: &mut Buffer, mem_bytes: Option<
                         .file_name()
                         .and_then(|n| n.to_str())
                         .unwrap_or(&s.label);
-                    crate::headless::neutralize(name, false).into_owned()
+                    let name = crate::headless::neutralize(name, false);
+                    if s.state.is_empty() {
+                        name.into_owned()
+                    } else {
+                        format!("{name} ({})", s.state)
+                    }
                 })
                 .collect();
             let mut sources = names.iter().take(3).cloned().collect::<Vec<_>>().join(", ");

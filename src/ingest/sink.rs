@@ -1,0 +1,248 @@
+//! Where parsed records go: straight into a [`Store`] (the headless commands, one thread), or
+//! into a [`Batcher`] that sends them in batches to the thread that owns the store (the
+//! explorer, live sources). Loaders are written once, against [`Sink`].
+
+use crate::model::store::{Batch, Record, Registry, Rejection};
+use crate::model::{Blob, BlobId, SourceId, Store};
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+
+/// The receiving end of a parser.
+pub trait Sink {
+    fn add_source(&mut self, label: &str) -> SourceId;
+    fn add_blob(&mut self, blob: Blob) -> BlobId;
+    fn insert(&mut self, source: SourceId, rec: Record);
+    /// `units` more lines (or documents) and `bytes` more bytes were read from `source`.
+    fn count(&mut self, source: SourceId, units: u64, bytes: u64);
+    fn reject(&mut self, source: SourceId, line: u64, reason: String);
+}
+
+impl Sink for Store {
+    fn add_source(&mut self, label: &str) -> SourceId {
+        Store::add_source(self, label)
+    }
+
+    fn add_blob(&mut self, blob: Blob) -> BlobId {
+        Store::add_blob(self, blob)
+    }
+
+    fn insert(&mut self, source: SourceId, rec: Record) {
+        Store::insert(self, source, rec);
+    }
+
+    fn count(&mut self, source: SourceId, units: u64, bytes: u64) {
+        let s = self.source_mut(source);
+        s.units += units;
+        s.bytes += bytes;
+    }
+
+    fn reject(&mut self, source: SourceId, line: u64, reason: String) {
+        self.source_mut(source).reject(line, reason);
+    }
+}
+
+/// The store's owner went away (the explorer quit): parsing threads stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the index is gone")]
+pub struct Closed;
+
+/// How many batches may wait for the store before parsers block (or a receiver answers "busy").
+pub const QUEUE: usize = 64;
+
+/// A bounded channel of batches, and the registry its parsers hand ids out from.
+#[must_use]
+pub fn channel(registry: Arc<Registry>) -> (Feed, Receiver<Batch>) {
+    let (tx, rx) = sync_channel(QUEUE);
+    (Feed { tx, registry }, rx)
+}
+
+/// A handle to the store's queue, cloned into every parsing thread.
+#[derive(Debug, Clone)]
+pub struct Feed {
+    pub tx: SyncSender<Batch>,
+    pub registry: Arc<Registry>,
+}
+
+impl Feed {
+    /// A batcher for one thread.
+    #[must_use]
+    pub fn batcher(&self) -> Batcher {
+        Batcher {
+            feed: self.clone(),
+            pending: Batch::default(),
+            closed: false,
+        }
+    }
+}
+
+/// Collects records into batches and sends them when full, when the source changes, or on
+/// [`Batcher::flush`]. Sending blocks while the queue is full: a file is read no faster than it
+/// can be indexed.
+#[derive(Debug)]
+pub struct Batcher {
+    feed: Feed,
+    pending: Batch,
+    closed: bool,
+}
+
+impl Batcher {
+    /// Records per batch: large enough to amortize the channel, small enough that the first
+    /// traces of a big file show at once.
+    pub const SIZE: usize = 4096;
+
+    /// Send what is pending.
+    ///
+    /// # Errors
+    /// The store's owner is gone.
+    pub fn flush(&mut self) -> Result<(), Closed> {
+        if self.closed {
+            return Err(Closed);
+        }
+        let p = &self.pending;
+        if p.records.is_empty()
+            && p.units == 0
+            && p.bytes == 0
+            && p.requests == 0
+            && p.rejections.is_empty()
+            && p.state.is_none()
+        {
+            return Ok(());
+        }
+        let source = self.pending.source;
+        let batch = std::mem::replace(
+            &mut self.pending,
+            Batch {
+                source,
+                records: Vec::with_capacity(Self::SIZE),
+                ..Batch::default()
+            },
+        );
+        if self.feed.tx.send(batch).is_err() {
+            self.closed = true;
+            return Err(Closed);
+        }
+        Ok(())
+    }
+
+    /// The registry ids are handed out from.
+    #[must_use]
+    pub fn registry(&self) -> &Registry {
+        &self.feed.registry
+    }
+
+    /// Whether the store's owner is gone.
+    #[must_use]
+    pub fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    /// Set the state shown for `source` (sent with the next flush).
+    pub fn state(&mut self, source: SourceId, state: impl Into<String>) {
+        self.batch_for(source).state = Some(state.into());
+    }
+
+    fn batch_for(&mut self, source: SourceId) -> &mut Batch {
+        if self.pending.source != source {
+            let _ = self.flush();
+            self.pending.source = source;
+        }
+        &mut self.pending
+    }
+}
+
+impl Sink for Batcher {
+    fn add_source(&mut self, label: &str) -> SourceId {
+        let id = self.feed.registry.add_source(label);
+        // announced with the next flush, so it is listed before its first record
+        self.state(id, crate::model::SourceStats::READING);
+        id
+    }
+
+    fn add_blob(&mut self, blob: Blob) -> BlobId {
+        self.feed.registry.blobs.add(blob)
+    }
+
+    fn insert(&mut self, source: SourceId, rec: Record) {
+        let b = self.batch_for(source);
+        b.records.push(rec);
+        if b.records.len() >= Self::SIZE {
+            let _ = self.flush();
+        }
+    }
+
+    fn count(&mut self, source: SourceId, units: u64, bytes: u64) {
+        let b = self.batch_for(source);
+        b.units += units;
+        b.bytes += bytes;
+    }
+
+    fn reject(&mut self, source: SourceId, line: u64, reason: String) {
+        self.batch_for(source)
+            .rejections
+            .push(Rejection { line, reason });
+    }
+}
+
+impl Drop for Batcher {
+    fn drop(&mut self) {
+        let _ = self.flush();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::{self, Options};
+
+    const LOG: &[u8] = include_bytes!("../../tests/fixtures/steps-jsonl/requests_with_steps.jsonl");
+
+    /// The same bytes through a batcher on another thread and straight into a store give the
+    /// same index.
+    #[test]
+    fn batches_index_like_the_store_itself() {
+        let mut direct = Store::new();
+        let src = direct.add_source("log");
+        let blob = direct.add_blob(Blob::Memory(Arc::new(LOG.to_vec())));
+        ingest::load_bytes(&mut direct, src, blob, LOG, Options::default());
+        direct.refresh();
+
+        let mut live = Store::new();
+        let (feed, rx) = channel(live.registry());
+        let t = std::thread::spawn(move || {
+            let mut b = feed.batcher();
+            let src = b.add_source("log");
+            let blob = b.add_blob(Blob::Memory(Arc::new(LOG.to_vec())));
+            ingest::load_bytes(&mut b, src, blob, LOG, Options::default());
+        });
+        for batch in rx {
+            live.apply(batch);
+        }
+        t.join().unwrap();
+        live.refresh();
+
+        assert_eq!(live.traces().len(), direct.traces().len());
+        assert_eq!(live.span_count(), direct.span_count());
+        let (a, b) = (&live.sources()[0], &direct.sources()[0]);
+        assert_eq!(
+            (a.units, a.rejected, a.bytes),
+            (b.units, b.rejected, b.bytes)
+        );
+        for t in direct.traces() {
+            let other = live.trace_by_id(direct.str(t.id)).unwrap();
+            assert_eq!(live.trace(other).summary.duration, t.summary.duration);
+            assert_eq!(live.trace(other).summary.status, t.summary.status);
+        }
+    }
+
+    #[test]
+    fn a_closed_store_stops_the_sender() {
+        let store = Store::new();
+        let (feed, rx) = channel(store.registry());
+        drop(rx);
+        let mut b = feed.batcher();
+        let src = b.add_source("x");
+        b.count(src, 1, 1);
+        assert_eq!(b.flush(), Err(Closed));
+        assert!(b.is_closed());
+    }
+}
