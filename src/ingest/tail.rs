@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::mpsc;
 use std::thread::{self, JoinHandle};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Bytes read per step: big enough for throughput, small enough that the first screen of a
 /// large file shows while the rest is read.
@@ -25,19 +25,63 @@ const POLL_WATCHED: Duration = Duration::from_millis(500);
 /// … and when events are not available.
 const POLL_UNWATCHED: Duration = Duration::from_millis(100);
 
-/// One followed file.
+/// How long a rotated file is still read after a new one took its path: its writer may not
+/// have switched yet.
+const ROTATE_WAIT: Duration = Duration::from_secs(5);
+
+/// The last bytes read are remembered (up to this many): if they are no longer there, the
+/// file was rewritten, even when it is no shorter than before.
+const MARK: usize = 64;
+
+/// One open file and how far it was read.
 #[derive(Debug)]
-pub struct Tail {
-    path: PathBuf,
-    source: SourceId,
+struct Reader {
     file: Arc<File>,
-    /// (device, inode) of the open file, to notice a rotation.
+    /// (device, inode), to notice a rotation.
     identity: (u64, u64),
     blob: BlobId,
     /// The first byte not yet parsed (the start of a partial line, if any).
     offset: u64,
     /// Lines parsed so far (for line numbers in rejections).
     lines: u64,
+    mark: Vec<u8>,
+}
+
+impl Reader {
+    fn open(sink: &mut Batcher, path: &Path) -> io::Result<Reader> {
+        let file = File::open(path)?;
+        let meta = file.metadata()?;
+        let file = Arc::new(file);
+        let blob = sink.add_blob(Blob::Open(Arc::clone(&file)));
+        Ok(Reader {
+            file,
+            identity: (meta.dev(), meta.ino()),
+            blob,
+            offset: 0,
+            lines: 0,
+            mark: Vec::new(),
+        })
+    }
+
+    /// Whether the bytes read so far are still there.
+    fn rewritten(&self) -> io::Result<bool> {
+        let len = self.file.metadata()?.len();
+        Ok(len < self.offset
+            || (!self.mark.is_empty()
+                && read_at_most(&self.file, self.offset - self.mark.len() as u64, MARK)?
+                    .get(..self.mark.len())
+                    != Some(self.mark.as_slice())))
+    }
+}
+
+/// One followed path.
+#[derive(Debug)]
+pub struct Tail {
+    path: PathBuf,
+    source: SourceId,
+    cur: Reader,
+    /// Files that were rotated away, read until their deadline.
+    retired: Vec<(Reader, Instant)>,
     opts: Options,
     buf: Vec<u8>,
 }
@@ -48,19 +92,13 @@ impl Tail {
     /// # Errors
     /// The file cannot be opened.
     pub fn open(sink: &mut Batcher, path: &Path, opts: Options) -> io::Result<Tail> {
-        let file = File::open(path)?;
-        let meta = file.metadata()?;
-        let file = Arc::new(file);
+        let cur = Reader::open(sink, path)?;
         let source = sink.add_source(&path.display().to_string());
-        let blob = sink.add_blob(Blob::Open(Arc::clone(&file)));
         Ok(Tail {
             path: path.to_path_buf(),
             source,
-            file,
-            identity: (meta.dev(), meta.ino()),
-            blob,
-            offset: 0,
-            lines: 0,
+            cur,
+            retired: Vec::new(),
             opts,
             buf: Vec::new(),
         })
@@ -77,7 +115,7 @@ impl Tail {
     /// # Errors
     /// Reading the file fails.
     pub fn is_lines(&mut self, sink: &mut Batcher) -> io::Result<bool> {
-        let head = read_at_most(&self.file, 0, 64 << 10)?;
+        let head = read_at_most(&self.cur.file, 0, 64 << 10)?;
         let lines = match detect::sniff_file(&head) {
             detect::FileKind::Empty => true,
             detect::FileKind::Json => {
@@ -88,16 +126,16 @@ impl Tail {
                 let first = &head[start..];
                 let first = memchr::memchr(b'\n', first).map_or(first, |i| &first[..i]);
                 serde_json::from_slice::<&serde_json::value::RawValue>(first).is_ok() || {
-                    let whole = fs::read(&self.path)?;
+                    let whole = read_at_most(&self.cur.file, 0, usize::MAX)?;
                     detect::json_layout(&whole) == detect::JsonLayout::Lines
                 }
             }
             detect::FileKind::Gzip | detect::FileKind::Binary => false,
         };
         if !lines {
-            let whole = read_at_most(&self.file, 0, usize::MAX)?;
-            load_bytes(sink, self.source, self.blob, &whole, self.opts);
-            self.offset = whole.len() as u64;
+            let whole = read_at_most(&self.cur.file, 0, usize::MAX)?;
+            load_bytes(sink, self.source, self.cur.blob, &whole, self.opts);
+            self.cur.offset = whole.len() as u64;
         }
         Ok(lines)
     }
@@ -108,70 +146,94 @@ impl Tail {
     /// # Errors
     /// Reading the file fails.
     pub fn read_new(&mut self, sink: &mut Batcher, at_end: bool) -> io::Result<()> {
-        self.check_rotation_and_truncation(sink)?;
-        self.read_available(sink, at_end)
-    }
-
-    fn read_available(&mut self, sink: &mut Batcher, at_end: bool) -> io::Result<()> {
-        loop {
-            self.buf.clear();
-            let mut want = CHUNK;
-            let n = loop {
-                let n = read_into(&self.file, self.offset, want, &mut self.buf)?;
-                if n < want || memchr::memchr(b'\n', &self.buf).is_some() {
-                    break n;
-                }
-                // a line longer than a chunk: read more of it at once
-                want *= 2;
-            };
-            let complete = match memchr::memrchr(b'\n', &self.buf) {
-                Some(i) => i + 1,
-                None if at_end && n > 0 => n,
-                None => return Ok(()),
-            };
-            let ctx = Ctx {
-                blob: self.blob,
-                opts: self.opts,
-            };
-            let chunk = &self.buf[..complete];
-            self.lines += load_lines(sink, self.source, chunk, self.offset, self.lines, &ctx);
-            sink.count(self.source, 0, complete as u64);
-            self.offset += complete as u64;
+        let now = Instant::now();
+        for (r, deadline) in &mut self.retired {
+            read_available(
+                r,
+                sink,
+                self.source,
+                self.opts,
+                &mut self.buf,
+                now >= *deadline,
+            )?;
         }
+        self.retired.retain(|(_, deadline)| now < *deadline);
+        self.check_rotation_and_truncation(sink)?;
+        read_available(
+            &mut self.cur,
+            sink,
+            self.source,
+            self.opts,
+            &mut self.buf,
+            at_end,
+        )
     }
 
-    /// A new file at the path (rotation): finish the old one, then start on the new one from
-    /// its beginning. A file shorter than what was read (truncation): its old bytes are gone,
-    /// so references to them say so, and reading starts over.
+    /// A new file at the path (rotation): the old one is still read for a while, and the new
+    /// one from its beginning. Bytes read that are no longer there (truncation, a rewrite):
+    /// references to them say so, and reading starts over.
     fn check_rotation_and_truncation(&mut self, sink: &mut Batcher) -> io::Result<()> {
         match fs::metadata(&self.path) {
-            Ok(m) if (m.dev(), m.ino()) != self.identity => {
-                self.read_available(sink, true)?;
-                let file = File::open(&self.path)?;
-                let meta = file.metadata()?;
-                self.file = Arc::new(file);
-                self.identity = (meta.dev(), meta.ino());
-                self.blob = sink.add_blob(Blob::Open(Arc::clone(&self.file)));
-                self.offset = 0;
-                self.lines = 0;
+            Ok(m) if (m.dev(), m.ino()) != self.cur.identity => {
+                let new = Reader::open(sink, &self.path)?;
+                let old = std::mem::replace(&mut self.cur, new);
+                self.retired.push((old, Instant::now() + ROTATE_WAIT));
                 sink.state(self.source, "following (rotated)");
+                return Ok(());
             }
             Ok(_) => {}
             // removed and not yet replaced: keep reading the open file
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(e) => return Err(e),
         }
-        let len = self.file.metadata()?.len();
-        if len < self.offset {
+        if self.cur.rewritten()? {
             sink.registry()
                 .blobs
-                .forget(self.blob, "the file was truncated after this was read");
-            self.blob = sink.add_blob(Blob::Open(Arc::clone(&self.file)));
-            self.offset = 0;
-            self.lines = 0;
+                .forget(self.cur.blob, "the file was truncated after this was read");
+            self.cur.blob = sink.add_blob(Blob::Open(Arc::clone(&self.cur.file)));
+            self.cur.offset = 0;
+            self.cur.lines = 0;
+            self.cur.mark.clear();
             sink.state(self.source, "following (truncated)");
         }
         Ok(())
+    }
+}
+
+/// Parse the complete lines appended to `r` since the last call (and a last partial line too
+/// when `at_end`).
+fn read_available(
+    r: &mut Reader,
+    sink: &mut Batcher,
+    source: SourceId,
+    opts: Options,
+    buf: &mut Vec<u8>,
+    at_end: bool,
+) -> io::Result<()> {
+    loop {
+        buf.clear();
+        let mut want = CHUNK;
+        let n = loop {
+            let n = read_into(&r.file, r.offset, want, buf)?;
+            if n < want || memchr::memchr(b'\n', buf).is_some() {
+                break n;
+            }
+            // a line longer than a chunk: read more of it at once
+            want *= 2;
+        };
+        let complete = match memchr::memrchr(b'\n', buf) {
+            Some(i) => i + 1,
+            None if at_end && n > 0 => n,
+            None => return Ok(()),
+        };
+        let ctx = Ctx { blob: r.blob, opts };
+        let chunk = &buf[..complete];
+        r.lines += load_lines(sink, source, chunk, r.offset, r.lines, &ctx);
+        sink.count(source, 0, complete as u64);
+        r.offset += complete as u64;
+        r.mark.clear();
+        r.mark
+            .extend_from_slice(&chunk[complete.saturating_sub(MARK)..]);
     }
 }
 

@@ -1,0 +1,168 @@
+//! Live sources through the library: a followed file grows in pieces, is truncated and
+//! rotated; every complete line is indexed exactly once.
+
+#![allow(clippy::unwrap_used)]
+
+use spanscope::ingest::{self, sink};
+use spanscope::model::{Batch, Store};
+use std::io::Write;
+use std::sync::mpsc::Receiver;
+use std::time::{Duration, Instant};
+
+fn line(id: &str) -> String {
+    format!(
+        r#"{{"trace_id": "{id}", "timestamp": "2026-11-21T05:37:00Z", "pipeline": "p-{id}", "total_latency_ms": 10}}"#
+    ) + "\n"
+}
+
+/// Apply batches until `done` holds (or fail after a deadline).
+fn until(store: &mut Store, rx: &Receiver<Batch>, what: &str, done: impl Fn(&Store) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if let Ok(b) = rx.recv_timeout(Duration::from_millis(20)) {
+            store.apply(b);
+            store.refresh();
+        }
+        if done(store) {
+            return;
+        }
+    }
+    panic!(
+        "timed out waiting for {what}: {} traces, sources {:?}",
+        store.traces().len(),
+        store.sources()
+    );
+}
+
+fn append(path: &std::path::Path, text: &str) {
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)
+        .unwrap();
+    f.write_all(text.as_bytes()).unwrap();
+}
+
+fn has(store: &Store, id: &str) -> bool {
+    store.trace_by_id(id).is_some()
+}
+
+#[test]
+fn follows_pieces_truncation_and_rotation() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("traces.jsonl");
+    std::fs::write(&path, line("a1") + &line("a2")).unwrap();
+
+    let mut store = Store::new();
+    let (feed, rx) = sink::channel(store.registry());
+    ingest::tail::spawn(
+        &feed,
+        &[path.display().to_string()],
+        true,
+        ingest::Options::default(),
+    )
+    .unwrap();
+    drop(feed);
+    until(&mut store, &rx, "the existing lines", |s| {
+        has(s, "a2") && s.sources()[0].state == "following"
+    });
+
+    // half a line waits for its newline
+    let l3 = line("a3");
+    append(&path, &l3[..25]);
+    std::thread::sleep(Duration::from_millis(300));
+    while let Ok(b) = rx.try_recv() {
+        store.apply(b);
+    }
+    assert_eq!(store.sources()[0].rejected, 0);
+    assert!(!has(&store, "a3"));
+    append(&path, &l3[25..]);
+    until(&mut store, &rx, "the completed line", |s| has(s, "a3"));
+
+    // truncation: reading starts over on the new content
+    std::fs::File::create(&path).unwrap();
+    append(&path, &line("b1"));
+    until(&mut store, &rx, "the line after truncation", |s| {
+        has(s, "b1")
+    });
+    assert!(store.sources()[0].state.contains("truncated"));
+
+    // rotation: lines written to the old file before the switch are kept, then the new file
+    let old = dir.path().join("traces.jsonl.1");
+    std::fs::rename(&path, &old).unwrap();
+    append(&old, &line("b2"));
+    append(&path, &line("c1"));
+    until(&mut store, &rx, "the rotated file", |s| {
+        has(s, "c1") && has(s, "b2")
+    });
+    append(&path, &line("c2"));
+    until(&mut store, &rx, "a line in the new file", |s| has(s, "c2"));
+
+    // every complete line exactly once, none rejected
+    let src = &store.sources()[0];
+    assert_eq!(src.rejected, 0, "{:?}", src.rejections);
+    assert_eq!(src.units, 7);
+    assert_eq!(store.traces().len(), 7);
+    assert_eq!(src.spans_merged + src.duplicates, 0);
+}
+
+#[test]
+fn payloads_of_a_truncated_file_say_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.jsonl");
+    std::fs::write(&path, line("x1")).unwrap();
+    let mut store = Store::new();
+    let (feed, rx) = sink::channel(store.registry());
+    ingest::tail::spawn(
+        &feed,
+        &[path.display().to_string()],
+        true,
+        ingest::Options::default(),
+    )
+    .unwrap();
+    drop(feed);
+    until(&mut store, &rx, "x1", |s| has(s, "x1"));
+    std::fs::File::create(&path).unwrap();
+    append(&path, &line("y1"));
+    until(&mut store, &rx, "y1", |s| has(s, "y1"));
+    let t = store.trace_by_id("x1").unwrap();
+    let root = store.trace(t).summary.root.unwrap();
+    let d = ingest::detail::span_detail(&store, root);
+    assert!(
+        d.problems.iter().any(|p| p.contains("truncated")),
+        "{:?}",
+        d.problems
+    );
+    let t = store.trace_by_id("y1").unwrap();
+    let root = store.trace(t).summary.root.unwrap();
+    assert!(
+        ingest::detail::span_detail(&store, root)
+            .problems
+            .is_empty()
+    );
+}
+
+#[test]
+fn read_once_parses_a_last_line_without_newline() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.jsonl");
+    let text = line("z1") + line("z2").trim_end();
+    std::fs::write(&path, text).unwrap();
+    let mut store = Store::new();
+    let (feed, rx) = sink::channel(store.registry());
+    let h = ingest::tail::spawn(
+        &feed,
+        &[path.display().to_string()],
+        false,
+        ingest::Options::default(),
+    )
+    .unwrap();
+    drop(feed);
+    for b in rx {
+        store.apply(b);
+    }
+    h.join().unwrap();
+    store.refresh();
+    assert!(has(&store, "z2"));
+    assert_eq!(store.sources()[0].state, "");
+}
