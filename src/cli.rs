@@ -115,6 +115,10 @@ pub struct ListArgs {
     /// Exit with code 1 when no trace matches.
     #[arg(long)]
     pub fail_empty: bool,
+    /// Keep reading what is appended to the files (and stdin), and print each trace once it
+    /// has finished (not sorted; --format table, jsonl or csv).
+    #[arg(long)]
+    pub follow: bool,
 }
 
 #[derive(Debug, Args, Clone)]

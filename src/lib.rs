@@ -195,6 +195,9 @@ fn explore(a: &ListArgs, t: &cli::TuiArgs) -> Result<(), Failure> {
 }
 
 fn list(a: &ListArgs) -> Result<(), Failure> {
+    if a.follow {
+        return list_follow(a);
+    }
     let q = parse_query(&a.filter)?;
     let store = load(&a.src)?;
     let mut traces = query::filter(&store, &q);
@@ -227,4 +230,71 @@ fn write_out(
 #[must_use]
 pub fn stdout_is_terminal() -> bool {
     io::stdout().is_terminal()
+}
+
+/// `list --follow`: print each matching trace once it has finished, as sources grow.
+fn list_follow(a: &ListArgs) -> Result<(), Failure> {
+    if a.format == headless::list::ListFormat::Json {
+        return Err(Failure::usage(
+            "--follow prints one trace at a time: use --format jsonl (or table, csv)",
+        ));
+    }
+    let q = parse_query(&a.filter)?;
+    if a.src.sources.is_empty() {
+        return Err(Failure::usage(
+            "no source given: name a trace file, a directory, or - for stdin",
+        ));
+    }
+    let mut store = Store::new();
+    let (feed, rx) = ingest::sink::channel(store.registry());
+    let opts = ingest::Options {
+        naive_utc: a.src.naive_utc,
+    };
+    ingest::tail::spawn(&feed, &a.src.sources, true, opts)
+        .map_err(|e| Failure::source(e.to_string()))?;
+    drop(feed);
+    let mut printed = vec![false; 0];
+    let mut stream = headless::list::Stream::default();
+    let mut left = a.limit.unwrap_or(usize::MAX);
+    let time = TimeFmt { utc: a.src.utc };
+    let stdout = io::stdout();
+    loop {
+        // at the end of every source, traces still running are printed as they are
+        let end = match rx.recv() {
+            Ok(first) => {
+                store.apply(first);
+                while let Ok(more) = rx.try_recv() {
+                    store.apply(more);
+                }
+                false
+            }
+            Err(_) => true,
+        };
+        store.refresh();
+        printed.resize(store.traces().len(), false);
+        let m = query::Matcher::new(&store, &q);
+        let mut done: Vec<model::TraceIdx> = (0..store.traces().len())
+            .filter(|&i| !printed[i])
+            .map(|i| model::TraceIdx(u32::try_from(i).unwrap_or(u32::MAX)))
+            .filter(|&t| end || store.trace(t).summary.status != model::TraceStatus::Running)
+            .collect();
+        for t in &done {
+            printed[t.0 as usize] = true;
+        }
+        done.retain(|&t| m.matches(t));
+        done.truncate(left);
+        left -= done.len();
+        let mut out = stdout.lock();
+        let res = stream
+            .print(&store, &done, a.format, time, &mut out)
+            .and_then(|()| out.flush());
+        match res {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(()),
+            Err(e) => return Err(Failure::source(format!("cannot write: {e}"))),
+            Ok(()) => {}
+        }
+        if left == 0 || end {
+            return Ok(());
+        }
+    }
 }

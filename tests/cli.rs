@@ -1256,3 +1256,49 @@ fn list_table_keeps_one_line_per_trace_whatever_the_name() {
     assert_eq!(out.lines().count(), 2, "header + one row:\n{out}");
     assert!(!out.contains('\u{1b}'), "raw ESC in:\n{out:?}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// list --follow
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn follow_prints_each_finished_trace_once_as_stdin_grows() {
+    let log = read_fixture("otlp-jsonl/otlp.jsonl");
+    let o = run(
+        &[
+            "list",
+            "--follow",
+            "-",
+            "--format",
+            "jsonl",
+            "--filter",
+            "status:error",
+        ],
+        Some(&log),
+    );
+    let out = ok(&o);
+    let got: Vec<String> = out
+        .lines()
+        .map(|l| parse(l)["trace_id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        sorted(got),
+        sorted(strs(&[SUMMARIZE_ERROR, REACT_TOOL_ERROR]))
+    );
+}
+
+#[test]
+fn follow_stops_after_the_limit_and_refuses_a_json_array() {
+    // a followed file never ends: -n ends the command
+    let out = run_ok(&[
+        "list",
+        "--follow",
+        &fixture("otlp-jsonl/otlp.jsonl"),
+        "-n",
+        "3",
+    ]);
+    assert_eq!(out.lines().count(), 4, "{out}");
+    let o = run(&["list", "--follow", "-", "--format", "json"], Some(b""));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--format jsonl"), "{}", stderr(&o));
+}

@@ -24,6 +24,45 @@ pub fn print(
     time: TimeFmt,
     out: &mut impl Write,
 ) -> io::Result<()> {
+    Stream::default().print(store, traces, format, time, out)
+}
+
+/// Rows printed a few at a time (`list --follow`): the header once, table columns as wide as
+/// the widest cell so far.
+#[derive(Debug, Default)]
+pub struct Stream {
+    widths: Vec<usize>,
+    started: bool,
+}
+
+impl Stream {
+    /// Print the next `traces`.
+    ///
+    /// # Errors
+    /// Writing fails.
+    pub fn print(
+        &mut self,
+        store: &Store,
+        traces: &[TraceIdx],
+        format: ListFormat,
+        time: TimeFmt,
+        out: &mut impl Write,
+    ) -> io::Result<()> {
+        let header = !self.started;
+        self.started = true;
+        write_rows(store, traces, format, time, out, header, &mut self.widths)
+    }
+}
+
+fn write_rows(
+    store: &Store,
+    traces: &[TraceIdx],
+    format: ListFormat,
+    time: TimeFmt,
+    out: &mut impl Write,
+    header: bool,
+    widths: &mut Vec<usize>,
+) -> io::Result<()> {
     match format {
         ListFormat::Json => {
             let rows: Vec<TraceJson> = traces.iter().map(|&t| TraceJson::new(store, t)).collect();
@@ -38,10 +77,12 @@ pub fn print(
             Ok(())
         }
         ListFormat::Csv => {
-            writeln!(
-                out,
-                "trace_id,name,start,duration_ms,status,spans,error_spans,llm_calls,prompt_tokens,completion_tokens,total_tokens,model"
-            )?;
+            if header {
+                writeln!(
+                    out,
+                    "trace_id,name,start,duration_ms,status,spans,error_spans,llm_calls,prompt_tokens,completion_tokens,total_tokens,model"
+                )?;
+            }
             for &t in traces {
                 let j = TraceJson::new(store, t);
                 let tok = |f: fn(&super::TokensJson) -> u64| {
@@ -69,7 +110,7 @@ pub fn print(
             }
             Ok(())
         }
-        ListFormat::Table => table(store, traces, time, out),
+        ListFormat::Table => table(store, traces, time, out, header, widths),
     }
 }
 
@@ -87,6 +128,8 @@ fn table(
     traces: &[TraceIdx],
     time: TimeFmt,
     out: &mut impl Write,
+    header: bool,
+    widths: &mut Vec<usize>,
 ) -> io::Result<()> {
     let mut t = super::Table::new(&[
         ("START", false),
@@ -116,5 +159,5 @@ fn table(
                 .map_or_else(|| "—".into(), |m| truncate(store.str(m), 28)),
         ]);
     }
-    t.write(out)
+    t.write_continued(out, widths, header)
 }

@@ -207,8 +207,25 @@ impl Table {
     /// # Errors
     /// Writing fails.
     pub fn write(&self, out: &mut impl Write) -> io::Result<()> {
+        self.write_continued(out, &mut Vec::new(), true)
+    }
+
+    /// Write the rows after rows written before (a stream): columns are as wide as the widest
+    /// cell so far (`widths` carries that over), and the header is written when `header`.
+    ///
+    /// # Errors
+    /// Writing fails.
+    pub fn write_continued(
+        &self,
+        out: &mut impl Write,
+        widths: &mut Vec<usize>,
+        header: bool,
+    ) -> io::Result<()> {
         let n = self.headers.len();
-        let mut widths: Vec<usize> = self.headers.iter().map(|h| width(h)).collect();
+        widths.resize(n, 0);
+        for (w, h) in widths.iter_mut().zip(&self.headers) {
+            *w = (*w).max(width(h));
+        }
         for r in &self.rows {
             for (i, c) in r.iter().enumerate().take(n) {
                 widths[i] = widths[i].max(width(c));
@@ -234,8 +251,10 @@ impl Table {
             }
             writeln!(out, "{}", s.trim_end())
         };
-        let headers: Vec<String> = self.headers.iter().map(|h| (*h).to_string()).collect();
-        line(&headers, out)?;
+        if header {
+            let headers: Vec<String> = self.headers.iter().map(|h| (*h).to_string()).collect();
+            line(&headers, out)?;
+        }
         for r in &self.rows {
             line(r, out)?;
         }
