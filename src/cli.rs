@@ -14,6 +14,8 @@ Examples:
   spanscope show 5cfea1bf44b2 traces.jsonl --format markdown   # paste into an LLM
   spanscope stats traces.jsonl --by name                 # p50/p95/p99 per step
   cat traces.jsonl | spanscope list - --format jsonl
+  spanscope traces.jsonl --listen                        # follow a file and receive OTLP/HTTP
+  spanscope record --out session.jsonl                   # keep a live feed for later
 
 Sources: JSONL files (simple/steps request lines, trace_start/span/trace_end events,
 dspy-callback-jsonl, OTLP/JSON lines), OTLP/JSON or MLflow trace documents, captured OTLP
@@ -58,6 +60,69 @@ pub struct TuiArgs {
     /// Read files once instead of following what is appended to them.
     #[arg(long)]
     pub no_follow: bool,
+    #[command(flatten)]
+    pub receiver: ReceiverArgs,
+}
+
+/// The OTLP/HTTP receiver.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ReceiverArgs {
+    /// Receive OTLP/HTTP (POST /v1/traces) and JSON lines (POST /v1/jsonl) on this address
+    /// [default: 127.0.0.1:4318, where OTLP exporters send by default].
+    #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = crate::ingest::http::DEFAULT_ADDR)]
+    pub listen: Option<String>,
+    /// Largest request body accepted, before and after decompression (e.g. 16MiB, 512KiB).
+    #[arg(long, value_name = "SIZE", default_value = "16MiB", value_parser = parse_size)]
+    pub max_body: usize,
+}
+
+/// A size: a number of bytes with an optional unit (KiB, MiB, GiB, or KB, MB, GB).
+///
+/// # Errors
+/// Not a size.
+pub fn parse_size(s: &str) -> Result<usize, String> {
+    let t = s.trim();
+    let split = t
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a size (e.g. 16MiB, 512KiB, 1000000)"))?;
+    let mult: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kib" => 1024.0,
+        "m" | "mib" => 1024.0 * 1024.0,
+        "g" | "gib" => 1024.0 * 1024.0 * 1024.0,
+        "kb" => 1e3,
+        "mb" => 1e6,
+        "gb" => 1e9,
+        u => {
+            return Err(format!(
+                "unknown size unit {u:?} (KiB, MiB, GiB, KB, MB, GB)"
+            ));
+        }
+    };
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    Ok((n * mult) as usize)
+}
+
+/// `spanscope record`.
+#[derive(Debug, Args, Clone)]
+pub struct RecordArgs {
+    /// Address to receive on.
+    #[arg(long, value_name = "ADDR", default_value = crate::ingest::http::DEFAULT_ADDR)]
+    pub listen: String,
+    /// Append every accepted request here: one OTLP/JSON line per OTLP request, JSON lines
+    /// as they came. The file is a normal source later (`spanscope FILE`).
+    #[arg(long, value_name = "FILE.jsonl")]
+    pub out: std::path::PathBuf,
+    /// Largest request body accepted, before and after decompression.
+    #[arg(long, value_name = "SIZE", default_value = "16MiB", value_parser = parse_size)]
+    pub max_body: usize,
+    /// Timestamps without a UTC offset (in JSON lines) are UTC (default: local time).
+    #[arg(long)]
+    pub naive_utc: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -71,6 +136,9 @@ pub enum Command {
     /// Latency percentiles, errors and tokens per step name, model or kind.
     #[command(after_help = EXAMPLES)]
     Stats(StatsArgs),
+    /// Receive a live feed (OTLP/HTTP, JSON lines) without the explorer and keep it in a file,
+    /// until interrupted (SIGINT, SIGTERM).
+    Record(RecordArgs),
 }
 
 /// What every command reads.

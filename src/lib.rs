@@ -147,6 +147,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 headless::show::print(&store, t, a.format, TimeFmt { utc: a.src.utc }, out)
             })
         }
+        Some(Command::Record(a)) => record(&a),
         Some(Command::Stats(a)) => {
             let q = parse_query(&a.filter)?;
             let store = load(&a.src)?;
@@ -168,9 +169,9 @@ fn explore(a: &ListArgs, t: &cli::TuiArgs) -> Result<(), Failure> {
         None => None,
     };
     parse_query(&a.filter)?;
-    if a.src.sources.is_empty() {
+    if a.src.sources.is_empty() && t.receiver.listen.is_none() {
         return Err(Failure::usage(
-            "no source given: name a trace file, a directory, or - for stdin",
+            "no source given: name a trace file, a directory, - for stdin, or --listen",
         ));
     }
     // The sources are read on threads; the explorer shows what is indexed so far.
@@ -178,6 +179,16 @@ fn explore(a: &ListArgs, t: &cli::TuiArgs) -> Result<(), Failure> {
     let (feed, rx) = ingest::sink::channel(store.registry());
     let opts = ingest::Options {
         naive_utc: a.src.naive_utc,
+    };
+    let _receiver = match &t.receiver.listen {
+        Some(addr) => Some(start_receiver(
+            &feed,
+            addr,
+            t.receiver.max_body,
+            opts,
+            None,
+        )?),
+        None => None,
     };
     ingest::tail::spawn(&feed, &a.src.sources, !t.no_follow, opts)
         .map_err(|e| Failure::source(e.to_string()))?;
@@ -297,4 +308,95 @@ fn list_follow(a: &ListArgs) -> Result<(), Failure> {
             return Ok(());
         }
     }
+}
+
+fn start_receiver(
+    feed: &ingest::sink::Feed,
+    addr: &str,
+    max_body: usize,
+    opts: ingest::Options,
+    record: Option<std::path::PathBuf>,
+) -> Result<ingest::http::Receiver, Failure> {
+    let sock = addr
+        .parse()
+        .or_else(|_| {
+            std::net::ToSocketAddrs::to_socket_addrs(addr)
+                .map_err(|e| e.to_string())
+                .and_then(|mut a| a.next().ok_or_else(|| "no address".to_string()))
+        })
+        .map_err(|e| Failure::usage(format!("--listen {addr:?}: {e}")))?;
+    ingest::http::start(
+        feed,
+        ingest::http::Config {
+            addr: sock,
+            max_body,
+            opts,
+            record,
+        },
+    )
+    .map_err(|e| Failure::source(format!("cannot listen on {addr}: {e}")))
+}
+
+/// `spanscope record`: receive until SIGINT or SIGTERM, append each accepted request to the
+/// file, and account for everything received on exit.
+fn record(a: &cli::RecordArgs) -> Result<(), Failure> {
+    let mut store = Store::new();
+    let (feed, rx) = ingest::sink::channel(store.registry());
+    let opts = ingest::Options {
+        naive_utc: a.naive_utc,
+    };
+    let receiver = start_receiver(&feed, &a.listen, a.max_body, opts, Some(a.out.clone()))?;
+    drop(feed);
+    eprintln!(
+        "spanscope: receiving on http://{} (POST /v1/traces, /v1/jsonl), recording to {}; Ctrl-C to stop",
+        receiver.addr,
+        a.out.display()
+    );
+    let indexer = std::thread::spawn(move || {
+        for b in rx {
+            store.apply(b);
+        }
+        store.refresh();
+        store
+    });
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::source(format!("cannot start: {e}")))?;
+    rt.block_on(async {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .map_err(|e| Failure::source(format!("cannot wait for signals: {e}")))?;
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+        Ok::<(), Failure>(())
+    })?;
+    let counters = std::sync::Arc::clone(&receiver.counters);
+    receiver
+        .stop()
+        .map_err(|e| Failure::source(format!("the receiver failed: {e}")))?;
+    let store = indexer
+        .join()
+        .map_err(|_| Failure::source("the indexer failed"))?;
+    let c = |v: &std::sync::atomic::AtomicU64| v.load(std::sync::atomic::Ordering::Relaxed);
+    let s = &store.sources()[0];
+    eprintln!(
+        "spanscope: {} request(s): {} span(s) or line(s) accepted, {} rejected, {} answered busy (clients retry those); {} request(s) recorded to {}",
+        c(&counters.requests),
+        c(&counters.accepted),
+        c(&counters.rejected),
+        c(&counters.busy),
+        c(&counters.recorded),
+        a.out.display()
+    );
+    eprintln!(
+        "spanscope: indexed {} trace(s), {} span(s) ({} new, {} merged, {} duplicate)",
+        store.traces().len(),
+        store.span_count(),
+        s.spans_new,
+        s.spans_merged,
+        s.duplicates
+    );
+    Ok(())
 }

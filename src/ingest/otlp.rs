@@ -167,7 +167,9 @@ fn time(ns: u64) -> Option<Nanos> {
     (ns > 0 && ns < i64::MAX as u64).then_some(ns as Nanos)
 }
 
-fn records(
+/// The records of a decoded request whose bytes sit at `offset..offset + len` of the
+/// context's blob.
+pub fn records(
     req: &ExportTraceServiceRequest,
     ctx: &Ctx,
     offset: u64,

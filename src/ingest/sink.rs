@@ -183,6 +183,37 @@ impl Sink for Batcher {
     }
 }
 
+/// One request's records in one batch: a receiver answers for all of it at once, so it is
+/// queued whole or not at all.
+#[derive(Debug)]
+pub struct Collect<'a> {
+    pub registry: &'a Registry,
+    pub batch: Batch,
+}
+
+impl Sink for Collect<'_> {
+    fn add_source(&mut self, label: &str) -> SourceId {
+        self.registry.add_source(label)
+    }
+
+    fn add_blob(&mut self, blob: Blob) -> BlobId {
+        self.registry.blobs.add(blob)
+    }
+
+    fn insert(&mut self, _source: SourceId, rec: Record) {
+        self.batch.records.push(rec);
+    }
+
+    fn count(&mut self, _source: SourceId, units: u64, bytes: u64) {
+        self.batch.units += units;
+        self.batch.bytes += bytes;
+    }
+
+    fn reject(&mut self, _source: SourceId, line: u64, reason: String) {
+        self.batch.rejections.push(Rejection { line, reason });
+    }
+}
+
 impl Drop for Batcher {
     fn drop(&mut self) {
         let _ = self.flush();

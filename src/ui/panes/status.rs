@@ -95,15 +95,24 @@ pub fn render_status(app: &App, area: Rect, buf: &mut Buffer, mem_bytes: Option<
                 .sources()
                 .iter()
                 .map(|s| {
-                    let name = std::path::Path::new(&s.label)
-                        .file_name()
-                        .and_then(|n| n.to_str())
-                        .unwrap_or(&s.label);
+                    // a file by its name; a receiver or a URL whole
+                    let name = if s.label.contains(' ') || s.label.contains("://") {
+                        &s.label
+                    } else {
+                        std::path::Path::new(&s.label)
+                            .file_name()
+                            .and_then(|n| n.to_str())
+                            .unwrap_or(&s.label)
+                    };
                     let name = crate::headless::neutralize(name, false);
-                    if s.state.is_empty() {
+                    let mut state = s.state.clone();
+                    if s.requests > 0 {
+                        state = format!("{state} · {} requests", s.requests);
+                    }
+                    if state.is_empty() {
                         name.into_owned()
                     } else {
-                        format!("{name} ({})", s.state)
+                        format!("{name} ({state})")
                     }
                 })
                 .collect();

@@ -1,0 +1,437 @@
+//! The OTLP/HTTP receiver over loopback: the captured bodies are POSTed with their recorded
+//! content type and encoding, and the index equals the one read from the same files on disk;
+//! refusals (413, 415, 400, a gzip bomb) leave earlier data intact; `record` keeps a session
+//! that `list` replays to the same index.
+
+#![allow(clippy::unwrap_used)]
+
+use serde_json::Value;
+use spanscope::headless::{TimeFmt, list};
+use spanscope::ingest::{self, http, sink};
+use spanscope::model::{Batch, Store};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::Receiver;
+use std::time::{Duration, Instant};
+
+const CAPTURES: [&str; 4] = [
+    "otlp-protobuf",
+    "otlp-protobuf-gzip",
+    "otlp-json",
+    "mlflow-otlp",
+];
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+/// A captured request: its body and recorded headers.
+struct Capture {
+    body: Vec<u8>,
+    content_type: String,
+    content_encoding: Option<String>,
+}
+
+fn captures(dir: &str) -> Vec<Capture> {
+    let dir = fixtures().join(dir);
+    let mut metas: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_str().unwrap().ends_with(".meta.json"))
+        .collect();
+    metas.sort();
+    metas
+        .iter()
+        .map(|m| {
+            let meta: Value = serde_json::from_slice(&std::fs::read(m).unwrap()).unwrap();
+            Capture {
+                body: std::fs::read(dir.join(meta["body_file"].as_str().unwrap())).unwrap(),
+                content_type: meta["content_type"].as_str().unwrap().to_string(),
+                content_encoding: meta["content_encoding"].as_str().map(str::to_string),
+            }
+        })
+        .collect()
+}
+
+/// A plain HTTP/1.1 exchange: (status, headers lowercased, body).
+fn post(
+    addr: SocketAddr,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut req = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes()).unwrap();
+    s.write_all(body).unwrap();
+    let mut r = BufReader::new(s);
+    let mut status = String::new();
+    r.read_line(&mut status).unwrap();
+    let code: u16 = status.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let mut hs = Vec::new();
+    loop {
+        let mut l = String::new();
+        r.read_line(&mut l).unwrap();
+        let l = l.trim_end();
+        if l.is_empty() {
+            break;
+        }
+        let (k, v) = l.split_once(':').unwrap();
+        hs.push((k.to_ascii_lowercase(), v.trim().to_string()));
+    }
+    let mut body = Vec::new();
+    r.read_to_end(&mut body).unwrap();
+    (code, hs, body)
+}
+
+fn send(addr: SocketAddr, c: &Capture) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    let mut h = vec![("Content-Type", c.content_type.as_str())];
+    if let Some(e) = &c.content_encoding {
+        h.push(("Content-Encoding", e.as_str()));
+    }
+    post(addr, "/v1/traces", &h, &c.body)
+}
+
+fn header<'a>(hs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    hs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
+/// A receiver on a free loopback port, feeding a store this test owns.
+fn receiver(max_body: usize, record: Option<PathBuf>) -> (http::Receiver, Store, Receiver<Batch>) {
+    let store = Store::new();
+    let (feed, rx) = sink::channel(store.registry());
+    let r = http::start(
+        &feed,
+        http::Config {
+            addr: "127.0.0.1:0".parse().unwrap(),
+            max_body,
+            opts: ingest::Options { naive_utc: true },
+            record,
+        },
+    )
+    .unwrap();
+    (r, store, rx)
+}
+
+fn drain(store: &mut Store, rx: &Receiver<Batch>) {
+    while let Ok(b) = rx.recv_timeout(Duration::from_millis(100)) {
+        store.apply(b);
+    }
+    store.refresh();
+}
+
+/// The index as `list --format jsonl` prints it, in start order.
+fn listing(store: &Store) -> String {
+    let mut traces = spanscope::query::filter(store, &spanscope::query::Query::default());
+    spanscope::query::sort(store, &mut traces, spanscope::query::SortKey::Start, false);
+    let mut out = Vec::new();
+    list::print(
+        store,
+        &traces,
+        list::ListFormat::Jsonl,
+        TimeFmt { utc: true },
+        &mut out,
+    )
+    .unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+fn from_disk(dir: &str) -> Store {
+    let mut s = Store::new();
+    ingest::load_path(
+        &mut s,
+        &fixtures().join(dir),
+        ingest::Options { naive_utc: true },
+    )
+    .unwrap();
+    s.refresh();
+    s
+}
+
+#[test]
+fn every_captured_body_indexes_as_from_disk() {
+    for dir in CAPTURES {
+        let (r, mut store, rx) = receiver(http::DEFAULT_MAX_BODY, None);
+        for c in captures(dir) {
+            let (code, hs, body) = send(r.addr, &c);
+            assert_eq!(code, 200, "{dir}: {}", String::from_utf8_lossy(&body));
+            // the answer is in the request's encoding
+            assert_eq!(header(&hs, "content-type"), Some(c.content_type.as_str()));
+            if c.content_type.contains("json") {
+                assert_eq!(body, b"{}");
+            } else {
+                assert!(body.is_empty(), "an empty ExportTraceServiceResponse");
+            }
+        }
+        drain(&mut store, &rx);
+        let disk = from_disk(dir);
+        assert!(!disk.traces().is_empty());
+        assert_eq!(listing(&store), listing(&disk), "{dir}");
+        // payloads read back from the request bodies
+        let t = store.traces()[0].summary.root.unwrap();
+        let d = ingest::detail::span_detail(&store, t);
+        assert!(d.problems.is_empty(), "{dir}: {:?}", d.problems);
+        let src = &store.sources()[0];
+        assert_eq!(src.state, "listening");
+        assert_eq!(src.requests, captures(dir).len() as u64);
+        assert_eq!(src.rejected, 0);
+        r.stop().unwrap();
+    }
+}
+
+#[test]
+fn refusals_get_their_status_and_keep_earlier_data() {
+    let (r, mut store, rx) = receiver(64 << 10, None);
+    let good = &captures("otlp-protobuf")[0];
+    assert_eq!(send(r.addr, good).0, 200);
+
+    // 415: not an OTLP content type, or an unknown encoding
+    let (code, _, _) = post(
+        r.addr,
+        "/v1/traces",
+        &[("Content-Type", "text/plain")],
+        b"x",
+    );
+    assert_eq!(code, 415);
+    let (code, _, _) = post(
+        r.addr,
+        "/v1/traces",
+        &[
+            ("Content-Type", "application/x-protobuf"),
+            ("Content-Encoding", "br"),
+        ],
+        &good.body,
+    );
+    assert_eq!(code, 415);
+
+    // 400: a body that does not decode, with a google.rpc.Status in JSON for a JSON request
+    let (code, _, body) = post(
+        r.addr,
+        "/v1/traces",
+        &[("Content-Type", "application/json")],
+        b"{\"resourceSpans\": 7}",
+    );
+    assert_eq!(code, 400);
+    let status: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(status["code"], 3);
+    assert!(
+        status["message"]
+            .as_str()
+            .unwrap()
+            .contains("resourceSpans")
+    );
+    let (code, _, _) = post(
+        r.addr,
+        "/v1/traces",
+        &[("Content-Type", "application/x-protobuf")],
+        b"\xff\xff\xff garbage",
+    );
+    assert_eq!(code, 400);
+
+    // 413: over the limit as sent, and a small gzip body that inflates past it
+    let big = vec![b' '; 100 << 10];
+    let (code, _, _) = post(
+        r.addr,
+        "/v1/traces",
+        &[("Content-Type", "application/json")],
+        &big,
+    );
+    assert_eq!(code, 413);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(&vec![0u8; 10 << 20]).unwrap();
+    let bomb = gz.finish().unwrap();
+    assert!(bomb.len() < 64 << 10);
+    let (code, _, _) = post(
+        r.addr,
+        "/v1/traces",
+        &[
+            ("Content-Type", "application/x-protobuf"),
+            ("Content-Encoding", "gzip"),
+        ],
+        &bomb,
+    );
+    assert_eq!(code, 413);
+
+    // the first request is intact, and every refusal is counted with its reason
+    assert_eq!(send(r.addr, &captures("otlp-protobuf")[3]).0, 200);
+    drain(&mut store, &rx);
+    let mut disk = Store::new();
+    let dir = fixtures().join("otlp-protobuf");
+    for f in ["001.bin", "004.bin"] {
+        ingest::load_path(&mut disk, &dir.join(f), ingest::Options { naive_utc: true }).unwrap();
+    }
+    disk.refresh();
+    assert_eq!(listing(&store), listing(&disk));
+    let src = &store.sources()[0];
+    assert_eq!(src.requests, 8);
+    assert_eq!(src.rejected, 6);
+    assert!(src.rejections.iter().any(|r| r.reason.contains("HTTP 413")));
+    r.stop().unwrap();
+}
+
+#[test]
+fn spans_without_ids_are_a_partial_success() {
+    let (r, mut store, rx) = receiver(http::DEFAULT_MAX_BODY, None);
+    let body = br#"{"resourceSpans":[{"scopeSpans":[{"spans":[
+        {"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174","name":"ok","startTimeUnixNano":"1","endTimeUnixNano":"2"},
+        {"traceId":"","spanId":"","name":"no ids","startTimeUnixNano":"1","endTimeUnixNano":"2"}]}]}]}"#;
+    let (code, _, resp) = post(
+        r.addr,
+        "/v1/traces",
+        &[("Content-Type", "application/json")],
+        body,
+    );
+    assert_eq!(code, 200);
+    let v: Value = serde_json::from_slice(&resp).unwrap();
+    assert_eq!(v["partialSuccess"]["rejectedSpans"], "1");
+    drain(&mut store, &rx);
+    assert_eq!(store.span_count(), 1);
+    r.stop().unwrap();
+}
+
+#[test]
+fn jsonl_bodies_and_health() {
+    let (r, mut store, rx) = receiver(http::DEFAULT_MAX_BODY, None);
+    let lines = std::fs::read(fixtures().join("simple-jsonl/requests.jsonl")).unwrap();
+    let mut body = lines.clone();
+    body.extend_from_slice(b"{not json\n");
+    let (code, _, resp) = post(
+        r.addr,
+        "/v1/jsonl",
+        &[("Content-Type", "application/x-ndjson")],
+        &body,
+    );
+    assert_eq!(code, 200);
+    let v: Value = serde_json::from_slice(&resp).unwrap();
+    let n = lines.iter().filter(|&&b| b == b'\n').count() as u64;
+    assert_eq!(v["accepted"], n);
+    assert_eq!(v["rejected"], 1);
+    assert_eq!(v["errors"][0]["line"], n + 1);
+
+    let mut s = TcpStream::connect(r.addr).unwrap();
+    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+
+    drain(&mut store, &rx);
+    assert_eq!(listing(&store), listing(&from_disk("simple-jsonl")));
+    r.stop().unwrap();
+}
+
+/// `spanscope record` in its own process: every capture goes in, SIGTERM ends it with an
+/// accounting, and `list` of the recorded file equals `list` of the captures.
+#[test]
+fn record_then_replay() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("session.jsonl");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_spanscope"))
+        .args(["record", "--listen", "127.0.0.1:0", "--naive-utc", "--out"])
+        .arg(&out)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let mut first = String::new();
+    err.read_line(&mut first).unwrap();
+    let addr: SocketAddr = first
+        .split("http://")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    let mut expected = Store::new();
+    for d in CAPTURES {
+        for c in captures(d) {
+            assert_eq!(send(addr, &c).0, 200);
+        }
+        ingest::load_path(
+            &mut expected,
+            &fixtures().join(d),
+            ingest::Options { naive_utc: true },
+        )
+        .unwrap();
+    }
+    expected.refresh();
+    let lines = std::fs::read(fixtures().join("simple-jsonl/requests.jsonl")).unwrap();
+    assert_eq!(post(addr, "/v1/jsonl", &[], &lines).0, 200);
+    ingest::load_path(
+        &mut expected,
+        &fixtures().join("simple-jsonl"),
+        ingest::Options { naive_utc: true },
+    )
+    .unwrap();
+    expected.refresh();
+
+    let deadline = Instant::now() + Duration::from_secs(10);
+    // SIGTERM, as a service manager would send it
+    std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    while child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "record did not stop");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(child.wait().unwrap().success());
+    let mut summary = String::new();
+    err.read_to_string(&mut summary).unwrap();
+    assert!(summary.contains("0 rejected"), "{summary}");
+    assert!(summary.contains("14 request(s) recorded"), "{summary}");
+
+    let mut replay = Store::new();
+    ingest::load_path(&mut replay, &out, ingest::Options { naive_utc: true }).unwrap();
+    replay.refresh();
+    assert_eq!(replay.sources()[0].rejected, 0);
+    assert_eq!(listing(&replay), listing(&expected));
+}
+
+/// When the index falls behind, requests are refused whole with 503 and Retry-After; retried
+/// later they are indexed once: nothing lost, nothing twice.
+#[test]
+fn a_full_queue_answers_busy_and_retries_lose_nothing() {
+    let (r, mut store, rx) = receiver(http::DEFAULT_MAX_BODY, None);
+    let body = |i: usize| {
+        format!(
+            r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{{"traceId":"{i:032x}","spanId":"{i:016x}","name":"s{i}","startTimeUnixNano":"1000","endTimeUnixNano":"2000"}}]}}]}}]}}"#
+        )
+    };
+    let json = [("Content-Type", "application/json")];
+    let n = sink::QUEUE + 10;
+    let mut busy = Vec::new();
+    for i in 1..=n {
+        let (code, hs, _) = post(r.addr, "/v1/traces", &json, body(i).as_bytes());
+        match code {
+            200 => {}
+            503 => {
+                assert_eq!(header(&hs, "retry-after"), Some("1"));
+                busy.push(i);
+            }
+            other => panic!("status {other}"),
+        }
+    }
+    assert!(!busy.is_empty(), "the queue never filled");
+    drain(&mut store, &rx);
+    for &i in &busy {
+        assert_eq!(post(r.addr, "/v1/traces", &json, body(i).as_bytes()).0, 200);
+    }
+    drain(&mut store, &rx);
+    assert_eq!(store.traces().len(), n);
+    assert_eq!(store.sources()[0].duplicates, 0);
+    assert_eq!(
+        r.counters.busy.load(std::sync::atomic::Ordering::Relaxed),
+        busy.len() as u64
+    );
+    r.stop().unwrap();
+}
