@@ -78,6 +78,11 @@ pub fn load(args: &SourceArgs) -> Result<Store, Failure> {
     };
     let mut store = Store::new();
     for s in &args.sources {
+        if ingest::follow::is_url(s) {
+            return Err(Failure::usage(format!(
+                "{s} is a live stream: read it with `list --follow` or the explorer"
+            )));
+        }
         if s == "-" {
             ingest::load_reader(&mut store, "<stdin>", io::stdin().lock(), opts)
                 .map_err(|e| Failure::source(format!("cannot read stdin: {e}")))?;

@@ -166,3 +166,128 @@ fn read_once_parses_a_last_line_without_newline() {
     assert!(has(&store, "z2"));
     assert_eq!(store.sources()[0].state, "");
 }
+
+/// A local server that answers each GET with the next scripted response; returns its address
+/// and the request heads it saw.
+fn script_server(
+    responses: Vec<Vec<u8>>,
+    hold_last: bool,
+) -> (
+    std::net::SocketAddr,
+    std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+) {
+    use std::io::{BufRead, BufReader};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = std::sync::Arc::clone(&seen);
+    std::thread::spawn(move || {
+        let n = responses.len();
+        for (i, resp) in responses.into_iter().enumerate() {
+            let (mut conn, _) = listener.accept().unwrap();
+            let mut head = String::new();
+            let mut r = BufReader::new(conn.try_clone().unwrap());
+            loop {
+                let mut l = String::new();
+                if r.read_line(&mut l).unwrap() == 0 || l == "\r\n" {
+                    break;
+                }
+                head.push_str(&l);
+            }
+            log.lock().unwrap().push(head);
+            conn.write_all(&resp).unwrap();
+            conn.flush().unwrap();
+            if hold_last && i + 1 == n {
+                // keep the stream open until the test ends
+                std::thread::sleep(Duration::from_secs(30));
+            }
+            // dropping `conn` closes the connection (mid-stream for the unterminated ones)
+        }
+    });
+    (addr, seen)
+}
+
+fn chunk(data: &str) -> String {
+    format!("{:x}\r\n{data}\r\n", data.len())
+}
+
+#[test]
+fn follows_a_url_through_drops_and_resends() {
+    let ndjson = "HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n";
+    let sse =
+        "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n";
+    let (a1, a2, a3) = (line("u-a1"), line("u-a2"), line("u-a3"));
+    // 1: two lines, the second cut mid-line by a dropped connection
+    let first = format!("{ndjson}{}{}", chunk(&a1), chunk(&a2[..30]));
+    // 2: the server sends everything again, then ends the stream properly
+    let second = format!(
+        "{ndjson}{}{}{}0\r\n\r\n",
+        chunk(&a1),
+        chunk(&a2),
+        chunk(&a3)
+    );
+    // 3: server-sent events, one record split over two data lines, with an id
+    let b1 = line("u-b1");
+    let (b1a, b1b) = b1.trim_end().split_at(20);
+    let third = format!(
+        "{sse}{}0\r\n\r\n",
+        chunk(&format!(
+            ": a comment\nid: 7\nevent: trace\ndata: {b1a}\ndata: {b1b}\n\n"
+        ))
+    );
+    // 4: resumed after event 7
+    let fourth = format!(
+        "{sse}{}",
+        chunk(&format!("id: 8\ndata: {}\n", line("u-b2")))
+    );
+    let (addr, seen) = script_server(
+        vec![
+            first.into_bytes(),
+            second.into_bytes(),
+            third.into_bytes(),
+            fourth.into_bytes(),
+        ],
+        true,
+    );
+
+    let mut store = Store::new();
+    let (feed, rx) = sink::channel(store.registry());
+    ingest::tail::spawn(
+        &feed,
+        &[format!("http://{addr}/stream")],
+        true,
+        ingest::Options::default(),
+    )
+    .unwrap();
+    drop(feed);
+    let mut states = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !has(&store, "u-b2") {
+        assert!(Instant::now() < deadline, "{:?}", store.sources());
+        if let Ok(b) = rx.recv_timeout(Duration::from_millis(20)) {
+            if let Some(s) = &b.state {
+                states.push(s.clone());
+            }
+            store.apply(b);
+            store.refresh();
+        }
+    }
+    for id in ["u-a1", "u-a2", "u-a3", "u-b1", "u-b2"] {
+        assert!(has(&store, id), "{id}");
+    }
+    assert_eq!(store.traces().len(), 5);
+    let src = &store.sources()[0];
+    assert!(src.label.starts_with("http://127.0.0.1"));
+    // the cut line of the first connection was never parsed as a line
+    assert_eq!(src.rejected, 0, "{:?}", src.rejections);
+    assert!(
+        states.iter().any(|s| s.contains("retrying in")),
+        "{states:?}"
+    );
+    assert!(states.iter().any(|s| s == "connected"), "{states:?}");
+    let heads = seen.lock().unwrap();
+    assert!(
+        heads[3].to_ascii_lowercase().contains("last-event-id: 7"),
+        "{heads:?}"
+    );
+}

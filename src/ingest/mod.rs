@@ -6,6 +6,7 @@ pub mod detail;
 pub mod detect;
 pub mod dspy_callback;
 pub mod events;
+pub mod follow;
 pub mod http;
 pub mod mlflow;
 pub mod otlp;

@@ -264,8 +264,9 @@ fn read_into(f: &File, offset: u64, max: usize, buf: &mut Vec<u8>) -> io::Result
     Ok(buf.len())
 }
 
-/// Read `paths` (files, directories, `-` for stdin) into `feed` on a thread; with `follow`,
-/// keep reading what is appended to JSON-lines files (and stdin) until the store goes away.
+/// Read `paths` (files, directories, `-` for stdin, URLs) into `feed` on threads; with `follow`,
+/// keep reading what is appended to JSON-lines files until the store goes away. URLs are
+/// always followed.
 ///
 /// # Errors
 /// A path that does not exist or cannot be opened, found before the thread starts.
@@ -280,6 +281,13 @@ pub fn spawn(
     for p in paths {
         if p == "-" {
             stdin = true;
+            continue;
+        }
+        if super::follow::is_url(p) {
+            super::follow::spawn(feed, p, opts).map_err(|e| super::Unreadable {
+                path: p.clone(),
+                source: e,
+            })?;
             continue;
         }
         let path = Path::new(p);
