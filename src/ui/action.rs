@@ -45,6 +45,10 @@ pub enum Action {
     InvertSort,
     /// Toggle start times between clock time and "3m ago".
     ToggleRelativeTime,
+    /// Pause the list while indexing goes on (the header counts what arrived meanwhile).
+    TogglePause,
+    /// Keep the newest trace selected as traces arrive (like less +F).
+    ToggleFollowNewest,
     /// Collapse the selected subtree (or go to its parent).
     Collapse,
     /// Expand the selected subtree.

@@ -211,6 +211,10 @@ pub struct App {
     threshold_for: Option<u64>,
     /// `--trace ID`, until that trace is indexed.
     pending_trace: Option<String>,
+    /// The list is frozen (indexing goes on); how many traces there were when it was paused.
+    pub paused: Option<usize>,
+    /// Select the newest trace whenever traces arrive.
+    pub follow_newest: bool,
     quit: bool,
 }
 
@@ -247,6 +251,8 @@ impl App {
             help_scroll: 0,
             threshold_for: None,
             pending_trace: None,
+            paused: None,
+            follow_newest: false,
             quit: false,
             opts,
         };
@@ -276,7 +282,10 @@ impl App {
     pub fn prepare(&mut self) {
         self.store.refresh();
         let generation = self.store.generation();
-        if self.opts.slow.is_none() && self.threshold_for != Some(generation) {
+        if self.opts.slow.is_none()
+            && self.paused.is_none()
+            && self.threshold_for != Some(generation)
+        {
             self.slow_threshold = default_slow_threshold(&self.store);
             self.threshold_for = Some(generation);
         }
@@ -290,11 +299,21 @@ impl App {
             reverse: self.reverse,
         };
         let selected = self.selected_trace();
-        if self.view.refresh(&self.store, &self.query, key) {
-            // keep the same trace selected when it is still listed
-            if let Some(t) = selected
+        // paused: the rows stay as they were until the filter, sort or toggles change
+        let frozen = self.paused.is_some()
+            && self.view.key().is_some_and(|k| {
+                ViewKey {
+                    generation: k.generation,
+                    ..key.clone()
+                } == *k
+            });
+        if !frozen && self.view.refresh(&self.store, &self.query, key) {
+            if self.follow_newest {
+                self.select_newest();
+            } else if let Some(t) = selected
                 && let Some(i) = self.view.rows.iter().position(|&r| r == t)
             {
+                // keep the same trace selected when it is still listed
                 self.list.selected = i;
             }
         }
@@ -486,6 +505,15 @@ impl App {
         isize::try_from(p.max(1)).unwrap_or(10)
     }
 
+    /// Select the trace that arrived last.
+    fn select_newest(&mut self) {
+        if let Some(i) =
+            (0..self.view.rows.len()).max_by_key(|&i| self.store.trace(self.view.rows[i]).seq)
+        {
+            self.list.selected = i;
+        }
+    }
+
     /// The pane whose rows are drawn at a screen cell.
     fn pane_at(&self, column: u16, row: u16) -> Option<Focus> {
         let at = ratatui::layout::Position::new(column, row);
@@ -555,6 +583,20 @@ impl App {
             Mode::Normal => {}
         }
         self.message = None;
+        if self.focus == Focus::List
+            && matches!(
+                action,
+                Action::Down
+                    | Action::Up
+                    | Action::PageDown
+                    | Action::PageUp
+                    | Action::First
+                    | Action::Last
+            )
+        {
+            // moving by hand stops following, as in less
+            self.follow_newest = false;
+        }
         match action {
             Action::Quit => self.quit = true,
             Action::Down => self.move_by(1),
@@ -633,6 +675,18 @@ impl App {
             }
             Action::InvertSort => self.reverse = !self.reverse,
             Action::ToggleRelativeTime => self.relative_time = !self.relative_time,
+            Action::TogglePause => {
+                self.paused = match self.paused {
+                    Some(_) => None,
+                    None => Some(self.store.traces().len()),
+                };
+            }
+            Action::ToggleFollowNewest => {
+                self.follow_newest = !self.follow_newest;
+                if self.follow_newest {
+                    self.select_newest();
+                }
+            }
             Action::Collapse => self.collapse(true),
             Action::Expand => self.collapse(false),
             Action::ToggleCollapse => {

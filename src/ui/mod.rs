@@ -553,4 +553,51 @@ mod tests {
         assert_eq!(a.sort, SortKey::Model);
         assert!(screen(&mut a, 120, 40).contains("MODEL▼"));
     }
+
+    /// A trace arriving while the explorer is open: one steps-format line.
+    fn arrive(a: &mut App, id: &str) {
+        let line = format!(
+            r#"{{"trace_id": "{id}", "timestamp": "2026-11-21T06:00:00Z", "pipeline": "Arrived", "total_latency_ms": 5}}"#
+        );
+        let src = a.store.add_source("live");
+        let blob = a
+            .store
+            .add_blob(crate::model::Blob::Memory(std::sync::Arc::new(
+                line.clone().into_bytes(),
+            )));
+        ingest::load_bytes(
+            &mut a.store,
+            src,
+            blob,
+            line.as_bytes(),
+            ingest::Options::default(),
+        );
+        a.prepare();
+    }
+
+    #[test]
+    fn new_traces_keep_the_selection_pause_and_follow() {
+        let mut a = app("otlp-jsonl");
+        select(&mut a, "2fd8c451");
+        let before = a.selected_trace();
+        arrive(&mut a, "late-1");
+        assert_eq!(a.view.rows.len(), 16);
+        assert_eq!(a.selected_trace(), before, "the selection stays put");
+
+        a.update(Action::TogglePause);
+        arrive(&mut a, "late-2");
+        assert_eq!(a.view.rows.len(), 16, "paused: the list is frozen");
+        assert!(screen(&mut a, 120, 30).contains("[paused: 1 new"));
+        a.update(Action::TogglePause);
+        assert_eq!(a.view.rows.len(), 17);
+
+        a.update(Action::ToggleFollowNewest);
+        arrive(&mut a, "late-3");
+        let t = a.selected_trace().unwrap();
+        assert_eq!(a.store.str(a.store.trace(t).id), "late-3");
+        assert!(screen(&mut a, 120, 30).contains("[following newest]"));
+        // moving by hand stops following
+        a.update(Action::Up);
+        assert!(!a.follow_newest);
+    }
 }

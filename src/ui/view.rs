@@ -29,6 +29,12 @@ pub struct View {
 }
 
 impl View {
+    /// What the rows were built for.
+    #[must_use]
+    pub fn key(&self) -> Option<&ViewKey> {
+        self.key.as_ref()
+    }
+
     /// Rebuild if `key` differs from the last build. Returns whether it rebuilt.
     pub fn refresh(&mut self, store: &Store, q: &Query, key: ViewKey) -> bool {
         if self.key.as_ref() == Some(&key) {

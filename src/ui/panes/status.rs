@@ -39,6 +39,18 @@ pub fn render_header(app: &App, area: Rect, buf: &mut Buffer) {
             }),
         ),
     ];
+    if let Some(at) = app.paused {
+        spans.push(Span::styled(
+            format!(
+                "  [paused: {} new, Space resumes]",
+                app.store.traces().len().saturating_sub(at)
+            ),
+            theme.style(Role::BarHot),
+        ));
+    }
+    if app.follow_newest {
+        spans.push(Span::styled("  [following newest]", theme.style(Role::Key)));
+    }
     if app.slow_only {
         spans.push(Span::styled("  [slow only]", theme.style(Role::BarHot)));
     }
