@@ -6,7 +6,7 @@
 //! and 503 with `Retry-After` when the index cannot keep up. A request is indexed whole or not
 //! at all, so a client that retries loses nothing and duplicates nothing.
 
-use super::sink::{Collect, Feed};
+use super::sink::{Collect, Feed, Refused};
 use super::{Ctx, Options, load_lines, otlp};
 use crate::model::payload::RecordFormat;
 use crate::model::store::{Batch, Record};
@@ -26,7 +26,6 @@ use std::io::{self, BufWriter, Read, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::TrySendError;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 
@@ -124,7 +123,7 @@ pub fn start(feed: &Feed, cfg: Config) -> io::Result<Receiver> {
         None => None,
     };
     let source = feed.registry.add_source(format!("receiver {addr}"));
-    let _ = feed.tx.send(Batch {
+    let _ = feed.send(Batch {
         source,
         state: Some("listening".into()),
         ..Batch::default()
@@ -389,7 +388,7 @@ impl Shared {
         } else {
             self.counters.rejected.fetch_add(1, Ordering::Relaxed);
             // shown with `:errors`; when the queue is full the counter still has it
-            let _ = self.feed.tx.try_send(Batch {
+            let _ = self.feed.try_send(Batch {
                 source: self.source,
                 units: 1,
                 requests: 1,
@@ -514,16 +513,16 @@ impl Shared {
 
     /// Queue a request's batch whole, or refuse it (503) when the index is behind.
     fn queue(&self, batch: Batch, blob: crate::model::BlobId) -> Result<(), Refusal> {
-        match self.feed.tx.try_send(batch) {
+        match self.feed.try_send(batch) {
             Ok(()) => Ok(()),
-            Err(TrySendError::Full(_)) => {
+            Err(Refused::Busy) => {
                 self.forget(blob);
                 Err(Refusal(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "the index is behind: retry shortly".into(),
                 ))
             }
-            Err(TrySendError::Disconnected(_)) => {
+            Err(Refused::Closed) => {
                 self.forget(blob);
                 Err(Refusal(
                     StatusCode::SERVICE_UNAVAILABLE,

@@ -46,24 +46,91 @@ impl Sink for Store {
 #[error("the index is gone")]
 pub struct Closed;
 
-/// How many batches may wait for the store before parsers block (or a receiver answers "busy").
-pub const QUEUE: usize = 64;
+/// How many records may wait for the store before parsers block and a receiver answers
+/// "busy": several seconds of a fast live feed, so a slow frame does not refuse requests.
+pub const BACKLOG: usize = 128 * 1024;
 
-/// A bounded channel of batches, and the registry its parsers hand ids out from.
+/// How many batches the channel holds (the record count above is the bound that matters).
+const BATCHES: usize = 4096;
+
+/// A channel of batches bounded by the records in flight, and the registry its parsers hand
+/// ids out from.
 #[must_use]
 pub fn channel(registry: Arc<Registry>) -> (Feed, Receiver<Batch>) {
-    let (tx, rx) = sync_channel(QUEUE);
-    (Feed { tx, registry }, rx)
+    channel_with_backlog(registry, BACKLOG)
+}
+
+/// [`channel`] with another bound on the records in flight.
+#[must_use]
+pub fn channel_with_backlog(registry: Arc<Registry>, backlog: usize) -> (Feed, Receiver<Batch>) {
+    let (tx, rx) = sync_channel(BATCHES);
+    (
+        Feed {
+            tx,
+            registry,
+            backlog,
+        },
+        rx,
+    )
 }
 
 /// A handle to the store's queue, cloned into every parsing thread.
 #[derive(Debug, Clone)]
 pub struct Feed {
-    pub tx: SyncSender<Batch>,
+    tx: SyncSender<Batch>,
     pub registry: Arc<Registry>,
+    backlog: usize,
+}
+
+/// Why a batch was not queued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// The store is behind: try again shortly.
+    Busy,
+    /// The store is gone.
+    Closed,
 }
 
 impl Feed {
+    /// Queue a batch, waiting while the store is behind.
+    ///
+    /// # Errors
+    /// The store is gone.
+    pub fn send(&self, batch: Batch) -> Result<(), Closed> {
+        let mut wait = std::time::Duration::from_micros(100);
+        while self.registry.in_flight() + batch.records.len() > self.backlog
+            && self.registry.in_flight() > 0
+        {
+            std::thread::sleep(wait);
+            wait = (wait * 2).min(std::time::Duration::from_millis(20));
+        }
+        let n = batch.records.len();
+        self.registry.queued(n);
+        self.tx.send(batch).map_err(|e| {
+            self.registry.applied(e.0.records.len());
+            Closed
+        })
+    }
+
+    /// Queue a batch whole, or refuse it at once when the store is behind.
+    ///
+    /// # Errors
+    /// [`Refused::Busy`] or [`Refused::Closed`]; the batch is dropped.
+    pub fn try_send(&self, batch: Batch) -> Result<(), Refused> {
+        let n = batch.records.len();
+        if n > 0 && self.registry.in_flight() + n > self.backlog {
+            return Err(Refused::Busy);
+        }
+        self.registry.queued(n);
+        self.tx.try_send(batch).map_err(|e| {
+            self.registry.applied(n);
+            match e {
+                std::sync::mpsc::TrySendError::Full(_) => Refused::Busy,
+                std::sync::mpsc::TrySendError::Disconnected(_) => Refused::Closed,
+            }
+        })
+    }
+
     /// A batcher for one thread.
     #[must_use]
     pub fn batcher(&self) -> Batcher {
@@ -117,7 +184,7 @@ impl Batcher {
                 ..Batch::default()
             },
         );
-        if self.feed.tx.send(batch).is_err() {
+        if self.feed.send(batch).is_err() {
             self.closed = true;
             return Err(Closed);
         }

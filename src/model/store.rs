@@ -9,6 +9,7 @@ use super::{
     TraceIdx, TraceStatus,
 };
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 /// An interned string.
@@ -112,9 +113,27 @@ pub struct SourceId(pub u32);
 pub struct Registry {
     pub blobs: Blobs,
     sources: Mutex<Vec<String>>,
+    /// Records sent to the store and not yet indexed (the bound of the live queue).
+    in_flight: AtomicUsize,
 }
 
 impl Registry {
+    /// Records queued for the store and not yet indexed.
+    #[must_use]
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::Acquire)
+    }
+
+    /// `n` more records were queued.
+    pub fn queued(&self, n: usize) {
+        self.in_flight.fetch_add(n, Ordering::AcqRel);
+    }
+
+    /// `n` queued records were indexed (or dropped).
+    pub fn applied(&self, n: usize) {
+        self.in_flight.fetch_sub(n, Ordering::AcqRel);
+    }
+
     pub fn add_source(&self, label: impl Into<String>) -> SourceId {
         let mut v = self.sources.lock().unwrap_or_else(PoisonError::into_inner);
         v.push(label.into());
@@ -265,9 +284,11 @@ impl Store {
         if let Some(state) = state {
             s.state = state;
         }
+        let n = records.len();
         for r in records {
             self.insert(source, r);
         }
+        self.registry.applied(n);
         self.generation += 1;
     }
 

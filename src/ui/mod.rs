@@ -139,8 +139,10 @@ impl Drop for TerminalGuard {
     }
 }
 
-/// At most this often the screen is redrawn while data arrives (keys redraw at once).
+/// At most this often the screen is redrawn while data arrives (keys redraw at once)…
 const FRAME: Duration = Duration::from_millis(100);
+/// … and while the index is behind the sources, so indexing gets the time.
+const FRAME_BEHIND: Duration = Duration::from_millis(250);
 /// How long one turn of the loop may spend indexing before it looks at the keyboard again.
 const INGEST_BUDGET: Duration = Duration::from_millis(30);
 /// The clock ("3m ago") and the memory figure are refreshed this often.
@@ -167,7 +169,8 @@ pub fn run(mut app: App, mut feed: Option<Receiver<Batch>>) -> io::Result<()> {
     let mut last_tick = Instant::now();
     let mut backlog = false;
     loop {
-        if dirty && (keyed || last_draw.elapsed() >= FRAME) {
+        let frame = if backlog { FRAME_BEHIND } else { FRAME };
+        if dirty && (keyed || last_draw.elapsed() >= frame) {
             app.prepare();
             terminal.draw(|f| render(f, &mut app, mem))?;
             (dirty, keyed) = (false, false);
@@ -176,7 +179,7 @@ pub fn run(mut app: App, mut feed: Option<Receiver<Batch>>) -> io::Result<()> {
         let wait = if backlog {
             Duration::ZERO
         } else if dirty {
-            FRAME.saturating_sub(last_draw.elapsed())
+            frame.saturating_sub(last_draw.elapsed())
         } else if feed.is_some() {
             Duration::from_millis(50)
         } else {
