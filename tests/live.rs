@@ -34,6 +34,17 @@ fn until(store: &mut Store, rx: &Receiver<Batch>, what: &str, done: impl Fn(&Sto
     );
 }
 
+/// Read `sources` on their threads into a store this test owns.
+fn watch(
+    sources: &[String],
+    follow: bool,
+) -> (Store, Receiver<Batch>, std::thread::JoinHandle<()>) {
+    let store = Store::new();
+    let (feed, rx) = sink::channel(store.registry());
+    let h = ingest::tail::spawn(&feed, sources, follow, ingest::Options::default()).unwrap();
+    (store, rx, h)
+}
+
 fn append(path: &std::path::Path, text: &str) {
     let mut f = std::fs::OpenOptions::new()
         .append(true)
@@ -53,16 +64,7 @@ fn follows_pieces_truncation_and_rotation() {
     let path = dir.path().join("traces.jsonl");
     std::fs::write(&path, line("a1") + &line("a2")).unwrap();
 
-    let mut store = Store::new();
-    let (feed, rx) = sink::channel(store.registry());
-    ingest::tail::spawn(
-        &feed,
-        &[path.display().to_string()],
-        true,
-        ingest::Options::default(),
-    )
-    .unwrap();
-    drop(feed);
+    let (mut store, rx, _) = watch(&[path.display().to_string()], true);
     until(&mut store, &rx, "the existing lines", |s| {
         has(s, "a2") && s.sources()[0].state == "following"
     });
@@ -111,16 +113,7 @@ fn payloads_of_a_truncated_file_say_so() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("t.jsonl");
     std::fs::write(&path, line("x1")).unwrap();
-    let mut store = Store::new();
-    let (feed, rx) = sink::channel(store.registry());
-    ingest::tail::spawn(
-        &feed,
-        &[path.display().to_string()],
-        true,
-        ingest::Options::default(),
-    )
-    .unwrap();
-    drop(feed);
+    let (mut store, rx, _) = watch(&[path.display().to_string()], true);
     until(&mut store, &rx, "x1", |s| has(s, "x1"));
     std::fs::File::create(&path).unwrap();
     append(&path, &line("y1"));
@@ -148,16 +141,7 @@ fn read_once_parses_a_last_line_without_newline() {
     let path = dir.path().join("t.jsonl");
     let text = line("z1") + line("z2").trim_end();
     std::fs::write(&path, text).unwrap();
-    let mut store = Store::new();
-    let (feed, rx) = sink::channel(store.registry());
-    let h = ingest::tail::spawn(
-        &feed,
-        &[path.display().to_string()],
-        false,
-        ingest::Options::default(),
-    )
-    .unwrap();
-    drop(feed);
+    let (mut store, rx, h) = watch(&[path.display().to_string()], false);
     for b in rx {
         store.apply(b);
     }
@@ -250,16 +234,7 @@ fn follows_a_url_through_drops_and_resends() {
         true,
     );
 
-    let mut store = Store::new();
-    let (feed, rx) = sink::channel(store.registry());
-    ingest::tail::spawn(
-        &feed,
-        &[format!("http://{addr}/stream")],
-        true,
-        ingest::Options::default(),
-    )
-    .unwrap();
-    drop(feed);
+    let (mut store, rx, _) = watch(&[format!("http://{addr}/stream")], true);
     let mut states = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(15);
     while !has(&store, "u-b2") {

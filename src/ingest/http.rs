@@ -402,6 +402,30 @@ impl Shared {
         r.response(enc)
     }
 
+    /// Keep a request body in memory for the payloads of its spans.
+    fn hold(&self, body: Vec<u8>) -> (Arc<Vec<u8>>, Ctx) {
+        let body = Arc::new(body);
+        let blob = self
+            .feed
+            .registry
+            .blobs
+            .add(Blob::Memory(Arc::clone(&body)));
+        let ctx = Ctx {
+            blob,
+            opts: self.opts,
+        };
+        (body, ctx)
+    }
+
+    fn counted(&self, accepted: u64, rejected: u64) {
+        self.counters
+            .accepted
+            .fetch_add(accepted, Ordering::Relaxed);
+        self.counters
+            .rejected
+            .fetch_add(rejected, Ordering::Relaxed);
+    }
+
     /// Decode and queue an OTLP request; returns the number of spans rejected.
     fn export(&self, enc: Encoding, body: Vec<u8>) -> Result<u64, Refusal> {
         let bad = |e: String| Refusal(StatusCode::BAD_REQUEST, e);
@@ -414,16 +438,8 @@ impl Shared {
             Encoding::Json => RecordFormat::OtlpJson,
         };
         let len = body.len();
-        let body = Arc::new(body);
-        let blob = self
-            .feed
-            .registry
-            .blobs
-            .add(Blob::Memory(Arc::clone(&body)));
-        let ctx = Ctx {
-            blob,
-            opts: self.opts,
-        };
+        let (_, ctx) = self.hold(body);
+        let blob = ctx.blob;
         let mut records = Vec::new();
         otlp::records(&req, &ctx, 0, len, format, &mut records);
         let before = records.len();
@@ -449,12 +465,7 @@ impl Shared {
             state: None,
         };
         self.queue(batch, blob)?;
-        self.counters
-            .accepted
-            .fetch_add(accepted, Ordering::Relaxed);
-        self.counters
-            .rejected
-            .fetch_add(rejected, Ordering::Relaxed);
+        self.counted(accepted, rejected);
         self.record(|w| {
             serde_json::to_writer(&mut *w, &req)?;
             writeln!(w)
@@ -464,16 +475,8 @@ impl Shared {
 
     /// Parse and queue a JSON-lines body; returns the lines accepted and the rejections.
     fn lines(&self, body: Vec<u8>) -> Result<(u64, Vec<crate::model::store::Rejection>), Refusal> {
-        let body = Arc::new(body);
-        let blob = self
-            .feed
-            .registry
-            .blobs
-            .add(Blob::Memory(Arc::clone(&body)));
-        let ctx = Ctx {
-            blob,
-            opts: self.opts,
-        };
+        let (body, ctx) = self.hold(body);
+        let blob = ctx.blob;
         let mut sink = Collect {
             registry: &self.feed.registry,
             batch: Batch {
@@ -493,12 +496,7 @@ impl Shared {
             self.forget(blob);
         }
         self.queue(batch, blob)?;
-        self.counters
-            .accepted
-            .fetch_add(accepted, Ordering::Relaxed);
-        self.counters
-            .rejected
-            .fetch_add(rejected, Ordering::Relaxed);
+        self.counted(accepted, rejected);
         if accepted > 0 {
             self.record(|w| {
                 w.write_all(&body)?;
