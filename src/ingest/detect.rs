@@ -34,18 +34,29 @@ pub enum JsonLayout {
     Document,
 }
 
+/// Whether the first non-blank line of JSON text is a complete value (then the text is JSON
+/// lines); this needs only the start of the text.
 #[must_use]
-pub fn json_layout(bytes: &[u8]) -> JsonLayout {
+pub fn first_line_is_value(bytes: &[u8]) -> bool {
+    let body = trim_start(bytes);
+    let first = memchr::memchr(b'\n', body).map_or(body, |i| &body[..i]);
+    serde_json::from_slice::<&RawValue>(first).is_ok()
+}
+
+fn trim_start(bytes: &[u8]) -> &[u8] {
     let start = bytes
         .iter()
         .position(|b| !b.is_ascii_whitespace())
-        .unwrap_or(0);
-    let body = &bytes[start..];
-    let first = memchr::memchr(b'\n', body).map_or(body, |i| &body[..i]);
-    if serde_json::from_slice::<&RawValue>(first).is_ok() {
+        .unwrap_or(bytes.len());
+    &bytes[start..]
+}
+
+#[must_use]
+pub fn json_layout(bytes: &[u8]) -> JsonLayout {
+    if first_line_is_value(bytes) {
         return JsonLayout::Lines;
     }
-    if serde_json::from_slice::<&RawValue>(body).is_ok() {
+    if serde_json::from_slice::<&RawValue>(trim_start(bytes)).is_ok() {
         JsonLayout::Document
     } else {
         JsonLayout::Lines

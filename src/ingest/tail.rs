@@ -119,13 +119,7 @@ impl Tail {
         let lines = match detect::sniff_file(&head) {
             detect::FileKind::Empty => true,
             detect::FileKind::Json => {
-                let start = head
-                    .iter()
-                    .position(|b| !b.is_ascii_whitespace())
-                    .unwrap_or(0);
-                let first = &head[start..];
-                let first = memchr::memchr(b'\n', first).map_or(first, |i| &first[..i]);
-                serde_json::from_slice::<&serde_json::value::RawValue>(first).is_ok() || {
+                detect::first_line_is_value(&head) || {
                     let whole = read_at_most(&self.cur.file, 0, usize::MAX)?;
                     detect::json_layout(&whole) == detect::JsonLayout::Lines
                 }
