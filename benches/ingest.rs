@@ -76,7 +76,7 @@ fn bench_ingest(bencher: divan::Bencher, format: &str, mb: u64) {
     let _ = std::fs::read(&path);
     bencher
         .counter(divan::counter::BytesCount::new(bytes))
-        .bench(|| divan::black_box(load(&path)).traces().len());
+        .bench(|| divan::black_box(load(&path)).trace_count());
 }
 
 #[divan::bench(sample_count = 5, sample_size = 1)]

@@ -4,6 +4,7 @@
 # processes, 2 s warm-up, on loopback only. Scenarios, each against a fresh server on a free port:
 #
 #   tui          `spanscope --listen` (the explorer, in a 120x40 pseudo-terminal), protobuf bodies
+#   tui-bounded  the same with `--max-memory 256MiB`: the oldest traces are evicted as spans arrive
 #   record       `spanscope record` (headless, appends to a file), protobuf bodies
 #   record-json  `spanscope record`, OTLP/JSON bodies
 #
@@ -20,7 +21,7 @@ cd "$(dirname "$0")/.."
 
 runs=${RUNS:-3}
 seconds=${SECONDS_PER_RUN:-10}
-scenarios=${SCENARIOS:-tui record record-json}
+scenarios=${SCENARIOS:-tui tui-bounded record record-json}
 clients=4
 procs=2
 warmup=2
@@ -162,9 +163,11 @@ run_once() {
   port=$(free_port)
   rm -f "$rec" "$tmp/pid"
   case $scenario in
-    tui)
+    tui | tui-bounded)
       bodies=tests/fixtures/otlp-protobuf
-      python3 -c "$pty_py" "$tmp/pid" "$bin" --listen "127.0.0.1:$port" 2> "$base.stderr" &
+      local bound=()
+      [ "$scenario" = tui-bounded ] && bound=(--max-memory 256MiB)
+      python3 -c "$pty_py" "$tmp/pid" "$bin" --listen "127.0.0.1:$port" "${bound[@]}" 2> "$base.stderr" &
       wrapper=$!
       pids+=("$wrapper")
       for _ in $(seq 100); do [ -s "$tmp/pid" ] && break; sleep 0.05; done
@@ -178,7 +181,7 @@ run_once() {
       pids+=("$server")
       ;;
     *)
-      echo "live.sh: unknown scenario $scenario (tui, record, record-json)" >&2
+      echo "live.sh: unknown scenario $scenario (tui, tui-bounded, record, record-json)" >&2
       exit 2
       ;;
   esac
@@ -215,7 +218,7 @@ python3 - "$out" "$runs" "$otelite_spans_per_s" $scenarios <<'PY'
 import json, os, re, statistics, sys
 out, runs, otelite, scenarios = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4:]
 summary_re = re.compile(r"spanscope: (\d+) request\(s\): (\d+) span\(s\) or line\(s\) accepted, (\d+) rejected, (\d+) answered busy.*?; (\d+) request\(s\) recorded")
-indexed_re = re.compile(r"spanscope: indexed (\d+) trace\(s\), (\d+) span\(s\) \((\d+) new, (\d+) merged, (\d+) duplicate\)")
+accounting_re = re.compile(r"spanscope: (\d+) span record\(s\) received = (\d+) indexed \+ (\d+) merged into earlier records \+ (\d+) duplicate \+ (\d+) evicted \+ (\d+) rejected; (\d+) trace\(s\) held, (\d+) evicted")
 rows = {}
 with open(os.path.join(out, "results.jsonl"), "w") as res:
     for sc in scenarios:
@@ -227,9 +230,9 @@ with open(os.path.join(out, "results.jsonl"), "w") as res:
             m = summary_re.search(err)
             if m:
                 d["server_summary"] = dict(zip(("requests", "accepted", "rejected", "busy", "recorded"), map(int, m.groups())))
-            m = indexed_re.search(err)
+            m = accounting_re.search(err)
             if m:
-                d["server_indexed"] = dict(zip(("traces", "spans", "new", "merged", "duplicate"), map(int, m.groups())))
+                d["server_accounting"] = dict(zip(("received", "indexed", "merged", "duplicate", "evicted", "rejected", "traces", "traces_evicted"), map(int, m.groups())))
             pty = re.search(r"^pty: .*$", err, re.M)
             if pty:
                 d["pty"] = pty.group(0)[5:]
@@ -261,17 +264,18 @@ if acc:
     print()
     print("Accounting (`record` exit summary vs generator, warm-up included):")
     print()
-    print("| run | requests sent / server | spans accepted: generator / server | busy | rejected | requests recorded | spans indexed (new; dup) | recorded file MiB | match |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
+    print("| run | requests sent / server | spans accepted: generator / server | busy | rejected | requests recorded | received = indexed + merged + dup + evicted + rejected | recorded file MiB | match |")
+    print("|---|---:|---:|---:|---:|---:|---|---:|---|")
     for d in acc:
-        s, ix = d["server_summary"], d.get("server_indexed", {})
-        ok = s["accepted"] == d["total_spans_accepted_incl_warmup"] and s["requests"] == d["total_requests_incl_warmup"]
-        print("| %s | %d / %d | %d / %d | %d | %d | %d | %s (%s; %s) | %.1f | %s |" % (
+        s, a = d["server_summary"], d.get("server_accounting")
+        balanced = a is not None and a["received"] == a["indexed"] + a["merged"] + a["duplicate"] + a["evicted"] + a["rejected"] and a["received"] == s["accepted"]
+        ok = balanced and s["accepted"] == d["total_spans_accepted_incl_warmup"] and s["requests"] == d["total_requests_incl_warmup"]
+        eq = "%d = %d + %d + %d + %d + %d" % tuple(a[k] for k in ("received", "indexed", "merged", "duplicate", "evicted", "rejected")) if a else "?"
+        print("| %s | %d / %d | %d / %d | %d | %d | %d | %s | %.1f | %s |" % (
             d["label"], d["total_requests_incl_warmup"], s["requests"],
             d["total_spans_accepted_incl_warmup"], s["accepted"], s["busy"], s["rejected"], s["recorded"],
-            ix.get("spans", "?"), ix.get("new", "?"), ix.get("duplicate", "?"),
-            d["record_bytes"] / 1048576, "yes" if ok else "**NO**"))
-for d in (d for ds in rows.values() for d in ds if d["scenario"] != "tui" and "server_summary" not in d):
+            eq, d["record_bytes"] / 1048576, "yes" if ok else "**NO**"))
+for d in (d for ds in rows.values() for d in ds if not d["scenario"].startswith("tui") and "server_summary" not in d):
     print("\nnote: %s: no exit summary from `record` on stderr" % d["label"])
 odd = [d for ds in rows.values() for d in ds if d["server_exit"] != 0 or ("pty" in d and not d["pty"].startswith("quit on 'q', exit code 0"))]
 for d in odd:

@@ -62,6 +62,30 @@ pub struct TuiArgs {
     pub no_follow: bool,
     #[command(flatten)]
     pub receiver: ReceiverArgs,
+    #[command(flatten)]
+    pub retention: RetentionArgs,
+}
+
+/// How much a long-running session keeps in memory.
+#[derive(Debug, Args, Clone, Copy, Default)]
+pub struct RetentionArgs {
+    /// Keep at most N traces: the oldest whole traces are evicted (the header counts them).
+    #[arg(long, value_name = "N", value_parser = parse_positive)]
+    pub max_traces: Option<usize>,
+    /// Keep the index and in-memory payloads under about SIZE (e.g. 512MiB, 2GiB), evicting
+    /// the oldest whole traces. Payloads of files are read back from disk and cost nothing.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_memory: Option<usize>,
+}
+
+impl RetentionArgs {
+    #[must_use]
+    pub fn retention(&self) -> crate::model::store::Retention {
+        crate::model::store::Retention {
+            max_traces: self.max_traces,
+            max_bytes: self.max_memory.map(|b| b as u64),
+        }
+    }
 }
 
 /// The OTLP/HTTP receiver.
@@ -74,6 +98,17 @@ pub struct ReceiverArgs {
     /// Largest request body accepted, before and after decompression (e.g. 16MiB, 512KiB).
     #[arg(long, value_name = "SIZE", default_value = "16MiB", value_parser = parse_size)]
     pub max_body: usize,
+}
+
+/// A count of at least 1.
+///
+/// # Errors
+/// Not a positive whole number.
+pub fn parse_positive(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!("{s:?} is not a positive whole number")),
+    }
 }
 
 /// A size: a number of bytes with an optional unit (KiB, MiB, GiB, or KB, MB, GB).
@@ -123,6 +158,10 @@ pub struct RecordArgs {
     /// Timestamps without a UTC offset (in JSON lines) are UTC (default: local time).
     #[arg(long)]
     pub naive_utc: bool,
+    /// What the index behind the exit summary keeps (the file keeps everything); without
+    /// either bound, --max-memory 256MiB.
+    #[command(flatten)]
+    pub retention: RetentionArgs,
 }
 
 #[derive(Debug, Subcommand)]

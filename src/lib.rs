@@ -180,12 +180,13 @@ fn explore(a: &ListArgs, t: &cli::TuiArgs) -> Result<(), Failure> {
         ));
     }
     // The sources are read on threads; the explorer shows what is indexed so far.
-    let store = Store::new();
+    let mut store = Store::new();
+    store.set_retention(t.retention.retention());
     let (feed, rx) = ingest::sink::channel(store.registry());
     let opts = ingest::Options {
         naive_utc: a.src.naive_utc,
     };
-    let _receiver = match &t.receiver.listen {
+    let receiver = match &t.receiver.listen {
         Some(addr) => Some(start_receiver(
             &feed,
             addr,
@@ -207,7 +208,64 @@ fn explore(a: &ListArgs, t: &cli::TuiArgs) -> Result<(), Failure> {
         mouse: t.mouse,
     };
     let app = ui::app::App::new(store, ui::theme::Theme::from_env(t.no_color), opts);
-    ui::run(app, Some(rx)).map_err(|e| Failure::source(format!("terminal: {e}")))
+    let (mut app, rest) =
+        ui::run(app, Some(rx)).map_err(|e| Failure::source(format!("terminal: {e}")))?;
+    if let Some(receiver) = receiver {
+        let counters = std::sync::Arc::clone(&receiver.counters);
+        receiver
+            .stop()
+            .map_err(|e| Failure::source(format!("the receiver failed: {e}")))?;
+        // what was accepted and not indexed yet is accounted for too
+        for b in rest.iter().flat_map(|rx| rx.try_iter()) {
+            app.store.apply(b);
+        }
+        app.store.refresh();
+        summarize_receiver(&app.store, &counters, None);
+    }
+    Ok(())
+}
+
+/// On stderr when a receiver stops: what it was sent, and where every span went.
+fn summarize_receiver(
+    store: &Store,
+    counters: &ingest::http::Counters,
+    recorded_to: Option<&std::path::Path>,
+) {
+    let c = |v: &std::sync::atomic::AtomicU64| v.load(std::sync::atomic::Ordering::Relaxed);
+    let mut line = format!(
+        "spanscope: {} request(s): {} span(s) or line(s) accepted, {} rejected, {} answered busy (clients retry those)",
+        c(&counters.requests),
+        c(&counters.accepted),
+        c(&counters.rejected),
+        c(&counters.busy),
+    );
+    if let Some(path) = recorded_to {
+        line.push_str(&format!(
+            "; {} request(s) recorded to {}",
+            c(&counters.recorded),
+            path.display()
+        ));
+    }
+    eprintln!("{line}");
+    eprintln!("spanscope: {}", accounting_line(store));
+}
+
+/// Where every record the sources delivered went: `received = indexed + merged + duplicates +
+/// evicted + rejected`.
+#[must_use]
+pub fn accounting_line(store: &Store) -> String {
+    let a = store.accounting();
+    format!(
+        "{} span record(s) received = {} indexed + {} merged into earlier records + {} duplicate + {} evicted + {} rejected; {} trace(s) held, {} evicted",
+        a.received,
+        a.indexed,
+        a.merged,
+        a.duplicates,
+        a.evicted,
+        a.rejected,
+        a.traces,
+        a.traces_evicted
+    )
 }
 
 fn list(a: &ListArgs) -> Result<(), Failure> {
@@ -287,11 +345,12 @@ fn list_follow(a: &ListArgs) -> Result<(), Failure> {
             Err(_) => true,
         };
         store.refresh();
-        printed.resize(store.traces().len(), false);
+        // no retention here, so trace indexes are dense and stable
+        printed.resize(store.trace_count(), false);
         let m = query::Matcher::new(&store, &q);
-        let mut done: Vec<model::TraceIdx> = (0..store.traces().len())
-            .filter(|&i| !printed[i])
-            .map(|i| model::TraceIdx(u32::try_from(i).unwrap_or(u32::MAX)))
+        let mut done: Vec<model::TraceIdx> = store
+            .trace_ids()
+            .filter(|&t| !printed[t.0 as usize])
             .filter(|&t| end || store.trace(t).summary.status != model::TraceStatus::Running)
             .collect();
         for t in &done {
@@ -342,10 +401,18 @@ fn start_receiver(
     .map_err(|e| Failure::source(format!("cannot listen on {addr}: {e}")))
 }
 
+/// What `record` keeps in memory for its summary when no bound is given (the file keeps all).
+const RECORD_MAX_MEMORY: u64 = 256 << 20;
+
 /// `spanscope record`: receive until SIGINT or SIGTERM, append each accepted request to the
 /// file, and account for everything received on exit.
 fn record(a: &cli::RecordArgs) -> Result<(), Failure> {
     let mut store = Store::new();
+    let mut retention = a.retention.retention();
+    if retention.is_unbounded() {
+        retention.max_bytes = Some(RECORD_MAX_MEMORY);
+    }
+    store.set_retention(retention);
     let (feed, rx) = ingest::sink::channel(store.registry());
     let opts = ingest::Options {
         naive_utc: a.naive_utc,
@@ -360,6 +427,9 @@ fn record(a: &cli::RecordArgs) -> Result<(), Failure> {
     let indexer = std::thread::spawn(move || {
         for b in rx {
             store.apply(b);
+            if store.needs_compaction() {
+                store.compact();
+            }
         }
         store.refresh();
         store
@@ -384,24 +454,6 @@ fn record(a: &cli::RecordArgs) -> Result<(), Failure> {
     let store = indexer
         .join()
         .map_err(|_| Failure::source("the indexer failed"))?;
-    let c = |v: &std::sync::atomic::AtomicU64| v.load(std::sync::atomic::Ordering::Relaxed);
-    let s = &store.sources()[0];
-    eprintln!(
-        "spanscope: {} request(s): {} span(s) or line(s) accepted, {} rejected, {} answered busy (clients retry those); {} request(s) recorded to {}",
-        c(&counters.requests),
-        c(&counters.accepted),
-        c(&counters.rejected),
-        c(&counters.busy),
-        c(&counters.recorded),
-        a.out.display()
-    );
-    eprintln!(
-        "spanscope: indexed {} trace(s), {} span(s) ({} new, {} merged, {} duplicate)",
-        store.traces().len(),
-        store.span_count(),
-        s.spans_new,
-        s.spans_merged,
-        s.duplicates
-    );
+    summarize_receiver(&store, &counters, Some(&a.out));
     Ok(())
 }

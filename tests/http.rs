@@ -182,10 +182,14 @@ fn every_captured_body_indexes_as_from_disk() {
         }
         drain(&mut store, &rx);
         let disk = from_disk(dir);
-        assert!(!disk.traces().is_empty());
+        assert!(disk.trace_count() > 0);
         assert_eq!(listing(&store), listing(&disk), "{dir}");
         // payloads read back from the request bodies
-        let t = store.traces()[0].summary.root.unwrap();
+        let t = store
+            .trace(store.trace_ids().next().unwrap())
+            .summary
+            .root
+            .unwrap();
         let d = ingest::detail::span_detail(&store, t);
         assert!(d.problems.is_empty(), "{dir}: {:?}", d.problems);
         let src = &store.sources()[0];
@@ -338,13 +342,15 @@ fn jsonl_bodies_and_health() {
 }
 
 /// `spanscope record` in its own process: every capture goes in, SIGTERM ends it with an
-/// accounting, and `list` of the recorded file equals `list` of the captures.
+/// accounting that balances (its index keeps 3 traces, the file keeps everything), and `list`
+/// of the recorded file equals `list` of the captures.
 #[test]
 fn record_then_replay() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("session.jsonl");
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_spanscope"))
-        .args(["record", "--listen", "127.0.0.1:0", "--naive-utc", "--out"])
+        .args(["record", "--listen", "127.0.0.1:0", "--naive-utc"])
+        .args(["--max-traces", "3", "--out"])
         .arg(&out)
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -397,12 +403,42 @@ fn record_then_replay() {
     err.read_to_string(&mut summary).unwrap();
     assert!(summary.contains("0 rejected"), "{summary}");
     assert!(summary.contains("14 request(s) recorded"), "{summary}");
+    let acc = accounting(&summary);
+    let (received, indexed, merged, dup, evicted, rejected, held, gone) = acc;
+    assert_eq!(
+        received,
+        indexed + merged + dup + evicted + rejected,
+        "{summary}"
+    );
+    assert_eq!(held, 3, "{summary}");
+    // a trace whose spans came in several requests may have been evicted in between and
+    // started again
+    assert!(held + gone >= expected.trace_count() as u64, "{summary}");
+    // the same span records as the captures hold (copies of an evicted span count again)
+    assert_eq!(received, expected.accounting().received, "{summary}");
+    assert!(evicted > 0 && rejected == 0, "{summary}");
 
     let mut replay = Store::new();
     ingest::load_path(&mut replay, &out, ingest::Options { naive_utc: true }).unwrap();
     replay.refresh();
     assert_eq!(replay.sources()[0].rejected, 0);
     assert_eq!(listing(&replay), listing(&expected));
+}
+
+/// The numbers of the accounting line: received, indexed, merged, duplicate, evicted,
+/// rejected, traces held, traces evicted.
+fn accounting(summary: &str) -> (u64, u64, u64, u64, u64, u64, u64, u64) {
+    let line = summary
+        .lines()
+        .find(|l| l.contains("received ="))
+        .unwrap_or_else(|| panic!("no accounting in {summary}"));
+    let n: Vec<u64> = line
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|w| !w.is_empty())
+        .map(|w| w.parse().unwrap())
+        .collect();
+    assert_eq!(n.len(), 8, "{line}");
+    (n[0], n[1], n[2], n[3], n[4], n[5], n[6], n[7])
 }
 
 /// When the index falls behind, requests are refused whole with 503 and Retry-After; retried
@@ -436,7 +472,7 @@ fn a_full_queue_answers_busy_and_retries_lose_nothing() {
         assert_eq!(post(r.addr, "/v1/traces", &json, body(i).as_bytes()).0, 200);
     }
     drain(&mut store, &rx);
-    assert_eq!(store.traces().len(), n);
+    assert_eq!(store.trace_count(), n);
     assert_eq!(store.sources()[0].duplicates, 0);
     assert_eq!(
         r.counters.busy.load(std::sync::atomic::Ordering::Relaxed),

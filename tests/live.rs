@@ -29,7 +29,7 @@ fn until(store: &mut Store, rx: &Receiver<Batch>, what: &str, done: impl Fn(&Sto
     }
     panic!(
         "timed out waiting for {what}: {} traces, sources {:?}",
-        store.traces().len(),
+        store.trace_count(),
         store.sources()
     );
 }
@@ -104,7 +104,7 @@ fn follows_pieces_truncation_and_rotation() {
     let src = &store.sources()[0];
     assert_eq!(src.rejected, 0, "{:?}", src.rejections);
     assert_eq!(src.units, 7);
-    assert_eq!(store.traces().len(), 7);
+    assert_eq!(store.trace_count(), 7);
     assert_eq!(src.spans_merged + src.duplicates, 0);
 }
 
@@ -250,7 +250,7 @@ fn follows_a_url_through_drops_and_resends() {
     for id in ["u-a1", "u-a2", "u-a3", "u-b1", "u-b2"] {
         assert!(has(&store, id), "{id}");
     }
-    assert_eq!(store.traces().len(), 5);
+    assert_eq!(store.trace_count(), 5);
     let src = &store.sources()[0];
     assert!(src.label.starts_with("http://127.0.0.1"));
     // the cut line of the first connection was never parsed as a line

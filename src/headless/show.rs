@@ -37,15 +37,15 @@ pub fn resolve(store: &Store, id: &str) -> Result<TraceIdx, String> {
     if want.is_empty() {
         return Err("empty trace id".into());
     }
-    let hits: Vec<TraceIdx> = (0..store.traces().len())
-        .map(|i| TraceIdx(u32::try_from(i).unwrap_or(u32::MAX)))
+    let hits: Vec<TraceIdx> = store
+        .trace_ids()
         .filter(|&t| norm(store.str(store.trace(t).id)).starts_with(&want))
         .collect();
     match hits.as_slice() {
         [one] => Ok(*one),
         [] => Err(format!(
             "no trace with id {id:?} (of {} traces)",
-            store.traces().len()
+            store.trace_count()
         )),
         many => Err(format!(
             "{} traces start with {id:?}: {}{}",

@@ -543,7 +543,7 @@ mod tests {
             "{good}\n{{\"trace_id\": oops\n\n{{\"what\":1}}\n{good2}\n{good}\n{{\"trace_id\":\"c\""
         );
         let store = load(&text);
-        assert_eq!(store.traces().len(), 1, "the good line, once");
+        assert_eq!(store.trace_count(), 1, "the good line, once");
         let src = &store.sources()[0];
         assert_eq!(src.units, 6);
         assert_eq!(src.rejected, 4);

@@ -318,14 +318,14 @@ mod tests {
         t.join().unwrap();
         live.refresh();
 
-        assert_eq!(live.traces().len(), direct.traces().len());
+        assert_eq!(live.trace_count(), direct.trace_count());
         assert_eq!(live.span_count(), direct.span_count());
         let (a, b) = (&live.sources()[0], &direct.sources()[0]);
         assert_eq!(
             (a.units, a.rejected, a.bytes),
             (b.units, b.rejected, b.bytes)
         );
-        for t in direct.traces() {
+        for t in direct.trace_ids().map(|t| direct.trace(t)) {
             let other = live.trace_by_id(direct.str(t.id)).unwrap();
             assert_eq!(live.trace(other).summary.duration, t.summary.duration);
             assert_eq!(live.trace(other).summary.status, t.summary.status);

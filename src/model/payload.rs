@@ -107,6 +107,20 @@ impl Blobs {
         self.blobs.read().unwrap_or_else(PoisonError::into_inner)[id.0 as usize].clone()
     }
 
+    /// Bytes blob `id` holds in memory (0 for a file, or a blob that is gone).
+    #[must_use]
+    pub fn memory_len(&self, id: BlobId) -> usize {
+        match self
+            .blobs
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(id.0 as usize)
+        {
+            Some(Blob::Memory(bytes)) => bytes.len(),
+            _ => 0,
+        }
+    }
+
     /// Replace blob `id` by a reason its bytes are gone (a truncated file, a refused request):
     /// references to it then say why instead of reading other bytes.
     pub fn forget(&self, id: BlobId, why: &str) {

@@ -21,6 +21,8 @@ pub struct Sym(pub u32);
 pub struct Interner {
     map: HashMap<Box<str>, Sym>,
     strings: Vec<Box<str>>,
+    /// Bytes of the strings held.
+    bytes: usize,
 }
 
 impl Interner {
@@ -33,7 +35,14 @@ impl Interner {
         let sym = Sym(u32::try_from(self.strings.len()).expect("fewer than 2^32 strings"));
         self.strings.push(s.into());
         self.map.insert(s.into(), sym);
+        self.bytes += s.len();
         sym
+    }
+
+    /// About how much memory the strings take (each is held twice: by the map and the table).
+    #[must_use]
+    pub fn footprint(&self) -> usize {
+        self.bytes * 2 + self.strings.len() * 64
     }
 
     #[must_use]
@@ -216,6 +225,76 @@ impl SourceStats {
     }
 }
 
+/// How much the store keeps: the oldest whole traces are evicted beyond either bound.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Retention {
+    pub max_traces: Option<usize>,
+    /// Bytes of index and in-memory payloads (an estimate; file payloads cost nothing).
+    pub max_bytes: Option<u64>,
+}
+
+impl Retention {
+    #[must_use]
+    pub fn is_unbounded(&self) -> bool {
+        self.max_traces.is_none() && self.max_bytes.is_none()
+    }
+}
+
+/// What happened to everything the sources delivered. Invariant:
+/// `received = indexed + merged + duplicates + evicted + rejected`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Accounting {
+    /// Span records read, and records refused (lines, or spans a receiver refused).
+    pub received: u64,
+    /// Spans held now.
+    pub indexed: u64,
+    /// Records that completed a span already held (an end line after its start line).
+    pub merged: u64,
+    /// Exact copies of spans already held, dropped.
+    pub duplicates: u64,
+    /// Spans dropped with the oldest traces under `--max-traces` / `--max-memory`.
+    pub evicted: u64,
+    pub rejected: u64,
+    /// Traces held now, and traces evicted.
+    pub traces: u64,
+    pub traces_evicted: u64,
+}
+
+impl Accounting {
+    /// Whether every record is accounted for.
+    #[must_use]
+    pub fn balanced(&self) -> bool {
+        self.received == self.indexed + self.merged + self.duplicates + self.evicted + self.rejected
+    }
+}
+
+/// Where each trace and span moved when the store was compacted (`None`: it was evicted).
+#[derive(Debug, Default)]
+pub struct Remap {
+    traces: Vec<u32>,
+    spans: Vec<u32>,
+}
+
+impl Remap {
+    const GONE: u32 = u32::MAX;
+
+    #[must_use]
+    pub fn trace(&self, t: TraceIdx) -> Option<TraceIdx> {
+        match self.traces.get(t.0 as usize) {
+            Some(&n) if n != Self::GONE => Some(TraceIdx(n)),
+            _ => None,
+        }
+    }
+
+    #[must_use]
+    pub fn span(&self, s: SpanIdx) -> Option<SpanIdx> {
+        match self.spans.get(s.0 as usize) {
+            Some(&n) if n != Self::GONE => Some(SpanIdx(n)),
+            _ => None,
+        }
+    }
+}
+
 /// The in-memory index.
 #[derive(Debug, Default)]
 pub struct Store {
@@ -231,6 +310,23 @@ pub struct Store {
     dirty: Vec<TraceIdx>,
     generation: u64,
     seq: u64,
+    retention: Retention,
+    /// Live traces and spans (evicted ones stay in the vectors until [`Store::compact`]).
+    live_traces: usize,
+    live_spans: usize,
+    evicted_traces: u64,
+    evicted_spans: u64,
+    /// Evicted traces still taking room in the vectors.
+    dead_traces: usize,
+    /// The first trace that may still be live: traces are in arrival order, so the oldest live
+    /// one is at or after it.
+    evict_from: usize,
+    /// Estimated bytes of the live index (payload bytes apart).
+    live_bytes: u64,
+    /// Span payload references per blob; in-memory blobs are let go when they reach zero.
+    blob_refs: Vec<u32>,
+    /// Bytes of in-memory blobs that live spans refer to.
+    payload_bytes: u64,
 }
 
 impl Store {
@@ -290,6 +386,7 @@ impl Store {
         }
         self.registry.applied(n);
         self.generation += 1;
+        self.enforce_retention();
     }
 
     #[must_use]
@@ -318,9 +415,29 @@ impl Store {
         self.generation
     }
 
+    /// How many traces are held (evicted ones not counted).
     #[must_use]
-    pub fn traces(&self) -> &[Trace] {
-        &self.traces
+    pub fn trace_count(&self) -> usize {
+        self.live_traces
+    }
+
+    /// The traces held, in arrival order.
+    pub fn trace_ids(&self) -> impl DoubleEndedIterator<Item = TraceIdx> + '_ {
+        (self.evict_from..self.traces.len())
+            .filter(|&i| !self.traces[i].evicted)
+            .map(|i| TraceIdx(u32::try_from(i).unwrap_or(u32::MAX)))
+    }
+
+    /// How many traces were ever indexed (evicted ones too): what "new since" counts against.
+    #[must_use]
+    pub fn traces_seen(&self) -> u64 {
+        self.live_traces as u64 + self.evicted_traces
+    }
+
+    /// Whether trace `t` is held (not evicted).
+    #[must_use]
+    pub fn is_live(&self, t: TraceIdx) -> bool {
+        self.traces.get(t.0 as usize).is_some_and(|tr| !tr.evicted)
     }
 
     #[must_use]
@@ -333,9 +450,10 @@ impl Store {
         &self.spans[idx.0 as usize]
     }
 
+    /// How many spans are held (those of evicted traces not counted).
     #[must_use]
     pub fn span_count(&self) -> usize {
-        self.spans.len()
+        self.live_spans
     }
 
     #[must_use]
@@ -378,7 +496,10 @@ impl Store {
             summary: TraceSummary::default(),
             dirty: false,
             seq: self.seq,
+            evicted: false,
+            bytes: 0,
         });
+        self.live_traces += 1;
         self.trace_by_id.insert(sym, idx);
         idx
     }
@@ -394,13 +515,30 @@ impl Store {
 
     /// Add one record from `source`.
     pub fn insert(&mut self, source: SourceId, rec: Record) {
-        match rec {
+        let before = self.footprint();
+        let t = match rec {
             Record::Span(s) => self.insert_span(source, s),
             Record::Trace(t) => self.insert_trace(t),
+        };
+        let grown = self.footprint().saturating_sub(before) as u64;
+        if let Some(t) = t {
+            let tr = &mut self.traces[t.0 as usize];
+            tr.bytes = tr
+                .bytes
+                .saturating_add(u32::try_from(grown).unwrap_or(u32::MAX));
         }
+        self.live_bytes += grown;
     }
 
-    fn insert_trace(&mut self, r: TraceRecord) {
+    /// What the index holds, estimated from its parts (payload bytes apart).
+    fn footprint(&self) -> usize {
+        self.strings.footprint()
+            + self.attrs.len() * std::mem::size_of::<(Sym, Sym)>()
+            + self.spans.len() * (std::mem::size_of::<Span>() + 32)
+            + self.traces.len() * (std::mem::size_of::<Trace>() + 48)
+    }
+
+    fn insert_trace(&mut self, r: TraceRecord) -> Option<TraceIdx> {
         let t = self.trace_for(&r.trace_id);
         let name = r.name.as_deref().map(|n| self.strings.intern(n));
         let msg = r.error_message.as_deref().map(|m| self.strings.intern(m));
@@ -414,9 +552,10 @@ impl Store {
         info.final_status = r.final_status.or(info.final_status);
         info.tokens = r.tokens.or(info.tokens);
         self.mark_dirty(t);
+        Some(t)
     }
 
-    fn insert_span(&mut self, source: SourceId, r: SpanRecord) {
+    fn insert_span(&mut self, source: SourceId, r: SpanRecord) -> Option<TraceIdx> {
         let t = self.trace_for(&r.trace_id);
         let span_id = self.strings.intern(&r.span_id);
         let key = (t, span_id);
@@ -426,7 +565,7 @@ impl Store {
             if was_complete && r.complete {
                 self.spans[idx.0 as usize].flags |= flags::DUPLICATED;
                 self.sources[source.0 as usize].duplicates += 1;
-                return;
+                return None;
             }
         }
         let parent = r.parent_id.as_deref().map(|p| self.strings.intern(p));
@@ -465,13 +604,15 @@ impl Store {
                 s.model = model.or(s.model);
                 s.tokens = r.tokens.or(s.tokens);
                 s.flags |= r.flags | complete;
-                if let Some((slot, p)) = r.payload {
-                    s.payload[slot.min(1)] = Some(p);
-                }
+                let replaced = r.payload.map(|(slot, p)| s.payload[slot.min(1)].replace(p));
                 if let Some(a) = attrs {
                     s.attrs = merge_attr_ranges(&mut self.attrs, s.attrs, a);
                 }
                 self.sources[source.0 as usize].spans_merged += 1;
+                if let Some(old) = replaced {
+                    self.payload_ref(r.payload.map(|(_, p)| p), 1);
+                    self.payload_ref(old, -1);
+                }
             }
             None => {
                 let idx = SpanIdx(u32::try_from(self.spans.len()).unwrap_or(u32::MAX));
@@ -500,15 +641,249 @@ impl Store {
                 self.span_by_key.insert(key, idx);
                 self.traces[t.0 as usize].spans.push(idx);
                 self.sources[source.0 as usize].spans_new += 1;
+                self.live_spans += 1;
+                self.payload_ref(r.payload.map(|(_, p)| p), 1);
             }
         }
         self.mark_dirty(t);
+        Some(t)
+    }
+
+    /// Count a span's reference to a payload's blob (`delta` ±1). An in-memory blob counts
+    /// towards `--max-memory` while referenced and is let go when no span refers to it.
+    fn payload_ref(&mut self, p: Option<PayloadRef>, delta: i32) {
+        let Some(p) = p else { return };
+        let i = p.blob.0 as usize;
+        if self.blob_refs.len() <= i {
+            self.blob_refs.resize(i + 1, 0);
+        }
+        let was = self.blob_refs[i];
+        let now = was.saturating_add_signed(delta);
+        self.blob_refs[i] = now;
+        let size = || self.registry.blobs.memory_len(p.blob) as u64;
+        if was == 0 && now > 0 {
+            self.payload_bytes += size();
+        } else if was > 0 && now == 0 {
+            self.payload_bytes = self.payload_bytes.saturating_sub(size());
+            if self.registry.blobs.memory_len(p.blob) > 0 {
+                self.registry
+                    .blobs
+                    .forget(p.blob, "evicted (--max-traces / --max-memory)");
+            }
+        }
+    }
+
+    /// Bound the store: evict the oldest whole traces beyond `--max-traces` or `--max-memory`.
+    pub fn set_retention(&mut self, r: Retention) {
+        self.retention = r;
+        self.enforce_retention();
+    }
+
+    #[must_use]
+    pub fn retention(&self) -> Retention {
+        self.retention
+    }
+
+    /// Estimated bytes held: the index, and the in-memory payloads live spans refer to.
+    #[must_use]
+    pub fn memory(&self) -> u64 {
+        self.live_bytes + self.payload_bytes
+    }
+
+    fn over_retention(&self) -> bool {
+        self.live_traces > 0
+            && (self
+                .retention
+                .max_traces
+                .is_some_and(|n| self.live_traces > n)
+                || self.retention.max_bytes.is_some_and(|b| self.memory() > b))
+    }
+
+    /// Evict the oldest traces until the store is within its retention.
+    pub fn enforce_retention(&mut self) {
+        while self.over_retention() {
+            let Some(t) = self.trace_ids().next() else {
+                break;
+            };
+            self.evict(t);
+        }
+    }
+
+    /// Drop trace `t` and its spans from the index. Its rows stay in place (unreachable) until
+    /// [`Store::compact`] reclaims them.
+    fn evict(&mut self, t: TraceIdx) {
+        let i = t.0 as usize;
+        let id = self.traces[i].id;
+        self.traces[i].evicted = true;
+        self.trace_by_id.remove(&id);
+        let spans = std::mem::take(&mut self.traces[i].spans);
+        for &s in &spans {
+            let sp = &self.spans[s.0 as usize];
+            let key = (t, sp.span_id);
+            let payload = sp.payload;
+            self.span_by_key.remove(&key);
+            for p in payload {
+                self.payload_ref(p, -1);
+            }
+        }
+        self.live_traces -= 1;
+        self.live_spans -= spans.len();
+        self.evicted_traces += 1;
+        self.evicted_spans += spans.len() as u64;
+        self.dead_traces += 1;
+        self.live_bytes = self
+            .live_bytes
+            .saturating_sub(u64::from(self.traces[i].bytes));
+        self.traces[i].spans = spans;
+        while self.evict_from < self.traces.len() && self.traces[self.evict_from].evicted {
+            self.evict_from += 1;
+        }
+        self.generation += 1;
+    }
+
+    /// Everything the sources delivered, and where it went.
+    #[must_use]
+    pub fn accounting(&self) -> Accounting {
+        let sum = |f: fn(&SourceStats) -> u64| self.sources.iter().map(f).sum::<u64>();
+        let (new, merged, duplicates, rejected) = (
+            sum(|s| s.spans_new),
+            sum(|s| s.spans_merged),
+            sum(|s| s.duplicates),
+            sum(|s| s.rejected),
+        );
+        Accounting {
+            received: new + merged + duplicates + rejected,
+            indexed: self.live_spans as u64,
+            merged,
+            duplicates,
+            evicted: self.evicted_spans,
+            rejected,
+            traces: self.live_traces as u64,
+            traces_evicted: self.evicted_traces,
+        }
+    }
+
+    /// Whether enough evicted rows have piled up that [`Store::compact`] is worth its cost
+    /// (it is linear in what the store holds).
+    #[must_use]
+    pub fn needs_compaction(&self) -> bool {
+        self.dead_traces > 0 && self.dead_traces >= (self.live_traces / 4).max(1024)
+    }
+
+    /// Reclaim the rows of evicted traces: traces, spans, attributes and strings are rebuilt
+    /// with what is live, in the same order. Indexes change; the returned [`Remap`] says where
+    /// each old one went.
+    pub fn compact(&mut self) -> Remap {
+        let mut remap = Remap {
+            traces: vec![Remap::GONE; self.traces.len()],
+            spans: vec![Remap::GONE; self.spans.len()],
+        };
+        let mut n = 0u32;
+        for (i, tr) in self.traces.iter().enumerate() {
+            if !tr.evicted {
+                remap.traces[i] = n;
+                n += 1;
+            }
+        }
+        let mut n = 0u32;
+        for (i, sp) in self.spans.iter().enumerate() {
+            if !self.traces[sp.trace.0 as usize].evicted {
+                remap.spans[i] = n;
+                n += 1;
+            }
+        }
+        let old_strings = std::mem::take(&mut self.strings);
+        let mut sym_map = vec![u32::MAX; old_strings.len()];
+        let mut strings = Interner::default();
+        let mut sym = |s: Sym| -> Sym {
+            let slot = &mut sym_map[s.0 as usize];
+            if *slot == u32::MAX {
+                *slot = strings.intern(old_strings.resolve(s)).0;
+            }
+            Sym(*slot)
+        };
+        let rt = |t: TraceIdx| TraceIdx(remap.traces[t.0 as usize]);
+        let rs = |s: SpanIdx| SpanIdx(remap.spans[s.0 as usize]);
+
+        let old_spans = std::mem::take(&mut self.spans);
+        let old_attrs = std::mem::take(&mut self.attrs);
+        let mut spans = Vec::with_capacity(self.live_spans);
+        let mut attrs = Vec::new();
+        for mut sp in old_spans {
+            if self.traces[sp.trace.0 as usize].evicted {
+                continue;
+            }
+            sp.trace = rt(sp.trace);
+            sp.span_id = sym(sp.span_id);
+            sp.parent_id = sp.parent_id.map(&mut sym);
+            sp.name = sym(sp.name);
+            sp.error = sp.error.map(&mut sym);
+            sp.model = sp.model.map(&mut sym);
+            let (start, len) = sp.attrs;
+            if len > 0 {
+                let at = u32::try_from(attrs.len()).unwrap_or(u32::MAX);
+                for &(k, v) in &old_attrs[start as usize..(start + len) as usize] {
+                    attrs.push((sym(k), sym(v)));
+                }
+                sp.attrs = (at, len);
+            }
+            spans.push(sp);
+        }
+        let old_traces = std::mem::take(&mut self.traces);
+        let mut traces = Vec::with_capacity(self.live_traces);
+        for mut tr in old_traces {
+            if tr.evicted {
+                continue;
+            }
+            tr.id = sym(tr.id);
+            tr.info.name = tr.info.name.map(&mut sym);
+            tr.info.error_message = tr.info.error_message.map(&mut sym);
+            tr.summary.name = tr.summary.name.map(&mut sym);
+            tr.summary.model = tr.summary.model.map(&mut sym);
+            tr.summary.error_message = tr.summary.error_message.map(&mut sym);
+            tr.summary.root = tr.summary.root.map(rs);
+            for s in &mut tr.spans {
+                *s = rs(*s);
+            }
+            traces.push(tr);
+        }
+        self.dirty = std::mem::take(&mut self.dirty)
+            .into_iter()
+            .filter_map(|t| remap.trace(t))
+            .collect();
+        self.trace_by_id = traces
+            .iter()
+            .enumerate()
+            .map(|(i, tr)| (tr.id, TraceIdx(u32::try_from(i).unwrap_or(u32::MAX))))
+            .collect();
+        self.span_by_key = spans
+            .iter()
+            .enumerate()
+            .map(|(i, sp)| {
+                (
+                    (sp.trace, sp.span_id),
+                    SpanIdx(u32::try_from(i).unwrap_or(u32::MAX)),
+                )
+            })
+            .collect();
+        self.strings = strings;
+        self.spans = spans;
+        self.attrs = attrs;
+        self.traces = traces;
+        self.dead_traces = 0;
+        self.evict_from = 0;
+        self.live_bytes = self.footprint() as u64;
+        self.generation += 1;
+        remap
     }
 
     /// Re-derive every trace row that changed since the last refresh.
     pub fn refresh(&mut self) {
         let dirty = std::mem::take(&mut self.dirty);
         for t in dirty {
+            if !self.is_live(t) {
+                continue;
+            }
             let summary = self.derive(t);
             let tr = &mut self.traces[t.0 as usize];
             tr.summary = summary;
@@ -685,8 +1060,8 @@ mod tests {
     }
 
     fn one_trace(store: &Store) -> &TraceSummary {
-        assert_eq!(store.traces().len(), 1);
-        &store.traces()[0].summary
+        assert_eq!(store.trace_count(), 1);
+        &store.traces[0].summary
     }
 
     #[test]
@@ -869,5 +1244,161 @@ mod tests {
         let sp = s.span(SpanIdx(0));
         let got: Vec<(&str, &str)> = s.span_attrs(sp).collect();
         assert_eq!(got, vec![("k1", "v9"), ("k2", "v2")]);
+    }
+
+    /// What a trace looks like from outside: enough to tell two stores apart.
+    fn listing(s: &Store) -> Vec<String> {
+        s.trace_ids()
+            .map(|t| {
+                let tr = s.trace(t);
+                let spans: Vec<String> = tr
+                    .spans
+                    .iter()
+                    .map(|&i| {
+                        let sp = s.span(i);
+                        let attrs: Vec<String> =
+                            s.span_attrs(sp).map(|(k, v)| format!("{k}={v}")).collect();
+                        format!(
+                            "{}<{}:{}:{:?}:{}",
+                            s.str(sp.span_id),
+                            sp.parent_id.map_or("-", |p| s.str(p)),
+                            s.str(sp.name),
+                            sp.duration(),
+                            attrs.join(",")
+                        )
+                    })
+                    .collect();
+                format!(
+                    "{} {} {:?} {} [{}]",
+                    s.str(tr.id),
+                    tr.summary.name.map_or("-", |n| s.str(n)),
+                    tr.summary.status,
+                    tr.summary.duration,
+                    spans.join(" ")
+                )
+            })
+            .collect()
+    }
+
+    fn with_attr(trace: &str, id: &str, parent: Option<&str>, start: i64) -> Record {
+        let Record::Span(mut r) = span(trace, id, parent, start, start + 10) else {
+            unreachable!()
+        };
+        r.attrs = vec![("k".into(), format!("{trace}/{id}"))];
+        Record::Span(r)
+    }
+
+    fn feed(s: &mut Store, src: SourceId, traces: std::ops::Range<u32>) {
+        for i in traces {
+            let t = format!("t{i}");
+            let mut b = Batch {
+                source: src,
+                ..Batch::default()
+            };
+            b.records.push(with_attr(&t, "child", Some("root"), 5));
+            b.records.push(with_attr(&t, "root", None, 0));
+            s.registry.queued(b.records.len());
+            s.apply(b);
+        }
+        s.refresh();
+    }
+
+    #[test]
+    fn max_traces_keeps_the_newest_whole_traces_and_accounts_for_the_rest() {
+        let mut s = Store::new();
+        let src = s.add_source("t");
+        s.set_retention(Retention {
+            max_traces: Some(3),
+            max_bytes: None,
+        });
+        feed(&mut s, src, 0..10);
+        let ids: Vec<&str> = s.trace_ids().map(|t| s.str(s.trace(t).id)).collect();
+        assert_eq!(ids, ["t7", "t8", "t9"]);
+        assert_eq!(s.span_count(), 6);
+        let a = s.accounting();
+        assert_eq!(
+            (a.received, a.indexed, a.evicted, a.traces, a.traces_evicted),
+            (20, 6, 14, 3, 7)
+        );
+        assert!(a.balanced(), "{a:?}");
+        // a late span of an evicted trace starts it again, as a partial trace
+        s.insert(src, span("t0", "late", Some("root"), 1, 2));
+        s.refresh();
+        assert_eq!(s.trace_count(), 4);
+        assert!(s.accounting().balanced());
+        s.enforce_retention();
+        let ids: Vec<&str> = s.trace_ids().map(|t| s.str(s.trace(t).id)).collect();
+        assert_eq!(ids, ["t8", "t9", "t0"]);
+    }
+
+    #[test]
+    fn compaction_keeps_what_is_live_exactly() {
+        let mut kept = Store::new();
+        let src = kept.add_source("t");
+        kept.set_retention(Retention {
+            max_traces: Some(50),
+            max_bytes: None,
+        });
+        feed(&mut kept, src, 0..200);
+        let mut fresh = Store::new();
+        let src2 = fresh.add_source("t");
+        feed(&mut fresh, src2, 150..200);
+        assert_eq!(listing(&kept), listing(&fresh));
+        let before_strings = kept.strings.len();
+        let remap = kept.compact();
+        assert_eq!(listing(&kept), listing(&fresh));
+        assert!(kept.strings.len() < before_strings / 2, "strings reclaimed");
+        assert_eq!(kept.traces.len(), 50);
+        assert_eq!(kept.spans.len(), 100);
+        assert_eq!(remap.trace(TraceIdx(0)), None);
+        assert_eq!(remap.trace(TraceIdx(150)), Some(TraceIdx(0)));
+        // lookups work on the new indexes, and more records merge into the kept traces
+        let t = kept.trace_by_id("t199").unwrap();
+        assert_eq!(kept.str(kept.trace(t).id), "t199");
+        kept.insert(src, span("t199", "root", None, 0, 10));
+        assert_eq!(kept.source(src).duplicates, 1);
+        feed(&mut kept, src, 200..210);
+        feed(&mut fresh, src2, 200..210);
+        fresh.set_retention(Retention {
+            max_traces: Some(50),
+            max_bytes: None,
+        });
+        assert_eq!(listing(&kept), listing(&fresh));
+    }
+
+    #[test]
+    fn max_memory_lets_in_memory_payloads_go() {
+        let mut s = Store::new();
+        let src = s.add_source("t");
+        let body = Arc::new(vec![b'x'; 100_000]);
+        let mut blobs = Vec::new();
+        for i in 0..20 {
+            let blob = s.add_blob(Blob::Memory(Arc::clone(&body)));
+            blobs.push(blob);
+            let Record::Span(mut r) = span(&format!("t{i}"), "root", None, 0, 10) else {
+                unreachable!()
+            };
+            r.payload = Some((
+                0,
+                PayloadRef {
+                    blob,
+                    offset: 0,
+                    len: 10,
+                    format: crate::model::payload::RecordFormat::Request,
+                    locator: PayloadRef::WHOLE,
+                },
+            ));
+            s.insert(src, Record::Span(r));
+        }
+        assert!(s.memory() > 2_000_000, "{}", s.memory());
+        s.set_retention(Retention {
+            max_traces: None,
+            max_bytes: Some(550_000),
+        });
+        assert!(s.memory() <= 550_000, "{}", s.memory());
+        assert_eq!(s.trace_count(), 5);
+        assert!(matches!(s.blob(blobs[0]), Blob::Gone(_)));
+        assert!(matches!(s.blob(blobs[19]), Blob::Memory(_)));
+        assert!(s.accounting().balanced());
     }
 }

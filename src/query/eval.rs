@@ -183,7 +183,7 @@ impl<'a> Matcher<'a> {
 /// The traces of `store` that match `query`, in store order.
 #[must_use]
 pub fn filter(store: &Store, query: &Query) -> Vec<TraceIdx> {
-    let all = (0..store.traces().len()).map(|i| TraceIdx(u32::try_from(i).unwrap_or(u32::MAX)));
+    let all = store.trace_ids();
     if query.is_empty() {
         return all.collect();
     }

@@ -33,7 +33,7 @@ pub enum Action {
     ToggleFailed,
     /// Open the filter bar (the filter language, live).
     OpenFilter,
-    /// Open the command line (:sort, :goto, :slow, :min-pct, :errors, :q).
+    /// Open the command line (:sort, :goto, :slow, :min-pct, :stats, :errors, :q).
     OpenCommand,
     /// Show this help.
     Help,

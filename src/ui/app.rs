@@ -6,6 +6,7 @@ use super::keymap::Context;
 use super::theme::Theme;
 use super::view::{View, ViewKey, default_slow_threshold};
 use crate::ingest::detail::{SpanDetail, span_detail};
+use crate::model::store::Remap;
 use crate::model::waterfall::Waterfall;
 use crate::model::{Nanos, SourceStats, SpanIdx, Store, TraceIdx};
 use crate::query::{self, Query, QueryError, SortKey};
@@ -45,7 +46,8 @@ pub enum Mode {
     Filter,
     Command,
     Help,
-    Errors,
+    /// The ingest overlay (`:stats`, `:errors`): where every record went, per source.
+    Ingest,
 }
 
 /// Detail tabs.
@@ -211,8 +213,8 @@ pub struct App {
     threshold_for: Option<u64>,
     /// `--trace ID`, until that trace is indexed.
     pending_trace: Option<String>,
-    /// The list is frozen (indexing goes on); how many traces there were when it was paused.
-    pub paused: Option<usize>,
+    /// The list is frozen (indexing goes on); how many traces had been seen when it was paused.
+    pub paused: Option<u64>,
     /// Select the newest trace whenever traces arrive.
     pub follow_newest: bool,
     quit: bool,
@@ -280,6 +282,10 @@ impl App {
     /// Bring every derived piece (list, waterfall, detail) up to date. Cheap when nothing
     /// changed: each piece is keyed by what it depends on.
     pub fn prepare(&mut self) {
+        if self.store.needs_compaction() {
+            let remap = self.store.compact();
+            self.remap(&remap);
+        }
         self.store.refresh();
         let generation = self.store.generation();
         if self.opts.slow.is_none()
@@ -298,8 +304,8 @@ impl App {
             sort: self.sort,
             reverse: self.reverse,
         };
-        let selected = self.selected_trace();
-        // paused: the rows stay as they were until the filter, sort or toggles change
+        // paused: the rows stay as they were until the filter, sort or toggles change (evicted
+        // traces leave)
         let frozen = self.paused.is_some()
             && self.view.key().is_some_and(|k| {
                 ViewKey {
@@ -307,6 +313,13 @@ impl App {
                     ..key.clone()
                 } == *k
             });
+        if frozen {
+            let store = &self.store;
+            retain_rows(&mut self.view, &mut self.list, |t| {
+                store.is_live(t).then_some(t)
+            });
+        }
+        let selected = self.selected_trace();
         if !frozen && self.view.refresh(&self.store, &self.query, key) {
             if self.follow_newest {
                 self.select_newest();
@@ -335,6 +348,29 @@ impl App {
         }
         self.prepare_waterfall();
         self.prepare_detail();
+    }
+
+    /// The store was compacted: move every trace and span index held here to its new place.
+    fn remap(&mut self, remap: &Remap) {
+        retain_rows(&mut self.view, &mut self.list, |t| remap.trace(t));
+        let wf = &mut self.wf;
+        wf.trace = wf.trace.and_then(|t| remap.trace(t));
+        match (wf.trace, wf.layout.as_mut()) {
+            (Some(t), Some(layout)) => {
+                for s in &mut layout.spans {
+                    *s = remap.span(*s).unwrap_or(*s);
+                }
+                // rebuilt on the next prepare, keeping collapse state and selection
+                wf.built_for = Some((t, 0, false, false, u64::MAX));
+            }
+            _ => {
+                wf.layout = None;
+                wf.built_for = None;
+            }
+        }
+        wf.collapsed = wf.collapsed.iter().filter_map(|&s| remap.span(s)).collect();
+        self.detail.span = self.detail.span.and_then(|s| remap.span(s));
+        self.detail.built_for = self.detail.span.map(|s| (s, u64::MAX));
     }
 
     fn prepare_waterfall(&mut self) {
@@ -572,11 +608,15 @@ impl App {
                 }
                 return;
             }
-            Mode::Errors => {
-                if action == Action::Quit {
-                    self.quit = true;
+            Mode::Ingest => {
+                match action {
+                    Action::Down => self.help_scroll = self.help_scroll.saturating_add(1),
+                    Action::Up => self.help_scroll = self.help_scroll.saturating_sub(1),
+                    Action::PageDown => self.help_scroll = self.help_scroll.saturating_add(10),
+                    Action::PageUp => self.help_scroll = self.help_scroll.saturating_sub(10),
+                    Action::Quit => self.quit = true,
+                    _ => self.mode = Mode::Normal,
                 }
-                self.mode = Mode::Normal;
                 return;
             }
             Mode::Filter | Mode::Command => return,
@@ -678,7 +718,7 @@ impl App {
             Action::TogglePause => {
                 self.paused = match self.paused {
                     Some(_) => None,
-                    None => Some(self.store.traces().len()),
+                    None => Some(self.store.traces_seen()),
                 };
             }
             Action::ToggleFollowNewest => {
@@ -926,15 +966,39 @@ impl App {
                 }
                 Err(e) => self.message = Some(format!("filter: {}", e)),
             },
-            "errors" => self.mode = Mode::Errors,
+            "errors" | "stats" => {
+                self.mode = Mode::Ingest;
+                self.help_scroll = 0;
+            }
             other => {
                 self.message = Some(format!(
-                    "unknown command :{other} (sort, goto, slow, min-pct, filter, errors, q)"
+                    "unknown command :{other} (sort, goto, slow, min-pct, filter, stats, errors, q)"
                 ))
             }
         }
         self.prepare();
     }
+}
+
+/// Keep the list rows `f` maps to `Some` (as what it maps them to), with the same trace selected
+/// when it stays.
+fn retain_rows(view: &mut View, list: &mut Scroll, f: impl Fn(TraceIdx) -> Option<TraceIdx>) {
+    let selected = view.rows.get(list.selected).copied().and_then(&f);
+    let before = view.rows.len();
+    view.rows.retain_mut(|t| match f(*t) {
+        Some(n) => {
+            *t = n;
+            true
+        }
+        None => false,
+    });
+    if view.rows.len() != before
+        && let Some(t) = selected
+        && let Some(i) = view.rows.iter().position(|&r| r == t)
+    {
+        list.selected = i;
+    }
+    list.clamp(view.rows.len());
 }
 
 fn is_tab_change(a: Action) -> bool {

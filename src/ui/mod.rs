@@ -70,7 +70,7 @@ pub fn render(frame: &mut Frame<'_>, app: &mut App, mem_bytes: Option<u64>) {
     panes::status::render_hints(app, hints, buf);
     match app.mode {
         Mode::Help => panes::help::render_help(app, area, buf),
-        Mode::Errors => panes::help::render_errors(app, area, buf),
+        Mode::Ingest => panes::help::render_ingest(app, area, buf),
         _ => {}
     }
 }
@@ -109,7 +109,7 @@ pub fn on_key(app: &mut App, key: KeyEvent) {
     match keymap::lookup(app.focus.context(), key) {
         Some(a) => app.update(a),
         // Any key closes an overlay.
-        None if matches!(app.mode, Mode::Help | Mode::Errors) => app.update(action::Action::Back),
+        None if matches!(app.mode, Mode::Help | Mode::Ingest) => app.update(action::Action::Back),
         None => {}
     }
 }
@@ -153,7 +153,11 @@ const TICK: Duration = Duration::from_secs(1);
 ///
 /// # Errors
 /// The terminal cannot be set up, drawn to or read from.
-pub fn run(mut app: App, mut feed: Option<Receiver<Batch>>) -> io::Result<()> {
+/// Returns the explorer and what is left of the feed, for an exit summary.
+pub fn run(
+    mut app: App,
+    mut feed: Option<Receiver<Batch>>,
+) -> io::Result<(App, Option<Receiver<Batch>>)> {
     let mut terminal = ratatui::try_init()?;
     let _guard = TerminalGuard {
         mouse: app.opts.mouse,
@@ -202,7 +206,7 @@ pub fn run(mut app: App, mut feed: Option<Receiver<Batch>>) -> io::Result<()> {
             }
             (dirty, keyed) = (true, true);
             if app.should_quit() {
-                return Ok(());
+                return Ok((app, feed));
             }
         }
         if let Some(rx) = &feed {
@@ -486,7 +490,7 @@ mod tests {
         assert!(a.slow_only);
         assert_eq!(a.view.rows.len(), 2);
         a.run_command("errors");
-        assert_eq!(a.mode, Mode::Errors);
+        assert_eq!(a.mode, Mode::Ingest);
     }
 
     #[test]
@@ -602,5 +606,47 @@ mod tests {
         // moving by hand stops following
         a.update(Action::Up);
         assert!(!a.follow_newest);
+    }
+
+    #[test]
+    fn retention_evicts_the_oldest_and_keeps_the_selection_through_compaction() {
+        let mut a = app("otlp-jsonl");
+        a.store.set_retention(crate::model::store::Retention {
+            max_traces: Some(20),
+            max_bytes: None,
+        });
+        let arrive_bounded = |a: &mut App, id: &str| {
+            arrive(a, id);
+            a.store.enforce_retention();
+            a.prepare();
+        };
+        // compaction comes once 1024 traces are evicted: after late-1028
+        for i in 0..1031 {
+            arrive_bounded(&mut a, &format!("late-{i:04}"));
+            if i == 1020 {
+                select(&mut a, "late-1020");
+                a.update(Action::NextPane);
+            }
+        }
+        assert_eq!(a.view.rows.len(), 20);
+        let t = a.selected_trace().unwrap();
+        assert!(t.0 < 40, "the store was compacted ({t:?})");
+        assert_eq!(a.store.str(a.store.trace(t).id), "late-1020");
+        assert_eq!(a.wf.trace, Some(t));
+        let span = a.selected_span().unwrap();
+        assert_eq!(
+            a.store.span(span).trace,
+            t,
+            "the waterfall follows the move"
+        );
+        let acc = a.store.accounting();
+        assert!(acc.balanced(), "{acc:?}");
+        assert_eq!(acc.traces_evicted, 15 + 1031 - 20);
+        let s = screen(&mut a, 120, 30);
+        assert!(s.contains("20 of 20 traces"), "{s}");
+        assert!(s.contains("1026 evicted (:stats)"), "{s}");
+        a.run_command("stats");
+        let s = screen(&mut a, 120, 24).replace(env!("CARGO_MANIFEST_DIR"), "<repo>");
+        insta::assert_snapshot!(s);
     }
 }

@@ -64,7 +64,10 @@ impl View {
 /// The p95 of every trace's duration: the default slow threshold.
 #[must_use]
 pub fn default_slow_threshold(store: &Store) -> Nanos {
-    let mut d: Vec<Nanos> = store.traces().iter().map(|t| t.summary.duration).collect();
+    let mut d: Vec<Nanos> = store
+        .trace_ids()
+        .map(|t| store.trace(t).summary.duration)
+        .collect();
     d.sort_unstable();
     percentile(&d, 95.0).unwrap_or(0)
 }

@@ -1,4 +1,5 @@
-//! Overlays: the help (generated from the keymap) and the rejected-lines list (`:errors`).
+//! Overlays: the help (generated from the keymap) and the ingest accounting with the rejected
+//! lines (`:stats`, `:errors`).
 
 use crate::ui::app::App;
 use crate::ui::keymap::{Context, DEFAULT, describe};
@@ -77,20 +78,103 @@ pub fn render_help(app: &App, area: Rect, buf: &mut Buffer) {
         .render(r, buf);
 }
 
-pub fn render_errors(app: &App, area: Rect, buf: &mut Buffer) {
+/// Where every record went: the totals (`received = indexed + merged + duplicate + evicted +
+/// rejected`), the retention, then each source with its state, counts and first rejections.
+#[must_use]
+pub fn ingest_lines(app: &App) -> Vec<Line<'static>> {
     let theme = app.theme;
-    let mut lines = Vec::new();
-    for s in app.store.sources() {
-        lines.push(Line::from(vec![
-            Span::styled(
-                crate::headless::neutralize(&s.label, false).into_owned(),
-                theme.style(Role::Title),
-            ),
+    let store = &app.store;
+    let a = store.accounting();
+    let n = |v: u64| group_digits(v);
+    let w = [a.received, a.traces]
+        .iter()
+        .map(|&v| n(v).len())
+        .max()
+        .unwrap_or(1);
+    let row = |label: &str, v: u64, what: String| {
+        Line::from(vec![
+            Span::styled(format!("  {label:<12}"), theme.style(Role::Key)),
+            Span::raw(format!("{:>w$}  ", n(v))),
+            Span::styled(what, theme.style(Role::Muted)),
+        ])
+    };
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled(format!("{:<14}", "Span records"), theme.style(Role::Title)),
+            Span::raw(format!("{:>w$}  received", n(a.received))),
+        ]),
+        row("indexed", a.indexed, "held now".into()),
+        row(
+            "merged",
+            a.merged,
+            "completed a span already held (an end line after its start)".into(),
+        ),
+        row("duplicate", a.duplicates, "exact copies, dropped".into()),
+        row(
+            "evicted",
+            a.evicted,
+            format!("with the oldest {} trace(s)", n(a.traces_evicted)),
+        ),
+        row(
+            "rejected",
+            a.rejected,
+            "did not parse (per source below)".into(),
+        ),
+        Line::from(vec![
+            Span::styled(format!("{:<14}", "Traces"), theme.style(Role::Title)),
             Span::raw(format!(
-                "  {} record(s), {} rejected, {} duplicate span(s)",
-                s.units, s.rejected, s.duplicates
+                "{:>w$}  held, {} evicted",
+                n(a.traces),
+                n(a.traces_evicted)
             )),
-        ]));
+        ]),
+    ];
+    let r = store.retention();
+    let mut bounds = Vec::new();
+    if let Some(t) = r.max_traces {
+        bounds.push(format!("--max-traces {}", n(t as u64)));
+    }
+    if let Some(b) = r.max_bytes {
+        bounds.push(format!("--max-memory {}", mib(b)));
+    }
+    lines.push(Line::from(vec![
+        Span::styled(format!("{:<14}", "Memory"), theme.style(Role::Title)),
+        Span::raw(format!(
+            "{:>w$}  (index and in-memory payloads), {}",
+            mib(store.memory()),
+            if bounds.is_empty() {
+                "no bound (--max-traces, --max-memory)".to_string()
+            } else {
+                format!("bounded by {}", bounds.join(" and "))
+            }
+        )),
+    ]));
+    lines.push(Line::raw(""));
+    for s in store.sources() {
+        let mut head = vec![Span::styled(
+            crate::headless::neutralize(&s.label, false).into_owned(),
+            theme.style(Role::Title),
+        )];
+        if !s.state.is_empty() {
+            head.push(Span::styled(
+                format!(" ({})", crate::headless::neutralize(&s.state, false)),
+                theme.style(Role::Muted),
+            ));
+        }
+        lines.push(Line::from(head));
+        let mut counts = format!("  {} record(s)", n(s.units));
+        if s.requests > 0 {
+            counts.push_str(&format!(" in {} request(s)", n(s.requests)));
+        }
+        counts.push_str(&format!(
+            ", {} · {} new span(s), {} merged, {} duplicate, {} rejected",
+            mib(s.bytes),
+            n(s.spans_new),
+            n(s.spans_merged),
+            n(s.duplicates),
+            n(s.rejected)
+        ));
+        lines.push(Line::raw(counts));
         for r in &s.rejections {
             let at = if r.line > 0 {
                 format!("  line {}: ", r.line)
@@ -112,6 +196,38 @@ pub fn render_errors(app: &App, area: Rect, buf: &mut Buffer) {
             )));
         }
     }
+    lines
+}
+
+/// `1,234,567`.
+fn group_digits(v: u64) -> String {
+    let s = v.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Bytes as KiB, MiB or GiB.
+#[allow(clippy::cast_precision_loss)]
+fn mib(b: u64) -> String {
+    let b = b as f64;
+    if b < 1024.0 * 1024.0 {
+        format!("{:.1} KiB", b / 1024.0)
+    } else if b < 1024.0 * 1024.0 * 1024.0 {
+        format!("{:.1} MiB", b / (1024.0 * 1024.0))
+    } else {
+        format!("{:.2} GiB", b / (1024.0 * 1024.0 * 1024.0))
+    }
+}
+
+pub fn render_ingest(app: &App, area: Rect, buf: &mut Buffer) {
+    let theme = app.theme;
+    let lines = ingest_lines(app);
     let r = centered(
         area,
         area.width.saturating_sub(8),
@@ -122,8 +238,9 @@ pub fn render_errors(app: &App, area: Rect, buf: &mut Buffer) {
         .wrap(Wrap { trim: false })
         .block(
             Block::bordered()
-                .title(" Rejected input — any key closes ")
+                .title(" Ingest: where every record went — j/k scroll, any other key closes ")
                 .border_style(theme.style(Role::BorderFocused)),
         )
+        .scroll((app.help_scroll, 0))
         .render(r, buf);
 }

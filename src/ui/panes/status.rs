@@ -18,7 +18,7 @@ pub fn render_header(app: &App, area: Rect, buf: &mut Buffer) {
         Span::raw(format!(
             " {} of {} traces  p50 {}  p95 {}",
             app.view.rows.len(),
-            app.store.traces().len(),
+            app.store.trace_count(),
             d(app.view.p50),
             d(app.view.p95)
         )),
@@ -39,11 +39,18 @@ pub fn render_header(app: &App, area: Rect, buf: &mut Buffer) {
             }),
         ),
     ];
+    let evicted = app.store.accounting().traces_evicted;
+    if evicted > 0 {
+        spans.push(Span::styled(
+            format!("  {evicted} evicted (:stats)"),
+            theme.style(Role::Muted),
+        ));
+    }
     if let Some(at) = app.paused {
         spans.push(Span::styled(
             format!(
                 "  [paused: {} new, Space resumes]",
-                app.store.traces().len().saturating_sub(at)
+                app.store.traces_seen().saturating_sub(at)
             ),
             theme.style(Role::BarHot),
         ));
@@ -136,7 +143,7 @@ pub fn render_status(app: &App, area: Rect, buf: &mut Buffer, mem_bytes: Option<
                 Span::styled(format!(" {sources} "), theme.style(Role::Muted)),
                 Span::raw(format!(
                     " {} traces · {} spans",
-                    app.store.traces().len(),
+                    app.store.trace_count(),
                     app.store.span_count()
                 )),
             ];
@@ -165,7 +172,7 @@ pub fn render_hints(app: &App, area: Rect, buf: &mut Buffer) {
     let pairs: Vec<(&str, &str)> = match app.mode {
         Mode::Filter => vec![("Enter", "keep"), ("Esc", "close"), ("↑↓", "history")],
         Mode::Command => vec![("Enter", "run"), ("Esc", "cancel")],
-        Mode::Help | Mode::Errors => vec![("any key", "close")],
+        Mode::Help | Mode::Ingest => vec![("j/k", "scroll"), ("any other key", "close")],
         Mode::Normal => hints(app.focus.context()),
     };
     for (k, what) in pairs {

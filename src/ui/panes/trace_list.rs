@@ -72,7 +72,7 @@ fn highlighted(
 pub fn render(app: &mut App, area: Rect, buf: &mut Buffer) {
     let theme = app.theme;
     let focused = app.focus == Focus::List;
-    let total = app.store.traces().len();
+    let total = app.store.trace_count();
     let title = Line::from(vec![
         Span::styled("Traces ", theme.style(Role::Title)),
         Span::styled(
