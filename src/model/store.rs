@@ -8,7 +8,7 @@ use super::{
     Blob, BlobId, Blobs, Nanos, PayloadRef, Span, SpanIdx, SpanKind, SpanStatus, Tokens, Trace,
     TraceIdx, TraceStatus,
 };
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 

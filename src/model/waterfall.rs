@@ -6,7 +6,7 @@
 //! the same way, so every span appears exactly once.
 
 use super::{Nanos, SpanIdx, Store, Sym, TraceIdx};
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt as _};
 
 /// What the tree needs to know of one span.
 #[derive(Debug, Clone, Copy)]
