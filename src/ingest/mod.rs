@@ -10,6 +10,7 @@ pub mod follow;
 pub mod http;
 pub mod mlflow;
 pub mod otlp;
+pub mod parallel;
 pub mod requests;
 pub mod semconv;
 pub mod sink;
@@ -86,10 +87,36 @@ pub fn load_path(store: &mut impl Sink, path: &Path, opts: Options) -> Result<()
         }
         return Ok(());
     }
-    let bytes = std::fs::read(path).map_err(unreadable)?;
+    let mut file = std::fs::File::open(path).map_err(unreadable)?;
+    let mut head = Vec::with_capacity(parallel::BLOCK);
+    (&mut file)
+        .take(parallel::BLOCK as u64)
+        .read_to_end(&mut head)
+        .map_err(unreadable)?;
     let source = store.add_source(&path.display().to_string());
     let blob = store.add_blob(Blob::File(path.to_path_buf()));
-    load_bytes(store, source, blob, &bytes, opts);
+    let big_lines = head.len() == parallel::BLOCK
+        && detect::sniff_file(&head) == FileKind::Json
+        && detect::first_line_is_value(&head);
+    if big_lines {
+        // JSON lines bigger than a block: parsed on every core, streamed (never held whole)
+        let ctx = Ctx { blob, opts };
+        let threads = parallel::workers();
+        let read = parallel::load_lines(
+            store,
+            source,
+            &mut file,
+            head,
+            &ctx,
+            threads,
+            parallel::BLOCK,
+        );
+        store.count(source, 0, *read.as_ref().unwrap_or(&0));
+        read.map_err(unreadable)?;
+        return Ok(());
+    }
+    file.read_to_end(&mut head).map_err(unreadable)?;
+    load_bytes(store, source, blob, &head, opts);
     Ok(())
 }
 
@@ -200,6 +227,7 @@ pub fn load_lines(
     ctx: &Ctx,
 ) -> u64 {
     let mut out = Vec::new();
+    let mut last = None;
     let mut pos = 0usize;
     let mut line_no = first_line;
     while pos < bytes.len() {
@@ -214,7 +242,7 @@ pub fn load_lines(
         }
         if !line.iter().all(u8::is_ascii_whitespace) {
             store.count(source, 1, 0);
-            match parse_record(line, base + pos as u64, ctx, &mut out) {
+            match parse_record_after(line, base + pos as u64, ctx, &mut out, &mut last) {
                 Ok(()) => insert_all(store, source, &mut out),
                 Err(e) if !terminated => {
                     out.clear();
@@ -275,7 +303,37 @@ pub fn parse_record(
     ctx: &Ctx,
     out: &mut Vec<Record>,
 ) -> Result<(), String> {
-    match detect::sniff_record(bytes)? {
+    parse_record_after(bytes, offset, ctx, out, &mut None)
+}
+
+/// [`parse_record`] for a record that follows others of one source: when the last one was a
+/// request line, this one is first parsed as a request line too, which recognizes it in the
+/// same pass (a log is usually one shape). `last` is updated.
+///
+/// # Errors
+/// As [`parse_record`].
+pub fn parse_record_after(
+    bytes: &[u8],
+    offset: u64,
+    ctx: &Ctx,
+    out: &mut Vec<Record>,
+    last: &mut Option<Shape>,
+) -> Result<(), String> {
+    if *last == Some(Shape::Request) {
+        let mark = out.len();
+        match requests::parse_if_request(bytes, offset, ctx, out) {
+            Ok(true) => return Ok(()),
+            Ok(false) => {}
+            Err(e) => {
+                out.truncate(mark);
+                return Err(e);
+            }
+        }
+        out.truncate(mark);
+    }
+    let shape = detect::sniff_record(bytes)?;
+    *last = Some(shape);
+    match shape {
         Shape::Otlp => otlp::parse_json(bytes, offset, ctx, out),
         Shape::Mlflow => mlflow::parse(bytes, offset, ctx, out),
         Shape::Callback => dspy_callback::parse(bytes, offset, ctx, out),

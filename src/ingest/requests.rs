@@ -11,6 +11,7 @@ use crate::model::span::flags;
 use crate::model::store::{Record, SpanRecord, TraceRecord};
 use crate::model::{SpanKind, SpanStatus, TraceStatus};
 use serde::Deserialize;
+use serde::de::IgnoredAny;
 use serde_json::Value;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
@@ -41,6 +42,34 @@ struct Line<'a> {
     usage: Option<Value>,
     #[serde(borrow, default)]
     metadata: Option<&'a RawValue>,
+    /// Keys of the other shapes, so a line is known to be a request in the same pass that
+    /// parses it (see [`super::detect::sniff_record`], whose rules these mirror).
+    #[serde(rename = "resourceSpans", alias = "resource_spans", default)]
+    resource_spans: Option<IgnoredAny>,
+    #[serde(default)]
+    info: Option<IgnoredAny>,
+    #[serde(default)]
+    data: Option<IgnoredAny>,
+    #[serde(default)]
+    v: Option<IgnoredAny>,
+    #[serde(default)]
+    event: Option<IgnoredAny>,
+    #[serde(rename = "type", borrow, default)]
+    ty: Option<&'a RawValue>,
+}
+
+impl Line<'_> {
+    /// Whether [`super::detect::sniff_record`] would call this line a request.
+    fn is_request(&self) -> bool {
+        let event = self
+            .ty
+            .is_some_and(|t| matches!(t.get(), "\"trace_start\"" | "\"span\"" | "\"trace_end\""));
+        let other = self.resource_spans.is_some()
+            || (self.info.is_some() && self.data.is_some())
+            || (self.v.is_some() && self.event.is_some())
+            || event;
+        !other && (self.total_latency_ms.is_some() || self.steps.is_some())
+    }
 }
 
 #[derive(Deserialize)]
@@ -123,7 +152,33 @@ fn short_metadata(raw: Option<&RawValue>) -> Vec<(String, String)> {
 /// # Errors
 /// A wrong-typed field, a bad timestamp or duration.
 pub fn parse(bytes: &[u8], offset: u64, ctx: &Ctx, out: &mut Vec<Record>) -> Result<(), String> {
-    let l = parse_line(bytes)?;
+    records(parse_line(bytes)?, bytes, offset, ctx, out)
+}
+
+/// Parse `bytes` as a request line in one pass, if that is what it is: `Ok(false)` (nothing
+/// added) when it is not a request line or does not parse; the caller then sniffs it.
+///
+/// # Errors
+/// A request line whose values are wrong (a negative latency, a bad timestamp).
+pub fn parse_if_request(
+    bytes: &[u8],
+    offset: u64,
+    ctx: &Ctx,
+    out: &mut Vec<Record>,
+) -> Result<bool, String> {
+    match serde_json::from_slice::<Line<'_>>(bytes) {
+        Ok(l) if l.is_request() => records(l, bytes, offset, ctx, out).map(|()| true),
+        _ => Ok(false),
+    }
+}
+
+fn records(
+    l: Line<'_>,
+    bytes: &[u8],
+    offset: u64,
+    ctx: &Ctx,
+    out: &mut Vec<Record>,
+) -> Result<(), String> {
     let start = match l.timestamp {
         Some(raw) => match serde_json::from_str::<Value>(raw.get()) {
             Ok(Value::String(s)) => Some(parse_time(&s, ctx.opts)?),

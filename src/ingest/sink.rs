@@ -15,6 +15,8 @@ pub trait Sink {
     /// `units` more lines (or documents) and `bytes` more bytes were read from `source`.
     fn count(&mut self, source: SourceId, units: u64, bytes: u64);
     fn reject(&mut self, source: SourceId, line: u64, reason: String);
+    /// Where blob and source ids come from (threads that parse for this sink share it).
+    fn registry(&self) -> Arc<Registry>;
 }
 
 impl Sink for Store {
@@ -38,6 +40,10 @@ impl Sink for Store {
 
     fn reject(&mut self, source: SourceId, line: u64, reason: String) {
         self.source_mut(source).reject(line, reason);
+    }
+
+    fn registry(&self) -> Arc<Registry> {
+        Store::registry(self)
     }
 }
 
@@ -248,13 +254,17 @@ impl Sink for Batcher {
             .rejections
             .push(Rejection { line, reason });
     }
+
+    fn registry(&self) -> Arc<Registry> {
+        Arc::clone(&self.feed.registry)
+    }
 }
 
 /// One request's records in one batch: a receiver answers for all of it at once, so it is
-/// queued whole or not at all.
+/// queued whole or not at all. Also one block of a file parsed on a worker thread.
 #[derive(Debug)]
 pub struct Collect<'a> {
-    pub registry: &'a Registry,
+    pub registry: &'a Arc<Registry>,
     pub batch: Batch,
 }
 
@@ -278,6 +288,10 @@ impl Sink for Collect<'_> {
 
     fn reject(&mut self, _source: SourceId, line: u64, reason: String) {
         self.batch.rejections.push(Rejection { line, reason });
+    }
+
+    fn registry(&self) -> Arc<Registry> {
+        Arc::clone(self.registry)
     }
 }
 
