@@ -6,24 +6,29 @@
 #   benches/compare.sh [SIZE_MB] [RUNS]        # defaults: 100 MB, 5 runs
 #
 # The log is `gen_traces.py --format steps --seed 42` (SPANSCOPE_GEN_TRACES overrides the
-# generator's path); it is written once under target/bench-data/.
+# generator's path); it is written once under target/bench-data/. The same traces as OTLP/JSON
+# lines (`--format otlp-jsonl`) are timed too, for spanscope's MB/s on that format.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mb=${1:-100}
 runs=${2:-5}
 gen=${SPANSCOPE_GEN_TRACES:-../shared/bench/gen_traces.py}
 data=target/bench-data/steps-${mb}mb-seed42.jsonl
+otlp=target/bench-data/otlp-jsonl-${mb}mb-seed42.jsonl
 mkdir -p target/bench-data
-if [ ! -f "$data" ]; then
-  python3 "$gen" --format steps --size-mb "$mb" --seed 42 --out "$data.tmp" 2>/dev/null
-  mv "$data.tmp" "$data"
-fi
+for f in "$data:steps" "$otlp:otlp-jsonl"; do
+  path=${f%%:*} format=${f##*:}
+  if [ ! -f "$path" ]; then
+    python3 "$gen" --format "$format" --size-mb "$mb" --seed 42 --out "$path.tmp" 2>/dev/null
+    mv "$path.tmp" "$path"
+  fi
+done
 cargo build --release --quiet
 bin=target/release/spanscope
-cat "$data" > /dev/null # warm the page cache
+cat "$data" "$otlp" > /dev/null # warm the page cache
 
-declare -a names cmds
-add() { names+=("$1"); cmds+=("$2"); }
+declare -a names cmds files
+add() { names+=("$1"); cmds+=("$2"); files+=("${3:-$data}"); }
 add "spanscope list --filter 'dur>2s' --format jsonl" "$bin list '$data' --filter 'dur>2s' --format jsonl"
 if command -v jq >/dev/null; then add "jq 'select(.total_latency_ms > 2000)'" "jq -c 'select(.total_latency_ms > 2000)' '$data'"; fi
 if command -v jaq >/dev/null; then add "jaq 'select(.total_latency_ms > 2000)'" "jaq -c 'select(.total_latency_ms > 2000)' '$data'"; fi
@@ -31,6 +36,7 @@ if command -v lnav >/dev/null; then
   add "spanscope list --filter 'status:error' (failed traces)" "$bin list '$data' --filter 'status:error' --format jsonl"
   add "jq failed traces" "jq -c 'select(.status == \"error\")' '$data'"
 fi
+add "spanscope list --filter 'dur>2s' --format jsonl, on OTLP/JSON lines" "$bin list '$otlp' --filter 'dur>2s' --format jsonl" "$otlp"
 
 has_time=0
 if /usr/bin/time -v true >/dev/null 2>&1; then has_time=1; fi
@@ -38,7 +44,6 @@ if /usr/bin/time -v true >/dev/null 2>&1; then has_time=1; fi
 median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 
 printf '%s, %s runs, %s bytes\n\n' "$data" "$runs" "$(stat -c %s "$data")"
-bytes=$(stat -c %s "$data")
 printf '| command | median s | min s | max s | MB/s | x spanscope | matches | peak RSS MiB |\n|---|---:|---:|---:|---:|---:|---:|---:|\n'
 base=""
 for i in "${!names[@]}"; do
@@ -60,6 +65,6 @@ for i in "${!names[@]}"; do
   fi
   [ -z "$base" ] && base=$med
   ratio=$(echo "$med / $base" | bc -l)
-  mbs=$(echo "$bytes / 1000000 / $med" | bc -l)
+  mbs=$(echo "$(stat -c %s "${files[$i]}") / 1000000 / $med" | bc -l)
   printf '| `%s` | %.3f | %.3f | %.3f | %.0f | %.1f | %s | %s |\n' "${names[$i]}" "$med" "$min" "$max" "$mbs" "$ratio" "$matches" "$rss"
 done
