@@ -323,13 +323,13 @@ pub fn parse_record_after(
         let mark = out.len();
         match requests::parse_if_request(bytes, offset, ctx, out) {
             Ok(true) => return Ok(()),
+            // not a request line: nothing was added, sniff it
             Ok(false) => {}
             Err(e) => {
                 out.truncate(mark);
                 return Err(e);
             }
         }
-        out.truncate(mark);
     }
     let shape = detect::sniff_record(bytes)?;
     *last = Some(shape);
