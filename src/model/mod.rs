@@ -1,6 +1,7 @@
 //! The normalized data every format becomes: span and trace rows, the store that links them,
 //! payload references for big texts, and the pure maths (waterfall, stats) over them.
 
+pub mod columns;
 pub mod payload;
 pub mod span;
 pub mod stats;
@@ -8,6 +9,7 @@ pub mod store;
 pub mod trace;
 pub mod waterfall;
 
+pub use columns::TraceColumns;
 pub use payload::{Blob, BlobId, Blobs, PayloadRef};
 pub use span::{Span, SpanIdx, SpanKind, SpanStatus, Tokens};
 pub use store::{Batch, Registry, SourceId, SourceStats, Store, Sym};

@@ -23,6 +23,32 @@ pub fn percentile(sorted: &[Nanos], p: f64) -> Option<Nanos> {
     Some(sorted[lo] + ((sorted[hi] - sorted[lo]) as f64 * frac).round() as Nanos)
 }
 
+/// The same percentile as [`percentile`] of the sorted samples, in linear time: `samples` is
+/// reordered (partially sorted), not sorted.
+#[must_use]
+#[allow(
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss
+)]
+pub fn percentile_of(samples: &mut [Nanos], p: f64) -> Option<Nanos> {
+    let n = samples.len();
+    if n == 0 {
+        return None;
+    }
+    let rank = (p.clamp(0.0, 100.0) / 100.0) * (n - 1) as f64;
+    let lo = rank.floor() as usize;
+    let hi = rank.ceil() as usize;
+    let frac = rank - lo as f64;
+    let (_, &mut at_lo, above) = samples.select_nth_unstable(lo);
+    let at_hi = if hi > lo {
+        above.iter().copied().min().unwrap_or(at_lo)
+    } else {
+        at_lo
+    };
+    Some(at_lo + ((at_hi - at_lo) as f64 * frac).round() as Nanos)
+}
+
 /// Accumulates the samples of one group.
 #[derive(Debug, Clone, Default)]
 pub struct StatsAcc {
@@ -108,6 +134,29 @@ impl StatsAcc {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn percentile_of_unsorted_samples_agrees_with_the_sorted_one() {
+        let mut x: u64 = 7;
+        for n in [1usize, 2, 3, 10, 101, 1000] {
+            let mut v: Vec<Nanos> = (0..n)
+                .map(|_| {
+                    x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                    Nanos::try_from(x >> 44).unwrap_or(0)
+                })
+                .collect();
+            let mut sorted = v.clone();
+            sorted.sort_unstable();
+            for p in [0.0, 1.0, 50.0, 95.0, 99.0, 100.0] {
+                assert_eq!(
+                    percentile_of(&mut v, p),
+                    percentile(&sorted, p),
+                    "n {n} p {p}"
+                );
+            }
+        }
+        assert_eq!(percentile_of(&mut [], 50.0), None);
+    }
 
     #[test]
     fn percentiles_interpolate_like_numpy() {

@@ -6,7 +6,7 @@ use super::trace::{TraceInfo, TraceSummary};
 use super::waterfall::{Tree, TreeInput};
 use super::{
     Blob, BlobId, Blobs, Nanos, PayloadRef, Span, SpanIdx, SpanKind, SpanStatus, Tokens, Trace,
-    TraceIdx, TraceStatus,
+    TraceColumns, TraceIdx, TraceStatus,
 };
 use foldhash::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -300,6 +300,8 @@ impl Remap {
 pub struct Store {
     pub strings: Interner,
     traces: Vec<Trace>,
+    /// What filters and sorts scan, in step with the trace rows.
+    columns: TraceColumns,
     trace_by_id: HashMap<Sym, TraceIdx>,
     spans: Vec<Span>,
     span_by_key: HashMap<(TraceIdx, Sym), SpanIdx>,
@@ -424,7 +426,7 @@ impl Store {
     /// The traces held, in arrival order.
     pub fn trace_ids(&self) -> impl DoubleEndedIterator<Item = TraceIdx> + '_ {
         (self.evict_from..self.traces.len())
-            .filter(|&i| !self.traces[i].evicted)
+            .filter(|&i| self.columns.is_live(i))
             .map(|i| TraceIdx(u32::try_from(i).unwrap_or(u32::MAX)))
     }
 
@@ -437,7 +439,13 @@ impl Store {
     /// Whether trace `t` is held (not evicted).
     #[must_use]
     pub fn is_live(&self, t: TraceIdx) -> bool {
-        self.traces.get(t.0 as usize).is_some_and(|tr| !tr.evicted)
+        self.columns.is_live(t.0 as usize)
+    }
+
+    /// The trace rows' scanned fields as columns (valid after [`Store::refresh`]).
+    #[must_use]
+    pub fn columns(&self) -> &TraceColumns {
+        &self.columns
     }
 
     #[must_use]
@@ -499,6 +507,7 @@ impl Store {
             evicted: false,
             bytes: 0,
         });
+        self.columns.push();
         self.live_traces += 1;
         self.trace_by_id.insert(sym, idx);
         idx
@@ -535,7 +544,7 @@ impl Store {
         self.strings.footprint()
             + self.attrs.len() * std::mem::size_of::<(Sym, Sym)>()
             + self.spans.len() * (std::mem::size_of::<Span>() + 32)
-            + self.traces.len() * (std::mem::size_of::<Trace>() + 48)
+            + self.traces.len() * (std::mem::size_of::<Trace>() + TraceColumns::ROW_BYTES + 48)
     }
 
     fn insert_trace(&mut self, r: TraceRecord) -> Option<TraceIdx> {
@@ -715,6 +724,7 @@ impl Store {
         let i = t.0 as usize;
         let id = self.traces[i].id;
         self.traces[i].evicted = true;
+        self.columns.kill(i);
         self.trace_by_id.remove(&id);
         let spans = std::mem::take(&mut self.traces[i].spans);
         for &s in &spans {
@@ -869,6 +879,11 @@ impl Store {
         self.strings = strings;
         self.spans = spans;
         self.attrs = attrs;
+        self.columns = TraceColumns::default();
+        for (i, tr) in traces.iter().enumerate() {
+            self.columns.push();
+            self.columns.set(i, &tr.summary);
+        }
         self.traces = traces;
         self.dead_traces = 0;
         self.evict_from = 0;
@@ -885,6 +900,7 @@ impl Store {
                 continue;
             }
             let summary = self.derive(t);
+            self.columns.set(t.0 as usize, &summary);
             let tr = &mut self.traces[t.0 as usize];
             tr.summary = summary;
             tr.dirty = false;
@@ -983,6 +999,7 @@ impl Store {
             orphans: u32::try_from(tree.orphan.iter().filter(|o| **o).count()).unwrap_or(0),
             sequential: spans.iter().any(|s| s.has(flags::SEQUENTIAL)),
             error_message,
+            one_model: spans.iter().all(|s| s.model.is_none() || s.model == model),
         }
     }
 }

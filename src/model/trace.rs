@@ -73,4 +73,6 @@ pub struct TraceSummary {
     /// Some span was laid out sequentially (steps without start times).
     pub sequential: bool,
     pub error_message: Option<Sym>,
+    /// Every span that names a model names `model` (so `model` alone answers "which models").
+    pub one_model: bool,
 }

@@ -4,9 +4,8 @@
 
 use super::fuzzy::Fuzzy;
 use super::parse::{AttrTest, Clause, KindSel, Query, Scope, StatusSel, Term};
-use crate::model::{Span, SpanKind, Store, Sym, Trace, TraceIdx, TraceStatus};
+use crate::model::{Span, SpanKind, Store, Sym, Trace, TraceColumns, TraceIdx, TraceStatus};
 use std::cell::RefCell;
-use std::collections::HashMap;
 
 fn kind_sel(k: SpanKind) -> KindSel {
     match k {
@@ -32,31 +31,49 @@ fn status_sel(s: TraceStatus) -> StatusSel {
 /// A compiled query bound to a store.
 pub struct Matcher<'a> {
     store: &'a Store,
-    query: &'a Query,
     fuzzy: Fuzzy,
-    /// (clause index, string) -> does the clause's text match it.
-    cache: RefCell<HashMap<(usize, Sym), bool>>,
+    trace_clauses: Vec<(usize, &'a Clause)>,
+    span_clauses: Vec<(usize, &'a Clause)>,
+    /// Per clause, per interned string: 0 not tested yet, 1 no, 2 the clause's text matches it.
+    cache: RefCell<Vec<Vec<u8>>>,
 }
 
 impl<'a> Matcher<'a> {
     #[must_use]
     pub fn new(store: &'a Store, query: &'a Query) -> Self {
+        let scoped = |scope| {
+            query
+                .clauses
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.scope == scope)
+                .collect::<Vec<_>>()
+        };
         Matcher {
             store,
-            query,
             fuzzy: Fuzzy::default(),
-            cache: RefCell::new(HashMap::new()),
+            trace_clauses: scoped(Scope::Trace),
+            span_clauses: scoped(Scope::Span),
+            cache: RefCell::new(vec![Vec::new(); query.clauses.len()]),
         }
     }
 
     /// Whether the string `sym` satisfies clause `ci`'s text test, computed once per string.
     fn text_match(&self, ci: usize, sym: Sym, test: impl FnOnce(&str) -> bool) -> bool {
-        if let Some(&hit) = self.cache.borrow().get(&(ci, sym)) {
-            return hit;
+        let i = sym.0 as usize;
+        let mut cache = self.cache.borrow_mut();
+        let known = &mut cache[ci];
+        if known.len() <= i {
+            known.resize(self.store.strings.len().max(i + 1), 0);
         }
-        let hit = test(self.store.str(sym));
-        self.cache.borrow_mut().insert((ci, sym), hit);
-        hit
+        match known[i] {
+            0 => {
+                let hit = test(self.store.str(sym));
+                known[i] = 1 + u8::from(hit);
+                hit
+            }
+            v => v == 2,
+        }
     }
 
     fn contains(&self, ci: usize, sym: Sym, needle: &str) -> bool {
@@ -79,25 +96,34 @@ impl<'a> Matcher<'a> {
         t.spans.iter().map(move |&s| store.span(s))
     }
 
-    fn trace_term(&self, ci: usize, t: &'a Trace, term: &Term) -> bool {
-        let s = &t.summary;
+    /// A trace-scope term; what the columns hold is read from them, without the trace row.
+    fn trace_term(&self, ci: usize, idx: TraceIdx, term: &Term) -> bool {
+        let cols = self.store.columns();
+        let i = idx.0 as usize;
+        let t = || self.store.trace(idx);
         match term {
-            Term::Dur(cmp, ns) => cmp.eval(s.duration, *ns),
-            Term::Status(set) => set.contains(&status_sel(s.status)),
-            Term::Name(n) => s.name.is_some_and(|sym| self.contains(ci, sym, n)),
+            Term::Dur(cmp, ns) => cmp.eval(cols.duration[i], *ns),
+            Term::Status(set) => set.contains(&status_sel(cols.status(i))),
+            Term::Name(n) => {
+                TraceColumns::sym(cols.name[i]).is_some_and(|sym| self.contains(ci, sym, n))
+            }
+            Term::Tokens(cmp, n) => cmp.eval(cols.tokens[i].saturating_sub(1), *n),
+            Term::Spans(cmp, n) => cmp.eval(u64::from(cols.span_count[i]), *n),
+            Term::Model(m) if cols.one_model(i) => {
+                TraceColumns::sym(cols.model[i]).is_some_and(|sym| self.contains(ci, sym, m))
+            }
             Term::Model(m) => self
-                .spans(t)
+                .spans(t())
                 .any(|sp| sp.model.is_some_and(|sym| self.contains(ci, sym, m))),
-            Term::Tokens(cmp, n) => cmp.eval(s.tokens.map_or(0, |t| t.total), *n),
-            Term::Spans(cmp, n) => cmp.eval(u64::from(s.span_count), *n),
-            Term::Kind(set) => self.spans(t).any(|sp| set.contains(&kind_sel(sp.kind))),
-            Term::Id(prefix) => self.text_match(ci, t.id, |id| {
+            Term::Kind(set) => self.spans(t()).any(|sp| set.contains(&kind_sel(sp.kind))),
+            Term::Id(prefix) => self.text_match(ci, t().id, |id| {
                 id.to_lowercase().starts_with(prefix.as_str())
             }),
-            Term::Attr { key, test } => self.spans(t).any(|sp| self.attr_ok(ci, sp, key, test)),
+            Term::Attr { key, test } => self.spans(t()).any(|sp| self.attr_ok(ci, sp, key, test)),
             Term::Fuzzy(word) => {
                 let fz = |sym: Sym| self.text_match(ci, sym, |n| self.fuzzy.matches(n, word));
-                s.name.is_some_and(fz) || self.spans(t).any(|sp| fz(sp.name))
+                TraceColumns::sym(cols.name[i]).is_some_and(fz)
+                    || self.spans(t()).any(|sp| fz(sp.name))
             }
             // The parser only produces Pct at span scope.
             Term::Pct(..) => true,
@@ -140,43 +166,33 @@ impl<'a> Matcher<'a> {
     /// Whether trace `idx` matches.
     #[must_use]
     pub fn matches(&self, idx: TraceIdx) -> bool {
-        let t = self.store.trace(idx);
-        let clauses = self.query.clauses.iter().enumerate();
-        let trace_ok = clauses
-            .clone()
-            .filter(|(_, c)| c.scope == Scope::Trace)
-            .all(|(ci, c)| self.trace_term(ci, t, &c.term) != c.negated);
+        let trace_ok = self
+            .trace_clauses
+            .iter()
+            .all(|&(ci, c)| self.trace_term(ci, idx, &c.term) != c.negated);
         if !trace_ok {
             return false;
         }
-        let span_clauses: Vec<(usize, &Clause)> =
-            clauses.filter(|(_, c)| c.scope == Scope::Span).collect();
-        span_clauses.is_empty()
-            || self.spans(t).any(|sp| {
-                span_clauses
-                    .iter()
-                    .all(|(ci, c)| self.span_term(*ci, t, sp, &c.term) != c.negated)
-            })
+        if self.span_clauses.is_empty() {
+            return true;
+        }
+        let t = self.store.trace(idx);
+        self.spans(t).any(|sp| {
+            self.span_clauses
+                .iter()
+                .all(|&(ci, c)| self.span_term(ci, t, sp, &c.term) != c.negated)
+        })
     }
 
     /// Whether span `sp` of trace `t` satisfies the query's span terms (for highlighting the
     /// steps that made a trace match).
     #[must_use]
     pub fn span_matches(&self, t: &Trace, sp: &Span) -> bool {
-        let mut any = false;
-        for (ci, c) in self
-            .query
-            .clauses
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| c.scope == Scope::Span)
-        {
-            any = true;
-            if self.span_term(ci, t, sp, &c.term) == c.negated {
-                return false;
-            }
-        }
-        any
+        !self.span_clauses.is_empty()
+            && self
+                .span_clauses
+                .iter()
+                .all(|&(ci, c)| self.span_term(ci, t, sp, &c.term) != c.negated)
     }
 }
 

@@ -1,8 +1,8 @@
 //! The filtered and sorted trace list, rebuilt only when what it depends on changes (the store's
 //! generation, the query, the toggles, the sort), never in `render`.
 
-use crate::model::stats::percentile;
-use crate::model::{Nanos, Store, TraceIdx, TraceStatus};
+use crate::model::stats::{percentile, percentile_of};
+use crate::model::{Nanos, Store, TraceIdx};
 use crate::query::{self, Query, SortKey};
 
 /// What the list depends on.
@@ -40,21 +40,27 @@ impl View {
         if self.key.as_ref() == Some(&key) {
             return false;
         }
+        let cols = store.columns();
         let mut rows = query::filter(store, q);
         rows.retain(|&t| {
-            let s = &store.trace(t).summary;
-            (!key.slow_only || s.duration >= key.slow_threshold)
-                && (!key.failed_only || s.status == TraceStatus::Error || s.error_spans > 0)
+            let i = t.0 as usize;
+            (!key.slow_only || cols.duration[i] >= key.slow_threshold)
+                && (!key.failed_only || cols.failed(i))
         });
         query::sort(store, &mut rows, key.sort, key.reverse);
-        let mut durs: Vec<Nanos> = rows
-            .iter()
-            .map(|&t| store.trace(t).summary.duration)
-            .collect();
-        durs.sort_unstable();
-        self.p50 = percentile(&durs, 50.0);
-        self.p95 = percentile(&durs, 95.0);
-        self.max_duration = durs.last().copied().unwrap_or(0);
+        let mut durs: Vec<Nanos> = rows.iter().map(|&t| cols.duration[t.0 as usize]).collect();
+        if key.sort == SortKey::Dur {
+            // already in order: slowest first, or fastest first when reversed
+            if !key.reverse {
+                durs.reverse();
+            }
+            self.p95 = percentile(&durs, 95.0);
+            self.p50 = percentile(&durs, 50.0);
+        } else {
+            self.p95 = percentile_of(&mut durs, 95.0);
+            self.p50 = percentile_of(&mut durs, 50.0);
+        }
+        self.max_duration = durs.iter().copied().max().unwrap_or(0);
         self.rows = rows;
         self.key = Some(key);
         true
@@ -64,10 +70,10 @@ impl View {
 /// The p95 of every trace's duration: the default slow threshold.
 #[must_use]
 pub fn default_slow_threshold(store: &Store) -> Nanos {
+    let cols = store.columns();
     let mut d: Vec<Nanos> = store
         .trace_ids()
-        .map(|t| store.trace(t).summary.duration)
+        .map(|t| cols.duration[t.0 as usize])
         .collect();
-    d.sort_unstable();
-    percentile(&d, 95.0).unwrap_or(0)
+    percentile_of(&mut d, 95.0).unwrap_or(0)
 }

@@ -1,0 +1,67 @@
+//! A keystroke in the filter bar and a change of sort column, over 100k and 1M traces (4 spans
+//! each): the list's whole rebuild (filter, toggles, sort, the header's percentiles), as the
+//! explorer does it. Run: `cargo bench --bench query`.
+
+mod common;
+
+use spanscope::model::Store;
+use spanscope::query::{self, SortKey};
+use spanscope::ui::view::{View, ViewKey};
+use std::sync::OnceLock;
+
+fn main() {
+    divan::main();
+}
+
+fn store<const N: usize>() -> &'static Store {
+    static SMALL: OnceLock<Store> = OnceLock::new();
+    static LARGE: OnceLock<Store> = OnceLock::new();
+    let cell = if N <= 100_000 { &SMALL } else { &LARGE };
+    let s = cell.get_or_init(|| common::synthetic_store(N));
+    assert_eq!(s.trace_count(), N);
+    s
+}
+
+fn key(query: &str, sort: SortKey) -> ViewKey {
+    ViewKey {
+        generation: 0,
+        query: query.into(),
+        slow_only: false,
+        failed_only: false,
+        slow_threshold: 0,
+        sort,
+        reverse: false,
+    }
+}
+
+/// The filter bar's text changed; the list keeps its sort (newest first, the default).
+#[divan::bench(
+    consts = [100_000, 1_000_000],
+    args = ["", "dur>2s", "status:error", "model:gpt-4o", "span.dur>1s span.kind:llm", "rag"],
+    sample_count = 20,
+)]
+fn refilter<const N: usize>(bencher: divan::Bencher, q: &str) {
+    let store = store::<N>();
+    let parsed = query::parse(q).expect("query");
+    bencher.bench(|| {
+        let mut view = View::default();
+        view.refresh(store, &parsed, key(q, SortKey::Start));
+        view.rows.len()
+    });
+}
+
+/// The sort column changed; every trace is listed.
+#[divan::bench(
+    consts = [100_000, 1_000_000],
+    args = [SortKey::Start, SortKey::Dur, SortKey::Tokens, SortKey::Status, SortKey::Name],
+    sample_count = 20,
+)]
+fn resort<const N: usize>(bencher: divan::Bencher, sort: SortKey) {
+    let store = store::<N>();
+    let all = query::parse("").expect("query");
+    bencher.bench(|| {
+        let mut view = View::default();
+        view.refresh(store, &all, key("", sort));
+        view.rows.len()
+    });
+}
