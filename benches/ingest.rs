@@ -109,3 +109,61 @@ fn filter_and_sort(bencher: divan::Bencher, q: &str) {
         hits.len()
     });
 }
+
+/// Every 97th trace of the steps index: spread over the whole file.
+fn sample_traces() -> Vec<spanscope::model::TraceIdx> {
+    steps_store().trace_ids().step_by(97).collect()
+}
+
+/// Opening a trace: its waterfall, and the detail of its first LM call (the prompt and
+/// response read back from the file by offset and decoded), as the explorer does on `Enter`.
+#[divan::bench(sample_count = 200)]
+fn open_trace(bencher: divan::Bencher) {
+    use spanscope::ingest::detail::span_detail;
+    use spanscope::model::SpanKind;
+    use spanscope::model::waterfall::Waterfall;
+    let store = steps_store();
+    let traces = sample_traces();
+    let first_lm = store
+        .trace(traces[0])
+        .spans
+        .iter()
+        .copied()
+        .find(|&s| store.span(s).kind == SpanKind::Llm)
+        .expect("an LM step");
+    let d = span_detail(store, first_lm);
+    assert!(d.problems.is_empty() && !d.messages.is_empty() && d.response.is_some());
+    let mut next = 0usize;
+    bencher.bench_local(|| {
+        let t = traces[next % traces.len()];
+        next += 1;
+        let wf = Waterfall::new(store, t);
+        let lm = store
+            .trace(t)
+            .spans
+            .iter()
+            .copied()
+            .find(|&s| store.span(s).kind == SpanKind::Llm)
+            .unwrap_or(store.trace(t).spans[0]);
+        (wf.rows.len(), span_detail(store, lm).attributes.len())
+    });
+}
+
+/// The worst case of a trace's detail: every span's payloads decoded.
+#[divan::bench(sample_count = 200)]
+fn decode_every_span_of_a_trace(bencher: divan::Bencher) {
+    use spanscope::ingest::detail::span_detail;
+    let store = steps_store();
+    let traces = sample_traces();
+    let mut next = 0usize;
+    bencher.bench_local(|| {
+        let t = traces[next % traces.len()];
+        next += 1;
+        store
+            .trace(t)
+            .spans
+            .iter()
+            .map(|&s| span_detail(store, s).attributes.len())
+            .sum::<usize>()
+    });
+}

@@ -139,8 +139,9 @@ impl Drop for TerminalGuard {
     }
 }
 
-/// At most this often the screen is redrawn while data arrives (keys redraw at once)…
-const FRAME: Duration = Duration::from_millis(100);
+/// At most this often the screen is redrawn while data arrives, 40 times a second so that
+/// waking up late still leaves 30 (keys redraw at once)…
+const FRAME: Duration = Duration::from_millis(25);
 /// … and while the index is behind the sources, so indexing gets the time.
 const FRAME_BEHIND: Duration = Duration::from_millis(250);
 /// How long one turn of the loop may spend indexing before it looks at the keyboard again.
@@ -185,7 +186,8 @@ pub fn run(
         } else if dirty {
             frame.saturating_sub(last_draw.elapsed())
         } else if feed.is_some() {
-            Duration::from_millis(50)
+            // look for new data once a frame
+            FRAME
         } else {
             TICK
         };
