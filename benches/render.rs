@@ -90,3 +90,30 @@ fn refilter_keystroke_and_redraw() -> usize {
     app.run_command("filter dur>3s");
     draw(&mut app, None)
 }
+
+/// The step statistics view (`S`) over the 1M spans: computing the table again (what a change of
+/// filter or grouping costs), and drawing it.
+#[divan::bench]
+fn steps_view_recompute_and_draw() -> usize {
+    let mut app = app().lock().expect("lock");
+    app.run_command("steps name");
+    app.run_command("steps kind");
+    let n = draw(&mut app, None);
+    app.update(Action::ToggleSteps);
+    n
+}
+
+#[divan::bench]
+fn steps_view_draw() -> usize {
+    let mut app = app().lock().expect("lock");
+    app.run_command("steps name");
+    let mut term = Terminal::new(TestBackend::new(200, 50)).expect("terminal");
+    let mut drawn = 0;
+    for _ in 0..10 {
+        term.draw(|f| spanscope::ui::render(f, &mut app, None))
+            .expect("draw");
+        drawn += term.backend().buffer().content.len();
+    }
+    app.update(Action::ToggleSteps);
+    drawn / 10
+}

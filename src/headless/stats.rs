@@ -1,10 +1,9 @@
 //! `spanscope stats`: latency percentiles, errors and tokens per step name, model or kind.
 
 use super::{TokensJson, csv_line, human_count, human_dur, ms, round3, truncate};
-use crate::model::stats::{StatsAcc, StepStats};
-use crate::model::{Store, TraceIdx};
+use crate::model::stats::{StatsAcc, StepStats, percentile_of};
+use crate::model::{Nanos, Span, SpanIdx, SpanKind, Store, TraceIdx};
 use serde::Serialize;
-use std::collections::HashMap;
 use std::io::{self, Write};
 
 /// What to group spans by.
@@ -41,26 +40,45 @@ pub enum StatsSort {
 #[derive(Debug, Clone)]
 pub struct Group {
     pub name: String,
+    /// The [`group_key`] it was made from.
+    pub key: u32,
     pub stats: StepStats,
+}
+
+/// The group of span `sp` under `by`, as a number unique within `by` (an interned string, or
+/// a kind); `None` when the span has no such value (no model).
+#[must_use]
+pub fn group_key(sp: &Span, by: GroupBy) -> Option<u32> {
+    match by {
+        GroupBy::Name => Some(sp.name.0),
+        GroupBy::Model => sp.model.map(|m| m.0),
+        GroupBy::Kind => Some(sp.kind as u32),
+    }
+}
+
+/// The text of a [`group_key`].
+#[must_use]
+pub fn group_name(store: &Store, key: u32, by: GroupBy) -> &str {
+    match by {
+        GroupBy::Name | GroupBy::Model => store.str(crate::model::Sym(key)),
+        GroupBy::Kind => SpanKind::ALL
+            .get(key as usize)
+            .map_or("other", |k| k.as_str()),
+    }
 }
 
 /// Group the spans of `traces` by `by`.
 #[must_use]
 #[allow(clippy::cast_precision_loss)]
 pub fn compute(store: &Store, traces: &[TraceIdx], by: GroupBy) -> Vec<Group> {
-    let mut groups: HashMap<String, StatsAcc> = HashMap::new();
+    let mut groups: foldhash::HashMap<u32, StatsAcc> = foldhash::HashMap::default();
     for &t in traces {
         let tr = store.trace(t);
         let total = tr.summary.duration;
         for &s in &tr.spans {
             let sp = store.span(s);
-            let key = match by {
-                GroupBy::Name => store.str(sp.name).to_string(),
-                GroupBy::Kind => sp.kind.as_str().to_string(),
-                GroupBy::Model => match sp.model {
-                    Some(m) => store.str(m).to_string(),
-                    None => continue,
-                },
+            let Some(key) = group_key(sp, by) else {
+                continue;
             };
             let dur = sp.duration();
             let pct = dur
@@ -74,10 +92,94 @@ pub fn compute(store: &Store, traces: &[TraceIdx], by: GroupBy) -> Vec<Group> {
     }
     groups
         .into_iter()
-        .map(|(name, acc)| Group {
-            name,
+        .map(|(key, acc)| Group {
+            name: group_name(store, key, by).to_string(),
+            key,
             stats: acc.finish(),
         })
+        .collect()
+}
+
+/// One span of a group, for drilling down from a step to the traces it ran in.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Exemplar {
+    pub trace: TraceIdx,
+    pub span: SpanIdx,
+    pub duration: Option<Nanos>,
+    /// Share of its trace's duration, in %.
+    pub pct: Option<f64>,
+    pub error: bool,
+}
+
+/// The spans of group `key` among `traces`: failed ones first, then slowest first.
+#[must_use]
+#[allow(clippy::cast_precision_loss)]
+pub fn exemplars(store: &Store, traces: &[TraceIdx], by: GroupBy, key: u32) -> Vec<Exemplar> {
+    let mut out = Vec::new();
+    for &t in traces {
+        let tr = store.trace(t);
+        let total = tr.summary.duration;
+        for &s in &tr.spans {
+            let sp = store.span(s);
+            if group_key(sp, by) == Some(key) {
+                let duration = sp.duration();
+                out.push(Exemplar {
+                    trace: t,
+                    span: s,
+                    duration,
+                    pct: duration
+                        .filter(|_| total > 0)
+                        .map(|d| d as f64 * 100.0 / total as f64),
+                    error: sp.is_error(),
+                });
+            }
+        }
+    }
+    out.sort_by(|a, b| {
+        b.error
+            .cmp(&a.error)
+            .then(b.duration.cmp(&a.duration))
+            .then(a.trace.cmp(&b.trace))
+    });
+    out
+}
+
+/// The p95 latency of group `key` over time: the traces' time range cut into `buckets` equal
+/// slices by trace start; `None` for a slice without a span of the group.
+#[must_use]
+pub fn over_time(
+    store: &Store,
+    traces: &[TraceIdx],
+    by: GroupBy,
+    key: u32,
+    buckets: usize,
+) -> Vec<Option<Nanos>> {
+    let cols = store.columns();
+    let starts = traces.iter().map(|t| cols.start[t.0 as usize]);
+    let (Some(lo), Some(hi)) = (starts.clone().min(), starts.max()) else {
+        return vec![None; buckets];
+    };
+    let width = (hi - lo).max(1);
+    let n = i64::try_from(buckets.max(1)).unwrap_or(1);
+    let mut samples: Vec<Vec<Nanos>> = vec![Vec::new(); buckets.max(1)];
+    for &t in traces {
+        let at = cols.start[t.0 as usize];
+        let b = usize::try_from(i128::from(at - lo) * i128::from(n - 1) / i128::from(width))
+            .unwrap_or(0)
+            .min(samples.len() - 1);
+        for &s in &store.trace(t).spans {
+            let sp = store.span(s);
+            if group_key(sp, by) == Some(key)
+                && let Some(d) = sp.duration()
+            {
+                samples[b].push(d);
+            }
+        }
+    }
+    samples
+        .into_iter()
+        .take(buckets)
+        .map(|mut v| percentile_of(&mut v, 95.0))
         .collect()
 }
 

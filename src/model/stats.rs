@@ -2,7 +2,6 @@
 //! samples; grouping (by name, model or kind) is the caller's.
 
 use super::{Nanos, SpanKind, Tokens};
-use std::collections::HashMap;
 
 /// Linear-interpolated percentile (`p` in 0–100) of an ascending slice, as numpy's default.
 #[must_use]
@@ -58,7 +57,8 @@ pub struct StatsAcc {
     count: u64,
     errors: u64,
     tokens: Option<Tokens>,
-    kinds: HashMap<SpanKind, u64>,
+    /// Spans per kind, indexed by `SpanKind as usize`.
+    kinds: [u64; SpanKind::ALL.len()],
 }
 
 /// The statistics of one group.
@@ -99,25 +99,24 @@ impl StatsAcc {
         if let Some(t) = tokens {
             self.tokens = Some(self.tokens.unwrap_or_default() + t);
         }
-        *self.kinds.entry(kind).or_default() += 1;
+        self.kinds[kind as usize] += 1;
     }
 
     #[must_use]
     #[allow(clippy::cast_precision_loss)]
     pub fn finish(mut self) -> StepStats {
-        self.durations.sort_unstable();
-        let d = &self.durations;
-        let kind = self
-            .kinds
-            .iter()
-            .max_by_key(|(k, n)| (**n, std::cmp::Reverse(**k)))
-            .map_or(SpanKind::Other, |(k, _)| *k);
+        let d = &mut self.durations;
+        let kind = SpanKind::ALL
+            .into_iter()
+            .filter(|k| self.kinds[*k as usize] > 0)
+            .max_by_key(|k| (self.kinds[*k as usize], std::cmp::Reverse(*k)))
+            .unwrap_or(SpanKind::Other);
         StepStats {
             count: self.count,
-            p50: percentile(d, 50.0),
-            p95: percentile(d, 95.0),
-            p99: percentile(d, 99.0),
-            max: d.last().copied(),
+            p99: percentile_of(d, 99.0),
+            p95: percentile_of(d, 95.0),
+            p50: percentile_of(d, 50.0),
+            max: d.iter().copied().max(),
             mean_pct: (self.pct_n > 0).then(|| self.pct_sum / self.pct_n as f64),
             errors: self.errors,
             error_rate: if self.count > 0 {

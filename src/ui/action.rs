@@ -81,4 +81,8 @@ pub enum Action {
     TabError,
     /// Show the Raw tab.
     TabRaw,
+    /// Step statistics: latency, errors and tokens per step, over the listed traces.
+    ToggleSteps,
+    /// Group the step statistics by name, model or kind.
+    CycleGroupBy,
 }

@@ -3,8 +3,10 @@
 
 use super::action::Action;
 use super::keymap::Context;
+use super::steps::StepsState;
 use super::theme::Theme;
 use super::view::{View, ViewKey, default_slow_threshold};
+use crate::headless::stats::GroupBy;
 use crate::ingest::detail::{SpanDetail, span_detail};
 use crate::model::store::Remap;
 use crate::model::waterfall::Waterfall;
@@ -48,6 +50,8 @@ pub enum Mode {
     Help,
     /// The ingest overlay (`:stats`, `:errors`): where every record went, per source.
     Ingest,
+    /// The step statistics view (`S`).
+    Steps,
 }
 
 /// Detail tabs.
@@ -125,7 +129,7 @@ impl Scroll {
         self.selected = self.selected.min(len.saturating_sub(1));
     }
 
-    fn step(&mut self, delta: isize, len: usize) {
+    pub(crate) fn step(&mut self, delta: isize, len: usize) {
         let cur = isize::try_from(self.selected).unwrap_or(0);
         let next = (cur + delta)
             .clamp(0, isize::try_from(len).unwrap_or(0) - 1)
@@ -217,6 +221,10 @@ pub struct App {
     pub paused: Option<u64>,
     /// Select the newest trace whenever traces arrive.
     pub follow_newest: bool,
+    /// The step statistics view.
+    pub steps: StepsState,
+    /// The filter or command bar was opened from the steps view: go back there when it closes.
+    pub(crate) steps_return: bool,
     quit: bool,
 }
 
@@ -255,6 +263,8 @@ impl App {
             pending_trace: None,
             paused: None,
             follow_newest: false,
+            steps: StepsState::default(),
+            steps_return: false,
             quit: false,
             opts,
         };
@@ -348,6 +358,9 @@ impl App {
         }
         self.prepare_waterfall();
         self.prepare_detail();
+        if self.mode == Mode::Steps || self.steps_return {
+            self.prepare_steps();
+        }
     }
 
     /// The store was compacted: move every trace and span index held here to its new place.
@@ -619,6 +632,10 @@ impl App {
                 }
                 return;
             }
+            Mode::Steps => {
+                self.steps_update(action);
+                return;
+            }
             Mode::Filter | Mode::Command => return,
             Mode::Normal => {}
         }
@@ -751,6 +768,8 @@ impl App {
             Action::TabAttributes => self.detail.tab_index = Tab::Attributes.index(),
             Action::TabError => self.detail.tab_index = Tab::Error.index(),
             Action::TabRaw => self.detail.tab_index = Tab::Raw.index(),
+            Action::ToggleSteps => self.toggle_steps(),
+            Action::CycleGroupBy => {}
         }
         if is_tab_change(action) {
             self.detail.scroll = 0;
@@ -902,11 +921,11 @@ impl App {
                 if !q.is_empty() && self.history.last() != Some(&q) {
                     self.history.push(q);
                 }
-                self.mode = Mode::Normal;
+                self.close_bar();
             }
             Mode::Command => {
                 let cmd = std::mem::take(&mut self.input);
-                self.mode = Mode::Normal;
+                self.close_bar();
                 self.run_command(cmd.trim());
             }
             _ => {}
@@ -916,9 +935,18 @@ impl App {
 
     /// Esc in the open bar: close it (the filter bar keeps the last good query).
     pub fn input_cancel(&mut self) {
-        self.mode = Mode::Normal;
+        self.close_bar();
         self.input_error = None;
         self.prepare();
+    }
+
+    /// Back to where the bar was opened from.
+    fn close_bar(&mut self) {
+        self.mode = if std::mem::take(&mut self.steps_return) {
+            Mode::Steps
+        } else {
+            Mode::Normal
+        };
     }
 
     /// `:` commands.
@@ -944,6 +972,20 @@ impl App {
                 }
             }
             "goto" | "g" => self.goto(arg),
+            "steps" => match arg {
+                "" => self.mode = Mode::Steps,
+                by => match <GroupBy as clap::ValueEnum>::from_str(by, true) {
+                    Ok(by) => {
+                        self.steps.by = by;
+                        self.steps.drill = None;
+                        self.mode = Mode::Steps;
+                    }
+                    Err(_) => {
+                        self.message =
+                            Some(format!("steps by what? name, model or kind (not {by:?})"));
+                    }
+                },
+            },
             "slow" => match query::parse_duration(arg) {
                 Ok(ns) => {
                     self.opts.slow = Some(ns);

@@ -12,6 +12,8 @@ pub enum Context {
     List,
     Waterfall,
     Detail,
+    /// The step statistics view.
+    Steps,
 }
 
 /// One binding.
@@ -44,7 +46,7 @@ const fn b(
     }
 }
 
-use Context::{Detail as D, Global as G, List as L, Waterfall as W};
+use Context::{Detail as D, Global as G, List as L, Steps as S, Waterfall as W};
 use KeyCode::Char as C;
 
 /// The default keymap. Earlier bindings win when two match.
@@ -102,6 +104,12 @@ pub const DEFAULT: &[Binding] = &[
     b(L, C('t'), "t", Action::ToggleRelativeTime, true),
     b(L, C(' '), "Space", Action::TogglePause, false),
     b(G, C('F'), "F", Action::ToggleFollowNewest, false),
+    b(G, C('S'), "S", Action::ToggleSteps, true),
+    b(S, C('<'), "< h", Action::SortPrev, true),
+    b(S, C('h'), "h", Action::SortPrev, false),
+    b(S, C('>'), "> l", Action::SortNext, true),
+    b(S, C('l'), "l", Action::SortNext, false),
+    b(S, C('b'), "b", Action::CycleGroupBy, true),
     b(L, C('n'), "n", Action::Down, false),
     b(L, C('N'), "N", Action::Up, false),
     b(W, C(' '), "Space", Action::ToggleCollapse, true),
@@ -178,6 +186,8 @@ pub fn short_help(a: Action) -> &'static str {
         Action::ToggleCritical => "critical",
         Action::NextTab => "next tab",
         Action::PrevTab => "prev tab",
+        Action::ToggleSteps => "steps",
+        Action::CycleGroupBy => "by name/model/kind",
         _ => "",
     }
 }
@@ -201,7 +211,7 @@ pub fn describe(a: Action) -> &'static str {
         Action::ToggleSlow => "Only slow traces / spans above the % threshold",
         Action::ToggleFailed => "Only failed traces / failed spans and their ancestors",
         Action::OpenFilter => "Filter (the filter language, live as you type)",
-        Action::OpenCommand => "Command line: :sort :goto :slow :min-pct :errors :q",
+        Action::OpenCommand => "Command line: :sort :goto :slow :min-pct :steps :stats :q",
         Action::Help => "Show this help",
         Action::SortPrev => "Sort by the column to the left",
         Action::SortNext => "Sort by the column to the right",
@@ -225,6 +235,8 @@ pub fn describe(a: Action) -> &'static str {
         Action::TabAttributes => "Attributes tab",
         Action::TabError => "Error tab",
         Action::TabRaw => "Raw tab",
+        Action::ToggleSteps => "Step statistics per name (Enter: the spans of a step)",
+        Action::CycleGroupBy => "Group the step statistics by name, model or kind",
     }
 }
 

@@ -30,6 +30,7 @@ pub fn help_lines(app: &App) -> Vec<Line<'static>> {
         (Context::List, "Trace list"),
         (Context::Waterfall, "Waterfall"),
         (Context::Detail, "Detail"),
+        (Context::Steps, "Step statistics (S)"),
     ] {
         lines.push(Line::styled(title.to_string(), theme.style(Role::Title)));
         let mut seen = Vec::new();

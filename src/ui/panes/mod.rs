@@ -3,6 +3,7 @@
 pub mod detail;
 pub mod help;
 pub mod status;
+pub mod steps;
 pub mod trace_list;
 pub mod waterfall;
 

@@ -173,6 +173,22 @@ pub fn render_hints(app: &App, area: Rect, buf: &mut Buffer) {
         Mode::Filter => vec![("Enter", "keep"), ("Esc", "close"), ("↑↓", "history")],
         Mode::Command => vec![("Enter", "run"), ("Esc", "cancel")],
         Mode::Help | Mode::Ingest => vec![("j/k", "scroll"), ("any other key", "close")],
+        Mode::Steps if app.steps.drill.is_some() => vec![
+            ("Enter", "open the trace"),
+            ("Esc", "back to the steps"),
+            ("S", "close"),
+        ],
+        Mode::Steps => vec![
+            ("Enter", "spans of the step"),
+            ("< h", "sort col"),
+            ("> l", "sort col"),
+            ("b", "by name/model/kind"),
+            ("/", "filter"),
+            ("s", "slow"),
+            ("e", "failed"),
+            ("S Esc", "close"),
+            ("q", "quit"),
+        ],
         Mode::Normal => hints(app.focus.context()),
     };
     for (k, what) in pairs {

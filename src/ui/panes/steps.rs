@@ -1,0 +1,364 @@
+//! The step statistics view: a table of steps, the selected step's latency over time, and the
+//! drill-down to its spans.
+
+use super::{fit, fit_right, title_bar};
+use crate::headless::stats::{GroupBy, StatsSort};
+use crate::headless::{human_count, human_dur};
+use crate::model::Nanos;
+use crate::ui::app::App;
+use crate::ui::steps::Drill;
+use crate::ui::theme::Role;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+
+const KIND_W: usize = 9;
+const NUM_W: usize = 8;
+const PCT_W: usize = 7;
+const RATE_W: usize = 6;
+const TOK_W: usize = 8;
+/// Rows under the table for the latency over time.
+const SPARK_H: u16 = 3;
+
+/// One cell per slice, eight heights; a blank slice had no span of the step.
+#[must_use]
+pub fn sparkline(values: &[Option<Nanos>]) -> String {
+    const LEVELS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let max = values.iter().flatten().copied().max().unwrap_or(0).max(1);
+    values
+        .iter()
+        .map(|v| match v {
+            None => ' ',
+            Some(d) => {
+                let i = usize::try_from(d.max(&0) * 7 / max).unwrap_or(0);
+                LEVELS[i.min(7)]
+            }
+        })
+        .collect()
+}
+
+fn by_label(by: GroupBy) -> &'static str {
+    match by {
+        GroupBy::Name => "name",
+        GroupBy::Model => "model",
+        GroupBy::Kind => "kind",
+    }
+}
+
+pub fn render(app: &mut App, area: Rect, buf: &mut Buffer) {
+    let theme = app.theme;
+    let traces = app.view.rows.len();
+    let st = &app.steps;
+    let mut title = vec![
+        Span::styled("Steps ", theme.style(Role::Title)),
+        Span::styled(
+            format!(
+                "by {}  {} step(s) over {} trace(s)",
+                by_label(st.by),
+                human_count(st.groups.len() as u64),
+                human_count(traces as u64)
+            ),
+            theme.style(Role::Header),
+        ),
+    ];
+    if !app.query_text.is_empty() || app.slow_only || app.failed_only {
+        let mut what = app.query_text.clone();
+        for (on, label) in [(app.slow_only, "slow"), (app.failed_only, "failed")] {
+            if on {
+                what = format!("{what} [{label}]").trim().to_string();
+            }
+        }
+        title.push(Span::styled(
+            format!("  filter: {what}"),
+            theme.style(Role::Muted),
+        ));
+    }
+    let body = title_bar(buf, area, Line::from(title), true, theme);
+    if body.height == 0 {
+        return;
+    }
+    let spark_h = if body.height > SPARK_H + 4 {
+        SPARK_H
+    } else {
+        0
+    };
+    let table = Rect {
+        height: body.height - spark_h,
+        ..body
+    };
+    let spark_area = Rect {
+        y: table.y + table.height,
+        height: spark_h,
+        ..body
+    };
+    if let Some(drill) = &app.steps.drill {
+        let page = render_drill(app, drill, table, buf);
+        app.steps.page = page;
+    } else {
+        let page = render_table(app, table, buf);
+        app.steps.page = page;
+    }
+    if spark_h > 0 {
+        render_spark(app, spark_area, buf);
+    }
+}
+
+/// The table of steps; returns how many rows it shows.
+fn render_table(app: &mut App, area: Rect, buf: &mut Buffer) -> usize {
+    let theme = app.theme;
+    let st = &mut app.steps;
+    let fixed = 2 + KIND_W + NUM_W * 6 + PCT_W + RATE_W + TOK_W * 2 + 11;
+    let name_w = (area.width as usize).saturating_sub(fixed).max(12);
+    let arrow = |c: StatsSort| if st.sort == c { "▼" } else { "" };
+    let label = |name: &str, c: StatsSort| format!("{name}{}", arrow(c));
+    let header = format!(
+        "  {} {} {} {} {} {} {} {} {} {} {} {}",
+        fit(&label("STEP", StatsSort::Name), name_w),
+        fit("KIND", KIND_W),
+        fit_right(&label("COUNT", StatsSort::Count), NUM_W),
+        fit_right(&label("P50", StatsSort::P50), NUM_W),
+        fit_right(&label("P95", StatsSort::P95), NUM_W),
+        fit_right(&label("P99", StatsSort::P99), NUM_W),
+        fit_right(&label("MAX", StatsSort::Max), NUM_W),
+        fit_right(&label("%TRACE", StatsSort::Pct), PCT_W),
+        fit_right(&label("ERRORS", StatsSort::Errors), NUM_W),
+        fit_right("RATE", RATE_W),
+        fit_right(&label("TOK IN", StatsSort::Tokens), TOK_W),
+        fit_right("TOK OUT", TOK_W),
+    );
+    buf.set_stringn(
+        area.x,
+        area.y,
+        &header,
+        area.width as usize,
+        theme.style(Role::Header),
+    );
+    let rows = Rect {
+        y: area.y + 1,
+        height: area.height.saturating_sub(1),
+        ..area
+    };
+    let h = rows.height as usize;
+    st.scroll.follow(h);
+    if st.groups.is_empty() {
+        buf.set_stringn(
+            rows.x + 2,
+            rows.y,
+            "no spans in the listed traces (/ to change the filter)",
+            rows.width as usize,
+            theme.style(Role::Muted),
+        );
+        return h;
+    }
+    let dur = |d: Option<Nanos>| d.map_or_else(|| "—".to_string(), human_dur);
+    for (i, g) in st.groups.iter().enumerate().skip(st.scroll.offset).take(h) {
+        let y = rows.y + u16::try_from(i - st.scroll.offset).unwrap_or(0);
+        let selected = i == st.scroll.selected;
+        let base = theme.row(selected, true);
+        let s = &g.stats;
+        let errors = if s.errors > 0 {
+            theme.style(Role::Error).patch(base)
+        } else {
+            base
+        };
+        let (tin, tout) = s.tokens.map_or(("—".into(), "—".into()), |t| {
+            (human_count(t.prompt), human_count(t.completion))
+        });
+        let line = Line::from(vec![
+            Span::styled(if selected { "› " } else { "  " }, base),
+            Span::styled(fit(&g.name, name_w), base),
+            Span::styled(format!(" {}", fit(s.kind.as_str(), KIND_W)), base),
+            Span::styled(
+                format!(
+                    " {} {} {} {} {} {}",
+                    fit_right(&human_count(s.count), NUM_W),
+                    fit_right(&dur(s.p50), NUM_W),
+                    fit_right(&dur(s.p95), NUM_W),
+                    fit_right(&dur(s.p99), NUM_W),
+                    fit_right(&dur(s.max), NUM_W),
+                    fit_right(
+                        &s.mean_pct
+                            .map_or_else(|| "—".into(), |p| format!("{p:.1}%")),
+                        PCT_W
+                    ),
+                ),
+                base,
+            ),
+            Span::styled(
+                format!(
+                    " {} {}",
+                    fit_right(&human_count(s.errors), NUM_W),
+                    fit_right(&format!("{:.1}%", s.error_rate * 100.0), RATE_W)
+                ),
+                errors,
+            ),
+            Span::styled(
+                format!(" {} {}", fit_right(&tin, TOK_W), fit_right(&tout, TOK_W)),
+                base,
+            ),
+        ]);
+        buf.set_line(rows.x, y, &line, rows.width);
+    }
+    h
+}
+
+/// The spans of one step, failed and slowest first; returns how many rows it shows.
+fn render_drill(app: &App, drill: &Drill, area: Rect, buf: &mut Buffer) -> usize {
+    let theme = app.theme;
+    let store = &app.store;
+    let head = format!(
+        "  {} span(s) of {:?}, failed first, then slowest; Enter opens the trace at that span",
+        human_count(drill.rows.len() as u64),
+        drill.name
+    );
+    buf.set_stringn(
+        area.x,
+        area.y,
+        &head,
+        area.width as usize,
+        theme.style(Role::Muted),
+    );
+    let trace_w = 34;
+    let id_w = 12;
+    let fixed = 2 + 2 + NUM_W + PCT_W + trace_w + id_w + 5;
+    let err_w = (area.width as usize).saturating_sub(fixed).max(10);
+    let header = format!(
+        "   {} {} {} {} {}",
+        fit_right("DUR", NUM_W),
+        fit_right("%TRACE", PCT_W),
+        fit("TRACE", trace_w),
+        fit("ID", id_w),
+        fit("ERROR", err_w),
+    );
+    buf.set_stringn(
+        area.x,
+        area.y + 1,
+        &header,
+        area.width as usize,
+        theme.style(Role::Header),
+    );
+    let rows = Rect {
+        y: area.y + 2,
+        height: area.height.saturating_sub(2),
+        ..area
+    };
+    let h = rows.height as usize;
+    let mut scroll = drill.scroll;
+    scroll.follow(h);
+    for (i, e) in drill.rows.iter().enumerate().skip(scroll.offset).take(h) {
+        let y = rows.y + u16::try_from(i - scroll.offset).unwrap_or(0);
+        let selected = i == scroll.selected;
+        let base = theme.row(selected, true);
+        let tr = store.trace(e.trace);
+        let name = tr.summary.name.map_or("", |n| store.str(n));
+        let sp = store.span(e.span);
+        let error = sp.error.map_or("", |m| store.str(m));
+        let mark = if e.error { "✗ " } else { "  " };
+        let line = Line::from(vec![
+            Span::styled(if selected { "›" } else { " " }, base),
+            Span::styled(
+                mark,
+                if e.error {
+                    theme.style(Role::Error).patch(base)
+                } else {
+                    base
+                },
+            ),
+            Span::styled(
+                format!(
+                    "{} {} {} {} ",
+                    fit_right(&e.duration.map_or_else(|| "—".into(), human_dur), NUM_W),
+                    fit_right(
+                        &e.pct.map_or_else(|| "—".into(), |p| format!("{p:.1}%")),
+                        PCT_W
+                    ),
+                    fit(name, trace_w),
+                    fit(store.str(tr.id), id_w),
+                ),
+                base,
+            ),
+            Span::styled(
+                fit(error, err_w),
+                if e.error {
+                    theme.style(Role::Error).patch(base)
+                } else {
+                    base
+                },
+            ),
+        ]);
+        buf.set_line(rows.x, y, &line, rows.width);
+    }
+    h
+}
+
+/// The selected step's p95 latency over the listed traces' time range.
+fn render_spark(app: &mut App, area: Rect, buf: &mut Buffer) {
+    let theme = app.theme;
+    let rule: String = "─".repeat(area.width as usize);
+    buf.set_string(area.x, area.y, &rule, theme.style(Role::Border));
+    // slices for this width from the next prepare on
+    app.steps.spark_width = (area.width as usize).saturating_sub(4).clamp(8, 120);
+    let Some(g) = app.steps.selected() else {
+        return;
+    };
+    let name = app
+        .steps
+        .drill
+        .as_ref()
+        .map_or(g.name.as_str(), |d| d.name.as_str());
+    let peak = app.steps.spark.iter().flatten().copied().max();
+    let label = format!(
+        "─ {name}: p95 latency over time, {} slices by trace start, peak {} ",
+        app.steps.spark.len(),
+        peak.map_or_else(|| "—".into(), human_dur)
+    );
+    buf.set_stringn(
+        area.x,
+        area.y,
+        &label,
+        area.width as usize,
+        theme.style(Role::Title),
+    );
+    if area.height > 1 {
+        buf.set_stringn(
+            area.x + 2,
+            area.y + 1,
+            sparkline(&app.steps.spark),
+            area.width.saturating_sub(2) as usize,
+            theme.style(Role::Bar),
+        );
+    }
+    if area.height > 2 {
+        let slow = app.slow_threshold;
+        let hot = app
+            .steps
+            .spark
+            .iter()
+            .flatten()
+            .filter(|&&d| d >= slow && slow > 0)
+            .count();
+        let note = format!(
+            "slices at or above the slow threshold ({}): {hot}",
+            human_dur(slow)
+        );
+        buf.set_stringn(
+            area.x + 2,
+            area.y + 2,
+            &note,
+            area.width.saturating_sub(2) as usize,
+            theme.style(Role::Muted),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sparkline_scales_to_the_peak_and_leaves_empty_slices_blank() {
+        assert_eq!(sparkline(&[Some(0), Some(50), None, Some(100)]), "▁▄ █");
+        assert_eq!(sparkline(&[]), "");
+        assert_eq!(sparkline(&[None, Some(0)]), " ▁");
+    }
+}

@@ -1,0 +1,240 @@
+//! The step statistics view (`S`): per step name, model or kind over the listed traces, sorted by
+//! any column, the selected step's latency over time, and a drill-down to the spans of that step,
+//! failed and slowest first, each one key from its trace.
+
+use super::action::Action;
+use super::app::{App, Focus, Mode, Scroll};
+use crate::headless::stats::{self, Exemplar, GroupBy, StatsSort};
+use crate::model::Nanos;
+use std::time::{Duration, Instant};
+
+/// The columns, in screen order (h/l walk them).
+pub const COLUMNS: [StatsSort; 9] = [
+    StatsSort::Name,
+    StatsSort::Count,
+    StatsSort::P50,
+    StatsSort::P95,
+    StatsSort::P99,
+    StatsSort::Max,
+    StatsSort::Pct,
+    StatsSort::Errors,
+    StatsSort::Tokens,
+];
+
+/// While traces keep arriving, the statistics are computed again at most this often.
+const LIVE_REFRESH: Duration = Duration::from_secs(1);
+
+/// What the table was computed from: the list's rows (filter, toggles) and the grouping.
+#[derive(Debug, Clone, PartialEq)]
+struct BuiltFor {
+    generation: u64,
+    query: String,
+    slow_only: bool,
+    failed_only: bool,
+    by: GroupBy,
+}
+
+/// The drill-down: the spans of one group.
+#[derive(Debug, Default)]
+pub struct Drill {
+    pub name: String,
+    pub rows: Vec<Exemplar>,
+    pub scroll: Scroll,
+}
+
+/// The step statistics view.
+#[derive(Debug)]
+pub struct StepsState {
+    pub by: GroupBy,
+    pub sort: StatsSort,
+    pub groups: Vec<stats::Group>,
+    pub scroll: Scroll,
+    /// The selected group's p95 latency per time slice, and how many slices it was made for.
+    pub spark: Vec<Option<Nanos>>,
+    pub spark_width: usize,
+    spark_for: Option<(u32, usize, u64)>,
+    pub drill: Option<Drill>,
+    built_for: Option<BuiltFor>,
+    built_at: Option<Instant>,
+    /// Where the open view draws its rows (for paging).
+    pub page: usize,
+    /// How many times the table was computed (for tests).
+    pub builds: u64,
+}
+
+impl Default for StepsState {
+    fn default() -> Self {
+        StepsState {
+            by: GroupBy::Name,
+            sort: StatsSort::P95,
+            groups: Vec::new(),
+            scroll: Scroll::default(),
+            spark: Vec::new(),
+            spark_width: 48,
+            spark_for: None,
+            drill: None,
+            built_for: None,
+            built_at: None,
+            page: 10,
+            builds: 0,
+        }
+    }
+}
+
+impl StepsState {
+    /// The selected group.
+    #[must_use]
+    pub fn selected(&self) -> Option<&stats::Group> {
+        self.groups.get(self.scroll.selected)
+    }
+}
+
+impl App {
+    /// Compute the table again when the listed traces or the grouping changed (at most once a
+    /// second while only new traces arrive), and the selected step's latency over time.
+    pub(crate) fn prepare_steps(&mut self) {
+        let want = BuiltFor {
+            generation: self.store.generation(),
+            query: self.query_text.clone(),
+            slow_only: self.slow_only,
+            failed_only: self.failed_only,
+            by: self.steps.by,
+        };
+        let st = &mut self.steps;
+        // the same traces and grouping, only more of them
+        let only_new_data = st.built_for.as_ref().is_some_and(|b| {
+            BuiltFor {
+                generation: want.generation,
+                ..b.clone()
+            } == want
+        });
+        let fresh = st.built_at.is_some_and(|at| at.elapsed() < LIVE_REFRESH);
+        if st.built_for.as_ref() != Some(&want) && !(only_new_data && fresh) {
+            let selected = st.selected().map(|g| g.key);
+            st.groups = stats::compute(&self.store, &self.view.rows, st.by);
+            stats::sort(&mut st.groups, st.sort);
+            if let Some(k) = selected
+                && let Some(i) = st.groups.iter().position(|g| g.key == k)
+            {
+                st.scroll.selected = i;
+            }
+            st.scroll.selected = st.scroll.selected.min(st.groups.len().saturating_sub(1));
+            st.built_for = Some(want);
+            st.built_at = Some(Instant::now());
+            st.builds += 1;
+            st.spark_for = None;
+        }
+        let spark_key = st.selected().map(|g| (g.key, st.spark_width, st.builds));
+        if spark_key != st.spark_for {
+            st.spark = match spark_key {
+                Some((key, width, _)) => {
+                    stats::over_time(&self.store, &self.view.rows, st.by, key, width)
+                }
+                None => Vec::new(),
+            };
+            st.spark_for = spark_key;
+        }
+    }
+
+    /// Open or close the view.
+    pub(crate) fn toggle_steps(&mut self) {
+        if self.mode == Mode::Steps {
+            self.mode = Mode::Normal;
+        } else {
+            self.mode = Mode::Steps;
+            self.steps.drill = None;
+        }
+    }
+
+    /// A key in the view.
+    pub(crate) fn steps_update(&mut self, action: Action) {
+        let page = isize::try_from(self.steps.page.max(1)).unwrap_or(10);
+        let st = &mut self.steps;
+        let (scroll, len) = match st.drill.as_mut() {
+            Some(d) => (&mut d.scroll, d.rows.len()),
+            None => (&mut st.scroll, st.groups.len()),
+        };
+        match action {
+            Action::Quit => self.run_command("q"),
+            Action::Down => scroll.step(1, len),
+            Action::Up => scroll.step(-1, len),
+            Action::PageDown => scroll.step(page, len),
+            Action::PageUp => scroll.step(-page, len),
+            Action::First => scroll.selected = 0,
+            Action::Last => scroll.selected = len.saturating_sub(1),
+            Action::SortPrev | Action::SortNext if st.drill.is_none() => {
+                let i = COLUMNS.iter().position(|c| *c == st.sort).unwrap_or(0);
+                let n = COLUMNS.len();
+                st.sort = COLUMNS[if action == Action::SortNext {
+                    (i + 1) % n
+                } else {
+                    (i + n - 1) % n
+                }];
+                stats::sort(&mut st.groups, st.sort);
+                st.spark_for = None;
+            }
+            Action::CycleGroupBy if st.drill.is_none() => {
+                st.by = match st.by {
+                    GroupBy::Name => GroupBy::Model,
+                    GroupBy::Model => GroupBy::Kind,
+                    GroupBy::Kind => GroupBy::Name,
+                };
+                st.scroll = Scroll::default();
+            }
+            Action::Enter => match &st.drill {
+                None => {
+                    if let Some(g) = st.selected() {
+                        let rows = stats::exemplars(&self.store, &self.view.rows, st.by, g.key);
+                        st.drill = Some(Drill {
+                            name: g.name.clone(),
+                            rows,
+                            scroll: Scroll::default(),
+                        });
+                    }
+                }
+                Some(d) => {
+                    if let Some(e) = d.rows.get(d.scroll.selected).copied() {
+                        self.mode = Mode::Normal;
+                        self.open_span(e.trace, e.span);
+                    }
+                }
+            },
+            Action::Back if st.drill.is_some() => st.drill = None,
+            Action::Back => self.mode = Mode::Normal,
+            Action::ToggleSteps => self.toggle_steps(),
+            Action::ToggleSlow => self.slow_only = !self.slow_only,
+            Action::ToggleFailed => self.failed_only = !self.failed_only,
+            Action::Help => {
+                self.mode = Mode::Help;
+                self.help_scroll = 0;
+            }
+            Action::OpenFilter | Action::OpenCommand => {
+                // the bar filters the traces the statistics are made of
+                self.mode = Mode::Normal;
+                self.update(action);
+                self.steps_return = true;
+                return;
+            }
+            _ => {}
+        }
+        self.prepare();
+    }
+
+    /// Show trace `t` with span `s` selected in its waterfall.
+    pub(crate) fn open_span(&mut self, t: crate::model::TraceIdx, s: crate::model::SpanIdx) {
+        let id = self.store.str(self.store.trace(t).id).to_string();
+        self.goto(&id);
+        self.focus = Focus::Waterfall;
+        self.prepare();
+        if let Some(layout) = self.wf.layout.as_ref()
+            && let Some(i) = self
+                .wf
+                .visible
+                .iter()
+                .position(|&r| layout.span(&layout.rows[r]) == s)
+        {
+            self.wf.scroll.selected = i;
+        }
+        self.prepare();
+    }
+}
