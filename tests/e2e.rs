@@ -186,6 +186,36 @@ fn explore_toggle_filter_drill_in_and_quit() {
 }
 
 #[test]
+fn step_statistics_drill_down_to_the_failing_lm_call() {
+    let mut s = Session::start(&["tests/fixtures/otlp-jsonl/otlp.jsonl"], 140, 40);
+    s.wait_for("Traces 15/15");
+    s.keys("S");
+    s.wait_for("Steps by name  14 step(s) over 15 trace(s)");
+    s.wait_for("P95▼");
+    // sort by errors (four columns to the right of p95), the most failing step first
+    s.keys("llll");
+    s.wait_for("ERRORS▼");
+    s.keys("b");
+    s.wait_for("Steps by model");
+    s.keys("bb");
+    s.wait_for("Steps by name");
+    // only failed traces: the statistics follow the toggle
+    s.keys("e");
+    s.wait_for("over 2 trace(s)");
+    s.keys("/name:summarize\r");
+    s.wait_for("over 1 trace(s)");
+    s.wait_for("filter: name:summarize [failed]");
+    s.keys("G\r");
+    s.wait_for("span(s) of");
+    s.keys("\r");
+    s.wait_for("▶ Waterfall SummarizeWithSources.forward");
+    s.keys("q");
+    let status = s.wait_exit();
+    assert!(status.success(), "exit status {status:?}");
+    s.assert_restored();
+}
+
+#[test]
 fn filter_errors_show_inline_and_ctrl_c_quits() {
     let mut s = Session::start(&["tests/fixtures/otlp-jsonl"], 100, 30);
     s.wait_for("Traces 15/15");
