@@ -5,47 +5,43 @@ use super::{Nanos, SpanKind, Tokens};
 
 /// Linear-interpolated percentile (`p` in 0–100) of an ascending slice, as numpy's default.
 #[must_use]
+pub fn percentile(sorted: &[Nanos], p: f64) -> Option<Nanos> {
+    let (lo, hi, frac) = rank(sorted.len(), p)?;
+    Some(lerp(sorted[lo], sorted[hi], frac))
+}
+
+/// The two ranks (0-based) percentile `p` of `n` samples lies between, and how far along.
 #[allow(
     clippy::cast_precision_loss,
     clippy::cast_possible_truncation,
     clippy::cast_sign_loss
 )]
-pub fn percentile(sorted: &[Nanos], p: f64) -> Option<Nanos> {
-    let n = sorted.len();
+fn rank(n: usize, p: f64) -> Option<(usize, usize, f64)> {
     if n == 0 {
         return None;
     }
     let rank = (p.clamp(0.0, 100.0) / 100.0) * (n - 1) as f64;
     let lo = rank.floor() as usize;
-    let hi = rank.ceil() as usize;
-    let frac = rank - lo as f64;
-    Some(sorted[lo] + ((sorted[hi] - sorted[lo]) as f64 * frac).round() as Nanos)
+    Some((lo, rank.ceil() as usize, rank - lo as f64))
+}
+
+#[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation)]
+fn lerp(lo: Nanos, hi: Nanos, frac: f64) -> Nanos {
+    lo + ((hi - lo) as f64 * frac).round() as Nanos
 }
 
 /// The same percentile as [`percentile`] of the sorted samples, in linear time: `samples` is
 /// reordered (partially sorted), not sorted.
 #[must_use]
-#[allow(
-    clippy::cast_precision_loss,
-    clippy::cast_possible_truncation,
-    clippy::cast_sign_loss
-)]
 pub fn percentile_of(samples: &mut [Nanos], p: f64) -> Option<Nanos> {
-    let n = samples.len();
-    if n == 0 {
-        return None;
-    }
-    let rank = (p.clamp(0.0, 100.0) / 100.0) * (n - 1) as f64;
-    let lo = rank.floor() as usize;
-    let hi = rank.ceil() as usize;
-    let frac = rank - lo as f64;
+    let (lo, hi, frac) = rank(samples.len(), p)?;
     let (_, &mut at_lo, above) = samples.select_nth_unstable(lo);
     let at_hi = if hi > lo {
         above.iter().copied().min().unwrap_or(at_lo)
     } else {
         at_lo
     };
-    Some(at_lo + ((at_hi - at_lo) as f64 * frac).round() as Nanos)
+    Some(lerp(at_lo, at_hi, frac))
 }
 
 /// Accumulates the samples of one group.
