@@ -504,7 +504,6 @@ impl Store {
             summary: TraceSummary::default(),
             dirty: false,
             seq: self.seq,
-            evicted: false,
             bytes: 0,
         });
         self.columns.push();
@@ -723,7 +722,6 @@ impl Store {
     fn evict(&mut self, t: TraceIdx) {
         let i = t.0 as usize;
         let id = self.traces[i].id;
-        self.traces[i].evicted = true;
         self.columns.kill(i);
         self.trace_by_id.remove(&id);
         let spans = std::mem::take(&mut self.traces[i].spans);
@@ -745,7 +743,7 @@ impl Store {
             .live_bytes
             .saturating_sub(u64::from(self.traces[i].bytes));
         self.traces[i].spans = spans;
-        while self.evict_from < self.traces.len() && self.traces[self.evict_from].evicted {
+        while self.evict_from < self.traces.len() && !self.columns.is_live(self.evict_from) {
             self.evict_from += 1;
         }
         self.generation += 1;
@@ -789,15 +787,15 @@ impl Store {
             spans: vec![Remap::GONE; self.spans.len()],
         };
         let mut n = 0u32;
-        for (i, tr) in self.traces.iter().enumerate() {
-            if !tr.evicted {
+        for i in 0..self.traces.len() {
+            if self.columns.is_live(i) {
                 remap.traces[i] = n;
                 n += 1;
             }
         }
         let mut n = 0u32;
         for (i, sp) in self.spans.iter().enumerate() {
-            if !self.traces[sp.trace.0 as usize].evicted {
+            if self.columns.is_live(sp.trace.0 as usize) {
                 remap.spans[i] = n;
                 n += 1;
             }
@@ -820,7 +818,7 @@ impl Store {
         let mut spans = Vec::with_capacity(self.live_spans);
         let mut attrs = Vec::new();
         for mut sp in old_spans {
-            if self.traces[sp.trace.0 as usize].evicted {
+            if !self.columns.is_live(sp.trace.0 as usize) {
                 continue;
             }
             sp.trace = rt(sp.trace);
@@ -841,8 +839,8 @@ impl Store {
         }
         let old_traces = std::mem::take(&mut self.traces);
         let mut traces = Vec::with_capacity(self.live_traces);
-        for mut tr in old_traces {
-            if tr.evicted {
+        for (i, mut tr) in old_traces.into_iter().enumerate() {
+            if !self.columns.is_live(i) {
                 continue;
             }
             tr.id = sym(tr.id);

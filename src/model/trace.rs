@@ -49,8 +49,6 @@ pub struct Trace {
     pub dirty: bool,
     /// Arrival order of the first record, for stable ordering.
     pub seq: u64,
-    /// Dropped by retention; it stays in place until the store is compacted.
-    pub evicted: bool,
     /// Estimated bytes of index this trace holds (payloads apart).
     pub bytes: u32,
 }
