@@ -1,6 +1,7 @@
 //! The command line (clap derive). No subcommand prints the trace list; subcommands are the
 //! headless commands whose outputs are a contract for scripts.
 
+use crate::headless::export::ExportFormat;
 use crate::headless::list::ListFormat;
 use crate::headless::show::ShowFormat;
 use crate::headless::stats::{GroupBy, StatsFormat, StatsSort};
@@ -13,6 +14,7 @@ Examples:
   spanscope show 5cfea1bf44b2 traces.jsonl               # waterfall as text
   spanscope show 5cfea1bf44b2 traces.jsonl --format markdown   # paste into an LLM
   spanscope stats traces.jsonl --by name                 # p50/p95/p99 per step
+  spanscope export traces.jsonl -f status:error > failed.jsonl   # a dataset of failures
   cat traces.jsonl | spanscope list - --format jsonl
   spanscope traces.jsonl --listen                        # follow a file and receive OTLP/HTTP
   spanscope record --out session.jsonl                   # keep a live feed for later
@@ -175,6 +177,10 @@ pub enum Command {
     /// Latency percentiles, errors and tokens per step name, model or kind.
     #[command(after_help = EXAMPLES)]
     Stats(StatsArgs),
+    /// The matching traces, one per line, as normalized trace lines (inputs, outputs, steps,
+    /// prompts, responses, errors, tokens) or OTLP/JSON; spanscope reads either back.
+    #[command(after_help = EXAMPLES)]
+    Export(ExportArgs),
     /// Receive a live feed (OTLP/HTTP, JSON lines) without the explorer and keep it in a file,
     /// until interrupted (SIGINT, SIGTERM).
     Record(RecordArgs),
@@ -237,6 +243,21 @@ pub struct ShowArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
     pub format: ShowFormat,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub src: SourceArgs,
+    /// Only traces matching this query (see the filter language below).
+    #[arg(long, short, value_name = "QUERY", default_value = "")]
+    pub filter: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ExportFormat::Jsonl)]
+    pub format: ExportFormat,
+    /// Write here instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub out: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args, Clone)]

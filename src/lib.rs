@@ -153,6 +153,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
             })
         }
         Some(Command::Record(a)) => record(&a),
+        Some(Command::Export(a)) => export(&a),
         Some(Command::Stats(a)) => {
             let q = parse_query(&a.filter)?;
             let store = load(&a.src)?;
@@ -286,6 +287,27 @@ fn list(a: &ListArgs) -> Result<(), Failure> {
         return Err(Failure::no_match("no trace matched"));
     }
     Ok(())
+}
+
+fn export(a: &cli::ExportArgs) -> Result<(), Failure> {
+    let q = parse_query(&a.filter)?;
+    let store = load(&a.src)?;
+    let traces = query::filter(&store, &q);
+    match &a.out {
+        None => write_out(|out| headless::export::write(&store, &traces, a.format, out)),
+        Some(path) => {
+            headless::export::write_file(&store, &traces, a.format, path)
+                .map_err(Failure::source)?;
+            if !a.src.quiet {
+                eprintln!(
+                    "spanscope: wrote {} trace(s) to {}",
+                    traces.len(),
+                    path.display()
+                );
+            }
+            Ok(())
+        }
+    }
 }
 
 /// Write to stdout through a buffer; a closed pipe (`| head`) ends quietly.

@@ -1302,3 +1302,166 @@ fn follow_stops_after_the_limit_and_refuses_a_json_array() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--format jsonl"), "{}", stderr(&o));
 }
+
+// ---------------------------------------------------------------------------------------------
+// export
+// ---------------------------------------------------------------------------------------------
+
+/// Every fixture folder: one of each format.
+const FIXTURE_DIRS: [&str; 11] = [
+    "dspy-callback-jsonl",
+    "event-stream-jsonl",
+    "mlflow",
+    "mlflow-otlp",
+    "otlp-json",
+    "otlp-jsonl",
+    "otlp-protobuf",
+    "otlp-protobuf-gzip",
+    "otlp-protobuf-litellm",
+    "simple-jsonl",
+    "steps-jsonl",
+];
+
+#[test]
+fn export_then_import_gives_the_same_list_show_and_stats_for_every_format() {
+    for dir in FIXTURE_DIRS {
+        let src = fixture(dir);
+        let exported = run_ok(&["export", &src]);
+        assert!(
+            exported
+                .lines()
+                .all(|l| parse(l)["schema"] == "spanscope-trace/1"),
+            "{dir}"
+        );
+        let again = temp_jsonl(exported.as_bytes());
+        let back = path_of(&again);
+        for args in [
+            vec!["list", "--format", "jsonl"],
+            vec!["list", "--utc"],
+            vec!["stats", "--format", "json"],
+            vec!["stats", "--by", "model"],
+        ] {
+            let with = |s: &str| {
+                let mut a = args.clone();
+                a.push(s);
+                run_ok(&a)
+            };
+            assert_eq!(with(&src), with(back), "{dir}: {args:?}");
+        }
+        // every trace's waterfall, errors and prompts read back the same
+        let ids: Vec<String> = run_ok(&["list", &src, "--format", "jsonl"])
+            .lines()
+            .map(|l| parse(l)["trace_id"].as_str().unwrap().to_string())
+            .collect();
+        for id in ids.iter().take(4) {
+            for format in ["json", "markdown"] {
+                let a = run_ok(&["show", id, &src, "--format", format, "--utc"]);
+                let b = run_ok(&["show", id, back, "--format", format, "--utc"]);
+                assert_eq!(a, b, "{dir} {id} {format}");
+            }
+        }
+    }
+}
+
+#[test]
+fn export_writes_the_documented_line() {
+    let out = run_ok(&[
+        "export",
+        &fixture("steps-jsonl"),
+        "--filter",
+        "name:get_weather",
+    ]);
+    insta::assert_snapshot!("export_steps_tool_error", out);
+    let out = run_ok(&[
+        "export",
+        &fixture("otlp-protobuf-litellm"),
+        "--filter",
+        &format!("id:{LITELLM_PREDICT}"),
+    ]);
+    insta::assert_snapshot!("export_litellm_predict", out);
+}
+
+#[test]
+fn export_otlp_writes_otlp_json_that_reads_back_the_same() {
+    let out = run_ok(&[
+        "export",
+        &fixture("steps-jsonl"),
+        "--filter",
+        "name:get_weather",
+        "--format",
+        "otlp",
+    ]);
+    insta::assert_snapshot!("export_otlp_steps_tool_error", out);
+    for dir in ["otlp-jsonl", "otlp-protobuf-litellm", "dspy-callback-jsonl"] {
+        let src = fixture(dir);
+        let again = temp_jsonl(run_ok(&["export", &src, "--format", "otlp"]).as_bytes());
+        assert_eq!(
+            run_ok(&["list", &src, "--format", "jsonl"]),
+            run_ok(&["list", path_of(&again), "--format", "jsonl"]),
+            "{dir}"
+        );
+    }
+}
+
+#[test]
+fn export_filters_and_writes_a_file() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("failed.jsonl");
+    let o = run(
+        &[
+            "export",
+            &fixture("otlp-jsonl"),
+            "-f",
+            "status:error",
+            "-o",
+            path.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "");
+    assert!(stderr(&o).contains("wrote 2 trace(s) to"), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&path).unwrap();
+    let got: Vec<String> = text
+        .lines()
+        .map(|l| parse(l)["trace_id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        sorted(got),
+        sorted(strs(&[SUMMARIZE_ERROR, REACT_TOOL_ERROR]))
+    );
+    // a dataset row: the request's inputs at the top
+    let first = parse(text.lines().next().unwrap());
+    assert!(first["inputs"].is_object(), "{first}");
+    assert_eq!(first["status"], "error");
+    // nothing half-written is left behind, and an unwritable path is an error
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    let o = run(
+        &[
+            "export",
+            &fixture("otlp-jsonl"),
+            "-o",
+            "/nonexistent-dir/x.jsonl",
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(3));
+    assert!(
+        stderr(&o).contains("cannot write /nonexistent-dir/x.jsonl"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn export_refuses_a_newer_schema_with_a_reason() {
+    let line = run_ok(&["export", &fixture("simple-jsonl"), "-f", "status:error"]);
+    let newer = line.replacen("spanscope-trace/1", "spanscope-trace/9", 1);
+    let f = temp_jsonl(newer.as_bytes());
+    let o = run(&["list", path_of(&f)], None);
+    assert!(
+        stderr(&o).contains("schema \"spanscope-trace/9\" is not one this version reads"),
+        "{}",
+        stderr(&o)
+    );
+}

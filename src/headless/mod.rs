@@ -1,6 +1,7 @@
 //! Headless printers over the same store and query: `list`, `show`, `stats`. Each output format
 //! has one formatter; machine formats are a contract (README "Output contract").
 
+pub mod export;
 pub mod list;
 pub mod show;
 pub mod stats;
@@ -82,7 +83,7 @@ pub fn round3(x: f64) -> f64 {
 }
 
 /// Token usage in the output contract.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, serde::Deserialize, PartialEq, Eq)]
 pub struct TokensJson {
     pub prompt: u64,
     pub completion: u64,
@@ -92,6 +93,16 @@ pub struct TokensJson {
 impl From<Tokens> for TokensJson {
     fn from(t: Tokens) -> Self {
         TokensJson {
+            prompt: t.prompt,
+            completion: t.completion,
+            total: t.total,
+        }
+    }
+}
+
+impl From<TokensJson> for crate::model::Tokens {
+    fn from(t: TokensJson) -> Self {
+        crate::model::Tokens {
             prompt: t.prompt,
             completion: t.completion,
             total: t.total,

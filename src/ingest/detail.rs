@@ -1,7 +1,7 @@
 //! A span's texts, decoded on demand from its payload references: prompt messages, response,
 //! inputs, outputs, invocation parameters, every attribute, the error and the raw record.
 
-use super::{dspy_callback, events, mlflow, otlp, requests};
+use super::{dspy_callback, events, mlflow, normalized, otlp, requests};
 use crate::model::payload::RecordFormat;
 use crate::model::{SpanIdx, Store};
 
@@ -98,6 +98,7 @@ pub fn span_detail(store: &Store, span: SpanIdx) -> SpanDetail {
             RecordFormat::Callback => dspy_callback::detail(&bytes, &mut d),
             RecordFormat::Request => requests::detail(&bytes, p.locator, &mut d),
             RecordFormat::Event => events::detail(&bytes, &mut d),
+            RecordFormat::Normalized => normalized::detail(&bytes, p.locator, &mut d),
         };
         if let Err(e) = res {
             d.problems

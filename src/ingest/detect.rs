@@ -71,6 +71,8 @@ pub enum Shape {
     Callback,
     Event,
     Request,
+    /// A normalized trace line (`spanscope export`).
+    Normalized,
 }
 
 /// The top-level keys that tell the shapes apart; values are skipped, not decoded.
@@ -94,6 +96,8 @@ struct Keys<'a> {
     total_latency_ms: Option<&'a RawValue>,
     #[serde(borrow, default)]
     steps: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    schema: Option<&'a RawValue>,
 }
 
 /// Decide the shape of a JSON object.
@@ -119,6 +123,11 @@ pub fn sniff_record(bytes: &[u8]) -> Result<Shape, String> {
     {
         return Ok(Shape::Event);
     }
+    if k.schema
+        .is_some_and(|s| super::normalized::is_schema(s.get()))
+    {
+        return Ok(Shape::Normalized);
+    }
     if k.trace_id.is_some() && (k.total_latency_ms.is_some() || k.steps.is_some()) {
         return Ok(Shape::Request);
     }
@@ -129,7 +138,8 @@ pub fn sniff_record(bytes: &[u8]) -> Result<Shape, String> {
     Err(format!(
         "unknown record shape (keys: {}); expected OTLP/JSON (resourceSpans), an MLflow trace \
          (info + data), a dspy callback event (v + event), an event-stream line (type: \
-         trace_start|span|trace_end) or a request line (trace_id + total_latency_ms)",
+         trace_start|span|trace_end), a request line (trace_id + total_latency_ms) or a spanscope \
+         export line (schema: spanscope-trace/1)",
         if keys.is_empty() {
             "none".to_string()
         } else {
@@ -177,6 +187,10 @@ mod tests {
         assert_eq!(
             sniff_record(br#"{"trace_id":"t","total_latency_ms":3}"#),
             Ok(Shape::Request)
+        );
+        assert_eq!(
+            sniff_record(br#"{"schema":"spanscope-trace/1","trace_id":"t","spans":[]}"#),
+            Ok(Shape::Normalized)
         );
         let err = sniff_record(br#"{"hello":1}"#).unwrap_err();
         assert!(err.contains("unknown record shape (keys: hello)"), "{err}");

@@ -9,6 +9,7 @@ pub mod events;
 pub mod follow;
 pub mod http;
 pub mod mlflow;
+pub mod normalized;
 pub mod otlp;
 pub mod parallel;
 pub mod requests;
@@ -339,6 +340,7 @@ pub fn parse_record_after(
         Shape::Callback => dspy_callback::parse(bytes, offset, ctx, out),
         Shape::Event => events::parse(bytes, offset, ctx, out),
         Shape::Request => requests::parse(bytes, offset, ctx, out),
+        Shape::Normalized => normalized::parse(bytes, offset, ctx, out),
     }
 }
 

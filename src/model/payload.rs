@@ -26,6 +26,8 @@ pub enum RecordFormat {
     Request,
     /// One trace_start / span / trace_end line.
     Event,
+    /// One normalized trace line (`spanscope export`).
+    Normalized,
 }
 
 /// A reference to one record (a line, a body, a document) and the part of it a span came from.

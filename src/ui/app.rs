@@ -1008,17 +1008,55 @@ impl App {
                 }
                 Err(e) => self.message = Some(format!("filter: {}", e)),
             },
+            "w" | "write" => self.write_listed(arg),
             "errors" | "stats" => {
                 self.mode = Mode::Ingest;
                 self.help_scroll = 0;
             }
             other => {
                 self.message = Some(format!(
-                    "unknown command :{other} (sort, goto, slow, min-pct, filter, stats, errors, q)"
+                    "unknown command :{other} (sort, goto, slow, min-pct, filter, steps, w, stats, errors, q)"
                 ))
             }
         }
         self.prepare();
+    }
+}
+
+impl App {
+    /// `:w [otlp] FILE`: the listed traces (filter and toggles applied) as normalized trace
+    /// lines, or OTLP/JSON lines.
+    fn write_listed(&mut self, arg: &str) {
+        use crate::headless::export::{ExportFormat, write_file};
+        let (format, path) = match arg.split_once(char::is_whitespace) {
+            Some(("otlp", p)) => (ExportFormat::Otlp, p.trim()),
+            Some(("jsonl", p)) => (ExportFormat::Jsonl, p.trim()),
+            _ => (ExportFormat::Jsonl, arg),
+        };
+        if path.is_empty() {
+            self.message =
+                Some(":w FILE writes the listed traces (:w otlp FILE for OTLP/JSON)".into());
+            return;
+        }
+        let path = expand_home(path);
+        self.message = Some(
+            match write_file(&self.store, &self.view.rows, format, &path) {
+                Ok(()) => format!(
+                    "wrote {} trace(s) to {}",
+                    self.view.rows.len(),
+                    path.display()
+                ),
+                Err(e) => e,
+            },
+        );
+    }
+}
+
+/// `~/x` is in the home directory.
+fn expand_home(path: &str) -> std::path::PathBuf {
+    match (path.strip_prefix("~/"), std::env::var_os("HOME")) {
+        (Some(rest), Some(home)) => std::path::Path::new(&home).join(rest),
+        _ => std::path::PathBuf::from(path),
     }
 }
 

@@ -736,4 +736,33 @@ mod tests {
         a.store.source_mut(crate::model::SourceId(0)).label = "otlp-jsonl/otlp.jsonl".into();
         insta::assert_snapshot!(screen(&mut a, 120, 24));
     }
+
+    #[test]
+    fn write_command_exports_the_listed_traces() {
+        let mut a = app("otlp-jsonl");
+        a.run_command("filter status:error");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("failed.jsonl");
+        a.run_command(&format!("w {}", path.display()));
+        let msg = a.message.clone().unwrap();
+        assert!(msg.starts_with("wrote 2 trace(s) to"), "{msg}");
+        assert!(screen(&mut a, 120, 30).contains("wrote 2 trace(s)"));
+        let mut back = Store::new();
+        ingest::load_path(&mut back, &path, ingest::Options::default()).unwrap();
+        back.refresh();
+        assert_eq!(back.trace_count(), 2);
+        assert!(back.trace_ids().all(|t| back.trace(t).summary.status
+            == crate::model::TraceStatus::Error));
+        a.run_command(&format!("w otlp {}", path.display()));
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.lines().all(|l| l.starts_with("{\"resourceSpans\"")));
+        a.run_command("w");
+        assert!(a.message.as_deref().unwrap().contains(":w FILE"));
+        a.run_command("w /nonexistent-dir/x.jsonl");
+        assert!(
+            a.message.as_deref().unwrap().starts_with("cannot write /nonexistent-dir/x.jsonl"),
+            "{:?}",
+            a.message
+        );
+    }
 }
