@@ -27,6 +27,10 @@ fn timeout() -> Duration {
 
 impl Session {
     fn start(args: &[&str], cols: u16, rows: u16) -> Session {
+        Session::start_env(args, cols, rows, &[])
+    }
+
+    fn start_env(args: &[&str], cols: u16, rows: u16, env: &[(&str, &str)]) -> Session {
         let pty = native_pty_system()
             .openpty(PtySize {
                 rows,
@@ -41,6 +45,10 @@ impl Session {
         cmd.env("TERM", "xterm-256color");
         cmd.env("TZ", "UTC");
         cmd.env_remove("NO_COLOR");
+        cmd.env_remove("TMUX");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
         let child = pty.slave.spawn_command(cmd).expect("spawn spanscope");
         drop(pty.slave);
         let mut reader = pty.master.try_clone_reader().expect("pty reader");
@@ -279,4 +287,64 @@ fn a_line_appended_to_the_log_shows_up() {
     s.keys("q");
     assert!(s.wait_exit().success());
     s.assert_restored();
+}
+
+/// The OSC 52 payloads the process wrote, decoded.
+fn osc52_payloads(raw: &[u8]) -> Vec<String> {
+    use base64::Engine as _;
+    let text = String::from_utf8_lossy(raw);
+    text.split("\x1b]52;c;")
+        .skip(1)
+        .map(|rest| {
+            let b64 = rest.split('\x07').next().unwrap();
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(b64)
+                .expect("the payload is base64");
+            String::from_utf8(bytes).unwrap()
+        })
+        .collect()
+}
+
+#[test]
+fn y_copies_through_osc52_and_keeps_a_file() {
+    let cache = tempfile::tempdir().unwrap();
+    let mut s = Session::start_env(
+        &["tests/fixtures/otlp-jsonl", "--trace", "423c3874"],
+        120,
+        40,
+        &[("XDG_CACHE_HOME", cache.path().to_str().unwrap())],
+    );
+    s.wait_for("▶ Waterfall SummarizeWithSources.forward");
+    s.keys("\x1b");
+    s.wait_for("▶ Traces");
+    s.keys("y");
+    s.wait_for("copied trace 423c3874e36e… as Markdown");
+    s.keys("\t]Y");
+    s.wait_for("as JSON");
+    s.keys("q");
+    assert!(s.wait_exit().success());
+    s.assert_restored();
+    let raw = s.raw.lock().unwrap().clone();
+    let copies = osc52_payloads(&raw);
+    assert_eq!(copies.len(), 2, "two copies");
+    assert!(
+        copies[0].starts_with(
+            "# Trace `423c3874e36efb15b358744b00af9623`: SummarizeWithSources.forward"
+        ),
+        "{}",
+        copies[0]
+    );
+    assert!(copies[0].contains("## Error in"), "{}", copies[0]);
+    let span: serde_json::Value = serde_json::from_str(&copies[1]).unwrap();
+    assert_eq!(span["status"], "error");
+    // the last copy of each kind is also kept in a file
+    let dir = cache.path().join("spanscope");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("copied.md")).unwrap(),
+        copies[0]
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("copied.json")).unwrap(),
+        copies[1]
+    );
 }

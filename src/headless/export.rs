@@ -113,7 +113,9 @@ pub fn trace_line(store: &Store, t: TraceIdx) -> TraceLine {
     }
 }
 
-fn span_line(store: &Store, s: SpanIdx, d: &SpanDetail) -> SpanLine {
+/// The normalized form of one span, with its texts from `d`.
+#[must_use]
+pub fn span_line(store: &Store, s: SpanIdx, d: &SpanDetail) -> SpanLine {
     let sp = store.span(s);
     SpanLine {
         span_id: store.str(sp.span_id).into(),

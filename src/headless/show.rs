@@ -6,7 +6,7 @@ use super::{
 };
 use crate::ingest::detail::{SpanDetail, span_detail};
 use crate::model::waterfall::Waterfall;
-use crate::model::{Store, TraceIdx};
+use crate::model::{SpanIdx, Store, TraceIdx};
 use serde::Serialize;
 use std::io::{self, Write};
 
@@ -415,15 +415,7 @@ fn markdown(
                         t.prompt, t.completion
                     )),
             )?;
-            for m in messages.into_iter().flatten() {
-                let role = if m.role.is_empty() {
-                    "message"
-                } else {
-                    &m.role
-                };
-                writeln!(out, "**{role}**\n")?;
-                block(out, &m.content)?;
-            }
+            messages_block(out, messages.map_or(&[], Vec::as_slice))?;
             if let Some(resp) = response {
                 writeln!(out, "**response**\n")?;
                 block(out, resp)?;
@@ -437,20 +429,111 @@ fn markdown(
                 .any(|&c| store.span(wf.spans[c]).is_error());
             if is_leafmost {
                 writeln!(out, "\n## Error in {}\n", md_escape(store.str(sp.name)))?;
-                let head = match (&e.kind, &e.message) {
-                    (Some(k), Some(m)) if !m.starts_with(k.as_str()) => format!("{k}: {m}"),
-                    (_, Some(m)) => m.clone(),
-                    (Some(k), None) => k.clone(),
-                    (None, None) => "error".into(),
-                };
-                block(out, &head)?;
-                if let Some(st) = &e.stacktrace {
-                    writeln!(out, "<details><summary>stack trace</summary>\n")?;
-                    block(out, st)?;
-                    writeln!(out, "</details>")?;
-                }
+                error_block(out, e)?;
             }
         }
+    }
+    Ok(())
+}
+
+/// One span as Markdown for an LLM: what it is, its share of the trace, its inputs, prompt,
+/// response, outputs and error.
+///
+/// # Errors
+/// Writing fails.
+pub fn span_markdown(store: &Store, s: SpanIdx, out: &mut impl Write) -> io::Result<()> {
+    let sp = store.span(s);
+    let t = sp.trace;
+    let wf = Waterfall::new(store, t);
+    let row = wf.rows.iter().find(|r| wf.span(r) == s);
+    let tr = store.trace(t);
+    writeln!(
+        out,
+        "# Span `{}` of trace `{}`: {}\n",
+        md_escape(store.str(sp.name)),
+        super::neutralize(store.str(tr.id), false),
+        md_escape(tr.summary.name.map_or("—", |n| store.str(n)))
+    )?;
+    let mut facts = vec![
+        ("kind", sp.kind.as_str().to_string()),
+        (
+            "duration",
+            sp.duration().map_or_else(|| "running".into(), human_dur),
+        ),
+    ];
+    if let Some(r) = row {
+        facts.push(("starts at", format!("+{}", human_dur(r.offset))));
+        facts.push(("share of trace", format!("{:.1}%", r.pct)));
+        facts.push(("self time", human_dur(r.self_time)));
+    }
+    facts.push(("status", span_status(store, s).to_string()));
+    if let Some(m) = sp.model {
+        facts.push(("model", store.str(m).to_string()));
+    }
+    if let Some(tk) = sp.tokens {
+        facts.push((
+            "tokens",
+            format!(
+                "{} in / {} out / {} total",
+                tk.prompt, tk.completion, tk.total
+            ),
+        ));
+    }
+    for (label, value) in facts {
+        writeln!(out, "- **{label}**: {}", md_escape(&value))?;
+    }
+    let d = span_detail(store, s);
+    if let Some(i) = &d.inputs {
+        writeln!(out, "\n## Inputs\n")?;
+        block(out, &crate::ingest::detail::pretty(i))?;
+    }
+    if !d.messages.is_empty() {
+        writeln!(out, "\n## Prompt\n")?;
+        messages_block(out, &d.messages)?;
+    }
+    if let Some(r) = &d.response {
+        writeln!(out, "\n## Response\n")?;
+        block(out, r)?;
+    }
+    if let Some(o) = &d.outputs {
+        writeln!(out, "\n## Outputs\n")?;
+        block(out, &crate::ingest::detail::pretty(o))?;
+    }
+    if let Some(e) = d.error.as_ref().filter(|_| sp.is_error()) {
+        writeln!(out, "\n## Error\n")?;
+        error_block(out, e)?;
+    }
+    Ok(())
+}
+
+fn messages_block(
+    out: &mut impl Write,
+    messages: &[crate::ingest::detail::Message],
+) -> io::Result<()> {
+    for m in messages {
+        let role = if m.role.is_empty() {
+            "message"
+        } else {
+            &m.role
+        };
+        writeln!(out, "**{role}**\n")?;
+        block(out, &m.content)?;
+    }
+    Ok(())
+}
+
+fn error_block(out: &mut impl Write, e: &crate::ingest::detail::ErrorInfo) -> io::Result<()> {
+    let head = match (&e.kind, &e.message) {
+        (Some(k), Some(m)) if !m.starts_with(k.as_str()) => format!("{k}: {m}"),
+        (_, Some(m)) => m.clone(),
+        (Some(k), None) => k.clone(),
+        (None, None) => "error".into(),
+    };
+    block(out, &head)?;
+    if let Some(st) = &e.stacktrace {
+        writeln!(out, "<details><summary>stack trace</summary>\n")?;
+        block(out, st)?;
+        writeln!(out, "</details>")?;
     }
     Ok(())
 }

@@ -85,4 +85,8 @@ pub enum Action {
     ToggleSteps,
     /// Group the step statistics by name, model or kind.
     CycleGroupBy,
+    /// Copy the selected trace (list) or span (waterfall, detail) as Markdown for an LLM.
+    CopyMarkdown,
+    /// Copy the selected trace or span as JSON.
+    CopyJson,
 }

@@ -2,6 +2,7 @@
 //! I/O, so every behaviour is testable by feeding actions and rendering to a test backend.
 
 use super::action::Action;
+use super::clipboard::Clip;
 use super::keymap::Context;
 use super::steps::StepsState;
 use super::theme::Theme;
@@ -225,6 +226,8 @@ pub struct App {
     pub steps: StepsState,
     /// The filter or command bar was opened from the steps view: go back there when it closes.
     pub(crate) steps_return: bool,
+    /// A copy for the terminal's clipboard, until the loop delivers it.
+    pub clipboard: Option<Clip>,
     quit: bool,
 }
 
@@ -265,6 +268,7 @@ impl App {
             follow_newest: false,
             steps: StepsState::default(),
             steps_return: false,
+            clipboard: None,
             quit: false,
             opts,
         };
@@ -770,6 +774,8 @@ impl App {
             Action::TabRaw => self.detail.tab_index = Tab::Raw.index(),
             Action::ToggleSteps => self.toggle_steps(),
             Action::CycleGroupBy => {}
+            Action::CopyMarkdown => self.copy(true),
+            Action::CopyJson => self.copy(false),
         }
         if is_tab_change(action) {
             self.detail.scroll = 0;
@@ -1024,6 +1030,57 @@ impl App {
 }
 
 impl App {
+    /// Put the selected span (waterfall, detail) or trace (list) on [`App::clipboard`], as
+    /// Markdown for an LLM or as JSON (the export shape).
+    fn copy(&mut self, markdown: bool) {
+        use crate::headless::{export, show};
+        let span = self.selected_span().filter(|_| self.focus != Focus::List);
+        let Some(t) = span
+            .map(|s| self.store.span(s).trace)
+            .or(self.selected_trace())
+        else {
+            self.message = Some("nothing to copy".into());
+            return;
+        };
+        let mut buf = Vec::new();
+        let res = match (span, markdown) {
+            (Some(s), true) => show::span_markdown(&self.store, s, &mut buf),
+            (Some(s), false) => serde_json::to_writer_pretty(
+                &mut buf,
+                &export::span_line(&self.store, s, &span_detail(&self.store, s)),
+            )
+            .map_err(std::io::Error::from),
+            (None, true) => show::print(
+                &self.store,
+                t,
+                show::ShowFormat::Markdown,
+                crate::headless::TimeFmt { utc: self.opts.utc },
+                &mut buf,
+            ),
+            (None, false) => {
+                serde_json::to_writer_pretty(&mut buf, &export::trace_line(&self.store, t))
+                    .map_err(std::io::Error::from)
+            }
+        };
+        if let Err(e) = res {
+            self.message = Some(format!("cannot copy: {e}"));
+            return;
+        }
+        let id = crate::headless::truncate(self.store.str(self.store.trace(t).id), 13);
+        let what = match span {
+            Some(s) => format!(
+                "span {} of {id}",
+                crate::headless::truncate(self.store.str(self.store.span(s).name), 40)
+            ),
+            None => format!("trace {id}"),
+        };
+        self.clipboard = Some(Clip {
+            text: String::from_utf8_lossy(&buf).into_owned(),
+            what: format!("{what} as {}", if markdown { "Markdown" } else { "JSON" }),
+            ext: if markdown { "md" } else { "json" },
+        });
+    }
+
     /// `:w [otlp] FILE`: the listed traces (filter and toggles applied) as normalized trace
     /// lines, or OTLP/JSON lines.
     fn write_listed(&mut self, arg: &str) {

@@ -105,6 +105,8 @@ pub const DEFAULT: &[Binding] = &[
     b(L, C(' '), "Space", Action::TogglePause, false),
     b(G, C('F'), "F", Action::ToggleFollowNewest, false),
     b(G, C('S'), "S", Action::ToggleSteps, true),
+    b(G, C('y'), "y", Action::CopyMarkdown, false),
+    b(G, C('Y'), "Y", Action::CopyJson, false),
     b(S, C('<'), "< h", Action::SortPrev, true),
     b(S, C('h'), "h", Action::SortPrev, false),
     b(S, C('>'), "> l", Action::SortNext, true),
@@ -188,6 +190,7 @@ pub fn short_help(a: Action) -> &'static str {
         Action::PrevTab => "prev tab",
         Action::ToggleSteps => "steps",
         Action::CycleGroupBy => "by name/model/kind",
+        Action::CopyMarkdown => "copy",
         _ => "",
     }
 }
@@ -237,6 +240,8 @@ pub fn describe(a: Action) -> &'static str {
         Action::TabRaw => "Raw tab",
         Action::ToggleSteps => "Step statistics per name (Enter: the spans of a step)",
         Action::CycleGroupBy => "Group the step statistics by name, model or kind",
+        Action::CopyMarkdown => "Copy the trace (list) or span as Markdown, for an LLM",
+        Action::CopyJson => "Copy the trace (list) or span as JSON",
     }
 }
 

@@ -2,6 +2,7 @@
 
 pub mod action;
 pub mod app;
+pub mod clipboard;
 pub mod keymap;
 pub mod panes;
 pub mod steps;
@@ -215,6 +216,9 @@ pub fn run(
                 _ => continue,
             }
             (dirty, keyed) = (true, true);
+            if let Some(clip) = app.clipboard.take() {
+                app.message = Some(clipboard::deliver_to_terminal(&clip));
+            }
             if app.should_quit() {
                 return Ok((app, feed));
             }
@@ -751,8 +755,10 @@ mod tests {
         ingest::load_path(&mut back, &path, ingest::Options::default()).unwrap();
         back.refresh();
         assert_eq!(back.trace_count(), 2);
-        assert!(back.trace_ids().all(|t| back.trace(t).summary.status
-            == crate::model::TraceStatus::Error));
+        assert!(
+            back.trace_ids()
+                .all(|t| back.trace(t).summary.status == crate::model::TraceStatus::Error)
+        );
         a.run_command(&format!("w otlp {}", path.display()));
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.lines().all(|l| l.starts_with("{\"resourceSpans\"")));
@@ -760,9 +766,57 @@ mod tests {
         assert!(a.message.as_deref().unwrap().contains(":w FILE"));
         a.run_command("w /nonexistent-dir/x.jsonl");
         assert!(
-            a.message.as_deref().unwrap().starts_with("cannot write /nonexistent-dir/x.jsonl"),
+            a.message
+                .as_deref()
+                .unwrap()
+                .starts_with("cannot write /nonexistent-dir/x.jsonl"),
             "{:?}",
             a.message
         );
+    }
+
+    #[test]
+    fn y_copies_the_trace_or_the_span_as_markdown_and_json() {
+        let mut a = app("otlp-jsonl");
+        select(&mut a, "423c3874");
+        run(&mut a, &[Action::CopyMarkdown]);
+        let clip = a.clipboard.take().unwrap();
+        assert_eq!(clip.what, "trace 423c3874e36e… as Markdown");
+        assert_eq!(clip.ext, "md");
+        assert!(
+            clip.text.starts_with(
+                "# Trace `423c3874e36efb15b358744b00af9623`: SummarizeWithSources.forward"
+            ),
+            "{}",
+            clip.text
+        );
+        assert!(clip.text.contains("## Error in"), "{}", clip.text);
+        // in the waterfall: the selected span, here the failed LM call
+        run(&mut a, &[Action::Enter, Action::NextError]);
+        let name = a
+            .store
+            .str(a.store.span(a.selected_span().unwrap()).name)
+            .to_string();
+        run(&mut a, &[Action::CopyMarkdown]);
+        let clip = a.clipboard.take().unwrap();
+        assert!(
+            clip.text
+                .starts_with(&format!("# Span `{}` of trace", name.replace('_', "\\_"))),
+            "{}",
+            clip.text
+        );
+        assert!(clip.text.contains("- **share of trace**:"), "{}", clip.text);
+        assert!(clip.text.contains("## Error"), "{}", clip.text);
+        run(&mut a, &[Action::CopyJson]);
+        let clip = a.clipboard.take().unwrap();
+        assert_eq!(clip.ext, "json");
+        let v: serde_json::Value = serde_json::from_str(&clip.text).unwrap();
+        assert_eq!(v["name"], name.as_str());
+        assert_eq!(v["status"], "error");
+        // the list: the whole trace as its export line
+        run(&mut a, &[Action::Back, Action::CopyJson]);
+        let v: serde_json::Value = serde_json::from_str(&a.clipboard.take().unwrap().text).unwrap();
+        assert_eq!(v["schema"], "spanscope-trace/1");
+        assert_eq!(v["spans"].as_array().unwrap().len(), 7);
     }
 }
