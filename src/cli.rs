@@ -1,6 +1,7 @@
 //! The command line (clap derive). No subcommand prints the trace list; subcommands are the
 //! headless commands whose outputs are a contract for scripts.
 
+use crate::headless::diff::DiffFormat;
 use crate::headless::export::ExportFormat;
 use crate::headless::list::ListFormat;
 use crate::headless::show::ShowFormat;
@@ -15,6 +16,7 @@ Examples:
   spanscope show 5cfea1bf44b2 traces.jsonl --format markdown   # paste into an LLM
   spanscope stats traces.jsonl --by name                 # p50/p95/p99 per step
   spanscope export traces.jsonl -f status:error > failed.jsonl   # a dataset of failures
+  spanscope diff 6097b69a d0d1529e traces.jsonl          # two runs, step by step
   cat traces.jsonl | spanscope list - --format jsonl
   spanscope traces.jsonl --listen                        # follow a file and receive OTLP/HTTP
   spanscope record --out session.jsonl                   # keep a live feed for later
@@ -177,6 +179,10 @@ pub enum Command {
     /// Latency percentiles, errors and tokens per step name, model or kind.
     #[command(after_help = EXAMPLES)]
     Stats(StatsArgs),
+    /// Two traces side by side: steps aligned by name and position, latency and token deltas,
+    /// steps in only one, and a line diff of each aligned LM call's prompt and response.
+    #[command(after_help = EXAMPLES)]
+    Diff(DiffArgs),
     /// The matching traces, one per line, as normalized trace lines (inputs, outputs, steps,
     /// prompts, responses, errors, tokens) or OTLP/JSON; spanscope reads either back.
     #[command(after_help = EXAMPLES)]
@@ -243,6 +249,19 @@ pub struct ShowArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
     pub format: ShowFormat,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct DiffArgs {
+    /// The first trace (A): an id or a unique prefix.
+    pub a: String,
+    /// The second trace (B).
+    pub b: String,
+    #[command(flatten)]
+    pub src: SourceArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+    pub format: DiffFormat,
 }
 
 #[derive(Debug, Args, Clone)]

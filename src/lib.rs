@@ -154,6 +154,13 @@ pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
         }
         Some(Command::Record(a)) => record(&a),
         Some(Command::Export(a)) => export(&a),
+        Some(Command::Diff(a)) => {
+            let store = load(&a.src)?;
+            let x = headless::show::resolve(&store, &a.a).map_err(Failure::no_match)?;
+            let y = headless::show::resolve(&store, &a.b).map_err(Failure::no_match)?;
+            let d = headless::diff::compare(&store, x, y);
+            write_out(|out| d.print(&store, a.format, out))
+        }
         Some(Command::Stats(a)) => {
             let q = parse_query(&a.filter)?;
             let store = load(&a.src)?;

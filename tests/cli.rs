@@ -1465,3 +1465,75 @@ fn export_refuses_a_newer_schema_with_a_reason() {
         stderr(&o)
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// diff
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn diff_aligns_the_two_react_runs() {
+    let src = fixture("otlp-jsonl");
+    let text = run_ok(&["diff", &REACT_AGENT[..8], &REACT_TOOL_ERROR[..8], &src]);
+    insta::assert_snapshot!("diff_react_text", text);
+    let json = run_ok(&[
+        "diff",
+        REACT_AGENT,
+        REACT_TOOL_ERROR,
+        &src,
+        "--format",
+        "json",
+    ]);
+    insta::assert_snapshot!("diff_react_json", json);
+    let v = parse(&json);
+    let steps = v["steps"].as_array().unwrap();
+    let count = |c: &str| steps.iter().filter(|s| s["change"] == c).count();
+    // the agent ran search, search, calculate; the failing run one get_weather
+    assert_eq!((count("only_a"), count("only_b")), (11, 1));
+    let only_b: Vec<&str> = steps
+        .iter()
+        .filter(|s| s["change"] == "only_b")
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(only_b, ["get_weather.__call__"]);
+    assert_eq!(v["lm_calls_compared"], 3);
+    let first = &v["lm_calls_differing"][0];
+    assert!(
+        first["prompt"]
+            .as_str()
+            .unwrap()
+            .contains("+What's the weather in Paris right now?"),
+        "{first}"
+    );
+}
+
+#[test]
+fn diff_of_a_trace_with_itself_is_all_the_same() {
+    let src = fixture("otlp-jsonl");
+    let v = parse(&run_ok(&[
+        "diff", MULTIHOP, MULTIHOP, &src, "--format", "json",
+    ]));
+    let steps = v["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 16);
+    assert!(
+        steps
+            .iter()
+            .all(|s| s["change"] == "same" && s["delta_ms"] == 0.0)
+    );
+    assert_eq!(v["lm_calls_differing"].as_array().unwrap().len(), 0);
+    assert_eq!(v["lm_calls_compared"], 3);
+}
+
+#[test]
+fn diff_across_formats_and_unknown_ids() {
+    // the same request logged by two producers: the OTLP run and its MLflow trace
+    let o = run(&["diff", MULTIHOP, "nope", &fixture("otlp-jsonl")], None);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("no trace with id \"nope\""),
+        "{}",
+        stderr(&o)
+    );
+    let text = run_ok(&["diff", "73aed523", "78c83bb4", &fixture("steps-jsonl")]);
+    assert!(text.starts_with("A  73aed523-aace-4f3"), "{text}");
+    assert!(text.contains("LM calls: 0 aligned"), "{text}");
+}

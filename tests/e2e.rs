@@ -348,3 +348,23 @@ fn y_copies_through_osc52_and_keeps_a_file() {
         copies[1]
     );
 }
+
+#[test]
+fn mark_and_compare_the_two_react_runs() {
+    let mut s = Session::start(&["tests/fixtures/otlp-jsonl"], 130, 40);
+    s.wait_for("Traces 15/15");
+    s.keys(":goto 6097b69a\r");
+    s.keys("m");
+    s.wait_for("marked 6097b69a3527… as A");
+    s.keys(":goto d0d1529e\r=");
+    s.wait_for("Compare A 6097b69a3527… ReAct.forward 742ms");
+    s.wait_for("27 steps: 11 only A, 1 only B");
+    s.keys("n");
+    s.wait_for("DummyLM.__call__: prompt and response, A → B");
+    s.wait_for("+2. `next_tool_name` (Literal['get_weather', 'finish']):");
+    s.keys("\x1b");
+    s.wait_for("▶ Traces");
+    s.keys("q");
+    assert!(s.wait_exit().success());
+    s.assert_restored();
+}

@@ -1,6 +1,7 @@
 //! Headless printers over the same store and query: `list`, `show`, `stats`. Each output format
 //! has one formatter; machine formats are a contract (README "Output contract").
 
+pub mod diff;
 pub mod export;
 pub mod list;
 pub mod show;

@@ -89,4 +89,8 @@ pub enum Action {
     CopyMarkdown,
     /// Copy the selected trace or span as JSON.
     CopyJson,
+    /// Mark the selected trace as A for a comparison.
+    Mark,
+    /// Compare the selected trace with the marked one (again: close).
+    Compare,
 }

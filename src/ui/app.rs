@@ -3,6 +3,7 @@
 
 use super::action::Action;
 use super::clipboard::Clip;
+use super::compare::CompareState;
 use super::keymap::Context;
 use super::steps::StepsState;
 use super::theme::Theme;
@@ -53,6 +54,8 @@ pub enum Mode {
     Ingest,
     /// The step statistics view (`S`).
     Steps,
+    /// Two traces compared (`m`, then `=`).
+    Compare,
 }
 
 /// Detail tabs.
@@ -226,6 +229,8 @@ pub struct App {
     pub steps: StepsState,
     /// The filter or command bar was opened from the steps view: go back there when it closes.
     pub(crate) steps_return: bool,
+    /// The comparison of two traces.
+    pub compare: CompareState,
     /// A copy for the terminal's clipboard, until the loop delivers it.
     pub clipboard: Option<Clip>,
     quit: bool,
@@ -269,6 +274,7 @@ impl App {
             steps: StepsState::default(),
             steps_return: false,
             clipboard: None,
+            compare: CompareState::default(),
             quit: false,
             opts,
         };
@@ -386,6 +392,9 @@ impl App {
             }
         }
         wf.collapsed = wf.collapsed.iter().filter_map(|&s| remap.span(s)).collect();
+        self.compare.marked = self.compare.marked.and_then(|t| remap.trace(t));
+        // the comparison holds span indexes: close it rather than show moved spans
+        self.close_compare();
         self.detail.span = self.detail.span.and_then(|s| remap.span(s));
         self.detail.built_for = self.detail.span.map(|s| (s, u64::MAX));
     }
@@ -640,6 +649,10 @@ impl App {
                 self.steps_update(action);
                 return;
             }
+            Mode::Compare => {
+                self.compare_update(action);
+                return;
+            }
             Mode::Filter | Mode::Command => return,
             Mode::Normal => {}
         }
@@ -776,6 +789,8 @@ impl App {
             Action::CycleGroupBy => {}
             Action::CopyMarkdown => self.copy(true),
             Action::CopyJson => self.copy(false),
+            Action::Mark => self.toggle_mark(),
+            Action::Compare => self.open_compare(),
         }
         if is_tab_change(action) {
             self.detail.scroll = 0;

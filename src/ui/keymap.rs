@@ -14,6 +14,8 @@ pub enum Context {
     Detail,
     /// The step statistics view.
     Steps,
+    /// Two traces compared.
+    Compare,
 }
 
 /// One binding.
@@ -46,7 +48,7 @@ const fn b(
     }
 }
 
-use Context::{Detail as D, Global as G, List as L, Steps as S, Waterfall as W};
+use Context::{Compare as V, Detail as D, Global as G, List as L, Steps as S, Waterfall as W};
 use KeyCode::Char as C;
 
 /// The default keymap. Earlier bindings win when two match.
@@ -107,6 +109,10 @@ pub const DEFAULT: &[Binding] = &[
     b(G, C('S'), "S", Action::ToggleSteps, true),
     b(G, C('y'), "y", Action::CopyMarkdown, false),
     b(G, C('Y'), "Y", Action::CopyJson, false),
+    b(G, C('m'), "m", Action::Mark, false),
+    b(G, C('='), "=", Action::Compare, false),
+    b(V, C('n'), "n", Action::NextMatch, true),
+    b(V, C('N'), "N", Action::PrevMatch, true),
     b(S, C('<'), "< h", Action::SortPrev, true),
     b(S, C('h'), "h", Action::SortPrev, false),
     b(S, C('>'), "> l", Action::SortNext, true),
@@ -191,6 +197,7 @@ pub fn short_help(a: Action) -> &'static str {
         Action::ToggleSteps => "steps",
         Action::CycleGroupBy => "by name/model/kind",
         Action::CopyMarkdown => "copy",
+        Action::Compare => "compare",
         _ => "",
     }
 }
@@ -242,6 +249,8 @@ pub fn describe(a: Action) -> &'static str {
         Action::CycleGroupBy => "Group the step statistics by name, model or kind",
         Action::CopyMarkdown => "Copy the trace (list) or span as Markdown, for an LLM",
         Action::CopyJson => "Copy the trace (list) or span as JSON",
+        Action::Mark => "Mark the trace as A, to compare another with it",
+        Action::Compare => "Compare the trace with the marked one (= again closes)",
     }
 }
 

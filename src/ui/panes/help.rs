@@ -31,6 +31,7 @@ pub fn help_lines(app: &App) -> Vec<Line<'static>> {
         (Context::Waterfall, "Waterfall"),
         (Context::Detail, "Detail"),
         (Context::Steps, "Step statistics (S)"),
+        (Context::Compare, "Comparing two traces (m, then =)"),
     ] {
         lines.push(Line::styled(title.to_string(), theme.style(Role::Title)));
         let mut seen = Vec::new();

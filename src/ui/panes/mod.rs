@@ -1,5 +1,6 @@
 //! One file per pane. Each renders only its visible rows into the frame's buffer.
 
+pub mod compare;
 pub mod detail;
 pub mod help;
 pub mod status;

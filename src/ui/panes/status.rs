@@ -189,6 +189,18 @@ pub fn render_hints(app: &App, area: Rect, buf: &mut Buffer) {
             ("S Esc", "close"),
             ("q", "quit"),
         ],
+        Mode::Compare if app.compare.text_focus => vec![
+            ("j/k PgDn/PgUp", "scroll the diff"),
+            ("Esc", "back to the steps"),
+            ("=", "close"),
+        ],
+        Mode::Compare => vec![
+            ("j/k", "move"),
+            ("n/N", "next / previous LM call that differs"),
+            ("Enter", "its diff, or the span in its trace"),
+            ("Esc =", "close"),
+            ("q", "quit"),
+        ],
         Mode::Normal => hints(app.focus.context()),
     };
     for (k, what) in pairs {

@@ -185,7 +185,11 @@ pub fn render(app: &mut App, area: Rect, buf: &mut Buffer) {
         let hot = s.duration >= app.slow_threshold && app.slow_threshold > 0;
         let name = s.name.map_or("", |n| app.store.str(n));
         let mut spans = vec![
-            Span::styled(if selected { "›" } else { " " }, base),
+            if app.compare.marked == Some(t) {
+                Span::styled("A", theme.style(Role::Key).patch(base))
+            } else {
+                Span::styled(if selected { "›" } else { " " }, base)
+            },
             Span::styled(mark, mark_style.patch(base)),
             Span::styled(" ", base),
             Span::styled(fit(&when, TIME_W), base),

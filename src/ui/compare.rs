@@ -1,0 +1,165 @@
+//! Comparing two traces in the explorer: `m` marks a trace (A), `=` compares the selected one (B)
+//! with it. The view is [`crate::headless::diff`]'s alignment: a table of steps, and under it the
+//! prompt and response diff of the selected LM call.
+
+use super::action::Action;
+use super::app::{App, Mode, Scroll};
+use crate::headless::diff::{self, TraceDiff};
+use crate::model::TraceIdx;
+
+/// The comparison view, and the mark it starts from.
+#[derive(Debug, Default)]
+pub struct CompareState {
+    /// The marked trace (A).
+    pub marked: Option<TraceIdx>,
+    pub diff: Option<TraceDiff>,
+    /// The table's cells, one row per step (see [`TraceDiff::rows`]).
+    pub rows: Vec<[String; 8]>,
+    pub scroll: Scroll,
+    /// The keys scroll the diff text instead of the table.
+    pub text_focus: bool,
+    pub text_scroll: u16,
+    /// Rows of the table on screen (for paging).
+    pub page: usize,
+}
+
+impl CompareState {
+    /// The prompt/response diff of the selected step, if it is an LM call that differs.
+    #[must_use]
+    pub fn selected_text(&self) -> Option<&diff::TextDiff> {
+        let d = self.diff.as_ref()?;
+        d.texts.iter().find(|t| t.step == self.scroll.selected)
+    }
+}
+
+impl App {
+    /// `m`: mark the selected trace as A (again on the same trace: unmark).
+    pub(crate) fn toggle_mark(&mut self) {
+        let Some(t) = self.selected_trace() else {
+            return;
+        };
+        if self.compare.marked == Some(t) {
+            self.compare.marked = None;
+            self.message = Some("mark cleared".into());
+        } else {
+            self.compare.marked = Some(t);
+            self.message = Some(format!(
+                "marked {} as A: select another trace and press = to compare",
+                crate::headless::truncate(self.store.str(self.store.trace(t).id), 13)
+            ));
+        }
+    }
+
+    /// `=`: compare the selected trace (B) with the marked one (A).
+    pub(crate) fn open_compare(&mut self) {
+        let a = self.compare.marked.filter(|&t| self.store.is_live(t));
+        let (Some(a), Some(b)) = (a, self.selected_trace()) else {
+            self.message = Some(
+                "mark a trace with m first, then select another and press = to compare".into(),
+            );
+            return;
+        };
+        let d = diff::compare(&self.store, a, b);
+        self.compare.rows = d.rows(&self.store);
+        self.compare.diff = Some(d);
+        self.compare.scroll = Scroll::default();
+        self.compare.text_focus = false;
+        self.compare.text_scroll = 0;
+        self.mode = Mode::Compare;
+    }
+
+    /// Close the view (and forget what it held: its spans may move).
+    pub(crate) fn close_compare(&mut self) {
+        self.compare.diff = None;
+        self.compare.rows.clear();
+        if self.mode == Mode::Compare {
+            self.mode = Mode::Normal;
+        }
+    }
+
+    pub(crate) fn compare_update(&mut self, action: Action) {
+        let page = isize::try_from(self.compare.page.max(1)).unwrap_or(10);
+        let len = self.compare.rows.len();
+        let c = &mut self.compare;
+        if c.text_focus {
+            match action {
+                Action::Down => c.text_scroll = c.text_scroll.saturating_add(1),
+                Action::Up => c.text_scroll = c.text_scroll.saturating_sub(1),
+                Action::PageDown => c.text_scroll = c.text_scroll.saturating_add(10),
+                Action::PageUp => c.text_scroll = c.text_scroll.saturating_sub(10),
+                Action::First => c.text_scroll = 0,
+                Action::Back | Action::Enter | Action::NextPane | Action::PrevPane => {
+                    c.text_focus = false;
+                }
+                Action::Quit => self.run_command("q"),
+                Action::Compare => self.close_compare(),
+                _ => {}
+            }
+            return;
+        }
+        let before = c.scroll.selected;
+        match action {
+            Action::Quit => self.run_command("q"),
+            Action::Down => c.scroll.step(1, len),
+            Action::Up => c.scroll.step(-1, len),
+            Action::PageDown => c.scroll.step(page, len),
+            Action::PageUp => c.scroll.step(-page, len),
+            Action::First => c.scroll.selected = 0,
+            Action::Last => c.scroll.selected = len.saturating_sub(1),
+            Action::NextMatch | Action::PrevMatch => {
+                let steps: Vec<usize> = c
+                    .diff
+                    .as_ref()
+                    .map(|d| d.texts.iter().map(|t| t.step).collect())
+                    .unwrap_or_default();
+                let cur = c.scroll.selected;
+                let next = if action == Action::NextMatch {
+                    steps
+                        .iter()
+                        .copied()
+                        .find(|&s| s > cur)
+                        .or(steps.first().copied())
+                } else {
+                    steps
+                        .iter()
+                        .rev()
+                        .copied()
+                        .find(|&s| s < cur)
+                        .or(steps.last().copied())
+                };
+                match next {
+                    Some(s) => c.scroll.selected = s,
+                    None => {
+                        self.message =
+                            Some("every aligned LM call has the same prompt and response".into());
+                    }
+                }
+            }
+            Action::Enter | Action::NextPane if c.selected_text().is_some() => {
+                c.text_focus = true;
+            }
+            Action::Enter => {
+                // open the step's span, in B when it ran there
+                let step = c
+                    .diff
+                    .as_ref()
+                    .and_then(|d| d.steps.get(c.scroll.selected))
+                    .copied();
+                if let Some(s) = step.and_then(|s| s.b.or(s.a)) {
+                    let t = self.store.span(s).trace;
+                    self.close_compare();
+                    self.open_span(t, s);
+                }
+            }
+            Action::Back | Action::Compare => self.close_compare(),
+            Action::Help => {
+                self.mode = Mode::Help;
+                self.help_scroll = 0;
+            }
+            _ => {}
+        }
+        if self.compare.scroll.selected != before {
+            self.compare.text_scroll = 0;
+        }
+    }
+}
