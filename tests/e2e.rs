@@ -368,3 +368,26 @@ fn mark_and_compare_the_two_react_runs() {
     assert!(s.wait_exit().success());
     s.assert_restored();
 }
+
+#[test]
+fn search_inside_a_trace_then_only_the_hits() {
+    let mut s = Session::start(
+        &["tests/fixtures/otlp-jsonl", "--trace", "d0d1529e"],
+        120,
+        40,
+    );
+    s.wait_for("▶ Waterfall ReAct.forward");
+    s.keys("/timeouterror");
+    s.wait_for("search this trace: timeouterror");
+    s.wait_for("span(s) of this trace");
+    s.keys("\r");
+    s.wait_for("/timeouterror:");
+    s.keys("f");
+    s.wait_for("(only these, f)");
+    s.wait_for("get_weather.__call__");
+    s.keys("\x1b");
+    s.wait_gone("/timeouterror:");
+    s.keys("q");
+    assert!(s.wait_exit().success());
+    s.assert_restored();
+}

@@ -93,4 +93,8 @@ pub enum Action {
     Mark,
     /// Compare the selected trace with the marked one (again: close).
     Compare,
+    /// Search the trace's spans by name, attribute, prompt or response text.
+    OpenSearch,
+    /// Show only the spans the search found, and their ancestors.
+    ToggleSearchOnly,
 }

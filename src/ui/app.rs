@@ -56,6 +56,8 @@ pub enum Mode {
     Steps,
     /// Two traces compared (`m`, then `=`).
     Compare,
+    /// The search bar of the waterfall (`/` there): spans by name, attribute or text.
+    Search,
 }
 
 /// Detail tabs.
@@ -162,8 +164,26 @@ pub struct WaterfallState {
     pub collapsed: HashSet<SpanIdx>,
     pub scroll: Scroll,
     pub critical: bool,
+    /// The search inside the trace (`/` in the waterfall).
+    pub search: Option<SpanSearch>,
+    /// The searchable text of each span of one trace (lowercase), built when a search needs it.
+    search_texts: Option<SearchTexts>,
     built_for: Option<(TraceIdx, u64, bool, bool, u64)>,
     collapse_version: u64,
+}
+
+/// The searchable text of each span of a trace, and the trace and store generation it is for.
+type SearchTexts = (TraceIdx, u64, Vec<(SpanIdx, String)>);
+
+/// A search inside the selected trace.
+#[derive(Debug, Clone, Default)]
+pub struct SpanSearch {
+    pub query: String,
+    /// The spans whose name, attributes, prompt, response, inputs, outputs or error contain
+    /// the query (case-insensitive).
+    pub hits: HashSet<SpanIdx>,
+    /// Show only the hits and their ancestors (`f`).
+    pub only: bool,
 }
 
 /// The detail pane.
@@ -432,6 +452,18 @@ impl App {
             self.wf.scroll = Scroll::default();
         }
         self.wf.trace = Some(t);
+        if self.wf.search.is_some()
+            && self.wf.search_texts.as_ref().map(|c| (c.0, c.1)) != Some((t, generation))
+        {
+            // the same search over the newly selected trace (or its new spans)
+            let q = self
+                .wf
+                .search
+                .as_ref()
+                .map(|x| x.query.clone())
+                .unwrap_or_default();
+            self.search_hits(&q);
+        }
         let wf = self.wf.layout.as_ref().expect("layout built above");
         let failed: Vec<bool> = wf
             .rows
@@ -439,25 +471,19 @@ impl App {
             .map(|r| self.store.span(wf.span(r)).is_error())
             .collect();
         // with the failed filter: failed spans and their ancestors
-        let mut keep_failed = vec![!self.failed_only; wf.rows.len()];
+        let mut keep_failed = vec![true; wf.rows.len()];
         if self.failed_only {
-            let pos_of: std::collections::HashMap<usize, usize> = wf
+            keep_failed = with_ancestors(wf, &failed);
+        }
+        if let Some(search) = self.wf.search.as_ref().filter(|x| x.only) {
+            let hit: Vec<bool> = wf
                 .rows
                 .iter()
-                .enumerate()
-                .map(|(i, r)| (r.idx, i))
+                .map(|r| search.hits.contains(&wf.span(r)))
                 .collect();
-            for (i, r) in wf.rows.iter().enumerate() {
-                if failed[i] {
-                    keep_failed[i] = true;
-                    let mut cur = wf.tree.parent[r.idx];
-                    while let Some(p) = cur {
-                        if let Some(&pi) = pos_of.get(&p) {
-                            keep_failed[pi] = true;
-                        }
-                        cur = wf.tree.parent[p];
-                    }
-                }
+            let keep = with_ancestors(wf, &hit);
+            for (k, h) in keep_failed.iter_mut().zip(keep) {
+                *k &= h;
             }
         }
         let mut visible = Vec::with_capacity(wf.rows.len());
@@ -490,6 +516,47 @@ impl App {
         }
         self.wf.scroll.clamp(self.wf.visible.len());
         self.wf.built_for = Some(key);
+    }
+
+    /// Find `query` in the selected trace's spans (empty: no search).
+    pub(crate) fn search_hits(&mut self, query: &str) {
+        let Some(t) = self.selected_trace() else {
+            return;
+        };
+        let generation = self.store.generation();
+        if self.wf.search_texts.as_ref().map(|c| (c.0, c.1)) != Some((t, generation)) {
+            let texts = self
+                .store
+                .trace(t)
+                .spans
+                .iter()
+                .map(|&s| (s, searchable_text(&self.store, s)))
+                .collect();
+            self.wf.search_texts = Some((t, generation, texts));
+        }
+        let q = query.to_lowercase();
+        let hits = match (&self.wf.search_texts, q.is_empty()) {
+            (Some((_, _, texts)), false) => texts
+                .iter()
+                .filter(|(_, text)| text.contains(&q))
+                .map(|(s, _)| *s)
+                .collect(),
+            _ => HashSet::new(),
+        };
+        let only = self.wf.search.as_ref().is_some_and(|x| x.only);
+        self.wf.search = Some(SpanSearch {
+            query: query.to_string(),
+            hits,
+            only,
+        });
+        self.wf.collapse_version += 1;
+    }
+
+    /// Leave the search of the waterfall.
+    fn clear_search(&mut self) {
+        self.wf.search = None;
+        self.wf.search_texts = None;
+        self.wf.collapse_version += 1;
     }
 
     fn prepare_detail(&mut self) {
@@ -653,7 +720,7 @@ impl App {
                 self.compare_update(action);
                 return;
             }
-            Mode::Filter | Mode::Command => return,
+            Mode::Filter | Mode::Command | Mode::Search => return,
             Mode::Normal => {}
         }
         self.message = None;
@@ -694,6 +761,9 @@ impl App {
                 Focus::Waterfall => self.focus = Focus::Detail,
                 _ => {}
             },
+            Action::Back if self.focus == Focus::Waterfall && self.wf.search.is_some() => {
+                self.clear_search();
+            }
             Action::Back => match self.focus {
                 Focus::Detail => self.focus = Focus::Waterfall,
                 Focus::Waterfall => self.focus = Focus::List,
@@ -772,8 +842,31 @@ impl App {
             Action::NextError => self.jump(true, |app, s| app.store.span(s).is_error()),
             Action::PrevError => self.jump(false, |app, s| app.store.span(s).is_error()),
             Action::ToggleCritical => self.wf.critical = !self.wf.critical,
+            Action::NextMatch if self.wf.search.is_some() => self.jump(true, Self::search_hit),
+            Action::PrevMatch if self.wf.search.is_some() => self.jump(false, Self::search_hit),
             Action::NextMatch => self.jump(true, Self::span_matches),
             Action::PrevMatch => self.jump(false, Self::span_matches),
+            Action::OpenSearch => {
+                self.focus = Focus::Waterfall;
+                self.mode = Mode::Search;
+                self.input = self
+                    .wf
+                    .search
+                    .as_ref()
+                    .map(|x| x.query.clone())
+                    .unwrap_or_default();
+                self.input_error = None;
+            }
+            Action::ToggleSearchOnly => match self.wf.search.as_mut() {
+                Some(x) => {
+                    x.only = !x.only;
+                    self.wf.collapse_version += 1;
+                }
+                None => {
+                    self.message =
+                        Some("/ searches this trace first, f then shows only what it found".into())
+                }
+            },
             Action::NextTab => self.detail.tab_index = (self.detail.tab_index + 1) % Tab::ALL.len(),
             Action::PrevTab => {
                 self.detail.tab_index =
@@ -796,6 +889,10 @@ impl App {
             self.detail.scroll = 0;
         }
         self.prepare();
+    }
+
+    fn search_hit(&self, s: SpanIdx) -> bool {
+        self.wf.search.as_ref().is_some_and(|x| x.hits.contains(&s))
     }
 
     /// A span matches the filter: its span terms hold, or a fuzzy word matches its name.
@@ -897,6 +994,12 @@ impl App {
     }
 
     fn on_input_changed(&mut self) {
+        if self.mode == Mode::Search {
+            let q = self.input.clone();
+            self.search_hits(&q);
+            self.prepare();
+            return;
+        }
         if self.mode == Mode::Filter {
             // live: apply every good query, keep the last good one on an error
             match query::parse(&self.input) {
@@ -944,6 +1047,17 @@ impl App {
                 }
                 self.close_bar();
             }
+            Mode::Search => {
+                self.close_bar();
+                if self.input.trim().is_empty() {
+                    self.clear_search();
+                } else if let Some(s) = self.selected_span()
+                    && !self.search_hit(s)
+                {
+                    self.prepare();
+                    self.jump(true, Self::search_hit);
+                }
+            }
             Mode::Command => {
                 let cmd = std::mem::take(&mut self.input);
                 self.close_bar();
@@ -956,6 +1070,9 @@ impl App {
 
     /// Esc in the open bar: close it (the filter bar keeps the last good query).
     pub fn input_cancel(&mut self) {
+        if self.mode == Mode::Search {
+            self.clear_search();
+        }
         self.close_bar();
         self.input_error = None;
         self.prepare();
@@ -1122,6 +1239,60 @@ impl App {
             },
         );
     }
+}
+
+/// The rows of `wf` that are `marked` or an ancestor of one.
+fn with_ancestors(wf: &Waterfall, marked: &[bool]) -> Vec<bool> {
+    let pos_of: std::collections::HashMap<usize, usize> = wf
+        .rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.idx, i))
+        .collect();
+    let mut keep = vec![false; wf.rows.len()];
+    for (i, r) in wf.rows.iter().enumerate() {
+        if marked[i] {
+            keep[i] = true;
+            let mut cur = wf.tree.parent[r.idx];
+            while let Some(p) = cur {
+                match pos_of.get(&p) {
+                    Some(&pi) if !keep[pi] => keep[pi] = true,
+                    // this ancestor and those above it are kept already
+                    Some(_) => break,
+                    None => {}
+                }
+                cur = wf.tree.parent[p];
+            }
+        }
+    }
+    keep
+}
+
+/// What `/` in the waterfall searches, lowercase: the span's name, short attributes, prompt,
+/// response, inputs, outputs and error.
+fn searchable_text(store: &Store, s: SpanIdx) -> String {
+    let sp = store.span(s);
+    let d = span_detail(store, s);
+    let mut t = String::from(store.str(sp.name));
+    for (k, v) in store.span_attrs(sp) {
+        t.push('\n');
+        t.push_str(k);
+        t.push('=');
+        t.push_str(v);
+    }
+    for m in &d.messages {
+        t.push('\n');
+        t.push_str(&m.content);
+    }
+    for x in [&d.response, &d.inputs, &d.outputs].into_iter().flatten() {
+        t.push('\n');
+        t.push_str(x);
+    }
+    if let Some(e) = sp.error {
+        t.push('\n');
+        t.push_str(store.str(e));
+    }
+    t.to_lowercase()
 }
 
 /// `~/x` is in the home directory.

@@ -128,6 +128,8 @@ pub const DEFAULT: &[Binding] = &[
     b(W, C(']'), "]", Action::NextError, true),
     b(W, C('['), "[", Action::PrevError, true),
     b(W, C('c'), "c", Action::ToggleCritical, true),
+    b(W, C('/'), "/", Action::OpenSearch, true),
+    b(W, C('f'), "f", Action::ToggleSearchOnly, false),
     b(W, C('n'), "n", Action::NextMatch, false),
     b(W, C('N'), "N", Action::PrevMatch, false),
     b(D, C('l'), "l →", Action::NextTab, true),
@@ -198,6 +200,7 @@ pub fn short_help(a: Action) -> &'static str {
         Action::CycleGroupBy => "by name/model/kind",
         Action::CopyMarkdown => "copy",
         Action::Compare => "compare",
+        Action::OpenSearch => "search",
         _ => "",
     }
 }
@@ -235,8 +238,8 @@ pub fn describe(a: Action) -> &'static str {
         Action::NextError => "Next failed span",
         Action::PrevError => "Previous failed span",
         Action::ToggleCritical => "Highlight the critical path",
-        Action::NextMatch => "Next span matching the filter",
-        Action::PrevMatch => "Previous span matching the filter",
+        Action::NextMatch => "Next span found by the search (or matching the filter)",
+        Action::PrevMatch => "Previous span found by the search (or matching the filter)",
         Action::NextTab => "Next detail tab",
         Action::PrevTab => "Previous detail tab",
         Action::TabPrompt => "Prompt tab",
@@ -250,6 +253,8 @@ pub fn describe(a: Action) -> &'static str {
         Action::CopyMarkdown => "Copy the trace (list) or span as Markdown, for an LLM",
         Action::CopyJson => "Copy the trace (list) or span as JSON",
         Action::Mark => "Mark the trace as A, to compare another with it",
+        Action::OpenSearch => "Search the spans: name, attributes, prompt, response",
+        Action::ToggleSearchOnly => "Only the spans the search found (and their parents)",
         Action::Compare => "Compare the trace with the marked one (= again closes)",
     }
 }

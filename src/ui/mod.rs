@@ -101,7 +101,7 @@ pub fn on_key(app: &mut App, key: KeyEvent) {
         app.run_command("q");
         return;
     }
-    if matches!(app.mode, Mode::Filter | Mode::Command) {
+    if matches!(app.mode, Mode::Filter | Mode::Command | Mode::Search) {
         match key.code {
             KeyCode::Esc => app.input_cancel(),
             KeyCode::Enter => app.input_submit(),
@@ -864,5 +864,62 @@ mod tests {
         run(&mut a, &[Action::Compare, Action::Back]);
         assert_eq!(a.mode, Mode::Normal);
         run(&mut a, &[Action::Back, Action::Mark]);
+    }
+
+    #[test]
+    fn slash_in_the_waterfall_searches_names_attributes_and_texts() {
+        let mut a = app("otlp-jsonl");
+        select(&mut a, "d0d1529e");
+        run(&mut a, &[Action::Enter, Action::OpenSearch]);
+        assert_eq!(a.mode, Mode::Search);
+        // "weather" is in the tool's name, its arguments, and the prompts that offer the tool
+        type_text(&mut a, "WEATHER");
+        let hits = a.wf.search.as_ref().unwrap().hits.len();
+        assert!(hits > 1, "{hits}");
+        let s = screen(&mut a, 120, 40);
+        assert!(s.contains(&format!("{hits} span(s) of this trace")), "{s}");
+        a.input_submit();
+        assert_eq!(a.mode, Mode::Normal);
+        let first = a.selected_span().unwrap();
+        assert!(a.wf.search.as_ref().unwrap().hits.contains(&first));
+        // n walks the hits in waterfall order and wraps
+        let mut seen = vec![first];
+        for _ in 1..hits {
+            run(&mut a, &[Action::NextMatch]);
+            seen.push(a.selected_span().unwrap());
+        }
+        run(&mut a, &[Action::NextMatch]);
+        assert_eq!(a.selected_span(), Some(first));
+        seen.sort();
+        seen.dedup();
+        assert_eq!(seen.len(), hits);
+        // text inside a prompt only: the question
+        run(&mut a, &[Action::OpenSearch]);
+        for _ in 0.."WEATHER".len() {
+            a.input_backspace();
+        }
+        type_text(&mut a, "right now?");
+        a.input_submit();
+        let found: Vec<String> =
+            a.wf.search
+                .as_ref()
+                .unwrap()
+                .hits
+                .iter()
+                .map(|&s| a.store.str(a.store.span(s).name).to_string())
+                .collect();
+        assert!(found.iter().any(|n| n == "DummyLM.__call__"), "{found:?}");
+        // f: only the hits and their ancestors
+        let all = a.wf.visible.len();
+        run(&mut a, &[Action::ToggleSearchOnly]);
+        assert!(a.wf.visible.len() < all);
+        insta::assert_snapshot!("waterfall_search_only", screen(&mut a, 120, 40));
+        // Esc clears the search first, then goes back to the list
+        run(&mut a, &[Action::Back]);
+        assert!(a.wf.search.is_none());
+        assert_eq!(a.wf.visible.len(), all);
+        assert_eq!(a.focus, Focus::Waterfall);
+        run(&mut a, &[Action::Back]);
+        assert_eq!(a.focus, Focus::List);
     }
 }

@@ -78,8 +78,12 @@ pub fn render_header(app: &App, area: Rect, buf: &mut Buffer) {
 pub fn render_status(app: &App, area: Rect, buf: &mut Buffer, mem_bytes: Option<u64>) {
     let theme = app.theme;
     match app.mode {
-        Mode::Filter | Mode::Command => {
-            let prompt = if app.mode == Mode::Filter { "/" } else { ":" };
+        Mode::Filter | Mode::Command | Mode::Search => {
+            let prompt = match app.mode {
+                Mode::Filter => "/",
+                Mode::Search => "search this trace: ",
+                _ => ":",
+            };
             let mut spans = vec![
                 Span::styled(prompt, theme.style(Role::Key)),
                 Span::raw(crate::headless::neutralize(&app.input, false).into_owned()),
@@ -93,6 +97,11 @@ pub fn render_status(app: &App, area: Rect, buf: &mut Buffer, mem_bytes: Option<
             } else if app.mode == Mode::Filter {
                 spans.push(Span::styled(
                     format!("   {} match(es)", app.view.rows.len()),
+                    theme.style(Role::Muted),
+                ));
+            } else if let Some(x) = app.wf.search.as_ref().filter(|_| app.mode == Mode::Search) {
+                spans.push(Span::styled(
+                    format!("   {} span(s) of this trace", x.hits.len()),
                     theme.style(Role::Muted),
                 ));
             }
@@ -172,6 +181,12 @@ pub fn render_hints(app: &App, area: Rect, buf: &mut Buffer) {
     let pairs: Vec<(&str, &str)> = match app.mode {
         Mode::Filter => vec![("Enter", "keep"), ("Esc", "close"), ("↑↓", "history")],
         Mode::Command => vec![("Enter", "run"), ("Esc", "cancel")],
+        Mode::Search => vec![
+            ("Enter", "keep"),
+            ("Esc", "clear"),
+            ("then n/N", "next / previous"),
+            ("f", "only these"),
+        ],
         Mode::Help | Mode::Ingest => vec![("j/k", "scroll"), ("any other key", "close")],
         Mode::Steps if app.steps.drill.is_some() => vec![
             ("Enter", "open the trace"),

@@ -72,6 +72,17 @@ pub fn render(app: &mut App, area: Rect, buf: &mut Buffer) {
     if app.failed_only {
         title.push(Span::styled("  failed only", theme.style(Role::Error)));
     }
+    if let Some(x) = &app.wf.search {
+        title.push(Span::styled(
+            format!(
+                "  /{}: {} found{}",
+                crate::headless::neutralize(&x.query, false),
+                x.hits.len(),
+                if x.only { " (only these, f)" } else { "" }
+            ),
+            theme.style(Role::Match),
+        ));
+    }
     let body = title_bar(buf, area, Line::from(title), focused, theme);
     if body.height == 0 {
         return;
@@ -119,6 +130,14 @@ pub fn render(app: &mut App, area: Rect, buf: &mut Buffer) {
         let selected = i == app.wf.scroll.selected;
         let on_path = critical.contains(&r.idx);
         let mut base = theme.row(selected, focused);
+        let found = app
+            .wf
+            .search
+            .as_ref()
+            .is_some_and(|x| x.hits.contains(&span_idx));
+        if found {
+            base = theme.style(Role::Match).patch(base);
+        }
         if sp.is_error() {
             base = theme.style(Role::Error).patch(base);
         } else if on_path {
@@ -155,7 +174,13 @@ pub fn render(app: &mut App, area: Rect, buf: &mut Buffer) {
         };
         let line = Line::from(vec![
             Span::styled(
-                if on_path { "◆" } else { " " },
+                if on_path {
+                    "◆"
+                } else if found {
+                    "»"
+                } else {
+                    " "
+                },
                 theme.style(Role::Critical).patch(base),
             ),
             Span::styled(fit(&label, name_w), base),
