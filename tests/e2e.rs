@@ -391,3 +391,20 @@ fn search_inside_a_trace_then_only_the_hits() {
     assert!(s.wait_exit().success());
     s.assert_restored();
 }
+
+#[test]
+fn latency_histogram_filters_the_list_to_a_bucket() {
+    let mut s = Session::start(&["tests/fixtures/otlp-jsonl"], 110, 30);
+    s.wait_for("Traces 15/15");
+    s.keys("H");
+    s.wait_for("Latency of 15 listed trace(s)");
+    s.wait_for("◀ slow ≥ 641ms");
+    // the bucket of the slowest trace
+    s.keys("G\r");
+    s.wait_for("1 trace(s) between 700ms and 1.00s");
+    s.wait_for("Traces 1/15");
+    s.wait_for("filter: dur>=700ms dur<1s");
+    s.keys("q");
+    assert!(s.wait_exit().success());
+    s.assert_restored();
+}

@@ -5,7 +5,7 @@ pub mod fuzzy;
 pub mod parse;
 
 pub use eval::{Matcher, filter};
-pub use parse::{Query, QueryError, parse};
+pub use parse::{Query, QueryError, format_duration, parse};
 
 use crate::model::{Nanos, Store, TraceColumns, TraceIdx};
 

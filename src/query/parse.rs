@@ -402,8 +402,9 @@ fn join_alternatives<T: fmt::Display>(items: &[T]) -> String {
         .join("|")
 }
 
-/// Largest unit that represents `ns` exactly.
-fn format_duration(ns: i64) -> String {
+/// Largest unit that represents `ns` exactly, as the filter language writes it (`150ms`).
+#[must_use]
+pub fn format_duration(ns: i64) -> String {
     const UNITS: [(i64, &str); 5] = [
         (3_600_000_000_000, "h"),
         (60_000_000_000, "m"),

@@ -97,4 +97,6 @@ pub enum Action {
     OpenSearch,
     /// Show only the spans the search found, and their ancestors.
     ToggleSearchOnly,
+    /// The latency histogram of the listed traces (Enter on a bucket filters to it).
+    ToggleHistogram,
 }

@@ -4,6 +4,7 @@
 use super::action::Action;
 use super::clipboard::Clip;
 use super::compare::CompareState;
+use super::histogram::HistogramState;
 use super::keymap::Context;
 use super::steps::StepsState;
 use super::theme::Theme;
@@ -58,6 +59,8 @@ pub enum Mode {
     Compare,
     /// The search bar of the waterfall (`/` there): spans by name, attribute or text.
     Search,
+    /// The latency histogram of the listed traces (`H`).
+    Histogram,
 }
 
 /// Detail tabs.
@@ -131,7 +134,7 @@ pub struct Scroll {
 }
 
 impl Scroll {
-    fn clamp(&mut self, len: usize) {
+    pub(crate) fn clamp(&mut self, len: usize) {
         self.selected = self.selected.min(len.saturating_sub(1));
     }
 
@@ -251,6 +254,8 @@ pub struct App {
     pub(crate) steps_return: bool,
     /// The comparison of two traces.
     pub compare: CompareState,
+    /// The latency histogram.
+    pub histogram: HistogramState,
     /// A copy for the terminal's clipboard, until the loop delivers it.
     pub clipboard: Option<Clip>,
     quit: bool,
@@ -295,6 +300,7 @@ impl App {
             steps_return: false,
             clipboard: None,
             compare: CompareState::default(),
+            histogram: HistogramState::default(),
             quit: false,
             opts,
         };
@@ -390,6 +396,9 @@ impl App {
         self.prepare_detail();
         if self.mode == Mode::Steps || self.steps_return {
             self.prepare_steps();
+        }
+        if self.mode == Mode::Histogram {
+            self.prepare_histogram();
         }
     }
 
@@ -720,6 +729,10 @@ impl App {
                 self.compare_update(action);
                 return;
             }
+            Mode::Histogram => {
+                self.histogram_update(action);
+                return;
+            }
             Mode::Filter | Mode::Command | Mode::Search => return,
             Mode::Normal => {}
         }
@@ -884,6 +897,7 @@ impl App {
             Action::CopyJson => self.copy(false),
             Action::Mark => self.toggle_mark(),
             Action::Compare => self.open_compare(),
+            Action::ToggleHistogram => self.toggle_histogram(),
         }
         if is_tab_change(action) {
             self.detail.scroll = 0;

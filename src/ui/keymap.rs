@@ -109,6 +109,7 @@ pub const DEFAULT: &[Binding] = &[
     b(G, C('S'), "S", Action::ToggleSteps, true),
     b(G, C('y'), "y", Action::CopyMarkdown, false),
     b(G, C('Y'), "Y", Action::CopyJson, false),
+    b(G, C('H'), "H", Action::ToggleHistogram, false),
     b(G, C('m'), "m", Action::Mark, false),
     b(G, C('='), "=", Action::Compare, false),
     b(V, C('n'), "n", Action::NextMatch, true),
@@ -254,6 +255,7 @@ pub fn describe(a: Action) -> &'static str {
         Action::CopyJson => "Copy the trace (list) or span as JSON",
         Action::Mark => "Mark the trace as A, to compare another with it",
         Action::OpenSearch => "Search the spans: name, attributes, prompt, response",
+        Action::ToggleHistogram => "Latency histogram of the listed traces (Enter: filter)",
         Action::ToggleSearchOnly => "Only the spans the search found (and their parents)",
         Action::Compare => "Compare the trace with the marked one (= again closes)",
     }

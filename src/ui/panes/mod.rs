@@ -3,6 +3,7 @@
 pub mod compare;
 pub mod detail;
 pub mod help;
+pub mod histogram;
 pub mod status;
 pub mod steps;
 pub mod trace_list;

@@ -216,6 +216,14 @@ pub fn render_hints(app: &App, area: Rect, buf: &mut Buffer) {
             ("Esc =", "close"),
             ("q", "quit"),
         ],
+        Mode::Histogram => vec![
+            ("j/k", "bucket"),
+            ("Enter", "filter to it"),
+            ("s", "slow"),
+            ("e", "failed"),
+            ("H Esc", "close"),
+            ("q", "quit"),
+        ],
         Mode::Normal => hints(app.focus.context()),
     };
     for (k, what) in pairs {
