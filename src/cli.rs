@@ -15,6 +15,7 @@ Examples:
   spanscope show 5cfea1bf44b2 traces.jsonl               # waterfall as text
   spanscope show 5cfea1bf44b2 traces.jsonl --format markdown   # paste into an LLM
   spanscope stats traces.jsonl --by name                 # p50/p95/p99 per step
+  spanscope stats traces.jsonl --group attr.compiled     # compiled vs uncompiled runs
   spanscope export traces.jsonl -f status:error > failed.jsonl   # a dataset of failures
   spanscope diff 6097b69a d0d1529e traces.jsonl          # two runs, step by step
   cat traces.jsonl | spanscope list - --format jsonl
@@ -289,6 +290,10 @@ pub struct StatsArgs {
     /// Group spans by step name, model or kind.
     #[arg(long, value_enum, default_value_t = GroupBy::Name)]
     pub by: GroupBy,
+    /// Instead of steps, split the traces by a metadata value (attr.KEY, model, name or
+    /// status): count, errors, latency and tokens per value, e.g. compiled vs uncompiled runs.
+    #[arg(long, value_name = "KEY")]
+    pub group: Option<String>,
     /// Sort groups by this column (largest first; name A to Z).
     #[arg(long, short, value_enum, default_value_t = StatsSort::P95)]
     pub sort: StatsSort,

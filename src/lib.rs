@@ -161,6 +161,15 @@ pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
             let d = headless::diff::compare(&store, x, y);
             write_out(|out| d.print(&store, a.format, out))
         }
+        Some(Command::Stats(a)) if a.group.is_some() => {
+            let key = headless::groups::GroupKey::parse(a.group.as_deref().unwrap_or(""))
+                .map_err(Failure::usage)?;
+            let q = parse_query(&a.filter)?;
+            let store = load(&a.src)?;
+            let traces = query::filter(&store, &q);
+            let groups = headless::groups::compute(&store, &traces, &key);
+            write_out(|out| headless::groups::print(&groups, &key, a.format, out))
+        }
         Some(Command::Stats(a)) => {
             let q = parse_query(&a.filter)?;
             let store = load(&a.src)?;

@@ -1537,3 +1537,54 @@ fn diff_across_formats_and_unknown_ids() {
     assert!(text.starts_with("A  73aed523-aace-4f3"), "{text}");
     assert!(text.contains("LM calls: 0 aligned"), "{text}");
 }
+
+#[test]
+fn stats_group_splits_traces_by_a_metadata_value() {
+    let out = run_ok(&[
+        "stats",
+        &fixture("otlp-jsonl"),
+        "--group",
+        "attr.fixture.program",
+    ]);
+    insta::assert_snapshot!("stats_group_fixture_program", out);
+    // the same split from every format that carries the label
+    for dir in ["otlp-protobuf", "otlp-protobuf-gzip"] {
+        let v = parse(&run_ok(&[
+            "stats",
+            &fixture(dir),
+            "--group",
+            "fixture.program",
+            "--format",
+            "json",
+        ]));
+        let rows: Vec<(String, u64)> = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| {
+                (
+                    g["value"].as_str().unwrap_or("").to_string(),
+                    g["traces"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(rows[0], ("evaluate".to_string(), 5), "{dir}");
+        assert_eq!(rows[1], ("bootstrap_compile".to_string(), 3), "{dir}");
+    }
+    let csv = run_ok(&[
+        "stats",
+        &fixture("otlp-jsonl"),
+        "--group",
+        "status",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(
+        csv.lines().next().unwrap(),
+        "value,traces,errors,error_rate,p50_ms,p95_ms,max_ms,llm_calls,total_tokens,mean_tokens"
+    );
+    assert!(csv.contains("\nerror,2,2,1,"), "{csv}");
+    let o = run(&["stats", &fixture("otlp-jsonl"), "--group", " "], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("group by what?"), "{}", stderr(&o));
+}

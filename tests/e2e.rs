@@ -408,3 +408,18 @@ fn latency_histogram_filters_the_list_to_a_bucket() {
     assert!(s.wait_exit().success());
     s.assert_restored();
 }
+
+#[test]
+fn group_by_program_then_open_the_compiled_runs() {
+    let mut s = Session::start(&["tests/fixtures/otlp-jsonl"], 120, 30);
+    s.wait_for("Traces 15/15");
+    s.keys(":group attr.fixture.program\r");
+    s.wait_for("Traces by attr.fixture.program  9 value(s) over 15 trace(s)");
+    s.wait_for("bootstrap_compile");
+    s.keys("j\r");
+    s.wait_for("3 trace(s) with attr.fixture.program bootstrap_compile");
+    s.wait_for("Traces 3/15");
+    s.keys("q");
+    assert!(s.wait_exit().success());
+    s.assert_restored();
+}

@@ -3,6 +3,7 @@
 
 pub mod diff;
 pub mod export;
+pub mod groups;
 pub mod list;
 pub mod show;
 pub mod stats;

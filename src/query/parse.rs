@@ -440,7 +440,9 @@ fn needs_basic_quotes(s: &str) -> bool {
     s.is_empty() || s.chars().any(|c| c.is_whitespace() || c == '"')
 }
 
-fn quote_value(s: &str) -> String {
+/// A value as the filter language writes it: bare when it can be, else quoted.
+#[must_use]
+pub fn quote_value(s: &str) -> String {
     if needs_basic_quotes(s) {
         quote(s)
     } else {
@@ -448,7 +450,9 @@ fn quote_value(s: &str) -> String {
     }
 }
 
-fn quote_key(s: &str) -> String {
+/// An attribute key as the filter language writes it.
+#[must_use]
+pub fn quote_key(s: &str) -> String {
     if needs_basic_quotes(s) || s.contains(OPERATOR_CHARS) {
         quote(s)
     } else {

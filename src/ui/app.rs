@@ -4,6 +4,7 @@
 use super::action::Action;
 use super::clipboard::Clip;
 use super::compare::CompareState;
+use super::groups::GroupsState;
 use super::histogram::HistogramState;
 use super::keymap::Context;
 use super::steps::StepsState;
@@ -61,6 +62,8 @@ pub enum Mode {
     Search,
     /// The latency histogram of the listed traces (`H`).
     Histogram,
+    /// The listed traces split by a metadata value (`:group KEY`).
+    Groups,
 }
 
 /// Detail tabs.
@@ -256,6 +259,8 @@ pub struct App {
     pub compare: CompareState,
     /// The latency histogram.
     pub histogram: HistogramState,
+    /// The traces split by a metadata value.
+    pub groups: GroupsState,
     /// A copy for the terminal's clipboard, until the loop delivers it.
     pub clipboard: Option<Clip>,
     quit: bool,
@@ -301,6 +306,7 @@ impl App {
             clipboard: None,
             compare: CompareState::default(),
             histogram: HistogramState::default(),
+            groups: GroupsState::default(),
             quit: false,
             opts,
         };
@@ -399,6 +405,9 @@ impl App {
         }
         if self.mode == Mode::Histogram {
             self.prepare_histogram();
+        }
+        if self.mode == Mode::Groups {
+            self.prepare_groups();
         }
     }
 
@@ -731,6 +740,10 @@ impl App {
             }
             Mode::Histogram => {
                 self.histogram_update(action);
+                return;
+            }
+            Mode::Groups => {
+                self.groups_update(action);
                 return;
             }
             Mode::Filter | Mode::Command | Mode::Search => return,
@@ -1161,13 +1174,14 @@ impl App {
                 Err(e) => self.message = Some(format!("filter: {}", e)),
             },
             "w" | "write" => self.write_listed(arg),
+            "group" => self.open_groups(arg),
             "errors" | "stats" => {
                 self.mode = Mode::Ingest;
                 self.help_scroll = 0;
             }
             other => {
                 self.message = Some(format!(
-                    "unknown command :{other} (sort, goto, slow, min-pct, filter, steps, w, stats, errors, q)"
+                    "unknown command :{other} (sort, goto, slow, min-pct, filter, steps, group, w, stats, errors, q)"
                 ))
             }
         }

@@ -225,7 +225,9 @@ pub fn describe(a: Action) -> &'static str {
         Action::ToggleSlow => "Only slow traces / spans above the % threshold",
         Action::ToggleFailed => "Only failed traces / failed spans and their ancestors",
         Action::OpenFilter => "Filter (the filter language, live as you type)",
-        Action::OpenCommand => "Command line: :sort :goto :slow :min-pct :steps :w FILE :stats :q",
+        Action::OpenCommand => {
+            "Command line: :sort :goto :slow :min-pct :steps :group KEY :w FILE :stats :q"
+        }
         Action::Help => "Show this help",
         Action::SortPrev => "Sort by the column to the left",
         Action::SortNext => "Sort by the column to the right",

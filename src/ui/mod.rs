@@ -4,6 +4,7 @@ pub mod action;
 pub mod app;
 pub mod clipboard;
 pub mod compare;
+pub mod groups;
 pub mod histogram;
 pub mod keymap;
 pub mod panes;
@@ -56,6 +57,8 @@ pub fn render(frame: &mut Frame<'_>, app: &mut App, mem_bytes: Option<u64>) {
         panes::compare::render(app, body, buf);
     } else if app.mode == Mode::Histogram {
         panes::histogram::render(app, body, buf);
+    } else if app.mode == Mode::Groups {
+        panes::groups::render(app, body, buf);
     } else if maximized {
         render_pane(app, app.focus, body, buf);
     } else {
@@ -976,5 +979,45 @@ mod tests {
             a.query_text
         );
         assert_eq!(a.query_text.matches("dur<").count(), 1);
+    }
+
+    #[test]
+    fn group_splits_the_listed_traces_by_a_metadata_value() {
+        let mut a = app("otlp-jsonl");
+        a.run_command("group");
+        assert_eq!(a.mode, Mode::Normal);
+        assert!(a.message.as_deref().unwrap().starts_with("group by what?"));
+        a.run_command("group attr.fixture.program");
+        assert_eq!(a.mode, Mode::Groups);
+        let values: Vec<Option<&str>> =
+            a.groups.groups.iter().map(|g| g.value.as_deref()).collect();
+        assert_eq!(
+            values[..3],
+            [
+                Some("evaluate"),
+                Some("bootstrap_compile"),
+                Some("compiled_predict")
+            ]
+        );
+        assert_eq!(a.groups.groups.iter().map(|g| g.traces).sum::<usize>(), 15);
+        insta::assert_snapshot!("groups_by_program", screen(&mut a, 120, 20));
+        // failed only: the split follows the toggle
+        run(&mut a, &[Action::ToggleFailed]);
+        assert_eq!(a.groups.groups.len(), 2);
+        run(&mut a, &[Action::ToggleFailed]);
+        // Enter on bootstrap_compile: the list is its three traces
+        run(&mut a, &[Action::Down, Action::Enter]);
+        assert_eq!(a.mode, Mode::Normal);
+        assert_eq!(a.query_text, "attr.fixture.program=bootstrap_compile");
+        assert_eq!(a.view.rows.len(), 3);
+        // the same key again replaces the term
+        a.run_command("group");
+        run(&mut a, &[Action::Enter]);
+        assert_eq!(a.query_text, "attr.fixture.program=bootstrap_compile");
+        a.run_command("filter");
+        a.run_command("group attr.fixture.program");
+        run(&mut a, &[Action::First, Action::Enter]);
+        assert_eq!(a.query_text, "attr.fixture.program=evaluate");
+        assert_eq!(a.view.rows.len(), 5);
     }
 }

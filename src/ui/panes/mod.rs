@@ -2,6 +2,7 @@
 
 pub mod compare;
 pub mod detail;
+pub mod groups;
 pub mod help;
 pub mod histogram;
 pub mod status;

@@ -224,6 +224,14 @@ pub fn render_hints(app: &App, area: Rect, buf: &mut Buffer) {
             ("H Esc", "close"),
             ("q", "quit"),
         ],
+        Mode::Groups => vec![
+            ("j/k", "value"),
+            ("Enter", "filter the list to it"),
+            ("s", "slow"),
+            ("e", "failed"),
+            ("Esc", "close"),
+            ("q", "quit"),
+        ],
         Mode::Normal => hints(app.focus.context()),
     };
     for (k, what) in pairs {

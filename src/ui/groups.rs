@@ -1,0 +1,110 @@
+//! `:group KEY`: the listed traces split by a metadata value, side by side (count, errors,
+//! latency, LM calls, tokens); `Enter` on a value filters the list to it.
+
+use super::action::Action;
+use super::app::{App, Focus, Mode, Scroll};
+use super::view::ViewKey;
+use crate::headless::groups::{self, GroupKey, TraceGroup};
+
+/// The group view.
+#[derive(Debug, Default)]
+pub struct GroupsState {
+    pub key: Option<GroupKey>,
+    pub groups: Vec<TraceGroup>,
+    pub scroll: Scroll,
+    built_for: Option<(ViewKey, GroupKey)>,
+}
+
+impl App {
+    /// `:group KEY` (without a key: the last grouping again).
+    pub(crate) fn open_groups(&mut self, arg: &str) {
+        let key = if arg.trim().is_empty() {
+            self.groups.key.clone().ok_or_else(|| {
+                "group by what? :group attr.KEY (e.g. attr.compiled), model, name or status"
+                    .to_string()
+            })
+        } else {
+            GroupKey::parse(arg)
+        };
+        match key {
+            Ok(k) => {
+                if self.groups.key.as_ref() != Some(&k) {
+                    self.groups.scroll = Scroll::default();
+                }
+                self.groups.key = Some(k);
+                self.mode = Mode::Groups;
+                self.prepare_groups();
+            }
+            Err(e) => self.message = Some(e),
+        }
+    }
+
+    /// Split the listed traces again when the list or the key changed.
+    pub(crate) fn prepare_groups(&mut self) {
+        let (Some(view), Some(key)) = (self.view.key().cloned(), self.groups.key.clone()) else {
+            return;
+        };
+        let built = Some((view, key.clone()));
+        if self.groups.built_for == built {
+            return;
+        }
+        self.groups.groups = groups::compute(&self.store, &self.view.rows, &key);
+        self.groups.scroll.clamp(self.groups.groups.len());
+        self.groups.built_for = built;
+    }
+
+    pub(crate) fn groups_update(&mut self, action: Action) {
+        let len = self.groups.groups.len();
+        let sc = &mut self.groups.scroll;
+        match action {
+            Action::Quit => self.run_command("q"),
+            Action::Down => sc.step(1, len),
+            Action::Up => sc.step(-1, len),
+            Action::First => sc.selected = 0,
+            Action::Last => sc.selected = len.saturating_sub(1),
+            Action::Enter => self.filter_to_group(),
+            Action::ToggleSlow => self.slow_only = !self.slow_only,
+            Action::ToggleFailed => self.failed_only = !self.failed_only,
+            Action::Back => self.mode = Mode::Normal,
+            Action::Help => {
+                self.mode = Mode::Help;
+                self.help_scroll = 0;
+            }
+            _ => {}
+        }
+        self.prepare();
+    }
+
+    /// Filter the list to the selected value, replacing an earlier term of the same key.
+    fn filter_to_group(&mut self) {
+        let (Some(key), Some(g)) = (
+            self.groups.key.clone(),
+            self.groups.groups.get(self.groups.scroll.selected).cloned(),
+        ) else {
+            return;
+        };
+        let term = key.filter_term(g.value.as_deref());
+        // the part of a term that names the key: `attr.k=`, `-attr.k`, `model:`…
+        let stem = |t: &str| {
+            let t = t.trim_start_matches('-');
+            t.split(['=', ':']).next().unwrap_or(t).to_string()
+        };
+        let mine = stem(&term);
+        let mut words: Vec<&str> = self
+            .query_text
+            .split_whitespace()
+            .filter(|w| stem(w) != mine)
+            .collect();
+        words.push(&term);
+        let q = words.join(" ");
+        self.mode = Mode::Normal;
+        self.focus = Focus::List;
+        self.run_command(&format!("filter {q}"));
+        self.message = Some(format!(
+            "{} trace(s) with {} {}: filter {q}",
+            self.view.rows.len(),
+            key.label(),
+            g.value.as_deref().unwrap_or("unset")
+        ));
+    }
+}

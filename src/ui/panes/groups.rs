@@ -1,0 +1,117 @@
+//! The group view: one row per value of the grouping key, with a p95 bar to compare them.
+
+use super::{fit, fit_right, title_bar};
+use crate::headless::groups::HEADERS;
+use crate::headless::{human_count, neutralize};
+use crate::ui::app::App;
+use crate::ui::theme::Role;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+
+const NUM_W: usize = 8;
+const BAR_W: usize = 16;
+
+pub fn render(app: &mut App, area: Rect, buf: &mut Buffer) {
+    let theme = app.theme;
+    let traces = app.view.rows.len();
+    let st = &mut app.groups;
+    let label = st.key.as_ref().map(|k| k.label()).unwrap_or_default();
+    let title = Line::from(vec![
+        Span::styled("Traces by ", theme.style(Role::Title)),
+        Span::styled(
+            neutralize(&label, false).into_owned(),
+            theme.style(Role::Match),
+        ),
+        Span::styled(
+            format!(
+                "  {} value(s) over {} trace(s)",
+                st.groups.len(),
+                human_count(traces as u64)
+            ),
+            theme.style(Role::Header),
+        ),
+    ]);
+    let body = title_bar(buf, area, title, true, theme);
+    if body.height < 2 {
+        return;
+    }
+    let value_w = (body.width as usize)
+        .saturating_sub(1 + 7 * (NUM_W + 1) + 13 + BAR_W + 1)
+        .clamp(8, 60);
+    let mut header = format!(" {}", fit(HEADERS[0], value_w));
+    for (i, h) in HEADERS.iter().enumerate().skip(1) {
+        header.push(' ');
+        header.push_str(&fit_right(h, NUM_W.max(if i == 8 { 12 } else { 0 })));
+        if i == 5 {
+            header.push(' ');
+            header.push_str(&fit("", BAR_W));
+        }
+    }
+    buf.set_stringn(
+        body.x,
+        body.y,
+        &header,
+        body.width as usize,
+        theme.style(Role::Header),
+    );
+    let rows = Rect {
+        y: body.y + 1,
+        height: body.height - 1,
+        ..body
+    };
+    if st.groups.is_empty() {
+        buf.set_stringn(
+            rows.x + 2,
+            rows.y,
+            "no trace is listed (/ to change the filter, s / e toggles)",
+            rows.width as usize,
+            theme.style(Role::Muted),
+        );
+        return;
+    }
+    st.scroll.follow(rows.height as usize);
+    let max_p95 = st
+        .groups
+        .iter()
+        .filter_map(|g| g.p95)
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    for (i, g) in st
+        .groups
+        .iter()
+        .enumerate()
+        .skip(st.scroll.offset)
+        .take(rows.height as usize)
+    {
+        let y = rows.y + u16::try_from(i - st.scroll.offset).unwrap_or(0);
+        let selected = i == st.scroll.selected;
+        let base = theme.row(selected, true);
+        let c = g.cells();
+        let rate_style = if g.errors > 0 {
+            theme.style(Role::Error).patch(base)
+        } else {
+            base
+        };
+        let p95 = g.p95.unwrap_or(0);
+        let mut spans = vec![
+            Span::styled(if selected { "›" } else { " " }, base),
+            Span::styled(fit(&neutralize(&c[0], false), value_w), base),
+        ];
+        for (k, cell) in c.iter().enumerate().skip(1) {
+            spans.push(Span::styled(" ", base));
+            let w = if k == 8 { 12 } else { NUM_W };
+            let style = if k == 2 || k == 3 { rate_style } else { base };
+            spans.push(Span::styled(fit_right(cell, w), style));
+            if k == 5 {
+                spans.push(Span::styled(" ", base));
+                spans.push(Span::styled(
+                    super::bar(0, p95, max_p95, BAR_W),
+                    theme.style(Role::Bar).patch(base),
+                ));
+            }
+        }
+        buf.set_line(rows.x, y, &Line::from(spans), rows.width);
+    }
+}
