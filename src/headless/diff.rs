@@ -167,17 +167,7 @@ fn align(a: &Side<'_>, b: &Side<'_>, la: &[usize], lb: &[usize], depth: u16, out
 /// client below it).
 fn lm_texts(side: &Side<'_>, i: usize) -> (String, String) {
     let (store, wf) = (side.store, &side.wf);
-    let mut parts = vec![i];
-    let mut k = 0;
-    while k < parts.len() {
-        parts.extend(
-            wf.tree.children[parts[k]]
-                .iter()
-                .copied()
-                .filter(|&c| store.span(wf.spans[c]).kind == SpanKind::Llm),
-        );
-        k += 1;
-    }
+    let parts = super::show::lm_call_parts(store, wf, i);
     let details: Vec<_> = parts
         .iter()
         .map(|&c| span_detail(store, wf.spans[c]))

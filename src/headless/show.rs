@@ -282,6 +282,25 @@ fn text(
     Ok(())
 }
 
+/// The spans of one LM call: the LLM span at row index `i` of `wf`, then the LLM spans below
+/// it (an instrumented client under DSPy's `LM.__call__` is the same call, and may be the one
+/// that holds the messages, tokens and model).
+#[must_use]
+pub fn lm_call_parts(store: &Store, wf: &Waterfall, i: usize) -> Vec<usize> {
+    let mut parts = vec![i];
+    let mut k = 0;
+    while k < parts.len() {
+        parts.extend(
+            wf.tree.children[parts[k]]
+                .iter()
+                .copied()
+                .filter(|&c| store.span(wf.spans[c]).kind == crate::model::SpanKind::Llm),
+        );
+        k += 1;
+    }
+    parts
+}
+
 /// A fence longer than any backtick run in `text`, so the text shows exactly.
 fn fence(text: &str) -> String {
     let mut longest = 0;
@@ -376,17 +395,7 @@ fn markdown(
             && std::iter::successors(wf.tree.parent[r.idx], |&p| wf.tree.parent[p])
                 .all(|p| !is_llm(p));
         if outermost {
-            let mut parts = vec![r.idx];
-            let mut k = 0;
-            while k < parts.len() {
-                parts.extend(
-                    wf.tree.children[parts[k]]
-                        .iter()
-                        .copied()
-                        .filter(|&c| is_llm(c)),
-                );
-                k += 1;
-            }
+            let parts = lm_call_parts(store, wf, r.idx);
             let details: Vec<SpanDetail> = parts
                 .iter()
                 .skip(1)

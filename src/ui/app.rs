@@ -149,6 +149,22 @@ impl Scroll {
         self.selected = usize::try_from(next).unwrap_or(0);
     }
 
+    /// Apply a move key to a list of `len` rows, `page` rows to a page; `false` when `action`
+    /// is not a move.
+    pub(crate) fn on_action(&mut self, action: Action, len: usize, page: usize) -> bool {
+        let page = isize::try_from(page.max(1)).unwrap_or(10);
+        match action {
+            Action::Down => self.step(1, len),
+            Action::Up => self.step(-1, len),
+            Action::PageDown => self.step(page, len),
+            Action::PageUp => self.step(-page, len),
+            Action::First => self.selected = 0,
+            Action::Last => self.selected = len.saturating_sub(1),
+            _ => return false,
+        }
+        true
+    }
+
     /// Keep the selection inside a window of `height` rows.
     pub fn follow(&mut self, height: usize) {
         let h = height.max(1);

@@ -78,7 +78,6 @@ impl App {
     }
 
     pub(crate) fn compare_update(&mut self, action: Action) {
-        let page = isize::try_from(self.compare.page.max(1)).unwrap_or(10);
         let len = self.compare.rows.len();
         let c = &mut self.compare;
         if c.text_focus {
@@ -98,14 +97,14 @@ impl App {
             return;
         }
         let before = c.scroll.selected;
+        if c.scroll.on_action(action, len, c.page) {
+            if c.scroll.selected != before {
+                c.text_scroll = 0;
+            }
+            return;
+        }
         match action {
             Action::Quit => self.run_command("q"),
-            Action::Down => c.scroll.step(1, len),
-            Action::Up => c.scroll.step(-1, len),
-            Action::PageDown => c.scroll.step(page, len),
-            Action::PageUp => c.scroll.step(-page, len),
-            Action::First => c.scroll.selected = 0,
-            Action::Last => c.scroll.selected = len.saturating_sub(1),
             Action::NextMatch | Action::PrevMatch => {
                 let steps: Vec<usize> = c
                     .diff

@@ -12,6 +12,8 @@ pub struct GroupsState {
     pub key: Option<GroupKey>,
     pub groups: Vec<TraceGroup>,
     pub scroll: Scroll,
+    /// Rows on screen (for paging).
+    pub page: usize,
     built_for: Option<(ViewKey, GroupKey)>,
 }
 
@@ -55,13 +57,11 @@ impl App {
 
     pub(crate) fn groups_update(&mut self, action: Action) {
         let len = self.groups.groups.len();
-        let sc = &mut self.groups.scroll;
+        if self.groups.scroll.on_action(action, len, self.groups.page) {
+            return;
+        }
         match action {
             Action::Quit => self.run_command("q"),
-            Action::Down => sc.step(1, len),
-            Action::Up => sc.step(-1, len),
-            Action::First => sc.selected = 0,
-            Action::Last => sc.selected = len.saturating_sub(1),
             Action::Enter => self.filter_to_group(),
             Action::ToggleSlow => self.slow_only = !self.slow_only,
             Action::ToggleFailed => self.failed_only = !self.failed_only,

@@ -73,6 +73,8 @@ pub fn buckets(durations: &[Nanos]) -> Vec<Bucket> {
 pub struct HistogramState {
     pub buckets: Vec<Bucket>,
     pub scroll: Scroll,
+    /// Rows on screen (for paging).
+    pub page: usize,
     built_for: Option<ViewKey>,
 }
 
@@ -119,15 +121,18 @@ impl App {
 
     pub(crate) fn histogram_update(&mut self, action: Action) {
         let len = self.histogram.buckets.len();
-        let sc = &mut self.histogram.scroll;
+        if self
+            .histogram
+            .scroll
+            .on_action(action, len, self.histogram.page)
+        {
+            return;
+        }
         match action {
             Action::Quit => self.run_command("q"),
-            Action::Down => sc.step(1, len),
-            Action::Up => sc.step(-1, len),
-            Action::First => sc.selected = 0,
-            Action::Last => sc.selected = len.saturating_sub(1),
             Action::Enter => {
-                if let Some(b) = self.histogram.buckets.get(sc.selected).copied() {
+                let sel = self.histogram.scroll.selected;
+                if let Some(b) = self.histogram.buckets.get(sel).copied() {
                     self.filter_to_bucket(b);
                 }
             }

@@ -148,20 +148,18 @@ impl App {
 
     /// A key in the view.
     pub(crate) fn steps_update(&mut self, action: Action) {
-        let page = isize::try_from(self.steps.page.max(1)).unwrap_or(10);
+        let page = self.steps.page;
         let st = &mut self.steps;
         let (scroll, len) = match st.drill.as_mut() {
             Some(d) => (&mut d.scroll, d.rows.len()),
             None => (&mut st.scroll, st.groups.len()),
         };
+        if scroll.on_action(action, len, page) {
+            self.prepare();
+            return;
+        }
         match action {
             Action::Quit => self.run_command("q"),
-            Action::Down => scroll.step(1, len),
-            Action::Up => scroll.step(-1, len),
-            Action::PageDown => scroll.step(page, len),
-            Action::PageUp => scroll.step(-page, len),
-            Action::First => scroll.selected = 0,
-            Action::Last => scroll.selected = len.saturating_sub(1),
             Action::SortPrev | Action::SortNext if st.drill.is_none() => {
                 let i = COLUMNS.iter().position(|c| *c == st.sort).unwrap_or(0);
                 let n = COLUMNS.len();

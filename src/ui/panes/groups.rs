@@ -70,6 +70,7 @@ pub fn render(app: &mut App, area: Rect, buf: &mut Buffer) {
         );
         return;
     }
+    st.page = rows.height as usize;
     st.scroll.follow(rows.height as usize);
     let max_p95 = st
         .groups

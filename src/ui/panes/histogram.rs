@@ -45,6 +45,7 @@ pub fn render(app: &mut App, area: Rect, buf: &mut Buffer) {
         );
         return;
     }
+    h.page = body.height as usize;
     h.scroll.follow(body.height as usize);
     let max = h.buckets.iter().map(|b| b.count).max().unwrap_or(1).max(1);
     let marks_w = 22;
