@@ -46,6 +46,10 @@ pub struct TraceDiff {
     pub texts: Vec<TextDiff>,
     /// Aligned LM calls compared in all.
     pub lm_pairs: usize,
+    /// Steps only in A, only in B, and aligned with another status.
+    pub only_a: usize,
+    pub only_b: usize,
+    pub changed: usize,
 }
 
 /// Above this many name comparisons a children list is aligned by occurrence instead of by a
@@ -246,13 +250,25 @@ pub fn compare(store: &Store, a: TraceIdx, b: TraceIdx) -> TraceDiff {
             });
         }
     }
-    TraceDiff {
+    let mut d = TraceDiff {
         a,
         b,
         steps,
         texts,
         lm_pairs,
+        only_a: 0,
+        only_b: 0,
+        changed: 0,
+    };
+    for st in &d.steps {
+        match d.change(store, st) {
+            "only_a" => d.only_a += 1,
+            "only_b" => d.only_b += 1,
+            "changed" => d.changed += 1,
+            _ => {}
+        }
     }
+    d
 }
 
 /// Whether step `k` is an LLM step with no LLM step above it in the aligned tree.
@@ -448,9 +464,9 @@ impl TraceDiff {
             "Δ  {} ({} steps: {} only in A, {} only in B, {} changed status)\n",
             signed_dur(b.summary.duration - a.summary.duration),
             self.steps.len(),
-            self.count(store, "only_a"),
-            self.count(store, "only_b"),
-            self.count(store, "changed"),
+            self.only_a,
+            self.only_b,
+            self.changed,
         )?;
         let rows = self.rows(store);
         let name_w = rows
@@ -493,13 +509,6 @@ impl TraceDiff {
             }
         }
         Ok(())
-    }
-
-    fn count(&self, store: &Store, change: &str) -> usize {
-        self.steps
-            .iter()
-            .filter(|s| self.change(store, s) == change)
-            .count()
     }
 }
 

@@ -505,6 +505,7 @@ impl Store {
             dirty: false,
             seq: self.seq,
             bytes: 0,
+            revision: 0,
         });
         self.columns.push();
         self.live_traces += 1;
@@ -534,6 +535,7 @@ impl Store {
             tr.bytes = tr
                 .bytes
                 .saturating_add(u32::try_from(grown).unwrap_or(u32::MAX));
+            tr.revision = tr.revision.wrapping_add(1);
         }
         self.live_bytes += grown;
     }
@@ -1092,6 +1094,27 @@ mod tests {
         assert_eq!(t.status, TraceStatus::Ok);
         assert_eq!(t.orphans, 0);
         assert_eq!(s.str(t.name.unwrap()), "span-r");
+    }
+
+    #[test]
+    fn a_trace_revision_counts_the_records_merged_into_it() {
+        let mut s = Store::new();
+        let src = s.add_source("t");
+        s.insert(src, span("t1", "r", None, 0, 100));
+        s.insert(src, span("t2", "x", None, 0, 100));
+        let before = s.traces[0].revision;
+        // a later record of the same span: no new span, but the trace changed
+        s.insert(
+            src,
+            Record::Span(SpanRecord {
+                trace_id: "t1".into(),
+                span_id: "r".into(),
+                model: Some("m".into()),
+                ..SpanRecord::default()
+            }),
+        );
+        assert_eq!(s.traces[0].revision, before + 1);
+        assert_eq!(s.traces[1].revision, 1);
     }
 
     #[test]

@@ -51,6 +51,9 @@ pub struct Trace {
     pub seq: u64,
     /// Estimated bytes of index this trace holds (payloads apart).
     pub bytes: u32,
+    /// How many records were merged into this trace: what is derived from one trace can tell
+    /// whether that trace changed, which the store's generation cannot.
+    pub revision: u32,
 }
 
 /// The derived row.

@@ -194,8 +194,8 @@ pub struct WaterfallState {
     collapse_version: u64,
 }
 
-/// The searchable text of each span of a trace, and the trace and store generation it is for.
-type SearchTexts = (TraceIdx, u64, Vec<(SpanIdx, String)>);
+/// The searchable text of each span of a trace, and the trace and its revision it is for.
+type SearchTexts = (TraceIdx, u32, Vec<(SpanIdx, String)>);
 
 /// A search inside the selected trace.
 #[derive(Debug, Clone, Default)]
@@ -447,6 +447,10 @@ impl App {
         }
         wf.collapsed = wf.collapsed.iter().filter_map(|&s| remap.span(s)).collect();
         self.compare.marked = self.compare.marked.and_then(|t| remap.trace(t));
+        if let Some(search) = self.wf.search.as_mut() {
+            search.hits = search.hits.iter().filter_map(|&s| remap.span(s)).collect();
+        }
+        self.wf.search_texts = None;
         // the comparison holds span indexes: close it rather than show moved spans
         self.close_compare();
         self.detail.span = self.detail.span.and_then(|s| remap.span(s));
@@ -487,7 +491,8 @@ impl App {
         }
         self.wf.trace = Some(t);
         if self.wf.search.is_some()
-            && self.wf.search_texts.as_ref().map(|c| (c.0, c.1)) != Some((t, generation))
+            && self.wf.search_texts.as_ref().map(|c| (c.0, c.1))
+                != Some((t, self.store.trace(t).revision))
         {
             // the same search over the newly selected trace (or its new spans)
             let q = self
@@ -557,8 +562,8 @@ impl App {
         let Some(t) = self.selected_trace() else {
             return;
         };
-        let generation = self.store.generation();
-        if self.wf.search_texts.as_ref().map(|c| (c.0, c.1)) != Some((t, generation)) {
+        let revision = self.store.trace(t).revision;
+        if self.wf.search_texts.as_ref().map(|c| (c.0, c.1)) != Some((t, revision)) {
             let texts = self
                 .store
                 .trace(t)
@@ -566,7 +571,7 @@ impl App {
                 .iter()
                 .map(|&s| (s, searchable_text(&self.store, s)))
                 .collect();
-            self.wf.search_texts = Some((t, generation, texts));
+            self.wf.search_texts = Some((t, revision, texts));
         }
         let q = query.to_lowercase();
         let hits = match (&self.wf.search_texts, q.is_empty()) {

@@ -1,7 +1,7 @@
 //! The comparison view: the aligned steps of two traces, and the prompt and response diff of the
 //! selected LM call.
 
-use super::{fit, fit_right, title_bar};
+use super::{fit, fit_right, header_row, title_bar};
 use crate::headless::{human_dur, neutralize, truncate};
 use crate::ui::app::App;
 use crate::ui::theme::Role;
@@ -34,7 +34,6 @@ pub fn render(app: &mut App, area: Rect, buf: &mut Buffer) {
         store.trace(d.b).summary.duration,
     );
     let delta = db - da;
-    let count = |c: &str| d.steps.iter().filter(|s| d.change(store, s) == c).count();
     let title = Line::from(vec![
         Span::styled("Compare ", theme.style(Role::Title)),
         Span::styled(format!("A {}", head(d.a)), theme.style(Role::Header)),
@@ -46,9 +45,9 @@ pub fn render(app: &mut App, area: Rect, buf: &mut Buffer) {
                 if delta < 0 { "-" } else { "+" },
                 human_dur(delta.abs()),
                 d.steps.len(),
-                count("only_a"),
-                count("only_b"),
-                count("changed"),
+                d.only_a,
+                d.only_b,
+                d.changed,
             ),
             theme.style(Role::Muted),
         ),
@@ -76,18 +75,7 @@ pub fn render(app: &mut App, area: Rect, buf: &mut Buffer) {
         fit_right("TOK A", TOK_W),
         fit_right("TOK B", TOK_W),
     );
-    buf.set_stringn(
-        body.x,
-        body.y,
-        &header,
-        body.width as usize,
-        theme.style(Role::Header),
-    );
-    let rows_area = Rect {
-        y: body.y + 1,
-        height: body.height - 1,
-        ..body
-    };
+    let rows_area = header_row(buf, body, &header, theme);
     let h = rows_area.height as usize;
     app.compare.page = h;
     app.compare.scroll.follow(h);

@@ -1,6 +1,6 @@
 //! The group view: one row per value of the grouping key, with a p95 bar to compare them.
 
-use super::{fit, fit_right, title_bar};
+use super::{fit, fit_right, header_row, title_bar};
 use crate::headless::groups::HEADERS;
 use crate::headless::{human_count, neutralize};
 use crate::ui::app::App;
@@ -48,23 +48,12 @@ pub fn render(app: &mut App, area: Rect, buf: &mut Buffer) {
             header.push_str(&fit("", BAR_W));
         }
     }
-    buf.set_stringn(
-        body.x,
-        body.y,
-        &header,
-        body.width as usize,
-        theme.style(Role::Header),
-    );
-    let rows = Rect {
-        y: body.y + 1,
-        height: body.height - 1,
-        ..body
-    };
+    let rows = header_row(buf, body, &header, theme);
     if st.groups.is_empty() {
         buf.set_stringn(
             rows.x + 2,
             rows.y,
-            "no trace is listed (/ to change the filter, s / e toggles)",
+            super::NOTHING_LISTED,
             rows.width as usize,
             theme.style(Role::Muted),
         );

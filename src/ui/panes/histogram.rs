@@ -39,7 +39,7 @@ pub fn render(app: &mut App, area: Rect, buf: &mut Buffer) {
         buf.set_stringn(
             body.x + 2,
             body.y,
-            "no trace is listed (/ to change the filter, s / e toggles)",
+            super::NOTHING_LISTED,
             body.width as usize,
             theme.style(Role::Muted),
         );

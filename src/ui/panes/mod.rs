@@ -53,6 +53,28 @@ pub fn title_bar(
     }
 }
 
+/// What a view over the listed traces says when the list is empty.
+pub const NOTHING_LISTED: &str = "no trace is listed (/ to change the filter, s / e toggles)";
+
+/// A table's column header on the first row of `area`; returns the rows under it.
+pub fn header_row(buf: &mut Buffer, area: Rect, header: &str, theme: Theme) -> Rect {
+    if area.height == 0 {
+        return area;
+    }
+    buf.set_stringn(
+        area.x,
+        area.y,
+        header,
+        area.width as usize,
+        theme.style(Role::Header),
+    );
+    Rect {
+        y: area.y + 1,
+        height: area.height - 1,
+        ..area
+    }
+}
+
 /// `text` padded or cut to exactly `width` columns (cut with `…`).
 #[must_use]
 pub fn fit(text: &str, width: usize) -> String {

@@ -1,7 +1,7 @@
 //! The step statistics view: a table of steps, the selected step's latency over time, and the
 //! drill-down to its spans.
 
-use super::{fit, fit_right, title_bar};
+use super::{fit, fit_right, header_row, title_bar};
 use crate::headless::stats::{GroupBy, StatsSort};
 use crate::headless::{human_count, human_dur};
 use crate::model::Nanos;
@@ -126,18 +126,7 @@ fn render_table(app: &mut App, area: Rect, buf: &mut Buffer) -> usize {
         fit_right(&label("TOK IN", StatsSort::Tokens), TOK_W),
         fit_right("TOK OUT", TOK_W),
     );
-    buf.set_stringn(
-        area.x,
-        area.y,
-        &header,
-        area.width as usize,
-        theme.style(Role::Header),
-    );
-    let rows = Rect {
-        y: area.y + 1,
-        height: area.height.saturating_sub(1),
-        ..area
-    };
+    let rows = header_row(buf, area, &header, theme);
     let h = rows.height as usize;
     st.scroll.follow(h);
     if st.groups.is_empty() {
@@ -230,18 +219,12 @@ fn render_drill(app: &App, drill: &Drill, area: Rect, buf: &mut Buffer) -> usize
         fit("ID", id_w),
         fit("ERROR", err_w),
     );
-    buf.set_stringn(
-        area.x,
-        area.y + 1,
-        &header,
-        area.width as usize,
-        theme.style(Role::Header),
-    );
-    let rows = Rect {
-        y: area.y + 2,
-        height: area.height.saturating_sub(2),
+    let below_title = Rect {
+        y: area.y + 1,
+        height: area.height.saturating_sub(1),
         ..area
     };
+    let rows = header_row(buf, below_title, &header, theme);
     let h = rows.height as usize;
     let mut scroll = drill.scroll;
     scroll.follow(h);

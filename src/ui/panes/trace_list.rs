@@ -1,6 +1,6 @@
 //! The trace list: one row per trace, visible rows only.
 
-use super::{bar, fit, fit_right, status_style, title_bar};
+use super::{bar, fit, fit_right, header_row, status_style, title_bar};
 use crate::headless::{human_count, human_dur};
 use crate::model::{Nanos, TraceStatus};
 use crate::query::SortKey;
@@ -114,18 +114,7 @@ pub fn render(app: &mut App, area: Rect, buf: &mut Buffer) {
         fit_right(&label("TOKENS", SortKey::Tokens), TOK_W),
         fit(&label("MODEL", SortKey::Model), MODEL_W),
     );
-    buf.set_stringn(
-        body.x,
-        body.y,
-        &header,
-        body.width as usize,
-        theme.style(Role::Header),
-    );
-    let rows_area = Rect {
-        y: body.y + 1,
-        height: body.height - 1,
-        ..body
-    };
+    let rows_area = header_row(buf, body, &header, theme);
     let h = rows_area.height as usize;
     app.areas[0] = rows_area;
     app.list.follow(h);
