@@ -5,9 +5,9 @@
 //! store, so nothing is lost or counted twice.
 
 use super::sink::{Batcher, Feed, Sink};
-use super::{Ctx, Options, load_bytes, load_lines};
+use super::{Ctx, MAX_LINE, Options, load_bytes, load_lines};
 use crate::model::{Blob, SourceId};
-use std::io::{self, BufRead, BufReader};
+use std::io::{self, BufRead, BufReader, Read};
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
@@ -16,6 +16,8 @@ use std::time::{Duration, Instant};
 /// a connection that delivered something.
 const FIRST_BACKOFF: Duration = Duration::from_millis(500);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// How long a server may take to answer a request with its response head.
+pub const RESPONSE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Whether a source names a URL to follow.
 #[must_use]
@@ -28,11 +30,25 @@ pub fn is_url(source: &str) -> bool {
 /// # Errors
 /// The thread cannot be started.
 pub fn spawn(feed: &Feed, url: &str, opts: Options) -> io::Result<JoinHandle<()>> {
+    spawn_with_timeout(feed, url, opts, RESPONSE_TIMEOUT)
+}
+
+/// [`spawn`], giving a server `response_timeout` to answer with its response head before the
+/// connection is dropped and retried.
+///
+/// # Errors
+/// The thread cannot be started.
+pub fn spawn_with_timeout(
+    feed: &Feed,
+    url: &str,
+    opts: Options,
+    response_timeout: Duration,
+) -> io::Result<JoinHandle<()>> {
     let feed = feed.clone();
     let url = url.to_string();
     thread::Builder::new()
         .name("follow".into())
-        .spawn(move || follow(&feed, &url, opts))
+        .spawn(move || follow(&feed, &url, opts, response_timeout))
 }
 
 /// What one connection delivered.
@@ -42,11 +58,15 @@ struct Stream {
     last_event_id: Option<String>,
 }
 
-fn follow(feed: &Feed, url: &str, opts: Options) {
+fn follow(feed: &Feed, url: &str, opts: Options, response_timeout: Duration) {
     let mut sink = feed.batcher();
     let source = sink.add_source(url);
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_connect(Some(Duration::from_secs(10)))
+        // a server that accepts and never answers is retried; a quiet stream is not (a live
+        // feed may have nothing to say for hours)
+        .timeout_send_request(Some(response_timeout))
+        .timeout_recv_response(Some(response_timeout))
         .http_status_as_error(false)
         .build()
         .into();
@@ -131,11 +151,30 @@ fn read(
     let mut event = Vec::new();
     loop {
         line.clear();
-        let n = reader.read_until(b'\n', &mut line)?;
+        let n = (&mut reader)
+            .take(MAX_LINE as u64 + 1)
+            .read_until(b'\n', &mut line)?;
         if n == 0 {
             return Ok(());
         }
         let ended = line.ends_with(b"\n");
+        if !ended && n > MAX_LINE {
+            // rejected with its reason, and skipped without being held
+            let mut skipped = n as u64;
+            loop {
+                line.clear();
+                let k = (&mut reader).take(1 << 20).read_until(b'\n', &mut line)?;
+                skipped += k as u64;
+                if k == 0 || line.ends_with(b"\n") {
+                    break;
+                }
+            }
+            state.lines += 1;
+            sink.count(source, 1, skipped);
+            sink.reject(source, state.lines, super::overlong_line(skipped));
+            event.clear();
+            continue;
+        }
         let text = line.strip_suffix(b"\n").unwrap_or(&line);
         let text = text.strip_suffix(b"\r").unwrap_or(text);
         if !ended {

@@ -28,6 +28,24 @@ use std::sync::Arc;
 
 pub use sink::Sink;
 
+/// The longest line read as a record. A longer line is rejected with its reason and skipped
+/// without being held, so a writer that never ends a line cannot exhaust memory.
+pub const MAX_LINE: usize = 64 << 20;
+
+/// The most a gzip file may inflate to (a larger one is rejected: a decompression bomb).
+pub const MAX_INFLATED: u64 = 1 << 30;
+
+/// The reason an overlong line is rejected.
+#[must_use]
+pub fn overlong_line(len: u64) -> String {
+    let shown = if len > MAX_LINE as u64 + 1 {
+        format!("{} MiB", len >> 20)
+    } else {
+        "more than 64 MiB".to_string()
+    };
+    format!("the line is {shown} long, over the 64 MiB limit of a record: skipped")
+}
+
 /// How to read sources.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Options {
@@ -96,9 +114,16 @@ pub fn load_path(store: &mut impl Sink, path: &Path, opts: Options) -> Result<()
         .map_err(unreadable)?;
     let source = store.add_source(&path.display().to_string());
     let blob = store.add_blob(Blob::File(path.to_path_buf()));
-    let big_lines = head.len() == parallel::BLOCK
-        && detect::sniff_file(&head) == FileKind::Json
-        && detect::first_line_is_value(&head);
+    let json = head.len() == parallel::BLOCK && detect::sniff_file(&head) == FileKind::Json;
+    if json && memchr::memchr(b'\n', &head).is_none() {
+        // no newline yet: one long record, or a line over the limit (then never held whole)
+        (&mut file)
+            .take((MAX_LINE + 1 - head.len()) as u64)
+            .read_to_end(&mut head)
+            .map_err(unreadable)?;
+    }
+    let overlong = head.len() > MAX_LINE && memchr::memchr(b'\n', &head).is_none();
+    let big_lines = json && (overlong || detect::first_line_is_value(&head));
     if big_lines {
         // JSON lines bigger than a block: parsed on every core, streamed (never held whole)
         let ctx = Ctx { blob, opts };
@@ -170,16 +195,34 @@ pub fn load_bytes(
     bytes: &[u8],
     opts: Options,
 ) {
+    load_content(store, source, blob, bytes, opts, false);
+}
+
+/// [`load_bytes`]; `inflated`: `bytes` came out of a gzip file (which is not inflated again).
+fn load_content(
+    store: &mut impl Sink,
+    source: SourceId,
+    blob: BlobId,
+    bytes: &[u8],
+    opts: Options,
+    inflated: bool,
+) {
     store.count(source, 0, bytes.len() as u64);
     let ctx = Ctx { blob, opts };
     let mut out = Vec::new();
     match detect::sniff_file(bytes) {
         FileKind::Empty => {}
+        FileKind::Gzip if inflated => reject(
+            store,
+            source,
+            0,
+            "gzip inside gzip: not read (only one level is inflated)".into(),
+        ),
         FileKind::Gzip => match gunzip(bytes) {
             Ok(plain) => {
                 let plain = Arc::new(plain);
                 let inner = store.add_blob(Blob::Memory(Arc::clone(&plain)));
-                load_bytes(store, source, inner, &plain, opts);
+                load_content(store, source, inner, &plain, opts, true);
             }
             Err(e) => reject(store, source, 0, format!("not a valid gzip stream: {e}")),
         },
@@ -210,9 +253,18 @@ pub fn load_bytes(
     }
 }
 
+/// Inflate a gzip file, up to [`MAX_INFLATED`].
 fn gunzip(bytes: &[u8]) -> io::Result<Vec<u8>> {
     let mut out = Vec::new();
-    flate2::read::MultiGzDecoder::new(bytes).read_to_end(&mut out)?;
+    flate2::read::MultiGzDecoder::new(bytes)
+        .take(MAX_INFLATED + 1)
+        .read_to_end(&mut out)?;
+    if out.len() as u64 > MAX_INFLATED {
+        return Err(io::Error::other(format!(
+            "it inflates to more than {} MiB (a decompression bomb?)",
+            MAX_INFLATED >> 20
+        )));
+    }
     Ok(out)
 }
 
@@ -241,7 +293,10 @@ pub fn load_lines(
         if line.last() == Some(&b'\r') {
             line = &line[..line.len() - 1];
         }
-        if !line.iter().all(u8::is_ascii_whitespace) {
+        if line.len() > MAX_LINE {
+            store.count(source, 1, 0);
+            reject(store, source, line_no, overlong_line(line.len() as u64));
+        } else if !line.iter().all(u8::is_ascii_whitespace) {
             store.count(source, 1, 0);
             match parse_record_after(line, base + pos as u64, ctx, &mut out, &mut last) {
                 Ok(()) => insert_all(store, source, &mut out),

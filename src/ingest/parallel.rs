@@ -143,18 +143,60 @@ fn cut_blocks(
                 }
                 want = block.max(buf.len() + 1);
             }
+            // a line longer than the limit: the parser rejects its start, the rest is skipped
+            None if buf.len() > super::MAX_LINE => {
+                let mut skipped = (buf.len() - (super::MAX_LINE + 1)) as u64;
+                buf.truncate(super::MAX_LINE + 1);
+                let (more, rest) = skip_line(reader)?;
+                skipped += more;
+                if !flush_skipping(tx, &mut seq, &mut base, buf, skipped) {
+                    return Ok(base);
+                }
+                buf = rest;
+                want = block.max(buf.len() + 1);
+            }
             // a line longer than a block: read on until it ends
             None => want = buf.len() + block,
         }
     }
 }
 
+/// Read past the end of the current line: returns the bytes skipped (the newline included) and
+/// what was read after it.
+fn skip_line(reader: &mut impl Read) -> io::Result<(u64, Vec<u8>)> {
+    let mut chunk = vec![0u8; 1 << 16];
+    let mut skipped = 0u64;
+    loop {
+        let n = match reader.read(&mut chunk) {
+            Ok(0) => return Ok((skipped, Vec::new())),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if let Some(i) = memchr::memchr(b'\n', &chunk[..n]) {
+            return Ok((skipped + i as u64 + 1, chunk[i + 1..n].to_vec()));
+        }
+        skipped += n as u64;
+    }
+}
+
 /// Queue one block; false when nobody parses any more.
 fn flush(tx: &SyncSender<Block>, seq: &mut u64, base: &mut u64, bytes: Vec<u8>) -> bool {
+    flush_skipping(tx, seq, base, bytes, 0)
+}
+
+/// [`flush`] a block followed in the input by `skipped` bytes that were not read into it.
+fn flush_skipping(
+    tx: &SyncSender<Block>,
+    seq: &mut u64,
+    base: &mut u64,
+    bytes: Vec<u8>,
+    skipped: u64,
+) -> bool {
     if bytes.is_empty() {
         return true;
     }
-    let len = bytes.len() as u64;
+    let len = bytes.len() as u64 + skipped;
     let ok = tx
         .send(Block {
             seq: *seq,

@@ -4,7 +4,7 @@
 //! reader at once; a poll catches what events miss (network file systems, editors).
 
 use super::sink::{Batcher, Feed, Sink};
-use super::{Ctx, Options, detect, load_bytes, load_lines};
+use super::{Ctx, MAX_LINE, Options, detect, load_bytes, load_lines};
 use crate::model::{Blob, BlobId, SourceId};
 use notify::{RecursiveMode, Watcher};
 use std::fs::{self, File};
@@ -45,6 +45,8 @@ struct Reader {
     /// Lines parsed so far (for line numbers in rejections).
     lines: u64,
     mark: Vec<u8>,
+    /// Inside a line over [`super::MAX_LINE`]: its start was rejected, the rest is skipped.
+    skipping: bool,
 }
 
 impl Reader {
@@ -60,6 +62,7 @@ impl Reader {
             offset: 0,
             lines: 0,
             mark: Vec::new(),
+            skipping: false,
         })
     }
 
@@ -115,11 +118,16 @@ impl Tail {
     /// # Errors
     /// Reading the file fails.
     pub fn is_lines(&mut self, sink: &mut Batcher) -> io::Result<bool> {
-        let head = read_at_most(&self.cur.file, 0, 64 << 10)?;
+        let mut head = read_at_most(&self.cur.file, 0, 64 << 10)?;
+        if memchr::memchr(b'\n', &head).is_none() && head.len() == 64 << 10 {
+            // one long record, or a line over the limit: that much is enough to tell
+            head = read_at_most(&self.cur.file, 0, MAX_LINE + 1)?;
+        }
+        let overlong = head.len() > MAX_LINE && memchr::memchr(b'\n', &head).is_none();
         let lines = match detect::sniff_file(&head) {
             detect::FileKind::Empty => true,
             detect::FileKind::Json => {
-                detect::first_line_is_value(&head) || {
+                overlong || detect::first_line_is_value(&head) || {
                     let whole = read_at_most(&self.cur.file, 0, usize::MAX)?;
                     detect::json_layout(&whole) == detect::JsonLayout::Lines
                 }
@@ -188,6 +196,7 @@ impl Tail {
             self.cur.offset = 0;
             self.cur.lines = 0;
             self.cur.mark.clear();
+            self.cur.skipping = false;
             sink.state(self.source, "following (truncated)");
         }
         Ok(())
@@ -204,23 +213,46 @@ fn read_available(
     buf: &mut Vec<u8>,
     at_end: bool,
 ) -> io::Result<()> {
+    let ctx = Ctx { blob: r.blob, opts };
     loop {
         buf.clear();
+        if r.skipping {
+            let n = read_into(&r.file, r.offset, CHUNK, buf)?;
+            let skip = match memchr::memchr(b'\n', buf) {
+                Some(i) => {
+                    r.skipping = false;
+                    i + 1
+                }
+                None if n == 0 => return Ok(()),
+                None => n,
+            };
+            sink.count(source, 0, skip as u64);
+            r.offset += skip as u64;
+            continue;
+        }
         let mut want = CHUNK;
         let n = loop {
             let n = read_into(&r.file, r.offset, want, buf)?;
-            if n < want || memchr::memchr(b'\n', buf).is_some() {
+            if n < want || want > MAX_LINE || memchr::memchr(b'\n', buf).is_some() {
                 break n;
             }
             // a line longer than a chunk: read more of it at once
-            want *= 2;
+            want = (want * 2).min(MAX_LINE + 1);
         };
         let complete = match memchr::memrchr(b'\n', buf) {
             Some(i) => i + 1,
+            None if n > MAX_LINE => {
+                // the parser rejects its start; the rest is skipped as it comes
+                r.lines += load_lines(sink, source, buf, r.offset, r.lines, &ctx);
+                sink.count(source, 0, n as u64);
+                r.offset += n as u64;
+                r.mark.clear();
+                r.skipping = true;
+                continue;
+            }
             None if at_end && n > 0 => n,
             None => return Ok(()),
         };
-        let ctx = Ctx { blob: r.blob, opts };
         let chunk = &buf[..complete];
         r.lines += load_lines(sink, source, chunk, r.offset, r.lines, &ctx);
         sink.count(source, 0, complete as u64);
@@ -403,6 +435,7 @@ pub fn read_stream(feed: &Feed, label: &str, mut reader: impl Read, opts: Option
     let mut lines = 0u64;
     let mut buf = vec![0u8; 1 << 20];
     let mut first = true;
+    let mut skipping = false;
     loop {
         let n = match reader.read(&mut buf) {
             Ok(0) => break,
@@ -413,7 +446,16 @@ pub fn read_stream(feed: &Feed, label: &str, mut reader: impl Read, opts: Option
                 return;
             }
         };
-        carry.extend_from_slice(&buf[..n]);
+        let mut data = &buf[..n];
+        if skipping {
+            // the rest of a line over the limit
+            let Some(i) = memchr::memchr(b'\n', data) else {
+                continue;
+            };
+            skipping = false;
+            data = &data[i + 1..];
+        }
+        carry.extend_from_slice(data);
         if first && !carry.iter().all(u8::is_ascii_whitespace) {
             // not JSON lines (protobuf, gzip, a document): read it whole, once
             if !matches!(detect::sniff_file(&carry), detect::FileKind::Json) {
@@ -430,6 +472,15 @@ pub fn read_stream(feed: &Feed, label: &str, mut reader: impl Read, opts: Option
             first = false;
         }
         let Some(nl) = memchr::memrchr(b'\n', &carry) else {
+            if carry.len() > MAX_LINE {
+                // rejected by the parser for its length; the rest is skipped as it comes
+                carry.truncate(MAX_LINE + 1);
+                lines += parse_chunk(&mut sink, source, std::mem::take(&mut carry), lines, opts);
+                skipping = true;
+                if sink.flush().is_err() {
+                    return;
+                }
+            }
             continue;
         };
         let rest = carry.split_off(nl + 1);
