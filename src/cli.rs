@@ -103,6 +103,30 @@ pub struct ReceiverArgs {
     /// Largest request body accepted, before and after decompression (e.g. 16MiB, 512KiB).
     #[arg(long, value_name = "SIZE", default_value = "16MiB", value_parser = parse_size)]
     pub max_body: usize,
+    #[command(flatten)]
+    pub auth: AuthArgs,
+}
+
+/// Who may send to the receiver.
+#[derive(Debug, Args, Clone, Default)]
+pub struct AuthArgs {
+    /// Require `Authorization: Bearer TOKEN` on every request (401 otherwise). OTLP exporters
+    /// send it with OTEL_EXPORTER_OTLP_HEADERS="Authorization=Bearer TOKEN".
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "SPANSCOPE_TOKEN",
+        hide_env_values = true
+    )]
+    pub token: Option<String>,
+}
+
+impl AuthArgs {
+    /// The token, if one is set and not empty.
+    #[must_use]
+    pub fn token(&self) -> Option<String> {
+        self.token.clone().filter(|t| !t.is_empty())
+    }
 }
 
 /// A count of at least 1.
@@ -167,6 +191,8 @@ pub struct RecordArgs {
     /// either bound, --max-memory 256MiB.
     #[command(flatten)]
     pub retention: RetentionArgs,
+    #[command(flatten)]
+    pub auth: AuthArgs,
 }
 
 #[derive(Debug, Subcommand)]

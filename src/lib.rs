@@ -18,6 +18,8 @@
 //! ```
 
 pub mod cli;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod headless;
 pub mod ingest;
 pub mod model;
@@ -210,6 +212,7 @@ fn explore(a: &ListArgs, t: &cli::TuiArgs) -> Result<(), Failure> {
             t.receiver.max_body,
             opts,
             None,
+            t.receiver.auth.token(),
         )?),
         None => None,
     };
@@ -418,6 +421,7 @@ fn start_receiver(
     max_body: usize,
     opts: ingest::Options,
     record: Option<std::path::PathBuf>,
+    token: Option<String>,
 ) -> Result<ingest::http::Receiver, Failure> {
     let sock = addr
         .parse()
@@ -427,16 +431,20 @@ fn start_receiver(
                 .and_then(|mut a| a.next().ok_or_else(|| "no address".to_string()))
         })
         .map_err(|e| Failure::usage(format!("--listen {addr:?}: {e}")))?;
-    ingest::http::start(
-        feed,
-        ingest::http::Config {
-            addr: sock,
-            max_body,
-            opts,
-            record,
-        },
-    )
-    .map_err(|e| Failure::source(format!("cannot listen on {addr}: {e}")))
+    if !ingest::http::is_loopback(&sock) {
+        let open = if token.is_none() {
+            "; anyone who reaches it can send traces: require a token with --token or SPANSCOPE_TOKEN"
+        } else {
+            ""
+        };
+        eprintln!("spanscope: warning: listening on {sock}, which other hosts can reach{open}");
+    }
+    let mut cfg = ingest::http::Config::new(sock);
+    cfg.max_body = max_body;
+    cfg.opts = opts;
+    cfg.record = record;
+    cfg.token = token;
+    ingest::http::start(feed, cfg).map_err(|e| Failure::source(e.to_string()))
 }
 
 /// What `record` keeps in memory for its summary when no bound is given (the file keeps all).
@@ -455,7 +463,14 @@ fn record(a: &cli::RecordArgs) -> Result<(), Failure> {
     let opts = ingest::Options {
         naive_utc: a.naive_utc,
     };
-    let receiver = start_receiver(&feed, &a.listen, a.max_body, opts, Some(a.out.clone()))?;
+    let receiver = start_receiver(
+        &feed,
+        &a.listen,
+        a.max_body,
+        opts,
+        Some(a.out.clone()),
+        a.auth.token(),
+    )?;
     drop(feed);
     eprintln!(
         "spanscope: receiving on http://{} (POST /v1/traces, /v1/jsonl), recording to {}; Ctrl-C to stop",

@@ -117,16 +117,20 @@ fn receiver_with_backlog(
 ) -> (http::Receiver, Store, Receiver<Batch>) {
     let store = Store::new();
     let (feed, rx) = sink::channel_with_backlog(store.registry(), backlog);
-    let r = http::start(
-        &feed,
-        http::Config {
-            addr: "127.0.0.1:0".parse().unwrap(),
-            max_body,
-            opts: ingest::Options { naive_utc: true },
-            record,
-        },
-    )
-    .unwrap();
+    let mut cfg = http::Config::new("127.0.0.1:0".parse().unwrap());
+    cfg.max_body = max_body;
+    cfg.opts = ingest::Options { naive_utc: true };
+    cfg.record = record;
+    receiver_with(cfg, store, feed, rx)
+}
+
+fn receiver_with(
+    cfg: http::Config,
+    store: Store,
+    feed: sink::Feed,
+    rx: Receiver<Batch>,
+) -> (http::Receiver, Store, Receiver<Batch>) {
+    let r = http::start(&feed, cfg).unwrap();
     (r, store, rx)
 }
 

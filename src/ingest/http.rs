@@ -22,17 +22,48 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
 };
 use prost::Message as _;
 use std::fs::File;
-use std::io::{self, BufWriter, Read, Write};
+use std::io::{self, Read, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 /// The default address: what `OTEL_EXPORTER_OTLP_ENDPOINT` defaults to.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:4318";
 /// The default body limit (compressed and decompressed).
 pub const DEFAULT_MAX_BODY: usize = 16 << 20;
+/// A client has this long to send a request's head…
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// … and this long for its body (a client sending a byte a second is cut off).
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(30);
+/// Connections served at once; more wait in the kernel's backlog. With the body limit, this
+/// bounds what clients can make the receiver hold.
+pub const MAX_CONNECTIONS: usize = 64;
+
+/// Why a receiver did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot listen on {0}: {1}{hint}", hint = bind_hint(.1))]
+    Bind(SocketAddr, #[source] io::Error),
+    #[error("cannot open the record file {path}: {1}", path = .0.display())]
+    Record(PathBuf, #[source] io::Error),
+}
+
+fn bind_hint(e: &io::Error) -> &'static str {
+    match e.kind() {
+        io::ErrorKind::AddrInUse => {
+            " (another program, perhaps another spanscope or an OpenTelemetry collector, has \
+             this port: stop it, or choose another with --listen 127.0.0.1:PORT)"
+        }
+        io::ErrorKind::PermissionDenied => {
+            " (ports below 1024 need privileges: choose another with --listen 127.0.0.1:PORT)"
+        }
+        io::ErrorKind::AddrNotAvailable => " (this host has no such address)",
+        _ => "",
+    }
+}
 
 /// How to run a receiver.
 #[derive(Debug, Clone)]
@@ -44,6 +75,25 @@ pub struct Config {
     /// Append every accepted request to this file (one OTLP/JSON line per OTLP request; JSON
     /// lines as they came).
     pub record: Option<PathBuf>,
+    /// Require `Authorization: Bearer TOKEN` on every request.
+    pub token: Option<String>,
+    /// How long a client has to send a request's body ([`BODY_TIMEOUT`]).
+    pub body_timeout: Duration,
+}
+
+impl Config {
+    /// The defaults for `addr`.
+    #[must_use]
+    pub fn new(addr: SocketAddr) -> Config {
+        Config {
+            addr,
+            max_body: DEFAULT_MAX_BODY,
+            opts: Options::default(),
+            record: None,
+            token: None,
+            body_timeout: BODY_TIMEOUT,
+        }
+    }
 }
 
 /// What a receiver has done, for its status line and its exit summary.
@@ -59,6 +109,12 @@ pub struct Counters {
     pub busy: AtomicU64,
     /// Requests appended to the record file.
     pub recorded: AtomicU64,
+    /// Requests refused for a missing or wrong token (401).
+    pub unauthorized: AtomicU64,
+    /// Requests whose body did not arrive in time (408).
+    pub timed_out: AtomicU64,
+    /// Requests that could not be appended to the record file (answered 503, not indexed).
+    pub record_failed: AtomicU64,
 }
 
 /// A running receiver; stop it with [`Receiver::stop`] (dropping it stops it too).
@@ -105,27 +161,41 @@ struct Shared {
     max_body: usize,
     opts: Options,
     counters: Arc<Counters>,
-    record: Option<Mutex<BufWriter<File>>>,
+    record: Option<Mutex<File>>,
+    token: Option<String>,
+    body_timeout: Duration,
 }
 
 /// Bind `cfg.addr` and serve on a thread of its own until stopped.
 ///
 /// # Errors
 /// The address cannot be bound, or the record file cannot be opened.
-pub fn start(feed: &Feed, cfg: Config) -> io::Result<Receiver> {
-    let listener = std::net::TcpListener::bind(cfg.addr)?;
-    listener.set_nonblocking(true)?;
-    let addr = listener.local_addr()?;
+pub fn start(feed: &Feed, cfg: Config) -> Result<Receiver, StartError> {
+    let bind = |e: io::Error| StartError::Bind(cfg.addr, e);
+    let listener = std::net::TcpListener::bind(cfg.addr).map_err(bind)?;
+    listener.set_nonblocking(true).map_err(bind)?;
+    let addr = listener.local_addr().map_err(bind)?;
     let record = match &cfg.record {
-        Some(p) => Some(Mutex::new(BufWriter::new(
-            File::options().create(true).append(true).open(p)?,
-        ))),
+        Some(p) => Some(Mutex::new(
+            File::options()
+                .create(true)
+                .append(true)
+                .open(p)
+                .map_err(|e| StartError::Record(p.clone(), e))?,
+        )),
         None => None,
     };
     let source = feed.registry.add_source(format!("receiver {addr}"));
     let _ = feed.send(Batch {
         source,
-        state: Some("listening".into()),
+        state: Some(
+            match (is_loopback(&addr), cfg.token.is_some()) {
+                (true, _) => "listening",
+                (false, true) => "listening, reachable from other hosts (token required)",
+                (false, false) => "listening, reachable from other hosts, no token",
+            }
+            .into(),
+        ),
         ..Batch::default()
     });
     let counters = Arc::new(Counters::default());
@@ -136,12 +206,19 @@ pub fn start(feed: &Feed, cfg: Config) -> io::Result<Receiver> {
         opts: cfg.opts,
         counters: Arc::clone(&counters),
         record,
+        token: cfg.token.filter(|t| !t.is_empty()),
+        body_timeout: cfg.body_timeout,
     });
     let app = Router::new()
         .route("/v1/traces", post(traces))
         .route("/v1/jsonl", post(jsonl))
         .route("/healthz", get(|| async { "ok\n" }))
-        .with_state(shared);
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&shared),
+            authorize,
+        ))
+        .with_state(Arc::clone(&shared));
+    let kept = shared;
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let thread = std::thread::Builder::new()
         .name("receiver".into())
@@ -153,13 +230,16 @@ pub fn start(feed: &Feed, cfg: Config) -> io::Result<Receiver> {
                 .build()?;
             rt.block_on(async move {
                 let listener = tokio::net::TcpListener::from_std(listener)?;
-                axum::serve(listener, app)
-                    .with_graceful_shutdown(async {
-                        let _ = rx.await;
-                    })
-                    .await
-            })
-        })?;
+                serve(listener, app, rx).await;
+                Ok::<(), io::Error>(())
+            })?;
+            // everything acknowledged is on disk before `stop` returns
+            match &kept.record {
+                Some(f) => f.lock().unwrap_or_else(PoisonError::into_inner).sync_all(),
+                None => Ok(()),
+            }
+        })
+        .map_err(bind)?;
     Ok(Receiver {
         addr,
         counters,
@@ -167,6 +247,99 @@ pub fn start(feed: &Feed, cfg: Config) -> io::Result<Receiver> {
         shutdown: Some(tx),
         thread: Some(thread),
     })
+}
+
+/// Whether an address is reachable only from this host.
+#[must_use]
+pub fn is_loopback(addr: &SocketAddr) -> bool {
+    addr.ip().is_loopback()
+}
+
+/// Accept connections until `stop` fires, at most [`MAX_CONNECTIONS`] at once, each given
+/// [`HEADER_TIMEOUT`] per request head; then finish the requests in flight.
+async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    mut stop: tokio::sync::oneshot::Receiver<()>,
+) {
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    loop {
+        let permit = tokio::select! {
+            p = Arc::clone(&slots).acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            _ = &mut stop => break,
+        };
+        let stream = tokio::select! {
+            r = listener.accept() => match r {
+                Ok((stream, _)) => stream,
+                // out of file descriptors, or the peer gave up: try again shortly
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut stop => break,
+        };
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        let conn = hyper::server::conn::http1::Builder::new()
+            .timer(hyper_util::rt::TokioTimer::new())
+            .header_read_timeout(HEADER_TIMEOUT)
+            .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            let _ = conn.await;
+            drop(permit);
+        });
+    }
+    drop(listener);
+    // requests in flight finish (their bodies have BODY_TIMEOUT); idle connections close
+    let _ = tokio::time::timeout(BODY_TIMEOUT + HEADER_TIMEOUT, graceful.shutdown()).await;
+}
+
+/// With a token configured, every request must carry it (`Authorization: Bearer TOKEN`,
+/// compared in constant time); others are answered 401 before their body is read.
+async fn authorize(
+    State(s): State<Arc<Shared>>,
+    req: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let Some(token) = &s.token else {
+        return next.run(req).await;
+    };
+    let given = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, rest) = v.trim().split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
+        });
+    let ok =
+        given.is_some_and(|g| subtle::ConstantTimeEq::ct_eq(g.as_bytes(), token.as_bytes()).into());
+    if ok {
+        return next.run(req).await;
+    }
+    s.counters.requests.fetch_add(1, Ordering::Relaxed);
+    s.counters.unauthorized.fetch_add(1, Ordering::Relaxed);
+    let why = if given.is_some() {
+        "a wrong token"
+    } else {
+        "no `Authorization: Bearer` token"
+    };
+    s.note_refusal(StatusCode::UNAUTHORIZED, &format!("{why} (--token)"));
+    let mut r = (
+        StatusCode::UNAUTHORIZED,
+        format!("spanscope: this receiver requires a token; the request had {why}\n"),
+    )
+        .into_response();
+    r.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Bearer realm=\"spanscope\""),
+    );
+    r
 }
 
 /// The body encodings of OTLP/HTTP.
@@ -213,6 +386,7 @@ impl Refusal {
         let code = match status {
             StatusCode::SERVICE_UNAVAILABLE => 14, // UNAVAILABLE
             StatusCode::PAYLOAD_TOO_LARGE => 8,    // RESOURCE_EXHAUSTED
+            StatusCode::REQUEST_TIMEOUT => 4,      // DEADLINE_EXCEEDED
             _ => 3,                                // INVALID_ARGUMENT
         };
         let body = match enc {
@@ -235,7 +409,7 @@ impl Refusal {
 }
 
 /// Read the body (at most `max` bytes) and undo its content encoding (again at most `max`).
-async fn read_body(req: Request, max: usize) -> Result<Vec<u8>, Refusal> {
+async fn read_body(req: Request, max: usize, timeout: Duration) -> Result<Vec<u8>, Refusal> {
     let (parts, body) = req.into_parts();
     let too_large = || {
         Refusal(
@@ -259,7 +433,17 @@ async fn read_body(req: Request, max: usize) -> Result<Vec<u8>, Refusal> {
             format!("unsupported content encoding {encoding:?} (gzip, deflate or none)"),
         ));
     }
-    let raw = match Limited::new(body, max).collect().await {
+    let collected = tokio::time::timeout(timeout, Limited::new(body, max).collect()).await;
+    let Ok(collected) = collected else {
+        return Err(Refusal(
+            StatusCode::REQUEST_TIMEOUT,
+            format!(
+                "the body did not arrive within {}s (a client sending too slowly)",
+                timeout.as_secs()
+            ),
+        ));
+    };
+    let raw = match collected {
         Ok(c) => c.to_bytes(),
         Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => return Err(too_large()),
         Err(e) => {
@@ -269,6 +453,12 @@ async fn read_body(req: Request, max: usize) -> Result<Vec<u8>, Refusal> {
             ));
         }
     };
+    decode_body(&encoding, &raw, max)
+}
+
+/// Undo a body's content encoding (`identity`, `gzip`, `deflate`), producing at most `max`
+/// bytes: a body that inflates beyond it (a gzip bomb) stops being read at `max + 1`.
+fn decode_body(encoding: &str, raw: &[u8], max: usize) -> Result<Vec<u8>, Refusal> {
     let inflate = |r: &mut dyn Read| -> Result<Vec<u8>, Refusal> {
         let mut out = Vec::new();
         r.take(max as u64 + 1).read_to_end(&mut out).map_err(|e| {
@@ -278,17 +468,51 @@ async fn read_body(req: Request, max: usize) -> Result<Vec<u8>, Refusal> {
             )
         })?;
         if out.len() > max {
-            return Err(too_large());
+            return Err(Refusal(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("the body decompresses to more than the limit of {max} bytes (--max-body)"),
+            ));
         }
         Ok(out)
     };
-    match encoding.as_str() {
-        "gzip" | "x-gzip" => inflate(&mut flate2::read::MultiGzDecoder::new(&raw[..])),
+    match encoding {
+        "gzip" | "x-gzip" => inflate(&mut flate2::read::MultiGzDecoder::new(raw)),
         // HTTP's "deflate" is zlib; some clients send a raw deflate stream
-        "deflate" => inflate(&mut flate2::read::ZlibDecoder::new(&raw[..]))
-            .or_else(|_| inflate(&mut flate2::read::DeflateDecoder::new(&raw[..]))),
+        "deflate" => inflate(&mut flate2::read::ZlibDecoder::new(raw))
+            .or_else(|_| inflate(&mut flate2::read::DeflateDecoder::new(raw))),
         _ => Ok(raw.to_vec()),
     }
+}
+
+/// A request body as the receiver decodes it, for the fuzz targets: `Ok(spans)` or the HTTP
+/// status it would be refused with.
+pub(crate) fn decode_request(
+    encoding: &str,
+    protobuf: bool,
+    raw: &[u8],
+    max: usize,
+) -> Result<usize, u16> {
+    let body = decode_body(encoding, raw, max).map_err(|r| r.0.as_u16())?;
+    let req = if protobuf {
+        otlp::decode_proto(&body)
+    } else {
+        otlp::decode_json(&body)
+    }
+    .map_err(|_| 400u16)?;
+    let ctx = Ctx {
+        blob: crate::model::BlobId(0),
+        opts: Options::default(),
+    };
+    let mut records = Vec::new();
+    otlp::records(
+        &req,
+        &ctx,
+        0,
+        body.len(),
+        RecordFormat::OtlpProto,
+        &mut records,
+    );
+    Ok(records.len())
 }
 
 async fn traces(State(s): State<Arc<Shared>>, req: Request) -> Response {
@@ -310,7 +534,7 @@ async fn traces(State(s): State<Arc<Shared>>, req: Request) -> Response {
             Encoding::Json,
         );
     };
-    let body = match read_body(req, s.max_body).await {
+    let body = match read_body(req, s.max_body, s.body_timeout).await {
         Ok(b) => b,
         Err(r) => return s.refuse(r, enc),
     };
@@ -348,7 +572,7 @@ async fn traces(State(s): State<Arc<Shared>>, req: Request) -> Response {
 
 async fn jsonl(State(s): State<Arc<Shared>>, req: Request) -> Response {
     s.counters.requests.fetch_add(1, Ordering::Relaxed);
-    let body = match read_body(req, s.max_body).await {
+    let body = match read_body(req, s.max_body, s.body_timeout).await {
         Ok(b) => b,
         Err(r) => return s.refuse(r, Encoding::Json),
     };
@@ -386,20 +610,28 @@ impl Shared {
         if r.0 == StatusCode::SERVICE_UNAVAILABLE {
             self.counters.busy.fetch_add(1, Ordering::Relaxed);
         } else {
+            if r.0 == StatusCode::REQUEST_TIMEOUT {
+                self.counters.timed_out.fetch_add(1, Ordering::Relaxed);
+            }
             self.counters.rejected.fetch_add(1, Ordering::Relaxed);
-            // shown with `:errors`; when the queue is full the counter still has it
-            let _ = self.feed.try_send(Batch {
-                source: self.source,
-                units: 1,
-                requests: 1,
-                rejections: vec![crate::model::store::Rejection {
-                    line: 0,
-                    reason: format!("HTTP {}: {}", r.0.as_u16(), r.1),
-                }],
-                ..Batch::default()
-            });
+            self.note_refusal(r.0, &r.1);
         }
         r.response(enc)
+    }
+
+    /// A refused request, for `:errors` and the source's rejected count; when the queue is
+    /// full, the counters still have it.
+    fn note_refusal(&self, status: StatusCode, why: &str) {
+        let _ = self.feed.try_send(Batch {
+            source: self.source,
+            units: 1,
+            requests: 1,
+            rejections: vec![crate::model::store::Rejection {
+                line: 0,
+                reason: format!("HTTP {}: {why}", status.as_u16()),
+            }],
+            ..Batch::default()
+        });
     }
 
     /// Keep a request body in memory for the payloads of its spans.
@@ -464,12 +696,13 @@ impl Shared {
                 .collect(),
             state: None,
         };
-        self.queue(batch, blob)?;
-        self.counted(accepted, rejected);
-        self.record(|w| {
-            serde_json::to_writer(&mut *w, &req)?;
-            writeln!(w)
+        let line = self.record.is_some().then(|| {
+            let mut line = serde_json::to_vec(&req).unwrap_or_default();
+            line.push(b'\n');
+            line
         });
+        self.commit(batch, blob, line)?;
+        self.counted(accepted, rejected);
         Ok(rejected)
     }
 
@@ -495,17 +728,15 @@ impl Shared {
             // nothing to index: the rejections are still shown
             self.forget(blob);
         }
-        self.queue(batch, blob)?;
+        let line = (accepted > 0 && self.record.is_some()).then(|| {
+            let mut line = body.to_vec();
+            if !line.ends_with(b"\n") {
+                line.push(b'\n');
+            }
+            line
+        });
+        self.commit(batch, blob, line)?;
         self.counted(accepted, rejected);
-        if accepted > 0 {
-            self.record(|w| {
-                w.write_all(&body)?;
-                if !body.ends_with(b"\n") {
-                    writeln!(w)?;
-                }
-                Ok(())
-            });
-        }
         Ok((accepted, rejections))
     }
 
@@ -537,12 +768,49 @@ impl Shared {
             .forget(blob, "the request was not indexed");
     }
 
-    fn record(&self, write: impl FnOnce(&mut BufWriter<File>) -> io::Result<()>) {
-        let Some(w) = &self.record else { return };
-        let mut w = w.lock().unwrap_or_else(PoisonError::into_inner);
-        let res = write(&mut w).and_then(|()| w.flush());
-        if res.is_ok() {
-            self.counters.recorded.fetch_add(1, Ordering::Relaxed);
+    /// Acknowledge a request: append `line` to the record file (when recording) and queue its
+    /// batch, both or neither. A request that cannot be written (a full disk) or queued is
+    /// refused with 503, and what was written of it is cut off again, so the client's retry
+    /// neither loses nor duplicates it.
+    fn commit(
+        &self,
+        batch: Batch,
+        blob: crate::model::BlobId,
+        line: Option<Vec<u8>>,
+    ) -> Result<(), Refusal> {
+        let (Some(file), Some(line)) = (&self.record, line) else {
+            return self.queue(batch, blob);
+        };
+        let file = file.lock().unwrap_or_else(PoisonError::into_inner);
+        let before = file.metadata().map(|m| m.len()).ok();
+        let undo = |file: &File| {
+            if let Some(len) = before {
+                let _ = file.set_len(len);
+            }
+        };
+        if let Err(e) = (&*file).write_all(&line) {
+            undo(&file);
+            self.forget(blob);
+            self.counters.record_failed.fetch_add(1, Ordering::Relaxed);
+            let _ = self.feed.try_send(Batch {
+                source: self.source,
+                state: Some(format!("listening; cannot record: {e}")),
+                ..Batch::default()
+            });
+            return Err(Refusal(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("cannot append to the record file: {e}"),
+            ));
+        }
+        match self.queue(batch, blob) {
+            Ok(()) => {
+                self.counters.recorded.fetch_add(1, Ordering::Relaxed);
+                Ok(())
+            }
+            Err(r) => {
+                undo(&file);
+                Err(r)
+            }
         }
     }
 }
