@@ -134,7 +134,8 @@ pub fn sniff_record(bytes: &[u8]) -> Result<Shape, String> {
     let keys: Vec<String> =
         serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(bytes)
             .map(|m| m.keys().take(8).cloned().collect())
-            .unwrap_or_default();
+            // what the shape test skipped over may be invalid (nested too deep)
+            .map_err(|e| super::json_error(&e))?;
     Err(format!(
         "unknown record shape (keys: {}); expected OTLP/JSON (resourceSpans), an MLflow trace \
          (info + data), a dspy callback event (v + event), an event-stream line (type: \

@@ -77,7 +77,9 @@ pub struct Config {
     pub record: Option<PathBuf>,
     /// Require `Authorization: Bearer TOKEN` on every request.
     pub token: Option<String>,
-    /// How long a client has to send a request's body ([`BODY_TIMEOUT`]).
+    /// How long a client has to send a request's head ([`HEADER_TIMEOUT`]) and its body
+    /// ([`BODY_TIMEOUT`]).
+    pub header_timeout: Duration,
     pub body_timeout: Duration,
 }
 
@@ -91,6 +93,7 @@ impl Config {
             opts: Options::default(),
             record: None,
             token: None,
+            header_timeout: HEADER_TIMEOUT,
             body_timeout: BODY_TIMEOUT,
         }
     }
@@ -219,6 +222,7 @@ pub fn start(feed: &Feed, cfg: Config) -> Result<Receiver, StartError> {
         ))
         .with_state(Arc::clone(&shared));
     let kept = shared;
+    let header_timeout = cfg.header_timeout;
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let thread = std::thread::Builder::new()
         .name("receiver".into())
@@ -230,7 +234,7 @@ pub fn start(feed: &Feed, cfg: Config) -> Result<Receiver, StartError> {
                 .build()?;
             rt.block_on(async move {
                 let listener = tokio::net::TcpListener::from_std(listener)?;
-                serve(listener, app, rx).await;
+                serve(listener, app, rx, header_timeout).await;
                 Ok::<(), io::Error>(())
             })?;
             // everything acknowledged is on disk before `stop` returns
@@ -256,11 +260,12 @@ pub fn is_loopback(addr: &SocketAddr) -> bool {
 }
 
 /// Accept connections until `stop` fires, at most [`MAX_CONNECTIONS`] at once, each given
-/// [`HEADER_TIMEOUT`] per request head; then finish the requests in flight.
+/// `header_timeout` per request head; then finish the requests in flight.
 async fn serve(
     listener: tokio::net::TcpListener,
     app: Router,
     mut stop: tokio::sync::oneshot::Receiver<()>,
+    header_timeout: Duration,
 ) {
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
@@ -286,7 +291,7 @@ async fn serve(
         let service = hyper_util::service::TowerToHyperService::new(app.clone());
         let conn = hyper::server::conn::http1::Builder::new()
             .timer(hyper_util::rt::TokioTimer::new())
-            .header_read_timeout(HEADER_TIMEOUT)
+            .header_read_timeout(header_timeout)
             .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
         let conn = graceful.watch(conn);
         tokio::spawn(async move {
@@ -674,12 +679,19 @@ impl Shared {
         let blob = ctx.blob;
         let mut records = Vec::new();
         otlp::records(&req, &ctx, 0, len, format, &mut records);
-        let before = records.len();
-        records.retain(|r| match r {
-            Record::Span(s) => s.trace_id.len() == 32 && s.span_id.len() == 16,
-            Record::Trace(_) => true,
-        });
-        let rejected = (before - records.len()) as u64;
+        let (records, refused): (Vec<Record>, Vec<Record>) = records
+            .into_iter()
+            .partition(|r| !matches!(r, Record::Rejected(_)));
+        let rejections: Vec<crate::model::store::Rejection> = refused
+            .into_iter()
+            .filter_map(|r| match r {
+                Record::Rejected(reason) => {
+                    Some(crate::model::store::Rejection { line: 0, reason })
+                }
+                _ => None,
+            })
+            .collect();
+        let rejected = rejections.len() as u64;
         let accepted = records.len() as u64;
         let batch = Batch {
             source: self.source,
@@ -687,13 +699,7 @@ impl Shared {
             units: 1,
             bytes: len as u64,
             requests: 1,
-            rejections: (rejected > 0)
-                .then(|| crate::model::store::Rejection {
-                    line: 0,
-                    reason: format!("{rejected} span(s) without a valid trace id or span id"),
-                })
-                .into_iter()
-                .collect(),
+            rejections,
             state: None,
         };
         let line = self.record.is_some().then(|| {

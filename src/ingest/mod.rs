@@ -229,7 +229,7 @@ fn load_content(
         FileKind::Binary => {
             store.count(source, 1, 0);
             match otlp::parse_proto(bytes, &ctx, &mut out) {
-                Ok(()) => insert_all(store, source, &mut out),
+                Ok(()) => insert_all(store, source, 0, &mut out),
                 Err(e) => reject(
                     store,
                     source,
@@ -242,7 +242,7 @@ fn load_content(
             JsonLayout::Document => {
                 store.count(source, 1, 0);
                 match parse_document(bytes, &ctx, &mut out) {
-                    Ok(()) => insert_all(store, source, &mut out),
+                    Ok(()) => insert_all(store, source, 0, &mut out),
                     Err(e) => reject(store, source, 0, e),
                 }
             }
@@ -299,7 +299,7 @@ pub fn load_lines(
         } else if !line.iter().all(u8::is_ascii_whitespace) {
             store.count(source, 1, 0);
             match parse_record_after(line, base + pos as u64, ctx, &mut out, &mut last) {
-                Ok(()) => insert_all(store, source, &mut out),
+                Ok(()) => insert_all(store, source, line_no, &mut out),
                 Err(e) if !terminated => {
                     out.clear();
                     reject(
@@ -320,9 +320,13 @@ pub fn load_lines(
     line_no - first_line
 }
 
-fn insert_all(store: &mut impl Sink, source: SourceId, out: &mut Vec<Record>) {
+/// Hand parsed records to the store; the parts refused on their own are rejections of `line`.
+fn insert_all(store: &mut impl Sink, source: SourceId, line: u64, out: &mut Vec<Record>) {
     for r in out.drain(..) {
-        store.insert(source, r);
+        match r {
+            Record::Rejected(reason) => store.reject(source, line, reason),
+            r => store.insert(source, r),
+        }
     }
 }
 
@@ -537,7 +541,7 @@ pub fn ms_to_ns(ms: f64, what: &str) -> Result<Nanos, String> {
         return Err(format!("{what} is not a valid duration: {ms}"));
     }
     if ms > 365.0 * 86_400_000.0 {
-        return Err(format!("{what} is longer than a year: {ms} ms"));
+        return Err(format!("{what} is longer than a year: {ms:e} ms"));
     }
     Ok((ms * 1e6).round() as Nanos)
 }

@@ -167,6 +167,33 @@ fn time(ns: u64) -> Option<Nanos> {
     (ns > 0 && ns < i64::MAX as u64).then_some(ns as Nanos)
 }
 
+/// Why a span's ids are not OTLP's (a 16-byte trace id, an 8-byte span id, an 8-byte parent or
+/// none; all-zero ids are invalid too).
+fn invalid_ids(sp: &ProtoSpan) -> Option<String> {
+    let zero = |b: &[u8]| b.iter().all(|&x| x == 0);
+    if sp.trace_id.len() != 16 || zero(&sp.trace_id) {
+        Some(format!(
+            "invalid trace id {:?} ({} bytes; 16 non-zero bytes expected)",
+            hex(&sp.trace_id),
+            sp.trace_id.len()
+        ))
+    } else if sp.span_id.len() != 8 || zero(&sp.span_id) {
+        Some(format!(
+            "invalid span id {:?} ({} bytes; 8 non-zero bytes expected)",
+            hex(&sp.span_id),
+            sp.span_id.len()
+        ))
+    } else if !sp.parent_span_id.is_empty() && sp.parent_span_id.len() != 8 {
+        Some(format!(
+            "invalid parent span id {:?} ({} bytes; 8 expected)",
+            hex(&sp.parent_span_id),
+            sp.parent_span_id.len()
+        ))
+    } else {
+        None
+    }
+}
+
 /// The records of a decoded request whose bytes sit at `offset..offset + len` of the
 /// context's blob.
 pub fn records(
@@ -178,6 +205,10 @@ pub fn records(
     out: &mut Vec<Record>,
 ) {
     for (ordinal, (res, scope, sp)) in spans_of(req).enumerate() {
+        if let Some(why) = invalid_ids(sp) {
+            out.push(Record::Rejected(format!("span {:?}: {why}", sp.name)));
+            continue;
+        }
         let attrs = attrs_of(scope, sp);
         let exc = exception(sp);
         let failed = sp.status.as_ref().is_some_and(|s| s.code == 2) || exc.is_some();
@@ -207,7 +238,12 @@ pub fn records(
         out.push(Record::Span(SpanRecord {
             trace_id: hex(&sp.trace_id),
             span_id: hex(&sp.span_id),
-            parent_id: (!sp.parent_span_id.is_empty()).then(|| hex(&sp.parent_span_id)),
+            // an all-zero parent is how some exporters say "none"
+            parent_id: sp
+                .parent_span_id
+                .iter()
+                .any(|&b| b != 0)
+                .then(|| hex(&sp.parent_span_id)),
             name: Some(sp.name.clone()),
             kind: Some(attrs.kind().unwrap_or_default()),
             start: time(sp.start_time_unix_nano),
@@ -338,7 +374,7 @@ mod tests {
                         s.payload = None;
                         Record::Span(s)
                     }
-                    t @ Record::Trace(_) => t,
+                    other => other,
                 })
                 .collect()
         };

@@ -118,12 +118,12 @@ impl Tail {
     /// # Errors
     /// Reading the file fails.
     pub fn is_lines(&mut self, sink: &mut Batcher) -> io::Result<bool> {
-        let mut head = read_at_most(&self.cur.file, 0, 64 << 10)?;
-        if memchr::memchr(b'\n', &head).is_none() && head.len() == 64 << 10 {
-            // one long record, or a line over the limit: that much is enough to tell
-            head = read_at_most(&self.cur.file, 0, MAX_LINE + 1)?;
-        }
-        let overlong = head.len() > MAX_LINE && memchr::memchr(b'\n', &head).is_none();
+        let head = read_at_most(&self.cur.file, 0, 64 << 10)?;
+        // no newline yet: one long record, or a line over the limit (read as lines, where it
+        // is rejected without being held)
+        let overlong = memchr::memchr(b'\n', &head).is_none()
+            && head.len() == 64 << 10
+            && first_newline(&self.cur.file, MAX_LINE as u64 + 1)?.is_none();
         let lines = match detect::sniff_file(&head) {
             detect::FileKind::Empty => true,
             detect::FileKind::Json => {
@@ -248,6 +248,8 @@ fn read_available(
                 r.offset += n as u64;
                 r.mark.clear();
                 r.skipping = true;
+                // give the memory back
+                *buf = Vec::new();
                 continue;
             }
             None if at_end && n > 0 => n,
@@ -261,6 +263,23 @@ fn read_available(
         r.mark
             .extend_from_slice(&chunk[complete.saturating_sub(MARK)..]);
     }
+}
+
+/// Where the first newline of `f` is, looking at most `within` bytes in.
+fn first_newline(f: &File, within: u64) -> io::Result<Option<u64>> {
+    let mut chunk = vec![0u8; 1 << 20];
+    let mut at = 0u64;
+    while at < within {
+        let n = f.read_at(&mut chunk, at)?;
+        if n == 0 {
+            return Ok(None);
+        }
+        if let Some(i) = memchr::memchr(b'\n', &chunk[..n]) {
+            return Ok(Some(at + i as u64));
+        }
+        at += n as u64;
+    }
+    Ok(None)
 }
 
 /// Read up to `max` bytes at `offset`.
@@ -277,6 +296,8 @@ fn read_into(f: &File, offset: u64, max: usize, buf: &mut Vec<u8>) -> io::Result
     let len = f.metadata()?.len();
     let avail = usize::try_from(len.saturating_sub(offset + have as u64)).unwrap_or(usize::MAX);
     let n = avail.min(max.saturating_sub(have));
+    // exactly what is read: a long line's buffer grows to its size, not to a power of two
+    buf.reserve_exact(n);
     buf.resize(have + n, 0);
     let mut done = 0;
     while done < n {

@@ -110,6 +110,9 @@ pub struct TraceRecord {
 pub enum Record {
     Span(SpanRecord),
     Trace(TraceRecord),
+    /// One part of a record refused on its own (a span with an invalid id), and why; the
+    /// rest of the record is kept.
+    Rejected(String),
 }
 
 /// Index of a source (a file, stdin, a listener).
@@ -528,6 +531,10 @@ impl Store {
         let t = match rec {
             Record::Span(s) => self.insert_span(source, s),
             Record::Trace(t) => self.insert_trace(t),
+            Record::Rejected(reason) => {
+                self.source_mut(source).reject(0, reason);
+                None
+            }
         };
         let grown = self.footprint().saturating_sub(before) as u64;
         if let Some(t) = t {

@@ -156,7 +156,10 @@ pub struct Row {
 #[must_use]
 #[allow(clippy::cast_precision_loss)]
 pub fn layout(items: &[TreeInput], tree: &Tree, trace_start: Nanos, trace_dur: Nanos) -> Vec<Row> {
-    let critical = critical_path(items, tree);
+    let mut critical = vec![false; items.len()];
+    for i in critical_path(items, tree) {
+        critical[i] = true;
+    }
     tree.order
         .iter()
         .map(|&i| {
@@ -179,7 +182,7 @@ pub fn layout(items: &[TreeInput], tree: &Tree, trace_start: Nanos, trace_dur: N
                     0.0
                 },
                 self_time: self_time(start, start + dur, &kids),
-                critical: critical.contains(&i),
+                critical: critical[i],
             }
         })
         .collect()
@@ -231,6 +234,9 @@ pub fn critical_path(items: &[TreeInput], tree: &Tree) -> Vec<usize> {
     path
 }
 
+/// How many levels of a waterfall are indented; deeper rows show their nearest levels.
+pub const MAX_INDENT: usize = 32;
+
 /// A trace's spans laid out as a waterfall.
 #[derive(Debug, Clone)]
 pub struct Waterfall {
@@ -254,7 +260,9 @@ impl Waterfall {
         }
     }
 
-    /// Tree connectors for each row (`├─`, `└─`, `│ `), from the tree.
+    /// Tree connectors for each row (`├─`, `└─`, `│ `), from the tree. Below
+    /// [`MAX_INDENT`] levels the indentation stops growing: the row starts with `…` and shows
+    /// its nearest levels only (a chain a million spans deep stays drawable).
     #[must_use]
     pub fn prefixes(&self) -> Vec<String> {
         let wf = self;
@@ -269,6 +277,9 @@ impl Waterfall {
                 let mut chain = Vec::new();
                 let mut cur = tree.parent[r.idx];
                 while let Some(p) = cur {
+                    if chain.len() == MAX_INDENT + 1 {
+                        break;
+                    }
                     chain.push(p);
                     cur = tree.parent[p];
                 }
@@ -276,8 +287,14 @@ impl Waterfall {
                     return String::new();
                 }
                 let mut s = String::new();
-                // ancestors below the top level, outermost first
-                for &a in chain.iter().rev().skip(1) {
+                // more ancestors than were walked
+                let deep = cur.is_some();
+                if deep {
+                    s.push_str("… ");
+                }
+                // ancestors below the top level (or the nearest ones), outermost first
+                let shown = if deep { MAX_INDENT } else { chain.len() - 1 };
+                for &a in chain[..shown].iter().rev() {
                     s.push_str(if is_last(a) { "   " } else { "│  " });
                 }
                 s.push_str(if is_last(r.idx) { "└─ " } else { "├─ " });

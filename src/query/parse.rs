@@ -453,7 +453,8 @@ pub fn quote_value(s: &str) -> String {
 /// An attribute key as the filter language writes it.
 #[must_use]
 pub fn quote_key(s: &str) -> String {
-    if needs_basic_quotes(s) || s.contains(OPERATOR_CHARS) {
+    // a key ending in `!` would read as the `!=` operator
+    if needs_basic_quotes(s) || s.contains(OPERATOR_CHARS) || s.contains('!') {
         quote(s)
     } else {
         s.to_string()
