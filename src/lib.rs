@@ -146,6 +146,10 @@ pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
     let result = match cli.command {
         Some(Command::List(a)) => list(&a),
         None if stdout_is_terminal() => explore(&cli.list, &cli.tui),
+        None if cli.tui.receiver.listen.is_some() => Err(Failure::usage(
+            "--listen runs the explorer, which needs a terminal: to receive without one, use \
+             `spanscope record --out FILE`",
+        )),
         None => list(&cli.list),
         Some(Command::Show(a)) => {
             let store = load(&a.src)?;
@@ -431,13 +435,8 @@ fn start_receiver(
                 .and_then(|mut a| a.next().ok_or_else(|| "no address".to_string()))
         })
         .map_err(|e| Failure::usage(format!("--listen {addr:?}: {e}")))?;
-    if !ingest::http::is_loopback(&sock) {
-        let open = if token.is_none() {
-            "; anyone who reaches it can send traces: require a token with --token or SPANSCOPE_TOKEN"
-        } else {
-            ""
-        };
-        eprintln!("spanscope: warning: listening on {sock}, which other hosts can reach{open}");
+    if let Some(w) = listen_warning(&sock, token.is_some()) {
+        eprintln!("spanscope: warning: {w}");
     }
     let mut cfg = ingest::http::Config::new(sock);
     cfg.max_body = max_body;
@@ -445,6 +444,21 @@ fn start_receiver(
     cfg.record = record;
     cfg.token = token;
     ingest::http::start(feed, cfg).map_err(|e| Failure::source(e.to_string()))
+}
+
+/// The warning for a receiver bound beyond loopback (none on loopback).
+fn listen_warning(sock: &std::net::SocketAddr, token: bool) -> Option<String> {
+    if ingest::http::is_loopback(sock) {
+        return None;
+    }
+    let open = if token {
+        ""
+    } else {
+        "; anyone who reaches it can send traces: require a token with --token or SPANSCOPE_TOKEN"
+    };
+    Some(format!(
+        "listening on {sock}, which other hosts can reach{open}"
+    ))
 }
 
 /// What `record` keeps in memory for its summary when no bound is given (the file keeps all).
@@ -509,4 +523,24 @@ fn record(a: &cli::RecordArgs) -> Result<(), Failure> {
         .map_err(|_| Failure::source("the indexer failed"))?;
     summarize_receiver(&store, &counters, Some(&a.out));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::listen_warning;
+
+    #[test]
+    fn binding_beyond_loopback_warns() {
+        let at = |a: &str| {
+            a.parse::<std::net::SocketAddr>()
+                .unwrap_or_else(|e| panic!("{e}"))
+        };
+        assert_eq!(listen_warning(&at("127.0.0.1:4318"), false), None);
+        assert_eq!(listen_warning(&at("[::1]:4318"), false), None);
+        let open = listen_warning(&at("0.0.0.0:4318"), false).unwrap_or_default();
+        assert!(open.contains("which other hosts can reach"), "{open}");
+        assert!(open.contains("--token"), "{open}");
+        let guarded = listen_warning(&at("192.168.1.5:4318"), true).unwrap_or_default();
+        assert!(guarded.contains("other hosts") && !guarded.contains("--token"));
+    }
 }

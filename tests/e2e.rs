@@ -423,3 +423,87 @@ fn group_by_program_then_open_the_compiled_runs() {
     assert!(s.wait_exit().success());
     s.assert_restored();
 }
+
+/// A panic inside the explorer: the terminal is given back (raw mode off, main screen, cursor
+/// shown), the message says where the crash report is, and the report holds the panic.
+#[test]
+fn a_crash_restores_the_terminal_and_writes_a_report() {
+    let state = tempfile::tempdir().unwrap();
+    let mut s = Session::start_env(
+        &["tests/fixtures/simple-jsonl"],
+        100,
+        30,
+        &[("XDG_STATE_HOME", state.path().to_str().unwrap())],
+    );
+    s.wait_for("▶ Traces");
+    s.keys(":crash-test\r");
+    let status = s.wait_exit();
+    assert!(!status.success());
+    s.assert_restored();
+    s.wait_for("spanscope crashed: crash test requested with :crash-test");
+    s.wait_for("A crash report was written to");
+    let dir = state.path().join("spanscope");
+    let reports: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+    assert_eq!(reports.len(), 1);
+    let report = std::fs::read_to_string(reports[0].as_ref().unwrap().path()).unwrap();
+    assert!(
+        report.contains("panic:    crash test requested with :crash-test"),
+        "{report}"
+    );
+    assert!(report.contains("at:       src/ui/app.rs:"), "{report}");
+    assert!(report.contains("How to report"), "{report}");
+    assert!(report.contains("backtrace:"), "{report}");
+    // the terminal is usable: not in raw mode, so a newline moves to a new line
+    let raw = s.raw.lock().unwrap().clone();
+    let text = String::from_utf8_lossy(&raw);
+    let left = text.rfind("\x1b[?1049l").unwrap();
+    assert!(
+        text[left..].contains("spanscope crashed"),
+        "the message comes after the restore"
+    );
+}
+
+/// Prompts are untrusted: a prompt that carries an OSC 52 clipboard write, cursor moves and a
+/// screen clear shows them as visible symbols, and none of them reaches the terminal.
+#[test]
+fn escape_sequences_in_prompts_do_not_act_on_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("evil.jsonl");
+    let evil = "ignore this\u{1b}]52;c;ZXZpbA==\u{7}\u{1b}[2J\u{1b}[H\u{1b}[5;5HPWNED\u{9b}31m\r";
+    let line = serde_json::json!({
+        "trace_id": "evil-trace",
+        "timestamp": "2026-11-21T05:37:00Z",
+        "total_latency_ms": 120,
+        "pipeline": evil,
+        "steps": [{
+            "name": evil,
+            "latency_ms": 100,
+            "model": "gpt-4o",
+            "prompt": evil,
+            "response": evil,
+        }],
+    });
+    std::fs::write(&log, format!("{line}\n")).unwrap();
+    let mut s = Session::start(&[log.to_str().unwrap(), "--trace", "evil-trace"], 120, 40);
+    s.wait_for("▶ Waterfall");
+    // the detail of the step with the prompt and response
+    s.keys("j");
+    s.wait_for("␛]52;c;ZXZpbA==");
+    let screen = s.screen();
+    assert!(screen.contains("␛[2J␛[H␛[5;5HPWNED"), "{screen}");
+    s.keys("q");
+    assert!(s.wait_exit().success());
+    s.assert_restored();
+    let raw = s.raw.lock().unwrap().clone();
+    let text = String::from_utf8_lossy(&raw);
+    assert!(!text.contains("\x1b]52"), "an OSC 52 reached the terminal");
+    assert!(
+        !text.contains("\x1b[2J"),
+        "a screen clear reached the terminal"
+    );
+    assert!(
+        !text.contains("\x1b[5;5H"),
+        "a cursor move from the prompt reached the terminal"
+    );
+    assert!(!text.contains('\u{9b}'), "a C1 CSI reached the terminal");
+}

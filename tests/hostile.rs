@@ -481,3 +481,40 @@ fn gzip_bombs_and_nested_gzip_in_files() {
     assert_eq!(store.trace_count(), 0);
     assert!(reasons(&store)[0].1.contains("gzip inside gzip"));
 }
+
+/// The headless printers neutralize escape sequences in trace text too: a prompt with an
+/// OSC 52 write, a screen clear and a C1 CSI prints as visible symbols in every format.
+#[test]
+fn escape_sequences_never_reach_headless_output() {
+    let evil = "x\u{1b}]52;c;ZXZpbA==\u{7}\u{1b}[2J\u{9b}31m";
+    let line = serde_json::json!({
+        "trace_id": "evil", "timestamp": "2026-11-21T05:37:00Z", "total_latency_ms": 1,
+        "pipeline": evil,
+        "steps": [{"name": evil, "latency_ms": 1, "prompt": evil, "response": evil, "error": evil}],
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("evil.jsonl");
+    std::fs::write(&path, format!("{line}\n")).unwrap();
+    let runs: [&[&str]; 7] = [
+        &["list"],
+        &["list", "--format", "csv"],
+        &["show", "evil"],
+        &["show", "evil", "--format", "markdown"],
+        &["stats"],
+        &["stats", "--by", "name", "--format", "csv"],
+        &["diff", "evil", "evil"],
+    ];
+    for args in runs {
+        let out = Command::new(env!("CARGO_BIN_EXE_spanscope"))
+            .args(args)
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{9b}') && !text.contains('\u{7}'),
+            "{args:?}: {text:?}"
+        );
+    }
+}

@@ -484,3 +484,242 @@ fn a_full_queue_answers_busy_and_retries_lose_nothing() {
     );
     r.stop().unwrap();
 }
+
+/// A receiver with `cfg`'s settings on a free loopback port.
+fn receiver_cfg(f: impl FnOnce(&mut http::Config)) -> (http::Receiver, Store, Receiver<Batch>) {
+    let store = Store::new();
+    let (feed, rx) = sink::channel(store.registry());
+    let mut cfg = http::Config::new("127.0.0.1:0".parse().unwrap());
+    cfg.opts = ingest::Options { naive_utc: true };
+    f(&mut cfg);
+    receiver_with(cfg, store, feed, rx)
+}
+
+/// With --token, every route answers 401 without the right Bearer token (the body is not
+/// read), and the token opens them.
+#[test]
+fn a_token_is_required_on_every_request() {
+    let (r, mut store, rx) = receiver_cfg(|c| c.token = Some("s3cret-token".into()));
+    let c = &captures("otlp-protobuf")[0];
+    let ct = ("Content-Type", c.content_type.as_str());
+    for auth in [
+        None,
+        Some("Bearer wrong"),
+        Some("Basic s3cret-token"),
+        Some("Bearer s3cret-tokenX"),
+    ] {
+        let mut h = vec![ct];
+        if let Some(a) = auth {
+            h.push(("Authorization", a));
+        }
+        let (code, hs, body) = post(r.addr, "/v1/traces", &h, &c.body);
+        assert_eq!(code, 401, "{auth:?}");
+        assert_eq!(
+            header(&hs, "www-authenticate"),
+            Some("Bearer realm=\"spanscope\"")
+        );
+        assert!(String::from_utf8_lossy(&body).contains("requires a token"));
+    }
+    let (code, _, _) = post(r.addr, "/v1/jsonl", &[], b"{}");
+    assert_eq!(code, 401);
+    let (code, _, _) = post(
+        r.addr,
+        "/v1/traces",
+        &[ct, ("Authorization", "bearer  s3cret-token ")],
+        &c.body,
+    );
+    assert_eq!(code, 200);
+    drain(&mut store, &rx);
+    assert_eq!(
+        r.counters
+            .unauthorized
+            .load(std::sync::atomic::Ordering::Relaxed),
+        5
+    );
+    let src = &store.sources()[0];
+    assert_eq!(src.rejected, 5);
+    assert!(
+        src.rejections[0]
+            .reason
+            .contains("HTTP 401: no `Authorization: Bearer` token")
+    );
+    assert!(src.rejections[1].reason.contains("HTTP 401: a wrong token"));
+    assert!(store.trace_count() > 0);
+    r.stop().unwrap();
+}
+
+/// Raw bytes on a fresh connection; returns what the server answered before closing (or
+/// before `wait` passed).
+fn raw(addr: SocketAddr, chunks: &[(&[u8], Duration)], wait: Duration) -> String {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(wait)).unwrap();
+    for (bytes, pause) in chunks {
+        // the server may already have closed: what it answered is what counts
+        if s.write_all(bytes).is_err() {
+            break;
+        }
+        std::thread::sleep(*pause);
+    }
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A client that sends one byte a second is cut off: after the head timeout while sending
+/// its head, with 408 after the body timeout while sending its body. The receiver serves
+/// others meanwhile.
+#[test]
+fn slow_clients_are_cut_off() {
+    let (r, mut store, rx) = receiver_cfg(|c| {
+        c.header_timeout = Duration::from_secs(1);
+        c.body_timeout = Duration::from_secs(1);
+    });
+    let addr = r.addr;
+    let slow_head = std::thread::spawn(move || {
+        let start = Instant::now();
+        let bytes = b"POST /v1/traces HTTP/1.1\r\nHost: x\r\n";
+        let chunks: Vec<(&[u8], Duration)> = bytes
+            .chunks(1)
+            .map(|b| (b, Duration::from_millis(300)))
+            .collect();
+        let answer = raw(addr, &chunks, Duration::from_secs(20));
+        (answer, start.elapsed())
+    });
+    let slow_body = std::thread::spawn(move || {
+        let head = b"POST /v1/jsonl HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n";
+        let mut chunks: Vec<(&[u8], Duration)> = vec![(head, Duration::ZERO)];
+        chunks.extend(std::iter::repeat_n(
+            (&b"{"[..], Duration::from_millis(300)),
+            10,
+        ));
+        raw(addr, &chunks, Duration::from_secs(20))
+    });
+    // meanwhile, a normal client is served
+    assert_eq!(send(addr, &captures("otlp-protobuf")[0]).0, 200);
+    let (answer, took) = slow_head.join().unwrap();
+    assert!(!answer.contains("200 OK"), "{answer}");
+    assert!(
+        took < Duration::from_secs(8),
+        "the slow head was not cut off: {took:?}"
+    );
+    let answer = slow_body.join().unwrap();
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("did not arrive within 1s"), "{answer}");
+    drain(&mut store, &rx);
+    assert_eq!(
+        r.counters
+            .timed_out
+            .load(std::sync::atomic::Ordering::Relaxed),
+        1
+    );
+    assert!(
+        store.sources()[0]
+            .rejections
+            .iter()
+            .any(|r| r.reason.contains("HTTP 408"))
+    );
+    r.stop().unwrap();
+}
+
+/// A body shorter than its Content-Length (the client gives up) is refused; a body longer
+/// than it leaves garbage that is refused as a bad request; neither disturbs the next client.
+#[test]
+fn bodies_that_lie_about_their_length() {
+    let (r, mut store, rx) = receiver_cfg(|_| {});
+    let line = std::fs::read(fixtures().join("simple-jsonl/requests.jsonl")).unwrap();
+    // claims 1000 bytes, sends 10, and closes its side
+    let mut s = TcpStream::connect(r.addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(b"POST /v1/jsonl HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n0123456789")
+        .unwrap();
+    s.shutdown(std::net::Shutdown::Write).unwrap();
+    let mut answer = String::new();
+    let _ = s.read_to_string(&mut answer);
+    assert!(
+        answer.is_empty() || answer.starts_with("HTTP/1.1 400"),
+        "{answer}"
+    );
+    // claims 5 bytes, sends a whole body: the 5 are not JSON lines, the rest is not HTTP
+    let head = "POST /v1/jsonl HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n".to_string();
+    let answer = raw(
+        r.addr,
+        &[(head.as_bytes(), Duration::ZERO), (&line, Duration::ZERO)],
+        Duration::from_secs(5),
+    );
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(!answer.contains("HTTP/1.1 200"), "{answer}");
+    // the next client is served, and nothing of the liars was indexed
+    assert_eq!(post(r.addr, "/v1/jsonl", &[], &line).0, 200);
+    drain(&mut store, &rx);
+    let mut disk = Store::new();
+    ingest::load_path(
+        &mut disk,
+        &fixtures().join("simple-jsonl"),
+        ingest::Options { naive_utc: true },
+    )
+    .unwrap();
+    disk.refresh();
+    assert_eq!(listing(&store), listing(&disk));
+    r.stop().unwrap();
+}
+
+/// No request names a file: paths other than the three routes are 404, and a body that is a
+/// path is refused as what it is, not read.
+#[test]
+fn no_request_reads_or_writes_a_path() {
+    let (r, mut store, rx) = receiver_cfg(|_| {});
+    for path in [
+        "/v1/traces/../../etc/passwd",
+        "/etc/passwd",
+        "/v1/jsonl?file=/etc/passwd",
+    ] {
+        let (code, _, _) = post(r.addr, path, &[], b"{}");
+        assert!(code == 404 || code == 400, "{path}: {code}");
+    }
+    let (code, _, body) = post(r.addr, "/v1/jsonl", &[], b"/etc/passwd\n");
+    assert_eq!(code, 400);
+    assert!(String::from_utf8_lossy(&body).contains("not a JSON object"));
+    let (code, _, _) = post(
+        r.addr,
+        "/v1/traces",
+        &[("Content-Type", "application/json")],
+        br#"{"resourceSpans":"/etc/passwd"}"#,
+    );
+    assert_eq!(code, 400);
+    drain(&mut store, &rx);
+    assert_eq!(store.trace_count(), 0);
+    r.stop().unwrap();
+}
+
+/// Recording to a full disk: each request is refused with 503 (the client retries), nothing
+/// is indexed that the file does not hold, and the failure is counted and shown.
+#[test]
+fn a_full_disk_refuses_requests_instead_of_losing_them() {
+    let (r, mut store, rx) = receiver_cfg(|c| c.record = Some(PathBuf::from("/dev/full")));
+    let (code, hs, body) = send(r.addr, &captures("otlp-protobuf")[0]);
+    assert_eq!(code, 503);
+    assert_eq!(header(&hs, "retry-after"), Some("1"));
+    // a google.rpc.Status: its message is readable in the protobuf bytes
+    let status = String::from_utf8_lossy(&body);
+    assert!(status.contains("No space left on device"), "{status}");
+    drain(&mut store, &rx);
+    assert_eq!(store.trace_count(), 0);
+    assert_eq!(
+        r.counters
+            .record_failed
+            .load(std::sync::atomic::Ordering::Relaxed),
+        1
+    );
+    assert_eq!(
+        r.counters
+            .recorded
+            .load(std::sync::atomic::Ordering::Relaxed),
+        0
+    );
+    assert!(
+        store.sources()[0].state.contains("cannot record"),
+        "{:?}",
+        store.sources()[0]
+    );
+    r.stop().unwrap();
+}

@@ -313,16 +313,18 @@ pub fn bar(offset: i64, dur: i64, total: i64, cells: usize) -> String {
     out
 }
 
-/// One CSV record (RFC 4180 quoting).
+/// One CSV record (RFC 4180 quoting). Control characters other than line breaks and tabs are
+/// neutralized (see [`neutralize`]): a CSV is read on terminals too.
 #[must_use]
 pub fn csv_line(cells: &[String]) -> String {
     let quoted: Vec<String> = cells
         .iter()
         .map(|c| {
+            let c = neutralize(c, true);
             if c.contains([',', '"', '\n', '\r']) {
                 format!("\"{}\"", c.replace('"', "\"\""))
             } else {
-                c.clone()
+                c.into_owned()
             }
         })
         .collect();

@@ -239,7 +239,11 @@ pub fn start(feed: &Feed, cfg: Config) -> Result<Receiver, StartError> {
             })?;
             // everything acknowledged is on disk before `stop` returns
             match &kept.record {
-                Some(f) => f.lock().unwrap_or_else(PoisonError::into_inner).sync_all(),
+                Some(f) => match f.lock().unwrap_or_else(PoisonError::into_inner).sync_all() {
+                    // not a file that can be synced (a pipe, a device)
+                    Err(e) if e.kind() == io::ErrorKind::InvalidInput => Ok(()),
+                    r => r,
+                },
                 None => Ok(()),
             }
         })

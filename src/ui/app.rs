@@ -1195,6 +1195,8 @@ impl App {
                 Err(e) => self.message = Some(format!("filter: {}", e)),
             },
             "w" | "write" => self.write_listed(arg),
+            // not in the help: proves that a crash restores the terminal and leaves a report
+            "crash-test" => panic!("crash test requested with :crash-test"),
             "group" => self.open_groups(arg),
             "errors" | "stats" => {
                 self.mode = Mode::Ingest;

@@ -4,6 +4,7 @@ pub mod action;
 pub mod app;
 pub mod clipboard;
 pub mod compare;
+pub mod crash;
 pub mod groups;
 pub mod histogram;
 pub mod keymap;
@@ -178,6 +179,14 @@ pub fn run(
     mut feed: Option<Receiver<Batch>>,
 ) -> io::Result<(App, Option<Receiver<Batch>>)> {
     let mut terminal = ratatui::try_init()?;
+    crash::install(|| {
+        let _ = crossterm::execute!(
+            io::stdout(),
+            crossterm::event::DisableMouseCapture,
+            crossterm::cursor::Show
+        );
+        ratatui::restore();
+    });
     let _guard = TerminalGuard {
         mouse: app.opts.mouse,
     };
