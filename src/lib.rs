@@ -272,6 +272,21 @@ fn summarize_receiver(
     }
     eprintln!("{line}");
     eprintln!("spanscope: {}", accounting_line(store));
+    for s in store.sources() {
+        let a = s.accounting();
+        if a.received > 0 {
+            eprintln!(
+                "spanscope:   {}: {} received = {} indexed + {} merged + {} duplicate + {} evicted + {} rejected",
+                headless::neutralize(&s.label, false),
+                a.received,
+                a.indexed,
+                a.merged,
+                a.duplicates,
+                a.evicted,
+                a.rejected
+            );
+        }
+    }
 }
 
 /// Where every record the sources delivered went: `received = indexed + merged + duplicates +

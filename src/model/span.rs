@@ -146,6 +146,8 @@ pub mod flags {
 #[derive(Debug, Clone)]
 pub struct Span {
     pub trace: TraceIdx,
+    /// The source whose record first brought the span (its accounting holds it).
+    pub source: super::SourceId,
     pub span_id: Sym,
     /// The parent as the producer declared it; `None` for a declared root.
     pub parent_id: Option<Sym>,

@@ -195,7 +195,11 @@ pub struct SourceStats {
     pub rejected: u64,
     /// The first rejections, for `:errors` and the stderr summary.
     pub rejections: Vec<Rejection>,
+    /// Span records that made a new span; of those, the ones held now and the ones evicted
+    /// since (`spans_new = spans_held + spans_evicted`).
     pub spans_new: u64,
+    pub spans_held: u64,
+    pub spans_evicted: u64,
     pub spans_merged: u64,
     pub duplicates: u64,
     pub bytes: u64,
@@ -207,6 +211,21 @@ pub struct SourceStats {
 }
 
 impl SourceStats {
+    /// Every span record this source delivered, and where it went.
+    #[must_use]
+    pub fn accounting(&self) -> Accounting {
+        Accounting {
+            received: self.spans_new + self.spans_merged + self.duplicates + self.rejected,
+            indexed: self.spans_held,
+            merged: self.spans_merged,
+            duplicates: self.duplicates,
+            evicted: self.spans_evicted,
+            rejected: self.rejected,
+            traces: 0,
+            traces_evicted: 0,
+        }
+    }
+
     /// How many rejections are kept with their reason (all are counted).
     pub const KEPT_REJECTIONS: usize = 200;
     /// The state of a source whose existing content is still being read.
@@ -640,6 +659,7 @@ impl Store {
                 }
                 self.spans.push(Span {
                     trace: t,
+                    source,
                     span_id,
                     parent_id: parent,
                     name: name.unwrap_or(empty),
@@ -657,7 +677,9 @@ impl Store {
                 });
                 self.span_by_key.insert(key, idx);
                 self.traces[t.0 as usize].spans.push(idx);
-                self.sources[source.0 as usize].spans_new += 1;
+                let src = &mut self.sources[source.0 as usize];
+                src.spans_new += 1;
+                src.spans_held += 1;
                 self.live_spans += 1;
                 self.payload_ref(r.payload.map(|(_, p)| p), 1);
             }
@@ -738,6 +760,9 @@ impl Store {
             let sp = &self.spans[s.0 as usize];
             let key = (t, sp.span_id);
             let payload = sp.payload;
+            let src = &mut self.sources[sp.source.0 as usize];
+            src.spans_held -= 1;
+            src.spans_evicted += 1;
             self.span_by_key.remove(&key);
             for p in payload {
                 self.payload_ref(p, -1);

@@ -168,13 +168,24 @@ pub fn ingest_lines(app: &App) -> Vec<Line<'static>> {
         if s.requests > 0 {
             counts.push_str(&format!(" in {} request(s)", n(s.requests)));
         }
+        // where this source's records went: held, and the other outcomes that happened
+        let sa = s.accounting();
+        let mut parts = vec![format!("{} held", n(sa.indexed))];
+        for (v, what) in [
+            (sa.merged, "merged"),
+            (sa.duplicates, "duplicate"),
+            (sa.evicted, "evicted"),
+            (sa.rejected, "rejected"),
+        ] {
+            if v > 0 {
+                parts.push(format!("{} {what}", n(v)));
+            }
+        }
         counts.push_str(&format!(
-            ", {} · {} new span(s), {} merged, {} duplicate, {} rejected",
+            ", {} · {} span record(s): {}",
             mib(s.bytes),
-            n(s.spans_new),
-            n(s.spans_merged),
-            n(s.duplicates),
-            n(s.rejected)
+            n(sa.received),
+            parts.join(", ")
         ));
         lines.push(Line::raw(counts));
         for r in &s.rejections {
