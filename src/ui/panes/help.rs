@@ -111,7 +111,11 @@ pub fn ingest_lines(app: &App) -> Vec<Line<'static>> {
             a.merged,
             "completed a span already held (an end line after its start)".into(),
         ),
-        row("duplicate", a.duplicates, "exact copies, dropped".into()),
+        row(
+            "duplicate",
+            a.duplicates,
+            "a second whole span with the same ids, dropped (the first is kept)".into(),
+        ),
         row(
             "evicted",
             a.evicted,
@@ -120,7 +124,7 @@ pub fn ingest_lines(app: &App) -> Vec<Line<'static>> {
         row(
             "rejected",
             a.rejected,
-            "did not parse (per source below)".into(),
+            "refused, with the reasons (per source below)".into(),
         ),
         Line::from(vec![
             Span::styled(format!("{:<14}", "Traces"), theme.style(Role::Title)),
