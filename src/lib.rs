@@ -263,6 +263,21 @@ fn summarize_receiver(
         c(&counters.rejected),
         c(&counters.busy),
     );
+    for (n, what) in [
+        (
+            c(&counters.unauthorized),
+            "refused for a missing or wrong token",
+        ),
+        (c(&counters.timed_out), "cut off for sending too slowly"),
+        (
+            c(&counters.record_failed),
+            "refused because the record file could not be written",
+        ),
+    ] {
+        if n > 0 {
+            line.push_str(&format!("; {n} {what}"));
+        }
+    }
     if let Some(path) = recorded_to {
         line.push_str(&format!(
             "; {} request(s) recorded to {}",

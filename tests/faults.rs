@@ -277,3 +277,52 @@ fn a_tailed_file_deleted_then_written_again() {
     assert_eq!(store.sources()[0].rejected, 0);
     assert!(store.accounting().balanced());
 }
+
+/// `record --token`, from SPANSCOPE_TOKEN: a request without it is refused, one with it is
+/// recorded, and the exit summary counts both.
+#[test]
+fn record_with_a_token_from_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("session.jsonl");
+    let mut child = spanscope()
+        .args(["record", "--listen", "127.0.0.1:0", "--out"])
+        .arg(&out)
+        .env("SPANSCOPE_TOKEN", "t0ken")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let mut first = String::new();
+    err.read_line(&mut first).unwrap();
+    let addr: SocketAddr = first
+        .split("http://")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    let line = r#"{"trace_id":"ok","timestamp":"2026-11-21T05:37:00Z","total_latency_ms":1}"#;
+    assert_eq!(post_line(addr, line), Some(401));
+    let mut s = TcpStream::connect(addr).unwrap();
+    let req = format!(
+        "POST /v1/jsonl HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer t0ken\r\nContent-Length: {}\r\n\r\n{line}",
+        line.len()
+    );
+    s.write_all(req.as_bytes()).unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    let mut summary = String::new();
+    err.read_to_string(&mut summary).unwrap();
+    assert!(
+        summary.contains("1 refused for a missing or wrong token"),
+        "{summary}"
+    );
+    assert!(summary.contains("1 request(s) recorded"), "{summary}");
+    assert_eq!(std::fs::read_to_string(&out).unwrap().lines().count(), 1);
+}
