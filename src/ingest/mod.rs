@@ -117,6 +117,7 @@ pub fn load_path(store: &mut impl Sink, path: &Path, opts: Options) -> Result<()
     let json = head.len() == parallel::BLOCK && detect::sniff_file(&head) == FileKind::Json;
     if json && memchr::memchr(b'\n', &head).is_none() {
         // no newline yet: one long record, or a line over the limit (then never held whole)
+        head.reserve_exact(MAX_LINE + 1 - head.len());
         (&mut file)
             .take((MAX_LINE + 1 - head.len()) as u64)
             .read_to_end(&mut head)
