@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Keep what fuzz runs found: minimize each target's corpus (cargo fuzz cmin) and copy its
-# inputs of at most 8 KiB to tests/fuzz/corpus/<target>/ (replayed on stable by
+# inputs of at most 4 KiB to tests/fuzz/corpus/<target>/ (replayed on stable by
 # tests/fuzz_corpus.rs), and every crash in fuzz/artifacts/ to tests/fuzz/regressions/<target>/.
 #   fuzz/keep.sh [TARGET...]
 set -euo pipefail
@@ -12,7 +12,7 @@ for t in "${targets[@]}"; do
   cargo +nightly fuzz cmin "$t" "corpus/$t" -- -rss_limit_mb=4096 -timeout=20 >/dev/null 2>&1
   keep=../tests/fuzz/corpus/$t
   rm -rf "$keep" && mkdir -p "$keep"
-  find "corpus/$t" -type f -size -8193c -exec cp {} "$keep/" \;
+  find "corpus/$t" -type f -size -4097c -exec cp {} "$keep/" \;
   echo "$t: $(ls "$keep" | wc -l) inputs kept ($(du -sh "$keep" | cut -f1))"
   for c in artifacts/"$t"/crash-* artifacts/"$t"/timeout-* artifacts/"$t"/oom-*; do
     [ -e "$c" ] || continue
