@@ -19,24 +19,20 @@ Prints a Markdown report (memory over time, spans/s, accounting). Not part of CI
 """
 
 import argparse
-import fcntl
 import json
 import os
-import pty
 import re
 import signal
 import socket
-import struct
 import subprocess
 import sys
 import tempfile
-import termios
 import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "benches"))
-import tail  # noqa: E402  (the shared bench-data helper)
+import tail  # noqa: E402  (bench data, the pseudo-terminal, /proc figures)
 
 SAMPLE = 10.0
 
@@ -47,17 +43,6 @@ def free_port():
     port = s.getsockname()[1]
     s.close()
     return port
-
-
-def rss_mib(pid):
-    try:
-        with open("/proc/%d/status" % pid) as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return float("nan")
 
 
 class Writer(threading.Thread):
@@ -122,15 +107,9 @@ def main():
     open(log, "wb").close()
     port = free_port()
 
-    pid, fd = pty.fork()
-    if pid == 0:
-        fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 45, 160, 0, 0))
-        os.environ["TERM"] = "xterm-256color"
-        os.execv(
-            binary,
-            [binary, log, "--listen", "127.0.0.1:%d" % port, "--max-memory", a.max_memory],
-        )
-    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 45, 160, 0, 0))
+    pid, fd = tail.spawn_in_pty(
+        [binary, log, "--listen", "127.0.0.1:%d" % port, "--max-memory", a.max_memory]
+    )
     tail_bytes = bytearray()
 
     def read():
@@ -180,14 +159,14 @@ def main():
             os.write(fd, b"jk"[(n // 3) % 2 : (n // 3) % 2 + 1])
         t = time.monotonic() - start
         if not samples or t - samples[-1][0] >= SAMPLE:
-            samples.append((t, rss_mib(pid), writer.bytes))
+            samples.append((t, tail.status_mib(pid, "VmRSS"), writer.bytes))
     stop.set()
     writer.join()
     elapsed = time.monotonic() - start
     loaded = json.loads(load.stdout.read().strip().splitlines()[-1])
     # let the explorer read the rest of the file, then quit and read its exit summary
     time.sleep(5)
-    samples.append((time.monotonic() - start, rss_mib(pid), writer.bytes))
+    samples.append((time.monotonic() - start, tail.status_mib(pid, "VmRSS"), writer.bytes))
     os.write(fd, b"q")
     _, status = os.waitpid(pid, 0)
     time.sleep(0.2)

@@ -54,15 +54,31 @@ def data(mb, seed):
     return path
 
 
-def peak_rss_mib(pid):
+def status_mib(pid, field):
+    """A memory figure of a running process from /proc (VmHWM: peak RSS, VmRSS: now), in MiB."""
     try:
         with open("/proc/%d/status" % pid) as f:
             for line in f:
-                if line.startswith("VmHWM:"):
+                if line.startswith(field + ":"):
                     return int(line.split()[1]) / 1024
     except OSError:
         pass
     return float("nan")
+
+
+def peak_rss_mib(pid):
+    return status_mib(pid, "VmHWM")
+
+
+def spawn_in_pty(argv, rows=45, cols=160):
+    """Start argv in a new pseudo-terminal of rows x cols; returns (pid, master fd)."""
+    pid, fd = pty.fork()
+    if pid == 0:
+        fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+        os.environ["TERM"] = "xterm-256color"
+        os.execv(argv[0], argv)
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+    return pid, fd
 
 
 def main():
@@ -84,12 +100,7 @@ def main():
     log = os.path.join(tmp, "traces.jsonl")
     shutil.copyfile(initial, log)
 
-    pid, fd = pty.fork()
-    if pid == 0:
-        fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 45, 160, 0, 0))
-        os.environ["TERM"] = "xterm-256color"
-        os.execv(binary, [binary, log])
-    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 45, 160, 0, 0))
+    pid, fd = spawn_in_pty([binary, log])
 
     chunks = []  # (time, bytes)
     seen = bytearray()

@@ -60,13 +60,15 @@ fn an_unwritable_record_file_is_a_clear_error() {
     assert!(err.contains("Not a directory"), "{err}");
 }
 
-/// Start `record` and read the address it listens on from its first line.
+/// Start `record` (with `env` set) and read the address it listens on from its first line.
 fn start_record(
     out: &std::path::Path,
+    env: &[(&str, &str)],
 ) -> (Child, SocketAddr, BufReader<std::process::ChildStderr>) {
     let mut child = spanscope()
         .args(["record", "--listen", "127.0.0.1:0", "--out"])
         .arg(out)
+        .envs(env.iter().copied())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
@@ -104,7 +106,7 @@ fn post_line(addr: SocketAddr, line: &str) -> Option<u16> {
 fn sigint_during_record_loses_nothing_acknowledged() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("session.jsonl");
-    let (mut child, addr, mut err) = start_record(&out);
+    let (mut child, addr, mut err) = start_record(&out, &[]);
     let clients: Vec<_> = (0..4)
         .map(|c| {
             std::thread::spawn(move || {
@@ -284,23 +286,7 @@ fn a_tailed_file_deleted_then_written_again() {
 fn record_with_a_token_from_the_environment() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("session.jsonl");
-    let mut child = spanscope()
-        .args(["record", "--listen", "127.0.0.1:0", "--out"])
-        .arg(&out)
-        .env("SPANSCOPE_TOKEN", "t0ken")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut err = BufReader::new(child.stderr.take().unwrap());
-    let mut first = String::new();
-    err.read_line(&mut first).unwrap();
-    let addr: SocketAddr = first
-        .split("http://")
-        .nth(1)
-        .and_then(|s| s.split_whitespace().next())
-        .unwrap()
-        .parse()
-        .unwrap();
+    let (mut child, addr, mut err) = start_record(&out, &[("SPANSCOPE_TOKEN", "t0ken")]);
     let line = r#"{"trace_id":"ok","timestamp":"2026-11-21T05:37:00Z","total_latency_ms":1}"#;
     assert_eq!(post_line(addr, line), Some(401));
     let mut s = TcpStream::connect(addr).unwrap();

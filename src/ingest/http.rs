@@ -706,11 +706,20 @@ impl Shared {
             rejections,
             state: None,
         };
-        let line = self.record.is_some().then(|| {
-            let mut line = serde_json::to_vec(&req).unwrap_or_default();
-            line.push(b'\n');
-            line
-        });
+        let line = match &self.record {
+            Some(_) => {
+                let mut line = serde_json::to_vec(&req).map_err(|e| {
+                    self.forget(blob);
+                    Refusal(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        format!("cannot write the request as JSON: {e}"),
+                    )
+                })?;
+                line.push(b'\n');
+                Some(line)
+            }
+            None => None,
+        };
         self.commit(batch, blob, line)?;
         self.counted(accepted, rejected);
         Ok(rejected)
