@@ -179,11 +179,11 @@ def main():
         return [int(x) for x in re.findall(r"\d+", line)]
 
     def received_of(line):
-        return int(re.search(r": (\d+) received = ", line).group(1))
+        return int(re.search(r": (\d+) span record\(s\) received = ", line).group(1))
 
     lines = [l.strip() for l in summary.splitlines() if l.strip().startswith("spanscope:")]
     total = next(l for l in lines if "span record(s) received" in l)
-    per_source = [l for l in lines if re.search(r": \d+ received = ", l)]
+    per_source = [l for l in lines[lines.index(total) + 1 :] if "received = " in l]
     t = nums(total)
     received, indexed, merged, dup, evicted, rejected, held, gone = t[:8]
 

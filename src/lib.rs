@@ -291,14 +291,9 @@ fn summarize_receiver(
         let a = s.accounting();
         if a.received > 0 {
             eprintln!(
-                "spanscope:   {}: {} received = {} indexed + {} merged + {} duplicate + {} evicted + {} rejected",
+                "spanscope:   {}: {}",
                 headless::neutralize(&s.label, false),
-                a.received,
-                a.indexed,
-                a.merged,
-                a.duplicates,
-                a.evicted,
-                a.rejected
+                a.balance()
             );
         }
     }
@@ -310,13 +305,8 @@ fn summarize_receiver(
 pub fn accounting_line(store: &Store) -> String {
     let a = store.accounting();
     format!(
-        "{} span record(s) received = {} indexed + {} merged into earlier records + {} duplicate + {} evicted + {} rejected; {} trace(s) held, {} evicted",
-        a.received,
-        a.indexed,
-        a.merged,
-        a.duplicates,
-        a.evicted,
-        a.rejected,
+        "{}; {} trace(s) held, {} evicted",
+        a.balance(),
         a.traces,
         a.traces_evicted
     )

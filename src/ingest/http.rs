@@ -188,11 +188,12 @@ pub fn start(feed: &Feed, cfg: Config) -> Result<Receiver, StartError> {
         )),
         None => None,
     };
+    let token = cfg.token.filter(|t| !t.is_empty());
     let source = feed.registry.add_source(format!("receiver {addr}"));
     let _ = feed.send(Batch {
         source,
         state: Some(
-            match (is_loopback(&addr), cfg.token.is_some()) {
+            match (is_loopback(&addr), token.is_some()) {
                 (true, _) => "listening",
                 (false, true) => "listening, reachable from other hosts (token required)",
                 (false, false) => "listening, reachable from other hosts, no token",
@@ -209,7 +210,7 @@ pub fn start(feed: &Feed, cfg: Config) -> Result<Receiver, StartError> {
         opts: cfg.opts,
         counters: Arc::clone(&counters),
         record,
-        token: cfg.token.filter(|t| !t.is_empty()),
+        token,
         body_timeout: cfg.body_timeout,
     });
     let app = Router::new()
@@ -683,27 +684,19 @@ impl Shared {
         let blob = ctx.blob;
         let mut records = Vec::new();
         otlp::records(&req, &ctx, 0, len, format, &mut records);
-        let (records, refused): (Vec<Record>, Vec<Record>) = records
-            .into_iter()
-            .partition(|r| !matches!(r, Record::Rejected(_)));
-        let rejections: Vec<crate::model::store::Rejection> = refused
-            .into_iter()
-            .filter_map(|r| match r {
-                Record::Rejected(reason) => {
-                    Some(crate::model::store::Rejection { line: 0, reason })
-                }
-                _ => None,
-            })
-            .collect();
-        let rejected = rejections.len() as u64;
-        let accepted = records.len() as u64;
+        // spans refused on their own (invalid ids) stay in the batch: the store counts them
+        let rejected = records
+            .iter()
+            .filter(|r| matches!(r, Record::Rejected(_)))
+            .count() as u64;
+        let accepted = records.len() as u64 - rejected;
         let batch = Batch {
             source: self.source,
             records,
             units: 1,
             bytes: len as u64,
             requests: 1,
-            rejections,
+            rejections: Vec::new(),
             state: None,
         };
         let line = match &self.record {

@@ -38,12 +38,13 @@ pub const MAX_INFLATED: u64 = 1 << 30;
 /// The reason an overlong line is rejected.
 #[must_use]
 pub fn overlong_line(len: u64) -> String {
+    let limit = MAX_LINE >> 20;
     let shown = if len > MAX_LINE as u64 + 1 {
         format!("{} MiB", len >> 20)
     } else {
-        "more than 64 MiB".to_string()
+        format!("more than {limit} MiB")
     };
-    format!("the line is {shown} long, over the 64 MiB limit of a record: skipped")
+    format!("the line is {shown} long, over the {limit} MiB limit of a record: skipped")
 }
 
 /// How to read sources.

@@ -272,7 +272,7 @@ pub struct Accounting {
     pub indexed: u64,
     /// Records that completed a span already held (an end line after its start line).
     pub merged: u64,
-    /// Exact copies of spans already held, dropped.
+    /// Second whole copies of spans already held (same ids), dropped.
     pub duplicates: u64,
     /// Spans dropped with the oldest traces under `--max-traces` / `--max-memory`.
     pub evicted: u64,
@@ -283,6 +283,15 @@ pub struct Accounting {
 }
 
 impl Accounting {
+    /// The balance as one line: `N span record(s) received = N indexed + … + N rejected`.
+    #[must_use]
+    pub fn balance(&self) -> String {
+        format!(
+            "{} span record(s) received = {} indexed + {} merged into earlier records + {} duplicate + {} evicted + {} rejected",
+            self.received, self.indexed, self.merged, self.duplicates, self.evicted, self.rejected
+        )
+    }
+
     /// Whether every record is accounted for.
     #[must_use]
     pub fn balanced(&self) -> bool {
@@ -339,7 +348,6 @@ pub struct Store {
     live_traces: usize,
     live_spans: usize,
     evicted_traces: u64,
-    evicted_spans: u64,
     /// Evicted traces still taking room in the vectors.
     dead_traces: usize,
     /// The first trace that may still be live: traces are in arrival order, so the oldest live
@@ -771,7 +779,6 @@ impl Store {
         self.live_traces -= 1;
         self.live_spans -= spans.len();
         self.evicted_traces += 1;
-        self.evicted_spans += spans.len() as u64;
         self.dead_traces += 1;
         self.live_bytes = self
             .live_bytes
@@ -786,23 +793,21 @@ impl Store {
     /// Everything the sources delivered, and where it went.
     #[must_use]
     pub fn accounting(&self) -> Accounting {
-        let sum = |f: fn(&SourceStats) -> u64| self.sources.iter().map(f).sum::<u64>();
-        let (new, merged, duplicates, rejected) = (
-            sum(|s| s.spans_new),
-            sum(|s| s.spans_merged),
-            sum(|s| s.duplicates),
-            sum(|s| s.rejected),
-        );
-        Accounting {
-            received: new + merged + duplicates + rejected,
-            indexed: self.live_spans as u64,
-            merged,
-            duplicates,
-            evicted: self.evicted_spans,
-            rejected,
+        let mut a = Accounting {
             traces: self.live_traces as u64,
             traces_evicted: self.evicted_traces,
+            ..Accounting::default()
+        };
+        for s in self.sources.iter().map(SourceStats::accounting) {
+            a.received += s.received;
+            a.merged += s.merged;
+            a.duplicates += s.duplicates;
+            a.evicted += s.evicted;
+            a.rejected += s.rejected;
         }
+        // counted on its own (not summed), so that the sources' shares are checked against it
+        a.indexed = self.live_spans as u64;
+        a
     }
 
     /// Whether enough evicted rows have piled up that [`Store::compact`] is worth its cost
