@@ -7,6 +7,7 @@ use crate::headless::list::ListFormat;
 use crate::headless::show::ShowFormat;
 use crate::headless::stats::{GroupBy, StatsFormat, StatsSort};
 use crate::query::SortKey;
+use crate::ui::theme::ColorChoice;
 use clap::{Args, Parser, Subcommand};
 
 const EXAMPLES: &str = "\
@@ -36,6 +37,13 @@ Filter language: dur>2s  status:error|running  name:TEXT  model:TEXT  tokens>1k 
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// When to use colors: auto (on a terminal, unless NO_COLOR is set), always, never.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto, global = true)]
+    pub color: ColorChoice,
+    /// Read the explorer's configuration from FILE [default:
+    /// $XDG_CONFIG_HOME/spanscope/config.toml, i.e. ~/.config/spanscope/config.toml].
+    #[arg(long, value_name = "FILE", env = "SPANSCOPE_CONFIG", global = true)]
+    pub config: Option<std::path::PathBuf>,
     /// With no subcommand: the explorer when stdout is a terminal, else the same as `list`.
     #[command(flatten)]
     pub list: ListArgs,
@@ -52,11 +60,12 @@ pub struct TuiArgs {
     /// Slow threshold for `s` (default: the p95 of the loaded traces), e.g. 2s, 500ms.
     #[arg(long, value_name = "DURATION")]
     pub slow: Option<String>,
-    /// In the waterfall's slow mode, hide spans under this % of the trace.
-    #[arg(long, value_name = "PCT", default_value_t = 1.0)]
-    pub min_pct: f64,
-    /// No colors (also when NO_COLOR is set).
-    #[arg(long)]
+    /// In the waterfall's slow mode, hide spans under this % of the trace [default: 1, or the
+    /// configuration's thresholds.min_pct].
+    #[arg(long, value_name = "PCT")]
+    pub min_pct: Option<f64>,
+    /// The same as --color never.
+    #[arg(long, hide = true)]
     pub no_color: bool,
     /// Click to select, wheel to scroll (off by default: capturing the mouse breaks selecting
     /// text in the terminal).
@@ -217,6 +226,35 @@ pub enum Command {
     /// Receive a live feed (OTLP/HTTP, JSON lines) without the explorer and keep it in a file,
     /// until interrupted (SIGINT, SIGTERM).
     Record(RecordArgs),
+    /// Print the explorer's configuration in effect, or the commented default file.
+    #[command(after_help = "Examples:
+  spanscope config --default > ~/.config/spanscope/config.toml   # start a configuration
+  spanscope config                                                # what the explorer will use
+  spanscope config --path                                         # which file that is")]
+    Config(ConfigArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[command(after_help = "Examples:
+  spanscope completions bash > ~/.local/share/bash-completion/completions/spanscope
+  spanscope completions zsh > ~/.zfunc/_spanscope        # with fpath+=(~/.zfunc) in .zshrc
+  spanscope completions fish > ~/.config/fish/completions/spanscope.fish")]
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), e.g. `spanscope man | man -l -`.
+    Man,
+}
+
+/// `spanscope config`.
+#[derive(Debug, Args, Clone)]
+pub struct ConfigArgs {
+    /// Print the default file, every key commented, instead of the configuration in effect.
+    #[arg(long, conflicts_with = "path")]
+    pub default: bool,
+    /// Print the path of the file the explorer reads (it may not exist).
+    #[arg(long)]
+    pub path: bool,
 }
 
 /// What every command reads.

@@ -150,7 +150,14 @@ fn check(store: &Store) {
     for t in store.trace_ids().take(SHOWN) {
         for format in [ShowFormat::Text, ShowFormat::Json, ShowFormat::Markdown] {
             let mut out = Vec::new();
-            let res = headless::show::print(store, t, format, TimeFmt { utc: true }, &mut out);
+            let res = headless::show::print(
+                store,
+                t,
+                format,
+                TimeFmt { utc: true },
+                headless::Paint::default(),
+                &mut out,
+            );
             assert!(res.is_ok(), "printing to memory fails only on I/O");
         }
         let mut out = Vec::new();

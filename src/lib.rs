@@ -18,6 +18,7 @@
 //! ```
 
 pub mod cli;
+pub mod config;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod headless;
@@ -143,21 +144,35 @@ fn parse_query(q: &str) -> Result<query::Query, Failure> {
 /// # Errors
 /// A [`Failure`] (carrying its exit code), or an I/O error writing the output.
 pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
+    let paint = headless::Paint::new(cli.color.enabled(stdout_is_terminal()));
     let result = match cli.command {
-        Some(Command::List(a)) => list(&a),
-        None if stdout_is_terminal() => explore(&cli.list, &cli.tui),
+        Some(Command::List(a)) => list(&a, paint),
+        None if stdout_is_terminal() => explore(&cli),
         None if cli.tui.receiver.listen.is_some() => Err(Failure::usage(
             "--listen runs the explorer, which needs a terminal: to receive without one, use \
              `spanscope record --out FILE`",
         )),
-        None => list(&cli.list),
+        None => list(&cli.list, paint),
         Some(Command::Show(a)) => {
             let store = load(&a.src)?;
             let t = headless::show::resolve(&store, &a.trace_id).map_err(Failure::no_match)?;
             write_out(|out| {
-                headless::show::print(&store, t, a.format, TimeFmt { utc: a.src.utc }, out)
+                headless::show::print(&store, t, a.format, TimeFmt { utc: a.src.utc }, paint, out)
             })
         }
+        Some(Command::Config(a)) => show_config(&a, cli.config.as_deref()),
+        Some(Command::Completions { shell }) => write_out(|out| {
+            clap_complete::generate(
+                shell,
+                &mut <Cli as clap::CommandFactory>::command(),
+                "spanscope",
+                out,
+            );
+            Ok(())
+        }),
+        Some(Command::Man) => write_out(|out| {
+            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(out)
+        }),
         Some(Command::Record(a)) => record(&a),
         Some(Command::Export(a)) => export(&a),
         Some(Command::Diff(a)) => {
@@ -174,7 +189,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
             let store = load(&a.src)?;
             let traces = query::filter(&store, &q);
             let groups = headless::groups::compute(&store, &traces, &key);
-            write_out(|out| headless::groups::print(&groups, &key, a.format, out))
+            write_out(|out| headless::groups::print(&groups, &key, a.format, paint, out))
         }
         Some(Command::Stats(a)) => {
             let q = parse_query(&a.filter)?;
@@ -182,26 +197,64 @@ pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
             let traces = query::filter(&store, &q);
             let mut groups = headless::stats::compute(&store, &traces, a.by);
             headless::stats::sort(&mut groups, a.sort);
-            write_out(|out| headless::stats::print(&groups, a.format, out))
+            write_out(|out| headless::stats::print(&groups, a.format, paint, out))
         }
     };
     result.map(|()| ExitCode::SUCCESS)
 }
 
+/// `spanscope config`: the commented defaults, the file's path, or the configuration in effect.
+fn show_config(a: &cli::ConfigArgs, given: Option<&Path>) -> Result<(), Failure> {
+    let origin = config::Origin::find(given);
+    if a.default {
+        return write_out(|out| out.write_all(config::DEFAULT_FILE.as_bytes()));
+    }
+    if a.path {
+        let Some(p) = origin.path() else {
+            return Err(Failure::usage(
+                "no configuration path: neither XDG_CONFIG_HOME nor HOME is set (use --config)",
+            ));
+        };
+        return write_out(|out| writeln!(out, "{}", p.display()));
+    }
+    let cfg = config::Config::load(&origin).map_err(Failure::usage)?;
+    let text = cfg.to_toml().map_err(Failure::usage)?;
+    match origin.path() {
+        Some(p) if p.exists() => eprintln!("spanscope: the configuration in {}", p.display()),
+        Some(p) => eprintln!(
+            "spanscope: the defaults ({} does not exist; `spanscope config --default` writes a start)",
+            p.display()
+        ),
+        None => eprintln!("spanscope: the defaults"),
+    }
+    write_out(|out| out.write_all(text.as_bytes()))
+}
+
 /// The interactive explorer.
-fn explore(a: &ListArgs, t: &cli::TuiArgs) -> Result<(), Failure> {
+fn explore(cli: &Cli) -> Result<(), Failure> {
+    let (a, t) = (&cli.list, &cli.tui);
+    let cfg = config::Config::load(&config::Origin::find(cli.config.as_deref()))
+        .map_err(Failure::usage)?;
     let slow = match &t.slow {
         Some(s) => Some(
             query::parse_duration(s).map_err(|e| Failure::usage(format!("--slow {s:?}: {e}")))?,
         ),
-        None => None,
+        None => match cfg.thresholds.slow {
+            config::Slow::Fixed(ns) => Some(ns),
+            config::Slow::Percentile(_) => None,
+        },
+    };
+    let slow_percentile = match cfg.thresholds.slow {
+        config::Slow::Percentile(p) => p,
+        config::Slow::Fixed(_) => 95.0,
     };
     parse_query(&a.filter)?;
-    if a.src.sources.is_empty() && t.receiver.listen.is_none() {
-        return Err(Failure::usage(
-            "no source given: name a trace file, a directory, - for stdin, or --listen",
-        ));
-    }
+    let color = if t.no_color {
+        ui::theme::ColorChoice::Never
+    } else {
+        cli.color
+    };
+    let theme = ui::theme::Theme::new(cfg.theme.palette, cfg.theme.colors, color);
     // The sources are read on threads; the explorer shows what is indexed so far.
     let mut store = Store::new();
     store.set_retention(t.retention.retention());
@@ -225,13 +278,20 @@ fn explore(a: &ListArgs, t: &cli::TuiArgs) -> Result<(), Failure> {
     drop(feed);
     let opts = ui::app::Options {
         slow,
-        min_pct: t.min_pct,
+        slow_percentile,
+        min_pct: t.min_pct.unwrap_or(cfg.thresholds.min_pct),
         filter: a.filter.clone(),
         trace: t.trace.clone(),
         utc: a.src.utc,
         mouse: t.mouse,
+        keymap: cfg.keys.keymap(),
+        columns: cfg.list.columns,
+        sort: cfg.list.sort,
+        reverse: cfg.list.reverse,
+        relative_time: cfg.list.relative_time,
+        welcome: a.src.sources.is_empty() && t.receiver.listen.is_none(),
     };
-    let app = ui::app::App::new(store, ui::theme::Theme::from_env(t.no_color), opts);
+    let app = ui::app::App::new(store, theme, opts);
     let (mut app, rest) =
         ui::run(app, Some(rx)).map_err(|e| Failure::source(format!("terminal: {e}")))?;
     if let Some(receiver) = receiver {
@@ -312,9 +372,9 @@ pub fn accounting_line(store: &Store) -> String {
     )
 }
 
-fn list(a: &ListArgs) -> Result<(), Failure> {
+fn list(a: &ListArgs, paint: headless::Paint) -> Result<(), Failure> {
     if a.follow {
-        return list_follow(a);
+        return list_follow(a, paint);
     }
     let q = parse_query(&a.filter)?;
     let store = load(&a.src)?;
@@ -324,7 +384,14 @@ fn list(a: &ListArgs) -> Result<(), Failure> {
         traces.truncate(n);
     }
     write_out(|out| {
-        headless::list::print(&store, &traces, a.format, TimeFmt { utc: a.src.utc }, out)
+        headless::list::print(
+            &store,
+            &traces,
+            a.format,
+            TimeFmt { utc: a.src.utc },
+            paint,
+            out,
+        )
     })?;
     if a.fail_empty && traces.is_empty() {
         return Err(Failure::no_match("no trace matched"));
@@ -372,7 +439,7 @@ pub fn stdout_is_terminal() -> bool {
 }
 
 /// `list --follow`: print each matching trace once it has finished, as sources grow.
-fn list_follow(a: &ListArgs) -> Result<(), Failure> {
+fn list_follow(a: &ListArgs, paint: headless::Paint) -> Result<(), Failure> {
     if a.format == headless::list::ListFormat::Json {
         return Err(Failure::usage(
             "--follow prints one trace at a time: use --format jsonl (or table, csv)",
@@ -426,7 +493,7 @@ fn list_follow(a: &ListArgs) -> Result<(), Failure> {
         left -= done.len();
         let mut out = stdout.lock();
         let res = stream
-            .print(&store, &done, a.format, time, &mut out)
+            .print(&store, &done, a.format, time, paint, &mut out)
             .and_then(|()| out.flush());
         match res {
             Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(()),

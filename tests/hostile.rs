@@ -137,7 +137,15 @@ fn malformed_values_are_rejected_with_their_reason() {
         let t = store.trace_by_id(id).unwrap();
         for format in [show::ShowFormat::Text, show::ShowFormat::Markdown] {
             let mut out = Vec::new();
-            show::print(&store, t, format, TimeFmt { utc: true }, &mut out).unwrap();
+            show::print(
+                &store,
+                t,
+                format,
+                TimeFmt { utc: true },
+                Default::default(),
+                &mut out,
+            )
+            .unwrap();
             assert!(!out.contains(&0), "{format:?}");
         }
     }
@@ -260,6 +268,7 @@ fn bad_ids_duplicates_and_cycles() {
         t,
         show::ShowFormat::Text,
         TimeFmt { utc: true },
+        Default::default(),
         &mut out,
     )
     .unwrap();
@@ -311,6 +320,7 @@ fn a_million_spans_in_one_trace() {
         t,
         show::ShowFormat::Json,
         TimeFmt { utc: true },
+        Default::default(),
         &mut out,
     )
     .unwrap();

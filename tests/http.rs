@@ -151,6 +151,7 @@ fn listing(store: &Store) -> String {
         &traces,
         list::ListFormat::Jsonl,
         TimeFmt { utc: true },
+        spanscope::headless::Paint::default(),
         &mut out,
     )
     .unwrap();

@@ -219,6 +219,7 @@ pub fn print(
     groups: &[TraceGroup],
     key: &GroupKey,
     format: StatsFormat,
+    paint: super::Paint,
     out: &mut impl Write,
 ) -> io::Result<()> {
     match format {
@@ -260,11 +261,16 @@ pub fn print(
                 .enumerate()
                 .map(|(i, h)| (*h, i > 0))
                 .collect();
-            let mut t = super::Table::new(&cols);
+            let mut t = super::Table::new(&cols).painted(paint);
             for g in groups {
                 let mut c = g.cells().to_vec();
                 c[0] = super::truncate(&c[0], 60);
-                t.row(c);
+                let tones = if g.errors > 0 {
+                    vec![(2, super::Tone::Error)]
+                } else {
+                    Vec::new()
+                };
+                t.row_toned(c, tones);
             }
             writeln!(out, "traces by {}", key.label())?;
             t.write(out)

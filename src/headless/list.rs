@@ -1,6 +1,6 @@
 //! `spanscope list`: one row per matching trace.
 
-use super::{TimeFmt, TraceJson, csv_line, human_count, human_dur, truncate};
+use super::{Paint, TimeFmt, Tone, TraceJson, csv_line, human_count, human_dur, truncate};
 use crate::model::{Store, TraceIdx, TraceStatus};
 use std::io::{self, Write};
 
@@ -22,9 +22,10 @@ pub fn print(
     traces: &[TraceIdx],
     format: ListFormat,
     time: TimeFmt,
+    paint: Paint,
     out: &mut impl Write,
 ) -> io::Result<()> {
-    Stream::default().print(store, traces, format, time, out)
+    Stream::default().print(store, traces, format, time, paint, out)
 }
 
 /// Rows printed a few at a time (`list --follow`): the header once, table columns as wide as
@@ -46,12 +47,25 @@ impl Stream {
         traces: &[TraceIdx],
         format: ListFormat,
         time: TimeFmt,
+        paint: Paint,
         out: &mut impl Write,
     ) -> io::Result<()> {
         let header = !self.started;
         self.started = true;
-        write_rows(store, traces, format, time, out, header, &mut self.widths)
+        let table = Rows {
+            header,
+            paint,
+            widths: &mut self.widths,
+        };
+        write_rows(store, traces, format, time, out, table)
     }
+}
+
+/// How table rows continue the ones printed before.
+struct Rows<'w> {
+    header: bool,
+    paint: Paint,
+    widths: &'w mut Vec<usize>,
 }
 
 fn write_rows(
@@ -60,9 +74,9 @@ fn write_rows(
     format: ListFormat,
     time: TimeFmt,
     out: &mut impl Write,
-    header: bool,
-    widths: &mut Vec<usize>,
+    rows: Rows<'_>,
 ) -> io::Result<()> {
+    let header = rows.header;
     match format {
         ListFormat::Json => {
             let rows: Vec<TraceJson> = traces.iter().map(|&t| TraceJson::new(store, t)).collect();
@@ -110,7 +124,7 @@ fn write_rows(
             }
             Ok(())
         }
-        ListFormat::Table => table(store, traces, time, out, header, widths),
+        ListFormat::Table => table(store, traces, time, out, rows),
     }
 }
 
@@ -128,8 +142,7 @@ fn table(
     traces: &[TraceIdx],
     time: TimeFmt,
     out: &mut impl Write,
-    header: bool,
-    widths: &mut Vec<usize>,
+    rows: Rows<'_>,
 ) -> io::Result<()> {
     let mut t = super::Table::new(&[
         ("START", false),
@@ -141,23 +154,33 @@ fn table(
         ("LLM", true),
         ("TOKENS", true),
         ("MODEL", false),
-    ]);
+    ])
+    .painted(rows.paint);
     for &i in traces {
         let tr = store.trace(i);
         let s = &tr.summary;
-        t.row(vec![
-            time.human(s.start),
-            truncate(store.str(tr.id), 18),
-            truncate(s.name.map_or("", |n| store.str(n)), 40),
-            status_mark(s.status, s.error_spans),
-            human_dur(s.duration),
-            s.span_count.to_string(),
-            s.llm_calls.to_string(),
-            s.tokens
-                .map_or_else(|| "—".into(), |t| human_count(t.total)),
-            s.model
-                .map_or_else(|| "—".into(), |m| truncate(store.str(m), 28)),
-        ]);
+        let tone = match s.status {
+            TraceStatus::Error => Tone::Error,
+            TraceStatus::Running => Tone::Warn,
+            TraceStatus::Ok if s.error_spans > 0 => Tone::Warn,
+            TraceStatus::Ok => Tone::Ok,
+        };
+        t.row_toned(
+            vec![
+                time.human(s.start),
+                truncate(store.str(tr.id), 18),
+                truncate(s.name.map_or("", |n| store.str(n)), 40),
+                status_mark(s.status, s.error_spans),
+                human_dur(s.duration),
+                s.span_count.to_string(),
+                s.llm_calls.to_string(),
+                s.tokens
+                    .map_or_else(|| "—".into(), |t| human_count(t.total)),
+                s.model
+                    .map_or_else(|| "—".into(), |m| truncate(store.str(m), 28)),
+            ],
+            vec![(3, tone)],
+        );
     }
-    t.write_continued(out, widths, header)
+    t.write_continued(out, rows.widths, rows.header)
 }

@@ -152,6 +152,52 @@ pub struct Table {
     headers: Vec<&'static str>,
     right: Vec<bool>,
     rows: Vec<Vec<String>>,
+    /// Per row, the cells drawn in a tone (when painting).
+    tones: Vec<Vec<(usize, Tone)>>,
+    paint: Paint,
+}
+
+/// What a colored piece of headless output means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    /// Column headers and labels.
+    Bold,
+    Error,
+    Ok,
+    /// Running, or recovered from a failed step.
+    Warn,
+    /// Bars.
+    Accent,
+}
+
+/// Whether headless output is colored (`--color`, `NO_COLOR`, stdout a terminal): ANSI SGR
+/// around a piece, added after padding so columns stay aligned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Paint {
+    on: bool,
+}
+
+impl Paint {
+    #[must_use]
+    pub fn new(on: bool) -> Self {
+        Paint { on }
+    }
+
+    /// `s` in `tone`, or `s` as it is when not painting.
+    #[must_use]
+    pub fn tone(self, tone: Tone, s: &str) -> String {
+        if !self.on || s.is_empty() {
+            return s.to_string();
+        }
+        let code = match tone {
+            Tone::Bold => "1",
+            Tone::Error => "31",
+            Tone::Ok => "32",
+            Tone::Warn => "33",
+            Tone::Accent => "36",
+        };
+        format!("\x1b[{code}m{s}\x1b[0m")
+    }
 }
 
 /// Display width of a string (wide CJK and emoji count two).
@@ -208,11 +254,27 @@ impl Table {
             headers: cols.iter().map(|c| c.0).collect(),
             right: cols.iter().map(|c| c.1).collect(),
             rows: Vec::new(),
+            tones: Vec::new(),
+            paint: Paint::default(),
         }
+    }
+
+    /// Color the header and the toned cells.
+    #[must_use]
+    pub fn painted(mut self, paint: Paint) -> Self {
+        self.paint = paint;
+        self
     }
 
     pub fn row(&mut self, cells: Vec<String>) {
         self.rows.push(cells);
+        self.tones.push(Vec::new());
+    }
+
+    /// A row with some cells in a tone: `(column, tone)`.
+    pub fn row_toned(&mut self, cells: Vec<String>, tones: Vec<(usize, Tone)>) {
+        self.rows.push(cells);
+        self.tones.push(tones);
     }
 
     /// Write the table.
@@ -244,16 +306,20 @@ impl Table {
                 widths[i] = widths[i].max(width(c));
             }
         }
-        let line = |cells: &[String], out: &mut dyn Write| -> io::Result<()> {
+        let line = |cells: &[String], tones: &[(usize, Tone)], out: &mut dyn Write| {
             let mut s = String::new();
             for (i, c) in cells.iter().enumerate().take(n) {
                 let pad = widths[i].saturating_sub(width(c));
                 let last = i + 1 == n;
+                let shown = match tones.iter().find(|(col, _)| *col == i) {
+                    Some(&(_, tone)) => self.paint.tone(tone, c),
+                    None => c.clone(),
+                };
                 if self.right[i] {
                     s.push_str(&" ".repeat(pad));
-                    s.push_str(c);
+                    s.push_str(&shown);
                 } else {
-                    s.push_str(c);
+                    s.push_str(&shown);
                     if !last {
                         s.push_str(&" ".repeat(pad));
                     }
@@ -266,10 +332,11 @@ impl Table {
         };
         if header {
             let headers: Vec<String> = self.headers.iter().map(|h| (*h).to_string()).collect();
-            line(&headers, out)?;
+            let bold: Vec<(usize, Tone)> = (0..n).map(|i| (i, Tone::Bold)).collect();
+            line(&headers, &bold, out)?;
         }
-        for r in &self.rows {
-            line(r, out)?;
+        for (r, tones) in self.rows.iter().zip(&self.tones) {
+            line(r, tones, out)?;
         }
         Ok(())
     }

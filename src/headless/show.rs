@@ -6,7 +6,7 @@ use super::{
 };
 use crate::ingest::detail::{SpanDetail, span_detail};
 use crate::model::waterfall::Waterfall;
-use crate::model::{SpanIdx, Store, TraceIdx};
+use crate::model::{SpanIdx, Store, TraceIdx, TraceStatus};
 use serde::Serialize;
 use std::io::{self, Write};
 
@@ -104,6 +104,7 @@ pub fn print(
     t: TraceIdx,
     format: ShowFormat,
     time: TimeFmt,
+    paint: super::Paint,
     out: &mut impl Write,
 ) -> io::Result<()> {
     let wf = Waterfall::new(store, t);
@@ -150,7 +151,7 @@ pub fn print(
             serde_json::to_writer_pretty(&mut *out, &doc)?;
             writeln!(out)
         }
-        ShowFormat::Text => text(store, t, &wf, time, out),
+        ShowFormat::Text => text(store, t, &wf, time, paint, out),
         ShowFormat::Markdown => markdown(store, t, &wf, time, out),
     }
 }
@@ -205,11 +206,25 @@ fn text(
     t: TraceIdx,
     wf: &Waterfall,
     time: TimeFmt,
+    paint: super::Paint,
     out: &mut impl Write,
 ) -> io::Result<()> {
+    use super::Tone;
     let s = &store.trace(t).summary;
     for (label, value) in header(store, t, time) {
-        writeln!(out, "{label:<9}{}", super::neutralize(&value, false))?;
+        let value = super::neutralize(&value, false);
+        let value = match (label, s.status) {
+            ("status" | "error", TraceStatus::Error) => paint.tone(Tone::Error, &value),
+            ("status", TraceStatus::Running) => paint.tone(Tone::Warn, &value),
+            ("status", TraceStatus::Ok) if s.error_spans > 0 => paint.tone(Tone::Warn, &value),
+            ("status", TraceStatus::Ok) => paint.tone(Tone::Ok, &value),
+            _ => value.into_owned(),
+        };
+        writeln!(
+            out,
+            "{}{value}",
+            paint.tone(Tone::Bold, &format!("{label:<9}"))
+        )?;
     }
     if s.sequential {
         writeln!(
@@ -249,33 +264,45 @@ fn text(
         .unwrap_or(4)
         .clamp(4, 60);
     const BAR: usize = 40;
-    writeln!(
-        out,
+    let head = format!(
         "{:<name_w$}  {:>8}  {:>8}  {:>6}  {:>8}  TIMELINE",
         "SPAN", "START", "DURATION", "%", "SELF"
-    )?;
+    );
+    writeln!(out, "{}", paint.tone(Tone::Bold, &head))?;
     for (r, label) in wf.rows.iter().zip(&labels) {
         let sp = store.span(wf.span(r));
         let label = truncate(label, name_w);
         let pad = name_w.saturating_sub(width(&label));
         let dur = sp.duration().map_or_else(|| "running".into(), human_dur);
+        let shown = if sp.is_error() {
+            paint.tone(Tone::Error, &label)
+        } else {
+            label.clone()
+        };
         writeln!(
             out,
-            "{label}{}  {:>8}  {:>8}  {:>5.1}%  {:>8}  {}",
+            "{shown}{}  {:>8}  {:>8}  {:>5.1}%  {:>8}  {}",
             " ".repeat(pad),
             human_dur(r.offset),
             dur,
             r.pct,
             human_dur(r.self_time),
-            super::bar(r.offset, r.duration, s.duration, BAR).trim_end()
+            paint.tone(
+                if sp.is_error() {
+                    Tone::Error
+                } else {
+                    Tone::Accent
+                },
+                super::bar(r.offset, r.duration, s.duration, BAR).trim_end()
+            )
         )?;
         if let Some(e) = sp.error.filter(|_| sp.is_error()) {
             let indent = width(&pre[wf.rows.iter().position(|x| x == r).unwrap_or(0)]);
             writeln!(
                 out,
-                "{}    ✗ {}",
+                "{}    {}",
                 " ".repeat(indent),
-                first_line(store.str(e), 160)
+                paint.tone(Tone::Error, &format!("✗ {}", first_line(store.str(e), 160)))
             )?;
         }
     }

@@ -224,7 +224,12 @@ struct GroupJson<'a> {
 ///
 /// # Errors
 /// Writing fails.
-pub fn print(groups: &[Group], format: StatsFormat, out: &mut impl Write) -> io::Result<()> {
+pub fn print(
+    groups: &[Group],
+    format: StatsFormat,
+    paint: super::Paint,
+    out: &mut impl Write,
+) -> io::Result<()> {
     fn json(g: &Group) -> GroupJson<'_> {
         let s = &g.stats;
         GroupJson {
@@ -296,30 +301,39 @@ pub fn print(groups: &[Group], format: StatsFormat, out: &mut impl Write) -> io:
                 ("%TRACE", true),
                 ("ERRORS", true),
                 ("TOKENS IN/OUT", true),
-            ]);
+            ])
+            .painted(paint);
             let d = |v: Option<i64>| v.map_or_else(|| "—".into(), human_dur);
             for g in groups {
                 let s = &g.stats;
-                t.row(vec![
-                    truncate(&g.name, 44),
-                    s.kind.as_str().into(),
-                    s.count.to_string(),
-                    d(s.p50),
-                    d(s.p95),
-                    d(s.p99),
-                    d(s.max),
-                    s.mean_pct
-                        .map_or_else(|| "—".into(), |p| format!("{p:.1}%")),
-                    if s.errors == 0 {
-                        "0".into()
-                    } else {
-                        format!("{} ({:.0}%)", s.errors, s.error_rate * 100.0)
-                    },
-                    s.tokens.map_or_else(
-                        || "—".into(),
-                        |t| format!("{}/{}", human_count(t.prompt), human_count(t.completion)),
-                    ),
-                ]);
+                let tones = if s.errors > 0 {
+                    vec![(8, super::Tone::Error)]
+                } else {
+                    Vec::new()
+                };
+                t.row_toned(
+                    vec![
+                        truncate(&g.name, 44),
+                        s.kind.as_str().into(),
+                        s.count.to_string(),
+                        d(s.p50),
+                        d(s.p95),
+                        d(s.p99),
+                        d(s.max),
+                        s.mean_pct
+                            .map_or_else(|| "—".into(), |p| format!("{p:.1}%")),
+                        if s.errors == 0 {
+                            "0".into()
+                        } else {
+                            format!("{} ({:.0}%)", s.errors, s.error_rate * 100.0)
+                        },
+                        s.tokens.map_or_else(
+                            || "—".into(),
+                            |t| format!("{}/{}", human_count(t.prompt), human_count(t.completion)),
+                        ),
+                    ],
+                    tones,
+                );
             }
             t.write(out)
         }

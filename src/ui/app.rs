@@ -6,10 +6,11 @@ use super::clipboard::Clip;
 use super::compare::CompareState;
 use super::groups::GroupsState;
 use super::histogram::HistogramState;
-use super::keymap::Context;
+use super::keymap::{Context, Keymap};
 use super::steps::StepsState;
 use super::theme::Theme;
 use super::view::{View, ViewKey, default_slow_threshold};
+use crate::config::Column;
 use crate::headless::stats::GroupBy;
 use crate::ingest::detail::{SpanDetail, span_detail};
 use crate::model::store::Remap;
@@ -117,17 +118,53 @@ pub const SORT_COLUMNS: [SortKey; 8] = [
 ];
 
 /// How the explorer starts.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Options {
-    /// Slow threshold; default: the p95 of the loaded traces.
+    /// Slow threshold; default: the `slow_percentile` of the loaded traces.
     pub slow: Option<Nanos>,
+    /// Which percentile of the traces' durations is slow when `slow` is not given.
+    pub slow_percentile: f64,
     /// In the waterfall's slow mode, hide spans under this % of the trace.
     pub min_pct: f64,
     pub filter: String,
     pub trace: Option<String>,
     pub utc: bool,
     pub mouse: bool,
+    /// The keys.
+    pub keymap: Keymap,
+    /// The trace list's columns, in order.
+    pub columns: Vec<Column>,
+    /// The first sort of the list.
+    pub sort: SortKey,
+    pub reverse: bool,
+    pub relative_time: bool,
+    /// Nothing feeds the explorer: show how to feed it, and offer the demo traces.
+    pub welcome: bool,
 }
+
+impl Default for Options {
+    fn default() -> Self {
+        let cfg = crate::config::Config::default();
+        Options {
+            slow: None,
+            slow_percentile: 95.0,
+            min_pct: cfg.thresholds.min_pct,
+            filter: String::new(),
+            trace: None,
+            utc: false,
+            mouse: false,
+            keymap: Keymap::default(),
+            columns: cfg.list.columns,
+            sort: cfg.list.sort,
+            reverse: cfg.list.reverse,
+            relative_time: cfg.list.relative_time,
+            welcome: false,
+        }
+    }
+}
+
+/// The demo traces the welcome screen opens (`d`).
+pub const DEMO: &[u8] = include_bytes!("../../assets/demo.jsonl");
 
 /// Selection and scroll of a list-like pane.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -238,6 +275,8 @@ pub struct App {
     pub sort: SortKey,
     pub reverse: bool,
     pub relative_time: bool,
+    /// The welcome screen is showing (nothing feeds the explorer yet).
+    pub welcome: bool,
     pub slow_only: bool,
     pub failed_only: bool,
     pub slow_threshold: Nanos,
@@ -286,7 +325,9 @@ impl App {
     /// An explorer over `store` (already refreshed).
     #[must_use]
     pub fn new(store: Store, theme: Theme, opts: Options) -> Self {
-        let slow_threshold = opts.slow.unwrap_or_else(|| default_slow_threshold(&store));
+        let slow_threshold = opts
+            .slow
+            .unwrap_or_else(|| default_slow_threshold(&store, opts.slow_percentile));
         let mut app = App {
             store,
             theme,
@@ -295,9 +336,10 @@ impl App {
             maximized: false,
             view: View::default(),
             list: Scroll::default(),
-            sort: SortKey::Start,
-            reverse: false,
-            relative_time: false,
+            sort: opts.sort,
+            reverse: opts.reverse,
+            relative_time: opts.relative_time,
+            welcome: opts.welcome,
             slow_only: false,
             failed_only: false,
             slow_threshold,
@@ -347,6 +389,18 @@ impl App {
         self.quit
     }
 
+    /// Leave the welcome screen for the bundled demo traces.
+    pub fn open_demo(&mut self) {
+        let opts = crate::ingest::Options::default();
+        if let Err(e) = crate::ingest::load_reader(&mut self.store, "demo", DEMO, opts) {
+            self.message = Some(format!("the demo traces: {e}"));
+            return;
+        }
+        self.welcome = false;
+        self.threshold_for = None;
+        self.prepare();
+    }
+
     /// Bring every derived piece (list, waterfall, detail) up to date. Cheap when nothing
     /// changed: each piece is keyed by what it depends on.
     pub fn prepare(&mut self) {
@@ -360,7 +414,7 @@ impl App {
             && self.paused.is_none()
             && self.threshold_for != Some(generation)
         {
-            self.slow_threshold = default_slow_threshold(&self.store);
+            self.slow_threshold = default_slow_threshold(&self.store, self.opts.slow_percentile);
             self.threshold_for = Some(generation);
         }
         let key = ViewKey {
@@ -1238,6 +1292,7 @@ impl App {
                 t,
                 show::ShowFormat::Markdown,
                 crate::headless::TimeFmt { utc: self.opts.utc },
+                crate::headless::Paint::default(),
                 &mut buf,
             ),
             (None, false) => {

@@ -1,11 +1,15 @@
-//! Default keys as data: `(context, key, action)`. The help overlay and the hint bar are
-//! generated from this table, so they cannot drift from what the keys do.
+//! Keys as data: `(context, key, action)`. The help overlay and the hint bar are generated from
+//! the keymap, so they cannot drift from what the keys do. The defaults are [`DEFAULT`]; the
+//! configuration file's `[keys.*]` tables override them ([`Keymap::with_overrides`]).
 
 use super::action::Action;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use std::borrow::Cow;
+use std::fmt;
+use std::str::FromStr;
 
 /// Where a binding applies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Context {
     /// Every pane.
     Global,
@@ -19,14 +23,14 @@ pub enum Context {
 }
 
 /// One binding.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Binding {
     pub context: Context,
     pub key: KeyCode,
     pub ctrl: bool,
     pub action: Action,
     /// How the key is written in help.
-    pub label: &'static str,
+    pub label: Cow<'static, str>,
     /// Shown in the one-line hint bar of its pane.
     pub hint: bool,
 }
@@ -43,7 +47,7 @@ const fn b(
         key,
         ctrl: false,
         action,
-        label,
+        label: Cow::Borrowed(label),
         hint,
     }
 }
@@ -59,7 +63,7 @@ pub const DEFAULT: &[Binding] = &[
         key: C('c'),
         ctrl: true,
         action: Action::Quit,
-        label: "Ctrl-C",
+        label: Cow::Borrowed("Ctrl-C"),
         hint: false,
     },
     b(G, C('?'), "?", Action::Help, true),
@@ -83,7 +87,7 @@ pub const DEFAULT: &[Binding] = &[
         key: C('d'),
         ctrl: true,
         action: Action::PageDown,
-        label: "Ctrl-D",
+        label: Cow::Borrowed("Ctrl-D"),
         hint: false,
     },
     Binding {
@@ -91,7 +95,7 @@ pub const DEFAULT: &[Binding] = &[
         key: C('u'),
         ctrl: true,
         action: Action::PageUp,
-        label: "Ctrl-U",
+        label: Cow::Borrowed("Ctrl-U"),
         hint: false,
     },
     b(G, C('g'), "g", Action::First, false),
@@ -145,34 +149,204 @@ pub const DEFAULT: &[Binding] = &[
     b(D, C('6'), "6", Action::TabRaw, false),
 ];
 
-/// The action for a key press in the focused pane's context, pane bindings first.
-#[must_use]
-pub fn lookup(pane: Context, key: KeyEvent) -> Option<Action> {
-    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-    let code = match key.code {
-        // Shift+letter arrives as the upper-case char; normalize both spellings.
-        KeyCode::Char(c) if key.modifiers.contains(KeyModifiers::SHIFT) => {
-            KeyCode::Char(c.to_ascii_uppercase())
-        }
-        other => other,
-    };
-    let find = |ctx: Context| {
-        DEFAULT
-            .iter()
-            .find(|bd| bd.context == ctx && bd.key == code && bd.ctrl == ctrl)
-            .map(|bd| bd.action)
-    };
-    find(pane).or_else(|| find(Context::Global))
+/// The bindings in effect: the defaults, with the configuration's overrides in front.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Keymap {
+    bindings: Vec<Binding>,
 }
 
-/// One-line hints for a pane: its own hinted keys, then the global ones.
-#[must_use]
-pub fn hints(pane: Context) -> Vec<(&'static str, &'static str)> {
-    DEFAULT
-        .iter()
-        .filter(|bd| bd.hint && (bd.context == pane || bd.context == Context::Global))
-        .map(|bd| (bd.label, short_help(bd.action)))
-        .collect()
+impl Default for Keymap {
+    fn default() -> Self {
+        Keymap {
+            bindings: DEFAULT.to_vec(),
+        }
+    }
+}
+
+impl Keymap {
+    /// The defaults with `overrides` applied in order: each key is taken from whatever it did
+    /// in its context, and bound to the action (`None` leaves it unbound). A new key for an
+    /// action that has a hint in the hint bar gets the hint.
+    #[must_use]
+    pub fn with_overrides(overrides: &[(Context, Chord, Option<Action>)]) -> Self {
+        let mut bindings = DEFAULT.to_vec();
+        for &(context, chord, target) in overrides {
+            bindings
+                .retain(|b| !(b.context == context && b.key == chord.code && b.ctrl == chord.ctrl));
+            if let Some(action) = target {
+                let hint = DEFAULT
+                    .iter()
+                    .any(|b| b.context == context && b.action == action && b.hint);
+                bindings.insert(
+                    0,
+                    Binding {
+                        context,
+                        key: chord.code,
+                        ctrl: chord.ctrl,
+                        action,
+                        label: Cow::Owned(chord.to_string()),
+                        hint,
+                    },
+                );
+            }
+        }
+        Keymap { bindings }
+    }
+
+    /// Every binding, earlier ones winning.
+    #[must_use]
+    pub fn bindings(&self) -> &[Binding] {
+        &self.bindings
+    }
+
+    /// The action for a key press in the focused pane's context, pane bindings first.
+    #[must_use]
+    pub fn lookup(&self, pane: Context, key: KeyEvent) -> Option<Action> {
+        let chord = Chord::of(key);
+        let find = |ctx: Context| {
+            self.bindings
+                .iter()
+                .find(|bd| bd.context == ctx && bd.key == chord.code && bd.ctrl == chord.ctrl)
+                .map(|bd| bd.action)
+        };
+        find(pane).or_else(|| find(Context::Global))
+    }
+
+    /// One-line hints for a pane: its own hinted keys, then the global ones (one key per
+    /// action).
+    #[must_use]
+    pub fn hints(&self, pane: Context) -> Vec<(&str, &'static str)> {
+        let mut seen: Vec<(Context, Action)> = Vec::new();
+        let mut out = Vec::new();
+        for bd in self
+            .bindings
+            .iter()
+            .filter(|bd| bd.hint && (bd.context == pane || bd.context == Context::Global))
+        {
+            if !seen.contains(&(bd.context, bd.action)) {
+                seen.push((bd.context, bd.action));
+                out.push((bd.label.as_ref(), short_help(bd.action)));
+            }
+        }
+        out
+    }
+}
+
+/// A key with or without Ctrl, as the configuration file writes it: `q`, `G`, `Ctrl-d`,
+/// `Enter`, `Shift-Tab`, `PgDn`, `F5`, `Space`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Chord {
+    pub code: KeyCode,
+    pub ctrl: bool,
+}
+
+impl Chord {
+    /// The chord of a key press. Shift+letter arrives as the upper-case char; both spellings
+    /// are the same chord.
+    #[must_use]
+    pub fn of(key: KeyEvent) -> Self {
+        let code = match key.code {
+            KeyCode::Char(c) if key.modifiers.contains(KeyModifiers::SHIFT) => {
+                KeyCode::Char(c.to_ascii_uppercase())
+            }
+            other => other,
+        };
+        Chord {
+            code,
+            ctrl: key.modifiers.contains(KeyModifiers::CONTROL),
+        }
+    }
+}
+
+/// Named keys: how they are written (the first spelling is the canonical one).
+const NAMED: &[(&[&str], KeyCode)] = &[
+    (&["Space"], KeyCode::Char(' ')),
+    (&["Enter", "Return"], KeyCode::Enter),
+    (&["Esc", "Escape"], KeyCode::Esc),
+    (&["Tab"], KeyCode::Tab),
+    (&["Shift-Tab", "BackTab"], KeyCode::BackTab),
+    (&["Backspace"], KeyCode::Backspace),
+    (&["Delete", "Del"], KeyCode::Delete),
+    (&["Insert", "Ins"], KeyCode::Insert),
+    (&["Up"], KeyCode::Up),
+    (&["Down"], KeyCode::Down),
+    (&["Left"], KeyCode::Left),
+    (&["Right"], KeyCode::Right),
+    (&["Home"], KeyCode::Home),
+    (&["End"], KeyCode::End),
+    (&["PgUp", "PageUp"], KeyCode::PageUp),
+    (&["PgDn", "PageDown"], KeyCode::PageDown),
+];
+
+impl FromStr for Chord {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || {
+            format!(
+                "unknown key {s:?}: a character (q, G, ?), Ctrl-CHAR, Space, Enter, Esc, Tab, \
+                 Shift-Tab, Backspace, Delete, Insert, Up, Down, Left, Right, Home, End, PgUp, \
+                 PgDn or F1-F12"
+            )
+        };
+        let mut rest = s;
+        let mut ctrl = false;
+        let mut shift = false;
+        loop {
+            let lower = rest.to_ascii_lowercase();
+            if rest.chars().count() > 1 && (lower.starts_with("ctrl-") || lower.starts_with("c-")) {
+                ctrl = true;
+                rest = &rest[rest.find('-').map_or(0, |i| i + 1)..];
+            } else if rest.chars().count() > 1
+                && lower.starts_with("shift-")
+                && !lower.eq_ignore_ascii_case("shift-tab")
+            {
+                shift = true;
+                rest = &rest["shift-".len()..];
+            } else {
+                break;
+            }
+        }
+        let mut chars = rest.chars();
+        let code = match (chars.next(), chars.next()) {
+            (Some(c), None) if ctrl => KeyCode::Char(c.to_ascii_lowercase()),
+            (Some(c), None) if shift => KeyCode::Char(c.to_ascii_uppercase()),
+            (Some(c), None) => KeyCode::Char(c),
+            _ => {
+                if let Some((_, code)) = NAMED
+                    .iter()
+                    .find(|(names, _)| names.iter().any(|n| n.eq_ignore_ascii_case(rest)))
+                {
+                    *code
+                } else if let Some(n) = rest
+                    .strip_prefix(['f', 'F'])
+                    .and_then(|n| n.parse::<u8>().ok())
+                    .filter(|n| (1..=12).contains(n))
+                {
+                    KeyCode::F(n)
+                } else {
+                    return Err(bad());
+                }
+            }
+        };
+        Ok(Chord { code, ctrl })
+    }
+}
+
+impl fmt::Display for Chord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.ctrl {
+            f.write_str("Ctrl-")?;
+        }
+        if let Some((names, _)) = NAMED.iter().find(|(_, c)| *c == self.code) {
+            return f.write_str(names[0]);
+        }
+        match self.code {
+            KeyCode::Char(c) => write!(f, "{c}"),
+            KeyCode::F(n) => write!(f, "F{n}"),
+            other => write!(f, "{other:?}"),
+        }
+    }
 }
 
 /// A few words per action for the hint bar.
@@ -271,6 +445,10 @@ mod tests {
         KeyEvent::new(c, KeyModifiers::NONE)
     }
 
+    fn lookup(pane: Context, key: KeyEvent) -> Option<Action> {
+        Keymap::default().lookup(pane, key)
+    }
+
     #[test]
     fn pane_bindings_win_over_global_ones() {
         assert_eq!(lookup(Context::List, key(C('h'))), Some(Action::SortPrev));
@@ -308,6 +486,11 @@ mod tests {
         for bd in DEFAULT {
             assert!(!describe(bd.action).is_empty());
         }
-        assert!(hints(Context::Waterfall).iter().any(|(k, _)| *k == "c"));
+        let keys = Keymap::default();
+        assert!(
+            keys.hints(Context::Waterfall)
+                .iter()
+                .any(|(k, _)| *k == "c")
+        );
     }
 }

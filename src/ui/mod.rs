@@ -52,7 +52,9 @@ pub fn render(frame: &mut Frame<'_>, app: &mut App, mem_bytes: Option<u64>) {
     panes::status::render_header(app, header, buf);
     // Too small for three panes: show the focused one.
     let maximized = app.maximized || body.height < 12;
-    if app.mode == Mode::Steps {
+    if app.welcome {
+        panes::welcome::render(app, body, buf);
+    } else if app.mode == Mode::Steps {
         panes::steps::render(app, body, buf);
     } else if app.mode == Mode::Compare {
         panes::compare::render(app, body, buf);
@@ -125,7 +127,17 @@ pub fn on_key(app: &mut App, key: KeyEvent) {
         Mode::Compare => keymap::Context::Compare,
         _ => app.focus.context(),
     };
-    match keymap::lookup(context, key) {
+    let action = app.opts.keymap.lookup(context, key);
+    if app.welcome && app.mode == Mode::Normal {
+        // the welcome screen: the demo, the help, or quit
+        match action {
+            Some(a @ (action::Action::Quit | action::Action::Help)) => app.update(a),
+            _ if key.code == KeyCode::Char('d') => app.open_demo(),
+            _ => {}
+        }
+        return;
+    }
+    match action {
         Some(a) => app.update(a),
         // Any key closes an overlay.
         None if matches!(app.mode, Mode::Help | Mode::Ingest) => app.update(action::Action::Back),
@@ -489,8 +501,7 @@ mod tests {
 
     #[test]
     fn fuzzy_words_highlight_and_filter() {
-        let mut a = Theme::colored();
-        a.color = true;
+        let a = Theme::colored();
         let mut app = app("otlp-jsonl");
         app.theme = a;
         run(&mut app, &[Action::OpenFilter]);

@@ -67,13 +67,13 @@ impl View {
     }
 }
 
-/// The p95 of every trace's duration: the default slow threshold.
+/// A percentile of every trace's duration (p95 unless configured): the default slow threshold.
 #[must_use]
-pub fn default_slow_threshold(store: &Store) -> Nanos {
+pub fn default_slow_threshold(store: &Store, percentile: f64) -> Nanos {
     let cols = store.columns();
     let mut d: Vec<Nanos> = store
         .trace_ids()
         .map(|t| cols.duration[t.0 as usize])
         .collect();
-    percentile_of(&mut d, 95.0).unwrap_or(0)
+    percentile_of(&mut d, percentile).unwrap_or(0)
 }

@@ -2,7 +2,7 @@
 //! lines (`:stats`, `:errors`).
 
 use crate::ui::app::App;
-use crate::ui::keymap::{Context, DEFAULT, describe};
+use crate::ui::keymap::{Context, describe};
 use crate::ui::theme::Role;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -35,15 +35,16 @@ pub fn help_lines(app: &App) -> Vec<Line<'static>> {
     ] {
         lines.push(Line::styled(title.to_string(), theme.style(Role::Title)));
         let mut seen = Vec::new();
-        for bd in DEFAULT.iter().filter(|b| b.context == ctx) {
+        let bindings = app.opts.keymap.bindings();
+        for bd in bindings.iter().filter(|b| b.context == ctx) {
             if seen.contains(&bd.action) {
                 continue;
             }
             seen.push(bd.action);
-            let keys: Vec<&str> = DEFAULT
+            let keys: Vec<&str> = bindings
                 .iter()
                 .filter(|b| b.context == ctx && b.action == bd.action)
-                .map(|b| b.label)
+                .map(|b| b.label.as_ref())
                 .collect();
             let mut keys = keys.join(" ");
             keys.truncate(16);

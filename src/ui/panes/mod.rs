@@ -9,6 +9,7 @@ pub mod status;
 pub mod steps;
 pub mod trace_list;
 pub mod waterfall;
+pub mod welcome;
 
 use super::theme::{Role, Theme};
 use ratatui::buffer::Buffer;

@@ -3,7 +3,6 @@
 
 use crate::headless::human_dur;
 use crate::ui::app::{App, Mode};
-use crate::ui::keymap::hints;
 use crate::ui::theme::Role;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -179,6 +178,9 @@ pub fn render_hints(app: &App, area: Rect, buf: &mut Buffer) {
     let theme = app.theme;
     let mut spans = Vec::new();
     let pairs: Vec<(&str, &str)> = match app.mode {
+        Mode::Normal if app.welcome => {
+            vec![("d", "open the demo traces"), ("?", "keys"), ("q", "quit")]
+        }
         Mode::Filter => vec![("Enter", "keep"), ("Esc", "close"), ("↑↓", "history")],
         Mode::Command => vec![("Enter", "run"), ("Esc", "cancel")],
         Mode::Search => vec![
@@ -232,7 +234,7 @@ pub fn render_hints(app: &App, area: Rect, buf: &mut Buffer) {
             ("Esc", "close"),
             ("q", "quit"),
         ],
-        Mode::Normal => hints(app.focus.context()),
+        Mode::Normal => app.opts.keymap.hints(app.focus.context()),
     };
     for (k, what) in pairs {
         spans.push(Span::styled(format!(" {k}"), theme.style(Role::Key)));

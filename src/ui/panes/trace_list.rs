@@ -1,6 +1,7 @@
 //! The trace list: one row per trace, visible rows only.
 
 use super::{bar, fit, fit_right, header_row, status_style, title_bar};
+use crate::config::Column;
 use crate::headless::{human_count, human_dur};
 use crate::model::{Nanos, TraceStatus};
 use crate::query::SortKey;
@@ -21,6 +22,21 @@ const SPANS_W: usize = 6;
 const LLM_W: usize = 4;
 const TOK_W: usize = 7;
 const MODEL_W: usize = 16;
+
+/// A column's width; the name takes what the others leave.
+fn width(c: Column) -> usize {
+    match c {
+        Column::Status => 1,
+        Column::Start => TIME_W,
+        Column::Name => 0,
+        Column::Dur => DUR_W,
+        Column::Bar => BAR_W,
+        Column::Spans => SPANS_W,
+        Column::Llm => LLM_W,
+        Column::Tokens => TOK_W,
+        Column::Model => MODEL_W,
+    }
+}
 
 /// "3m ago" style.
 #[must_use]
@@ -84,7 +100,14 @@ pub fn render(app: &mut App, area: Rect, buf: &mut Buffer) {
     if body.height == 0 {
         return;
     }
-    let fixed = 3 + TIME_W + DUR_W + BAR_W + SPANS_W + LLM_W + TOK_W + MODEL_W + 7;
+    let columns = app.opts.columns.clone();
+    // one space before every column but a leading status mark, which sits by the selection mark
+    let sep = |i: usize, c: Column| usize::from(!(i == 0 && c == Column::Status));
+    let fixed: usize = 1 + columns
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| sep(i, c) + width(c))
+        .sum::<usize>();
     let name_w = (body.width as usize).saturating_sub(fixed).max(10);
     let arrow = |k: SortKey| {
         if app.sort != k {
@@ -96,24 +119,27 @@ pub fn render(app: &mut App, area: Rect, buf: &mut Buffer) {
         }
     };
     let label = |name: &str, k: SortKey| format!("{name}{}", arrow(k));
-    let header = format!(
-        " {} {} {} {} {} {} {} {} {}",
-        fit(arrow(SortKey::Status), 1),
-        fit(
-            &label(
-                if app.relative_time { "AGE" } else { "START" },
-                SortKey::Start
+    let mut header = String::from(" ");
+    for (i, &c) in columns.iter().enumerate() {
+        header.push_str(&" ".repeat(sep(i, c)));
+        header.push_str(&match c {
+            Column::Status => fit(arrow(SortKey::Status), 1),
+            Column::Start => fit(
+                &label(
+                    if app.relative_time { "AGE" } else { "START" },
+                    SortKey::Start,
+                ),
+                TIME_W,
             ),
-            TIME_W
-        ),
-        fit(&label("NAME", SortKey::Name), name_w),
-        fit_right(&label("DUR", SortKey::Dur), DUR_W),
-        fit("", BAR_W),
-        fit_right(&label("SPANS", SortKey::Spans), SPANS_W),
-        fit_right(&label("LLM", SortKey::Llm), LLM_W),
-        fit_right(&label("TOKENS", SortKey::Tokens), TOK_W),
-        fit(&label("MODEL", SortKey::Model), MODEL_W),
-    );
+            Column::Name => fit(&label("NAME", SortKey::Name), name_w),
+            Column::Dur => fit_right(&label("DUR", SortKey::Dur), DUR_W),
+            Column::Bar => fit("", BAR_W),
+            Column::Spans => fit_right(&label("SPANS", SortKey::Spans), SPANS_W),
+            Column::Llm => fit_right(&label("LLM", SortKey::Llm), LLM_W),
+            Column::Tokens => fit_right(&label("TOKENS", SortKey::Tokens), TOK_W),
+            Column::Model => fit(&label("MODEL", SortKey::Model), MODEL_W),
+        });
+    }
     let rows_area = header_row(buf, body, &header, theme);
     let h = rows_area.height as usize;
     app.areas[0] = rows_area;
@@ -173,53 +199,56 @@ pub fn render(app: &mut App, area: Rect, buf: &mut Buffer) {
         };
         let hot = s.duration >= app.slow_threshold && app.slow_threshold > 0;
         let name = s.name.map_or("", |n| app.store.str(n));
-        let mut spans = vec![
-            if app.compare.marked == Some(t) {
-                Span::styled("A", theme.style(Role::Key).patch(base))
-            } else {
-                Span::styled(if selected { "›" } else { " " }, base)
-            },
-            Span::styled(mark, mark_style.patch(base)),
-            Span::styled(" ", base),
-            Span::styled(fit(&when, TIME_W), base),
-            Span::styled(" ", base),
-        ];
-        spans.extend(highlighted(
-            name,
-            name_w,
-            &words,
-            base,
-            base.patch(theme.style(Role::Match)),
-        ));
-        spans.extend([
-            Span::styled(" ", base),
-            Span::styled(fit_right(&human_dur(s.duration), DUR_W), base),
-            Span::styled(" ", base),
-            Span::styled(
-                bar(0, s.duration, max, BAR_W),
-                theme
-                    .style(if hot { Role::BarHot } else { Role::Bar })
-                    .patch(base),
-            ),
-            Span::styled(" ", base),
-            Span::styled(fit_right(&s.span_count.to_string(), SPANS_W), base),
-            Span::styled(" ", base),
-            Span::styled(fit_right(&s.llm_calls.to_string(), LLM_W), base),
-            Span::styled(" ", base),
-            Span::styled(
-                fit_right(
-                    &s.tokens
-                        .map_or_else(|| "—".into(), |t| human_count(t.total)),
-                    TOK_W,
-                ),
-                theme.style(Role::TokensIn).patch(base),
-            ),
-            Span::styled(" ", base),
-            Span::styled(
-                fit(s.model.map_or("—", |m| app.store.str(m)), MODEL_W),
-                base,
-            ),
-        ]);
+        let mut spans = vec![if app.compare.marked == Some(t) {
+            Span::styled("A", theme.style(Role::Key).patch(base))
+        } else {
+            Span::styled(if selected { "›" } else { " " }, base)
+        }];
+        for (i, &c) in columns.iter().enumerate() {
+            if sep(i, c) > 0 {
+                spans.push(Span::styled(" ", base));
+            }
+            match c {
+                Column::Status => spans.push(Span::styled(mark, mark_style.patch(base))),
+                Column::Start => spans.push(Span::styled(fit(&when, TIME_W), base)),
+                Column::Name => spans.extend(highlighted(
+                    name,
+                    name_w,
+                    &words,
+                    base,
+                    base.patch(theme.style(Role::Match)),
+                )),
+                Column::Dur => {
+                    spans.push(Span::styled(fit_right(&human_dur(s.duration), DUR_W), base));
+                }
+                Column::Bar => spans.push(Span::styled(
+                    bar(0, s.duration, max, BAR_W),
+                    theme
+                        .style(if hot { Role::BarHot } else { Role::Bar })
+                        .patch(base),
+                )),
+                Column::Spans => spans.push(Span::styled(
+                    fit_right(&s.span_count.to_string(), SPANS_W),
+                    base,
+                )),
+                Column::Llm => spans.push(Span::styled(
+                    fit_right(&s.llm_calls.to_string(), LLM_W),
+                    base,
+                )),
+                Column::Tokens => spans.push(Span::styled(
+                    fit_right(
+                        &s.tokens
+                            .map_or_else(|| "—".into(), |t| human_count(t.total)),
+                        TOK_W,
+                    ),
+                    theme.style(Role::TokensIn).patch(base),
+                )),
+                Column::Model => spans.push(Span::styled(
+                    fit(s.model.map_or("—", |m| app.store.str(m)), MODEL_W),
+                    base,
+                )),
+            }
+        }
         // pad the selection highlight to the full width
         buf.set_style(
             Rect {
