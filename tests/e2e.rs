@@ -46,6 +46,9 @@ impl Session {
         cmd.env("TZ", "UTC");
         cmd.env_remove("NO_COLOR");
         cmd.env_remove("TMUX");
+        // no configuration file of the user's: the defaults unless a test gives one
+        cmd.env("XDG_CONFIG_HOME", env!("CARGO_TARGET_TMPDIR"));
+        cmd.env_remove("SPANSCOPE_CONFIG");
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -191,6 +194,89 @@ fn explore_toggle_filter_drill_in_and_quit() {
     let status = s.wait_exit();
     assert!(status.success(), "exit status {status:?}");
     s.assert_restored();
+}
+
+#[test]
+fn with_nothing_to_read_a_welcome_says_how_to_feed_it_and_opens_the_demo() {
+    let mut s = Session::start(&[], 120, 36);
+    s.wait_for("No traces yet. Feed it one of three ways:");
+    for way in [
+        "spanscope traces.jsonl",
+        "spanscope --listen",
+        "spanscope http://host:port/stream",
+        "SpanscopeCallback(\"traces.jsonl\")",
+    ] {
+        s.wait_for(way);
+    }
+    // keys of the panes do nothing yet; ? shows the help and any key comes back
+    s.keys("e");
+    s.keys("?");
+    s.wait_for("Keys — any key closes");
+    s.keys("x");
+    s.wait_for("No traces yet");
+    s.keys("d");
+    s.wait_gone("No traces yet");
+    s.wait_for("▶ Traces");
+    s.wait_for("Waterfall");
+    s.keys("q");
+    let status = s.wait_exit();
+    assert!(status.success(), "exit status {status:?}");
+    s.assert_restored();
+}
+
+#[test]
+fn the_configuration_sets_columns_keys_and_thresholds() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("config.toml");
+    std::fs::write(
+        &cfg,
+        "[thresholds]\nslow = \"500ms\"\n[list]\ncolumns = [\"status\", \"name\", \"dur\", \"tokens\"]\n\
+         [theme]\npalette = \"high-contrast\"\ncolors = \"truecolor\"\n\
+         [keys.global]\n\"x\" = \"toggle-failed\"\n\"e\" = \"none\"\n",
+    )
+    .unwrap();
+    let mut s = Session::start(
+        &[
+            "tests/fixtures/otlp-jsonl/otlp.jsonl",
+            "--config",
+            cfg.to_str().unwrap(),
+        ],
+        120,
+        40,
+    );
+    s.wait_for("Traces 15/15");
+    s.wait_for("slow ≥ 500ms");
+    let screen = s.screen();
+    assert!(screen.contains("TOKENS") && !screen.contains("MODEL") && !screen.contains("SPANS"));
+    // e is unbound, x is "failed only", and the hint bar says so
+    s.wait_for("x failed");
+    s.keys("e");
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(!s.screen().contains("[failed only]"));
+    s.keys("x");
+    s.wait_for("[failed only]");
+    s.wait_for("Traces 2/15");
+    // the high-contrast palette in 24-bit colors
+    let raw = String::from_utf8_lossy(&s.raw.lock().unwrap()).into_owned();
+    assert!(
+        raw.contains("38;2;255;255;95"),
+        "no 24-bit color in the output"
+    );
+    s.keys("q");
+    assert!(s.wait_exit().success());
+    // a broken file stops the explorer before it takes the terminal, naming the key
+    std::fs::write(&cfg, "[list]\ncolums = []\n").unwrap();
+    let mut s = Session::start(
+        &[
+            "tests/fixtures/otlp-jsonl/otlp.jsonl",
+            "--config",
+            cfg.to_str().unwrap(),
+        ],
+        120,
+        40,
+    );
+    s.wait_for("unknown field `colums`");
+    assert_eq!(s.wait_exit().exit_code(), 2);
 }
 
 #[test]

@@ -326,6 +326,30 @@ mod tests {
         }
     }
 
+    #[test]
+    fn the_welcome_screen_and_the_configured_columns() {
+        let mut welcome = App::new(
+            Store::new(),
+            Theme::plain(),
+            Options {
+                welcome: true,
+                ..Options::default()
+            },
+        );
+        insta::assert_snapshot!(screen(&mut welcome, 110, 26));
+        let mut a = app("otlp-jsonl");
+        a.opts.columns = vec![
+            crate::config::Column::Name,
+            crate::config::Column::Status,
+            crate::config::Column::Dur,
+            crate::config::Column::Tokens,
+        ];
+        a.maximized = true;
+        let shot = screen(&mut a, 70, 8);
+        insta::assert_snapshot!(shot);
+        assert!(!shot.contains("MODEL") && !shot.contains("START"));
+    }
+
     fn type_text(app: &mut App, s: &str) {
         for c in s.chars() {
             app.input_char(c);

@@ -11,6 +11,15 @@ use ratatui::text::{Line, Span};
 
 pub fn render_header(app: &App, area: Rect, buf: &mut Buffer) {
     let theme = app.theme;
+    if app.welcome {
+        let v = concat!(" ", env!("CARGO_PKG_VERSION"));
+        let line = Line::from(vec![
+            Span::styled(" spanscope ", theme.style(Role::Title)),
+            Span::styled(v, theme.style(Role::Muted)),
+        ]);
+        buf.set_line(area.x, area.y, &line, area.width);
+        return;
+    }
     let d = |v: Option<i64>| v.map_or_else(|| "—".into(), human_dur);
     let mut spans = vec![
         Span::styled(" spanscope ", theme.style(Role::Title)),
