@@ -1,0 +1,229 @@
+//! The producers, for real: DSPy with spanscope's callback (`assets/spanscope_dspy.py`), and
+//! the README's instrumentor examples (OpenInference's DSPyInstrumentor, MLflow's OTLP export)
+//! sending to `spanscope --listen` in a pseudo-terminal.
+//!
+//! The Python packages come from `tests/python/requirements.txt`, installed by
+//! `tests/python/venv.sh` into a virtualenv under `target/`, reused while the requirements stay
+//! the same. When the package registry cannot be reached, these tests say so and pass: nothing
+//! else in the suite needs the network.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::Session;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+/// The virtualenv's python, or `None` when the registry is unreachable (the test skips).
+fn python() -> Option<&'static Path> {
+    static PY: OnceLock<Option<PathBuf>> = OnceLock::new();
+    PY.get_or_init(|| {
+        let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("py-venv");
+        let o = Command::new(Path::new(ROOT).join("tests/python/venv.sh"))
+            .arg(&venv)
+            .output()
+            .unwrap_or_else(|e| panic!("tests/python/venv.sh: {e}"));
+        let err = String::from_utf8_lossy(&o.stderr);
+        match o.status.code() {
+            Some(0) => Some(PathBuf::from(String::from_utf8_lossy(&o.stdout).trim())),
+            Some(77) => {
+                eprintln!("skipped: {err}");
+                None
+            }
+            _ => panic!("the Python test environment could not be made:\n{err}"),
+        }
+    })
+    .as_deref()
+}
+
+fn run_python(py: &Path, args: &[&str]) {
+    let o = Command::new(py)
+        .args(args)
+        .current_dir(ROOT)
+        .output()
+        .unwrap_or_else(|e| panic!("{py:?} {args:?}: {e}"));
+    assert!(
+        o.status.success(),
+        "{args:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// `spanscope ARGS` (headless), its stdout parsed as JSON.
+fn spanscope_json(args: &[&str]) -> Value {
+    let o = Command::new(env!("CARGO_BIN_EXE_spanscope"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "spanscope {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("spanscope {args:?}: {e}"))
+}
+
+fn field<'a>(v: &'a Value, k: &str) -> &'a Value {
+    v.get(k).unwrap_or_else(|| panic!("no {k} in {v}"))
+}
+
+#[test]
+fn the_dspy_callback_writes_what_spanscope_reads() {
+    let Some(py) = python() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("traces.jsonl");
+    let path = out.to_str().unwrap();
+    run_python(py, &["tests/python/callback_program.py", path]);
+
+    // nothing rejected, and every trace of the suite
+    let o = Command::new(env!("CARGO_BIN_EXE_spanscope"))
+        .args(["list", path, "--strict", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let list: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let traces = list.as_array().unwrap();
+    let names: Vec<&str> = traces
+        .iter()
+        .map(|t| field(t, "name").as_str().unwrap())
+        .collect();
+    assert_eq!(names, EXPECTED_NAMES, "{list:#}");
+    for (t, &(spans, llm, tokens)) in traces.iter().zip(&EXPECTED_SHAPES) {
+        let name = field(t, "name");
+        assert_eq!(field(t, "spans").as_u64(), Some(spans), "spans of {name}");
+        assert_eq!(
+            field(t, "llm_calls").as_u64(),
+            Some(llm),
+            "LM calls of {name}"
+        );
+        let total = t["tokens"]["total"].as_u64();
+        assert_eq!(total, tokens, "tokens of {name}");
+        if let Some(total) = total {
+            let (p, c) = (
+                t["tokens"]["prompt"].as_u64(),
+                t["tokens"]["completion"].as_u64(),
+            );
+            assert_eq!(Some(total), p.zip(c).map(|(p, c)| p + c), "{name}");
+        }
+        assert_eq!(
+            field(t, "model").as_str(),
+            Some("dummy-model"),
+            "model of {name}"
+        );
+    }
+    let failed: Vec<&str> = traces
+        .iter()
+        .filter(|t| t["status"] == "error")
+        .map(|t| field(t, "name").as_str().unwrap())
+        .collect();
+    assert_eq!(failed, ["SummarizeWithSources"]);
+
+    // the multi-hop tree, in waterfall order, with its prompts and responses
+    let rag = traces.iter().find(|t| t["name"] == "MultiHopRAG").unwrap();
+    let id = field(rag, "trace_id").as_str().unwrap();
+    let show = spanscope_json(&["show", id, path, "--format", "json"]);
+    let tree: Vec<(u64, &str)> = field(&show, "spans")
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                field(s, "depth").as_u64().unwrap(),
+                field(s, "name").as_str().unwrap(),
+            )
+        })
+        .filter(|(_, n)| !n.starts_with("ChatAdapter"))
+        .collect();
+    assert_eq!(tree, EXPECTED_RAG_TREE, "{show:#}");
+    let md = Command::new(env!("CARGO_BIN_EXE_spanscope"))
+        .args(["show", id, path, "--format", "markdown"])
+        .output()
+        .unwrap();
+    let md = String::from_utf8(md.stdout).unwrap();
+    for needle in ["Which", "reasoning", "dummy-model", "tokens"] {
+        assert!(md.contains(needle), "{needle} missing from:\n{md}");
+    }
+}
+
+/// The listener's port, read from its source label in the status bar.
+fn listening_port(s: &Session) -> u16 {
+    s.wait_for("receiver 127.0.0.1:");
+    let screen = s.screen();
+    let at = screen.find("receiver 127.0.0.1:").unwrap() + "receiver 127.0.0.1:".len();
+    let digits: String = screen[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().unwrap()
+}
+
+/// Run `example` against `spanscope --listen` and wait for its two traces on the screen.
+fn example_reaches_the_listener(example: &str, names: [&str; 2]) {
+    let Some(py) = python() else { return };
+    let mut s = Session::start(&["--listen", "127.0.0.1:0"], 140, 40);
+    let port = listening_port(&s);
+    run_python(py, &[example, &format!("http://127.0.0.1:{port}")]);
+    s.wait_for("Traces 2/2");
+    for n in names {
+        s.wait_for(n);
+    }
+    s.keys("q");
+    assert!(s.wait_exit().success());
+    // the exit summary, once the terminal is back: every span accounted for
+    s.wait_for("0 rejected");
+}
+
+#[test]
+fn openinference_instrumentor_sends_to_the_listener() {
+    example_reaches_the_listener(
+        "tests/python/openinference_example.py",
+        ["Predict.forward", "ChainOfThought.forward"],
+    );
+}
+
+#[test]
+fn mlflow_otlp_export_sends_to_the_listener() {
+    example_reaches_the_listener(
+        "tests/python/mlflow_example.py",
+        ["Predict.forward", "ChainOfThought.forward"],
+    );
+}
+
+/// The suite's traces in start order: name.
+const EXPECTED_NAMES: [&str; 7] = [
+    "Predict",
+    "ChainOfThought",
+    "MultiHopRAG",
+    "ReAct",
+    "SummarizeWithSources",
+    "Evaluate",
+    "BootstrapFewShot",
+];
+/// Per trace: spans, LM calls, total tokens (ceil(characters / 4) of prompt and completion).
+const EXPECTED_SHAPES: [(u64, u64, Option<u64>); 7] = [
+    (4, 1, Some(154)),
+    (5, 1, Some(233)),
+    (12, 2, Some(550)),
+    (21, 4, Some(2963)),
+    (6, 1, None),
+    (13, 3, Some(463)),
+    (9, 2, Some(308)),
+];
+/// The multi-hop RAG trace without its adapter spans: (depth, name).
+const EXPECTED_RAG_TREE: [(u64, &str); 8] = [
+    (0, "MultiHopRAG"),
+    (1, "Retrieve"),
+    (1, "Predict"),
+    (2, "DummyLM"),
+    (1, "Retrieve"),
+    (1, "ChainOfThought"),
+    (2, "Predict"),
+    (3, "DummyLM"),
+];
