@@ -152,6 +152,48 @@ fn the_dspy_callback_writes_what_spanscope_reads() {
     }
 }
 
+#[test]
+fn the_readme_three_lines_trace_a_dspy_program() {
+    let Some(py) = python() else { return };
+    let readme = std::fs::read_to_string(Path::new(ROOT).join("README.md")).unwrap();
+    let at = readme
+        .find("```python\n")
+        .expect("a python block in the README")
+        + 10;
+    let snippet = &readme[at..at + readme[at..].find("```").unwrap()];
+    assert_eq!(snippet.lines().count(), 3, "{snippet}");
+    let dir = tempfile::tempdir().unwrap();
+    let program = dir.path().join("program.py");
+    std::fs::write(
+        &program,
+        format!(
+            "import sys\nsys.path.insert(0, {:?})\n{snippet}\
+             dspy.configure(lm=dspy.utils.DummyLM([{{\"answer\": \"Paris\"}}]))\n\
+             dspy.Predict(\"question -> answer\")(question=\"What is the capital of France?\")\n",
+            format!("{ROOT}/assets")
+        ),
+    )
+    .unwrap();
+    let o = Command::new(py)
+        .arg(&program)
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let file = dir.path().join("traces.jsonl");
+    let list = spanscope_json(&[
+        "list",
+        file.to_str().unwrap(),
+        "--strict",
+        "--format",
+        "json",
+    ]);
+    let traces = list.as_array().unwrap();
+    assert_eq!(traces.len(), 1, "{list:#}");
+    assert_eq!(traces[0]["name"], "Predict");
+    assert_eq!(traces[0]["llm_calls"], 1);
+}
+
 /// The listener's port, read from its source label in the status bar.
 fn listening_port(s: &Session) -> u16 {
     s.wait_for("receiver 127.0.0.1:");
