@@ -42,10 +42,7 @@ fn explore_toggle_filter_drill_in_and_quit() {
     s.wait_for("▶ Detail");
     s.wait_for("Which river flows through the city");
 
-    s.keys("q");
-    let status = s.wait_exit();
-    assert!(status.success(), "exit status {status:?}");
-    s.assert_restored();
+    s.quit_cleanly();
 }
 
 #[test]
@@ -70,10 +67,7 @@ fn with_nothing_to_read_a_welcome_says_how_to_feed_it_and_opens_the_demo() {
     s.wait_gone("No traces yet");
     s.wait_for("▶ Traces");
     s.wait_for("Waterfall");
-    s.keys("q");
-    let status = s.wait_exit();
-    assert!(status.success(), "exit status {status:?}");
-    s.assert_restored();
+    s.quit_cleanly();
 }
 
 #[test]
@@ -155,10 +149,7 @@ fn step_statistics_drill_down_to_the_failing_lm_call() {
     s.wait_for("span(s) of");
     s.keys("\r");
     s.wait_for("▶ Waterfall SummarizeWithSources.forward");
-    s.keys("q");
-    let status = s.wait_exit();
-    assert!(status.success(), "exit status {status:?}");
-    s.assert_restored();
+    s.quit_cleanly();
 }
 
 #[test]
@@ -189,9 +180,7 @@ fn opens_a_trace_directly() {
     s.wait_for("▶ Waterfall ReAct.forward");
     s.keys("]");
     s.wait_for("TimeoutError");
-    s.keys("q");
-    assert!(s.wait_exit().success());
-    s.assert_restored();
+    s.quit_cleanly();
 }
 
 #[test]
@@ -222,9 +211,7 @@ fn a_line_appended_to_the_log_shows_up() {
     s.wait_for("Traces 2/2");
     assert!(s.screen().contains("0 rejected"), "{}", s.screen());
 
-    s.keys("q");
-    assert!(s.wait_exit().success());
-    s.assert_restored();
+    s.quit_cleanly();
 }
 
 /// The OSC 52 payloads the process wrote, decoded.
@@ -259,9 +246,7 @@ fn y_copies_through_osc52_and_keeps_a_file() {
     s.wait_for("copied trace 423c3874e36e… as Markdown");
     s.keys("\t]Y");
     s.wait_for("as JSON");
-    s.keys("q");
-    assert!(s.wait_exit().success());
-    s.assert_restored();
+    s.quit_cleanly();
     let raw = s.raw.lock().unwrap().clone();
     let copies = osc52_payloads(&raw);
     assert_eq!(copies.len(), 2, "two copies");
@@ -302,9 +287,7 @@ fn mark_and_compare_the_two_react_runs() {
     s.wait_for("+2. `next_tool_name` (Literal['get_weather', 'finish']):");
     s.keys("\x1b");
     s.wait_for("▶ Traces");
-    s.keys("q");
-    assert!(s.wait_exit().success());
-    s.assert_restored();
+    s.quit_cleanly();
 }
 
 #[test]
@@ -325,9 +308,7 @@ fn search_inside_a_trace_then_only_the_hits() {
     s.wait_for("get_weather.__call__");
     s.keys("\x1b");
     s.wait_gone("/timeouterror:");
-    s.keys("q");
-    assert!(s.wait_exit().success());
-    s.assert_restored();
+    s.quit_cleanly();
 }
 
 #[test]
@@ -342,9 +323,7 @@ fn latency_histogram_filters_the_list_to_a_bucket() {
     s.wait_for("1 trace(s) between 700ms and 1.00s");
     s.wait_for("Traces 1/15");
     s.wait_for("filter: dur>=700ms dur<1s");
-    s.keys("q");
-    assert!(s.wait_exit().success());
-    s.assert_restored();
+    s.quit_cleanly();
 }
 
 #[test]
@@ -357,9 +336,7 @@ fn group_by_program_then_open_the_compiled_runs() {
     s.keys("j\r");
     s.wait_for("3 trace(s) with attr.fixture.program bootstrap_compile");
     s.wait_for("Traces 3/15");
-    s.keys("q");
-    assert!(s.wait_exit().success());
-    s.assert_restored();
+    s.quit_cleanly();
 }
 
 /// A panic inside the explorer: the terminal is given back (raw mode off, main screen, cursor
@@ -429,9 +406,7 @@ fn escape_sequences_in_prompts_do_not_act_on_the_terminal() {
     s.wait_for("␛]52;c;ZXZpbA==");
     let screen = s.screen();
     assert!(screen.contains("␛[2J␛[H␛[5;5HPWNED"), "{screen}");
-    s.keys("q");
-    assert!(s.wait_exit().success());
-    s.assert_restored();
+    s.quit_cleanly();
     let raw = s.raw.lock().unwrap().clone();
     let text = String::from_utf8_lossy(&raw);
     assert!(!text.contains("\x1b]52"), "an OSC 52 reached the terminal");

@@ -131,6 +131,14 @@ impl Session {
         panic!("spanscope did not exit; the screen is:\n{}", self.screen());
     }
 
+    /// `q`, then a successful exit with the terminal given back.
+    pub fn quit_cleanly(&mut self) {
+        self.keys("q");
+        let status = self.wait_exit();
+        assert!(status.success(), "exit status {status:?}");
+        self.assert_restored();
+    }
+
     /// The terminal was given back: alternate screen left, cursor shown again.
     pub fn assert_restored(&self) {
         // let the reader thread drain what the process wrote last
