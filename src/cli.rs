@@ -22,6 +22,9 @@ Examples:
   cat traces.jsonl | spanscope list - --format jsonl
   spanscope traces.jsonl --listen                        # follow a file and receive OTLP/HTTP
   spanscope record --out session.jsonl                   # keep a live feed for later
+  spanscope                                              # with nothing to read: how to feed it, and a demo
+  spanscope config --default > ~/.config/spanscope/config.toml   # thresholds, columns, theme, keys
+  spanscope completions bash > ~/.local/share/bash-completion/completions/spanscope
 
 Sources: JSONL files (simple/steps request lines, trace_start/span/trace_end events,
 dspy-callback-jsonl, OTLP/JSON lines), OTLP/JSON or MLflow trace documents, captured OTLP
