@@ -50,13 +50,7 @@ pub fn render(app: &mut App, area: Rect, buf: &mut Buffer) {
     }
     let rows = header_row(buf, body, &header, theme);
     if st.groups.is_empty() {
-        buf.set_stringn(
-            rows.x + 2,
-            rows.y,
-            super::NOTHING_LISTED,
-            rows.width as usize,
-            theme.style(Role::Muted),
-        );
+        super::empty_note(buf, rows, super::NOTHING_LISTED, theme);
         return;
     }
     st.page = rows.height as usize;

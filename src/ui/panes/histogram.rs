@@ -36,13 +36,7 @@ pub fn render(app: &mut App, area: Rect, buf: &mut Buffer) {
     }
     let h = &mut app.histogram;
     if h.buckets.is_empty() {
-        buf.set_stringn(
-            body.x + 2,
-            body.y,
-            super::NOTHING_LISTED,
-            body.width as usize,
-            theme.style(Role::Muted),
-        );
+        super::empty_note(buf, body, super::NOTHING_LISTED, theme);
         return;
     }
     h.page = body.height as usize;

@@ -57,6 +57,20 @@ pub fn title_bar(
 /// What a view over the listed traces says when the list is empty.
 pub const NOTHING_LISTED: &str = "no trace is listed (/ to change the filter, s / e toggles)";
 
+/// What an empty pane says instead of rows: muted, on its first row, a little indented.
+pub fn empty_note(buf: &mut Buffer, area: Rect, msg: &str, theme: Theme) {
+    if area.height == 0 {
+        return;
+    }
+    buf.set_stringn(
+        area.x + 2,
+        area.y,
+        msg,
+        area.width as usize,
+        theme.style(Role::Muted),
+    );
+}
+
 /// A table's column header on the first row of `area`; returns the rows under it.
 pub fn header_row(buf: &mut Buffer, area: Rect, header: &str, theme: Theme) -> Rect {
     if area.height == 0 {

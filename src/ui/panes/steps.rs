@@ -130,12 +130,11 @@ fn render_table(app: &mut App, area: Rect, buf: &mut Buffer) -> usize {
     let h = rows.height as usize;
     st.scroll.follow(h);
     if st.groups.is_empty() {
-        buf.set_stringn(
-            rows.x + 2,
-            rows.y,
+        super::empty_note(
+            buf,
+            rows,
             "no spans in the listed traces (/ to change the filter)",
-            rows.width as usize,
-            theme.style(Role::Muted),
+            theme,
         );
         return h;
     }

@@ -150,13 +150,7 @@ pub fn render(app: &mut App, area: Rect, buf: &mut Buffer) {
         } else {
             "no trace matches the filter (/ to change it, s / e toggles)"
         };
-        buf.set_stringn(
-            rows_area.x + 2,
-            rows_area.y,
-            msg,
-            rows_area.width as usize,
-            theme.style(Role::Muted),
-        );
+        super::empty_note(buf, rows_area, msg, theme);
         return;
     }
     let words: Vec<String> = app

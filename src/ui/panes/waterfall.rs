@@ -25,15 +25,7 @@ pub fn render(app: &mut App, area: Rect, buf: &mut Buffer) {
             focused,
             theme,
         );
-        if body.height > 0 {
-            buf.set_stringn(
-                body.x + 2,
-                body.y,
-                "select a trace",
-                body.width as usize,
-                theme.style(Role::Muted),
-            );
-        }
+        super::empty_note(buf, body, "select a trace", theme);
         return;
     };
     let tr = app.store.trace(t);
@@ -93,6 +85,10 @@ pub fn render(app: &mut App, area: Rect, buf: &mut Buffer) {
     let h = body.height as usize;
     app.areas[1] = body;
     app.wf.scroll.follow(h);
+    if app.wf.visible.is_empty() {
+        super::empty_note(buf, body, "no span passes the slow / failed filters", theme);
+        return;
+    }
     let width = body.width as usize;
     let bar_w = (width / 4).clamp(8, 50);
     let name_w = width
@@ -105,16 +101,6 @@ pub fn render(app: &mut App, area: Rect, buf: &mut Buffer) {
     } else {
         Vec::new()
     };
-    if app.wf.visible.is_empty() {
-        buf.set_stringn(
-            body.x + 2,
-            body.y,
-            "no span passes the slow / failed filters",
-            width,
-            theme.style(Role::Muted),
-        );
-        return;
-    }
     for (i, &v) in app
         .wf
         .visible
