@@ -233,7 +233,6 @@ pub fn print(
                 out,
                 "value,traces,errors,error_rate,p50_ms,p95_ms,max_ms,llm_calls,total_tokens,mean_tokens"
             )?;
-            let opt = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
             for g in groups {
                 let j = g.json();
                 writeln!(
@@ -244,12 +243,12 @@ pub fn print(
                         j.traces.to_string(),
                         j.errors.to_string(),
                         j.error_rate.to_string(),
-                        opt(j.p50_ms),
-                        opt(j.p95_ms),
-                        opt(j.max_ms),
+                        super::csv_cell(j.p50_ms),
+                        super::csv_cell(j.p95_ms),
+                        super::csv_cell(j.max_ms),
                         j.llm_calls.to_string(),
                         j.total_tokens.map(|t| t.to_string()).unwrap_or_default(),
-                        opt(j.mean_tokens),
+                        super::csv_cell(j.mean_tokens),
                     ])
                 )?;
             }

@@ -99,13 +99,6 @@ fn write_rows(
             }
             for &t in traces {
                 let j = TraceJson::new(store, t);
-                let tok = |f: fn(&super::TokensJson) -> u64| {
-                    j.tokens
-                        .as_ref()
-                        .map(f)
-                        .map(|n| n.to_string())
-                        .unwrap_or_default()
-                };
                 let cells = vec![
                     j.trace_id.clone(),
                     j.name.clone().unwrap_or_default(),
@@ -115,9 +108,9 @@ fn write_rows(
                     j.spans.to_string(),
                     j.error_spans.to_string(),
                     j.llm_calls.to_string(),
-                    tok(|t| t.prompt),
-                    tok(|t| t.completion),
-                    tok(|t| t.total),
+                    super::csv_cell(j.tokens.as_ref().map(|t| t.prompt)),
+                    super::csv_cell(j.tokens.as_ref().map(|t| t.completion)),
+                    super::csv_cell(j.tokens.as_ref().map(|t| t.total)),
                     j.model.clone().unwrap_or_default(),
                 ];
                 writeln!(out, "{}", csv_line(&cells))?;

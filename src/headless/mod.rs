@@ -380,6 +380,12 @@ pub fn bar(offset: i64, dur: i64, total: i64, cells: usize) -> String {
     out
 }
 
+/// A CSV cell for an optional value: empty when there is none.
+#[must_use]
+pub fn csv_cell<T: std::fmt::Display>(v: Option<T>) -> String {
+    v.map(|x| x.to_string()).unwrap_or_default()
+}
+
 /// One CSV record (RFC 4180 quoting). Control characters other than line breaks and tabs are
 /// neutralized (see [`neutralize`]): a CSV is read on terminals too.
 #[must_use]

@@ -257,16 +257,8 @@ pub fn print(
                 out,
                 "name,kind,count,p50_ms,p95_ms,p99_ms,max_ms,mean_pct,errors,error_rate,prompt_tokens,completion_tokens,total_tokens"
             )?;
-            let opt = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
             for g in groups {
                 let j = json(g);
-                let tok = |f: fn(&TokensJson) -> u64| {
-                    j.tokens
-                        .as_ref()
-                        .map(f)
-                        .map(|n| n.to_string())
-                        .unwrap_or_default()
-                };
                 writeln!(
                     out,
                     "{}",
@@ -274,16 +266,16 @@ pub fn print(
                         g.name.clone(),
                         j.kind.to_string(),
                         j.count.to_string(),
-                        opt(j.p50_ms),
-                        opt(j.p95_ms),
-                        opt(j.p99_ms),
-                        opt(j.max_ms),
-                        opt(j.mean_pct),
+                        super::csv_cell(j.p50_ms),
+                        super::csv_cell(j.p95_ms),
+                        super::csv_cell(j.p99_ms),
+                        super::csv_cell(j.max_ms),
+                        super::csv_cell(j.mean_pct),
                         j.errors.to_string(),
                         j.error_rate.to_string(),
-                        tok(|t| t.prompt),
-                        tok(|t| t.completion),
-                        tok(|t| t.total),
+                        super::csv_cell(j.tokens.as_ref().map(|t| t.prompt)),
+                        super::csv_cell(j.tokens.as_ref().map(|t| t.completion)),
+                        super::csv_cell(j.tokens.as_ref().map(|t| t.total)),
                     ])
                 )?;
             }
