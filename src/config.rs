@@ -258,10 +258,7 @@ mod value_enum {
     use serde::{Deserialize, Deserializer, Serializer};
 
     pub fn serialize<T: ValueEnum, S: Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
-        let p = v
-            .to_possible_value()
-            .ok_or_else(|| serde::ser::Error::custom("a hidden value"))?;
-        s.serialize_str(p.get_name())
+        s.serialize_str(&super::name(v))
     }
 
     pub fn deserialize<'de, T: ValueEnum, D: Deserializer<'de>>(d: D) -> Result<T, D::Error> {
@@ -279,10 +276,7 @@ mod value_enum_vec {
     pub fn serialize<T: ValueEnum, S: Serializer>(v: &[T], s: S) -> Result<S::Ok, S::Error> {
         let mut seq = s.serialize_seq(Some(v.len()))?;
         for x in v {
-            let p = x
-                .to_possible_value()
-                .ok_or_else(|| serde::ser::Error::custom("a hidden value"))?;
-            seq.serialize_element(p.get_name())?;
+            seq.serialize_element(&super::name(x))?;
         }
         seq.end()
     }
