@@ -84,34 +84,6 @@ pub fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
 
-/// Token usage in the output contract.
-#[derive(Debug, Clone, Copy, Serialize, serde::Deserialize, PartialEq, Eq)]
-pub struct TokensJson {
-    pub prompt: u64,
-    pub completion: u64,
-    pub total: u64,
-}
-
-impl From<Tokens> for TokensJson {
-    fn from(t: Tokens) -> Self {
-        TokensJson {
-            prompt: t.prompt,
-            completion: t.completion,
-            total: t.total,
-        }
-    }
-}
-
-impl From<TokensJson> for crate::model::Tokens {
-    fn from(t: TokensJson) -> Self {
-        crate::model::Tokens {
-            prompt: t.prompt,
-            completion: t.completion,
-            total: t.total,
-        }
-    }
-}
-
 /// One trace in the output contract (`list --format json|jsonl`, and the head of `show`).
 #[derive(Debug, Clone, Serialize)]
 pub struct TraceJson {
@@ -123,7 +95,7 @@ pub struct TraceJson {
     pub spans: u32,
     pub error_spans: u32,
     pub llm_calls: u32,
-    pub tokens: Option<TokensJson>,
+    pub tokens: Option<Tokens>,
     pub model: Option<String>,
 }
 
@@ -141,7 +113,7 @@ impl TraceJson {
             spans: s.span_count,
             error_spans: s.error_spans,
             llm_calls: s.llm_calls,
-            tokens: s.tokens.map(Into::into),
+            tokens: s.tokens,
             model: s.model.map(|m| store.str(m).to_string()),
         }
     }

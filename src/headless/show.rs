@@ -1,9 +1,6 @@
 //! `spanscope show`: one request as a text waterfall, as JSON, or as Markdown for an LLM.
 
-use super::{
-    TimeFmt, TokensJson, TraceJson, human_count, human_dur, ms, round3, span_status, truncate,
-    width,
-};
+use super::{TimeFmt, TraceJson, human_count, human_dur, ms, round3, span_status, truncate, width};
 use crate::ingest::detail::{SpanDetail, span_detail};
 use crate::model::waterfall::Waterfall;
 use crate::model::{SpanIdx, Store, TraceIdx, TraceStatus};
@@ -74,7 +71,7 @@ struct SpanJson {
     status: &'static str,
     error: Option<String>,
     model: Option<String>,
-    tokens: Option<TokensJson>,
+    tokens: Option<crate::model::Tokens>,
     orphan: bool,
 }
 
@@ -88,7 +85,7 @@ struct ShowJson {
     status: &'static str,
     error_spans: u32,
     llm_calls: u32,
-    tokens: Option<TokensJson>,
+    tokens: Option<crate::model::Tokens>,
     model: Option<String>,
     /// Steps carried only durations and were laid out one after another.
     sequential_steps: bool,
@@ -129,7 +126,7 @@ pub fn print(
                         status: span_status(store, s),
                         error: sp.error.map(|e| store.str(e).to_string()),
                         model: sp.model.map(|m| store.str(m).to_string()),
-                        tokens: sp.tokens.map(Into::into),
+                        tokens: sp.tokens,
                         orphan: wf.tree.orphan[r.idx],
                     }
                 })

@@ -1,6 +1,6 @@
 //! `spanscope stats`: latency percentiles, errors and tokens per step name, model or kind.
 
-use super::{TokensJson, csv_line, human_count, human_dur, ms, round3, truncate};
+use super::{csv_line, human_count, human_dur, ms, round3, truncate};
 use crate::model::stats::{StatsAcc, StepStats, percentile_of};
 use crate::model::{Nanos, Span, SpanIdx, SpanKind, Store, TraceIdx};
 use serde::Serialize;
@@ -217,7 +217,7 @@ struct GroupJson<'a> {
     mean_pct: Option<f64>,
     errors: u64,
     error_rate: f64,
-    tokens: Option<TokensJson>,
+    tokens: Option<crate::model::Tokens>,
 }
 
 /// Print groups in `format`.
@@ -243,7 +243,7 @@ pub fn print(
             mean_pct: s.mean_pct.map(round3),
             errors: s.errors,
             error_rate: round3(s.error_rate),
-            tokens: s.tokens.map(Into::into),
+            tokens: s.tokens,
         }
     }
     match format {

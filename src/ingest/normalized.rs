@@ -4,7 +4,6 @@
 
 use super::detail::{ErrorInfo, Message, SpanDetail};
 use super::{Ctx, ms_to_ns, parse_time};
-use crate::headless::TokensJson;
 use crate::model::payload::RecordFormat;
 use crate::model::span::flags;
 use crate::model::store::{Record, SpanRecord, TraceRecord};
@@ -43,7 +42,7 @@ pub struct TraceLine {
     #[serde(default)]
     pub model: Option<String>,
     #[serde(default)]
-    pub tokens: Option<TokensJson>,
+    pub tokens: Option<Tokens>,
     #[serde(default)]
     pub llm_calls: u32,
     #[serde(default)]
@@ -75,7 +74,7 @@ pub struct SpanLine {
     #[serde(default)]
     pub model: Option<String>,
     #[serde(default)]
-    pub tokens: Option<TokensJson>,
+    pub tokens: Option<Tokens>,
     /// The token counts cover the span's whole subtree (MLflow module spans).
     #[serde(default, skip_serializing_if = "is_false")]
     pub tokens_cover_subtree: bool,
@@ -123,10 +122,6 @@ pub struct ExceptionLine {
 #[must_use]
 pub fn is_schema(raw: &str) -> bool {
     raw.trim_matches('"').starts_with("spanscope-trace/")
-}
-
-fn tokens(t: Option<TokensJson>) -> Option<Tokens> {
-    t.map(Into::into)
 }
 
 fn parse_line(bytes: &[u8]) -> Result<TraceLine, String> {
@@ -198,7 +193,7 @@ pub fn parse(bytes: &[u8], offset: u64, ctx: &Ctx, out: &mut Vec<Record>) -> Res
             status: Some(span_status),
             error: s.error,
             model: s.model,
-            tokens: tokens(s.tokens),
+            tokens: s.tokens,
             flags: fl,
             payload: Some((
                 0,
@@ -220,7 +215,7 @@ pub fn parse(bytes: &[u8], offset: u64, ctx: &Ctx, out: &mut Vec<Record>) -> Res
         running: Some(status == TraceStatus::Running),
         error_message: l.error,
         final_status: Some(status),
-        tokens: tokens(l.tokens),
+        tokens: l.tokens,
     }));
     Ok(())
 }

@@ -90,8 +90,9 @@ pub enum SpanStatus {
     Error,
 }
 
-/// Token usage of one LM call (or, for producers that report it so, of a whole subtree).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// Token usage of one LM call (or, for producers that report it so, of a whole subtree). Its
+/// JSON shape (`prompt`, `completion`, `total`) is part of the output contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Tokens {
     pub prompt: u64,
     pub completion: u64,
