@@ -77,7 +77,7 @@ impl fmt::Display for Slow {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
             Slow::Percentile(p) => write!(f, "p{p}"),
-            Slow::Fixed(ns) => f.write_str(&crate::headless::human_dur(ns)),
+            Slow::Fixed(ns) => f.write_str(&crate::text::human_dur(ns)),
         }
     }
 }

@@ -3,10 +3,11 @@
 //! Each one feeds arbitrary bytes to one stage and checks what must hold whatever the input:
 //! no panic, every record accounted for, and outputs that read back.
 
-use crate::headless::{self, TimeFmt, show::ShowFormat};
+use crate::headless::{self, show::ShowFormat};
 use crate::ingest::{self, Ctx, Options, Sink, detect};
 use crate::model::{Blob, BlobId, Store};
 use crate::query;
+use crate::text::TimeFmt;
 use std::sync::Arc;
 
 /// A parser of one record.

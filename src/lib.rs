@@ -25,10 +25,11 @@ pub mod headless;
 pub mod ingest;
 pub mod model;
 pub mod query;
+pub mod text;
 pub mod ui;
 
+use crate::text::TimeFmt;
 use cli::{Cli, Command, ListArgs, SourceArgs};
-use headless::TimeFmt;
 use model::Store;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::Path;
@@ -352,7 +353,7 @@ fn summarize_receiver(
         if a.received > 0 {
             eprintln!(
                 "spanscope:   {}: {}",
-                headless::neutralize(&s.label, false),
+                crate::text::neutralize(&s.label, false),
                 a.balance()
             );
         }

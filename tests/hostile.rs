@@ -4,9 +4,10 @@
 
 #![allow(clippy::unwrap_used)]
 
-use spanscope::headless::{TimeFmt, show};
+use spanscope::headless::show;
 use spanscope::ingest::{self, sink};
 use spanscope::model::{Batch, Store};
+use spanscope::text::TimeFmt;
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};

@@ -6,9 +6,10 @@
 #![allow(clippy::unwrap_used)]
 
 use serde_json::Value;
-use spanscope::headless::{TimeFmt, list};
+use spanscope::headless::list;
 use spanscope::ingest::{self, http, sink};
 use spanscope::model::{Batch, Store};
+use spanscope::text::TimeFmt;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};

@@ -2,10 +2,11 @@
 //! aligned by name and position, latency and token deltas per step, steps present in only one,
 //! and a line diff of the prompt and response of each aligned LM call that differs.
 
-use super::{TraceJson, human_count, human_dur, ms, round3, span_status, truncate, width};
+use super::{TraceJson, span_status};
 use crate::ingest::detail::span_detail;
 use crate::model::waterfall::Waterfall;
 use crate::model::{Nanos, SpanIdx, SpanKind, Store, TraceIdx};
+use crate::text::{human_count, human_dur, ms, round3, truncate, width};
 use serde::Serialize;
 use std::io::{self, Write};
 
@@ -505,7 +506,7 @@ impl TraceDiff {
         for t in &self.texts {
             writeln!(out, "\n── {} (step {})", t.name, t.step + 1)?;
             for d in [&t.prompt, &t.response] {
-                write!(out, "{}", super::neutralize(d, true))?;
+                write!(out, "{}", crate::text::neutralize(d, true))?;
             }
         }
         Ok(())

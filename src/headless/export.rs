@@ -1,7 +1,6 @@
 //! `spanscope export` and the explorer's `:w`: traces as normalized trace lines (the shape
 //! [`crate::ingest::normalized`] reads back) or as OTLP/JSON lines for other tools.
 
-use super::{ms, rfc3339};
 use crate::ingest::detail::{SpanDetail, span_detail};
 use crate::ingest::normalized::{
     ExceptionLine, MessageLine, SCHEMA, SpanLine, TraceLine, text_value,
@@ -9,6 +8,7 @@ use crate::ingest::normalized::{
 use crate::model::span::flags;
 use crate::model::waterfall::Waterfall;
 use crate::model::{SpanIdx, SpanKind, SpanStatus, Store, TraceIdx};
+use crate::text::{ms, rfc3339};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, InstrumentationScope, KeyValue, any_value};
 use opentelemetry_proto::tonic::resource::v1::Resource;

@@ -4,9 +4,9 @@
 //! how compiled and uncompiled runs of a program compare.
 
 use super::stats::StatsFormat;
-use super::{csv_line, human_count, human_dur, ms, round3};
 use crate::model::stats::percentile_of;
 use crate::model::{Nanos, Store, TraceIdx};
+use crate::text::{csv_line, human_count, human_dur, ms, round3};
 use serde::Serialize;
 use std::io::{self, Write};
 
@@ -243,12 +243,12 @@ pub fn print(
                         j.traces.to_string(),
                         j.errors.to_string(),
                         j.error_rate.to_string(),
-                        super::csv_cell(j.p50_ms),
-                        super::csv_cell(j.p95_ms),
-                        super::csv_cell(j.max_ms),
+                        crate::text::csv_cell(j.p50_ms),
+                        crate::text::csv_cell(j.p95_ms),
+                        crate::text::csv_cell(j.max_ms),
                         j.llm_calls.to_string(),
                         j.total_tokens.map(|t| t.to_string()).unwrap_or_default(),
-                        super::csv_cell(j.mean_tokens),
+                        crate::text::csv_cell(j.mean_tokens),
                     ])
                 )?;
             }
@@ -263,7 +263,7 @@ pub fn print(
             let mut t = super::Table::new(&cols).painted(paint);
             for g in groups {
                 let mut c = g.cells().to_vec();
-                c[0] = super::truncate(&c[0], 60);
+                c[0] = crate::text::truncate(&c[0], 60);
                 let tones = if g.errors > 0 {
                     vec![(2, super::Tone::Error)]
                 } else {

@@ -1,7 +1,8 @@
 //! `spanscope list`: one row per matching trace.
 
-use super::{Paint, TimeFmt, Tone, TraceJson, csv_line, human_count, human_dur, truncate};
+use super::{Paint, Tone, TraceJson};
 use crate::model::{Store, TraceIdx, TraceStatus};
+use crate::text::{TimeFmt, csv_line, human_count, human_dur, truncate};
 use std::io::{self, Write};
 
 /// Output formats of `list`.
@@ -108,9 +109,9 @@ fn write_rows(
                     j.spans.to_string(),
                     j.error_spans.to_string(),
                     j.llm_calls.to_string(),
-                    super::csv_cell(j.tokens.as_ref().map(|t| t.prompt)),
-                    super::csv_cell(j.tokens.as_ref().map(|t| t.completion)),
-                    super::csv_cell(j.tokens.as_ref().map(|t| t.total)),
+                    crate::text::csv_cell(j.tokens.as_ref().map(|t| t.prompt)),
+                    crate::text::csv_cell(j.tokens.as_ref().map(|t| t.completion)),
+                    crate::text::csv_cell(j.tokens.as_ref().map(|t| t.total)),
                     j.model.clone().unwrap_or_default(),
                 ];
                 writeln!(out, "{}", csv_line(&cells))?;

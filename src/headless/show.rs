@@ -1,9 +1,10 @@
 //! `spanscope show`: one request as a text waterfall, as JSON, or as Markdown for an LLM.
 
-use super::{TimeFmt, TraceJson, human_count, human_dur, ms, round3, span_status, truncate, width};
+use super::{TraceJson, span_status};
 use crate::ingest::detail::{SpanDetail, span_detail};
 use crate::model::waterfall::Waterfall;
 use crate::model::{SpanIdx, Store, TraceIdx, TraceStatus};
+use crate::text::{TimeFmt, human_count, human_dur, ms, round3, truncate, width};
 use serde::Serialize;
 use std::io::{self, Write};
 
@@ -209,7 +210,7 @@ fn text(
     use super::Tone;
     let s = &store.trace(t).summary;
     for (label, value) in header(store, t, time) {
-        let value = super::neutralize(&value, false);
+        let value = crate::text::neutralize(&value, false);
         let value = match (label, s.status) {
             ("status" | "error", TraceStatus::Error) => paint.tone(Tone::Error, &value),
             ("status", TraceStatus::Running) => paint.tone(Tone::Warn, &value),
@@ -290,7 +291,7 @@ fn text(
                 } else {
                     Tone::Accent
                 },
-                super::bar(r.offset, r.duration, s.duration, BAR).trim_end()
+                crate::text::bar(r.offset, r.duration, s.duration, BAR).trim_end()
             )
         )?;
         if let Some(e) = sp.error.filter(|_| sp.is_error()) {
@@ -341,7 +342,7 @@ fn fence(text: &str) -> String {
 }
 
 fn block(out: &mut impl Write, text: &str) -> io::Result<()> {
-    let text = &*super::neutralize(text, true);
+    let text = &*crate::text::neutralize(text, true);
     let f = fence(text);
     writeln!(out, "{f}text\n{}\n{f}\n", text.trim_end())
 }
@@ -358,7 +359,7 @@ fn markdown(
     writeln!(
         out,
         "# Trace `{}`: {}\n",
-        super::neutralize(store.str(tr.id), false),
+        crate::text::neutralize(store.str(tr.id), false),
         md_escape(s.name.map_or("—", |n| store.str(n)))
     )?;
     for (label, value) in header(store, t, time).iter().skip(2) {
@@ -484,7 +485,7 @@ pub fn span_markdown(store: &Store, s: SpanIdx, out: &mut impl Write) -> io::Res
         out,
         "# Span `{}` of trace `{}`: {}\n",
         md_escape(store.str(sp.name)),
-        super::neutralize(store.str(tr.id), false),
+        crate::text::neutralize(store.str(tr.id), false),
         md_escape(tr.summary.name.map_or("—", |n| store.str(n)))
     )?;
     let mut facts = vec![
@@ -572,7 +573,7 @@ fn error_block(out: &mut impl Write, e: &crate::ingest::detail::ErrorInfo) -> io
 }
 
 fn md_escape(s: &str) -> String {
-    super::neutralize(s, false)
+    crate::text::neutralize(s, false)
         .replace('|', "\\|")
         .replace('_', "\\_")
         .replace('*', "\\*")

@@ -1,8 +1,8 @@
 //! `spanscope stats`: latency percentiles, errors and tokens per step name, model or kind.
 
-use super::{csv_line, human_count, human_dur, ms, round3, truncate};
 use crate::model::stats::{StatsAcc, StepStats, percentile_of};
 use crate::model::{Nanos, Span, SpanIdx, SpanKind, Store, TraceIdx};
+use crate::text::{csv_line, human_count, human_dur, ms, round3, truncate};
 use serde::Serialize;
 use std::io::{self, Write};
 
@@ -266,16 +266,16 @@ pub fn print(
                         g.name.clone(),
                         j.kind.to_string(),
                         j.count.to_string(),
-                        super::csv_cell(j.p50_ms),
-                        super::csv_cell(j.p95_ms),
-                        super::csv_cell(j.p99_ms),
-                        super::csv_cell(j.max_ms),
-                        super::csv_cell(j.mean_pct),
+                        crate::text::csv_cell(j.p50_ms),
+                        crate::text::csv_cell(j.p95_ms),
+                        crate::text::csv_cell(j.p99_ms),
+                        crate::text::csv_cell(j.max_ms),
+                        crate::text::csv_cell(j.mean_pct),
                         j.errors.to_string(),
                         j.error_rate.to_string(),
-                        super::csv_cell(j.tokens.as_ref().map(|t| t.prompt)),
-                        super::csv_cell(j.tokens.as_ref().map(|t| t.completion)),
-                        super::csv_cell(j.tokens.as_ref().map(|t| t.total)),
+                        crate::text::csv_cell(j.tokens.as_ref().map(|t| t.prompt)),
+                        crate::text::csv_cell(j.tokens.as_ref().map(|t| t.completion)),
+                        crate::text::csv_cell(j.tokens.as_ref().map(|t| t.total)),
                     ])
                 )?;
             }

@@ -17,10 +17,3 @@ pub use trace::{Trace, TraceIdx, TraceStatus};
 
 /// Nanoseconds since the Unix epoch (UTC), or a duration in nanoseconds.
 pub type Nanos = i64;
-
-/// Nanoseconds to milliseconds, for display and the JSON contract.
-#[must_use]
-#[allow(clippy::cast_precision_loss)]
-pub fn ns_to_ms(ns: Nanos) -> f64 {
-    ns as f64 / 1e6
-}

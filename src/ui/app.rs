@@ -1291,7 +1291,7 @@ impl App {
                 &self.store,
                 t,
                 show::ShowFormat::Markdown,
-                crate::headless::TimeFmt { utc: self.opts.utc },
+                crate::text::TimeFmt { utc: self.opts.utc },
                 crate::headless::Paint::default(),
                 &mut buf,
             ),
@@ -1304,11 +1304,11 @@ impl App {
             self.message = Some(format!("cannot copy: {e}"));
             return;
         }
-        let id = crate::headless::truncate(self.store.str(self.store.trace(t).id), 13);
+        let id = crate::text::truncate(self.store.str(self.store.trace(t).id), 13);
         let what = match span {
             Some(s) => format!(
                 "span {} of {id}",
-                crate::headless::truncate(self.store.str(self.store.span(s).name), 40)
+                crate::text::truncate(self.store.str(self.store.span(s).name), 40)
             ),
             None => format!("trace {id}"),
         };

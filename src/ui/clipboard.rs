@@ -63,7 +63,7 @@ pub fn deliver(clip: &Clip, term: &mut impl Write, path: &Path, tmux: bool) -> S
         .parent()
         .map_or(Ok(()), std::fs::create_dir_all)
         .and_then(|()| std::fs::write(path, &clip.text));
-    let size = crate::headless::human_count(clip.text.len() as u64);
+    let size = crate::text::human_count(clip.text.len() as u64);
     match (sent, saved) {
         (true, Ok(())) => format!(
             "copied {} ({size} bytes) to the clipboard; also in {}",

@@ -45,7 +45,7 @@ impl App {
             self.compare.marked = Some(t);
             self.message = Some(format!(
                 "marked {} as A: select another trace and press = to compare",
-                crate::headless::truncate(self.store.str(self.store.trace(t).id), 13)
+                crate::text::truncate(self.store.str(self.store.trace(t).id), 13)
             ));
         }
     }

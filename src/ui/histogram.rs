@@ -174,8 +174,8 @@ impl App {
         self.message = Some(format!(
             "{} trace(s) between {} and {}: filter {q}",
             self.view.rows.len(),
-            crate::headless::human_dur(b.lo),
-            crate::headless::human_dur(b.hi),
+            crate::text::human_dur(b.lo),
+            crate::text::human_dur(b.hi),
         ));
     }
 }

@@ -2,7 +2,7 @@
 //! selected LM call.
 
 use super::{fit, fit_right, header_row, title_bar};
-use crate::headless::{human_dur, neutralize, truncate};
+use crate::text::{human_dur, neutralize, truncate};
 use crate::ui::app::App;
 use crate::ui::theme::Role;
 use ratatui::buffer::Buffer;

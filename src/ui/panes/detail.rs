@@ -2,8 +2,8 @@
 //! error and raw record. Text comes from the payload references, decoded once per span.
 
 use super::title_bar;
-use crate::headless::neutralize;
 use crate::ingest::detail::{SpanDetail, pretty};
+use crate::text::neutralize;
 use crate::ui::app::{App, Focus, Tab};
 use crate::ui::theme::{Role, Theme};
 use ratatui::buffer::Buffer;

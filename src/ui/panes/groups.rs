@@ -2,7 +2,7 @@
 
 use super::{fit, fit_right, header_row, title_bar};
 use crate::headless::groups::HEADERS;
-use crate::headless::{human_count, neutralize};
+use crate::text::{human_count, neutralize};
 use crate::ui::app::App;
 use crate::ui::theme::Role;
 use ratatui::buffer::Buffer;

@@ -159,12 +159,12 @@ pub fn ingest_lines(app: &App) -> Vec<Line<'static>> {
     lines.push(Line::raw(""));
     for s in store.sources() {
         let mut head = vec![Span::styled(
-            crate::headless::neutralize(&s.label, false).into_owned(),
+            crate::text::neutralize(&s.label, false).into_owned(),
             theme.style(Role::Title),
         )];
         if !s.state.is_empty() {
             head.push(Span::styled(
-                format!(" ({})", crate::headless::neutralize(&s.state, false)),
+                format!(" ({})", crate::text::neutralize(&s.state, false)),
                 theme.style(Role::Muted),
             ));
         }
@@ -202,7 +202,7 @@ pub fn ingest_lines(app: &App) -> Vec<Line<'static>> {
             lines.push(Line::from(vec![
                 Span::styled(at, theme.style(Role::Key)),
                 Span::styled(
-                    crate::headless::neutralize(&r.reason, false).into_owned(),
+                    crate::text::neutralize(&r.reason, false).into_owned(),
                     theme.style(Role::Error),
                 ),
             ]));

@@ -2,7 +2,7 @@
 //! p50 / p95 marked.
 
 use super::{fit, fit_right, title_bar};
-use crate::headless::{human_count, human_dur};
+use crate::text::{human_count, human_dur};
 use crate::ui::app::App;
 use crate::ui::theme::Role;
 use ratatui::buffer::Buffer;

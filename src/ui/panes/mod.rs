@@ -93,20 +93,20 @@ pub fn header_row(buf: &mut Buffer, area: Rect, header: &str, theme: Theme) -> R
 /// `text` padded or cut to exactly `width` columns (cut with `…`).
 #[must_use]
 pub fn fit(text: &str, width: usize) -> String {
-    let t = crate::headless::truncate(text, width);
-    let w = crate::headless::width(&t);
+    let t = crate::text::truncate(text, width);
+    let w = crate::text::width(&t);
     format!("{t}{}", " ".repeat(width.saturating_sub(w)))
 }
 
 /// Right-aligned in `width` columns.
 #[must_use]
 pub fn fit_right(text: &str, width: usize) -> String {
-    let t = crate::headless::truncate(text, width);
-    let w = crate::headless::width(&t);
+    let t = crate::text::truncate(text, width);
+    let w = crate::text::width(&t);
     format!("{}{t}", " ".repeat(width.saturating_sub(w)))
 }
 
-pub use crate::headless::bar;
+pub use crate::text::bar;
 
 /// The style of a status marker.
 #[must_use]

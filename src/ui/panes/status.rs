@@ -1,7 +1,7 @@
 //! The header (counts, percentiles, thresholds, active filter), the status bar (sources,
 //! index size, rejected lines, memory), the filter / command bar and the hint bar.
 
-use crate::headless::human_dur;
+use crate::text::human_dur;
 use crate::ui::app::{App, Mode};
 use crate::ui::theme::Role;
 use ratatui::buffer::Buffer;
@@ -75,7 +75,7 @@ pub fn render_header(app: &App, area: Rect, buf: &mut Buffer) {
     if !app.query_text.is_empty() {
         spans.push(Span::styled("  filter: ", theme.style(Role::Muted)));
         spans.push(Span::styled(
-            crate::headless::neutralize(&app.query_text, false).into_owned(),
+            crate::text::neutralize(&app.query_text, false).into_owned(),
             theme.style(Role::Match),
         ));
     }
@@ -94,7 +94,7 @@ pub fn render_status(app: &App, area: Rect, buf: &mut Buffer, mem_bytes: Option<
             };
             let mut spans = vec![
                 Span::styled(prompt, theme.style(Role::Key)),
-                Span::raw(crate::headless::neutralize(&app.input, false).into_owned()),
+                Span::raw(crate::text::neutralize(&app.input, false).into_owned()),
                 Span::styled("█", theme.style(Role::Key)),
             ];
             if let Some(e) = &app.input_error {
@@ -140,7 +140,7 @@ pub fn render_status(app: &App, area: Rect, buf: &mut Buffer, mem_bytes: Option<
                             .and_then(|n| n.to_str())
                             .unwrap_or(&s.label)
                     };
-                    let name = crate::headless::neutralize(name, false);
+                    let name = crate::text::neutralize(name, false);
                     let mut state = s.state.clone();
                     if s.requests > 0 {
                         state = format!("{state} · {} requests", s.requests);

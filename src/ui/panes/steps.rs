@@ -3,8 +3,8 @@
 
 use super::{fit, fit_right, header_row, title_bar};
 use crate::headless::stats::{GroupBy, StatsSort};
-use crate::headless::{human_count, human_dur};
 use crate::model::Nanos;
+use crate::text::{human_count, human_dur};
 use crate::ui::app::App;
 use crate::ui::steps::Drill;
 use crate::ui::theme::Role;

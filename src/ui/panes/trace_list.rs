@@ -2,11 +2,11 @@
 
 use super::{bar, fit, fit_right, header_row, status_style, title_bar};
 use crate::config::Column;
-use crate::headless::{human_count, human_dur};
 use crate::model::{Nanos, TraceStatus};
 use crate::query::SortKey;
 use crate::query::fuzzy::Fuzzy;
 use crate::query::parse::Term;
+use crate::text::{human_count, human_dur};
 use crate::ui::app::{App, Focus};
 use crate::ui::theme::Role;
 use chrono::{DateTime, Local, Utc};

@@ -2,8 +2,8 @@
 //! % of trace, self time. Visible rows only.
 
 use super::{bar, fit, fit_right, title_bar};
-use crate::headless::human_dur;
 use crate::model::waterfall::critical_path;
+use crate::text::human_dur;
 use crate::ui::app::{App, Focus};
 use crate::ui::theme::Role;
 use ratatui::buffer::Buffer;
@@ -33,8 +33,7 @@ pub fn render(app: &mut App, area: Rect, buf: &mut Buffer) {
     let mut title = vec![
         Span::styled("Waterfall ", theme.style(Role::Title)),
         Span::styled(
-            crate::headless::neutralize(s.name.map_or("", |n| app.store.str(n)), false)
-                .into_owned(),
+            crate::text::neutralize(s.name.map_or("", |n| app.store.str(n)), false).into_owned(),
             theme.style(Role::Header),
         ),
         Span::raw(format!(
@@ -68,7 +67,7 @@ pub fn render(app: &mut App, area: Rect, buf: &mut Buffer) {
         title.push(Span::styled(
             format!(
                 "  /{}: {} found{}",
-                crate::headless::neutralize(&x.query, false),
+                crate::text::neutralize(&x.query, false),
                 x.hits.len(),
                 if x.only { " (only these, f)" } else { "" }
             ),
