@@ -17,6 +17,7 @@
 //! assert_eq!(store.str(store.trace(slow_failures[0]).id), "a");
 //! ```
 
+pub mod analysis;
 pub mod cli;
 pub mod config;
 #[doc(hidden)]
@@ -180,24 +181,24 @@ pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
             let store = load(&a.src)?;
             let x = headless::show::resolve(&store, &a.a).map_err(Failure::no_match)?;
             let y = headless::show::resolve(&store, &a.b).map_err(Failure::no_match)?;
-            let d = headless::diff::compare(&store, x, y);
-            write_out(|out| d.print(&store, a.format, out))
+            let d = analysis::diff::compare(&store, x, y);
+            write_out(|out| headless::diff::print(&d, &store, a.format, out))
         }
         Some(Command::Stats(a)) if a.group.is_some() => {
-            let key = headless::groups::GroupKey::parse(a.group.as_deref().unwrap_or(""))
+            let key = analysis::groups::GroupKey::parse(a.group.as_deref().unwrap_or(""))
                 .map_err(Failure::usage)?;
             let q = parse_query(&a.filter)?;
             let store = load(&a.src)?;
             let traces = query::filter(&store, &q);
-            let groups = headless::groups::compute(&store, &traces, &key);
+            let groups = analysis::groups::compute(&store, &traces, &key);
             write_out(|out| headless::groups::print(&groups, &key, a.format, paint, out))
         }
         Some(Command::Stats(a)) => {
             let q = parse_query(&a.filter)?;
             let store = load(&a.src)?;
             let traces = query::filter(&store, &q);
-            let mut groups = headless::stats::compute(&store, &traces, a.by);
-            headless::stats::sort(&mut groups, a.sort);
+            let mut groups = analysis::steps::compute(&store, &traces, a.by);
+            analysis::steps::sort(&mut groups, a.sort);
             write_out(|out| headless::stats::print(&groups, a.format, paint, out))
         }
     };

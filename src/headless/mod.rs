@@ -8,7 +8,7 @@ pub mod list;
 pub mod show;
 pub mod stats;
 
-use crate::model::{SpanIdx, Store, Tokens, TraceIdx};
+use crate::model::{Store, Tokens, TraceIdx};
 use crate::text::{ms, rfc3339, width};
 use serde::Serialize;
 use std::io::{self, Write};
@@ -193,19 +193,6 @@ impl Table {
             line(r, tones, out)?;
         }
         Ok(())
-    }
-}
-
-/// A span's status for people and machines: `ok`, `error` or `running` (no end yet).
-#[must_use]
-pub fn span_status(store: &Store, s: SpanIdx) -> &'static str {
-    let sp = store.span(s);
-    if sp.is_error() {
-        "error"
-    } else if sp.effective_end().is_none() {
-        "running"
-    } else {
-        "ok"
     }
 }
 

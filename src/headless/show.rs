@@ -1,6 +1,6 @@
 //! `spanscope show`: one request as a text waterfall, as JSON, or as Markdown for an LLM.
 
-use super::{TraceJson, span_status};
+use super::TraceJson;
 use crate::ingest::detail::{SpanDetail, span_detail};
 use crate::model::waterfall::Waterfall;
 use crate::model::{SpanIdx, Store, TraceIdx, TraceStatus};
@@ -124,7 +124,7 @@ pub fn print(
                         duration_ms: sp.duration().map(ms),
                         self_ms: ms(r.self_time),
                         pct_of_trace: round3(r.pct),
-                        status: span_status(store, s),
+                        status: store.span(s).outcome(),
                         error: sp.error.map(|e| store.str(e).to_string()),
                         model: sp.model.map(|m| store.str(m).to_string()),
                         tokens: sp.tokens,
@@ -307,25 +307,6 @@ fn text(
     Ok(())
 }
 
-/// The spans of one LM call: the LLM span at row index `i` of `wf`, then the LLM spans below
-/// it (an instrumented client under DSPy's `LM.__call__` is the same call, and may be the one
-/// that holds the messages, tokens and model).
-#[must_use]
-pub fn lm_call_parts(store: &Store, wf: &Waterfall, i: usize) -> Vec<usize> {
-    let mut parts = vec![i];
-    let mut k = 0;
-    while k < parts.len() {
-        parts.extend(
-            wf.tree.children[parts[k]]
-                .iter()
-                .copied()
-                .filter(|&c| store.span(wf.spans[c]).kind == crate::model::SpanKind::Llm),
-        );
-        k += 1;
-    }
-    parts
-}
-
 /// A fence longer than any backtick run in `text`, so the text shows exactly.
 fn fence(text: &str) -> String {
     let mut longest = 0;
@@ -403,7 +384,7 @@ fn markdown(
             sp.duration().map_or_else(|| "running".into(), human_dur),
             r.pct,
             human_dur(r.self_time),
-            span_status(store, s_idx),
+            store.span(s_idx).outcome(),
             sp.tokens
                 .map_or_else(|| "".into(), |t| human_count(t.total)),
         )?;
@@ -420,7 +401,7 @@ fn markdown(
             && std::iter::successors(wf.tree.parent[r.idx], |&p| wf.tree.parent[p])
                 .all(|p| !is_llm(p));
         if outermost {
-            let parts = lm_call_parts(store, wf, r.idx);
+            let parts = crate::analysis::calls::lm_call_parts(store, wf, r.idx);
             let details: Vec<SpanDetail> = parts
                 .iter()
                 .skip(1)
@@ -500,7 +481,7 @@ pub fn span_markdown(store: &Store, s: SpanIdx, out: &mut impl Write) -> io::Res
         facts.push(("share of trace", format!("{:.1}%", r.pct)));
         facts.push(("self time", human_dur(r.self_time)));
     }
-    facts.push(("status", span_status(store, s).to_string()));
+    facts.push(("status", store.span(s).outcome().to_string()));
     if let Some(m) = sp.model {
         facts.push(("model", store.str(m).to_string()));
     }

@@ -191,4 +191,16 @@ impl Span {
     pub fn is_error(&self) -> bool {
         self.status == SpanStatus::Error
     }
+
+    /// The span's outcome for people and machines: `ok`, `error` or `running` (no end yet).
+    #[must_use]
+    pub fn outcome(&self) -> &'static str {
+        if self.is_error() {
+            "error"
+        } else if self.effective_end().is_none() {
+            "running"
+        } else {
+            "ok"
+        }
+    }
 }

@@ -1,10 +1,10 @@
 //! Comparing two traces in the explorer: `m` marks a trace (A), `=` compares the selected one (B)
-//! with it. The view is [`crate::headless::diff`]'s alignment: a table of steps, and under it the
+//! with it. The view is [`crate::analysis::diff`]'s alignment: a table of steps, and under it the
 //! prompt and response diff of the selected LM call.
 
 use super::action::Action;
 use super::app::{App, Mode, Scroll};
-use crate::headless::diff::{self, TraceDiff};
+use crate::analysis::diff::{self, TraceDiff};
 use crate::model::TraceIdx;
 
 /// The comparison view, and the mark it starts from.

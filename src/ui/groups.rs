@@ -4,7 +4,7 @@
 use super::action::Action;
 use super::app::{App, Focus, Mode, Scroll};
 use super::view::ViewKey;
-use crate::headless::groups::{self, GroupKey, TraceGroup};
+use crate::analysis::groups::{self, GroupKey, TraceGroup};
 
 /// The group view.
 #[derive(Debug, Default)]

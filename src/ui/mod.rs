@@ -370,7 +370,7 @@ mod tests {
 
     #[test]
     fn steps_view_sorts_groups_and_drills_down_to_the_failing_span() {
-        use crate::headless::stats::{GroupBy, StatsSort};
+        use crate::analysis::steps::{GroupBy, StatsSort};
         let mut a = app("otlp-jsonl");
         run(&mut a, &[Action::ToggleSteps]);
         assert_eq!(a.mode, Mode::Steps);

@@ -4,7 +4,7 @@
 
 use super::action::Action;
 use super::app::{App, Focus, Mode, Scroll};
-use crate::headless::stats::{self, Exemplar, GroupBy, StatsSort};
+use crate::analysis::steps::{self as stats, Exemplar, GroupBy, StatsSort};
 use crate::model::Nanos;
 use std::time::{Duration, Instant};
 

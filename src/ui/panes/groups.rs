@@ -1,7 +1,7 @@
 //! The group view: one row per value of the grouping key, with a p95 bar to compare them.
 
 use super::{fit, fit_right, header_row, title_bar};
-use crate::headless::groups::HEADERS;
+use crate::analysis::groups::HEADERS;
 use crate::text::{human_count, neutralize};
 use crate::ui::app::App;
 use crate::ui::theme::Role;

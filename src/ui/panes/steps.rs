@@ -2,7 +2,7 @@
 //! drill-down to its spans.
 
 use super::{fit, fit_right, header_row, title_bar};
-use crate::headless::stats::{GroupBy, StatsSort};
+use crate::analysis::steps::{GroupBy, StatsSort};
 use crate::model::Nanos;
 use crate::text::{human_count, human_dur};
 use crate::ui::app::App;
