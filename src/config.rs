@@ -8,6 +8,7 @@
 use crate::query::SortKey;
 use crate::ui::action::Action;
 use crate::ui::keymap::{Chord, Context, Keymap};
+use crate::ui::panes::trace_list::Column;
 use crate::ui::theme::{Depth, Palette};
 use clap::ValueEnum;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
@@ -40,7 +41,7 @@ impl Default for Thresholds {
     fn default() -> Self {
         Thresholds {
             slow: Slow::Percentile(95.0),
-            min_pct: 1.0,
+            min_pct: crate::ui::app::Options::default().min_pct,
         }
     }
 }
@@ -95,29 +96,6 @@ impl<'de> Deserialize<'de> for Slow {
     }
 }
 
-/// A column of the trace list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Column {
-    /// The status mark: ✓ ok, ✗ failed, ! a step failed and the trace recovered, … running.
-    Status,
-    /// Start time (`t`: age).
-    Start,
-    /// The root span's name.
-    Name,
-    /// Duration.
-    Dur,
-    /// Duration as a bar, relative to the slowest listed trace.
-    Bar,
-    /// Span count.
-    Spans,
-    /// LM calls.
-    Llm,
-    /// Token total.
-    Tokens,
-    /// The model (the first, when several).
-    Model,
-}
-
 /// `[list]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -134,11 +112,12 @@ pub struct ListConfig {
 
 impl Default for ListConfig {
     fn default() -> Self {
+        let d = crate::ui::app::Options::default();
         ListConfig {
-            columns: Column::value_variants().to_vec(),
-            sort: SortKey::Start,
-            reverse: false,
-            relative_time: false,
+            columns: d.columns,
+            sort: d.sort,
+            reverse: d.reverse,
+            relative_time: d.relative_time,
         }
     }
 }

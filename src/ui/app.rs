@@ -7,11 +7,11 @@ use super::compare::CompareState;
 use super::groups::GroupsState;
 use super::histogram::HistogramState;
 use super::keymap::{Context, Keymap};
+use super::panes::trace_list::Column;
 use super::steps::StepsState;
 use super::theme::Theme;
 use super::view::{View, ViewKey, default_slow_threshold};
 use crate::analysis::steps::GroupBy;
-use crate::config::Column;
 use crate::ingest::detail::{SpanDetail, span_detail};
 use crate::model::store::Remap;
 use crate::model::waterfall::Waterfall;
@@ -144,20 +144,19 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        let cfg = crate::config::Config::default();
         Options {
             slow: None,
             slow_percentile: 95.0,
-            min_pct: cfg.thresholds.min_pct,
+            min_pct: 1.0,
             filter: String::new(),
             trace: None,
             utc: false,
             mouse: false,
             keymap: Keymap::default(),
-            columns: cfg.list.columns,
-            sort: cfg.list.sort,
-            reverse: cfg.list.reverse,
-            relative_time: cfg.list.relative_time,
+            columns: <Column as clap::ValueEnum>::value_variants().to_vec(),
+            sort: SortKey::Start,
+            reverse: false,
+            relative_time: false,
             welcome: false,
         }
     }

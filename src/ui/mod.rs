@@ -339,10 +339,10 @@ mod tests {
         insta::assert_snapshot!(screen(&mut welcome, 110, 26));
         let mut a = app("otlp-jsonl");
         a.opts.columns = vec![
-            crate::config::Column::Name,
-            crate::config::Column::Status,
-            crate::config::Column::Dur,
-            crate::config::Column::Tokens,
+            crate::ui::panes::trace_list::Column::Name,
+            crate::ui::panes::trace_list::Column::Status,
+            crate::ui::panes::trace_list::Column::Dur,
+            crate::ui::panes::trace_list::Column::Tokens,
         ];
         a.maximized = true;
         let shot = screen(&mut a, 70, 8);

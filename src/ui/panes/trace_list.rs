@@ -1,7 +1,6 @@
 //! The trace list: one row per trace, visible rows only.
 
 use super::{bar, fit, fit_right, header_row, status_style, title_bar};
-use crate::config::Column;
 use crate::model::{Nanos, TraceStatus};
 use crate::query::SortKey;
 use crate::query::fuzzy::Fuzzy;
@@ -14,6 +13,29 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
+
+/// A column of the trace list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Column {
+    /// The status mark: ✓ ok, ✗ failed, ! a step failed and the trace recovered, … running.
+    Status,
+    /// Start time (`t`: age).
+    Start,
+    /// The root span's name.
+    Name,
+    /// Duration.
+    Dur,
+    /// Duration as a bar, relative to the slowest listed trace.
+    Bar,
+    /// Span count.
+    Spans,
+    /// LM calls.
+    Llm,
+    /// Token total.
+    Tokens,
+    /// The model (the first, when several).
+    Model,
+}
 
 const TIME_W: usize = 12;
 const DUR_W: usize = 8;
