@@ -1,0 +1,107 @@
+//! `spanscope list`: the matching traces, one row each; with `--follow`, each as it finishes.
+
+use super::common::{Failure, load, parse_query, write_out};
+use crate::cli::ListArgs;
+use crate::model::{self, Store};
+use crate::text::TimeFmt;
+use crate::{headless, ingest, query};
+use std::io::{self, Write};
+
+/// `spanscope list`.
+///
+/// # Errors
+/// A bad filter, an unreadable source, no match with `--fail-empty`, or a failed write.
+pub fn run(a: &ListArgs, paint: headless::Paint) -> Result<(), Failure> {
+    if a.follow {
+        return list_follow(a, paint);
+    }
+    let q = parse_query(&a.filter)?;
+    let store = load(&a.src)?;
+    let mut traces = query::filter(&store, &q);
+    query::sort(&store, &mut traces, a.sort, a.reverse);
+    if let Some(n) = a.limit {
+        traces.truncate(n);
+    }
+    write_out(|out| {
+        headless::list::print(
+            &store,
+            &traces,
+            a.format,
+            TimeFmt { utc: a.src.utc },
+            paint,
+            out,
+        )
+    })?;
+    if a.fail_empty && traces.is_empty() {
+        return Err(Failure::no_match("no trace matched"));
+    }
+    Ok(())
+}
+
+/// `list --follow`: print each matching trace once it has finished, as sources grow.
+fn list_follow(a: &ListArgs, paint: headless::Paint) -> Result<(), Failure> {
+    if a.format == headless::list::ListFormat::Json {
+        return Err(Failure::usage(
+            "--follow prints one trace at a time: use --format jsonl (or table, csv)",
+        ));
+    }
+    let q = parse_query(&a.filter)?;
+    if a.src.sources.is_empty() {
+        return Err(Failure::usage(
+            "no source given: name a trace file, a directory, or - for stdin",
+        ));
+    }
+    let mut store = Store::new();
+    let (feed, rx) = ingest::sink::channel(store.registry());
+    let opts = ingest::Options {
+        naive_utc: a.src.naive_utc,
+    };
+    ingest::tail::spawn(&feed, &a.src.sources, true, opts)
+        .map_err(|e| Failure::source(e.to_string()))?;
+    drop(feed);
+    let mut printed = vec![false; 0];
+    let mut stream = headless::list::Stream::default();
+    let mut left = a.limit.unwrap_or(usize::MAX);
+    let time = TimeFmt { utc: a.src.utc };
+    let stdout = io::stdout();
+    loop {
+        // at the end of every source, traces still running are printed as they are
+        let end = match rx.recv() {
+            Ok(first) => {
+                store.apply(first);
+                while let Ok(more) = rx.try_recv() {
+                    store.apply(more);
+                }
+                false
+            }
+            Err(_) => true,
+        };
+        store.refresh();
+        // no retention here, so trace indexes are dense and stable
+        printed.resize(store.trace_count(), false);
+        let m = query::Matcher::new(&store, &q);
+        let mut done: Vec<model::TraceIdx> = store
+            .trace_ids()
+            .filter(|&t| !printed[t.0 as usize])
+            .filter(|&t| end || store.trace(t).summary.status != model::TraceStatus::Running)
+            .collect();
+        for t in &done {
+            printed[t.0 as usize] = true;
+        }
+        done.retain(|&t| m.matches(t));
+        done.truncate(left);
+        left -= done.len();
+        let mut out = stdout.lock();
+        let res = stream
+            .print(&store, &done, a.format, time, paint, &mut out)
+            .and_then(|()| out.flush());
+        match res {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(()),
+            Err(e) => return Err(Failure::source(format!("cannot write: {e}"))),
+            Ok(()) => {}
+        }
+        if left == 0 || end {
+            return Ok(());
+        }
+    }
+}

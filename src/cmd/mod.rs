@@ -1,0 +1,13 @@
+//! One file per command: each reads its arguments, computes with the layers below and prints.
+
+pub mod common;
+pub mod config;
+pub mod diff;
+pub mod explore;
+pub mod export;
+pub mod list;
+pub mod receiver;
+pub mod record;
+pub mod shell;
+pub mod show;
+pub mod stats;

@@ -1,0 +1,135 @@
+//! Starting the OTLP receiver from a `--listen` address, and what it says when it stops: the
+//! requests it answered and where every span went.
+
+use super::common::Failure;
+use crate::ingest;
+use crate::model::Store;
+
+/// On stderr when a receiver stops: what it was sent, and where every span went.
+pub fn summarize_receiver(
+    store: &Store,
+    counters: &ingest::http::Counters,
+    recorded_to: Option<&std::path::Path>,
+) {
+    let c = |v: &std::sync::atomic::AtomicU64| v.load(std::sync::atomic::Ordering::Relaxed);
+    let mut line = format!(
+        "spanscope: {} request(s): {} span(s) or line(s) accepted, {} rejected, {} answered busy (clients retry those)",
+        c(&counters.requests),
+        c(&counters.accepted),
+        c(&counters.rejected),
+        c(&counters.busy),
+    );
+    for (n, what) in [
+        (
+            c(&counters.unauthorized),
+            "refused for a missing or wrong token",
+        ),
+        (c(&counters.timed_out), "cut off for sending too slowly"),
+        (
+            c(&counters.record_failed),
+            "refused because the record file could not be written",
+        ),
+    ] {
+        if n > 0 {
+            line.push_str(&format!("; {n} {what}"));
+        }
+    }
+    if let Some(path) = recorded_to {
+        line.push_str(&format!(
+            "; {} request(s) recorded to {}",
+            c(&counters.recorded),
+            path.display()
+        ));
+    }
+    eprintln!("{line}");
+    eprintln!("spanscope: {}", accounting_line(store));
+    for s in store.sources() {
+        let a = s.accounting();
+        if a.received > 0 {
+            eprintln!(
+                "spanscope:   {}: {}",
+                crate::text::neutralize(&s.label, false),
+                a.balance()
+            );
+        }
+    }
+}
+
+/// Where every record the sources delivered went: `received = indexed + merged + duplicates +
+/// evicted + rejected`.
+#[must_use]
+pub fn accounting_line(store: &Store) -> String {
+    let a = store.accounting();
+    format!(
+        "{}; {} trace(s) held, {} evicted",
+        a.balance(),
+        a.traces,
+        a.traces_evicted
+    )
+}
+
+/// Start the receiver on `addr` (a socket address or a host name to resolve).
+///
+/// # Errors
+/// A bad address, or the port cannot be bound.
+pub fn start_receiver(
+    feed: &ingest::sink::Feed,
+    addr: &str,
+    max_body: usize,
+    opts: ingest::Options,
+    record: Option<std::path::PathBuf>,
+    token: Option<String>,
+) -> Result<ingest::http::Receiver, Failure> {
+    let sock = addr
+        .parse()
+        .or_else(|_| {
+            std::net::ToSocketAddrs::to_socket_addrs(addr)
+                .map_err(|e| e.to_string())
+                .and_then(|mut a| a.next().ok_or_else(|| "no address".to_string()))
+        })
+        .map_err(|e| Failure::usage(format!("--listen {addr:?}: {e}")))?;
+    if let Some(w) = listen_warning(&sock, token.is_some()) {
+        eprintln!("spanscope: warning: {w}");
+    }
+    let mut cfg = ingest::http::Config::new(sock);
+    cfg.max_body = max_body;
+    cfg.opts = opts;
+    cfg.record = record;
+    cfg.token = token;
+    ingest::http::start(feed, cfg).map_err(|e| Failure::source(e.to_string()))
+}
+
+/// The warning for a receiver bound beyond loopback (none on loopback).
+fn listen_warning(sock: &std::net::SocketAddr, token: bool) -> Option<String> {
+    if ingest::http::is_loopback(sock) {
+        return None;
+    }
+    let open = if token {
+        ""
+    } else {
+        "; anyone who reaches it can send traces: require a token with --token or SPANSCOPE_TOKEN"
+    };
+    Some(format!(
+        "listening on {sock}, which other hosts can reach{open}"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::listen_warning;
+
+    #[test]
+    fn binding_beyond_loopback_warns() {
+        let at = |a: &str| {
+            a.parse::<std::net::SocketAddr>()
+                .unwrap_or_else(|e| panic!("{e}"))
+        };
+        assert_eq!(listen_warning(&at("127.0.0.1:4318"), false), None);
+        assert_eq!(listen_warning(&at("[::1]:4318"), false), None);
+        let open = listen_warning(&at("0.0.0.0:4318"), false).unwrap_or_default();
+        assert!(open.contains("which other hosts can reach"), "{open}");
+        assert!(open.contains("--token"), "{open}");
+        let guarded = listen_warning(&at("192.168.1.5:4318"), true).unwrap_or_default();
+        assert!(guarded.contains("other hosts") && !guarded.contains("--token"));
+    }
+}
