@@ -4,8 +4,13 @@
 use super::common::{Failure, parse_query};
 use super::receiver::{start_receiver, summarize_receiver};
 use crate::cli::Cli;
+use crate::headless::{self, export, show};
+use crate::ingest::detail::span_detail;
 use crate::model::Store;
+use crate::model::TraceIdx;
+use crate::ui::effect::{Printers, Target, WriteFormat};
 use crate::{config, ingest, query, ui};
+use std::path::Path;
 
 /// The interactive explorer.
 /// Run the explorer until the user quits.
@@ -73,8 +78,8 @@ pub fn run(cli: &Cli) -> Result<(), Failure> {
         welcome: a.src.sources.is_empty() && t.receiver.listen.is_none(),
     };
     let app = ui::app::App::new(store, theme, opts);
-    let (mut app, rest) =
-        ui::run(app, Some(rx)).map_err(|e| Failure::source(format!("terminal: {e}")))?;
+    let (mut app, rest) = ui::run(app, Some(rx), &HeadlessPrinters)
+        .map_err(|e| Failure::source(format!("terminal: {e}")))?;
     if let Some(receiver) = receiver {
         let counters = std::sync::Arc::clone(&receiver.counters);
         receiver
@@ -88,4 +93,207 @@ pub fn run(cli: &Cli) -> Result<(), Failure> {
         summarize_receiver(&app.store, &counters, None);
     }
     Ok(())
+}
+
+/// The explorer's copies and writes, printed as `spanscope show` and `spanscope export` print.
+pub struct HeadlessPrinters;
+
+impl Printers for HeadlessPrinters {
+    fn copy_text(
+        &self,
+        store: &Store,
+        target: Target,
+        markdown: bool,
+        utc: bool,
+    ) -> Result<String, String> {
+        let mut buf = Vec::new();
+        let res = match (target, markdown) {
+            (Target::Span(s), true) => show::span_markdown(store, s, &mut buf),
+            (Target::Span(s), false) => serde_json::to_writer_pretty(
+                &mut buf,
+                &export::span_line(store, s, &span_detail(store, s)),
+            )
+            .map_err(std::io::Error::from),
+            (Target::Trace(t), true) => show::print(
+                store,
+                t,
+                show::ShowFormat::Markdown,
+                crate::text::TimeFmt { utc },
+                headless::Paint::default(),
+                &mut buf,
+            ),
+            (Target::Trace(t), false) => {
+                serde_json::to_writer_pretty(&mut buf, &export::trace_line(store, t))
+                    .map_err(std::io::Error::from)
+            }
+        };
+        res.map_err(|e| e.to_string())?;
+        Ok(String::from_utf8_lossy(&buf).into_owned())
+    }
+
+    fn write_traces(
+        &self,
+        store: &Store,
+        traces: &[TraceIdx],
+        format: WriteFormat,
+        path: &Path,
+    ) -> Result<(), String> {
+        let format = match format {
+            WriteFormat::Jsonl => export::ExportFormat::Jsonl,
+            WriteFormat::Otlp => export::ExportFormat::Otlp,
+        };
+        export::write_file(store, traces, format, path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The explorer's copies and writes through the real printers.
+    use super::HeadlessPrinters;
+    use crate::ingest;
+    use crate::model::Store;
+    use crate::ui::action::Action;
+    use crate::ui::app::{App, Options};
+    use crate::ui::clipboard::Clip;
+    use crate::ui::effect;
+    use crate::ui::theme::Theme;
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+
+    fn app(fixture: &str) -> App {
+        let mut store = Store::new();
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(fixture);
+        ingest::load_path(&mut store, &path, ingest::Options { naive_utc: true }).unwrap();
+        store.refresh();
+        App::new(
+            store,
+            Theme::plain(),
+            Options {
+                utc: true,
+                min_pct: 1.0,
+                ..Options::default()
+            },
+        )
+    }
+
+    fn settle(app: &mut App) {
+        effect::settle(app, &HeadlessPrinters, &mut |c| c.what.clone());
+    }
+
+    fn screen(app: &mut App, w: u16, h: u16) -> String {
+        app.prepare();
+        settle(app);
+        let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+        term.draw(|f| crate::ui::render(f, app, None)).unwrap();
+        term.backend().to_string()
+    }
+
+    fn run(app: &mut App, actions: &[Action]) {
+        for a in actions {
+            app.update(*a);
+            settle(app);
+        }
+    }
+
+    fn select(app: &mut App, prefix: &str) {
+        app.run_command(&format!("goto {prefix}"));
+        settle(app);
+    }
+
+    /// Run the app's effects and return the one copy they sent to the terminal's clipboard.
+    fn take_copy(app: &mut App) -> Clip {
+        let mut got = Vec::new();
+        effect::settle(app, &HeadlessPrinters, &mut |c: &Clip| {
+            got.push(c.clone());
+            c.what.clone()
+        });
+        assert_eq!(got.len(), 1, "one copy");
+        got.remove(0)
+    }
+
+    #[test]
+    fn write_command_exports_the_listed_traces() {
+        let mut a = app("otlp-jsonl");
+        a.run_command("filter status:error");
+        settle(&mut a);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("failed.jsonl");
+        a.run_command(&format!("w {}", path.display()));
+        settle(&mut a);
+        let msg = a.message.clone().unwrap();
+        assert!(msg.starts_with("wrote 2 trace(s) to"), "{msg}");
+        assert!(screen(&mut a, 120, 30).contains("wrote 2 trace(s)"));
+        let mut back = Store::new();
+        ingest::load_path(&mut back, &path, ingest::Options::default()).unwrap();
+        back.refresh();
+        assert_eq!(back.trace_count(), 2);
+        assert!(
+            back.trace_ids()
+                .all(|t| back.trace(t).summary.status == crate::model::TraceStatus::Error)
+        );
+        a.run_command(&format!("w otlp {}", path.display()));
+        settle(&mut a);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.lines().all(|l| l.starts_with("{\"resourceSpans\"")));
+        a.run_command("w");
+        assert!(a.message.as_deref().unwrap().contains(":w FILE"));
+        a.run_command("w /nonexistent-dir/x.jsonl");
+        settle(&mut a);
+        assert!(
+            a.message
+                .as_deref()
+                .unwrap()
+                .starts_with("cannot write /nonexistent-dir/x.jsonl"),
+            "{:?}",
+            a.message
+        );
+    }
+
+    #[test]
+    fn y_copies_the_trace_or_the_span_as_markdown_and_json() {
+        let mut a = app("otlp-jsonl");
+        select(&mut a, "423c3874");
+        a.update(Action::CopyMarkdown);
+        let clip = take_copy(&mut a);
+        assert_eq!(clip.what, "trace 423c3874e36e… as Markdown");
+        assert_eq!(clip.ext, "md");
+        assert!(
+            clip.text.starts_with(
+                "# Trace `423c3874e36efb15b358744b00af9623`: SummarizeWithSources.forward"
+            ),
+            "{}",
+            clip.text
+        );
+        assert!(clip.text.contains("## Error in"), "{}", clip.text);
+        // in the waterfall: the selected span, here the failed LM call
+        run(&mut a, &[Action::Enter, Action::NextError]);
+        let name = a
+            .store
+            .str(a.store.span(a.selected_span().unwrap()).name)
+            .to_string();
+        a.update(Action::CopyMarkdown);
+        let clip = take_copy(&mut a);
+        assert!(
+            clip.text
+                .starts_with(&format!("# Span `{}` of trace", name.replace('_', "\\_"))),
+            "{}",
+            clip.text
+        );
+        assert!(clip.text.contains("- **share of trace**:"), "{}", clip.text);
+        assert!(clip.text.contains("## Error"), "{}", clip.text);
+        a.update(Action::CopyJson);
+        let clip = take_copy(&mut a);
+        assert_eq!(clip.ext, "json");
+        let v: serde_json::Value = serde_json::from_str(&clip.text).unwrap();
+        assert_eq!(v["name"], name.as_str());
+        assert_eq!(v["status"], "error");
+        // the list: the whole trace as its export line
+        run(&mut a, &[Action::Back]);
+        a.update(Action::CopyJson);
+        let v: serde_json::Value = serde_json::from_str(&take_copy(&mut a).text).unwrap();
+        assert_eq!(v["schema"], "spanscope-trace/1");
+        assert_eq!(v["spans"].as_array().unwrap().len(), 7);
+    }
 }

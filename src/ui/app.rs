@@ -2,8 +2,8 @@
 //! I/O, so every behaviour is testable by feeding actions and rendering to a test backend.
 
 use super::action::Action;
-use super::clipboard::Clip;
 use super::compare::CompareState;
+use super::effect::{Effect, Target, WriteFormat};
 use super::groups::GroupsState;
 use super::histogram::HistogramState;
 use super::keymap::{Context, Keymap};
@@ -12,10 +12,10 @@ use super::steps::StepsState;
 use super::theme::Theme;
 use super::view::{View, ViewKey, default_slow_threshold};
 use crate::analysis::steps::GroupBy;
-use crate::ingest::detail::{SpanDetail, span_detail};
+use crate::ingest::detail::SpanDetail;
 use crate::model::store::Remap;
 use crate::model::waterfall::Waterfall;
-use crate::model::{Nanos, SourceStats, SpanIdx, Store, TraceIdx};
+use crate::model::{Batch, Nanos, SourceStats, SpanIdx, Store, TraceIdx};
 use crate::query::{self, Query, QueryError, SortKey};
 use ratatui::layout::Rect;
 use std::collections::HashSet;
@@ -226,6 +226,8 @@ pub struct WaterfallState {
     pub search: Option<SpanSearch>,
     /// The searchable text of each span of one trace (lowercase), built when a search needs it.
     search_texts: Option<SearchTexts>,
+    /// The texts asked of the loop for a search and not delivered yet: trace and revision.
+    search_requested: Option<(TraceIdx, u32)>,
     built_for: Option<(TraceIdx, u64, bool, bool, u64)>,
     collapse_version: u64,
 }
@@ -252,6 +254,8 @@ pub struct DetailState {
     pub span: Option<SpanIdx>,
     pub detail: Option<SpanDetail>,
     built_for: Option<(SpanIdx, u64)>,
+    /// The detail asked of the loop and not delivered yet.
+    requested: Option<(SpanIdx, u64)>,
 }
 
 impl DetailState {
@@ -315,8 +319,8 @@ pub struct App {
     pub histogram: HistogramState,
     /// The traces split by a metadata value.
     pub groups: GroupsState,
-    /// A copy for the terminal's clipboard, until the loop delivers it.
-    pub clipboard: Option<Clip>,
+    /// The I/O asked of the loop (see [`super::effect`]).
+    effects: Vec<Effect>,
     quit: bool,
 }
 
@@ -360,7 +364,7 @@ impl App {
             follow_newest: false,
             steps: StepsState::default(),
             steps_return: false,
-            clipboard: None,
+            effects: Vec::new(),
             compare: CompareState::default(),
             histogram: HistogramState::default(),
             groups: GroupsState::default(),
@@ -388,11 +392,21 @@ impl App {
         self.quit
     }
 
+    /// The I/O the handlers asked for since the last call, for the loop to run
+    /// ([`super::effect::run`]).
+    pub fn take_effects(&mut self) -> Vec<Effect> {
+        std::mem::take(&mut self.effects)
+    }
+
     /// Leave the welcome screen for the bundled demo traces.
     pub fn open_demo(&mut self) {
-        let opts = crate::ingest::Options::default();
-        if let Err(e) = crate::ingest::load_reader(&mut self.store, "demo", DEMO, opts) {
-            self.message = Some(format!("the demo traces: {e}"));
+        self.effects.push(Effect::LoadDemo);
+    }
+
+    /// The demo traces were read (or not).
+    pub fn on_demo_loaded(&mut self, result: Result<(), String>) {
+        if let Err(e) = result {
+            self.message = Some(e);
             return;
         }
         self.welcome = false;
@@ -400,13 +414,24 @@ impl App {
         self.prepare();
     }
 
-    /// Bring every derived piece (list, waterfall, detail) up to date. Cheap when nothing
-    /// changed: each piece is keyed by what it depends on.
-    pub fn prepare(&mut self) {
+    /// Index a batch from the sources; once enough traces were evicted, compact the store and
+    /// move every index held here.
+    pub fn ingest(&mut self, batch: Batch) {
+        self.store.apply(batch);
+        self.compact_if_needed();
+    }
+
+    /// Compact the store when retention has evicted enough to be worth it.
+    pub fn compact_if_needed(&mut self) {
         if self.store.needs_compaction() {
             let remap = self.store.compact();
             self.remap(&remap);
         }
+    }
+
+    /// Bring every derived piece (list, waterfall, detail) up to date. Cheap when nothing
+    /// changed: each piece is keyed by what it depends on.
+    pub fn prepare(&mut self) {
         self.store.refresh();
         let generation = self.store.generation();
         if self.opts.slow.is_none()
@@ -504,10 +529,14 @@ impl App {
             search.hits = search.hits.iter().filter_map(|&s| remap.span(s)).collect();
         }
         self.wf.search_texts = None;
+        self.wf.search_requested = None;
         // the comparison holds span indexes: close it rather than show moved spans
         self.close_compare();
         self.detail.span = self.detail.span.and_then(|s| remap.span(s));
         self.detail.built_for = self.detail.span.map(|s| (s, u64::MAX));
+        self.detail.requested = None;
+        // effects not run yet hold indexes too
+        self.effects.retain_mut(|e| e.remap(remap));
     }
 
     fn prepare_waterfall(&mut self) {
@@ -616,19 +645,15 @@ impl App {
             return;
         };
         let revision = self.store.trace(t).revision;
-        if self.wf.search_texts.as_ref().map(|c| (c.0, c.1)) != Some((t, revision)) {
-            let texts = self
-                .store
-                .trace(t)
-                .spans
-                .iter()
-                .map(|&s| (s, searchable_text(&self.store, s)))
-                .collect();
-            self.wf.search_texts = Some((t, revision, texts));
+        let cached = self.wf.search_texts.as_ref().map(|c| (c.0, c.1)) == Some((t, revision));
+        if !cached && self.wf.search_requested != Some((t, revision)) {
+            // the texts come back through on_search_texts, which finds the hits then
+            self.wf.search_requested = Some((t, revision));
+            self.effects.push(Effect::IndexSearch(t));
         }
         let q = query.to_lowercase();
         let hits = match (&self.wf.search_texts, q.is_empty()) {
-            (Some((_, _, texts)), false) => texts
+            (Some((_, _, texts)), false) if cached => texts
                 .iter()
                 .filter(|(_, text)| text.contains(&q))
                 .map(|(s, _)| *s)
@@ -644,10 +669,28 @@ impl App {
         self.wf.collapse_version += 1;
     }
 
+    /// The searchable texts of trace `t`'s spans arrived: find the open search's hits in them.
+    pub fn on_search_texts(&mut self, t: TraceIdx, texts: Vec<(SpanIdx, String)>) {
+        if !self.store.is_live(t) {
+            return;
+        }
+        let revision = self.store.trace(t).revision;
+        if self.wf.search_requested == Some((t, revision)) {
+            self.wf.search_requested = None;
+        }
+        self.wf.search_texts = Some((t, revision, texts));
+        if self.selected_trace() == Some(t)
+            && let Some(q) = self.wf.search.as_ref().map(|x| x.query.clone())
+        {
+            self.search_hits(&q);
+        }
+    }
+
     /// Leave the search of the waterfall.
     fn clear_search(&mut self) {
         self.wf.search = None;
         self.wf.search_texts = None;
+        self.wf.search_requested = None;
         self.wf.collapse_version += 1;
     }
 
@@ -660,12 +703,28 @@ impl App {
             return;
         };
         let key = (s, self.store.generation());
-        if self.detail.built_for != Some(key) {
+        if self.detail.built_for != Some(key) && self.detail.requested != Some(key) {
             if self.detail.built_for.map(|k| k.0) != Some(s) {
+                // another span: its texts, from the top
                 self.detail.scroll = 0;
+                self.detail.detail = None;
+                self.detail.built_for = None;
             }
-            self.detail.detail = Some(span_detail(&self.store, s));
-            self.detail.built_for = Some(key);
+            self.detail.requested = Some(key);
+            self.effects.push(Effect::DecodeDetail(s));
+        }
+    }
+
+    /// The texts of span `s` were decoded.
+    pub fn on_detail(&mut self, s: SpanIdx, detail: SpanDetail) {
+        if self.detail.span != Some(s) {
+            return;
+        }
+        let key = (s, self.store.generation());
+        self.detail.detail = Some(detail);
+        self.detail.built_for = Some(key);
+        if self.detail.requested.is_some_and(|r| r.0 == s) {
+            self.detail.requested = None;
         }
     }
 
@@ -1249,7 +1308,7 @@ impl App {
             },
             "w" | "write" => self.write_listed(arg),
             // not in the help: proves that a crash restores the terminal and leaves a report
-            "crash-test" => panic!("crash test requested with :crash-test"),
+            "crash-test" => self.effects.push(Effect::Crash),
             "group" => self.open_groups(arg),
             "errors" | "stats" => {
                 self.mode = Mode::Ingest;
@@ -1266,83 +1325,39 @@ impl App {
 }
 
 impl App {
-    /// Put the selected span (waterfall, detail) or trace (list) on [`App::clipboard`], as
-    /// Markdown for an LLM or as JSON (the export shape).
+    /// Ask the loop to copy the selected span (waterfall, detail) or trace (list), as Markdown
+    /// for an LLM or as JSON (the export shape).
     fn copy(&mut self, markdown: bool) {
-        use crate::headless::{export, show};
         let span = self.selected_span().filter(|_| self.focus != Focus::List);
-        let Some(t) = span
-            .map(|s| self.store.span(s).trace)
-            .or(self.selected_trace())
-        else {
-            self.message = Some("nothing to copy".into());
-            return;
-        };
-        let mut buf = Vec::new();
-        let res = match (span, markdown) {
-            (Some(s), true) => show::span_markdown(&self.store, s, &mut buf),
-            (Some(s), false) => serde_json::to_writer_pretty(
-                &mut buf,
-                &export::span_line(&self.store, s, &span_detail(&self.store, s)),
-            )
-            .map_err(std::io::Error::from),
-            (None, true) => show::print(
-                &self.store,
-                t,
-                show::ShowFormat::Markdown,
-                crate::text::TimeFmt { utc: self.opts.utc },
-                crate::headless::Paint::default(),
-                &mut buf,
-            ),
-            (None, false) => {
-                serde_json::to_writer_pretty(&mut buf, &export::trace_line(&self.store, t))
-                    .map_err(std::io::Error::from)
+        let target = match (span, self.selected_trace()) {
+            (Some(s), _) => Target::Span(s),
+            (None, Some(t)) => Target::Trace(t),
+            (None, None) => {
+                self.message = Some("nothing to copy".into());
+                return;
             }
         };
-        if let Err(e) = res {
-            self.message = Some(format!("cannot copy: {e}"));
-            return;
-        }
-        let id = crate::text::truncate(self.store.str(self.store.trace(t).id), 13);
-        let what = match span {
-            Some(s) => format!(
-                "span {} of {id}",
-                crate::text::truncate(self.store.str(self.store.span(s).name), 40)
-            ),
-            None => format!("trace {id}"),
-        };
-        self.clipboard = Some(Clip {
-            text: String::from_utf8_lossy(&buf).into_owned(),
-            what: format!("{what} as {}", if markdown { "Markdown" } else { "JSON" }),
-            ext: if markdown { "md" } else { "json" },
-        });
+        self.effects.push(Effect::Copy { target, markdown });
     }
 
     /// `:w [otlp] FILE`: the listed traces (filter and toggles applied) as normalized trace
     /// lines, or OTLP/JSON lines.
     fn write_listed(&mut self, arg: &str) {
-        use crate::headless::export::{ExportFormat, write_file};
         let (format, path) = match arg.split_once(char::is_whitespace) {
-            Some(("otlp", p)) => (ExportFormat::Otlp, p.trim()),
-            Some(("jsonl", p)) => (ExportFormat::Jsonl, p.trim()),
-            _ => (ExportFormat::Jsonl, arg),
+            Some(("otlp", p)) => (WriteFormat::Otlp, p.trim()),
+            Some(("jsonl", p)) => (WriteFormat::Jsonl, p.trim()),
+            _ => (WriteFormat::Jsonl, arg),
         };
         if path.is_empty() {
             self.message =
                 Some(":w FILE writes the listed traces (:w otlp FILE for OTLP/JSON)".into());
             return;
         }
-        let path = expand_home(path);
-        self.message = Some(
-            match write_file(&self.store, &self.view.rows, format, &path) {
-                Ok(()) => format!(
-                    "wrote {} trace(s) to {}",
-                    self.view.rows.len(),
-                    path.display()
-                ),
-                Err(e) => e,
-            },
-        );
+        self.effects.push(Effect::Write {
+            traces: self.view.rows.clone(),
+            format,
+            path: expand_home(path),
+        });
     }
 }
 
@@ -1371,33 +1386,6 @@ fn with_ancestors(wf: &Waterfall, marked: &[bool]) -> Vec<bool> {
         }
     }
     keep
-}
-
-/// What `/` in the waterfall searches, lowercase: the span's name, short attributes, prompt,
-/// response, inputs, outputs and error.
-fn searchable_text(store: &Store, s: SpanIdx) -> String {
-    let sp = store.span(s);
-    let d = span_detail(store, s);
-    let mut t = String::from(store.str(sp.name));
-    for (k, v) in store.span_attrs(sp) {
-        t.push('\n');
-        t.push_str(k);
-        t.push('=');
-        t.push_str(v);
-    }
-    for m in &d.messages {
-        t.push('\n');
-        t.push_str(&m.content);
-    }
-    for x in [&d.response, &d.inputs, &d.outputs].into_iter().flatten() {
-        t.push('\n');
-        t.push_str(x);
-    }
-    if let Some(e) = sp.error {
-        t.push('\n');
-        t.push_str(store.str(e));
-    }
-    t.to_lowercase()
 }
 
 /// `~/x` is in the home directory.

@@ -5,6 +5,7 @@ pub mod app;
 pub mod clipboard;
 pub mod compare;
 pub mod crash;
+pub mod effect;
 pub mod groups;
 pub mod histogram;
 pub mod keymap;
@@ -181,7 +182,8 @@ const INGEST_BUDGET: Duration = Duration::from_millis(30);
 const TICK: Duration = Duration::from_secs(1);
 
 /// Run the explorer until the user quits. `feed` brings batches from the threads that read
-/// the sources; the store is indexed here, between frames, so it needs no lock.
+/// the sources; the store is indexed here, between frames, so it needs no lock. The app's
+/// effects run here too, with `printers` for copies and writes.
 ///
 /// # Errors
 /// The terminal cannot be set up, drawn to or read from.
@@ -189,7 +191,9 @@ const TICK: Duration = Duration::from_secs(1);
 pub fn run(
     mut app: App,
     mut feed: Option<Receiver<Batch>>,
+    printers: &dyn effect::Printers,
 ) -> io::Result<(App, Option<Receiver<Batch>>)> {
+    let mut deliver = |clip: &clipboard::Clip| clipboard::deliver_to_terminal(clip);
     let mut terminal = ratatui::try_init()?;
     crash::install(|| {
         let _ = crossterm::execute!(
@@ -216,6 +220,7 @@ pub fn run(
         let frame = if backlog { FRAME_BEHIND } else { FRAME };
         if dirty && (keyed || last_draw.elapsed() >= frame) {
             app.prepare();
+            effect::settle(&mut app, printers, &mut deliver);
             terminal.draw(|f| render(f, &mut app, mem))?;
             (dirty, keyed) = (false, false);
             last_draw = Instant::now();
@@ -246,9 +251,7 @@ pub fn run(
                 _ => continue,
             }
             (dirty, keyed) = (true, true);
-            if let Some(clip) = app.clipboard.take() {
-                app.message = Some(clipboard::deliver_to_terminal(&clip));
-            }
+            effect::settle(&mut app, printers, &mut deliver);
             if app.should_quit() {
                 return Ok((app, feed));
             }
@@ -259,7 +262,7 @@ pub fn run(
             loop {
                 match rx.try_recv() {
                     Ok(batch) => {
-                        app.store.apply(batch);
+                        app.ingest(batch);
                         dirty = true;
                         if start.elapsed() >= INGEST_BUDGET {
                             backlog = true;
@@ -314,7 +317,15 @@ mod tests {
         )
     }
 
+    /// Run the effects the app asked for, as the loop does (copies and writes have no printers
+    /// here: `cmd::explore` tests those).
+    fn settle(app: &mut App) {
+        effect::settle(app, &effect::NoPrinters, &mut |c| c.what.clone());
+    }
+
     fn screen(app: &mut App, w: u16, h: u16) -> String {
+        app.prepare();
+        settle(app);
         let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
         term.draw(|f| render(f, app, None)).unwrap();
         term.backend().to_string()
@@ -323,6 +334,7 @@ mod tests {
     fn run(app: &mut App, actions: &[Action]) {
         for a in actions {
             app.update(*a);
+            settle(app);
         }
     }
 
@@ -353,6 +365,7 @@ mod tests {
     fn type_text(app: &mut App, s: &str) {
         for c in s.chars() {
             app.input_char(c);
+            settle(app);
         }
     }
 
@@ -761,6 +774,7 @@ mod tests {
         let arrive_bounded = |a: &mut App, id: &str| {
             arrive(a, id);
             a.store.enforce_retention();
+            a.compact_if_needed();
             a.prepare();
         };
         // compaction comes once 1024 traces are evicted: after late-1028
@@ -792,85 +806,6 @@ mod tests {
         // the same label wherever the repository is checked out
         a.store.source_mut(crate::model::SourceId(0)).label = "otlp-jsonl/otlp.jsonl".into();
         insta::assert_snapshot!(screen(&mut a, 120, 24));
-    }
-
-    #[test]
-    fn write_command_exports_the_listed_traces() {
-        let mut a = app("otlp-jsonl");
-        a.run_command("filter status:error");
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("failed.jsonl");
-        a.run_command(&format!("w {}", path.display()));
-        let msg = a.message.clone().unwrap();
-        assert!(msg.starts_with("wrote 2 trace(s) to"), "{msg}");
-        assert!(screen(&mut a, 120, 30).contains("wrote 2 trace(s)"));
-        let mut back = Store::new();
-        ingest::load_path(&mut back, &path, ingest::Options::default()).unwrap();
-        back.refresh();
-        assert_eq!(back.trace_count(), 2);
-        assert!(
-            back.trace_ids()
-                .all(|t| back.trace(t).summary.status == crate::model::TraceStatus::Error)
-        );
-        a.run_command(&format!("w otlp {}", path.display()));
-        let text = std::fs::read_to_string(&path).unwrap();
-        assert!(text.lines().all(|l| l.starts_with("{\"resourceSpans\"")));
-        a.run_command("w");
-        assert!(a.message.as_deref().unwrap().contains(":w FILE"));
-        a.run_command("w /nonexistent-dir/x.jsonl");
-        assert!(
-            a.message
-                .as_deref()
-                .unwrap()
-                .starts_with("cannot write /nonexistent-dir/x.jsonl"),
-            "{:?}",
-            a.message
-        );
-    }
-
-    #[test]
-    fn y_copies_the_trace_or_the_span_as_markdown_and_json() {
-        let mut a = app("otlp-jsonl");
-        select(&mut a, "423c3874");
-        run(&mut a, &[Action::CopyMarkdown]);
-        let clip = a.clipboard.take().unwrap();
-        assert_eq!(clip.what, "trace 423c3874e36e… as Markdown");
-        assert_eq!(clip.ext, "md");
-        assert!(
-            clip.text.starts_with(
-                "# Trace `423c3874e36efb15b358744b00af9623`: SummarizeWithSources.forward"
-            ),
-            "{}",
-            clip.text
-        );
-        assert!(clip.text.contains("## Error in"), "{}", clip.text);
-        // in the waterfall: the selected span, here the failed LM call
-        run(&mut a, &[Action::Enter, Action::NextError]);
-        let name = a
-            .store
-            .str(a.store.span(a.selected_span().unwrap()).name)
-            .to_string();
-        run(&mut a, &[Action::CopyMarkdown]);
-        let clip = a.clipboard.take().unwrap();
-        assert!(
-            clip.text
-                .starts_with(&format!("# Span `{}` of trace", name.replace('_', "\\_"))),
-            "{}",
-            clip.text
-        );
-        assert!(clip.text.contains("- **share of trace**:"), "{}", clip.text);
-        assert!(clip.text.contains("## Error"), "{}", clip.text);
-        run(&mut a, &[Action::CopyJson]);
-        let clip = a.clipboard.take().unwrap();
-        assert_eq!(clip.ext, "json");
-        let v: serde_json::Value = serde_json::from_str(&clip.text).unwrap();
-        assert_eq!(v["name"], name.as_str());
-        assert_eq!(v["status"], "error");
-        // the list: the whole trace as its export line
-        run(&mut a, &[Action::Back, Action::CopyJson]);
-        let v: serde_json::Value = serde_json::from_str(&a.clipboard.take().unwrap().text).unwrap();
-        assert_eq!(v["schema"], "spanscope-trace/1");
-        assert_eq!(v["spans"].as_array().unwrap().len(), 7);
     }
 
     #[test]
