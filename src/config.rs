@@ -8,7 +8,7 @@
 use crate::query::SortKey;
 use crate::ui::action::Action;
 use crate::ui::keymap::{Chord, Context, Keymap};
-use crate::ui::panes::trace_list::Column;
+use crate::ui::state::list::Column;
 use crate::ui::theme::{Depth, Palette};
 use clap::ValueEnum;
 use serde::de::{self, Deserializer, MapAccess, Visitor};

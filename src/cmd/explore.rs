@@ -155,7 +155,7 @@ mod tests {
     use crate::ui::action::Action;
     use crate::ui::app::{App, Options};
     use crate::ui::clipboard::Clip;
-    use crate::ui::effect;
+    use crate::ui::perform;
     use crate::ui::theme::Theme;
     use ratatui::Terminal;
     use ratatui::backend::TestBackend;
@@ -179,7 +179,7 @@ mod tests {
     }
 
     fn settle(app: &mut App) {
-        effect::settle(app, &HeadlessPrinters, &mut |c| c.what.clone());
+        perform::settle(app, &HeadlessPrinters, &mut |c| c.what.clone());
     }
 
     fn screen(app: &mut App, w: u16, h: u16) -> String {
@@ -205,7 +205,7 @@ mod tests {
     /// Run the app's effects and return the one copy they sent to the terminal's clipboard.
     fn take_copy(app: &mut App) -> Clip {
         let mut got = Vec::new();
-        effect::settle(app, &HeadlessPrinters, &mut |c: &Clip| {
+        perform::settle(app, &HeadlessPrinters, &mut |c: &Clip| {
             got.push(c.clone());
             c.what.clone()
         });

@@ -1,6 +1,6 @@
 //! Everything a key can do. The doc line of each variant is also its help text.
 
-/// A user intent, produced by the keymap and handled by [`super::app::App::update`].
+/// A user intent, produced by the keymap and handled by the app's `update`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum)]
 pub enum Action {
     /// Quit spanscope.

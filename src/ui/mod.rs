@@ -3,14 +3,12 @@
 pub mod action;
 pub mod app;
 pub mod clipboard;
-pub mod compare;
 pub mod crash;
 pub mod effect;
-pub mod groups;
-pub mod histogram;
 pub mod keymap;
 pub mod panes;
-pub mod steps;
+pub mod perform;
+pub mod state;
 pub mod theme;
 pub mod view;
 
@@ -220,7 +218,7 @@ pub fn run(
         let frame = if backlog { FRAME_BEHIND } else { FRAME };
         if dirty && (keyed || last_draw.elapsed() >= frame) {
             app.prepare();
-            effect::settle(&mut app, printers, &mut deliver);
+            perform::settle(&mut app, printers, &mut deliver);
             terminal.draw(|f| render(f, &mut app, mem))?;
             (dirty, keyed) = (false, false);
             last_draw = Instant::now();
@@ -251,7 +249,7 @@ pub fn run(
                 _ => continue,
             }
             (dirty, keyed) = (true, true);
-            effect::settle(&mut app, printers, &mut deliver);
+            perform::settle(&mut app, printers, &mut deliver);
             if app.should_quit() {
                 return Ok((app, feed));
             }
@@ -320,7 +318,7 @@ mod tests {
     /// Run the effects the app asked for, as the loop does (copies and writes have no printers
     /// here: `cmd::explore` tests those).
     fn settle(app: &mut App) {
-        effect::settle(app, &effect::NoPrinters, &mut |c| c.what.clone());
+        perform::settle(app, &effect::NoPrinters, &mut |c| c.what.clone());
     }
 
     fn screen(app: &mut App, w: u16, h: u16) -> String {
@@ -351,10 +349,10 @@ mod tests {
         insta::assert_snapshot!(screen(&mut welcome, 110, 26));
         let mut a = app("otlp-jsonl");
         a.opts.columns = vec![
-            crate::ui::panes::trace_list::Column::Name,
-            crate::ui::panes::trace_list::Column::Status,
-            crate::ui::panes::trace_list::Column::Dur,
-            crate::ui::panes::trace_list::Column::Tokens,
+            crate::ui::state::list::Column::Name,
+            crate::ui::state::list::Column::Status,
+            crate::ui::state::list::Column::Dur,
+            crate::ui::state::list::Column::Tokens,
         ];
         a.maximized = true;
         let shot = screen(&mut a, 70, 8);

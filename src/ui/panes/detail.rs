@@ -4,7 +4,8 @@
 use super::title_bar;
 use crate::ingest::detail::{SpanDetail, pretty};
 use crate::text::neutralize;
-use crate::ui::app::{App, Focus, Tab};
+use crate::ui::app::{App, Focus};
+use crate::ui::state::detail::Tab;
 use crate::ui::theme::{Role, Theme};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;

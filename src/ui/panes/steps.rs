@@ -6,7 +6,7 @@ use crate::analysis::steps::{GroupBy, StatsSort};
 use crate::model::Nanos;
 use crate::text::{human_count, human_dur};
 use crate::ui::app::App;
-use crate::ui::steps::Drill;
+use crate::ui::state::steps::Drill;
 use crate::ui::theme::Role;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;

@@ -7,35 +7,13 @@ use crate::query::fuzzy::Fuzzy;
 use crate::query::parse::Term;
 use crate::text::{human_count, human_dur};
 use crate::ui::app::{App, Focus};
+use crate::ui::state::list::Column;
 use crate::ui::theme::Role;
 use chrono::{DateTime, Local, Utc};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-
-/// A column of the trace list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Column {
-    /// The status mark: ✓ ok, ✗ failed, ! a step failed and the trace recovered, … running.
-    Status,
-    /// Start time (`t`: age).
-    Start,
-    /// The root span's name.
-    Name,
-    /// Duration.
-    Dur,
-    /// Duration as a bar, relative to the slowest listed trace.
-    Bar,
-    /// Span count.
-    Spans,
-    /// LM calls.
-    Llm,
-    /// Token total.
-    Tokens,
-    /// The model (the first, when several).
-    Model,
-}
 
 const TIME_W: usize = 12;
 const DUR_W: usize = 8;

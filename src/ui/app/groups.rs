@@ -1,21 +1,10 @@
 //! `:group KEY`: the listed traces split by a metadata value, side by side (count, errors,
 //! latency, LM calls, tokens); `Enter` on a value filters the list to it.
 
-use super::action::Action;
-use super::app::{App, Focus, Mode, Scroll};
-use super::view::ViewKey;
-use crate::analysis::groups::{self, GroupKey, TraceGroup};
-
-/// The group view.
-#[derive(Debug, Default)]
-pub struct GroupsState {
-    pub key: Option<GroupKey>,
-    pub groups: Vec<TraceGroup>,
-    pub scroll: Scroll,
-    /// Rows on screen (for paging).
-    pub page: usize,
-    built_for: Option<(ViewKey, GroupKey)>,
-}
+use super::{App, Focus, Mode};
+use crate::analysis::groups::{self, GroupKey};
+use crate::ui::action::Action;
+use crate::ui::state::scroll::Scroll;
 
 impl App {
     /// `:group KEY` (without a key: the last grouping again).

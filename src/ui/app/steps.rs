@@ -2,92 +2,12 @@
 //! any column, the selected step's latency over time, and a drill-down to the spans of that step,
 //! failed and slowest first, each one key from its trace.
 
-use super::action::Action;
-use super::app::{App, Focus, Mode, Scroll};
-use crate::analysis::steps::{self as stats, Exemplar, GroupBy, StatsSort};
-use crate::model::Nanos;
-use std::time::{Duration, Instant};
-
-/// The columns, in screen order (h/l walk them).
-pub const COLUMNS: [StatsSort; 9] = [
-    StatsSort::Name,
-    StatsSort::Count,
-    StatsSort::P50,
-    StatsSort::P95,
-    StatsSort::P99,
-    StatsSort::Max,
-    StatsSort::Pct,
-    StatsSort::Errors,
-    StatsSort::Tokens,
-];
-
-/// While traces keep arriving, the statistics are computed again at most this often.
-const LIVE_REFRESH: Duration = Duration::from_secs(1);
-
-/// What the table was computed from: the list's rows (filter, toggles) and the grouping.
-#[derive(Debug, Clone, PartialEq)]
-struct BuiltFor {
-    generation: u64,
-    query: String,
-    slow_only: bool,
-    failed_only: bool,
-    by: GroupBy,
-}
-
-/// The drill-down: the spans of one group.
-#[derive(Debug, Default)]
-pub struct Drill {
-    pub name: String,
-    pub rows: Vec<Exemplar>,
-    pub scroll: Scroll,
-}
-
-/// The step statistics view.
-#[derive(Debug)]
-pub struct StepsState {
-    pub by: GroupBy,
-    pub sort: StatsSort,
-    pub groups: Vec<stats::Group>,
-    pub scroll: Scroll,
-    /// The selected group's p95 latency per time slice, and how many slices it was made for.
-    pub spark: Vec<Option<Nanos>>,
-    pub spark_width: usize,
-    spark_for: Option<(u32, usize, u64)>,
-    pub drill: Option<Drill>,
-    built_for: Option<BuiltFor>,
-    built_at: Option<Instant>,
-    /// Where the open view draws its rows (for paging).
-    pub page: usize,
-    /// How many times the table was computed (for tests).
-    pub builds: u64,
-}
-
-impl Default for StepsState {
-    fn default() -> Self {
-        StepsState {
-            by: GroupBy::Name,
-            sort: StatsSort::P95,
-            groups: Vec::new(),
-            scroll: Scroll::default(),
-            spark: Vec::new(),
-            spark_width: 48,
-            spark_for: None,
-            drill: None,
-            built_for: None,
-            built_at: None,
-            page: 10,
-            builds: 0,
-        }
-    }
-}
-
-impl StepsState {
-    /// The selected group.
-    #[must_use]
-    pub fn selected(&self) -> Option<&stats::Group> {
-        self.groups.get(self.scroll.selected)
-    }
-}
+use super::{App, Focus, Mode};
+use crate::analysis::steps::{self as stats, GroupBy};
+use crate::ui::action::Action;
+use crate::ui::state::scroll::Scroll;
+use crate::ui::state::steps::{BuiltFor, COLUMNS, Drill, LIVE_REFRESH};
+use std::time::Instant;
 
 impl App {
     /// Compute the table again when the listed traces or the grouping changed (at most once a

@@ -1,22 +1,30 @@
 //! The explorer's state and its pure update: `App::update(Action)` changes state and never does
 //! I/O, so every behaviour is testable by feeding actions and rendering to a test backend.
 
-use super::action::Action;
-use super::compare::CompareState;
-use super::effect::{Effect, Target, WriteFormat};
-use super::groups::GroupsState;
-use super::histogram::HistogramState;
-use super::keymap::{Context, Keymap};
-use super::panes::trace_list::Column;
-use super::steps::StepsState;
-use super::theme::Theme;
-use super::view::{View, ViewKey, default_slow_threshold};
+mod compare;
+mod groups;
+mod histogram;
+mod steps;
+
 use crate::analysis::steps::GroupBy;
 use crate::ingest::detail::SpanDetail;
 use crate::model::store::Remap;
 use crate::model::waterfall::Waterfall;
 use crate::model::{Batch, Nanos, SourceStats, SpanIdx, Store, TraceIdx};
 use crate::query::{self, Query, QueryError, SortKey};
+use crate::ui::action::Action;
+use crate::ui::effect::{Effect, Target, WriteFormat};
+use crate::ui::keymap::{Context, Keymap};
+use crate::ui::state::compare::CompareState;
+use crate::ui::state::detail::{DetailState, Tab};
+use crate::ui::state::groups::GroupsState;
+use crate::ui::state::histogram::HistogramState;
+use crate::ui::state::list::Column;
+use crate::ui::state::scroll::Scroll;
+use crate::ui::state::steps::StepsState;
+use crate::ui::state::waterfall::{SpanSearch, WaterfallState};
+use crate::ui::theme::Theme;
+use crate::ui::view::{View, ViewKey, default_slow_threshold};
 use ratatui::layout::Rect;
 use std::collections::HashSet;
 
@@ -65,44 +73,6 @@ pub enum Mode {
     Histogram,
     /// The listed traces split by a metadata value (`:group KEY`).
     Groups,
-}
-
-/// Detail tabs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tab {
-    Prompt,
-    Response,
-    Tokens,
-    Attributes,
-    Error,
-    Raw,
-}
-
-impl Tab {
-    pub const ALL: [Tab; 6] = [
-        Tab::Prompt,
-        Tab::Response,
-        Tab::Tokens,
-        Tab::Attributes,
-        Tab::Error,
-        Tab::Raw,
-    ];
-
-    #[must_use]
-    pub fn title(self) -> &'static str {
-        match self {
-            Tab::Prompt => "Prompt",
-            Tab::Response => "Response",
-            Tab::Tokens => "Tokens & model",
-            Tab::Attributes => "Attributes",
-            Tab::Error => "Error",
-            Tab::Raw => "Raw",
-        }
-    }
-
-    fn index(self) -> usize {
-        Tab::ALL.iter().position(|t| *t == self).unwrap_or(0)
-    }
 }
 
 /// The list's sortable columns, in screen order.
@@ -159,109 +129,6 @@ impl Default for Options {
             relative_time: false,
             welcome: false,
         }
-    }
-}
-
-/// The demo traces the welcome screen opens (`d`).
-pub const DEMO: &[u8] = include_bytes!("../../assets/demo.jsonl");
-
-/// Selection and scroll of a list-like pane.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Scroll {
-    pub selected: usize,
-    pub offset: usize,
-}
-
-impl Scroll {
-    pub(crate) fn clamp(&mut self, len: usize) {
-        self.selected = self.selected.min(len.saturating_sub(1));
-    }
-
-    pub(crate) fn step(&mut self, delta: isize, len: usize) {
-        let cur = isize::try_from(self.selected).unwrap_or(0);
-        let next = (cur + delta)
-            .clamp(0, isize::try_from(len).unwrap_or(0) - 1)
-            .max(0);
-        self.selected = usize::try_from(next).unwrap_or(0);
-    }
-
-    /// Apply a move key to a list of `len` rows, `page` rows to a page; `false` when `action`
-    /// is not a move.
-    pub(crate) fn on_action(&mut self, action: Action, len: usize, page: usize) -> bool {
-        let page = isize::try_from(page.max(1)).unwrap_or(10);
-        match action {
-            Action::Down => self.step(1, len),
-            Action::Up => self.step(-1, len),
-            Action::PageDown => self.step(page, len),
-            Action::PageUp => self.step(-page, len),
-            Action::First => self.selected = 0,
-            Action::Last => self.selected = len.saturating_sub(1),
-            _ => return false,
-        }
-        true
-    }
-
-    /// Keep the selection inside a window of `height` rows.
-    pub fn follow(&mut self, height: usize) {
-        let h = height.max(1);
-        if self.selected < self.offset {
-            self.offset = self.selected;
-        } else if self.selected >= self.offset + h {
-            self.offset = self.selected + 1 - h;
-        }
-    }
-}
-
-/// The waterfall of the selected trace, and which of its rows are shown.
-#[derive(Debug, Default)]
-pub struct WaterfallState {
-    pub trace: Option<TraceIdx>,
-    pub layout: Option<Waterfall>,
-    /// Indexes into `layout.rows` that are visible (collapse, slow and failed filters applied).
-    pub visible: Vec<usize>,
-    pub collapsed: HashSet<SpanIdx>,
-    pub scroll: Scroll,
-    pub critical: bool,
-    /// The search inside the trace (`/` in the waterfall).
-    pub search: Option<SpanSearch>,
-    /// The searchable text of each span of one trace (lowercase), built when a search needs it.
-    search_texts: Option<SearchTexts>,
-    /// The texts asked of the loop for a search and not delivered yet: trace and revision.
-    search_requested: Option<(TraceIdx, u32)>,
-    built_for: Option<(TraceIdx, u64, bool, bool, u64)>,
-    collapse_version: u64,
-}
-
-/// The searchable text of each span of a trace, and the trace and its revision it is for.
-type SearchTexts = (TraceIdx, u32, Vec<(SpanIdx, String)>);
-
-/// A search inside the selected trace.
-#[derive(Debug, Clone, Default)]
-pub struct SpanSearch {
-    pub query: String,
-    /// The spans whose name, attributes, prompt, response, inputs, outputs or error contain
-    /// the query (case-insensitive).
-    pub hits: HashSet<SpanIdx>,
-    /// Show only the hits and their ancestors (`f`).
-    pub only: bool,
-}
-
-/// The detail pane.
-#[derive(Debug, Default)]
-pub struct DetailState {
-    pub tab_index: usize,
-    pub scroll: u16,
-    pub span: Option<SpanIdx>,
-    pub detail: Option<SpanDetail>,
-    built_for: Option<(SpanIdx, u64)>,
-    /// The detail asked of the loop and not delivered yet.
-    requested: Option<(SpanIdx, u64)>,
-}
-
-impl DetailState {
-    #[must_use]
-    pub fn tab(&self) -> Tab {
-        Tab::ALL[self.tab_index % Tab::ALL.len()]
     }
 }
 
@@ -393,7 +260,7 @@ impl App {
     }
 
     /// The I/O the handlers asked for since the last call, for the loop to run
-    /// ([`super::effect::run`]).
+    /// (`ui::perform`).
     pub fn take_effects(&mut self) -> Vec<Effect> {
         std::mem::take(&mut self.effects)
     }

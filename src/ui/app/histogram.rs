@@ -2,21 +2,10 @@
 //! edges, the slow threshold and the percentiles marked; `Enter` on a bucket filters the list to
 //! it.
 
-use super::action::Action;
-use super::app::{App, Focus, Mode, Scroll};
-use super::view::ViewKey;
+use super::{App, Focus, Mode};
 use crate::analysis::histogram::{Bucket, buckets};
 use crate::model::Nanos;
-
-/// The histogram view.
-#[derive(Debug, Default)]
-pub struct HistogramState {
-    pub buckets: Vec<Bucket>,
-    pub scroll: Scroll,
-    /// Rows on screen (for paging).
-    pub page: usize,
-    built_for: Option<ViewKey>,
-}
+use crate::ui::action::Action;
 
 impl App {
     pub(crate) fn toggle_histogram(&mut self) {

@@ -1,0 +1,135 @@
+//! Running the app's effects: decoding texts, reading the demo traces, copying and writing
+//! through the printers, and handing each result back to the app (`on_detail`,
+//! `on_search_texts`, `on_demo_loaded`, the status message).
+
+use super::app::App;
+use super::clipboard::Clip;
+use super::effect::{Effect, Printers, Target};
+use crate::ingest;
+use crate::ingest::detail::span_detail;
+use crate::model::{SpanIdx, Store};
+
+/// The demo traces the welcome screen opens (`d`).
+pub const DEMO: &[u8] = include_bytes!("../../assets/demo.jsonl");
+
+/// Run one effect and hand its result back to `app`. A copy is handed to `deliver`, which
+/// returns the message to show (where it went).
+pub fn run(
+    app: &mut App,
+    effect: Effect,
+    printers: &dyn Printers,
+    deliver: &mut dyn FnMut(&Clip) -> String,
+) {
+    match effect {
+        Effect::DecodeDetail(s) => {
+            let detail = span_detail(&app.store, s);
+            app.on_detail(s, detail);
+        }
+        Effect::IndexSearch(t) => {
+            let store = &app.store;
+            let texts = store
+                .trace(t)
+                .spans
+                .iter()
+                .map(|&s| (s, searchable_text(store, s)))
+                .collect();
+            app.on_search_texts(t, texts);
+        }
+        Effect::LoadDemo => {
+            let res = ingest::load_reader(&mut app.store, "demo", DEMO, ingest::Options::default())
+                .map_err(|e| format!("the demo traces: {e}"));
+            app.on_demo_loaded(res);
+        }
+        Effect::Copy { target, markdown } => {
+            let message = match clip(app, printers, target, markdown) {
+                Ok(c) => deliver(&c),
+                Err(e) => format!("cannot copy: {e}"),
+            };
+            app.message = Some(message);
+        }
+        Effect::Write {
+            traces,
+            format,
+            path,
+        } => {
+            app.message = Some(
+                match printers.write_traces(&app.store, &traces, format, &path) {
+                    Ok(()) => format!("wrote {} trace(s) to {}", traces.len(), path.display()),
+                    Err(e) => e,
+                },
+            );
+        }
+        Effect::Crash => panic!("crash test requested with :crash-test"),
+    }
+}
+
+/// Run every effect the app has queued, and those their results queue in turn.
+pub fn settle(app: &mut App, printers: &dyn Printers, deliver: &mut dyn FnMut(&Clip) -> String) {
+    loop {
+        let effects = app.take_effects();
+        if effects.is_empty() {
+            return;
+        }
+        for e in effects {
+            run(app, e, printers, deliver);
+        }
+    }
+}
+
+/// The copy of `target`, with what it is for the message.
+///
+/// # Errors
+/// The printers' message.
+pub fn clip(
+    app: &App,
+    printers: &dyn Printers,
+    target: Target,
+    markdown: bool,
+) -> Result<Clip, String> {
+    let store = &app.store;
+    let text = printers.copy_text(store, target, markdown, app.opts.utc)?;
+    let t = match target {
+        Target::Trace(t) => t,
+        Target::Span(s) => store.span(s).trace,
+    };
+    let id = crate::text::truncate(store.str(store.trace(t).id), 13);
+    let what = match target {
+        Target::Span(s) => format!(
+            "span {} of {id}",
+            crate::text::truncate(store.str(store.span(s).name), 40)
+        ),
+        Target::Trace(_) => format!("trace {id}"),
+    };
+    Ok(Clip {
+        text,
+        what: format!("{what} as {}", if markdown { "Markdown" } else { "JSON" }),
+        ext: if markdown { "md" } else { "json" },
+    })
+}
+
+/// What `/` in the waterfall searches, lowercase: the span's name, short attributes, prompt,
+/// response, inputs, outputs and error.
+fn searchable_text(store: &Store, s: SpanIdx) -> String {
+    let sp = store.span(s);
+    let d = span_detail(store, s);
+    let mut t = String::from(store.str(sp.name));
+    for (k, v) in store.span_attrs(sp) {
+        t.push('\n');
+        t.push_str(k);
+        t.push('=');
+        t.push_str(v);
+    }
+    for m in &d.messages {
+        t.push('\n');
+        t.push_str(&m.content);
+    }
+    for x in [&d.response, &d.inputs, &d.outputs].into_iter().flatten() {
+        t.push('\n');
+        t.push_str(x);
+    }
+    if let Some(e) = sp.error {
+        t.push('\n');
+        t.push_str(store.str(e));
+    }
+    t.to_lowercase()
+}

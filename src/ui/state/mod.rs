@@ -1,0 +1,10 @@
+//! The state of each view, apart from the app that owns it and the panes that draw it.
+
+pub mod compare;
+pub mod detail;
+pub mod groups;
+pub mod histogram;
+pub mod list;
+pub mod scroll;
+pub mod steps;
+pub mod waterfall;
