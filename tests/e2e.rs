@@ -365,7 +365,7 @@ fn a_crash_restores_the_terminal_and_writes_a_report() {
         report.contains("panic:    crash test requested with :crash-test"),
         "{report}"
     );
-    assert!(report.contains("at:       src/ui/effect.rs:"), "{report}");
+    assert!(report.contains("at:       src/ui/perform.rs:"), "{report}");
     assert!(report.contains("How to report"), "{report}");
     assert!(report.contains("backtrace:"), "{report}");
     // the terminal is usable: not in raw mode, so a newline moves to a new line
