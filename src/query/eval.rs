@@ -2,8 +2,8 @@
 //! conjunction that some span of the trace must satisfy. Per-name work (substring and fuzzy
 //! matches) is done once per distinct interned name, not once per span.
 
+use super::ast::{AttrTest, Clause, KindSel, Query, Scope, StatusSel, Term};
 use super::fuzzy::Fuzzy;
-use super::parse::{AttrTest, Clause, KindSel, Query, Scope, StatusSel, Term};
 use crate::model::{Span, SpanKind, Store, Sym, Trace, TraceColumns, TraceIdx, TraceStatus};
 use std::cell::RefCell;
 
@@ -209,10 +209,10 @@ pub fn filter(store: &Store, query: &Query) -> Vec<TraceIdx> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::parse::parse;
     use super::*;
     use crate::model::store::{Record, SpanRecord, TraceRecord};
     use crate::model::{SpanStatus, Tokens};
+    use crate::query::parse;
 
     /// Three traces: a fast ok one, a slow failed RAG with an LLM step, a running one.
     fn store() -> Store {
