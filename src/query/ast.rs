@@ -1,8 +1,9 @@
 //! The parsed form of a filter: a [`Query`] is a list of [`Clause`]s, each a possibly negated
-//! [`Term`] at trace or span scope; plus the words the language accepts for statuses and kinds.
+//! [`Term`] at trace or span scope; plus the words the language accepts for statuses and kinds
+//! (the values are the model's own [`TraceStatus`] and [`SpanKind`]).
 
 use super::error::{UnknownKind, UnknownStatus};
-use std::str::FromStr;
+use crate::model::{SpanKind, TraceStatus};
 
 /// A parsed query: every clause must match (logical AND).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -38,27 +39,6 @@ pub enum Cmp {
     Eq,
 }
 
-/// A status a trace or span may have.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum StatusSel {
-    Ok,
-    Error,
-    Running,
-}
-
-/// A span kind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum KindSel {
-    Llm,
-    Chain,
-    Retriever,
-    Tool,
-    Agent,
-    Embedding,
-    Evaluator,
-    Other,
-}
-
 /// How an attribute is tested.
 #[derive(Debug, Clone, PartialEq)]
 pub enum AttrTest {
@@ -76,7 +56,7 @@ pub enum Term {
     /// Duration compare; the value is in nanoseconds.
     Dur(Cmp, i64),
     /// Status is one of these (deduplicated, in written order).
-    Status(Vec<StatusSel>),
+    Status(Vec<TraceStatus>),
     /// Case-insensitive substring of the name; already lowercased.
     Name(String),
     /// Case-insensitive substring of a model name; already lowercased.
@@ -86,7 +66,7 @@ pub enum Term {
     /// Number-of-spans compare (trace scope only).
     Spans(Cmp, u64),
     /// Span kind is one of these (deduplicated, in written order).
-    Kind(Vec<KindSel>),
+    Kind(Vec<SpanKind>),
     /// Trace id prefix (trace scope only); already lowercased.
     Id(String),
     /// Percentage of the trace duration taken by a span (span scope only).
@@ -140,76 +120,34 @@ impl Cmp {
     }
 }
 
-impl StatusSel {
-    /// Lowercase canonical name.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StatusSel::Ok => "ok",
-            StatusSel::Error => "error",
-            StatusSel::Running => "running",
-        }
+/// The status a word of the query names, case-insensitively; `failed`, `fail` and `err` name
+/// error, `success` names ok. A span's status is read on the same scale (error, running, ok).
+///
+/// # Errors
+/// The word names no status; the error holds it as written.
+pub fn parse_status(word: &str) -> Result<TraceStatus, UnknownStatus> {
+    match word.to_lowercase().as_str() {
+        "ok" | "success" => Ok(TraceStatus::Ok),
+        "error" | "err" | "fail" | "failed" => Ok(TraceStatus::Error),
+        "running" => Ok(TraceStatus::Running),
+        _ => Err(UnknownStatus(word.to_string())),
     }
 }
 
-impl FromStr for StatusSel {
-    type Err = UnknownStatus;
-
-    /// Case-insensitive; accepts `failed`/`fail`/`err` for error and
-    /// `success` for ok.
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_lowercase().as_str() {
-            "ok" | "success" => Ok(StatusSel::Ok),
-            "error" | "err" | "fail" | "failed" => Ok(StatusSel::Error),
-            "running" => Ok(StatusSel::Running),
-            _ => Err(UnknownStatus(s.to_string())),
-        }
-    }
-}
-
-impl KindSel {
-    /// Every kind, in canonical order.
-    pub const ALL: [KindSel; 8] = [
-        KindSel::Llm,
-        KindSel::Chain,
-        KindSel::Retriever,
-        KindSel::Tool,
-        KindSel::Agent,
-        KindSel::Embedding,
-        KindSel::Evaluator,
-        KindSel::Other,
-    ];
-
-    /// Lowercase canonical name.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            KindSel::Llm => "llm",
-            KindSel::Chain => "chain",
-            KindSel::Retriever => "retriever",
-            KindSel::Tool => "tool",
-            KindSel::Agent => "agent",
-            KindSel::Embedding => "embedding",
-            KindSel::Evaluator => "evaluator",
-            KindSel::Other => "other",
-        }
-    }
-}
-
-impl FromStr for KindSel {
-    type Err = UnknownKind;
-
-    /// Case-insensitive; accepts `lm` for llm and `retrieval` for retriever.
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let lower = s.to_lowercase();
-        match lower.as_str() {
-            "lm" => Ok(KindSel::Llm),
-            "retrieval" => Ok(KindSel::Retriever),
-            other => KindSel::ALL
-                .into_iter()
-                .find(|k| k.as_str() == other)
-                .ok_or_else(|| UnknownKind(s.to_string())),
-        }
+/// The span kind a word of the query names, case-insensitively; `lm` names llm and `retrieval`
+/// names retriever.
+///
+/// # Errors
+/// The word names no kind; the error holds it as written.
+pub fn parse_kind(word: &str) -> Result<SpanKind, UnknownKind> {
+    let lower = word.to_lowercase();
+    match lower.as_str() {
+        "lm" => Ok(SpanKind::Llm),
+        "retrieval" => Ok(SpanKind::Retriever),
+        other => SpanKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == other)
+            .ok_or_else(|| UnknownKind(word.to_string())),
     }
 }
 
@@ -219,15 +157,12 @@ mod tests {
 
     #[test]
     fn kind_from_str_and_as_str() {
-        assert_eq!("lm".parse::<KindSel>(), Ok(KindSel::Llm));
-        assert_eq!("Retrieval".parse::<KindSel>(), Ok(KindSel::Retriever));
-        assert_eq!(
-            "robot".parse::<KindSel>(),
-            Err(UnknownKind("robot".to_string()))
-        );
-        assert_eq!(KindSel::Embedding.as_str(), "embedding");
-        assert_eq!(KindSel::Evaluator.to_string(), "evaluator");
-        assert_eq!("success".parse::<StatusSel>(), Ok(StatusSel::Ok));
+        assert_eq!(parse_kind("lm"), Ok(SpanKind::Llm));
+        assert_eq!(parse_kind("Retrieval"), Ok(SpanKind::Retriever));
+        assert_eq!(parse_kind("robot"), Err(UnknownKind("robot".to_string())));
+        assert_eq!(SpanKind::Embedding.as_str(), "embedding");
+        assert_eq!(SpanKind::Evaluator.to_string(), "evaluator");
+        assert_eq!(parse_status("success"), Ok(TraceStatus::Ok));
     }
 
     #[test]

@@ -2,23 +2,12 @@
 //!
 //! The invariant the fuzz target checks: `parse(&q.to_string()) == Ok(q)` for every parsed `q`.
 
-use super::ast::{AttrTest, Clause, Cmp, KindSel, Query, Scope, StatusSel, Term};
+use super::ast::{AttrTest, Clause, Cmp, Query, Scope, Term};
 use super::lexer::OPERATOR_CHARS;
+use crate::model::{SpanKind, TraceStatus};
 use std::fmt;
 
 impl fmt::Display for Cmp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl fmt::Display for StatusSel {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl fmt::Display for KindSel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
@@ -52,12 +41,12 @@ impl fmt::Display for Term {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Term::Dur(c, ns) => write!(f, "dur{c}{}", format_duration(*ns)),
-            Term::Status(v) => write!(f, "status:{}", join_alternatives(v)),
+            Term::Status(v) => write!(f, "status:{}", alternatives(v, TraceStatus::as_str)),
             Term::Name(s) => write!(f, "name:{}", quote_value(s)),
             Term::Model(s) => write!(f, "model:{}", quote_value(s)),
             Term::Tokens(c, n) => write!(f, "tokens{c}{n}"),
             Term::Spans(c, n) => write!(f, "spans{c}{n}"),
-            Term::Kind(v) => write!(f, "kind:{}", join_alternatives(v)),
+            Term::Kind(v) => write!(f, "kind:{}", alternatives(v, SpanKind::as_str)),
             Term::Id(s) => write!(f, "id:{}", quote_value(s)),
             Term::Pct(c, p) => write!(f, "pct{c}{p}"),
             Term::Attr { key, test } => {
@@ -73,12 +62,9 @@ impl fmt::Display for Term {
     }
 }
 
-fn join_alternatives<T: fmt::Display>(items: &[T]) -> String {
-    items
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("|")
+/// Alternatives as written: `error|running`.
+fn alternatives<T: Copy>(items: &[T], name: fn(T) -> &'static str) -> String {
+    items.iter().map(|&t| name(t)).collect::<Vec<_>>().join("|")
 }
 
 /// Largest unit that represents `ns` exactly, as the filter language writes it (`150ms`).

@@ -41,7 +41,7 @@ mod parser;
 pub mod sort;
 mod value;
 
-pub use ast::{AttrTest, Clause, Cmp, Query, Scope, Term};
+pub use ast::{AttrTest, Clause, Cmp, Query, Scope, Term, parse_kind, parse_status};
 pub use display::{format_duration, quote_key, quote_value};
 pub use error::QueryError;
 pub use eval::{Matcher, filter};

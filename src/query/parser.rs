@@ -2,7 +2,7 @@
 //! field, value), and each step's error says what to write instead. The grammar itself is
 //! described in the [module documentation](super).
 
-use super::ast::{AttrTest, Clause, Cmp, KindSel, Query, Scope, StatusSel, Term};
+use super::ast::{AttrTest, Clause, Cmp, Query, Scope, Term, parse_kind, parse_status};
 use super::display::quote_value;
 use super::error::{QueryError, error};
 use super::fields::{Field, KNOWN_FIELDS, SPAN_FIELDS};
@@ -267,15 +267,11 @@ impl Parser<'_> {
             Field::Pct => Term::Pct(self.numeric(w, "25")?, v.percentage()?),
             Field::Status => {
                 self.textual(w, "error")?;
-                Term::Status(v.alternatives(
-                    "a status",
-                    "status:error|running",
-                    StatusSel::from_str,
-                )?)
+                Term::Status(v.alternatives("a status", "status:error|running", parse_status)?)
             }
             Field::Kind => {
                 self.textual(w, "llm")?;
-                Term::Kind(v.alternatives("a kind", "kind:tool|retriever", KindSel::from_str)?)
+                Term::Kind(v.alternatives("a kind", "kind:tool|retriever", parse_kind)?)
             }
             Field::Name => {
                 self.textual(w, "TEXT")?;
@@ -430,6 +426,7 @@ impl Parser<'_> {
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
+    use crate::model::{SpanKind, TraceStatus};
 
     pub(in crate::query) const NS_MS: i64 = 1_000_000;
     pub(in crate::query) const NS_S: i64 = 1_000_000_000;
@@ -514,20 +511,20 @@ pub(super) mod tests {
 
     #[test]
     fn status_values_aliases_and_case() {
-        assert_eq!(term("status:error"), Term::Status(vec![StatusSel::Error]));
-        assert_eq!(term("status:ok"), Term::Status(vec![StatusSel::Ok]));
+        assert_eq!(term("status:error"), Term::Status(vec![TraceStatus::Error]));
+        assert_eq!(term("status:ok"), Term::Status(vec![TraceStatus::Ok]));
         assert_eq!(
             term("status:running"),
-            Term::Status(vec![StatusSel::Running])
+            Term::Status(vec![TraceStatus::Running])
         );
         for alias in ["failed", "fail", "err", "ERROR", "Failed"] {
             assert_eq!(
                 term(&format!("status:{alias}")),
-                Term::Status(vec![StatusSel::Error]),
+                Term::Status(vec![TraceStatus::Error]),
                 "{alias}"
             );
         }
-        assert_eq!(term("STATUS:Success"), Term::Status(vec![StatusSel::Ok]));
+        assert_eq!(term("STATUS:Success"), Term::Status(vec![TraceStatus::Ok]));
     }
 
     #[test]
@@ -572,16 +569,19 @@ pub(super) mod tests {
 
     #[test]
     fn kind_values_and_aliases() {
-        for k in KindSel::ALL {
+        for k in SpanKind::ALL {
             assert_eq!(term(&format!("kind:{}", k.as_str())), Term::Kind(vec![k]));
-            assert_eq!(k.as_str().parse::<KindSel>(), Ok(k));
-            assert_eq!(k.as_str().to_uppercase().parse::<KindSel>(), Ok(k));
+            assert_eq!(parse_kind(k.as_str()), Ok(k));
+            assert_eq!(parse_kind(&k.as_str().to_uppercase()), Ok(k));
         }
-        assert_eq!(term("kind:LM"), Term::Kind(vec![KindSel::Llm]));
-        assert_eq!(term("kind:retrieval"), Term::Kind(vec![KindSel::Retriever]));
+        assert_eq!(term("kind:LM"), Term::Kind(vec![SpanKind::Llm]));
+        assert_eq!(
+            term("kind:retrieval"),
+            Term::Kind(vec![SpanKind::Retriever])
+        );
         assert_eq!(
             term("KIND:tool|Retriever|tool"),
-            Term::Kind(vec![KindSel::Tool, KindSel::Retriever])
+            Term::Kind(vec![SpanKind::Tool, SpanKind::Retriever])
         );
     }
 
@@ -706,13 +706,13 @@ pub(super) mod tests {
         assert_eq!(span_term("span.dur>1s"), Term::Dur(Cmp::Gt, NS_S));
         assert_eq!(
             span_term("span.status:error"),
-            Term::Status(vec![StatusSel::Error])
+            Term::Status(vec![TraceStatus::Error])
         );
         assert_eq!(
             span_term("span.name:Retrieve"),
             Term::Name("retrieve".into())
         );
-        assert_eq!(span_term("span.kind:llm"), Term::Kind(vec![KindSel::Llm]));
+        assert_eq!(span_term("span.kind:llm"), Term::Kind(vec![SpanKind::Llm]));
         assert_eq!(span_term("span.model:gpt"), Term::Model("gpt".into()));
         assert_eq!(span_term("span.tokens>100"), Term::Tokens(Cmp::Gt, 100));
         assert_eq!(span_term("span.pct>25"), Term::Pct(Cmp::Gt, 25.0));
@@ -785,12 +785,12 @@ pub(super) mod tests {
         let c = one("-status:error");
         assert!(c.negated);
         assert_eq!(c.scope, Scope::Trace);
-        assert_eq!(c.term, Term::Status(vec![StatusSel::Error]));
+        assert_eq!(c.term, Term::Status(vec![TraceStatus::Error]));
 
         let c = one("-span.kind:tool");
         assert!(c.negated);
         assert_eq!(c.scope, Scope::Span);
-        assert_eq!(c.term, Term::Kind(vec![KindSel::Tool]));
+        assert_eq!(c.term, Term::Kind(vec![SpanKind::Tool]));
 
         let c = one("-retrieve");
         assert!(c.negated);
@@ -911,7 +911,7 @@ pub(super) mod tests {
         let span: Vec<_> = q.span_clauses().collect();
         assert_eq!(span.len(), 2);
         assert!(span[0].negated);
-        assert_eq!(span[0].term, Term::Kind(vec![KindSel::Llm]));
+        assert_eq!(span[0].term, Term::Kind(vec![SpanKind::Llm]));
         assert_eq!(span[1].term, Term::Pct(Cmp::Ge, 50.0));
     }
 

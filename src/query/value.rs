@@ -272,7 +272,8 @@ impl Decimal {
 
 #[cfg(test)]
 mod tests {
-    use crate::query::ast::{Cmp, StatusSel, Term};
+    use crate::model::TraceStatus;
+    use crate::query::ast::{Cmp, Term};
     use crate::query::parser::tests::{NS_MS, NS_S, fail, span_term, term};
 
     #[test]
@@ -368,15 +369,19 @@ mod tests {
     fn status_alternatives_are_ordered_and_deduplicated() {
         assert_eq!(
             term("status:error|running"),
-            Term::Status(vec![StatusSel::Error, StatusSel::Running])
+            Term::Status(vec![TraceStatus::Error, TraceStatus::Running])
         );
         assert_eq!(
             term("status:running|err|failed|ok"),
-            Term::Status(vec![StatusSel::Running, StatusSel::Error, StatusSel::Ok])
+            Term::Status(vec![
+                TraceStatus::Running,
+                TraceStatus::Error,
+                TraceStatus::Ok
+            ])
         );
         assert_eq!(
             term("status:\"ok|error\""),
-            Term::Status(vec![StatusSel::Ok, StatusSel::Error])
+            Term::Status(vec![TraceStatus::Ok, TraceStatus::Error])
         );
     }
 
