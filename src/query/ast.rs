@@ -67,7 +67,8 @@ pub enum Term {
     Spans(Cmp, u64),
     /// Span kind is one of these (deduplicated, in written order).
     Kind(Vec<SpanKind>),
-    /// Trace id prefix (trace scope only); already lowercased.
+    /// Trace id prefix (trace scope only); already lowercased. Matched by `id::matches`: a
+    /// `tr-`/`trc_` prefix and dashes do not count.
     Id(String),
     /// Percentage of the trace duration taken by a span (span scope only).
     Pct(Cmp, f64),

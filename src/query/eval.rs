@@ -4,6 +4,7 @@
 
 use super::ast::{AttrTest, Clause, Query, Scope, Term};
 use super::fuzzy::Fuzzy;
+use super::id;
 use crate::model::{Span, Store, Sym, Trace, TraceColumns, TraceIdx, TraceStatus};
 use std::cell::RefCell;
 
@@ -95,9 +96,7 @@ impl<'a> Matcher<'a> {
                 .spans(t())
                 .any(|sp| sp.model.is_some_and(|sym| self.contains(ci, sym, m))),
             Term::Kind(set) => self.spans(t()).any(|sp| set.contains(&sp.kind)),
-            Term::Id(prefix) => self.text_match(ci, t().id, |id| {
-                id.to_lowercase().starts_with(prefix.as_str())
-            }),
+            Term::Id(typed) => self.text_match(ci, t().id, |id| id::matches(id, typed)),
             Term::Attr { key, test } => self.spans(t()).any(|sp| self.attr_ok(ci, sp, key, test)),
             Term::Fuzzy(word) => {
                 let fz = |sym: Sym| self.text_match(ci, sym, |n| self.fuzzy.matches(n, word));

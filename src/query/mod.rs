@@ -35,6 +35,7 @@ pub mod error;
 pub mod eval;
 mod fields;
 pub mod fuzzy;
+pub mod id;
 mod lexer;
 pub mod parse;
 mod parser;
