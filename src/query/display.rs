@@ -88,6 +88,7 @@ pub fn format_duration(ns: i64) -> String {
     format!("{ns}ns")
 }
 
+/// `s` in double quotes, with `"` and `\\` escaped as the lexer reads them.
 fn quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
@@ -101,6 +102,7 @@ fn quote(s: &str) -> String {
     out
 }
 
+/// Whether `s` would not survive as one bare token (empty, whitespace, a quote).
 fn needs_basic_quotes(s: &str) -> bool {
     s.is_empty() || s.chars().any(|c| c.is_whitespace() || c == '"')
 }
@@ -126,6 +128,8 @@ pub fn quote_key(s: &str) -> String {
     }
 }
 
+/// A fuzzy word as the filter language writes it: quoted when bare it would read as a field,
+/// a negation or an attribute or span clause.
 fn quote_word(s: &str) -> String {
     let lower = s.to_lowercase();
     if needs_basic_quotes(s)

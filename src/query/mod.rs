@@ -2,7 +2,7 @@
 //!
 //! A query is read by `lexer` (tokens) and `parser` (clauses; `fields` names the fields, `value`
 //! reads what follows an operator) into the [`ast`]; [`display`] prints it back, [`eval`] runs
-//! it over the store, [`sort`] orders the matching traces.
+//! it over the store, [`sort()`] orders the matching traces.
 //!
 //! ```text
 //! query   := clause*                      (separated by whitespace)
