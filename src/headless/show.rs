@@ -21,41 +21,7 @@ pub enum ShowFormat {
 /// # Errors
 /// No trace, or several, match; the message says which.
 pub fn resolve(store: &Store, id: &str) -> Result<TraceIdx, String> {
-    if let Some(t) = store.trace_by_id(id) {
-        return Ok(t);
-    }
-    let norm = |s: &str| {
-        let s = s
-            .strip_prefix("tr-")
-            .or_else(|| s.strip_prefix("trc_"))
-            .unwrap_or(s);
-        s.replace('-', "").to_ascii_lowercase()
-    };
-    let want = norm(id);
-    if want.is_empty() {
-        return Err("empty trace id".into());
-    }
-    let hits: Vec<TraceIdx> = store
-        .trace_ids()
-        .filter(|&t| norm(store.str(store.trace(t).id)).starts_with(&want))
-        .collect();
-    match hits.as_slice() {
-        [one] => Ok(*one),
-        [] => Err(format!(
-            "no trace with id {id:?} (of {} traces)",
-            store.trace_count()
-        )),
-        many => Err(format!(
-            "{} traces start with {id:?}: {}{}",
-            many.len(),
-            many.iter()
-                .take(5)
-                .map(|&t| store.str(store.trace(t).id))
-                .collect::<Vec<_>>()
-                .join(", "),
-            if many.len() > 5 { ", …" } else { "" }
-        )),
-    }
+    crate::query::id::resolve(store, id).map_err(|e| e.to_string())
 }
 
 #[derive(Serialize)]

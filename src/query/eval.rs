@@ -2,31 +2,11 @@
 //! conjunction that some span of the trace must satisfy. Per-name work (substring and fuzzy
 //! matches) is done once per distinct interned name, not once per span.
 
+use super::ast::{AttrTest, Clause, Query, Scope, Term};
 use super::fuzzy::Fuzzy;
-use super::parse::{AttrTest, Clause, KindSel, Query, Scope, StatusSel, Term};
-use crate::model::{Span, SpanKind, Store, Sym, Trace, TraceColumns, TraceIdx, TraceStatus};
+use super::id;
+use crate::model::{Span, Store, Sym, Trace, TraceColumns, TraceIdx, TraceStatus};
 use std::cell::RefCell;
-
-fn kind_sel(k: SpanKind) -> KindSel {
-    match k {
-        SpanKind::Llm => KindSel::Llm,
-        SpanKind::Chain => KindSel::Chain,
-        SpanKind::Retriever => KindSel::Retriever,
-        SpanKind::Tool => KindSel::Tool,
-        SpanKind::Agent => KindSel::Agent,
-        SpanKind::Embedding => KindSel::Embedding,
-        SpanKind::Evaluator => KindSel::Evaluator,
-        SpanKind::Other => KindSel::Other,
-    }
-}
-
-fn status_sel(s: TraceStatus) -> StatusSel {
-    match s {
-        TraceStatus::Ok => StatusSel::Ok,
-        TraceStatus::Error => StatusSel::Error,
-        TraceStatus::Running => StatusSel::Running,
-    }
-}
 
 /// A compiled query bound to a store.
 pub struct Matcher<'a> {
@@ -103,7 +83,7 @@ impl<'a> Matcher<'a> {
         let t = || self.store.trace(idx);
         match term {
             Term::Dur(cmp, ns) => cmp.eval(cols.duration[i], *ns),
-            Term::Status(set) => set.contains(&status_sel(cols.status(i))),
+            Term::Status(set) => set.contains(&cols.status(i)),
             Term::Name(n) => {
                 TraceColumns::sym(cols.name[i]).is_some_and(|sym| self.contains(ci, sym, n))
             }
@@ -115,10 +95,8 @@ impl<'a> Matcher<'a> {
             Term::Model(m) => self
                 .spans(t())
                 .any(|sp| sp.model.is_some_and(|sym| self.contains(ci, sym, m))),
-            Term::Kind(set) => self.spans(t()).any(|sp| set.contains(&kind_sel(sp.kind))),
-            Term::Id(prefix) => self.text_match(ci, t().id, |id| {
-                id.to_lowercase().starts_with(prefix.as_str())
-            }),
+            Term::Kind(set) => self.spans(t()).any(|sp| set.contains(&sp.kind)),
+            Term::Id(typed) => self.text_match(ci, t().id, |id| id::matches(id, typed)),
             Term::Attr { key, test } => self.spans(t()).any(|sp| self.attr_ok(ci, sp, key, test)),
             Term::Fuzzy(word) => {
                 let fz = |sym: Sym| self.text_match(ci, sym, |n| self.fuzzy.matches(n, word));
@@ -136,18 +114,18 @@ impl<'a> Matcher<'a> {
             Term::Dur(cmp, ns) => sp.duration().is_some_and(|d| cmp.eval(d, *ns)),
             Term::Status(set) => {
                 let st = if sp.is_error() {
-                    StatusSel::Error
+                    TraceStatus::Error
                 } else if sp.effective_end().is_none() {
-                    StatusSel::Running
+                    TraceStatus::Running
                 } else {
-                    StatusSel::Ok
+                    TraceStatus::Ok
                 };
                 set.contains(&st)
             }
             Term::Name(n) => self.contains(ci, sp.name, n),
             Term::Model(m) => sp.model.is_some_and(|sym| self.contains(ci, sym, m)),
             Term::Tokens(cmp, n) => cmp.eval(sp.tokens.map_or(0, |t| t.total), *n),
-            Term::Kind(set) => set.contains(&kind_sel(sp.kind)),
+            Term::Kind(set) => set.contains(&sp.kind),
             Term::Pct(cmp, p) => {
                 let total = t.summary.duration;
                 total > 0
@@ -209,10 +187,10 @@ pub fn filter(store: &Store, query: &Query) -> Vec<TraceIdx> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::parse::parse;
     use super::*;
     use crate::model::store::{Record, SpanRecord, TraceRecord};
-    use crate::model::{SpanStatus, Tokens};
+    use crate::model::{SpanKind, SpanStatus, Tokens};
+    use crate::query::parse;
 
     /// Three traces: a fast ok one, a slow failed RAG with an LLM step, a running one.
     fn store() -> Store {

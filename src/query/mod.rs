@@ -1,346 +1,50 @@
 //! One filter grammar for the TUI and the CLI: parse, evaluate, fuzzy-match, sort.
+//!
+//! A query is read by `lexer` (tokens) and `parser` (clauses; `fields` names the fields, `value`
+//! reads what follows an operator) into the [`ast`]; [`display`] prints it back, [`eval`] runs
+//! it over the store, [`sort()`] orders the matching traces.
+//!
+//! ```text
+//! query   := clause*                      (separated by whitespace)
+//! clause  := ["-"] ["span."] term
+//! term    := field op value               e.g. dur>2s, status:error|running
+//!          | "attr." KEY ["=" | ":" value] e.g. attr.fixture.program=react_agent
+//!          | word                         fuzzy word (trace scope only)
+//! op      := ">" | ">=" | "<" | "<=" | "=" | ":"
+//! ```
+//!
+//! * Numeric fields (`dur`, `tokens`, `spans`, `span.pct`) take `>`, `>=`,
+//!   `<`, `<=`, `=`; text/set fields (`status`, `name`, `model`, `kind`, `id`)
+//!   take `:`; attributes take `=` (equality), `:` (substring) or nothing
+//!   (presence).
+//! * Values may be double-quoted (`name:"a b"`); inside quotes `\"` and `\\`
+//!   are escapes, any other backslash is literal. Quoted and unquoted pieces
+//!   that touch are concatenated, shell style (`a"b c"` is `ab c`).
+//! * Operator characters only count when unquoted, so a quoted word such as
+//!   `"a:b"` is a fuzzy word rather than an unknown field.
+//! * Field names, `span.`/`attr.` prefixes, units, suffixes, statuses and
+//!   kinds are case-insensitive. Text values are lowercased by the parser;
+//!   attribute keys and fuzzy words are kept as written.
+//!
+//! Errors carry a 1-based character column and a length so that callers can
+//! underline the offending part of the query (see [`QueryError::render`]).
 
+pub mod ast;
+pub mod display;
+pub mod error;
 pub mod eval;
+mod fields;
 pub mod fuzzy;
+pub mod id;
+mod lexer;
 pub mod parse;
+mod parser;
+pub mod sort;
+mod value;
 
+pub use ast::{AttrTest, Clause, Cmp, Query, Scope, Term, parse_kind, parse_status};
+pub use display::{format_duration, quote_key, quote_value};
+pub use error::QueryError;
 pub use eval::{Matcher, filter};
-pub use parse::{Query, QueryError, format_duration, parse};
-
-use crate::model::{Nanos, Store, TraceColumns, TraceIdx};
-
-/// A duration as the filter language writes it (`2s`, `500ms`, a bare number of ms).
-///
-/// # Errors
-/// Not a duration; the message says what was expected.
-pub fn parse_duration(text: &str) -> Result<crate::model::Nanos, String> {
-    match parse(&format!("dur>{}", text.trim())) {
-        Ok(q) if q.clauses.len() == 1 => match q.clauses[0].term {
-            parse::Term::Dur(_, ns) => Ok(ns),
-            _ => Err(format!("{text:?} is not a duration (e.g. 2s, 500ms)")),
-        },
-        Ok(_) => Err(format!("{text:?} is not a duration (e.g. 2s, 500ms)")),
-        Err(e) => Err(e.message),
-    }
-}
-
-/// What to sort traces by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum SortKey {
-    /// Slowest first.
-    Dur,
-    /// Oldest first.
-    Start,
-    /// Failed first, then running, then recovered, then ok.
-    Status,
-    /// Most tokens first.
-    Tokens,
-    /// Most spans first.
-    Spans,
-    /// Most LM calls first.
-    Llm,
-    /// A to Z.
-    Name,
-    /// Model, A to Z (traces without one last).
-    Model,
-}
-
-/// Sort traces in place; `reverse` inverts the key's natural order. Ties keep start order, then
-/// trace id order, so the order is total and the same whatever the input order.
-///
-/// Each trace's key is read once from the store's columns into a packed `(key, start, index)`
-/// triple, and the triples are sorted: no row is read inside a comparison.
-pub fn sort(store: &Store, traces: &mut [TraceIdx], key: SortKey, reverse: bool) {
-    let cols = store.columns();
-    if key == SortKey::Start {
-        // arrival order is usually start order already: no ties, nothing to sort
-        let start = |t: &TraceIdx| cols.start[t.0 as usize];
-        if traces.is_sorted_by(|a, b| start(a) < start(b)) {
-            if reverse {
-                traces.reverse();
-            }
-            return;
-        }
-    }
-    // names and models sort as strings: rank the distinct symbols once
-    let ranks = match key {
-        SortKey::Name => Some(sym_ranks(store, traces, &cols.name, false)),
-        SortKey::Model => Some(sym_ranks(store, traces, &cols.model, true)),
-        _ => None,
-    };
-    // ascending `u64`s in the key's natural order
-    let asc = |x: Nanos| (x as u64) ^ (1 << 63);
-    let mut keyed: Vec<(u64, u64, u32)> = traces
-        .iter()
-        .map(|&t| {
-            let i = t.0 as usize;
-            let primary = match key {
-                SortKey::Dur => !asc(cols.duration[i]),
-                SortKey::Start => 0,
-                SortKey::Tokens => !cols.tokens[i],
-                SortKey::Spans => !u64::from(cols.span_count[i]),
-                SortKey::Llm => !u64::from(cols.llm_calls[i]),
-                SortKey::Status => u64::from(cols.status_rank(i)),
-                SortKey::Name | SortKey::Model => {
-                    let col = if key == SortKey::Name {
-                        &cols.name
-                    } else {
-                        &cols.model
-                    };
-                    ranks
-                        .as_ref()
-                        .map_or(0, |r| r.get(&col[i]).copied().unwrap_or(0))
-                }
-            };
-            let start = asc(cols.start[i]);
-            let (primary, start) = match (reverse, key) {
-                (false, _) => (primary, start),
-                (true, SortKey::Start) => (primary, !start),
-                (true, _) => (!primary, start),
-            };
-            (primary, start, t.0)
-        })
-        .collect();
-    if key == SortKey::Start {
-        // arrival order is nearly start order: the run-aware merge sort is close to linear here
-        keyed.sort();
-    } else {
-        sort_halves(&mut keyed, <[_]>::sort_unstable);
-    }
-    // equal (key, start): by trace id (the index was only a placeholder tie-break)
-    let id = |t: u32| store.str(store.trace(TraceIdx(t)).id);
-    let mut i = 0;
-    while i < keyed.len() {
-        let head = (keyed[i].0, keyed[i].1);
-        let run = keyed[i..].iter().take_while(|k| (k.0, k.1) == head).count();
-        if run > 1 {
-            keyed[i..i + run].sort_by(|a, b| {
-                let o = id(a.2).cmp(id(b.2));
-                if reverse && key == SortKey::Start {
-                    o.reverse()
-                } else {
-                    o
-                }
-            });
-        }
-        i += run;
-    }
-    for (slot, (_, _, t)) in traces.iter_mut().zip(keyed) {
-        *slot = TraceIdx(t);
-    }
-}
-
-/// Below this many items one thread sorts; above, two halves are sorted at once and merged.
-const PARALLEL_SORT: usize = 1 << 16;
-
-/// Sort `v` with `sort`, on two threads when it is long.
-fn sort_halves<T: Ord + Copy + Send>(v: &mut Vec<T>, sort: fn(&mut [T])) {
-    sort_halves_from(v, sort, PARALLEL_SORT);
-}
-
-fn sort_halves_from<T: Ord + Copy + Send>(v: &mut Vec<T>, sort: fn(&mut [T]), threshold: usize) {
-    if v.len() < threshold.max(2) {
-        sort(v);
-        return;
-    }
-    let mid = v.len() / 2;
-    let (a, b) = v.split_at_mut(mid);
-    std::thread::scope(|s| {
-        s.spawn(|| sort(a));
-        sort(b);
-    });
-    let (a, b) = v.split_at(mid);
-    let mut merged = Vec::with_capacity(v.len());
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() && j < b.len() {
-        if b[j] < a[i] {
-            merged.push(b[j]);
-            j += 1;
-        } else {
-            merged.push(a[i]);
-            i += 1;
-        }
-    }
-    merged.extend_from_slice(&a[i..]);
-    merged.extend_from_slice(&b[j..]);
-    *v = merged;
-}
-
-/// The rank of each distinct symbol of `col` among `traces`, in string order (equal strings, equal
-/// ranks). A trace without one sorts as "" or, with `none_last`, after every string.
-fn sym_ranks(
-    store: &Store,
-    traces: &[TraceIdx],
-    col: &[u32],
-    none_last: bool,
-) -> foldhash::HashMap<u32, u64> {
-    let mut distinct: Vec<u32> = traces.iter().map(|t| col[t.0 as usize]).collect();
-    distinct.sort_unstable();
-    distinct.dedup();
-    let key = |raw: u32| {
-        let sym = TraceColumns::sym(raw);
-        (none_last && sym.is_none(), sym.map_or("", |s| store.str(s)))
-    };
-    distinct.sort_by(|&a, &b| key(a).cmp(&key(b)));
-    let mut ranks = foldhash::HashMap::default();
-    let mut rank = 0u64;
-    for (i, &raw) in distinct.iter().enumerate() {
-        if i > 0 && key(distinct[i - 1]) != key(raw) {
-            rank += 1;
-        }
-        ranks.insert(raw, rank);
-    }
-    ranks
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::TraceStatus;
-    use crate::model::store::{Record, SpanRecord};
-    use crate::model::trace::TraceSummary;
-    use crate::model::{SpanKind, SpanStatus, Tokens};
-    use std::cmp::Ordering;
-
-    /// The sort as a plain comparison over the trace rows: what the columnar sort must equal.
-    fn reference(store: &Store, traces: &mut [TraceIdx], key: SortKey, reverse: bool) {
-        fn rank(s: &TraceSummary) -> u8 {
-            match s.status {
-                TraceStatus::Error => 0,
-                TraceStatus::Running => 1,
-                TraceStatus::Ok if s.error_spans > 0 => 2,
-                TraceStatus::Ok => 3,
-            }
-        }
-        traces.sort_by(|a, b| {
-            let (ta, tb) = (store.trace(*a), store.trace(*b));
-            let (sa, sb) = (&ta.summary, &tb.summary);
-            let primary = match key {
-                SortKey::Dur => sb.duration.cmp(&sa.duration),
-                SortKey::Start => Ordering::Equal,
-                SortKey::Tokens => sb.tokens.map(|t| t.total).cmp(&sa.tokens.map(|t| t.total)),
-                SortKey::Spans => sb.span_count.cmp(&sa.span_count),
-                SortKey::Llm => sb.llm_calls.cmp(&sa.llm_calls),
-                SortKey::Status => rank(sa).cmp(&rank(sb)),
-                SortKey::Model => match (sa.model, sb.model) {
-                    (Some(x), Some(y)) => store.str(x).cmp(store.str(y)),
-                    (x, y) => x.is_none().cmp(&y.is_none()),
-                },
-                SortKey::Name => {
-                    let n = |s: &TraceSummary| s.name.map_or("", |n| store.str(n));
-                    n(sa).cmp(n(sb))
-                }
-            };
-            let primary = if reverse { primary.reverse() } else { primary };
-            let start = sa
-                .start
-                .cmp(&sb.start)
-                .then_with(|| store.str(ta.id).cmp(store.str(tb.id)));
-            primary.then(if reverse && key == SortKey::Start {
-                start.reverse()
-            } else {
-                start
-            })
-        });
-    }
-
-    /// 300 traces with many ties: 7 durations, 5 starts, 4 names (one empty), 3 models or none,
-    /// tokens or none, every status.
-    fn store() -> Store {
-        let mut s = Store::new();
-        let src = s.add_source("t");
-        for n in 0..300i64 {
-            let mut r = SpanRecord {
-                trace_id: format!("{:08x}", (n * 7_919) % 1_000_003),
-                span_id: "r".into(),
-                name: Some(["b", "a", "", "c"][(n % 4) as usize].into()),
-                kind: Some(SpanKind::Llm),
-                start: Some(n % 5),
-                end: if n % 11 == 0 {
-                    None
-                } else {
-                    Some(n % 5 + (n % 7) * 10)
-                },
-                status: Some(if n % 6 == 0 {
-                    SpanStatus::Error
-                } else {
-                    SpanStatus::Ok
-                }),
-                model: [None, Some("m2"), Some("m1"), Some("m3")][(n % 4) as usize].map(Into::into),
-                complete: true,
-                ..SpanRecord::default()
-            };
-            if n % 3 != 0 {
-                r.tokens = Some(Tokens {
-                    prompt: 1,
-                    completion: 1,
-                    total: (n % 4) as u64,
-                });
-            }
-            s.insert(src, Record::Span(r));
-            if n % 9 == 0 {
-                let child = SpanRecord {
-                    trace_id: format!("{:08x}", (n * 7_919) % 1_000_003),
-                    span_id: "c".into(),
-                    parent_id: Some("r".into()),
-                    name: Some("x".into()),
-                    start: Some(n % 5),
-                    end: Some(n % 5 + 1),
-                    status: Some(SpanStatus::Error),
-                    complete: true,
-                    ..SpanRecord::default()
-                };
-                s.insert(src, Record::Span(child));
-            }
-        }
-        s.refresh();
-        s
-    }
-
-    #[test]
-    fn the_columnar_sort_orders_like_the_row_comparison() {
-        let s = store();
-        let all: Vec<TraceIdx> = s.trace_ids().collect();
-        let keys = [
-            SortKey::Dur,
-            SortKey::Start,
-            SortKey::Status,
-            SortKey::Tokens,
-            SortKey::Spans,
-            SortKey::Llm,
-            SortKey::Name,
-            SortKey::Model,
-        ];
-        for key in keys {
-            for reverse in [false, true] {
-                let mut want = all.clone();
-                want.reverse();
-                reference(&s, &mut want, key, reverse);
-                let mut got = all.clone();
-                got.reverse();
-                sort(&s, &mut got, key, reverse);
-                assert_eq!(got, want, "{key:?} reverse {reverse}");
-            }
-        }
-    }
-
-    #[test]
-    fn sorting_in_halves_then_merging_sorts() {
-        let mut x: u64 = 3;
-        for n in [0usize, 1, 2, 3, 17, 1000] {
-            let v: Vec<u64> = (0..n)
-                .map(|_| {
-                    x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-                    x >> 58
-                })
-                .collect();
-            let mut want = v.clone();
-            want.sort_unstable();
-            for threshold in [0, 2, 64, usize::MAX] {
-                let mut got = v.clone();
-                sort_halves_from(&mut got, <[_]>::sort_unstable, threshold);
-                assert_eq!(got, want, "n {n} threshold {threshold}");
-            }
-        }
-    }
-}
+pub use parser::{parse, parse_duration};
+pub use sort::{SortKey, sort};

@@ -1,0 +1,181 @@
+//! The parsed form of a filter: a [`Query`] is a list of [`Clause`]s, each a possibly negated
+//! [`Term`] at trace or span scope; plus the words the language accepts for statuses and kinds
+//! (the values are the model's own [`TraceStatus`] and [`SpanKind`]).
+
+use super::error::{UnknownKind, UnknownStatus};
+use crate::model::{SpanKind, TraceStatus};
+
+/// A parsed query: every clause must match (logical AND).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Query {
+    pub clauses: Vec<Clause>,
+}
+
+/// One (optionally negated) term, applying either to the trace as a whole or
+/// to its spans.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Clause {
+    pub negated: bool,
+    pub scope: Scope,
+    pub term: Term,
+}
+
+/// What a clause is evaluated against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// The trace as a whole.
+    Trace,
+    /// Individual spans (written with a `span.` prefix).
+    Span,
+}
+
+/// A numeric comparison operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cmp {
+    Gt,
+    Ge,
+    Lt,
+    Le,
+    Eq,
+}
+
+/// How an attribute is tested.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AttrTest {
+    /// The key exists (any value).
+    Present,
+    /// The value equals this (lowercased) string, case-insensitively.
+    Equals(String),
+    /// The value contains this (lowercased) string, case-insensitively.
+    Contains(String),
+}
+
+/// A single filter term.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Term {
+    /// Duration compare; the value is in nanoseconds.
+    Dur(Cmp, i64),
+    /// Status is one of these (deduplicated, in written order).
+    Status(Vec<TraceStatus>),
+    /// Case-insensitive substring of the name; already lowercased.
+    Name(String),
+    /// Case-insensitive substring of a model name; already lowercased.
+    Model(String),
+    /// Total token count compare.
+    Tokens(Cmp, u64),
+    /// Number-of-spans compare (trace scope only).
+    Spans(Cmp, u64),
+    /// Span kind is one of these (deduplicated, in written order).
+    Kind(Vec<SpanKind>),
+    /// Trace id prefix (trace scope only); already lowercased. Matched by `id::matches`: a
+    /// `tr-`/`trc_` prefix and dashes do not count.
+    Id(String),
+    /// Percentage of the trace duration taken by a span (span scope only).
+    Pct(Cmp, f64),
+    /// Attribute test; `key` is as written, values are lowercased.
+    Attr { key: String, test: AttrTest },
+    /// A fuzzy word, as written (trace scope only).
+    Fuzzy(String),
+}
+
+impl Query {
+    /// True if the query has no clauses (matches everything).
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.clauses.is_empty()
+    }
+
+    /// Clauses that apply to the trace as a whole.
+    pub fn trace_clauses(&self) -> impl Iterator<Item = &Clause> {
+        self.clauses.iter().filter(|c| c.scope == Scope::Trace)
+    }
+
+    /// Clauses that apply to individual spans (`span.` prefix).
+    pub fn span_clauses(&self) -> impl Iterator<Item = &Clause> {
+        self.clauses.iter().filter(|c| c.scope == Scope::Span)
+    }
+}
+
+impl Cmp {
+    /// Evaluate `lhs <op> rhs`.
+    pub fn eval<T: PartialOrd>(self, lhs: T, rhs: T) -> bool {
+        match self {
+            Cmp::Gt => lhs > rhs,
+            Cmp::Ge => lhs >= rhs,
+            Cmp::Lt => lhs < rhs,
+            Cmp::Le => lhs <= rhs,
+            Cmp::Eq => lhs == rhs,
+        }
+    }
+
+    /// The operator as written in a query (`>`, `>=`, `<`, `<=`, `=`).
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cmp::Gt => ">",
+            Cmp::Ge => ">=",
+            Cmp::Lt => "<",
+            Cmp::Le => "<=",
+            Cmp::Eq => "=",
+        }
+    }
+}
+
+/// The status a word of the query names, case-insensitively; `failed`, `fail` and `err` name
+/// error, `success` names ok. A span's status is read on the same scale (error, running, ok).
+///
+/// # Errors
+/// The word names no status; the error holds it as written.
+pub fn parse_status(word: &str) -> Result<TraceStatus, UnknownStatus> {
+    match word.to_lowercase().as_str() {
+        "ok" | "success" => Ok(TraceStatus::Ok),
+        "error" | "err" | "fail" | "failed" => Ok(TraceStatus::Error),
+        "running" => Ok(TraceStatus::Running),
+        _ => Err(UnknownStatus(word.to_string())),
+    }
+}
+
+/// The span kind a word of the query names, case-insensitively; `lm` names llm and `retrieval`
+/// names retriever.
+///
+/// # Errors
+/// The word names no kind; the error holds it as written.
+pub fn parse_kind(word: &str) -> Result<SpanKind, UnknownKind> {
+    let lower = word.to_lowercase();
+    match lower.as_str() {
+        "lm" => Ok(SpanKind::Llm),
+        "retrieval" => Ok(SpanKind::Retriever),
+        other => SpanKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == other)
+            .ok_or_else(|| UnknownKind(word.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kind_from_str_and_as_str() {
+        assert_eq!(parse_kind("lm"), Ok(SpanKind::Llm));
+        assert_eq!(parse_kind("Retrieval"), Ok(SpanKind::Retriever));
+        assert_eq!(parse_kind("robot"), Err(UnknownKind("robot".to_string())));
+        assert_eq!(SpanKind::Embedding.as_str(), "embedding");
+        assert_eq!(SpanKind::Evaluator.to_string(), "evaluator");
+        assert_eq!(parse_status("success"), Ok(TraceStatus::Ok));
+    }
+
+    #[test]
+    fn cmp_eval() {
+        assert!(Cmp::Gt.eval(3, 2));
+        assert!(!Cmp::Gt.eval(2, 2));
+        assert!(Cmp::Ge.eval(2, 2));
+        assert!(Cmp::Lt.eval(1.5, 2.0));
+        assert!(!Cmp::Lt.eval(2.0, 2.0));
+        assert!(Cmp::Le.eval(2u64, 2u64));
+        assert!(Cmp::Eq.eval("a", "a"));
+        assert!(!Cmp::Eq.eval(1, 2));
+        assert!(!Cmp::Gt.eval(f64::NAN, 1.0));
+    }
+}
