@@ -2,7 +2,7 @@
 
 use super::common::{Failure, load, write_out};
 use crate::cli::DiffArgs;
-use crate::{analysis, headless};
+use crate::{analysis, headless, query};
 
 /// `spanscope diff`.
 ///
@@ -10,8 +10,8 @@ use crate::{analysis, headless};
 /// An unreadable source, no such trace (or an ambiguous prefix), or a failed write.
 pub fn run(a: &DiffArgs) -> Result<(), Failure> {
     let store = load(&a.src)?;
-    let x = headless::show::resolve(&store, &a.a).map_err(Failure::no_match)?;
-    let y = headless::show::resolve(&store, &a.b).map_err(Failure::no_match)?;
+    let x = query::id::resolve(&store, &a.a).map_err(|e| Failure::no_match(e.to_string()))?;
+    let y = query::id::resolve(&store, &a.b).map_err(|e| Failure::no_match(e.to_string()))?;
     let d = analysis::diff::compare(&store, x, y);
     write_out(|out| headless::diff::print(&d, &store, a.format, out))
 }

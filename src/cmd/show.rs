@@ -3,6 +3,7 @@
 use super::common::{Failure, load, write_out};
 use crate::cli::ShowArgs;
 use crate::headless::{self, Paint};
+use crate::query;
 use crate::text::TimeFmt;
 
 /// `spanscope show`.
@@ -11,7 +12,8 @@ use crate::text::TimeFmt;
 /// An unreadable source, no such trace (or an ambiguous prefix), or a failed write.
 pub fn run(a: &ShowArgs, paint: Paint) -> Result<(), Failure> {
     let store = load(&a.src)?;
-    let t = headless::show::resolve(&store, &a.trace_id).map_err(Failure::no_match)?;
+    let t =
+        query::id::resolve(&store, &a.trace_id).map_err(|e| Failure::no_match(e.to_string()))?;
     write_out(|out| {
         headless::show::print(&store, t, a.format, TimeFmt { utc: a.src.utc }, paint, out)
     })

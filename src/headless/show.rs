@@ -16,14 +16,6 @@ pub enum ShowFormat {
     Markdown,
 }
 
-/// Find a trace by id: exact, else a unique prefix (ignoring a `tr-` / `trc_` prefix and dashes).
-///
-/// # Errors
-/// No trace, or several, match; the message says which.
-pub fn resolve(store: &Store, id: &str) -> Result<TraceIdx, String> {
-    crate::query::id::resolve(store, id).map_err(|e| e.to_string())
-}
-
 #[derive(Serialize)]
 struct SpanJson {
     span_id: String,

@@ -346,7 +346,7 @@ impl App {
         self.list.clamp(self.view.rows.len());
         if let Some(id) = self.pending_trace.clone() {
             let reading = self.store.sources().iter().any(SourceStats::is_reading);
-            match crate::headless::show::resolve(&self.store, &id) {
+            match query::id::resolve(&self.store, &id) {
                 Ok(_) => {
                     self.pending_trace = None;
                     self.goto(&id);
@@ -354,7 +354,7 @@ impl App {
                 }
                 Err(e) if !reading && !self.store.sources().is_empty() => {
                     self.pending_trace = None;
-                    self.message = Some(e);
+                    self.message = Some(e.to_string());
                 }
                 Err(_) => {}
             }
@@ -609,7 +609,7 @@ impl App {
 
     /// Select the trace whose id is (or starts with) `id`, clearing filters that hide it.
     pub fn goto(&mut self, id: &str) {
-        match crate::headless::show::resolve(&self.store, id) {
+        match query::id::resolve(&self.store, id) {
             Ok(t) => {
                 if !self.view.rows.contains(&t) {
                     self.slow_only = false;
@@ -623,7 +623,7 @@ impl App {
                 }
                 self.message = None;
             }
-            Err(e) => self.message = Some(e),
+            Err(e) => self.message = Some(e.to_string()),
         }
     }
 
