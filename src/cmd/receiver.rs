@@ -29,6 +29,14 @@ pub fn summarize_receiver(
             c(&counters.record_failed),
             "refused because the record file could not be written",
         ),
+        (
+            c(&counters.undo_failed),
+            "left a partial write in the record file that could not be undone at once (recording paused until it was)",
+        ),
+        (
+            c(&counters.panicked),
+            "failed inside the receiver (answered 500)",
+        ),
     ] {
         if n > 0 {
             line.push_str(&format!("; {n} {what}"));

@@ -45,19 +45,9 @@ pub fn run(a: &cli::RecordArgs) -> Result<(), Failure> {
         store.refresh();
         store
     });
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Failure::source(format!("cannot start: {e}")))?;
-    rt.block_on(async {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .map_err(|e| Failure::source(format!("cannot wait for signals: {e}")))?;
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
-        Ok::<(), Failure>(())
-    })?;
+    receiver
+        .wait_for_signal()
+        .map_err(|e| Failure::source(format!("cannot wait for signals: {e}")))?;
     let counters = std::sync::Arc::clone(&receiver.counters);
     receiver
         .stop()

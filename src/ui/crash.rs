@@ -1,10 +1,14 @@
-//! What happens when the explorer panics, on any thread: the terminal is restored first (raw
+//! What happens when the explorer's UI thread panics: the terminal is restored first (raw
 //! mode off, the main screen back, the cursor shown), then a crash report with the message,
 //! where it happened and a backtrace is written to a file, and the process exits. A broken
-//! terminal or a half-alive explorer is never left behind.
+//! terminal or a half-alive explorer is never left behind. A panic on any other thread (a
+//! source being read, a request being received) is that thread's alone: the previous hook
+//! prints it and that thread unwinds, while the explorer goes on.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::panic::PanicHookInfo;
+use std::path::{Path, PathBuf};
+use std::thread::ThreadId;
 
 /// The exit code after a crash (as Rust's own for a panic).
 pub const EXIT_CODE: i32 = 101;
@@ -25,10 +29,44 @@ pub fn report_dir() -> PathBuf {
     state.join("spanscope")
 }
 
-/// Install the hook; `restore` puts the terminal back and runs before anything is printed.
+/// Install the hook on the UI thread (the one calling this); `restore` puts the terminal back
+/// and runs before anything is printed.
 pub fn install(restore: fn()) {
+    install_for(Crash {
+        ui: std::thread::current().id(),
+        restore,
+        dir: report_dir(),
+        exit: |code| std::process::exit(code),
+    });
+}
+
+/// What a panic of the UI thread does; a struct so that tests can choose the thread, the
+/// report directory and what exiting means.
+struct Crash {
+    /// The thread whose panic is a crash.
+    ui: ThreadId,
+    restore: fn(),
+    /// Where the report goes.
+    dir: PathBuf,
+    /// Ends the process (tests record the call instead).
+    exit: fn(i32),
+}
+
+/// Chain `crash` before the hook installed so far, which keeps the panics of other threads.
+fn install_for(crash: Crash) {
+    let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        restore();
+        if std::thread::current().id() == crash.ui {
+            crash.on_panic(info);
+        } else {
+            previous(info);
+        }
+    }));
+}
+
+impl Crash {
+    fn on_panic(&self, info: &PanicHookInfo<'_>) {
+        (self.restore)();
         let message = info
             .payload()
             .downcast_ref::<&str>()
@@ -45,7 +83,7 @@ pub fn install(restore: fn()) {
         let report = report(&message, &location, &thread);
         let mut err = std::io::stderr().lock();
         let _ = writeln!(err, "spanscope crashed: {message} ({location})");
-        match write_report(&report) {
+        match write_report(&self.dir, &report) {
             Ok(path) => {
                 let _ = writeln!(
                     err,
@@ -63,8 +101,8 @@ pub fn install(restore: fn()) {
             }
         }
         let _ = err.flush();
-        std::process::exit(EXIT_CODE);
-    }));
+        (self.exit)(EXIT_CODE);
+    }
 }
 
 /// The text of a report.
@@ -93,9 +131,8 @@ fn report(message: &str, location: &str, thread: &str) -> String {
     )
 }
 
-fn write_report(report: &str) -> std::io::Result<PathBuf> {
-    let dir = report_dir();
-    std::fs::create_dir_all(&dir)?;
+fn write_report(dir: &Path, report: &str) -> std::io::Result<PathBuf> {
+    std::fs::create_dir_all(dir)?;
     let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
     let path = dir.join(format!("crash-{stamp}-{}.txt", std::process::id()));
     std::fs::write(&path, report)?;
@@ -113,5 +150,54 @@ mod tests {
         assert!(r.contains("at:       src/ui/app.rs:10"));
         assert!(r.contains("How to report"));
         assert!(r.contains(env!("CARGO_PKG_VERSION")));
+    }
+
+    /// A panic on another thread leaves the terminal, writes no report and does not exit:
+    /// that thread alone unwinds. A panic on the UI thread is a crash.
+    #[test]
+    fn only_a_panic_of_the_ui_thread_is_a_crash() {
+        use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
+        static RESTORED: AtomicUsize = AtomicUsize::new(0);
+        static EXIT: AtomicI32 = AtomicI32::new(-1);
+        let dir = tempfile::tempdir().unwrap();
+        let reports = || std::fs::read_dir(dir.path()).map_or(0, Iterator::count);
+        let (go, wait) = std::sync::mpsc::channel::<()>();
+        let ui = std::thread::Builder::new()
+            .name("ui".into())
+            .spawn(move || {
+                let _ = wait.recv();
+                panic!("the explorer failed");
+            })
+            .unwrap();
+        install_for(Crash {
+            ui: ui.thread().id(),
+            restore: || {
+                RESTORED.fetch_add(1, Ordering::SeqCst);
+            },
+            dir: dir.path().to_path_buf(),
+            exit: |code| EXIT.store(code, Ordering::SeqCst),
+        });
+        let other = std::thread::Builder::new()
+            .name("reader".into())
+            .spawn(|| panic!("a reader failed"))
+            .unwrap()
+            .join();
+        assert!(other.is_err(), "the reader unwound");
+        assert_eq!(
+            RESTORED.load(Ordering::SeqCst),
+            0,
+            "the terminal was left alone"
+        );
+        assert_eq!(EXIT.load(Ordering::SeqCst), -1, "no exit");
+        assert_eq!(reports(), 0, "no report");
+        go.send(()).unwrap();
+        assert!(ui.join().is_err());
+        assert_eq!(RESTORED.load(Ordering::SeqCst), 1);
+        assert_eq!(EXIT.load(Ordering::SeqCst), EXIT_CODE);
+        let written: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(written.len(), 1);
+        let text = std::fs::read_to_string(written[0].as_ref().unwrap().path()).unwrap();
+        assert!(text.contains("panic:    the explorer failed"), "{text}");
+        assert!(text.contains("thread:   ui"), "{text}");
     }
 }
