@@ -4,6 +4,7 @@
 use crate::model::stats::{percentile, percentile_of};
 use crate::model::{Nanos, Store, TraceIdx};
 use crate::query::{self, Query, SortKey};
+use crate::ui::state::scroll::Scroll;
 
 /// What the list depends on.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,6 +30,27 @@ pub struct View {
 }
 
 impl View {
+    /// Keep the rows `f` maps to `Some` (as what it maps them to), with the same trace selected
+    /// in `list` when it stays.
+    pub fn retain_rows(&mut self, list: &mut Scroll, f: impl Fn(TraceIdx) -> Option<TraceIdx>) {
+        let selected = self.rows.get(list.selected).copied().and_then(&f);
+        let before = self.rows.len();
+        self.rows.retain_mut(|t| match f(*t) {
+            Some(n) => {
+                *t = n;
+                true
+            }
+            None => false,
+        });
+        if self.rows.len() != before
+            && let Some(t) = selected
+            && let Some(i) = self.rows.iter().position(|&r| r == t)
+        {
+            list.selected = i;
+        }
+        list.clamp(self.rows.len());
+    }
+
     /// What the rows were built for.
     #[must_use]
     pub fn key(&self) -> Option<&ViewKey> {

@@ -1,0 +1,124 @@
+//! The `:` commands, and the copy and write requests they and the keys make.
+
+use super::*;
+
+impl App {
+    /// `:` commands.
+    pub fn run_command(&mut self, cmd: &str) {
+        let (name, arg) = cmd
+            .split_once(char::is_whitespace)
+            .map_or((cmd, ""), |(a, b)| (a, b.trim()));
+        match name {
+            "" => {}
+            "q" | "quit" => self.quit = true,
+            "sort" => {
+                let (key, rev) = arg.strip_suffix('!').map_or((arg, false), |k| (k, true));
+                match <SortKey as clap::ValueEnum>::from_str(key, true) {
+                    Ok(k) => {
+                        self.sort = k;
+                        self.reverse = rev;
+                    }
+                    Err(_) => {
+                        self.message = Some(format!(
+                            "sort by what? start, status, name, dur, spans, llm, tokens or model (not {arg:?})"
+                        ))
+                    }
+                }
+            }
+            "goto" | "g" => self.goto(arg),
+            "steps" => match arg {
+                "" => self.mode = Mode::Steps,
+                by => match <GroupBy as clap::ValueEnum>::from_str(by, true) {
+                    Ok(by) => {
+                        self.steps.by = by;
+                        self.steps.drill = None;
+                        self.mode = Mode::Steps;
+                    }
+                    Err(_) => {
+                        self.message =
+                            Some(format!("steps by what? name, model or kind (not {by:?})"));
+                    }
+                },
+            },
+            "slow" => match query::parse_duration(arg) {
+                Ok(ns) => {
+                    self.opts.slow = Some(ns);
+                    self.slow_threshold = ns;
+                    self.slow_only = true;
+                }
+                Err(e) => self.message = Some(format!(":slow {arg}: {e}")),
+            },
+            "min-pct" => match arg.trim_end_matches('%').parse::<f64>() {
+                Ok(p) if p.is_finite() && p >= 0.0 => {
+                    self.opts.min_pct = p;
+                    self.wf.built_for = None;
+                }
+                _ => self.message = Some(format!(":min-pct takes a percentage, not {arg:?}")),
+            },
+            "filter" => match query::parse(arg) {
+                Ok(q) => {
+                    self.query = q;
+                    self.query_text = arg.to_string();
+                }
+                Err(e) => self.message = Some(format!("filter: {}", e)),
+            },
+            "w" | "write" => self.write_listed(arg),
+            // not in the help: proves that a crash restores the terminal and leaves a report
+            "crash-test" => self.effects.push(Effect::Crash),
+            "group" => self.open_groups(arg),
+            "errors" | "stats" => {
+                self.mode = Mode::Ingest;
+                self.help_scroll = 0;
+            }
+            other => {
+                self.message = Some(format!(
+                    "unknown command :{other} (sort, goto, slow, min-pct, filter, steps, group, w, stats, errors, q)"
+                ))
+            }
+        }
+        self.prepare();
+    }
+
+    /// Ask the loop to copy the selected span (waterfall, detail) or trace (list), as Markdown
+    /// for an LLM or as JSON (the export shape).
+    pub(super) fn copy(&mut self, markdown: bool) {
+        let span = self.selected_span().filter(|_| self.focus != Focus::List);
+        let target = match (span, self.selected_trace()) {
+            (Some(s), _) => Target::Span(s),
+            (None, Some(t)) => Target::Trace(t),
+            (None, None) => {
+                self.message = Some("nothing to copy".into());
+                return;
+            }
+        };
+        self.effects.push(Effect::Copy { target, markdown });
+    }
+
+    /// `:w [otlp] FILE`: the listed traces (filter and toggles applied) as normalized trace
+    /// lines, or OTLP/JSON lines.
+    pub(super) fn write_listed(&mut self, arg: &str) {
+        let (format, path) = match arg.split_once(char::is_whitespace) {
+            Some(("otlp", p)) => (WriteFormat::Otlp, p.trim()),
+            Some(("jsonl", p)) => (WriteFormat::Jsonl, p.trim()),
+            _ => (WriteFormat::Jsonl, arg),
+        };
+        if path.is_empty() {
+            self.message =
+                Some(":w FILE writes the listed traces (:w otlp FILE for OTLP/JSON)".into());
+            return;
+        }
+        self.effects.push(Effect::Write {
+            traces: self.view.rows.clone(),
+            format,
+            path: expand_home(path),
+        });
+    }
+}
+
+/// `~/x` is in the home directory.
+fn expand_home(path: &str) -> std::path::PathBuf {
+    match (path.strip_prefix("~/"), std::env::var_os("HOME")) {
+        (Some(rest), Some(home)) => std::path::Path::new(&home).join(rest),
+        _ => std::path::PathBuf::from(path),
+    }
+}

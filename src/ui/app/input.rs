@@ -1,0 +1,115 @@
+//! The input line (filter `/`, command `:`, search in the waterfall): typing, history, submit
+//! and cancel.
+
+use super::*;
+
+impl App {
+    /// A character typed into the open bar.
+    pub fn input_char(&mut self, c: char) {
+        self.input.push(c);
+        self.on_input_changed();
+    }
+
+    /// Backspace in the open bar; on an empty bar it closes it.
+    pub fn input_backspace(&mut self) {
+        if self.input.pop().is_none() {
+            self.input_cancel();
+            return;
+        }
+        self.on_input_changed();
+    }
+
+    pub(super) fn on_input_changed(&mut self) {
+        if self.mode == Mode::Search {
+            let q = self.input.clone();
+            self.search_hits(&q);
+            self.prepare();
+            return;
+        }
+        if self.mode == Mode::Filter {
+            // live: apply every good query, keep the last good one on an error
+            match query::parse(&self.input) {
+                Ok(q) => {
+                    self.query = q;
+                    self.query_text = self.input.clone();
+                    self.input_error = None;
+                }
+                Err(e) => self.input_error = Some(e),
+            }
+            self.prepare();
+        }
+    }
+
+    /// Browse the filter history.
+    pub fn input_history(&mut self, older: bool) {
+        if self.mode != Mode::Filter || self.history.is_empty() {
+            return;
+        }
+        let n = self.history.len();
+        let pos = match (self.history_pos, older) {
+            (None, true) => n - 1,
+            (None, false) => return,
+            (Some(p), true) => p.saturating_sub(1),
+            (Some(p), false) if p + 1 >= n => {
+                self.history_pos = None;
+                self.input.clear();
+                self.on_input_changed();
+                return;
+            }
+            (Some(p), false) => p + 1,
+        };
+        self.history_pos = Some(pos);
+        self.input = self.history[pos].clone();
+        self.on_input_changed();
+    }
+
+    /// Enter in the open bar.
+    pub fn input_submit(&mut self) {
+        match self.mode {
+            Mode::Filter if self.input_error.is_none() => {
+                let q = self.input.trim().to_string();
+                if !q.is_empty() && self.history.last() != Some(&q) {
+                    self.history.push(q);
+                }
+                self.close_bar();
+            }
+            Mode::Search => {
+                self.close_bar();
+                if self.input.trim().is_empty() {
+                    self.clear_search();
+                } else if let Some(s) = self.selected_span()
+                    && !self.search_hit(s)
+                {
+                    self.prepare();
+                    self.jump(true, Self::search_hit);
+                }
+            }
+            Mode::Command => {
+                let cmd = std::mem::take(&mut self.input);
+                self.close_bar();
+                self.run_command(cmd.trim());
+            }
+            _ => {}
+        }
+        self.prepare();
+    }
+
+    /// Esc in the open bar: close it (the filter bar keeps the last good query).
+    pub fn input_cancel(&mut self) {
+        if self.mode == Mode::Search {
+            self.clear_search();
+        }
+        self.close_bar();
+        self.input_error = None;
+        self.prepare();
+    }
+
+    /// Back to where the bar was opened from.
+    pub(super) fn close_bar(&mut self) {
+        self.mode = if std::mem::take(&mut self.steps_return) {
+            Mode::Steps
+        } else {
+            Mode::Normal
+        };
+    }
+}

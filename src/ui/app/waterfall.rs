@@ -1,0 +1,275 @@
+//! The waterfall's handlers: laying out the selected trace with its filters (collapse, slow,
+//! failed, search), the search inside the trace, moving to the next error or match, collapsing.
+
+use super::*;
+
+impl App {
+    pub(super) fn prepare_waterfall(&mut self) {
+        let trace = self.selected_trace();
+        let generation = self.store.generation();
+        let Some(t) = trace else {
+            self.wf = WaterfallState {
+                critical: self.wf.critical,
+                ..WaterfallState::default()
+            };
+            return;
+        };
+        let key = (
+            t,
+            generation,
+            self.slow_only,
+            self.failed_only,
+            self.wf.collapse_version,
+        );
+        if self.wf.built_for == Some(key) {
+            return;
+        }
+        let new_trace = self.wf.trace != Some(t);
+        let prev_span = self.selected_span();
+        if new_trace
+            || self.wf.layout.is_none()
+            || self.wf.built_for.map(|k| k.1) != Some(generation)
+        {
+            self.wf.layout = Some(Waterfall::new(&self.store, t));
+        }
+        if new_trace {
+            self.wf.collapsed.clear();
+            self.wf.scroll = Scroll::default();
+        }
+        self.wf.trace = Some(t);
+        if self.wf.search.is_some()
+            && self.wf.search_texts.as_ref().map(|c| (c.0, c.1))
+                != Some((t, self.store.trace(t).revision))
+        {
+            // the same search over the newly selected trace (or its new spans)
+            let q = self
+                .wf
+                .search
+                .as_ref()
+                .map(|x| x.query.clone())
+                .unwrap_or_default();
+            self.search_hits(&q);
+        }
+        let wf = self.wf.layout.as_ref().expect("layout built above");
+        let failed: Vec<bool> = wf
+            .rows
+            .iter()
+            .map(|r| self.store.span(wf.span(r)).is_error())
+            .collect();
+        // with the failed filter: failed spans and their ancestors
+        let mut keep_failed = vec![true; wf.rows.len()];
+        if self.failed_only {
+            keep_failed = with_ancestors(wf, &failed);
+        }
+        if let Some(search) = self.wf.search.as_ref().filter(|x| x.only) {
+            let hit: Vec<bool> = wf
+                .rows
+                .iter()
+                .map(|r| search.hits.contains(&wf.span(r)))
+                .collect();
+            let keep = with_ancestors(wf, &hit);
+            for (k, h) in keep_failed.iter_mut().zip(keep) {
+                *k &= h;
+            }
+        }
+        let mut visible = Vec::with_capacity(wf.rows.len());
+        let mut hidden_below: Option<u16> = None;
+        for (i, r) in wf.rows.iter().enumerate() {
+            if let Some(d) = hidden_below {
+                if r.depth > d {
+                    continue;
+                }
+                hidden_below = None;
+            }
+            let span = wf.span(r);
+            if self.wf.collapsed.contains(&span) {
+                hidden_below = Some(r.depth);
+            }
+            let slow_ok = !self.slow_only || r.depth == 0 || r.pct >= self.opts.min_pct;
+            if slow_ok && keep_failed[i] {
+                visible.push(i);
+            }
+        }
+        self.wf.visible = visible;
+        if let Some(prev) = prev_span.filter(|_| !new_trace)
+            && let Some(i) = self
+                .wf
+                .visible
+                .iter()
+                .position(|&v| wf.span(&wf.rows[v]) == prev)
+        {
+            self.wf.scroll.selected = i;
+        }
+        self.wf.scroll.clamp(self.wf.visible.len());
+        self.wf.built_for = Some(key);
+    }
+
+    /// Find `query` in the selected trace's spans (empty: no search).
+    pub(crate) fn search_hits(&mut self, query: &str) {
+        let Some(t) = self.selected_trace() else {
+            return;
+        };
+        let revision = self.store.trace(t).revision;
+        let cached = self.wf.search_texts.as_ref().map(|c| (c.0, c.1)) == Some((t, revision));
+        if !cached && self.wf.search_requested != Some((t, revision)) {
+            // the texts come back through on_search_texts, which finds the hits then
+            self.wf.search_requested = Some((t, revision));
+            self.effects.push(Effect::IndexSearch(t));
+        }
+        let q = query.to_lowercase();
+        let hits = match (&self.wf.search_texts, q.is_empty()) {
+            (Some((_, _, texts)), false) if cached => texts
+                .iter()
+                .filter(|(_, text)| text.contains(&q))
+                .map(|(s, _)| *s)
+                .collect(),
+            _ => HashSet::new(),
+        };
+        let only = self.wf.search.as_ref().is_some_and(|x| x.only);
+        self.wf.search = Some(SpanSearch {
+            query: query.to_string(),
+            hits,
+            only,
+        });
+        self.wf.collapse_version += 1;
+    }
+
+    /// The searchable texts of trace `t`'s spans arrived: find the open search's hits in them.
+    pub fn on_search_texts(&mut self, t: TraceIdx, texts: Vec<(SpanIdx, String)>) {
+        if !self.store.is_live(t) {
+            return;
+        }
+        let revision = self.store.trace(t).revision;
+        if self.wf.search_requested == Some((t, revision)) {
+            self.wf.search_requested = None;
+        }
+        self.wf.search_texts = Some((t, revision, texts));
+        if self.selected_trace() == Some(t)
+            && let Some(q) = self.wf.search.as_ref().map(|x| x.query.clone())
+        {
+            self.search_hits(&q);
+        }
+    }
+
+    /// Leave the search of the waterfall.
+    pub(super) fn clear_search(&mut self) {
+        self.wf.search = None;
+        self.wf.search_texts = None;
+        self.wf.search_requested = None;
+        self.wf.collapse_version += 1;
+    }
+
+    pub(super) fn search_hit(&self, s: SpanIdx) -> bool {
+        self.wf.search.as_ref().is_some_and(|x| x.hits.contains(&s))
+    }
+
+    /// A span matches the filter: its span terms hold, or a fuzzy word matches its name.
+    pub(super) fn span_matches(&self, s: SpanIdx) -> bool {
+        let sp = self.store.span(s);
+        let tr = self.store.trace(sp.trace);
+        let m = query::Matcher::new(&self.store, &self.query);
+        if m.span_matches(tr, sp) {
+            return true;
+        }
+        let fz = query::fuzzy::Fuzzy::default();
+        self.query.clauses.iter().any(|c| match &c.term {
+            query::parse::Term::Fuzzy(w) if !c.negated => fz.matches(self.store.str(sp.name), w),
+            query::parse::Term::Name(n) if !c.negated => {
+                self.store.str(sp.name).to_lowercase().contains(n.as_str())
+            }
+            _ => false,
+        })
+    }
+
+    /// Move the waterfall selection to the next (or previous) visible span satisfying `pred`.
+    pub(super) fn jump(&mut self, forward: bool, pred: fn(&App, SpanIdx) -> bool) {
+        if self.focus == Focus::List {
+            self.focus = Focus::Waterfall;
+        }
+        let Some(wf) = self.wf.layout.as_ref() else {
+            return;
+        };
+        let spans: Vec<SpanIdx> = self
+            .wf
+            .visible
+            .iter()
+            .map(|&v| wf.span(&wf.rows[v]))
+            .collect();
+        let cur = self.wf.scroll.selected;
+        let n = spans.len();
+        let order: Vec<usize> = if forward {
+            (cur + 1..n)
+                .chain(0..=cur.min(n.saturating_sub(1)))
+                .collect()
+        } else {
+            (0..cur).rev().chain((cur..n).rev()).collect()
+        };
+        match order.into_iter().find(|&i| pred(self, spans[i])) {
+            Some(i) => self.wf.scroll.selected = i,
+            None => self.message = Some("no such span in this trace".into()),
+        }
+    }
+
+    pub(super) fn collapse(&mut self, collapse: bool) {
+        if self.focus != Focus::Waterfall {
+            return;
+        }
+        let Some(s) = self.selected_span() else {
+            return;
+        };
+        let wf = self
+            .wf
+            .layout
+            .as_ref()
+            .expect("a selected span has a layout");
+        let row = self.wf.visible[self.wf.scroll.selected];
+        let has_children = !wf.tree.children[wf.rows[row].idx].is_empty();
+        if collapse {
+            if has_children && !self.wf.collapsed.contains(&s) {
+                self.wf.collapsed.insert(s);
+            } else if let Some(p) = wf.tree.parent[wf.rows[row].idx] {
+                // already collapsed or a leaf: go to the parent, like a file tree
+                let parent_span = wf.spans[p];
+                if let Some(i) = self
+                    .wf
+                    .visible
+                    .iter()
+                    .position(|&v| wf.span(&wf.rows[v]) == parent_span)
+                {
+                    self.wf.scroll.selected = i;
+                }
+                return;
+            }
+        } else {
+            self.wf.collapsed.remove(&s);
+        }
+        self.wf.collapse_version += 1;
+    }
+}
+
+/// The rows of `wf` that are `marked` or an ancestor of one.
+fn with_ancestors(wf: &Waterfall, marked: &[bool]) -> Vec<bool> {
+    let pos_of: std::collections::HashMap<usize, usize> = wf
+        .rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.idx, i))
+        .collect();
+    let mut keep = vec![false; wf.rows.len()];
+    for (i, r) in wf.rows.iter().enumerate() {
+        if marked[i] {
+            keep[i] = true;
+            let mut cur = wf.tree.parent[r.idx];
+            while let Some(p) = cur {
+                match pos_of.get(&p) {
+                    Some(&pi) if !keep[pi] => keep[pi] = true,
+                    // this ancestor and those above it are kept already
+                    Some(_) => break,
+                    None => {}
+                }
+                cur = wf.tree.parent[p];
+            }
+        }
+    }
+    keep
+}
