@@ -286,4 +286,6 @@ pub fn run(
 }
 
 #[cfg(test)]
+mod testing;
+#[cfg(test)]
 mod tests;

@@ -122,3 +122,59 @@ fn expand_home(path: &str) -> std::path::PathBuf {
         _ => std::path::PathBuf::from(path),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::ui::testing::*;
+
+    #[test]
+    fn commands_sort_goto_and_errors() {
+        let mut a = app("otlp-jsonl");
+        a.run_command("sort dur");
+        let first = a.view.rows[0];
+        assert_eq!(
+            a.store.str(a.store.trace(first).id),
+            "6097b69a35275b696e0889b3c72c75bc"
+        );
+        a.run_command("goto nope");
+        assert!(a.message.as_deref().unwrap_or("").contains("no trace"));
+        a.run_command("bogus");
+        assert!(
+            a.message
+                .as_deref()
+                .unwrap_or("")
+                .contains("unknown command")
+        );
+        a.run_command("slow 500ms");
+        assert!(a.slow_only);
+        assert_eq!(a.view.rows.len(), 2);
+        a.run_command("errors");
+        assert_eq!(a.mode, Mode::Ingest);
+    }
+    #[test]
+    fn sorts_by_status_llm_calls_and_model() {
+        let mut a = app("otlp-jsonl");
+        a.run_command("sort status");
+        let status = |a: &App, i: usize| a.store.trace(a.view.rows[i]).summary.status;
+        assert_eq!(status(&a, 0), crate::model::TraceStatus::Error);
+        assert_eq!(
+            status(&a, a.view.rows.len() - 1),
+            crate::model::TraceStatus::Ok
+        );
+        a.run_command("sort llm");
+        let calls: Vec<u32> = a
+            .view
+            .rows
+            .iter()
+            .map(|&t| a.store.trace(t).summary.llm_calls)
+            .collect();
+        assert!(calls.windows(2).all(|w| w[0] >= w[1]), "{calls:?}");
+        assert!(calls[0] > calls[calls.len() - 1]);
+        // h/l walk every column, and the header marks the one in use
+        a.update(Action::SortNext);
+        assert_eq!(a.sort, SortKey::Tokens);
+        a.update(Action::SortNext);
+        assert_eq!(a.sort, SortKey::Model);
+        assert!(screen(&mut a, 120, 40).contains("MODEL▼"));
+    }
+}

@@ -137,3 +137,51 @@ impl App {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::ui::testing::*;
+
+    #[test]
+    fn m_then_equals_compares_two_traces_step_by_step() {
+        let mut a = app("otlp-jsonl");
+        run(&mut a, &[Action::Compare]);
+        assert_eq!(a.mode, Mode::Normal);
+        assert!(
+            a.message
+                .as_deref()
+                .unwrap()
+                .starts_with("mark a trace with m")
+        );
+        select(&mut a, "6097b69a");
+        run(&mut a, &[Action::Mark]);
+        assert!(screen(&mut a, 120, 30).contains("marked 6097b69a3527… as A"));
+        select(&mut a, "d0d1529e");
+        run(&mut a, &[Action::Compare]);
+        assert_eq!(a.mode, Mode::Compare);
+        insta::assert_snapshot!("compare_react_runs", screen(&mut a, 130, 40));
+        // n: the first LM call whose prompt differs, with its diff below
+        run(&mut a, &[Action::NextMatch]);
+        let t = a.compare.selected_text().unwrap();
+        assert_eq!(t.name, "DummyLM.__call__");
+        assert_eq!(a.compare.scroll.selected, 4);
+        insta::assert_snapshot!("compare_lm_call_diff", screen(&mut a, 130, 40));
+        run(&mut a, &[Action::Enter, Action::Down, Action::Down]);
+        assert!(a.compare.text_focus);
+        assert_eq!(a.compare.text_scroll, 2);
+        run(&mut a, &[Action::Back]);
+        assert!(!a.compare.text_focus);
+        // Enter on the step only B ran: its span, selected in B's waterfall
+        let only_b = a.compare.rows.iter().position(|r| r[0] == "+").unwrap();
+        a.compare.scroll.selected = only_b;
+        run(&mut a, &[Action::Enter]);
+        assert_eq!(a.mode, Mode::Normal);
+        assert_eq!(a.focus, Focus::Waterfall);
+        let s = a.selected_span().unwrap();
+        assert_eq!(a.store.str(a.store.span(s).name), "get_weather.__call__");
+        // the mark stays; = again compares, Esc closes
+        run(&mut a, &[Action::Compare, Action::Back]);
+        assert_eq!(a.mode, Mode::Normal);
+        run(&mut a, &[Action::Back, Action::Mark]);
+    }
+}

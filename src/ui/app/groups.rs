@@ -97,3 +97,48 @@ impl App {
         ));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::ui::testing::*;
+
+    #[test]
+    fn group_splits_the_listed_traces_by_a_metadata_value() {
+        let mut a = app("otlp-jsonl");
+        a.run_command("group");
+        assert_eq!(a.mode, Mode::Normal);
+        assert!(a.message.as_deref().unwrap().starts_with("group by what?"));
+        a.run_command("group attr.fixture.program");
+        assert_eq!(a.mode, Mode::Groups);
+        let values: Vec<Option<&str>> =
+            a.groups.groups.iter().map(|g| g.value.as_deref()).collect();
+        assert_eq!(
+            values[..3],
+            [
+                Some("evaluate"),
+                Some("bootstrap_compile"),
+                Some("compiled_predict")
+            ]
+        );
+        assert_eq!(a.groups.groups.iter().map(|g| g.traces).sum::<usize>(), 15);
+        insta::assert_snapshot!("groups_by_program", screen(&mut a, 120, 20));
+        // failed only: the split follows the toggle
+        run(&mut a, &[Action::ToggleFailed]);
+        assert_eq!(a.groups.groups.len(), 2);
+        run(&mut a, &[Action::ToggleFailed]);
+        // Enter on bootstrap_compile: the list is its three traces
+        run(&mut a, &[Action::Down, Action::Enter]);
+        assert_eq!(a.mode, Mode::Normal);
+        assert_eq!(a.query_text, "attr.fixture.program=bootstrap_compile");
+        assert_eq!(a.view.rows.len(), 3);
+        // the same key again replaces the term
+        a.run_command("group");
+        run(&mut a, &[Action::Enter]);
+        assert_eq!(a.query_text, "attr.fixture.program=bootstrap_compile");
+        a.run_command("filter");
+        a.run_command("group attr.fixture.program");
+        run(&mut a, &[Action::First, Action::Enter]);
+        assert_eq!(a.query_text, "attr.fixture.program=evaluate");
+        assert_eq!(a.view.rows.len(), 5);
+    }
+}

@@ -108,3 +108,60 @@ impl App {
         ));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::ui::testing::*;
+
+    #[test]
+    fn histogram_marks_the_threshold_and_enter_filters_to_a_bucket() {
+        let mut a = app("otlp-jsonl");
+        run(&mut a, &[Action::ToggleHistogram]);
+        assert_eq!(a.mode, Mode::Histogram);
+        let b = &a.histogram.buckets;
+        assert_eq!(b.iter().map(|x| x.count).sum::<usize>(), 15);
+        insta::assert_snapshot!("latency_histogram", screen(&mut a, 110, 24));
+        // the failed traces only: the histogram follows the toggle
+        run(&mut a, &[Action::ToggleFailed]);
+        assert_eq!(
+            a.histogram.buckets.iter().map(|x| x.count).sum::<usize>(),
+            2
+        );
+        run(&mut a, &[Action::ToggleFailed]);
+        // the fullest bucket, then Enter: the list holds exactly its traces
+        let (i, full) = a
+            .histogram
+            .buckets
+            .iter()
+            .enumerate()
+            .max_by_key(|(_, x)| x.count)
+            .map(|(i, x)| (i, *x))
+            .unwrap();
+        a.histogram.scroll.selected = i;
+        run(&mut a, &[Action::Enter]);
+        assert_eq!(a.mode, Mode::Normal);
+        assert_eq!(a.view.rows.len(), full.count);
+        let cols = a.store.columns();
+        assert!(a.view.rows.iter().all(|t| {
+            let d = cols.duration[t.0 as usize];
+            full.lo <= d && d < full.hi
+        }));
+        assert!(a.query_text.contains("dur<"), "{}", a.query_text);
+        // another bucket replaces the bounds instead of adding to them
+        a.run_command("filter name:predict dur>1s");
+        run(&mut a, &[Action::ToggleHistogram]);
+        assert!(a.histogram.buckets.is_empty());
+        run(&mut a, &[Action::Back]);
+        a.run_command("filter name:predict");
+        run(
+            &mut a,
+            &[Action::ToggleHistogram, Action::First, Action::Enter],
+        );
+        assert!(
+            a.query_text.starts_with("name:predict dur"),
+            "{}",
+            a.query_text
+        );
+        assert_eq!(a.query_text.matches("dur<").count(), 1);
+    }
+}

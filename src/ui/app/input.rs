@@ -113,3 +113,52 @@ impl App {
         };
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::ui::testing::*;
+
+    #[test]
+    fn filter_bar_shows_errors_inline_and_keeps_the_last_good_result() {
+        let mut a = app("otlp-jsonl");
+        run(&mut a, &[Action::OpenFilter]);
+        type_text(&mut a, "react dur>2x");
+        assert_eq!(
+            a.query_text, "react dur>2",
+            "the last good query stays applied"
+        );
+        insta::assert_snapshot!(screen(&mut a, 120, 20));
+        for _ in 0..1 {
+            a.input_backspace();
+        }
+        type_text(&mut a, "00ms");
+        a.input_submit();
+        assert_eq!(a.view.rows.len(), 2, "two ReAct traces above 200ms");
+        assert_eq!(a.history, vec!["react dur>200ms".to_string()]);
+    }
+    #[test]
+    fn fuzzy_words_highlight_and_filter() {
+        let a = Theme::colored();
+        let mut app = app("otlp-jsonl");
+        app.theme = a;
+        run(&mut app, &[Action::OpenFilter]);
+        type_text(&mut app, "summ");
+        app.input_submit();
+        assert_eq!(app.view.rows.len(), 1);
+        let mut term = Terminal::new(TestBackend::new(100, 20)).unwrap();
+        term.draw(|f| render(f, &mut app, None)).unwrap();
+        let buf = term.backend().buffer();
+        // the matched "S" of SummarizeWithSources is highlighted in the list row (row 3)
+        let row: String = (0..100).map(|x| buf[(x, 3)].symbol().to_string()).collect();
+        let col = row.find("SummarizeWithSources").unwrap();
+        let col = u16::try_from(row[..col].chars().count()).unwrap();
+        assert_eq!(
+            buf[(col, 3)].style().fg,
+            Some(ratatui::style::Color::Yellow)
+        );
+        assert_ne!(
+            buf[(col + 10, 3)].style().fg,
+            Some(ratatui::style::Color::Yellow)
+        );
+    }
+}

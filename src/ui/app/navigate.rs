@@ -115,3 +115,41 @@ impl App {
         self.prepare();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::ui::testing::*;
+
+    #[test]
+    fn clicks_focus_the_pane_and_select_the_row() {
+        let mut a = app("otlp-jsonl");
+        let _ = screen(&mut a, 120, 40);
+        let list = a.areas[Focus::List.index()];
+        a.click(list.x + 5, list.y + 3);
+        assert_eq!(a.focus, Focus::List);
+        assert_eq!(a.list.selected, 3);
+        let wf = a.areas[Focus::Waterfall.index()];
+        assert!(wf.height > 0);
+        let _ = screen(&mut a, 120, 40);
+        a.click(wf.x + 2, wf.y + 1);
+        assert_eq!(a.focus, Focus::Waterfall);
+        assert_eq!(a.wf.scroll.selected, 1);
+        // the detail follows the clicked span
+        assert_eq!(a.detail.span, a.selected_span());
+        // a click past the last row keeps the selection; a click on a border does nothing
+        a.update(Action::ToggleFailed);
+        a.click(list.x + 5, list.y + 1);
+        assert_eq!(a.list.selected, 1);
+        assert!(a.view.rows.len() < usize::from(list.height));
+        a.click(list.x + 5, list.y + list.height - 1);
+        assert_eq!(a.list.selected, 1);
+        a.click(0, 0);
+        assert_eq!(a.focus, Focus::List);
+        // the wheel scrolls the pane under the pointer
+        let _ = screen(&mut a, 120, 40);
+        let detail = a.areas[Focus::Detail.index()];
+        a.wheel(detail.x + 1, detail.y + 1, true);
+        assert_eq!(a.focus, Focus::Detail);
+        assert_eq!(a.detail.scroll, 1);
+    }
+}

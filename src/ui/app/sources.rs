@@ -69,3 +69,77 @@ impl App {
         self.effects.retain_mut(|e| e.remap(remap));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::ui::testing::*;
+
+    #[test]
+    fn new_traces_keep_the_selection_pause_and_follow() {
+        let mut a = app("otlp-jsonl");
+        select(&mut a, "2fd8c451");
+        let before = a.selected_trace();
+        arrive(&mut a, "late-1");
+        assert_eq!(a.view.rows.len(), 16);
+        assert_eq!(a.selected_trace(), before, "the selection stays put");
+
+        a.update(Action::TogglePause);
+        arrive(&mut a, "late-2");
+        assert_eq!(a.view.rows.len(), 16, "paused: the list is frozen");
+        assert!(screen(&mut a, 120, 30).contains("[paused: 1 new"));
+        a.update(Action::TogglePause);
+        assert_eq!(a.view.rows.len(), 17);
+
+        a.update(Action::ToggleFollowNewest);
+        arrive(&mut a, "late-3");
+        let t = a.selected_trace().unwrap();
+        assert_eq!(a.store.str(a.store.trace(t).id), "late-3");
+        assert!(screen(&mut a, 120, 30).contains("[following newest]"));
+        // moving by hand stops following
+        a.update(Action::Up);
+        assert!(!a.follow_newest);
+    }
+    #[test]
+    fn retention_evicts_the_oldest_and_keeps_the_selection_through_compaction() {
+        let mut a = app("otlp-jsonl");
+        a.store.set_retention(crate::model::store::Retention {
+            max_traces: Some(20),
+            max_bytes: None,
+        });
+        let arrive_bounded = |a: &mut App, id: &str| {
+            arrive(a, id);
+            a.store.enforce_retention();
+            a.compact_if_needed();
+            a.prepare();
+        };
+        // compaction comes once 1024 traces are evicted: after late-1028
+        for i in 0..1031 {
+            arrive_bounded(&mut a, &format!("late-{i:04}"));
+            if i == 1020 {
+                select(&mut a, "late-1020");
+                a.update(Action::NextPane);
+            }
+        }
+        assert_eq!(a.view.rows.len(), 20);
+        let t = a.selected_trace().unwrap();
+        assert!(t.0 < 40, "the store was compacted ({t:?})");
+        assert_eq!(a.store.str(a.store.trace(t).id), "late-1020");
+        assert_eq!(a.wf.trace, Some(t));
+        let span = a.selected_span().unwrap();
+        assert_eq!(
+            a.store.span(span).trace,
+            t,
+            "the waterfall follows the move"
+        );
+        let acc = a.store.accounting();
+        assert!(acc.balanced(), "{acc:?}");
+        assert_eq!(acc.traces_evicted, 15 + 1031 - 20);
+        let s = screen(&mut a, 120, 30);
+        assert!(s.contains("20 of 20 traces"), "{s}");
+        assert!(s.contains("1026 evicted (:stats)"), "{s}");
+        a.run_command("stats");
+        // the same label wherever the repository is checked out
+        a.store.source_mut(crate::model::SourceId(0)).label = "otlp-jsonl/otlp.jsonl".into();
+        insta::assert_snapshot!(screen(&mut a, 120, 24));
+    }
+}

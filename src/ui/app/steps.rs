@@ -156,3 +156,83 @@ impl App {
         self.prepare();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::ui::testing::*;
+
+    #[test]
+    fn steps_view_sorts_groups_and_drills_down_to_the_failing_span() {
+        use crate::analysis::steps::{GroupBy, StatsSort};
+        let mut a = app("otlp-jsonl");
+        run(&mut a, &[Action::ToggleSteps]);
+        assert_eq!(a.mode, Mode::Steps);
+        assert_eq!(a.steps.groups.len(), 14);
+        insta::assert_snapshot!("steps_by_name", screen(&mut a, 140, 24));
+        // sorted by p95, slowest first; h/l walk the columns
+        let p95: Vec<_> = a.steps.groups.iter().map(|g| g.stats.p95).collect();
+        assert!(p95.windows(2).all(|w| w[0] >= w[1]));
+        run(&mut a, &[Action::SortNext; 4]);
+        assert_eq!(a.steps.sort, StatsSort::Errors);
+        assert_eq!(a.steps.groups[0].name, "ChainOfThought.forward");
+        // by kind, then back to names
+        run(&mut a, &[Action::CycleGroupBy, Action::CycleGroupBy]);
+        assert_eq!(a.steps.by, GroupBy::Kind);
+        let kinds: Vec<&str> = a.steps.groups.iter().map(|g| g.name.as_str()).collect();
+        assert_eq!(kinds, ["chain", "llm", "tool", "retriever"]);
+        run(&mut a, &[Action::CycleGroupBy]);
+        // the LM step's spans: the failed one first
+        let lm = a
+            .steps
+            .groups
+            .iter()
+            .position(|g| g.name == "DummyLM.__call__");
+        a.steps.scroll.selected = lm.expect("the LM step");
+        run(&mut a, &[Action::Enter]);
+        let drill = a.steps.drill.as_ref().expect("drilled down");
+        assert_eq!(drill.rows.len(), 23);
+        assert!(drill.rows[0].error && !drill.rows[1].error);
+        assert!(drill.rows[1].duration >= drill.rows[2].duration);
+        let want = drill.rows[0];
+        insta::assert_snapshot!("steps_drill_down", screen(&mut a, 140, 16));
+        run(&mut a, &[Action::Enter]);
+        assert_eq!(a.mode, Mode::Normal);
+        assert_eq!(a.focus, Focus::Waterfall);
+        assert_eq!(a.selected_trace(), Some(want.trace));
+        assert_eq!(a.selected_span(), Some(want.span));
+    }
+    #[test]
+    fn steps_view_honours_the_filter_and_the_toggles() {
+        let mut a = app("otlp-jsonl");
+        run(&mut a, &[Action::ToggleSteps, Action::OpenFilter]);
+        type_text(&mut a, "name:react");
+        a.input_submit();
+        assert_eq!(
+            a.mode,
+            Mode::Steps,
+            "back to the steps after the filter bar"
+        );
+        let names: Vec<&str> = a.steps.groups.iter().map(|g| g.name.as_str()).collect();
+        assert!(
+            names.contains(&"ReAct.forward") && !names.contains(&"MultiHopRAG.forward"),
+            "{names:?} {:?}",
+            a.query_text
+        );
+        let count = |a: &App| {
+            a.steps
+                .groups
+                .iter()
+                .find(|g| g.name == "ReAct.forward")
+                .map(|g| g.stats.count)
+        };
+        assert_eq!(count(&a), Some(2));
+        run(&mut a, &[Action::ToggleFailed]);
+        assert_eq!(count(&a), Some(1));
+        run(&mut a, &[Action::Back]);
+        assert_eq!(a.mode, Mode::Normal);
+        a.run_command("steps model");
+        assert_eq!(a.mode, Mode::Steps);
+        let models: Vec<&str> = a.steps.groups.iter().map(|g| g.name.as_str()).collect();
+        assert_eq!(models, ["dummy"]);
+    }
+}

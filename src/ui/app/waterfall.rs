@@ -273,3 +273,113 @@ fn with_ancestors(wf: &Waterfall, marked: &[bool]) -> Vec<bool> {
     }
     keep
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::ui::testing::*;
+
+    #[test]
+    fn slow_toggle_keeps_slow_traces_and_big_spans() {
+        let mut a = app("otlp-jsonl");
+        run(&mut a, &[Action::ToggleSlow]);
+        let s = screen(&mut a, 120, 30);
+        assert!(s.contains("[slow only]"));
+        insta::assert_snapshot!(s);
+    }
+    #[test]
+    fn failed_toggle_shows_failed_spans_and_their_ancestors() {
+        let mut a = app("otlp-jsonl");
+        run(&mut a, &[Action::ToggleFailed]);
+        select(&mut a, "d0d1529e");
+        run(
+            &mut a,
+            &[
+                Action::Enter,
+                Action::NextError,
+                Action::Enter,
+                Action::TabError,
+            ],
+        );
+        insta::assert_snapshot!(screen(&mut a, 120, 40));
+    }
+    #[test]
+    fn collapse_hides_a_subtree() {
+        let mut a = app("otlp-jsonl");
+        select(&mut a, "2fd8c451");
+        run(
+            &mut a,
+            &[Action::Enter, Action::Down, Action::ToggleCollapse],
+        );
+        let s = screen(&mut a, 100, 30);
+        assert!(s.contains("▸○ Predict.forward"));
+        insta::assert_snapshot!(s);
+        run(&mut a, &[Action::Expand]);
+        assert_eq!(a.wf.visible.len(), 16);
+    }
+    #[test]
+    fn critical_path_is_marked() {
+        let mut a = app("otlp-jsonl");
+        select(&mut a, "6097b69a");
+        run(
+            &mut a,
+            &[Action::Enter, Action::ToggleCritical, Action::Maximize],
+        );
+        insta::assert_snapshot!(screen(&mut a, 110, 34));
+    }
+    #[test]
+    fn slash_in_the_waterfall_searches_names_attributes_and_texts() {
+        let mut a = app("otlp-jsonl");
+        select(&mut a, "d0d1529e");
+        run(&mut a, &[Action::Enter, Action::OpenSearch]);
+        assert_eq!(a.mode, Mode::Search);
+        // "weather" is in the tool's name, its arguments, and the prompts that offer the tool
+        type_text(&mut a, "WEATHER");
+        let hits = a.wf.search.as_ref().unwrap().hits.len();
+        assert!(hits > 1, "{hits}");
+        let s = screen(&mut a, 120, 40);
+        assert!(s.contains(&format!("{hits} span(s) of this trace")), "{s}");
+        a.input_submit();
+        assert_eq!(a.mode, Mode::Normal);
+        let first = a.selected_span().unwrap();
+        assert!(a.wf.search.as_ref().unwrap().hits.contains(&first));
+        // n walks the hits in waterfall order and wraps
+        let mut seen = vec![first];
+        for _ in 1..hits {
+            run(&mut a, &[Action::NextMatch]);
+            seen.push(a.selected_span().unwrap());
+        }
+        run(&mut a, &[Action::NextMatch]);
+        assert_eq!(a.selected_span(), Some(first));
+        seen.sort();
+        seen.dedup();
+        assert_eq!(seen.len(), hits);
+        // text inside a prompt only: the question
+        run(&mut a, &[Action::OpenSearch]);
+        for _ in 0.."WEATHER".len() {
+            a.input_backspace();
+        }
+        type_text(&mut a, "right now?");
+        a.input_submit();
+        let found: Vec<String> =
+            a.wf.search
+                .as_ref()
+                .unwrap()
+                .hits
+                .iter()
+                .map(|&s| a.store.str(a.store.span(s).name).to_string())
+                .collect();
+        assert!(found.iter().any(|n| n == "DummyLM.__call__"), "{found:?}");
+        // f: only the hits and their ancestors
+        let all = a.wf.visible.len();
+        run(&mut a, &[Action::ToggleSearchOnly]);
+        assert!(a.wf.visible.len() < all);
+        insta::assert_snapshot!("waterfall_search_only", screen(&mut a, 120, 40));
+        // Esc clears the search first, then goes back to the list
+        run(&mut a, &[Action::Back]);
+        assert!(a.wf.search.is_none());
+        assert_eq!(a.wf.visible.len(), all);
+        assert_eq!(a.focus, Focus::Waterfall);
+        run(&mut a, &[Action::Back]);
+        assert_eq!(a.focus, Focus::List);
+    }
+}
