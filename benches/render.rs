@@ -38,7 +38,7 @@ fn draw(app: &mut App, maximize: Option<Action>) -> usize {
     if let Some(a) = maximize {
         app.update(a);
     }
-    term.draw(|f| spanscope::ui::render(f, app, None))
+    term.draw(|f| spanscope::ui::draw(f, app, None))
         .expect("draw");
     if maximize.is_some() {
         app.update(Action::Maximize);
@@ -110,7 +110,7 @@ fn steps_view_draw() -> usize {
     let mut term = Terminal::new(TestBackend::new(200, 50)).expect("terminal");
     let mut drawn = 0;
     for _ in 0..10 {
-        term.draw(|f| spanscope::ui::render(f, &mut app, None))
+        term.draw(|f| spanscope::ui::draw(f, &mut app, None))
             .expect("draw");
         drawn += term.backend().buffer().content.len();
     }

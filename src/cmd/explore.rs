@@ -186,7 +186,7 @@ mod tests {
         app.prepare();
         settle(app);
         let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
-        term.draw(|f| crate::ui::render(f, app, None)).unwrap();
+        term.draw(|f| crate::ui::draw(f, app, None)).unwrap();
         term.backend().to_string()
     }
 

@@ -6,6 +6,7 @@ pub mod clipboard;
 pub mod crash;
 pub mod effect;
 pub mod keymap;
+pub mod layout;
 pub mod panes;
 pub mod perform;
 pub mod state;
@@ -18,20 +19,17 @@ use crossterm::event::{
     self, Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEventKind,
 };
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
+use state::screen::Screen;
 use std::io;
 use std::sync::mpsc::{Receiver, TryRecvError};
 use std::time::{Duration, Instant};
 
-/// Terminals at least this wide show the waterfall and the detail side by side.
-const WIDE: u16 = 150;
-
-/// Draw every pane into the frame.
-pub fn render(frame: &mut Frame<'_>, app: &mut App, mem_bytes: Option<u64>) {
+/// Draw every pane into the frame, where `screen` (the frame's layout) puts it.
+pub fn render(frame: &mut Frame<'_>, app: &App, screen: &Screen, mem_bytes: Option<u64>) {
     let area = frame.area();
     let buf = frame.buffer_mut();
-    app.areas = [Rect::default(); 3];
-    if area.height < 4 || area.width < 10 {
+    if screen.too_small {
         buf.set_stringn(
             area.x,
             area.y,
@@ -41,48 +39,27 @@ pub fn render(frame: &mut Frame<'_>, app: &mut App, mem_bytes: Option<u64>) {
         );
         return;
     }
-    let [header, body, status, hints] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Min(0),
-        Constraint::Length(1),
-        Constraint::Length(1),
-    ])
-    .areas(area);
-    panes::status::render_header(app, header, buf);
-    // Too small for three panes: show the focused one.
-    let maximized = app.maximized || body.height < 12;
+    panes::status::render_header(app, screen.header, buf);
     if app.welcome {
-        panes::welcome::render(app, body, buf);
-    } else if app.mode == Mode::Steps {
-        panes::steps::render(app, body, buf);
-    } else if app.mode == Mode::Compare {
-        panes::compare::render(app, body, buf);
-    } else if app.mode == Mode::Histogram {
-        panes::histogram::render(app, body, buf);
-    } else if app.mode == Mode::Groups {
-        panes::groups::render(app, body, buf);
-    } else if maximized {
-        render_pane(app, app.focus, body, buf);
+        panes::welcome::render(app, screen.body, buf);
     } else {
-        let list_h = (body.height * 2 / 5).max(4);
-        let [top, bottom] =
-            Layout::vertical([Constraint::Length(list_h), Constraint::Min(0)]).areas(body);
-        render_pane(app, Focus::List, top, buf);
-        let (wf, detail) = if body.width >= WIDE {
-            let [a, b] =
-                Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])
-                    .areas(bottom);
-            (a, b)
-        } else {
-            let [a, b] = Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)])
-                .areas(bottom);
-            (a, b)
-        };
-        render_pane(app, Focus::Waterfall, wf, buf);
-        render_pane(app, Focus::Detail, detail, buf);
+        match app.mode {
+            Mode::Steps => panes::steps::render(app, screen.view, buf),
+            Mode::Compare => panes::compare::render(app, screen.view, buf),
+            Mode::Histogram => panes::histogram::render(app, screen.view, buf),
+            Mode::Groups => panes::groups::render(app, screen.view, buf),
+            _ => {
+                for pane in Focus::ALL {
+                    let at = screen.panes[pane.index()];
+                    if !at.is_empty() {
+                        render_pane(app, pane, at, buf);
+                    }
+                }
+            }
+        }
     }
-    panes::status::render_status(app, status, buf, mem_bytes);
-    panes::status::render_hints(app, hints, buf);
+    panes::status::render_status(app, screen.status, buf, mem_bytes);
+    panes::status::render_hints(app, screen.hints, buf);
     match app.mode {
         Mode::Help => panes::help::render_help(app, area, buf),
         Mode::Ingest => panes::help::render_ingest(app, area, buf),
@@ -90,7 +67,14 @@ pub fn render(frame: &mut Frame<'_>, app: &mut App, mem_bytes: Option<u64>) {
     }
 }
 
-fn render_pane(app: &mut App, pane: Focus, area: Rect, buf: &mut ratatui::buffer::Buffer) {
+/// Lay out a frame of `area`, let the app take what follows from it, and draw.
+pub fn draw(frame: &mut Frame<'_>, app: &mut App, mem_bytes: Option<u64>) {
+    let screen = layout::compute(app, frame.area());
+    app.on_layout(&screen);
+    render(frame, app, &screen, mem_bytes);
+}
+
+fn render_pane(app: &App, pane: Focus, area: Rect, buf: &mut ratatui::buffer::Buffer) {
     match pane {
         Focus::List => panes::trace_list::render(app, area, buf),
         Focus::Waterfall => panes::waterfall::render(app, area, buf),
@@ -219,7 +203,7 @@ pub fn run(
         if dirty && (keyed || last_draw.elapsed() >= frame) {
             app.prepare();
             perform::settle(&mut app, printers, &mut deliver);
-            terminal.draw(|f| render(f, &mut app, mem))?;
+            terminal.draw(|f| draw(f, &mut app, mem))?;
             (dirty, keyed) = (false, false);
             last_draw = Instant::now();
         }

@@ -4,7 +4,7 @@
 pub use super::action::Action;
 pub use super::app::{App, Focus, Mode, Options};
 pub use super::theme::Theme;
-pub use super::{effect, perform, render};
+pub use super::{draw, effect, perform};
 pub use crate::ingest;
 pub use crate::model::Store;
 pub use crate::query::SortKey;
@@ -39,7 +39,7 @@ pub fn screen(app: &mut App, w: u16, h: u16) -> String {
     app.prepare();
     settle(app);
     let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
-    term.draw(|f| render(f, app, None)).unwrap();
+    term.draw(|f| crate::ui::draw(f, app, None)).unwrap();
     term.backend().to_string()
 }
 

@@ -146,7 +146,7 @@ mod tests {
         app.input_submit();
         assert_eq!(app.view.rows.len(), 1);
         let mut term = Terminal::new(TestBackend::new(100, 20)).unwrap();
-        term.draw(|f| render(f, &mut app, None)).unwrap();
+        term.draw(|f| draw(f, &mut app, None)).unwrap();
         let buf = term.backend().buffer();
         // the matched "S" of SummarizeWithSources is highlighted in the list row (row 3)
         let row: String = (0..100).map(|x| buf[(x, 3)].symbol().to_string()).collect();

@@ -26,6 +26,7 @@ use crate::ui::state::detail::{DetailState, Tab};
 use crate::ui::state::groups::GroupsState;
 use crate::ui::state::histogram::HistogramState;
 use crate::ui::state::list::Column;
+use crate::ui::state::screen::Screen;
 use crate::ui::state::scroll::Scroll;
 use crate::ui::state::steps::StepsState;
 use crate::ui::state::waterfall::{SpanSearch, WaterfallState};
@@ -334,6 +335,7 @@ impl App {
             }
         }
         self.prepare_waterfall();
+        self.wf.find_critical_path(&self.store);
         self.prepare_detail();
         if self.mode == Mode::Steps || self.steps_return {
             self.prepare_steps();

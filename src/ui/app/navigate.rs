@@ -116,6 +116,55 @@ impl App {
     }
 }
 
+impl App {
+    /// The frame's layout: where the mouse lands, how far a page goes, scroll offsets that keep
+    /// each selection in sight, and the detail's text for the open tab (made once per span,
+    /// index generation and tab, not once per frame).
+    pub fn on_layout(&mut self, screen: &Screen) {
+        self.areas = screen.rows;
+        let [list, wf, detail] = screen.rows.map(|r| usize::from(r.height));
+        let shown = |i: usize| !screen.panes[i].is_empty();
+        if shown(0) {
+            self.list.follow(list);
+        }
+        if shown(1) && wf > 0 && self.wf.layout.is_some() {
+            self.wf.scroll.follow(wf);
+        }
+        if shown(2) && detail > 0 {
+            let text = self.detail.text(&self.store, self.theme);
+            let max = u16::try_from(text.lines.len().saturating_sub(1)).unwrap_or(u16::MAX);
+            self.detail.scroll = self.detail.scroll.min(max);
+        }
+        let h = usize::from(screen.view_rows.height);
+        match self.mode {
+            Mode::Steps if screen.view.height > 1 => {
+                self.steps.page = h;
+                if self.steps.drill.is_none() {
+                    self.steps.scroll.follow(h);
+                }
+                if screen.spark.height > 0 {
+                    self.steps.spark_width = usize::from(screen.spark.width)
+                        .saturating_sub(4)
+                        .clamp(8, 120);
+                }
+            }
+            Mode::Compare if h > 0 && self.compare.diff.is_some() => {
+                self.compare.page = h;
+                self.compare.scroll.follow(h);
+            }
+            Mode::Histogram if h > 0 && !self.histogram.buckets.is_empty() => {
+                self.histogram.page = h;
+                self.histogram.scroll.follow(h);
+            }
+            Mode::Groups if h > 0 && !self.groups.groups.is_empty() => {
+                self.groups.page = h;
+                self.groups.scroll.follow(h);
+            }
+            _ => {}
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::ui::testing::*;

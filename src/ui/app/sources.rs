@@ -42,6 +42,7 @@ impl App {
         wf.trace = wf.trace.and_then(|t| remap.trace(t));
         match (wf.trace, wf.layout.as_mut()) {
             (Some(t), Some(layout)) => {
+                wf.on_critical_path = None;
                 for s in &mut layout.spans {
                     *s = remap.span(*s).unwrap_or(*s);
                 }

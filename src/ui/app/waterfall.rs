@@ -30,7 +30,7 @@ impl App {
             || self.wf.layout.is_none()
             || self.wf.built_for.map(|k| k.1) != Some(generation)
         {
-            self.wf.layout = Some(Waterfall::new(&self.store, t));
+            self.wf.set_layout(Waterfall::new(&self.store, t));
         }
         if new_trace {
             self.wf.collapsed.clear();

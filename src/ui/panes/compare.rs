@@ -14,7 +14,7 @@ const DELTA_W: usize = 9;
 const PCT_W: usize = 6;
 const TOK_W: usize = 7;
 
-pub fn render(app: &mut App, area: Rect, buf: &mut Buffer) {
+pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let theme = app.theme;
     let Some(d) = app.compare.diff.as_ref() else {
         return;
@@ -77,8 +77,6 @@ pub fn render(app: &mut App, area: Rect, buf: &mut Buffer) {
     );
     let rows_area = header_row(buf, body, &header, theme);
     let h = rows_area.height as usize;
-    app.compare.page = h;
-    app.compare.scroll.follow(h);
     let c = &app.compare;
     let with_text: Vec<usize> = d.texts.iter().map(|t| t.step).collect();
     for (i, r) in c.rows.iter().enumerate().skip(c.scroll.offset).take(h) {

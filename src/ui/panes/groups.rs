@@ -12,10 +12,10 @@ use ratatui::text::{Line, Span};
 const NUM_W: usize = 8;
 const BAR_W: usize = 16;
 
-pub fn render(app: &mut App, area: Rect, buf: &mut Buffer) {
+pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let theme = app.theme;
     let traces = app.view.rows.len();
-    let st = &mut app.groups;
+    let st = &app.groups;
     let label = st.key.as_ref().map(|k| k.label()).unwrap_or_default();
     let title = Line::from(vec![
         Span::styled("Traces by ", theme.style(Role::Title)),
@@ -53,8 +53,6 @@ pub fn render(app: &mut App, area: Rect, buf: &mut Buffer) {
         super::empty_note(buf, rows, super::NOTHING_LISTED, theme);
         return;
     }
-    st.page = rows.height as usize;
-    st.scroll.follow(rows.height as usize);
     let max_p95 = st
         .groups
         .iter()

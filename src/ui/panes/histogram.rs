@@ -13,7 +13,7 @@ const RANGE_W: usize = 19;
 const COUNT_W: usize = 8;
 const PCT_W: usize = 6;
 
-pub fn render(app: &mut App, area: Rect, buf: &mut Buffer) {
+pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let theme = app.theme;
     let total: usize = app.histogram.buckets.iter().map(|b| b.count).sum();
     let threshold = app.slow_threshold;
@@ -34,13 +34,11 @@ pub fn render(app: &mut App, area: Rect, buf: &mut Buffer) {
     if body.height == 0 {
         return;
     }
-    let h = &mut app.histogram;
+    let h = &app.histogram;
     if h.buckets.is_empty() {
         super::empty_note(buf, body, super::NOTHING_LISTED, theme);
         return;
     }
-    h.page = body.height as usize;
-    h.scroll.follow(body.height as usize);
     let max = h.buckets.iter().map(|b| b.count).max().unwrap_or(1).max(1);
     let marks_w = 22;
     let bar_w = (body.width as usize)

@@ -17,9 +17,6 @@ const NUM_W: usize = 8;
 const PCT_W: usize = 7;
 const RATE_W: usize = 6;
 const TOK_W: usize = 8;
-/// Rows under the table for the latency over time.
-const SPARK_H: u16 = 3;
-
 /// One cell per slice, eight heights; a blank slice had no span of the step.
 #[must_use]
 pub fn sparkline(values: &[Option<Nanos>]) -> String {
@@ -45,7 +42,7 @@ fn by_label(by: GroupBy) -> &'static str {
     }
 }
 
-pub fn render(app: &mut App, area: Rect, buf: &mut Buffer) {
+pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let theme = app.theme;
     let traces = app.view.rows.len();
     let st = &app.steps;
@@ -77,8 +74,8 @@ pub fn render(app: &mut App, area: Rect, buf: &mut Buffer) {
     if body.height == 0 {
         return;
     }
-    let spark_h = if body.height > SPARK_H + 4 {
-        SPARK_H
+    let spark_h = if body.height > crate::ui::layout::SPARK_H + 4 {
+        crate::ui::layout::SPARK_H
     } else {
         0
     };
@@ -92,21 +89,19 @@ pub fn render(app: &mut App, area: Rect, buf: &mut Buffer) {
         ..body
     };
     if let Some(drill) = &app.steps.drill {
-        let page = render_drill(app, drill, table, buf);
-        app.steps.page = page;
+        render_drill(app, drill, table, buf);
     } else {
-        let page = render_table(app, table, buf);
-        app.steps.page = page;
+        render_table(app, table, buf);
     }
     if spark_h > 0 {
         render_spark(app, spark_area, buf);
     }
 }
 
-/// The table of steps; returns how many rows it shows.
-fn render_table(app: &mut App, area: Rect, buf: &mut Buffer) -> usize {
+/// The table of steps.
+fn render_table(app: &App, area: Rect, buf: &mut Buffer) {
     let theme = app.theme;
-    let st = &mut app.steps;
+    let st = &app.steps;
     let fixed = 2 + KIND_W + NUM_W * 6 + PCT_W + RATE_W + TOK_W * 2 + 11;
     let name_w = (area.width as usize).saturating_sub(fixed).max(12);
     let arrow = |c: StatsSort| if st.sort == c { "▼" } else { "" };
@@ -128,7 +123,6 @@ fn render_table(app: &mut App, area: Rect, buf: &mut Buffer) -> usize {
     );
     let rows = header_row(buf, area, &header, theme);
     let h = rows.height as usize;
-    st.scroll.follow(h);
     if st.groups.is_empty() {
         super::empty_note(
             buf,
@@ -136,7 +130,7 @@ fn render_table(app: &mut App, area: Rect, buf: &mut Buffer) -> usize {
             "no spans in the listed traces (/ to change the filter)",
             theme,
         );
-        return h;
+        return;
     }
     let dur = |d: Option<Nanos>| d.map_or_else(|| "—".to_string(), human_dur);
     for (i, g) in st.groups.iter().enumerate().skip(st.scroll.offset).take(h) {
@@ -187,11 +181,10 @@ fn render_table(app: &mut App, area: Rect, buf: &mut Buffer) -> usize {
         ]);
         buf.set_line(rows.x, y, &line, rows.width);
     }
-    h
 }
 
-/// The spans of one step, failed and slowest first; returns how many rows it shows.
-fn render_drill(app: &App, drill: &Drill, area: Rect, buf: &mut Buffer) -> usize {
+/// The spans of one step, failed and slowest first.
+fn render_drill(app: &App, drill: &Drill, area: Rect, buf: &mut Buffer) {
     let theme = app.theme;
     let store = &app.store;
     let head = format!(
@@ -270,16 +263,13 @@ fn render_drill(app: &App, drill: &Drill, area: Rect, buf: &mut Buffer) -> usize
         ]);
         buf.set_line(rows.x, y, &line, rows.width);
     }
-    h
 }
 
 /// The selected step's p95 latency over the listed traces' time range.
-fn render_spark(app: &mut App, area: Rect, buf: &mut Buffer) {
+fn render_spark(app: &App, area: Rect, buf: &mut Buffer) {
     let theme = app.theme;
     let rule: String = "─".repeat(area.width as usize);
     buf.set_string(area.x, area.y, &rule, theme.style(Role::Border));
-    // slices for this width from the next prepare on
-    app.steps.spark_width = (area.width as usize).saturating_sub(4).clamp(8, 120);
     let Some(g) = app.steps.selected() else {
         return;
     };

@@ -85,7 +85,7 @@ fn highlighted(
         .collect()
 }
 
-pub fn render(app: &mut App, area: Rect, buf: &mut Buffer) {
+pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let theme = app.theme;
     let focused = app.focus == Focus::List;
     let total = app.store.trace_count();
@@ -142,8 +142,6 @@ pub fn render(app: &mut App, area: Rect, buf: &mut Buffer) {
     }
     let rows_area = header_row(buf, body, &header, theme);
     let h = rows_area.height as usize;
-    app.areas[0] = rows_area;
-    app.list.follow(h);
     if app.view.rows.is_empty() {
         let msg = if total == 0 {
             "no traces yet"

@@ -2,7 +2,6 @@
 //! % of trace, self time. Visible rows only.
 
 use super::{bar, fit, fit_right, title_bar};
-use crate::model::waterfall::critical_path;
 use crate::text::human_dur;
 use crate::ui::app::{App, Focus};
 use crate::ui::theme::Role;
@@ -14,7 +13,7 @@ const DUR_W: usize = 8;
 const PCT_W: usize = 6;
 const SELF_W: usize = 8;
 
-pub fn render(app: &mut App, area: Rect, buf: &mut Buffer) {
+pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let theme = app.theme;
     let focused = app.focus == Focus::Waterfall;
     let Some(t) = app.wf.trace else {
@@ -82,8 +81,6 @@ pub fn render(app: &mut App, area: Rect, buf: &mut Buffer) {
         return;
     };
     let h = body.height as usize;
-    app.areas[1] = body;
-    app.wf.scroll.follow(h);
     if app.wf.visible.is_empty() {
         super::empty_note(buf, body, "no span passes the slow / failed filters", theme);
         return;
@@ -93,13 +90,6 @@ pub fn render(app: &mut App, area: Rect, buf: &mut Buffer) {
     let name_w = width
         .saturating_sub(bar_w + DUR_W + PCT_W + SELF_W + 6)
         .max(8);
-    let prefixes = wf.prefixes();
-    let items = app.store.tree_inputs(t);
-    let critical = if app.wf.critical {
-        critical_path(&items, &wf.tree)
-    } else {
-        Vec::new()
-    };
     for (i, &v) in app
         .wf
         .visible
@@ -113,7 +103,7 @@ pub fn render(app: &mut App, area: Rect, buf: &mut Buffer) {
         let span_idx = wf.span(r);
         let sp = app.store.span(span_idx);
         let selected = i == app.wf.scroll.selected;
-        let on_path = critical.contains(&r.idx);
+        let on_path = app.wf.critical && app.wf.is_critical(r.idx);
         let mut base = theme.row(selected, focused);
         let found = app
             .wf
@@ -139,7 +129,7 @@ pub fn render(app: &mut App, area: Rect, buf: &mut Buffer) {
         let orphan = if wf.tree.orphan[r.idx] { "⚠" } else { "" };
         let mut label = format!(
             "{}{fold}{} {}{orphan}",
-            prefixes[v],
+            app.wf.prefixes[v],
             sp.kind.glyph(),
             app.store.str(sp.name)
         );

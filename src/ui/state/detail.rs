@@ -1,7 +1,10 @@
 //! The detail pane's state: the tab, the scroll, and the decoded texts of the selected span.
 
-use crate::ingest::detail::SpanDetail;
-use crate::model::SpanIdx;
+use crate::ingest::detail::{SpanDetail, pretty};
+use crate::model::{SpanIdx, Store};
+use crate::text::neutralize;
+use crate::ui::theme::{Role, Theme};
+use ratatui::text::{Line, Span, Text};
 
 /// Detail tabs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,11 +54,208 @@ pub struct DetailState {
     pub(crate) built_for: Option<(SpanIdx, u64)>,
     /// The detail asked of the loop and not delivered yet.
     pub(crate) requested: Option<(SpanIdx, u64)>,
+    /// The open tab's lines, and the span, decoded texts and tab they were made for.
+    made: Option<(TextKey, Text<'static>)>,
 }
 
+/// What a tab's lines are made from: the span, the index generation its texts were decoded at,
+/// and the tab.
+type TextKey = (Option<SpanIdx>, Option<(SpanIdx, u64)>, Tab);
+
 impl DetailState {
+    /// The open tab's lines, made again only when the span, its decoded texts or the tab
+    /// changed (pretty-printing a large JSON input is not a per-frame job).
+    pub fn text(&mut self, store: &Store, theme: Theme) -> &Text<'static> {
+        let key = (self.span, self.built_for, self.tab());
+        if self.made.as_ref().is_none_or(|(k, _)| *k != key) {
+            let text = tab_text(store, theme, self.span, self.detail.as_ref(), key.2);
+            self.made = Some((key, text));
+        }
+        &self.made.as_ref().expect("made above").1
+    }
+
+    /// The open tab's lines as [`DetailState::text`] made them for the current span and tab.
+    #[must_use]
+    pub fn shown(&self) -> Option<&Text<'static>> {
+        let key = (self.span, self.built_for, self.tab());
+        self.made
+            .as_ref()
+            .filter(|(k, _)| *k == key)
+            .map(|(_, t)| t)
+    }
+
     #[must_use]
     pub fn tab(&self) -> Tab {
         Tab::ALL[self.tab_index % Tab::ALL.len()]
     }
+}
+
+fn heading(theme: Theme, s: &str) -> Line<'static> {
+    Line::styled(format!("── {s} "), theme.style(Role::Header))
+}
+
+fn body(text: &str) -> Vec<Line<'static>> {
+    neutralize(text, true)
+        .replace('\t', "    ")
+        .lines()
+        .map(|l| Line::raw(l.to_string()))
+        .collect()
+}
+
+/// The lines of one tab of `span`'s detail (decoded texts `detail`, none yet: empty).
+#[must_use]
+pub fn tab_text(
+    store: &Store,
+    theme: Theme,
+    span: Option<SpanIdx>,
+    detail: Option<&SpanDetail>,
+    tab: Tab,
+) -> Text<'static> {
+    let Some(span) = span else {
+        return Text::styled("select a span", theme.style(Role::Muted));
+    };
+    let empty = SpanDetail::default();
+    let d = detail.unwrap_or(&empty);
+    let sp = store.span(span);
+    let mut lines: Vec<Line<'static>> = Vec::new();
+    let muted = |s: &str| Line::styled(s.to_string(), theme.style(Role::Muted));
+    for p in &d.problems {
+        lines.push(Line::styled(p.clone(), theme.style(Role::Error)));
+    }
+    match tab {
+        Tab::Prompt => {
+            if d.messages.is_empty() {
+                if let Some(i) = &d.inputs {
+                    lines.push(heading(theme, "inputs"));
+                    lines.extend(body(&pretty(i)));
+                } else {
+                    lines.push(muted(&format!(
+                        "no prompt: this is a {} span without recorded inputs",
+                        sp.kind
+                    )));
+                }
+            }
+            for (n, m) in d.messages.iter().enumerate() {
+                if n > 0 {
+                    lines.push(Line::raw(""));
+                }
+                lines.push(heading(
+                    theme,
+                    if m.role.is_empty() {
+                        "message"
+                    } else {
+                        &m.role
+                    },
+                ));
+                lines.extend(body(&m.content));
+            }
+        }
+        Tab::Response => match (&d.response, &d.outputs) {
+            (Some(r), _) => lines.extend(body(r)),
+            (None, Some(o)) => {
+                lines.push(heading(theme, "outputs"));
+                lines.extend(body(&pretty(o)));
+            }
+            (None, None) => lines.push(muted("no response recorded")),
+        },
+        Tab::Tokens => {
+            let kv = |k: &str, v: String| {
+                Line::from(vec![
+                    Span::styled(format!("{k:<12}"), theme.style(Role::Header)),
+                    Span::raw(v),
+                ])
+            };
+            match sp.tokens {
+                Some(t) => {
+                    lines.push(Line::from(vec![
+                        Span::styled(format!("{:<12}", "prompt"), theme.style(Role::Header)),
+                        Span::styled(t.prompt.to_string(), theme.style(Role::TokensIn)),
+                    ]));
+                    lines.push(Line::from(vec![
+                        Span::styled(format!("{:<12}", "completion"), theme.style(Role::Header)),
+                        Span::styled(t.completion.to_string(), theme.style(Role::TokensOut)),
+                    ]));
+                    lines.push(kv("total", t.total.to_string()));
+                }
+                None => lines.push(muted("no token usage on this span")),
+            }
+            lines.push(kv(
+                "model",
+                sp.model.map_or("—", |m| store.str(m)).to_string(),
+            ));
+            let tr = &store.trace(sp.trace).summary;
+            if tr.root == Some(span) || sp.has(crate::model::span::flags::SYNTHETIC_ROOT) {
+                lines.push(Line::raw(""));
+                lines.push(heading(theme, "trace"));
+                lines.push(kv(
+                    "tokens",
+                    tr.tokens.map_or_else(
+                        || "—".into(),
+                        |t| format!("{} in / {} out / {} total", t.prompt, t.completion, t.total),
+                    ),
+                ));
+                lines.push(kv("LM calls", tr.llm_calls.to_string()));
+            }
+            if let Some(p) = &d.params {
+                lines.push(Line::raw(""));
+                lines.push(heading(theme, "invocation parameters"));
+                lines.extend(body(&pretty(p)));
+            }
+        }
+        Tab::Attributes => {
+            if d.attributes.is_empty() {
+                lines.push(muted("no attributes"));
+            }
+            let kw = d
+                .attributes
+                .iter()
+                .map(|(k, _)| k.len())
+                .max()
+                .unwrap_or(0)
+                .min(40);
+            for (k, v) in &d.attributes {
+                let mut vl = body(v);
+                let first = if vl.is_empty() {
+                    Line::raw("")
+                } else {
+                    vl.remove(0)
+                };
+                let mut spans = vec![Span::styled(
+                    format!("{k:<kw$} "),
+                    theme.style(Role::Header),
+                )];
+                spans.extend(first.spans);
+                lines.push(Line::from(spans));
+                lines.extend(vl);
+            }
+        }
+        Tab::Error => match &d.error {
+            Some(e) => {
+                if let Some(k) = &e.kind {
+                    lines.push(Line::styled(
+                        neutralize(k, false).into_owned(),
+                        theme.style(Role::Error),
+                    ));
+                }
+                if let Some(m) = &e.message {
+                    lines.extend(body(m));
+                }
+                if let Some(st) = &e.stacktrace {
+                    lines.push(Line::raw(""));
+                    lines.push(heading(theme, "stack trace"));
+                    lines.extend(body(st));
+                }
+            }
+            None => lines.push(muted("no error")),
+        },
+        Tab::Raw => {
+            for r in &d.raw {
+                lines.extend(body(r));
+            }
+            if d.raw.is_empty() {
+                lines.push(muted("no record"));
+            }
+        }
+    }
+    Text::from(lines)
 }

@@ -5,6 +5,7 @@ pub mod detail;
 pub mod groups;
 pub mod histogram;
 pub mod list;
+pub mod screen;
 pub mod scroll;
 pub mod steps;
 pub mod waterfall;

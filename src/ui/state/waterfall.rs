@@ -2,8 +2,8 @@
 //! failed and search filters), the selection, and the search inside the trace.
 
 use super::scroll::Scroll;
-use crate::model::waterfall::Waterfall;
-use crate::model::{SpanIdx, TraceIdx};
+use crate::model::waterfall::{Waterfall, critical_path};
+use crate::model::{SpanIdx, Store, TraceIdx};
 use std::collections::HashSet;
 
 /// The waterfall of the selected trace, and which of its rows are shown.
@@ -24,6 +24,43 @@ pub struct WaterfallState {
     pub(crate) search_requested: Option<(TraceIdx, u32)>,
     pub(crate) built_for: Option<(TraceIdx, u64, bool, bool, u64)>,
     pub(crate) collapse_version: u64,
+    /// The tree drawn in front of each row of `layout` (`├─`, `│ └─`), made with the layout.
+    pub prefixes: Vec<String>,
+    /// Which spans of `layout` (by tree index) are on the critical path, made when the layout
+    /// is shown with the path marked.
+    pub on_critical_path: Option<Vec<bool>>,
+}
+
+impl WaterfallState {
+    /// Lay out trace `t` again: the tree prefixes now, the critical path when asked for.
+    pub fn set_layout(&mut self, layout: Waterfall) {
+        self.prefixes = layout.prefixes();
+        self.on_critical_path = None;
+        self.layout = Some(layout);
+    }
+
+    /// Find the critical path of the laid-out trace when it is to be marked and not found yet.
+    pub fn find_critical_path(&mut self, store: &Store) {
+        if !self.critical || self.on_critical_path.is_some() {
+            return;
+        }
+        let (Some(t), Some(wf)) = (self.trace, self.layout.as_ref()) else {
+            return;
+        };
+        let mut on = vec![false; wf.tree.parent.len()];
+        for i in critical_path(&store.tree_inputs(t), &wf.tree) {
+            on[i] = true;
+        }
+        self.on_critical_path = Some(on);
+    }
+
+    /// Whether the span at tree index `i` is on the marked critical path.
+    #[must_use]
+    pub fn is_critical(&self, i: usize) -> bool {
+        self.on_critical_path
+            .as_ref()
+            .is_some_and(|on| on.get(i).copied().unwrap_or(false))
+    }
 }
 
 /// The searchable text of each span of a trace, and the trace and its revision it is for.
