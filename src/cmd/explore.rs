@@ -150,33 +150,8 @@ impl Printers for HeadlessPrinters {
 mod tests {
     //! The explorer's copies and writes through the real printers.
     use super::HeadlessPrinters;
-    use crate::ingest;
-    use crate::model::Store;
-    use crate::ui::action::Action;
-    use crate::ui::app::{App, Options};
     use crate::ui::clipboard::Clip;
-    use crate::ui::perform;
-    use crate::ui::theme::Theme;
-    use ratatui::Terminal;
-    use ratatui::backend::TestBackend;
-
-    fn app(fixture: &str) -> App {
-        let mut store = Store::new();
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures")
-            .join(fixture);
-        ingest::load_path(&mut store, &path, ingest::Options { naive_utc: true }).unwrap();
-        store.refresh();
-        App::new(
-            store,
-            Theme::plain(),
-            Options {
-                utc: true,
-                min_pct: 1.0,
-                ..Options::default()
-            },
-        )
-    }
+    use crate::ui::testing::{Action, App, Store, Terminal, TestBackend, app, ingest, perform};
 
     fn settle(app: &mut App) {
         perform::settle(app, &HeadlessPrinters, &mut |c| c.what.clone());

@@ -4,6 +4,7 @@
 use super::{fit, fit_right, header_row, title_bar};
 use crate::text::{human_dur, neutralize, truncate};
 use crate::ui::app::App;
+use crate::ui::state::scroll::Visible;
 use crate::ui::theme::Role;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -76,12 +77,15 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         fit_right("TOK B", TOK_W),
     );
     let rows_area = header_row(buf, body, &header, theme);
-    let h = rows_area.height as usize;
     let c = &app.compare;
     let with_text: Vec<usize> = d.texts.iter().map(|t| t.step).collect();
-    for (i, r) in c.rows.iter().enumerate().skip(c.scroll.offset).take(h) {
-        let y = rows_area.y + u16::try_from(i - c.scroll.offset).unwrap_or(0);
-        let selected = i == c.scroll.selected;
+    for Visible {
+        index: i,
+        y,
+        selected,
+        item: r,
+    } in c.scroll.visible(&c.rows, rows_area)
+    {
         let base = theme.row(selected, !c.text_focus);
         let mark_style = match r[0].as_str() {
             "-" => theme.style(Role::Error),

@@ -4,6 +4,7 @@ use super::{fit, fit_right, header_row, title_bar};
 use crate::analysis::groups::HEADERS;
 use crate::text::{human_count, neutralize};
 use crate::ui::app::App;
+use crate::ui::state::scroll::Visible;
 use crate::ui::theme::Role;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -60,15 +61,13 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         .max()
         .unwrap_or(1)
         .max(1);
-    for (i, g) in st
-        .groups
-        .iter()
-        .enumerate()
-        .skip(st.scroll.offset)
-        .take(rows.height as usize)
+    for Visible {
+        index: _,
+        y,
+        selected,
+        item: g,
+    } in st.scroll.visible(&st.groups, rows)
     {
-        let y = rows.y + u16::try_from(i - st.scroll.offset).unwrap_or(0);
-        let selected = i == st.scroll.selected;
         let base = theme.row(selected, true);
         let c = g.cells();
         let rate_style = if g.errors > 0 {

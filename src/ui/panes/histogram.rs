@@ -4,6 +4,7 @@
 use super::{fit, fit_right, title_bar};
 use crate::text::{human_count, human_dur};
 use crate::ui::app::App;
+use crate::ui::state::scroll::Visible;
 use crate::ui::theme::Role;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -45,15 +46,13 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         .saturating_sub(RANGE_W + COUNT_W + PCT_W + marks_w + 5)
         .max(4);
     let (p50, p95) = (app.view.p50, app.view.p95);
-    for (i, b) in h
-        .buckets
-        .iter()
-        .enumerate()
-        .skip(h.scroll.offset)
-        .take(body.height as usize)
+    for Visible {
+        index: _,
+        y,
+        selected,
+        item: b,
+    } in h.scroll.visible(&h.buckets, body)
     {
-        let y = body.y + u16::try_from(i - h.scroll.offset).unwrap_or(0);
-        let selected = i == h.scroll.selected;
         let base = theme.row(selected, true);
         let hot = threshold > 0 && b.lo >= threshold;
         let within = |x: Option<i64>| x.is_some_and(|x| b.lo <= x && x < b.hi);

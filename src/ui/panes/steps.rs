@@ -6,6 +6,7 @@ use crate::analysis::steps::{GroupBy, StatsSort};
 use crate::model::Nanos;
 use crate::text::{human_count, human_dur};
 use crate::ui::app::App;
+use crate::ui::state::scroll::Visible;
 use crate::ui::state::steps::Drill;
 use crate::ui::theme::Role;
 use ratatui::buffer::Buffer;
@@ -122,7 +123,6 @@ fn render_table(app: &App, area: Rect, buf: &mut Buffer) {
         fit_right("TOK OUT", TOK_W),
     );
     let rows = header_row(buf, area, &header, theme);
-    let h = rows.height as usize;
     if st.groups.is_empty() {
         super::empty_note(
             buf,
@@ -133,9 +133,13 @@ fn render_table(app: &App, area: Rect, buf: &mut Buffer) {
         return;
     }
     let dur = |d: Option<Nanos>| d.map_or_else(|| "—".to_string(), human_dur);
-    for (i, g) in st.groups.iter().enumerate().skip(st.scroll.offset).take(h) {
-        let y = rows.y + u16::try_from(i - st.scroll.offset).unwrap_or(0);
-        let selected = i == st.scroll.selected;
+    for Visible {
+        index: _,
+        y,
+        selected,
+        item: g,
+    } in st.scroll.visible(&st.groups, rows)
+    {
         let base = theme.row(selected, true);
         let s = &g.stats;
         let errors = if s.errors > 0 {
@@ -220,9 +224,13 @@ fn render_drill(app: &App, drill: &Drill, area: Rect, buf: &mut Buffer) {
     let h = rows.height as usize;
     let mut scroll = drill.scroll;
     scroll.follow(h);
-    for (i, e) in drill.rows.iter().enumerate().skip(scroll.offset).take(h) {
-        let y = rows.y + u16::try_from(i - scroll.offset).unwrap_or(0);
-        let selected = i == scroll.selected;
+    for Visible {
+        index: _,
+        y,
+        selected,
+        item: e,
+    } in scroll.visible(&drill.rows, rows)
+    {
         let base = theme.row(selected, true);
         let tr = store.trace(e.trace);
         let name = tr.summary.name.map_or("", |n| store.str(n));

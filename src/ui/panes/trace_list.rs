@@ -8,6 +8,7 @@ use crate::query::parse::Term;
 use crate::text::{human_count, human_dur};
 use crate::ui::app::{App, Focus};
 use crate::ui::state::list::Column;
+use crate::ui::state::scroll::Visible;
 use crate::ui::theme::Role;
 use chrono::{DateTime, Local, Utc};
 use ratatui::buffer::Buffer;
@@ -141,7 +142,6 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         });
     }
     let rows_area = header_row(buf, body, &header, theme);
-    let h = rows_area.height as usize;
     if app.view.rows.is_empty() {
         let msg = if total == 0 {
             "no traces yet"
@@ -165,18 +165,16 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         })
         .collect();
     let max = app.view.max_duration;
-    for (row, &t) in app
-        .view
-        .rows
-        .iter()
-        .enumerate()
-        .skip(app.list.offset)
-        .take(h)
+    for Visible {
+        index: _,
+        y,
+        selected,
+        item: &t,
+    } in app.list.visible(&app.view.rows, rows_area)
     {
-        let y = rows_area.y + u16::try_from(row - app.list.offset).unwrap_or(0);
         let tr = app.store.trace(t);
         let s = &tr.summary;
-        let selected = row == app.list.selected;
+
         let base = theme.row(selected, focused);
         let (mark, mark_style) = match s.status {
             TraceStatus::Error => ("✗", status_style(theme, s.status)),

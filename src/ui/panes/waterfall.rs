@@ -4,6 +4,7 @@
 use super::{bar, fit, fit_right, title_bar};
 use crate::text::human_dur;
 use crate::ui::app::{App, Focus};
+use crate::ui::state::scroll::Visible;
 use crate::ui::theme::Role;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -80,7 +81,6 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let Some(wf) = app.wf.layout.as_ref() else {
         return;
     };
-    let h = body.height as usize;
     if app.wf.visible.is_empty() {
         super::empty_note(buf, body, "no span passes the slow / failed filters", theme);
         return;
@@ -90,19 +90,17 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let name_w = width
         .saturating_sub(bar_w + DUR_W + PCT_W + SELF_W + 6)
         .max(8);
-    for (i, &v) in app
-        .wf
-        .visible
-        .iter()
-        .enumerate()
-        .skip(app.wf.scroll.offset)
-        .take(h)
+    for Visible {
+        index: _,
+        y,
+        selected,
+        item: &v,
+    } in app.wf.scroll.visible(&app.wf.visible, body)
     {
-        let y = body.y + u16::try_from(i - app.wf.scroll.offset).unwrap_or(0);
         let r = &wf.rows[v];
         let span_idx = wf.span(r);
         let sp = app.store.span(span_idx);
-        let selected = i == app.wf.scroll.selected;
+
         let on_path = app.wf.critical && app.wf.is_critical(r.idx);
         let mut base = theme.row(selected, focused);
         let found = app

@@ -48,3 +48,35 @@ impl Scroll {
         }
     }
 }
+
+/// One row a pane shows: its index in the whole list, the screen line it is drawn on, whether
+/// it is the selected one, and the item.
+#[derive(Debug, Clone, Copy)]
+pub struct Visible<'a, T> {
+    pub index: usize,
+    pub y: u16,
+    pub selected: bool,
+    pub item: &'a T,
+}
+
+impl Scroll {
+    /// The rows of `items` that fit in `area` from the scroll offset on: what a pane draws.
+    pub fn visible<'a, T>(
+        &self,
+        items: &'a [T],
+        area: ratatui::layout::Rect,
+    ) -> impl Iterator<Item = Visible<'a, T>> + 'a {
+        let (offset, selected) = (self.offset, self.selected);
+        items
+            .iter()
+            .enumerate()
+            .skip(offset)
+            .take(usize::from(area.height))
+            .map(move |(index, item)| Visible {
+                index,
+                y: area.y + u16::try_from(index - offset).unwrap_or(u16::MAX),
+                selected: index == selected,
+                item,
+            })
+    }
+}
