@@ -7,6 +7,7 @@ pub mod span;
 pub mod stats;
 pub mod store;
 pub mod trace;
+pub mod tree;
 pub mod waterfall;
 
 pub use columns::TraceColumns;

@@ -3,7 +3,7 @@
 
 use super::span::flags;
 use super::trace::{TraceInfo, TraceSummary};
-use super::waterfall::{Tree, TreeInput};
+use super::tree::{Tree, TreeInput};
 use super::{
     Blob, BlobId, Blobs, Nanos, PayloadRef, Span, SpanIdx, SpanKind, SpanStatus, Tokens, Trace,
     TraceColumns, TraceIdx, TraceStatus,
