@@ -2,6 +2,7 @@
 //! payload references for big texts, and the pure maths (waterfall, stats) over them.
 
 pub mod columns;
+pub mod idx;
 pub mod payload;
 pub mod span;
 pub mod stats;
