@@ -6,7 +6,8 @@
 //! the same way, so every span appears exactly once. Deriving a trace's summary and laying out
 //! its waterfall both start here.
 
-use super::{Nanos, Sym};
+use super::Nanos;
+use super::intern::Sym;
 use foldhash::{HashMap, HashMapExt as _};
 
 /// What the tree needs to know of one span.
