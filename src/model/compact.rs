@@ -2,6 +2,7 @@
 //! later rebuilds its tables without them, saying in a [`Remap`] where every kept row went.
 
 use super::columns::TraceColumns;
+use super::idx::{self, Table};
 use super::intern::{Interner, Sym};
 use super::retention::Remap;
 use super::span::SpanIdx;
@@ -72,27 +73,32 @@ impl Store {
             traces: vec![Remap::GONE; self.traces.len()],
             spans: vec![Remap::GONE; self.spans.len()],
         };
-        let mut n = 0u32;
+        // Every kept row was a row of the same table before, at an index at least as high:
+        // none of the conversions below can fail.
+        let kept = |n: usize, table| idx::to_u32(n, table).expect("fewer rows than before");
+        let mut n = 0;
         for i in 0..self.traces.len() {
             if self.columns.is_live(i) {
-                remap.traces[i] = n;
+                remap.traces[i] = kept(n, Table::Traces);
                 n += 1;
             }
         }
-        let mut n = 0u32;
+        let mut n = 0;
         for (i, sp) in self.spans.iter().enumerate() {
             if self.columns.is_live(sp.trace.0 as usize) {
-                remap.spans[i] = n;
+                remap.spans[i] = kept(n, Table::Spans);
                 n += 1;
             }
         }
         let old_strings = std::mem::take(&mut self.strings);
+        // `u32::MAX`, never a symbol: not interned again yet
         let mut sym_map = vec![u32::MAX; old_strings.len()];
         let mut strings = Interner::default();
         let mut sym = |s: Sym| -> Sym {
             let slot = &mut sym_map[s.0 as usize];
             if *slot == u32::MAX {
-                *slot = strings.intern(old_strings.resolve(s)).0;
+                let again = strings.intern(old_strings.resolve(s));
+                *slot = again.expect("some of the old strings fit where all did").0;
             }
             Sym(*slot)
         };
@@ -115,7 +121,7 @@ impl Store {
             sp.model = sp.model.map(&mut sym);
             let (start, len) = sp.attrs;
             if len > 0 {
-                let at = u32::try_from(attrs.len()).unwrap_or(u32::MAX);
+                let at = kept(attrs.len(), Table::Attributes);
                 for &(k, v) in &old_attrs[start as usize..(start + len) as usize] {
                     attrs.push((sym(k), sym(v)));
                 }
@@ -148,17 +154,12 @@ impl Store {
         self.trace_by_id = traces
             .iter()
             .enumerate()
-            .map(|(i, tr)| (tr.id, TraceIdx(u32::try_from(i).unwrap_or(u32::MAX))))
+            .map(|(i, tr)| (tr.id, TraceIdx(kept(i, Table::Traces))))
             .collect();
         self.span_by_key = spans
             .iter()
             .enumerate()
-            .map(|(i, sp)| {
-                (
-                    (sp.trace, sp.span_id),
-                    SpanIdx(u32::try_from(i).unwrap_or(u32::MAX)),
-                )
-            })
+            .map(|(i, sp)| ((sp.trace, sp.span_id), SpanIdx(kept(i, Table::Spans))))
             .collect();
         self.strings = strings;
         self.spans = spans;

@@ -4,6 +4,7 @@
 //! Pure functions over rows: the store calls them for each trace a record changed, before it
 //! lets anyone read that trace again.
 
+use super::idx::{self, Table};
 use super::span::{Span, SpanKind, Tokens, flags};
 use super::trace::{Trace, TraceStatus, TraceSummary};
 use super::tree::{Tree, TreeInput};
@@ -23,6 +24,10 @@ pub fn tree_inputs<'a>(spans: impl IntoIterator<Item = &'a Span>) -> Vec<TreeInp
 }
 
 /// The summary of trace `tr`, whose spans are `spans` (`spans[i]` is the row of `tr.spans[i]`).
+///
+/// # Panics
+/// Never for a trace of the store: its counts are counts of span rows, which the store keeps
+/// within the capacity of its span table.
 #[must_use]
 pub fn summary(tr: &Trace, spans: &[&Span]) -> TraceSummary {
     let items = tree_inputs(spans.iter().copied());
@@ -81,18 +86,20 @@ pub fn summary(tr: &Trace, spans: &[&Span]) -> TraceSummary {
         root.and_then(|r| spans[r].error)
             .or_else(|| tree.order.iter().find_map(|&i| spans[i].error))
     });
+    // each is a count of some of the trace's spans, at most the span table's capacity
+    let spans_u32 = |n: usize| idx::count(n, Table::Spans).expect("a trace's spans are rows");
     TraceSummary {
         name,
         start,
         duration: (end - start).max(0),
         status,
-        span_count: u32::try_from(spans.len()).unwrap_or(u32::MAX),
-        error_spans: u32::try_from(error_spans).unwrap_or(u32::MAX),
-        llm_calls: u32::try_from(llm_calls).unwrap_or(u32::MAX),
+        span_count: spans_u32(spans.len()),
+        error_spans: spans_u32(error_spans),
+        llm_calls: spans_u32(llm_calls),
         tokens,
         model,
         root: root.map(|r| tr.spans[r]),
-        orphans: u32::try_from(tree.orphan.iter().filter(|o| **o).count()).unwrap_or(0),
+        orphans: spans_u32(tree.orphan.iter().filter(|o| **o).count()),
         sequential: spans.iter().any(|s| s.has(flags::SEQUENTIAL)),
         error_message,
         one_model: spans.iter().all(|s| s.model.is_none() || s.model == model),

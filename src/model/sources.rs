@@ -1,6 +1,7 @@
 //! Where records come from and where they went: source ids and the registry parsing threads
 //! share with the store, each source's counts and rejections, and the store-wide balance.
 
+use super::idx::{self, Table};
 use super::payload::Blobs;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
@@ -36,10 +37,18 @@ impl Registry {
         self.in_flight.fetch_sub(n, Ordering::AcqRel);
     }
 
+    /// A new source named `label`.
+    ///
+    /// # Panics
+    /// The table of sources is full. A source is a file or stream named on the command line, a
+    /// rotation of a followed file, or a listener, and each keeps its label here and its stats in
+    /// the store: the 2^32nd would need well over 100 GiB of those first. Failing loudly beats
+    /// handing out an id that another source already has.
     pub fn add_source(&self, label: impl Into<String>) -> SourceId {
         let mut v = self.sources.lock().unwrap_or_else(PoisonError::into_inner);
+        let id = idx::to_u32(v.len(), Table::Sources).expect("fewer sources than 2^32");
         v.push(label.into());
-        SourceId(u32::try_from(v.len() - 1).unwrap_or(u32::MAX))
+        SourceId(id)
     }
 
     /// The label source `id` was added with (empty if it was not).

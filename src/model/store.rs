@@ -12,6 +12,7 @@ pub use super::sources::{Accounting, Registry, Rejection, SourceId, SourceStats}
 
 use super::columns::TraceColumns;
 use super::derive;
+use super::idx::{self, Table};
 use super::payload::{Blob, BlobId, PayloadRef};
 use super::span::{Span, SpanIdx};
 use super::trace::{Trace, TraceIdx};
@@ -21,7 +22,9 @@ use std::sync::Arc;
 
 /// The in-memory index.
 ///
-/// The fields are the model's own: `insert.rs` adds to them, `compact.rs` rebuilds them all.
+/// Invariant: every row index fits its table (a record that would overflow one is refused, see
+/// `idx.rs`). The fields are the model's own: `insert.rs` adds to them, `compact.rs` rebuilds
+/// them all.
 #[derive(Debug, Default)]
 pub struct Store {
     pub strings: Interner,
@@ -153,7 +156,8 @@ impl Store {
     pub fn trace_ids(&self) -> impl DoubleEndedIterator<Item = TraceIdx> + '_ {
         (self.evict_from..self.traces.len())
             .filter(|&i| self.columns.is_live(i))
-            .map(|i| TraceIdx(u32::try_from(i).unwrap_or(u32::MAX)))
+            // a row of the table: its index was checked when the trace went in
+            .map(|i| TraceIdx(idx::to_u32(i, Table::Traces).expect("a trace row")))
     }
 
     /// How many traces were ever indexed (evicted ones too): what "new since" counts against.
