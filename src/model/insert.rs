@@ -16,7 +16,8 @@ const COMPLETE: u8 = 128;
 
 impl Store {
     /// Add one record from `source`. A record a full table has no room for is refused and
-    /// counted as rejected.
+    /// counted as rejected. The trace it changes is derived by [`Store::refresh`], or when the
+    /// [`Loading`](super::store::Loading) guard it went through drops.
     pub fn insert(&mut self, source: SourceId, rec: Record) {
         let before = self.footprint();
         let touched = match rec {

@@ -29,7 +29,7 @@ pub use payload::{Blob, BlobId, Blobs, PayloadRef};
 pub use records::Batch;
 pub use sources::{Registry, SourceId, SourceStats};
 pub use span::{Span, SpanIdx, SpanKind, SpanStatus, Tokens};
-pub use store::Store;
+pub use store::{Loading, Store};
 pub use trace::{Trace, TraceIdx, TraceStatus};
 
 /// Nanoseconds since the Unix epoch (UTC), or a duration in nanoseconds.

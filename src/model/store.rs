@@ -1,5 +1,6 @@
 //! The Store: every source feeds it records; it links spans into traces in any arrival order,
-//! keeps each (trace id, span id) once, and re-derives the trace rows that changed.
+//! keeps each (trace id, span id) once, and derives again the trace rows a record changed
+//! before anyone reads them ([`Store::apply`], [`Loading`]).
 //!
 //! Its parts live next to it: interning (`intern.rs`), records and batches (`records.rs`),
 //! sources and accounting (`sources.rs`), the retention policy (`retention.rs`), eviction and
@@ -18,13 +19,15 @@ use super::span::{Span, SpanIdx};
 use super::trace::{Trace, TraceIdx};
 use super::tree::TreeInput;
 use foldhash::HashMap;
+use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 
 /// The in-memory index.
 ///
-/// Invariant: every row index fits its table (a record that would overflow one is refused, see
-/// `idx.rs`). The fields are the model's own: `insert.rs` adds to them, `compact.rs` rebuilds
-/// them all.
+/// Invariants: every row index fits its table (a record that would overflow one is refused,
+/// see `idx.rs`); a trace's row is derived from its spans except while records go in one by
+/// one through [`Store::insert`], until the [`Loading`] guard drops or [`Store::refresh`] runs.
+/// The fields are the model's own: `compact.rs` rebuilds them all.
 #[derive(Debug, Default)]
 pub struct Store {
     pub strings: Interner,
@@ -90,7 +93,8 @@ impl Store {
         &mut self.sources[i]
     }
 
-    /// Index a batch a parsing thread sent.
+    /// Index a batch a parsing thread sent, and derive the traces it changed: the store is
+    /// whole again when this returns.
     pub fn apply(&mut self, batch: Batch) {
         let Batch {
             source,
@@ -117,7 +121,15 @@ impl Store {
         }
         self.registry.applied(n);
         self.generation += 1;
+        // evict first: what is evicted need not be derived
         self.enforce_retention();
+        self.refresh();
+    }
+
+    /// Records for the store, one by one, from the thread that owns it (a loader): the traces
+    /// they change are derived when the guard is dropped.
+    pub fn loading(&mut self) -> Loading<'_> {
+        Loading { store: self }
     }
 
     #[must_use]
@@ -172,7 +184,7 @@ impl Store {
         self.columns.is_live(t.0 as usize)
     }
 
-    /// The trace rows' scanned fields as columns (valid after [`Store::refresh`]).
+    /// The trace rows' scanned fields as columns.
     #[must_use]
     pub fn columns(&self) -> &TraceColumns {
         &self.columns
@@ -225,7 +237,8 @@ impl Store {
         derive::tree_inputs(self.trace(t).spans.iter().map(|&s| self.span(s)))
     }
 
-    /// Re-derive every trace row that changed since the last refresh.
+    /// Derive the trace rows changed by records inserted one by one with [`Store::insert`].
+    /// [`Store::apply`] and [`Loading`] do it themselves; cheap when nothing changed.
     pub fn refresh(&mut self) {
         let dirty = std::mem::take(&mut self.dirty);
         for t in dirty {
@@ -312,6 +325,34 @@ impl Store {
     }
 }
 
+/// The store while a loader on its own thread inserts records one by one: it reads and writes
+/// the store as usual, and derives the traces those records changed when dropped, so that a
+/// loader cannot leave them stale.
+#[derive(Debug)]
+pub struct Loading<'a> {
+    store: &'a mut Store,
+}
+
+impl Deref for Loading<'_> {
+    type Target = Store;
+
+    fn deref(&self) -> &Store {
+        self.store
+    }
+}
+
+impl DerefMut for Loading<'_> {
+    fn deref_mut(&mut self) -> &mut Store {
+        self.store
+    }
+}
+
+impl Drop for Loading<'_> {
+    fn drop(&mut self) {
+        self.store.refresh();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -349,6 +390,45 @@ mod tests {
         assert_eq!(t.status, TraceStatus::Ok);
         assert_eq!(t.orphans, 0);
         assert_eq!(s.str(t.name.unwrap()), "span-r");
+    }
+
+    #[test]
+    fn a_batch_is_derived_when_apply_returns() {
+        let mut s = Store::new();
+        let src = s.add_source("t");
+        let records = vec![
+            span("t1", "c", Some("r"), 10, 20),
+            span("t1", "r", None, 0, 100),
+        ];
+        s.registry.queued(records.len());
+        s.apply(Batch {
+            source: src,
+            records,
+            ..Batch::default()
+        });
+        let t = one_trace(&s);
+        assert_eq!(
+            (t.span_count, t.duration, t.root),
+            (2, 100, Some(SpanIdx(1)))
+        );
+        assert_eq!(s.columns().duration[0], 100);
+        assert_eq!(s.registry.in_flight(), 0);
+    }
+
+    #[test]
+    fn a_loading_guard_derives_what_went_through_it_when_dropped() {
+        let mut s = Store::new();
+        let src = s.add_source("t");
+        {
+            let mut loading = s.loading();
+            loading.insert(src, span("t1", "c", Some("r"), 10, 20));
+            loading.insert(src, span("t1", "r", None, 0, 100));
+        }
+        assert_eq!(one_trace(&s).span_count, 2);
+        // nothing left to derive: refresh is cheap and changes nothing
+        let before = s.generation();
+        s.refresh();
+        assert_eq!((s.generation(), one_trace(&s).duration), (before, 100));
     }
 
     #[test]

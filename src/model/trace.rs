@@ -44,7 +44,8 @@ pub struct Trace {
     pub id: Sym,
     pub spans: Vec<SpanIdx>,
     pub info: TraceInfo,
-    /// Derived; valid after [`super::Store::refresh`].
+    /// Derived from the spans and `info`; the store derives it again before it is read (see
+    /// [`super::Store::apply`] and [`super::Loading`]).
     pub summary: TraceSummary,
     pub dirty: bool,
     /// Arrival order of the first record, for stable ordering.
