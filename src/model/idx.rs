@@ -24,6 +24,9 @@ pub enum Table {
     Sources,
     /// The bytes payload references point into.
     Blobs,
+    /// The parts of one record (span ordinals, step indexes) that a payload reference's
+    /// locator counts; `u32::MAX` there is `PayloadRef::WHOLE`, the record itself.
+    RecordParts,
 }
 
 impl fmt::Display for Table {
@@ -35,6 +38,7 @@ impl fmt::Display for Table {
             Table::Strings => "distinct strings",
             Table::Sources => "sources",
             Table::Blobs => "payload blobs",
+            Table::RecordParts => "parts in one record",
         })
     }
 }
@@ -175,6 +179,10 @@ mod tests {
         );
         // the other tables keep their capacity
         assert_eq!(to_u32(7, Table::Spans), Ok(7));
+        assert_eq!(
+            CapacityError::full(Table::RecordParts).to_string(),
+            "the index is full: it holds no more than 4294967295 parts in one record"
+        );
     }
 
     #[test]
