@@ -3,8 +3,9 @@
 //! before anyone reads them ([`Store::apply`], [`Loading`]).
 //!
 //! Its parts live next to it: interning (`intern.rs`), records and batches (`records.rs`),
-//! sources and accounting (`sources.rs`), the retention policy (`retention.rs`), eviction and
-//! compaction (`compact.rs`), and the derivation of a trace's row (`derive.rs`).
+//! sources and accounting (`sources.rs`), the retention policy (`retention.rs`), adding a record
+//! (`insert.rs`), eviction and compaction (`compact.rs`), and deriving a trace's row
+//! (`derive.rs`).
 
 pub use super::intern::{Interner, Sym};
 pub use super::records::{Batch, Record, SpanRecord, TraceRecord};
@@ -27,7 +28,7 @@ use std::sync::Arc;
 /// Invariants: every row index fits its table (a record that would overflow one is refused,
 /// see `idx.rs`); a trace's row is derived from its spans except while records go in one by
 /// one through [`Store::insert`], until the [`Loading`] guard drops or [`Store::refresh`] runs.
-/// The fields are the model's own: `compact.rs` rebuilds them all.
+/// The fields are the model's own: `insert.rs` adds to them, `compact.rs` rebuilds them all.
 #[derive(Debug, Default)]
 pub struct Store {
     pub strings: Interner,
@@ -96,6 +97,22 @@ impl Store {
     /// Index a batch a parsing thread sent, and derive the traces it changed: the store is
     /// whole again when this returns.
     pub fn apply(&mut self, batch: Batch) {
+        self.apply_all([batch]);
+    }
+
+    /// Index batches a parsing thread sent, then derive the traces they changed, each once:
+    /// the store is whole again when this returns. A loop that drains a queue hands all it
+    /// drained here rather than each batch to [`Store::apply`], so that a big trace which every
+    /// batch adds a span to is derived once, not once per batch.
+    pub fn apply_all(&mut self, batches: impl IntoIterator<Item = Batch>) {
+        for batch in batches {
+            self.index(batch);
+        }
+        self.refresh();
+    }
+
+    /// Index one batch, within the retention: what is evicted is never derived.
+    fn index(&mut self, batch: Batch) {
         let Batch {
             source,
             records,
@@ -121,12 +138,10 @@ impl Store {
         }
         self.registry.applied(n);
         self.generation += 1;
-        // evict first: what is evicted need not be derived
         self.enforce_retention();
-        self.refresh();
     }
 
-    /// Records for the store, one by one, from the thread that owns it (a loader): the traces
+    /// Records or batches for the store from the thread that owns it (a loader): the traces
     /// they change are derived when the guard is dropped.
     pub fn loading(&mut self) -> Loading<'_> {
         Loading { store: self }
@@ -325,12 +340,21 @@ impl Store {
     }
 }
 
-/// The store while a loader on its own thread inserts records one by one: it reads and writes
-/// the store as usual, and derives the traces those records changed when dropped, so that a
-/// loader cannot leave them stale.
+/// The store while a loader on its own thread feeds it records one by one or batches that
+/// nobody reads until the end (a recording): it reads and writes the store as usual, and
+/// derives the traces that changed once, when dropped, so that a loader cannot leave them
+/// stale and a trace fed a span at a time is not derived again for each.
 #[derive(Debug)]
 pub struct Loading<'a> {
     store: &'a mut Store,
+}
+
+impl Loading<'_> {
+    /// Index a batch, deriving what it changed when the guard drops (not on return, unlike
+    /// [`Store::apply`]).
+    pub fn apply(&mut self, batch: Batch) {
+        self.store.index(batch);
+    }
 }
 
 impl Deref for Loading<'_> {
@@ -416,6 +440,33 @@ mod tests {
     }
 
     #[test]
+    fn batches_applied_together_are_derived_when_apply_all_returns() {
+        let mut s = Store::new();
+        let src = s.add_source("t");
+        let batches: Vec<Batch> = [
+            span("t1", "c", Some("r"), 10, 20),
+            span("t1", "r", None, 0, 100),
+            span("t2", "r", None, 5, 7),
+        ]
+        .into_iter()
+        .map(|r| Batch {
+            source: src,
+            records: vec![r],
+            ..Batch::default()
+        })
+        .collect();
+        s.registry.queued(batches.len());
+        s.apply_all(batches);
+        let t1 = s.trace(TraceIdx(0)).summary.clone();
+        assert_eq!(
+            (t1.span_count, t1.duration, t1.root),
+            (2, 100, Some(SpanIdx(1)))
+        );
+        assert_eq!(s.trace(TraceIdx(1)).summary.duration, 2);
+        assert_eq!((s.registry.in_flight(), s.accounting().indexed), (0, 3));
+    }
+
+    #[test]
     fn a_loading_guard_derives_what_went_through_it_when_dropped() {
         let mut s = Store::new();
         let src = s.add_source("t");
@@ -425,6 +476,22 @@ mod tests {
             loading.insert(src, span("t1", "r", None, 0, 100));
         }
         assert_eq!(one_trace(&s).span_count, 2);
+        {
+            let mut loading = s.loading();
+            for r in [
+                span("t1", "d", Some("r"), 20, 30),
+                span("t1", "e", Some("r"), 30, 40),
+            ] {
+                loading.registry.queued(1);
+                loading.apply(Batch {
+                    source: src,
+                    records: vec![r],
+                    ..Batch::default()
+                });
+            }
+        }
+        assert_eq!(one_trace(&s).span_count, 4);
+        assert_eq!(s.registry.in_flight(), 0);
         // nothing left to derive: refresh is cheap and changes nothing
         let before = s.generation();
         s.refresh();
