@@ -1,5 +1,6 @@
-//! Row indexes of the store's tables as `u32`: the one conversion from a table length, which
-//! refuses a row the table cannot address instead of handing out an index that aliases another.
+//! Row indexes of the store's tables: the trace and span index types, and the one conversion
+//! from a table length to a `u32` index, which refuses a row the table cannot address instead of
+//! handing out an index that aliases another.
 //!
 //! A table holds at most [`MAX_ROWS`] rows, so indexes run `0..u32::MAX` and `u32::MAX` itself
 //! is never a row: it is free to mean "none" (an evicted row in a remap, a refused blob).
@@ -8,6 +9,14 @@
 //! be loud, never a silently aliased row.
 
 use std::fmt;
+
+/// Dense index of a trace in the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TraceIdx(pub u32);
+
+/// Dense index of a span in the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SpanIdx(pub u32);
 
 /// How many rows a table of the store holds at most.
 pub const MAX_ROWS: usize = u32::MAX as usize;
