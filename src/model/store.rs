@@ -253,7 +253,8 @@ impl Store {
     }
 
     /// Derive the trace rows changed by records inserted one by one with [`Store::insert`].
-    /// [`Store::apply`] and [`Loading`] do it themselves; cheap when nothing changed.
+    /// [`Store::apply`], [`Store::apply_all`] and [`Loading`] do it themselves; cheap when
+    /// nothing changed.
     pub fn refresh(&mut self) {
         let dirty = std::mem::take(&mut self.dirty);
         for t in dirty {
