@@ -1,18 +1,35 @@
 //! The normalized data every format becomes: span and trace rows, the store that links them,
 //! payload references for big texts, and the pure maths (waterfall, stats) over them.
+//!
+//! The store is split by concern: `store.rs` (the tables and reading them), `insert.rs`,
+//! `compact.rs` (eviction and compaction), `derive.rs` (a trace's row from its spans), with the
+//! plain parts below them: `idx.rs`, `intern.rs`, `records.rs`, `sources.rs`, `retention.rs`,
+//! `tree.rs`.
 
 pub mod columns;
+mod compact;
+mod derive;
+pub mod idx;
+mod insert;
+pub mod intern;
 pub mod payload;
+pub mod records;
+pub mod retention;
+pub mod sources;
 pub mod span;
 pub mod stats;
 pub mod store;
 pub mod trace;
+pub mod tree;
 pub mod waterfall;
 
 pub use columns::TraceColumns;
+pub use intern::Sym;
 pub use payload::{Blob, BlobId, Blobs, PayloadRef};
+pub use records::Batch;
+pub use sources::{Registry, SourceId, SourceStats};
 pub use span::{Span, SpanIdx, SpanKind, SpanStatus, Tokens};
-pub use store::{Batch, Registry, SourceId, SourceStats, Store, Sym};
+pub use store::{Loading, Store};
 pub use trace::{Trace, TraceIdx, TraceStatus};
 
 /// Nanoseconds since the Unix epoch (UTC), or a duration in nanoseconds.

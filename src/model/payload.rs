@@ -1,6 +1,7 @@
 //! Where a big text lives: a byte range of a source (a file read back on demand, or an in-memory
 //! arena for stdin and HTTP bodies). Rows hold a [`PayloadRef`]; panes decode it when they show it.
 
+use super::idx::{self, CapacityError, Table};
 use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
@@ -10,6 +11,12 @@ use std::sync::{Arc, PoisonError, RwLock};
 /// Index of a blob in the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct BlobId(pub u32);
+
+impl BlobId {
+    /// What [`Blobs::add`] hands out when the table of blobs is full: never a row (no table
+    /// addresses `u32::MAX`), it reads as gone, and the store refuses records that point into it.
+    pub const FULL: BlobId = BlobId(u32::MAX);
+}
 
 /// How the record at a payload reference is encoded, so it can be decoded again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -94,10 +101,16 @@ pub struct Blobs {
 }
 
 impl Blobs {
+    /// Register `blob`; [`BlobId::FULL`] when the table is full (the blob is not kept).
     pub fn add(&self, blob: Blob) -> BlobId {
         let mut v = self.blobs.write().unwrap_or_else(PoisonError::into_inner);
-        v.push(blob);
-        BlobId(u32::try_from(v.len() - 1).unwrap_or(u32::MAX))
+        match idx::to_u32(v.len(), Table::Blobs) {
+            Ok(id) => {
+                v.push(blob);
+                BlobId(id)
+            }
+            Err(_) => BlobId::FULL,
+        }
     }
 
     /// The blob `id` (cheap: a path or a shared handle).
@@ -106,6 +119,9 @@ impl Blobs {
     /// `id` was not handed out by this registry.
     #[must_use]
     pub fn get(&self, id: BlobId) -> Blob {
+        if id == BlobId::FULL {
+            return Blob::Gone(CapacityError::full(Table::Blobs).to_string().into());
+        }
         self.blobs.read().unwrap_or_else(PoisonError::into_inner)[id.0 as usize].clone()
     }
 

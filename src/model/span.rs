@@ -1,12 +1,10 @@
 //! One span row: small and fixed-size; big texts stay behind [`PayloadRef`]s.
 
-use super::{Nanos, PayloadRef, Sym, TraceIdx};
+pub use super::idx::SpanIdx;
+use super::idx::TraceIdx;
+use super::{Nanos, PayloadRef, Sym};
 use std::fmt;
 use std::str::FromStr;
-
-/// Dense index of a span in the store.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct SpanIdx(pub u32);
 
 /// What a span does, on OpenInference's scale (MLflow span types and GenAI operations map onto it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]

@@ -1,10 +1,8 @@
 //! The trace row: derived from its spans (and from trace-level records) whenever they change.
 
-use super::{Nanos, SpanIdx, Sym, Tokens};
-
-/// Dense index of a trace in the store.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct TraceIdx(pub u32);
+use super::idx::SpanIdx;
+pub use super::idx::TraceIdx;
+use super::{Nanos, Sym, Tokens};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum TraceStatus {
@@ -44,7 +42,8 @@ pub struct Trace {
     pub id: Sym,
     pub spans: Vec<SpanIdx>,
     pub info: TraceInfo,
-    /// Derived; valid after [`super::Store::refresh`].
+    /// Derived from the spans and `info`; the store derives it again before it is read (see
+    /// `Store::apply` and `Loading`).
     pub summary: TraceSummary,
     pub dirty: bool,
     /// Arrival order of the first record, for stable ordering.

@@ -1,0 +1,358 @@
+//! Eviction and compaction: the store drops its oldest whole traces beyond its retention, and
+//! later rebuilds its tables without them, saying in a [`Remap`] where every kept row went.
+
+use super::columns::TraceColumns;
+use super::idx::{self, Table};
+use super::intern::{Interner, Sym};
+use super::retention::Remap;
+use super::span::SpanIdx;
+use super::store::Store;
+use super::trace::TraceIdx;
+
+impl Store {
+    fn over_retention(&self) -> bool {
+        self.retention.exceeded(self.live_traces, self.memory())
+    }
+
+    /// Evict the oldest traces until the store is within its retention.
+    pub fn enforce_retention(&mut self) {
+        while self.over_retention() {
+            let Some(t) = self.trace_ids().next() else {
+                break;
+            };
+            self.evict(t);
+        }
+    }
+
+    /// Drop trace `t` and its spans from the index. Its rows stay in place (unreachable) until
+    /// [`Store::compact`] reclaims them.
+    fn evict(&mut self, t: TraceIdx) {
+        let i = t.0 as usize;
+        let id = self.traces[i].id;
+        self.columns.kill(i);
+        self.trace_by_id.remove(&id);
+        let spans = std::mem::take(&mut self.traces[i].spans);
+        for &s in &spans {
+            let sp = &self.spans[s.0 as usize];
+            let key = (t, sp.span_id);
+            let payload = sp.payload;
+            let src = &mut self.sources[sp.source.0 as usize];
+            src.spans_held -= 1;
+            src.spans_evicted += 1;
+            self.span_by_key.remove(&key);
+            for p in payload {
+                self.payload_ref(p, -1);
+            }
+        }
+        self.live_traces -= 1;
+        self.live_spans -= spans.len();
+        self.evicted_traces += 1;
+        self.dead_traces += 1;
+        self.live_bytes = self
+            .live_bytes
+            .saturating_sub(u64::from(self.traces[i].bytes));
+        self.traces[i].spans = spans;
+        while self.evict_from < self.traces.len() && !self.columns.is_live(self.evict_from) {
+            self.evict_from += 1;
+        }
+        self.generation += 1;
+    }
+
+    /// Whether enough evicted rows have piled up that [`Store::compact`] is worth its cost
+    /// (it is linear in what the store holds).
+    #[must_use]
+    pub fn needs_compaction(&self) -> bool {
+        self.dead_traces > 0 && self.dead_traces >= (self.live_traces / 4).max(1024)
+    }
+
+    /// Reclaim the rows of evicted traces: traces, spans, attributes and strings are rebuilt
+    /// with what is live, in the same order. Indexes change; the returned [`Remap`] says where
+    /// each old one went.
+    pub fn compact(&mut self) -> Remap {
+        let mut remap = Remap {
+            traces: vec![Remap::GONE; self.traces.len()],
+            spans: vec![Remap::GONE; self.spans.len()],
+        };
+        // Every kept row was a row of the same table before, at an index at least as high:
+        // none of the conversions below can fail.
+        let kept = |n: usize, table| idx::to_u32(n, table).expect("fewer rows than before");
+        let mut n = 0;
+        for i in 0..self.traces.len() {
+            if self.columns.is_live(i) {
+                remap.traces[i] = kept(n, Table::Traces);
+                n += 1;
+            }
+        }
+        let mut n = 0;
+        for (i, sp) in self.spans.iter().enumerate() {
+            if self.columns.is_live(sp.trace.0 as usize) {
+                remap.spans[i] = kept(n, Table::Spans);
+                n += 1;
+            }
+        }
+        let old_strings = std::mem::take(&mut self.strings);
+        // `u32::MAX`, never a symbol: not interned again yet
+        let mut sym_map = vec![u32::MAX; old_strings.len()];
+        let mut strings = Interner::default();
+        let mut sym = |s: Sym| -> Sym {
+            let slot = &mut sym_map[s.0 as usize];
+            if *slot == u32::MAX {
+                let again = strings.intern(old_strings.resolve(s));
+                *slot = again.expect("some of the old strings fit where all did").0;
+            }
+            Sym(*slot)
+        };
+        let rt = |t: TraceIdx| TraceIdx(remap.traces[t.0 as usize]);
+        let rs = |s: SpanIdx| SpanIdx(remap.spans[s.0 as usize]);
+
+        let old_spans = std::mem::take(&mut self.spans);
+        let old_attrs = std::mem::take(&mut self.attrs);
+        let mut spans = Vec::with_capacity(self.live_spans);
+        let mut attrs = Vec::new();
+        for mut sp in old_spans {
+            if !self.columns.is_live(sp.trace.0 as usize) {
+                continue;
+            }
+            sp.trace = rt(sp.trace);
+            sp.span_id = sym(sp.span_id);
+            sp.parent_id = sp.parent_id.map(&mut sym);
+            sp.name = sym(sp.name);
+            sp.error = sp.error.map(&mut sym);
+            sp.model = sp.model.map(&mut sym);
+            let (start, len) = sp.attrs;
+            if len > 0 {
+                let at = kept(attrs.len(), Table::Attributes);
+                for &(k, v) in &old_attrs[start as usize..(start + len) as usize] {
+                    attrs.push((sym(k), sym(v)));
+                }
+                sp.attrs = (at, len);
+            }
+            spans.push(sp);
+        }
+        let old_traces = std::mem::take(&mut self.traces);
+        let mut traces = Vec::with_capacity(self.live_traces);
+        for (i, mut tr) in old_traces.into_iter().enumerate() {
+            if !self.columns.is_live(i) {
+                continue;
+            }
+            tr.id = sym(tr.id);
+            tr.info.name = tr.info.name.map(&mut sym);
+            tr.info.error_message = tr.info.error_message.map(&mut sym);
+            tr.summary.name = tr.summary.name.map(&mut sym);
+            tr.summary.model = tr.summary.model.map(&mut sym);
+            tr.summary.error_message = tr.summary.error_message.map(&mut sym);
+            tr.summary.root = tr.summary.root.map(rs);
+            for s in &mut tr.spans {
+                *s = rs(*s);
+            }
+            traces.push(tr);
+        }
+        self.dirty = std::mem::take(&mut self.dirty)
+            .into_iter()
+            .filter_map(|t| remap.trace(t))
+            .collect();
+        self.trace_by_id = traces
+            .iter()
+            .enumerate()
+            .map(|(i, tr)| (tr.id, TraceIdx(kept(i, Table::Traces))))
+            .collect();
+        self.span_by_key = spans
+            .iter()
+            .enumerate()
+            .map(|(i, sp)| ((sp.trace, sp.span_id), SpanIdx(kept(i, Table::Spans))))
+            .collect();
+        self.strings = strings;
+        self.spans = spans;
+        self.attrs = attrs;
+        self.columns = TraceColumns::default();
+        for (i, tr) in traces.iter().enumerate() {
+            self.columns.push();
+            self.columns.set(i, &tr.summary);
+        }
+        self.traces = traces;
+        self.dead_traces = 0;
+        self.evict_from = 0;
+        self.live_bytes = self.footprint() as u64;
+        self.generation += 1;
+        remap
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::payload::{Blob, PayloadRef, RecordFormat};
+    use crate::model::records::{Batch, Record, SpanRecord};
+    use crate::model::retention::Retention;
+    use crate::model::sources::SourceId;
+    use std::sync::Arc;
+
+    fn span(trace: &str, id: &str, parent: Option<&str>, start: i64, end: i64) -> Record {
+        Record::Span(SpanRecord {
+            trace_id: trace.into(),
+            span_id: id.into(),
+            parent_id: parent.map(Into::into),
+            name: Some(format!("span-{id}")),
+            start: Some(start),
+            end: Some(end),
+            complete: true,
+            ..SpanRecord::default()
+        })
+    }
+
+    /// What a trace looks like from outside: enough to tell two stores apart.
+    fn listing(s: &Store) -> Vec<String> {
+        s.trace_ids()
+            .map(|t| {
+                let tr = s.trace(t);
+                let spans: Vec<String> = tr
+                    .spans
+                    .iter()
+                    .map(|&i| {
+                        let sp = s.span(i);
+                        let attrs: Vec<String> =
+                            s.span_attrs(sp).map(|(k, v)| format!("{k}={v}")).collect();
+                        format!(
+                            "{}<{}:{}:{:?}:{}",
+                            s.str(sp.span_id),
+                            sp.parent_id.map_or("-", |p| s.str(p)),
+                            s.str(sp.name),
+                            sp.duration(),
+                            attrs.join(",")
+                        )
+                    })
+                    .collect();
+                format!(
+                    "{} {} {:?} {} [{}]",
+                    s.str(tr.id),
+                    tr.summary.name.map_or("-", |n| s.str(n)),
+                    tr.summary.status,
+                    tr.summary.duration,
+                    spans.join(" ")
+                )
+            })
+            .collect()
+    }
+
+    fn with_attr(trace: &str, id: &str, parent: Option<&str>, start: i64) -> Record {
+        let Record::Span(mut r) = span(trace, id, parent, start, start + 10) else {
+            unreachable!()
+        };
+        r.attrs = vec![("k".into(), format!("{trace}/{id}"))];
+        Record::Span(r)
+    }
+
+    fn feed(s: &mut Store, src: SourceId, traces: std::ops::Range<u32>) {
+        for i in traces {
+            let t = format!("t{i}");
+            let mut b = Batch {
+                source: src,
+                ..Batch::default()
+            };
+            b.records.push(with_attr(&t, "child", Some("root"), 5));
+            b.records.push(with_attr(&t, "root", None, 0));
+            s.registry.queued(b.records.len());
+            s.apply(b);
+        }
+        s.refresh();
+    }
+
+    #[test]
+    fn max_traces_keeps_the_newest_whole_traces_and_accounts_for_the_rest() {
+        let mut s = Store::new();
+        let src = s.add_source("t");
+        s.set_retention(Retention {
+            max_traces: Some(3),
+            max_bytes: None,
+        });
+        feed(&mut s, src, 0..10);
+        let ids: Vec<&str> = s.trace_ids().map(|t| s.str(s.trace(t).id)).collect();
+        assert_eq!(ids, ["t7", "t8", "t9"]);
+        assert_eq!(s.span_count(), 6);
+        let a = s.accounting();
+        assert_eq!(
+            (a.received, a.indexed, a.evicted, a.traces, a.traces_evicted),
+            (20, 6, 14, 3, 7)
+        );
+        assert!(a.balanced(), "{a:?}");
+        // a late span of an evicted trace starts it again, as a partial trace
+        s.insert(src, span("t0", "late", Some("root"), 1, 2));
+        s.refresh();
+        assert_eq!(s.trace_count(), 4);
+        assert!(s.accounting().balanced());
+        s.enforce_retention();
+        let ids: Vec<&str> = s.trace_ids().map(|t| s.str(s.trace(t).id)).collect();
+        assert_eq!(ids, ["t8", "t9", "t0"]);
+    }
+
+    #[test]
+    fn compaction_keeps_what_is_live_exactly() {
+        let mut kept = Store::new();
+        let src = kept.add_source("t");
+        kept.set_retention(Retention {
+            max_traces: Some(50),
+            max_bytes: None,
+        });
+        feed(&mut kept, src, 0..200);
+        let mut fresh = Store::new();
+        let src2 = fresh.add_source("t");
+        feed(&mut fresh, src2, 150..200);
+        assert_eq!(listing(&kept), listing(&fresh));
+        let before_strings = kept.strings.len();
+        let remap = kept.compact();
+        assert_eq!(listing(&kept), listing(&fresh));
+        assert!(kept.strings.len() < before_strings / 2, "strings reclaimed");
+        assert_eq!(kept.traces.len(), 50);
+        assert_eq!(kept.spans.len(), 100);
+        assert_eq!(remap.trace(TraceIdx(0)), None);
+        assert_eq!(remap.trace(TraceIdx(150)), Some(TraceIdx(0)));
+        // lookups work on the new indexes, and more records merge into the kept traces
+        let t = kept.trace_by_id("t199").unwrap();
+        assert_eq!(kept.str(kept.trace(t).id), "t199");
+        kept.insert(src, span("t199", "root", None, 0, 10));
+        assert_eq!(kept.source(src).duplicates, 1);
+        feed(&mut kept, src, 200..210);
+        feed(&mut fresh, src2, 200..210);
+        fresh.set_retention(Retention {
+            max_traces: Some(50),
+            max_bytes: None,
+        });
+        assert_eq!(listing(&kept), listing(&fresh));
+    }
+
+    #[test]
+    fn max_memory_lets_in_memory_payloads_go() {
+        let mut s = Store::new();
+        let src = s.add_source("t");
+        let body = Arc::new(vec![b'x'; 100_000]);
+        let mut blobs = Vec::new();
+        for i in 0..20 {
+            let blob = s.add_blob(Blob::Memory(Arc::clone(&body)));
+            blobs.push(blob);
+            let Record::Span(mut r) = span(&format!("t{i}"), "root", None, 0, 10) else {
+                unreachable!()
+            };
+            r.payload = Some((
+                0,
+                PayloadRef {
+                    blob,
+                    offset: 0,
+                    len: 10,
+                    format: RecordFormat::Request,
+                    locator: PayloadRef::WHOLE,
+                },
+            ));
+            s.insert(src, Record::Span(r));
+        }
+        assert!(s.memory() > 2_000_000, "{}", s.memory());
+        s.set_retention(Retention {
+            max_traces: None,
+            max_bytes: Some(550_000),
+        });
+        assert!(s.memory() <= 550_000, "{}", s.memory());
+        assert_eq!(s.trace_count(), 5);
+        assert!(matches!(s.blob(blobs[0]), Blob::Gone(_)));
+        assert!(matches!(s.blob(blobs[19]), Blob::Memory(_)));
+        assert!(s.accounting().balanced());
+    }
+}

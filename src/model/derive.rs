@@ -1,0 +1,218 @@
+//! Deriving a trace's row from its spans and trace-level records: root, start and duration,
+//! status, LM calls, tokens without double counting, model, name and error message.
+//!
+//! Pure functions over rows: the store calls them for each trace a record changed, before it
+//! lets anyone read that trace again.
+
+use super::idx::{self, Table};
+use super::span::{Span, SpanKind, Tokens, flags};
+use super::trace::{Trace, TraceStatus, TraceSummary};
+use super::tree::{Tree, TreeInput};
+
+/// What the tree needs of each span, in the order given.
+pub fn tree_inputs<'a>(spans: impl IntoIterator<Item = &'a Span>) -> Vec<TreeInput> {
+    spans
+        .into_iter()
+        .map(|sp| TreeInput {
+            id: sp.span_id,
+            parent: sp.parent_id,
+            start: sp.start,
+            end: sp.effective_end(),
+            synthetic_root: sp.has(flags::SYNTHETIC_ROOT),
+        })
+        .collect()
+}
+
+/// The summary of trace `tr`, whose spans are `spans` (`spans[i]` is the row of `tr.spans[i]`).
+///
+/// # Panics
+/// Never for a trace of the store: its counts are counts of span rows, which the store keeps
+/// within the capacity of its span table.
+#[must_use]
+pub fn summary(tr: &Trace, spans: &[&Span]) -> TraceSummary {
+    let items = tree_inputs(spans.iter().copied());
+    let tree = Tree::build(&items);
+    let root = match tree.tops.as_slice() {
+        [only] if !tree.orphan[*only] => Some(*only),
+        _ => None,
+    };
+    let min_start = items.iter().filter_map(|i| i.start).min();
+    let max_end = items.iter().filter_map(|i| i.end).max();
+    let start = root.and_then(|r| items[r].start).or(min_start).unwrap_or(0);
+    let root_end = root.and_then(|r| items[r].end);
+    let end = root_end.or(max_end).unwrap_or(start);
+    let running_root = match root {
+        Some(r) => items[r].end.is_none(),
+        // Only orphans so far: the root has not been sent yet.
+        None => !tree.tops.is_empty() && tree.tops.iter().all(|&i| tree.orphan[i]),
+    };
+    let error_spans = spans.iter().filter(|s| s.is_error()).count();
+    let status = if let Some(fs) = tr.info.final_status {
+        fs
+    } else if error_spans > 0 || tr.info.error {
+        TraceStatus::Error
+    } else if tr.info.running || running_root {
+        TraceStatus::Running
+    } else {
+        TraceStatus::Ok
+    };
+
+    // LM calls: LLM spans with no LLM ancestor (an instrumented client under a DSPy LM span
+    // is the same call).
+    let is_llm = |i: usize| spans[i].kind == SpanKind::Llm;
+    let llm_calls = (0..spans.len())
+        .filter(|&i| is_llm(i) && !ancestors(&tree, i).any(is_llm))
+        .count();
+
+    let tokens = tr.info.tokens.or_else(|| trace_tokens(spans, &tree));
+    let model = tree
+        .order
+        .iter()
+        .map(|&i| spans[i])
+        .find(|s| s.model.is_some() && s.tokens.is_some() && !s.has(flags::TOKENS_CUMULATIVE))
+        .or_else(|| {
+            tree.order
+                .iter()
+                .map(|&i| spans[i])
+                .find(|s| s.model.is_some())
+        })
+        .and_then(|s| s.model);
+    let name = tr
+        .info
+        .name
+        .or_else(|| root.map(|r| spans[r].name))
+        .or_else(|| tree.tops.first().map(|&i| spans[i].name));
+    let error_message = tr.info.error_message.or_else(|| {
+        root.and_then(|r| spans[r].error)
+            .or_else(|| tree.order.iter().find_map(|&i| spans[i].error))
+    });
+    // each is a count of some of the trace's spans, at most the span table's capacity
+    let spans_u32 = |n: usize| idx::count(n, Table::Spans).expect("a trace's spans are rows");
+    TraceSummary {
+        name,
+        start,
+        duration: (end - start).max(0),
+        status,
+        span_count: spans_u32(spans.len()),
+        error_spans: spans_u32(error_spans),
+        llm_calls: spans_u32(llm_calls),
+        tokens,
+        model,
+        root: root.map(|r| tr.spans[r]),
+        orphans: spans_u32(tree.orphan.iter().filter(|o| **o).count()),
+        sequential: spans.iter().any(|s| s.has(flags::SEQUENTIAL)),
+        error_message,
+        one_model: spans.iter().all(|s| s.model.is_none() || s.model == model),
+    }
+}
+
+fn ancestors(tree: &Tree, i: usize) -> impl Iterator<Item = usize> + '_ {
+    std::iter::successors(tree.parent[i], |&p| tree.parent[p])
+}
+
+/// A trace's tokens without double counting: where producers report cumulative usage (MLflow
+/// module spans), sum the top-most such spans; otherwise sum the innermost spans that carry
+/// usage (an LLM span whose child reports the same call is not counted twice).
+fn trace_tokens(spans: &[&Span], tree: &Tree) -> Option<Tokens> {
+    let carries = |i: usize| spans[i].tokens.is_some();
+    let cumulative = |i: usize| carries(i) && spans[i].has(flags::TOKENS_CUMULATIVE);
+    let picked: Vec<usize> = if (0..spans.len()).any(cumulative) {
+        (0..spans.len())
+            .filter(|&i| cumulative(i) && !ancestors(tree, i).any(cumulative))
+            .collect()
+    } else {
+        let mut has_carrying_descendant = vec![false; spans.len()];
+        for i in (0..spans.len()).filter(|&i| carries(i)) {
+            for a in ancestors(tree, i) {
+                has_carrying_descendant[a] = true;
+            }
+        }
+        (0..spans.len())
+            .filter(|&i| carries(i) && !has_carrying_descendant[i])
+            .collect()
+    };
+    picked
+        .iter()
+        .filter_map(|&i| spans[i].tokens)
+        .reduce(|a, b| a + b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::intern::Sym;
+    use crate::model::sources::SourceId;
+    use crate::model::span::{SpanIdx, SpanStatus};
+    use crate::model::trace::{TraceIdx, TraceInfo};
+
+    fn span(id: u32, parent: Option<u32>, kind: SpanKind, tokens: Option<u64>) -> Span {
+        Span {
+            trace: TraceIdx(0),
+            source: SourceId(0),
+            span_id: Sym(id),
+            parent_id: parent.map(Sym),
+            name: Sym(100 + id),
+            kind,
+            start: Some(0),
+            end: Some(10),
+            dur_hint: None,
+            status: SpanStatus::Ok,
+            error: None,
+            model: None,
+            tokens: tokens.map(|n| Tokens {
+                prompt: n,
+                completion: 0,
+                total: n,
+            }),
+            flags: 0,
+            payload: [None, None],
+            attrs: (0, 0),
+        }
+    }
+
+    fn trace_of(spans: &[Span]) -> Trace {
+        Trace {
+            id: Sym(0),
+            spans: (0..spans.len())
+                .map(|i| SpanIdx(u32::try_from(i).unwrap()))
+                .collect(),
+            info: TraceInfo::default(),
+            summary: TraceSummary::default(),
+            dirty: false,
+            seq: 0,
+            bytes: 0,
+            revision: 0,
+        }
+    }
+
+    #[test]
+    fn a_tree_input_ends_where_a_reported_duration_says() {
+        let mut s = span(1, None, SpanKind::Chain, None);
+        (s.start, s.end, s.dur_hint) = (Some(5), None, Some(7));
+        s.flags = flags::SYNTHETIC_ROOT;
+        let [input] = tree_inputs([&s])[..] else {
+            panic!("one input per span")
+        };
+        assert_eq!(
+            (input.start, input.end, input.synthetic_root),
+            (Some(5), Some(12), true)
+        );
+    }
+
+    #[test]
+    fn a_summary_counts_nested_lm_spans_once_and_their_innermost_tokens() {
+        let spans = [
+            span(1, None, SpanKind::Chain, None),
+            span(2, Some(1), SpanKind::Llm, Some(100)),
+            span(3, Some(2), SpanKind::Llm, Some(100)),
+            span(4, Some(9), SpanKind::Tool, None),
+        ];
+        let rows: Vec<&Span> = spans.iter().collect();
+        let t = summary(&trace_of(&spans), &rows);
+        assert_eq!((t.span_count, t.llm_calls, t.orphans), (4, 1, 1));
+        assert_eq!(t.tokens.map(|t| t.total), Some(100));
+        // an orphan makes two top-level spans: no single root to measure the trace by
+        assert_eq!((t.root, t.name), (None, Some(Sym(101))));
+        assert_eq!(t.status, TraceStatus::Ok);
+    }
+}

@@ -1,0 +1,423 @@
+//! Adding one record to the store: a span is linked to its trace in any arrival order, merged
+//! into the span it completes, or counted as a duplicate; a trace record updates what its trace
+//! says of itself. A record that a full table has no room for is refused, and changes nothing.
+
+use super::idx::{self, CapacityError, Table};
+use super::intern::Sym;
+use super::payload::BlobId;
+use super::records::{Record, SpanRecord, TraceRecord};
+use super::sources::SourceId;
+use super::span::{Span, SpanIdx, SpanStatus, flags};
+use super::store::Store;
+use super::trace::{Trace, TraceIdx, TraceInfo, TraceSummary};
+
+/// Internal flag: the span was recorded whole.
+const COMPLETE: u8 = 128;
+
+impl Store {
+    /// Add one record from `source`. A record a full table has no room for is refused and
+    /// counted as rejected. The trace it changes is derived by [`Store::refresh`], or when the
+    /// [`Loading`](super::store::Loading) guard it went through drops.
+    pub fn insert(&mut self, source: SourceId, rec: Record) {
+        let before = self.footprint();
+        let touched = match rec {
+            Record::Span(s) => self.insert_span(source, s),
+            Record::Trace(t) => self.insert_trace(t),
+            Record::Rejected(reason) => {
+                self.source_mut(source).reject(0, reason);
+                Ok(None)
+            }
+        };
+        let t = touched.unwrap_or_else(|full| {
+            self.source_mut(source).reject(0, full.to_string());
+            None
+        });
+        let grown = self.footprint().saturating_sub(before) as u64;
+        if let Some(t) = t {
+            let tr = &mut self.traces[t.0 as usize];
+            // a byte estimate, not an index: saturating is what it means
+            let grown = u32::try_from(grown).unwrap_or(u32::MAX);
+            tr.bytes = tr.bytes.saturating_add(grown);
+            tr.revision = tr.revision.wrapping_add(1);
+        }
+        self.live_bytes += grown;
+    }
+
+    /// The trace `id` names, if held; looked up without adding anything.
+    fn held_trace(&self, id: &str) -> Option<TraceIdx> {
+        self.trace_by_id.get(&self.strings.get(id)?).copied()
+    }
+
+    /// A new trace row for `id`. Nothing changes when the table of traces is full.
+    fn new_trace(&mut self, id: &str) -> Result<TraceIdx, CapacityError> {
+        let idx = TraceIdx(idx::to_u32(self.traces.len(), Table::Traces)?);
+        let sym = self.strings.intern(id)?;
+        self.seq += 1;
+        self.traces.push(Trace {
+            id: sym,
+            spans: Vec::new(),
+            info: TraceInfo::default(),
+            summary: TraceSummary::default(),
+            dirty: false,
+            seq: self.seq,
+            bytes: 0,
+            revision: 0,
+        });
+        self.columns.push();
+        self.live_traces += 1;
+        self.trace_by_id.insert(sym, idx);
+        Ok(idx)
+    }
+
+    fn mark_dirty(&mut self, t: TraceIdx) {
+        let tr = &mut self.traces[t.0 as usize];
+        if !tr.dirty {
+            tr.dirty = true;
+            self.dirty.push(t);
+        }
+        self.generation += 1;
+    }
+
+    fn insert_trace(&mut self, r: TraceRecord) -> Result<Option<TraceIdx>, CapacityError> {
+        let held = self.held_trace(&r.trace_id);
+        // its id, name and error message: checked first, so a refused record changes nothing
+        idx::ensure_room(self.strings.len(), 3, Table::Strings)?;
+        let t = match held {
+            Some(t) => t,
+            None => self.new_trace(&r.trace_id)?,
+        };
+        let name = self.intern_opt(r.name.as_deref())?;
+        let msg = self.intern_opt(r.error_message.as_deref())?;
+        let info = &mut self.traces[t.0 as usize].info;
+        info.name = name.or(info.name);
+        info.error |= r.error.unwrap_or(false);
+        if let Some(running) = r.running {
+            info.running = running;
+        }
+        info.error_message = msg.or(info.error_message);
+        info.final_status = r.final_status.or(info.final_status);
+        info.tokens = r.tokens.or(info.tokens);
+        self.mark_dirty(t);
+        Ok(Some(t))
+    }
+
+    fn intern_opt(&mut self, s: Option<&str>) -> Result<Option<Sym>, CapacityError> {
+        s.map(|s| self.strings.intern(s)).transpose()
+    }
+
+    /// Whether every table has room for what span record `r` may add, given the trace and span
+    /// it names as held now (`held`). Checked before anything changes, so that a refused record
+    /// leaves nothing behind (no empty trace row, no half of its attributes).
+    fn room_for_span(
+        &self,
+        r: &SpanRecord,
+        held: (Option<TraceIdx>, Option<SpanIdx>),
+    ) -> Result<(), CapacityError> {
+        if r.payload.is_some_and(|(_, p)| p.blob == BlobId::FULL) {
+            return Err(CapacityError::full(Table::Blobs));
+        }
+        // at most: the trace id, the span id, the empty name, each optional text, each attribute
+        let texts = [&r.parent_id, &r.name, &r.error, &r.model];
+        let strings = 3 + texts.iter().filter(|s| s.is_some()).count() + 2 * r.attrs.len();
+        idx::ensure_room(self.strings.len(), strings, Table::Strings)?;
+        if held.0.is_none() {
+            idx::ensure_room(self.traces.len(), 1, Table::Traces)?;
+        }
+        // the new attributes, then (merged into a held span's) its old ones and the new again
+        let merged = match held.1 {
+            Some(s) if !r.attrs.is_empty() => self.span(s).attrs.1 as usize + r.attrs.len(),
+            Some(_) => 0,
+            None => {
+                idx::ensure_room(self.spans.len(), 1, Table::Spans)?;
+                0
+            }
+        };
+        idx::ensure_room(self.attrs.len(), r.attrs.len() + merged, Table::Attributes)
+    }
+
+    fn insert_span(
+        &mut self,
+        source: SourceId,
+        r: SpanRecord,
+    ) -> Result<Option<TraceIdx>, CapacityError> {
+        let held_trace = self.held_trace(&r.trace_id);
+        let held_id = self.strings.get(&r.span_id);
+        let existing = held_trace
+            .zip(held_id)
+            .and_then(|key| self.span_by_key.get(&key).copied());
+        if let Some(idx) = existing {
+            let was_complete = self.spans[idx.0 as usize].has(COMPLETE);
+            if was_complete && r.complete {
+                self.spans[idx.0 as usize].flags |= flags::DUPLICATED;
+                self.sources[source.0 as usize].duplicates += 1;
+                return Ok(None);
+            }
+        }
+        self.room_for_span(&r, (held_trace, existing))?;
+        // from here on every table has room: the conversions below cannot fail
+        let t = match held_trace {
+            Some(t) => t,
+            None => self.new_trace(&r.trace_id)?,
+        };
+        let span_id = match held_id {
+            Some(sym) => sym,
+            None => self.strings.intern(&r.span_id)?,
+        };
+        let parent = self.intern_opt(r.parent_id.as_deref())?;
+        let name = self.intern_opt(r.name.as_deref())?;
+        let error = self.intern_opt(r.error.as_deref())?;
+        let model = self.intern_opt(r.model.as_deref())?;
+        let attrs = if r.attrs.is_empty() {
+            None
+        } else {
+            let start = idx::to_u32(self.attrs.len(), Table::Attributes)?;
+            for (k, v) in &r.attrs {
+                let kv = (self.strings.intern(k)?, self.strings.intern(v)?);
+                self.attrs.push(kv);
+            }
+            Some((start, idx::count(r.attrs.len(), Table::Attributes)?))
+        };
+        let complete = if r.complete { COMPLETE } else { 0 };
+        match existing {
+            Some(idx) => {
+                let s = &mut self.spans[idx.0 as usize];
+                if r.parent_id.is_some() {
+                    s.parent_id = parent;
+                }
+                if let Some(n) = name {
+                    s.name = n;
+                }
+                s.kind = r.kind.unwrap_or(s.kind);
+                s.start = r.start.or(s.start);
+                s.end = r.end.or(s.end);
+                s.dur_hint = r.dur.or(s.dur_hint);
+                s.status = match (s.status, r.status) {
+                    (SpanStatus::Error, _) | (_, Some(SpanStatus::Error)) => SpanStatus::Error,
+                    (cur, new) => new.unwrap_or(cur),
+                };
+                s.error = error.or(s.error);
+                s.model = model.or(s.model);
+                s.tokens = r.tokens.or(s.tokens);
+                s.flags |= r.flags | complete;
+                let replaced = r.payload.map(|(slot, p)| s.payload[slot.min(1)].replace(p));
+                if let Some(a) = attrs {
+                    s.attrs = merge_attr_ranges(&mut self.attrs, s.attrs, a)?;
+                }
+                self.sources[source.0 as usize].spans_merged += 1;
+                if let Some(old) = replaced {
+                    self.payload_ref(r.payload.map(|(_, p)| p), 1);
+                    self.payload_ref(old, -1);
+                }
+            }
+            None => {
+                let idx = SpanIdx(idx::to_u32(self.spans.len(), Table::Spans)?);
+                let empty = self.strings.intern("")?;
+                let mut payload = [None, None];
+                if let Some((slot, p)) = r.payload {
+                    payload[slot.min(1)] = Some(p);
+                }
+                self.spans.push(Span {
+                    trace: t,
+                    source,
+                    span_id,
+                    parent_id: parent,
+                    name: name.unwrap_or(empty),
+                    kind: r.kind.unwrap_or_default(),
+                    start: r.start,
+                    end: r.end,
+                    dur_hint: r.dur,
+                    status: r.status.unwrap_or_default(),
+                    error,
+                    model,
+                    tokens: r.tokens,
+                    flags: r.flags | complete,
+                    payload,
+                    attrs: attrs.unwrap_or((0, 0)),
+                });
+                self.span_by_key.insert((t, span_id), idx);
+                self.traces[t.0 as usize].spans.push(idx);
+                let src = &mut self.sources[source.0 as usize];
+                src.spans_new += 1;
+                src.spans_held += 1;
+                self.live_spans += 1;
+                self.payload_ref(r.payload.map(|(_, p)| p), 1);
+            }
+        }
+        self.mark_dirty(t);
+        Ok(Some(t))
+    }
+}
+
+/// Append the attributes of range `b` after those of `a` (a later record of the same span adds
+/// to what the first said); returns the new range.
+fn merge_attr_ranges(
+    arena: &mut Vec<(Sym, Sym)>,
+    a: (u32, u32),
+    b: (u32, u32),
+) -> Result<(u32, u32), CapacityError> {
+    if a.1 == 0 {
+        return Ok(b);
+    }
+    let start = idx::to_u32(arena.len(), Table::Attributes)?;
+    let old: Vec<(Sym, Sym)> = arena[a.0 as usize..(a.0 + a.1) as usize].to_vec();
+    let new: Vec<(Sym, Sym)> = arena[b.0 as usize..(b.0 + b.1) as usize].to_vec();
+    let mut merged = old;
+    for kv in new {
+        match merged.iter_mut().find(|(k, _)| *k == kv.0) {
+            Some(slot) => *slot = kv,
+            None => merged.push(kv),
+        }
+    }
+    let len = idx::count(merged.len(), Table::Attributes)?;
+    arena.extend(merged);
+    Ok((start, len))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::idx::test_limit;
+    use crate::model::payload::{Blob, PayloadRef, RecordFormat};
+    use crate::model::sources::SourceStats;
+    use std::sync::Arc;
+
+    fn span(trace: &str, id: &str, parent: Option<&str>) -> SpanRecord {
+        SpanRecord {
+            trace_id: trace.into(),
+            span_id: id.into(),
+            parent_id: parent.map(Into::into),
+            name: Some(format!("span-{id}")),
+            start: Some(0),
+            end: Some(10),
+            complete: true,
+            ..SpanRecord::default()
+        }
+    }
+
+    fn store() -> (Store, SourceId) {
+        let mut s = Store::new();
+        let src = s.add_source("t");
+        (s, src)
+    }
+
+    fn reasons(s: &SourceStats) -> Vec<&str> {
+        s.rejections.iter().map(|r| r.reason.as_str()).collect()
+    }
+
+    #[test]
+    fn a_full_span_table_refuses_the_record_instead_of_aliasing_a_row() {
+        let _lower = test_limit::lower(Table::Spans, 2);
+        let (mut s, src) = store();
+        s.insert(src, Record::Span(span("t1", "a", None)));
+        s.insert(src, Record::Span(span("t1", "b", Some("a"))));
+        s.insert(src, Record::Span(span("t2", "c", None)));
+        assert_eq!(s.span_count(), 2);
+        assert_eq!(
+            s.trace_count(),
+            1,
+            "a refused record leaves no empty trace behind"
+        );
+        assert_eq!(s.trace_by_id("t2"), None);
+        assert_eq!(
+            reasons(s.source(src)),
+            ["the index is full: it holds no more than 2 spans"]
+        );
+        let held: Vec<&str> = (0..2).map(|i| s.str(s.span(SpanIdx(i)).span_id)).collect();
+        assert_eq!(held, ["a", "b"], "the rows held are untouched");
+        assert!(s.accounting().balanced(), "{:?}", s.accounting());
+        // what needs no new row still goes in: a record completing a held span, a resend
+        let mut more = span("t1", "b", Some("a"));
+        more.complete = false;
+        more.model = Some("m".into());
+        s.insert(src, Record::Span(more));
+        s.insert(src, Record::Span(span("t1", "a", None)));
+        let st = s.source(src);
+        assert_eq!((st.spans_merged, st.duplicates, st.rejected), (1, 1, 1));
+        assert!(s.accounting().balanced());
+    }
+
+    #[test]
+    fn a_full_trace_table_refuses_records_of_new_traces_only() {
+        let _lower = test_limit::lower(Table::Traces, 1);
+        let (mut s, src) = store();
+        s.insert(src, Record::Span(span("t1", "a", None)));
+        s.insert(src, Record::Span(span("t2", "a", None)));
+        let info = TraceRecord {
+            trace_id: "t3".into(),
+            name: Some("late".into()),
+            ..TraceRecord::default()
+        };
+        s.insert(src, Record::Trace(info));
+        s.insert(src, Record::Span(span("t1", "b", Some("a"))));
+        assert_eq!((s.trace_count(), s.span_count()), (1, 2));
+        assert_eq!(s.source(src).rejected, 2);
+        assert!(
+            reasons(s.source(src))
+                .iter()
+                .all(|r| r.ends_with(" 1 traces"))
+        );
+        assert!(s.accounting().balanced());
+    }
+
+    #[test]
+    fn a_full_attribute_arena_refuses_a_merge_and_keeps_the_old_attributes() {
+        let _lower = test_limit::lower(Table::Attributes, 5);
+        let (mut s, src) = store();
+        let mut a = span("t", "a", None);
+        a.complete = false;
+        a.attrs = vec![("k1".into(), "v1".into()), ("k2".into(), "v2".into())];
+        s.insert(src, Record::Span(a.clone()));
+        // merging needs the new pair, then the two old ones and the new one again: 2 + 4 > 5
+        a.attrs = vec![("k1".into(), "v9".into())];
+        s.insert(src, Record::Span(a));
+        let got: Vec<(&str, &str)> = s.span_attrs(s.span(SpanIdx(0))).collect();
+        assert_eq!(got, [("k1", "v1"), ("k2", "v2")]);
+        assert_eq!(s.source(src).rejected, 1);
+        assert!(reasons(s.source(src))[0].ends_with("5 span attributes"));
+    }
+
+    #[test]
+    fn a_full_string_table_refuses_the_record_before_interning_any_of_it() {
+        let (mut s, src) = store();
+        s.insert(src, Record::Span(span("t1", "a", None)));
+        let strings = s.strings.len();
+        let _lower = test_limit::lower(Table::Strings, strings + 2);
+        s.insert(src, Record::Span(span("t2", "b", None)));
+        assert_eq!(s.trace_count(), 1);
+        assert_eq!(s.strings.len(), strings);
+        assert_eq!(s.source(src).rejected, 1);
+    }
+
+    #[test]
+    fn a_record_pointing_into_a_refused_blob_is_refused() {
+        let _lower = test_limit::lower(Table::Blobs, 1);
+        let (mut s, src) = store();
+        let kept = s.add_blob(Blob::Memory(Arc::new(b"x".to_vec())));
+        let refused = s.add_blob(Blob::Memory(Arc::new(b"y".to_vec())));
+        assert_eq!((kept, refused), (BlobId(0), BlobId::FULL));
+        let Blob::Gone(why) = s.blob(refused) else {
+            panic!("a refused blob reads as gone")
+        };
+        assert_eq!(
+            &*why,
+            "the index is full: it holds no more than 1 payload blobs"
+        );
+        for (id, blob) in [("a", kept), ("b", refused)] {
+            let mut r = span("t", id, None);
+            r.payload = Some((
+                0,
+                PayloadRef {
+                    blob,
+                    offset: 0,
+                    len: 1,
+                    format: RecordFormat::Request,
+                    locator: PayloadRef::WHOLE,
+                },
+            ));
+            s.insert(src, Record::Span(r));
+        }
+        assert_eq!(s.span_count(), 1);
+        assert_eq!(s.source(src).rejected, 1);
+        assert!(s.accounting().balanced());
+    }
+}
