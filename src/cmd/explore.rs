@@ -86,10 +86,8 @@ pub fn run(cli: &Cli) -> Result<(), Failure> {
             .stop()
             .map_err(|e| Failure::source(format!("the receiver failed: {e}")))?;
         // what was accepted and not indexed yet is accounted for too
-        for b in rest.iter().flat_map(|rx| rx.try_iter()) {
-            app.store.apply(b);
-        }
-        app.store.refresh();
+        app.store
+            .apply_all(rest.iter().flat_map(std::sync::mpsc::Receiver::try_iter));
         summarize_receiver(&app.store, &counters, None);
     }
     Ok(())

@@ -68,15 +68,12 @@ fn list_follow(a: &ListArgs, paint: headless::Paint) -> Result<(), Failure> {
         // at the end of every source, traces still running are printed as they are
         let end = match rx.recv() {
             Ok(first) => {
-                store.apply(first);
-                while let Ok(more) = rx.try_recv() {
-                    store.apply(more);
-                }
+                // what arrived together is derived once
+                store.apply_all(std::iter::once(first).chain(rx.try_iter()));
                 false
             }
             Err(_) => true,
         };
-        store.refresh();
         // no retention here, so trace indexes are dense and stable
         printed.resize(store.trace_count(), false);
         let m = query::Matcher::new(&store, &q);

@@ -36,13 +36,13 @@ pub fn run(a: &cli::RecordArgs) -> Result<(), Failure> {
         a.out.display()
     );
     let indexer = std::thread::spawn(move || {
-        for b in rx {
-            store.apply(b);
+        // what arrived together is derived once, then compacted when retention calls for it
+        while let Ok(first) = rx.recv() {
+            store.apply_all(std::iter::once(first).chain(rx.try_iter()));
             if store.needs_compaction() {
                 store.compact();
             }
         }
-        store.refresh();
         store
     });
     receiver

@@ -241,10 +241,12 @@ pub fn run(
         if let Some(rx) = &feed {
             let start = Instant::now();
             backlog = false;
+            // what is drained now is derived once, when the guard drops
+            let mut loading = app.store.loading();
             loop {
                 match rx.try_recv() {
                     Ok(batch) => {
-                        app.ingest(batch);
+                        loading.apply(batch);
                         dirty = true;
                         if start.elapsed() >= INGEST_BUDGET {
                             backlog = true;
@@ -259,6 +261,8 @@ pub fn run(
                     }
                 }
             }
+            drop(loading);
+            app.compact_if_needed();
         }
         if last_tick.elapsed() >= TICK {
             last_tick = Instant::now();

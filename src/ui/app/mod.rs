@@ -16,7 +16,7 @@ use crate::analysis::steps::GroupBy;
 use crate::ingest::detail::SpanDetail;
 use crate::model::store::Remap;
 use crate::model::waterfall::Waterfall;
-use crate::model::{Batch, Nanos, SourceStats, SpanIdx, Store, TraceIdx};
+use crate::model::{Nanos, SourceStats, SpanIdx, Store, TraceIdx};
 use crate::query::{self, Query, QueryError, SortKey};
 use crate::ui::action::Action;
 use crate::ui::effect::{Effect, Target, WriteFormat};

@@ -20,13 +20,6 @@ impl App {
         self.prepare();
     }
 
-    /// Index a batch from the sources; once enough traces were evicted, compact the store and
-    /// move every index held here.
-    pub fn ingest(&mut self, batch: Batch) {
-        self.store.apply(batch);
-        self.compact_if_needed();
-    }
-
     /// Compact the store when retention has evicted enough to be worth it.
     pub fn compact_if_needed(&mut self) {
         if self.store.needs_compaction() {
