@@ -11,24 +11,11 @@ use std::sync::{Arc, PoisonError, RwLock};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct BlobId(pub u32);
 
-/// How the record at a payload reference is encoded, so it can be decoded again.
+/// Which entry of the format table (`ingest::formats::FORMATS`) encoded the record at a payload
+/// reference, so it can be decoded again: the entry's index. The model knows no format; ingest
+/// gives the index its meaning, and adding a format changes nothing here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum RecordFormat {
-    /// An OTLP/JSON `ExportTraceServiceRequest`.
-    OtlpJson,
-    /// A binary protobuf `ExportTraceServiceRequest`.
-    OtlpProto,
-    /// An MLflow `Trace.to_json()` document.
-    MlflowJson,
-    /// One dspy-callback-jsonl v1 line.
-    Callback,
-    /// A simple or steps per-request line.
-    Request,
-    /// One trace_start / span / trace_end line.
-    Event,
-    /// One normalized trace line (`spanscope export`).
-    Normalized,
-}
+pub struct RecordFormat(pub u8);
 
 /// A reference to one record (a line, a body, a document) and the part of it a span came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
