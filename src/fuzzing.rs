@@ -98,6 +98,11 @@ pub fn record(data: &[u8]) {
 /// # Panics
 /// One of those does not hold (the fuzzer's finding).
 pub fn detect(data: &[u8]) {
+    agree(data, formats::sniff_record);
+}
+
+/// The checks of [`detect`], against `sniff_record` as the record sniffer.
+fn agree(data: &[u8], sniff_record: fn(&[u8]) -> Result<RecordFormat, ParseError>) {
     let kind = detect::sniff_file(data);
     if kind == FileKind::Json && detect::first_line_is_value(data) {
         assert_eq!(detect::json_layout(data), JsonLayout::Lines);
@@ -110,9 +115,12 @@ pub fn detect(data: &[u8]) {
     if let (Ok(keys), Some(quick)) = (&read, Keys::scan(data))
         && serde_json::from_slice::<serde::de::IgnoredAny>(data).is_ok()
     {
-        let pairs = |k: &Keys<'_>| -> Vec<(String, Vec<u8>)> {
+        let pairs = |k: &Keys<'_>| -> Vec<(String, String)> {
             k.names()
-                .map(|n| (n.to_string(), k.raw(n).unwrap_or_default().to_vec()))
+                .map(|n| {
+                    let raw = String::from_utf8_lossy(k.raw(n).unwrap_or_default());
+                    (n.to_string(), raw.into_owned())
+                })
                 .collect()
         };
         assert_eq!(
@@ -124,7 +132,7 @@ pub fn detect(data: &[u8]) {
     }
     let (mut direct, mut dispatched) = (Vec::new(), Vec::new());
     let outcome = formats::parse_record(data, 0, &ctx, &mut dispatched);
-    match formats::sniff_record(data) {
+    match sniff_record(data) {
         Ok(format) => {
             let entry = formats::entry(format).map(|f| f.sniff);
             assert!(matches!(entry, Some(Sniff::Keys(_))), "a JSON format");
@@ -231,5 +239,58 @@ fn check(store: &Store) {
         let res =
             headless::export::write(store, &[t], headless::export::ExportFormat::Jsonl, &mut out);
         assert!(res.is_ok());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OTLP: &[u8] = br#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"1111111111111111","name":"s","startTimeUnixNano":"1","endTimeUnixNano":"2"}]}]}]}"#;
+
+    #[test]
+    fn the_detect_checks_hold_for_every_format() {
+        let lines: [&[u8]; 6] = [
+            OTLP,
+            br#"{"trace_id":"t","total_latency_ms":3}"#,
+            br#"{"type":"span","trace_id":"t","latency_ms":-1}"#,
+            br#"{"hello":1}"#,
+            b"{\"trace_id\": oops",
+            b"\x0a\x05hello",
+        ];
+        for line in lines {
+            detect(line);
+        }
+    }
+
+    /// The checks have teeth: a sniffer that names another format than the one the readers
+    /// use is caught.
+    #[test]
+    #[should_panic(expected = "the dispatch answers as the sniffed format")]
+    fn a_sniffer_that_disagrees_with_the_dispatch_is_caught() {
+        agree(OTLP, |_| Ok(formats::id("request")));
+    }
+
+    /// … and so is one that refuses what the readers take.
+    #[test]
+    #[should_panic(expected = "the dispatch refuses as the sniffer does")]
+    fn a_sniffer_that_refuses_what_the_dispatch_reads_is_caught() {
+        agree(OTLP, |_| {
+            Err(ParseError::new(
+                crate::ingest::ErrorKind::Shape,
+                "unknown record shape",
+            ))
+        });
+    }
+
+    #[test]
+    fn selectors_cover_the_table() {
+        assert_eq!(record_selectors().count(), FORMATS.len() + 1);
+        assert_eq!(record_selector("otlp-json"), Some(1));
+        assert_eq!(record_selector("nope"), None);
+        for f in &FORMATS {
+            let sel = record_selector(f.name).expect("a selector");
+            record(&[&[sel][..], br#"{"trace_id":"t","total_latency_ms":3}"#].concat());
+        }
     }
 }

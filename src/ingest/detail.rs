@@ -97,3 +97,126 @@ pub fn details_of(store: &Store, spans: &[SpanIdx]) -> Vec<SpanDetail> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::{Options, load_reader};
+    use std::fmt::Write as _;
+
+    /// One OTLP/JSON body with `n` spans of one trace (a root and its children).
+    fn otlp_body(n: usize) -> String {
+        let mut spans = String::new();
+        for i in 0..n {
+            let parent = if i == 0 {
+                String::new()
+            } else {
+                r#","parentSpanId":"0000000000000001""#.to_string()
+            };
+            let _ = write!(
+                spans,
+                r#"{}{{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"{:016x}"{parent},"name":"step {i}","startTimeUnixNano":"{}","endTimeUnixNano":"{}","attributes":[{{"key":"input.value","value":{{"stringValue":"question {i}"}}}}]}}"#,
+                if i == 0 { "" } else { "," },
+                i + 1,
+                1_795_239_421_000_000_000u64 + i as u64,
+                1_795_239_422_000_000_000u64,
+            );
+        }
+        format!(r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{spans}]}}]}}]}}"#)
+    }
+
+    #[test]
+    fn every_span_of_one_body_costs_one_decode() {
+        let mut store = Store::new();
+        load_reader(
+            &mut store,
+            "body",
+            otlp_body(1000).as_bytes(),
+            Options::default(),
+        )
+        .expect("read");
+        store.refresh();
+        let trace = store.trace_ids().next().expect("one trace");
+        let spans = store.trace(trace).spans.clone();
+        assert_eq!(spans.len(), 1000);
+
+        let before = decode_count();
+        let all = details_of(&store, &spans);
+        assert_eq!(decode_count() - before, 1, "the body is decoded once");
+
+        // span by span, each detail decodes it again, to the same texts
+        let before = decode_count();
+        for (s, d) in spans.iter().zip(&all).step_by(50) {
+            let one = span_detail(&store, *s);
+            assert_eq!(one.inputs, d.inputs);
+            assert_eq!(one.attributes, d.attributes);
+            assert_eq!(one.raw, d.raw);
+            assert!(one.problems.is_empty(), "{:?}", one.problems);
+        }
+        assert_eq!(decode_count() - before, 20);
+        let names: Vec<&str> = spans
+            .iter()
+            .map(|&s| store.str(store.span(s).name))
+            .collect();
+        for (name, d) in names.iter().zip(&all) {
+            let i = name.trim_start_matches("step ");
+            assert_eq!(d.inputs.as_deref(), Some(format!("question {i}").as_str()));
+        }
+    }
+
+    #[test]
+    fn a_request_line_is_decoded_once_for_its_root_and_steps() {
+        let line = br#"{"trace_id":"t","timestamp":"2026-11-21T05:37:00Z","total_latency_ms":30,"inputs":{"q":"hi"},"steps":[{"step":"a","latency_ms":10,"model":"m","inputs":{"prompt":"P"},"outputs":{"response":"R"}},{"step":"b","latency_ms":20,"error":"boom"}]}"#;
+        let mut store = Store::new();
+        load_reader(&mut store, "log", &line[..], Options { naive_utc: true }).expect("read");
+        store.refresh();
+        let trace = store.trace_ids().next().expect("one trace");
+        let spans = store.trace(trace).spans.clone();
+        let before = decode_count();
+        let d = details_of(&store, &spans);
+        assert_eq!(decode_count() - before, 1);
+        assert_eq!(d.len(), 3);
+        let by_name = |n: &str| {
+            spans
+                .iter()
+                .position(|&s| store.str(store.span(s).name) == n)
+                .map(|i| &d[i])
+                .expect("a span of that name")
+        };
+        assert_eq!(by_name("a").response.as_deref(), Some("R"));
+        assert_eq!(by_name("a").messages[0].content, "P");
+        assert_eq!(
+            by_name("b")
+                .error
+                .as_ref()
+                .and_then(|e| e.message.as_deref()),
+            Some("boom")
+        );
+        assert_eq!(by_name("hi").inputs.as_deref(), Some(r#"{"q":"hi"}"#));
+    }
+
+    #[test]
+    fn a_record_that_cannot_be_read_back_is_a_problem_of_each_of_its_spans() {
+        let mut store = Store::new();
+        let dir = std::env::temp_dir().join(format!("spanscope-detail-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join("gone.json");
+        std::fs::write(&path, otlp_body(3)).expect("write");
+        crate::ingest::load_path(&mut store, &path, Options::default()).expect("read");
+        std::fs::write(&path, "{}").expect("rewrite");
+        store.refresh();
+        let spans: Vec<SpanIdx> = store
+            .trace(store.trace_ids().next().expect("a trace"))
+            .spans
+            .clone();
+        for d in details_of(&store, &spans) {
+            assert_eq!(d.problems.len(), 1, "{:?}", d.problems);
+            assert!(
+                d.problems[0].starts_with("cannot read the record back"),
+                "{:?}",
+                d.problems
+            );
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

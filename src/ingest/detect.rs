@@ -298,6 +298,58 @@ impl<'de> Deserialize<'de> for Key<'de> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+    use serde_json::Value;
+
+    fn pairs<'a>(k: &Keys<'a>) -> Vec<(String, &'a [u8])> {
+        k.entries.iter().map(|(n, v)| (n.to_string(), *v)).collect()
+    }
+
+    fn json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(Value::from),
+            ".{0,12}".prop_map(Value::String),
+            "[\\\\\"\\]\\}{,:\\n]{0,6}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 32, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                prop::collection::btree_map(".{0,6}", inner, 0..6)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        /// On valid JSON the quick scan reads the keys and values serde reads, or says it is
+        /// not sure (a key with escapes).
+        #[test]
+        fn the_quick_scan_agrees_with_serde(
+            fields in prop::collection::vec((".{0,8}", json()), 0..8),
+            pretty in any::<bool>(),
+        ) {
+            let obj = Value::Object(fields.into_iter().collect());
+            let text = if pretty {
+                serde_json::to_string_pretty(&obj)
+            } else {
+                serde_json::to_string(&obj)
+            }
+            .unwrap();
+            let read = Keys::read(text.as_bytes()).unwrap();
+            match Keys::scan(text.as_bytes()) {
+                Some(quick) => prop_assert_eq!(pairs(&quick), pairs(&read)),
+                None => prop_assert!(
+                    read.names().any(|n| n.contains(['"', '\\']) || n.chars().any(char::is_control)),
+                    "not sure of {}", text
+                ),
+            }
+        }
+    }
 
     #[test]
     fn files() {
