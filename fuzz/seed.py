@@ -10,8 +10,8 @@ ROOT = pathlib.Path(__file__).resolve().parent
 FIXTURES = ROOT.parent / "tests" / "fixtures"
 CORPUS = ROOT / "corpus"
 # the `record` target's first byte picks the parser: 0 sniffs, 1 + i is entry i of the format
-# table (src/ingest/formats.rs: FORMATS, names as there; tests/fuzz_corpus.rs checks this line)
-PARSER = {"detect": 0, "otlp-json": 1, "mlflow": 2, "dspy-callback": 3, "event": 4, "request": 5, "spanscope-trace": 6, "otlp-proto": 7}
+# table (src/ingest/formats/mod.rs, names as there; tests/fuzz_corpus.rs checks this line)
+PARSER = {"detect": 0, "otlp-json": 1, "otlp-proto": 2, "mlflow": 3, "dspy-callback": 4, "event": 5, "request": 6, "spanscope-trace": 7}
 MAX_FILE = 300_000
 
 QUERIES = [

@@ -288,7 +288,7 @@ mod tests {
         assert_eq!(record_selectors().count(), FORMATS.len() + 1);
         assert_eq!(record_selector("otlp-json"), Some(1));
         assert_eq!(record_selector("nope"), None);
-        for f in &FORMATS {
+        for f in FORMATS {
             let sel = record_selector(f.name).expect("a selector");
             record(&[&[sel][..], br#"{"trace_id":"t","total_latency_ms":3}"#].concat());
         }

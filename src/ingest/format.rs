@@ -1,6 +1,6 @@
 //! What a format is: the one entry a format's file fills in (its name, how its records are
 //! recognized, how one is parsed, how its spans' texts are decoded again). The table of every
-//! entry, and the dispatch by it, is `formats.rs`; this file knows no format.
+//! entry, and the dispatch by it, is `formats/mod.rs`; this file knows no format.
 
 use super::ctx::At;
 use super::detect::Keys;

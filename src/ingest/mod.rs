@@ -1,31 +1,24 @@
 //! Every source and format becomes records for the Store. A source is sniffed once and read
 //! whole (a document, a protobuf body, gzip) or as JSON lines on every core; each JSON record
 //! is sniffed on its own, so mixed formats in one file work. Formats are entries of one table
-//! (`formats.rs`). A bad line is counted with its line number and reason; the rest is kept.
+//! (`formats/mod.rs`). A bad line is counted with its line number and reason; the rest is kept.
 //!
-//! Files, lowest first: `error`, `ctx`, `values`, `texts` and `detect` are shared by everything;
-//! `format` is what a format is; the format files (`otlp`, `mlflow`, `dspy_callback`, `events`,
-//! `requests`, `normalized`, with `semconv`) fill one entry each; `formats` is the table and its
-//! dispatch; `detail` decodes spans' texts through it; `lines`, `parallel` and `reader` read
-//! sources; `tail`, `follow`, `sink` and `http` feed a live store.
+//! Files, lowest first: `error`, `ctx`, `values`, `texts`, `detect` and `semconv` are shared by
+//! everything; `format` is what a format is; `formats/` holds one file per format and the table
+//! (`formats/mod.rs`) with its dispatch; `detail` decodes spans' texts through it; `lines`,
+//! `parallel` and `reader` read sources; `tail`, `follow`, `sink` and `http` feed a live store.
 
 pub mod ctx;
 pub mod detail;
 pub mod detect;
-pub mod dspy_callback;
 pub mod error;
-pub mod events;
 pub mod follow;
 pub mod format;
 pub mod formats;
 pub mod http;
 pub mod lines;
-pub mod mlflow;
-pub mod normalized;
-pub mod otlp;
 pub mod parallel;
 pub mod reader;
-pub mod requests;
 pub mod semconv;
 pub mod sink;
 pub mod tail;
@@ -35,6 +28,8 @@ pub mod values;
 pub use self::ctx::{Ctx, Options};
 pub use self::error::{ErrorKind, ParseError, decode, json_error};
 pub use self::formats::parse_record;
+/// The format files, at the paths code outside ingest has used.
+pub use self::formats::{dspy_callback, events, mlflow, normalized, otlp, requests};
 pub use self::lines::{MAX_LINE, load_lines, overlong_line};
 pub use self::reader::{MAX_INFLATED, Unreadable, dir_files, load_bytes, load_path, load_reader};
 pub use self::sink::Sink;

@@ -2,12 +2,12 @@
 //! synthesized root span (its span id is the trace id); span lines hang under their declared
 //! parent, or under the root when they declare none.
 
-use super::ctx::At;
-use super::error::{ErrorKind, ParseError, decode, json_error};
-use super::format::{Decoded, Format, Sniff};
-use super::semconv::usage_from_value;
-use super::texts::{ErrorInfo, SpanDetail, flatten};
-use super::values::{content_id, error_text, error_value_text, ms_to_ns, parse_time};
+use crate::ingest::ctx::At;
+use crate::ingest::error::{ErrorKind, ParseError, decode, json_error};
+use crate::ingest::format::{Decoded, Format, Sniff};
+use crate::ingest::semconv::usage_from_value;
+use crate::ingest::texts::{ErrorInfo, SpanDetail, flatten};
+use crate::ingest::values::{content_id, error_text, error_value_text, ms_to_ns, parse_time};
 use crate::model::payload::PayloadRef;
 use crate::model::span::flags;
 use crate::model::store::{Record, SpanRecord, TraceRecord};
@@ -94,7 +94,7 @@ pub fn parse(bytes: &[u8], at: &At<'_>, out: &mut Vec<Record>) -> Result<(), Par
             .filter_map(|k| {
                 let v = meta?.get(*k)?;
                 let text = v.as_str().map_or_else(|| v.to_string(), str::to_string);
-                (text.len() <= super::semconv::SHORT_ATTR_MAX && !v.is_object() && !v.is_array())
+                (text.len() <= crate::ingest::semconv::SHORT_ATTR_MAX && !v.is_object() && !v.is_array())
                     .then(|| ((*k).to_string(), text))
             })
             .collect()

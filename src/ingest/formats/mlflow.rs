@@ -1,11 +1,11 @@
 //! MLflow Trace JSON (`Trace.to_json()`, trace schema v3): one trace per document.
 
-use super::ctx::At;
-use super::error::{ErrorKind, ParseError, decode};
-use super::format::{Decoded, Format, Sniff};
-use super::semconv::{AttrValue, Attrs, SHORT_ATTR_MAX, usage_from_json};
-use super::texts::{ErrorInfo, SpanDetail, StatusCode, outcome, pretty};
-use super::values::hex;
+use crate::ingest::ctx::At;
+use crate::ingest::error::{ErrorKind, ParseError, decode};
+use crate::ingest::format::{Decoded, Format, Sniff};
+use crate::ingest::semconv::{AttrValue, Attrs, SHORT_ATTR_MAX, usage_from_json};
+use crate::ingest::texts::{ErrorInfo, SpanDetail, StatusCode, outcome, pretty};
+use crate::ingest::values::hex;
 use crate::model::Nanos;
 use crate::model::span::flags;
 use crate::model::store::{Record, SpanRecord, TraceRecord};
@@ -228,7 +228,7 @@ fn detail(doc: &Doc, locator: u32, d: &mut SpanDetail) -> Result<(), ParseError>
             .as_deref()
             .and_then(|o| serde_json::from_str::<Value>(o).ok())
             .filter(Value::is_array)
-            .and_then(|v| super::semconv::completions_text(&v));
+            .and_then(|v| crate::ingest::semconv::completions_text(&v));
     }
     d.params = a.params();
     d.add_attributes(

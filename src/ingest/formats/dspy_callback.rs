@@ -1,11 +1,11 @@
 //! dspy-callback-jsonl v1: a `*_start` and a `*_end` line per DSPy call, joined by `call_id`.
 
-use super::ctx::At;
-use super::error::{ErrorKind, ParseError, decode};
-use super::format::{Decoded, Format, Sniff};
-use super::semconv::{completions_text, messages_from_json, usage_from_value};
-use super::texts::{ErrorInfo, Message, SpanDetail, flatten};
-use super::values::{error_text, ms_to_ns, parse_time};
+use crate::ingest::ctx::At;
+use crate::ingest::error::{ErrorKind, ParseError, decode};
+use crate::ingest::format::{Decoded, Format, Sniff};
+use crate::ingest::semconv::{completions_text, messages_from_json, usage_from_value};
+use crate::ingest::texts::{ErrorInfo, Message, SpanDetail, flatten};
+use crate::ingest::values::{error_text, ms_to_ns, parse_time};
 use crate::model::payload::PayloadRef;
 use crate::model::store::{Record, SpanRecord};
 use crate::model::{SpanKind, SpanStatus};

@@ -3,12 +3,12 @@
 //! for the request; steps become its children, laid out one after another from the request start
 //! because they carry only durations.
 
-use super::ctx::At;
-use super::error::{ErrorKind, ParseError, decode, json_error};
-use super::format::{Decoded, Format, Sniff};
-use super::semconv::{SHORT_ATTR_MAX, messages_from_json, usage_from_value};
-use super::texts::{ErrorInfo, Message, SpanDetail, flatten};
-use super::values::{epoch_number, error_text, error_value_text, ms_to_ns, parse_time};
+use crate::ingest::ctx::At;
+use crate::ingest::error::{ErrorKind, ParseError, decode, json_error};
+use crate::ingest::format::{Decoded, Format, Sniff};
+use crate::ingest::semconv::{SHORT_ATTR_MAX, messages_from_json, usage_from_value};
+use crate::ingest::texts::{ErrorInfo, Message, SpanDetail, flatten};
+use crate::ingest::values::{epoch_number, error_text, error_value_text, ms_to_ns, parse_time};
 use crate::model::payload::PayloadRef;
 use crate::model::span::flags;
 use crate::model::store::{Record, SpanRecord, TraceRecord};

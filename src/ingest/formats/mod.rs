@@ -1,28 +1,36 @@
-//! The format table: every format spanscope reads, one line each, in sniffing order. Sniffing,
-//! parsing (a line, a document, a binary body), detail decoding, the fuzz targets and the
-//! corpus test all read it. Adding a format is one file (its entry, see `format.rs`) and one
-//! line in [`FORMATS`].
+//! The format table: every format spanscope reads, one file each in this folder, listed once
+//! below in sniffing order, and the dispatch by it. Sniffing, parsing (a line, a document, a
+//! binary body), detail decoding, the fuzz targets and the corpus test all read the table.
+//! Adding a format is one file here (its entries, see `ingest/format.rs`) and one line in the
+//! table.
 
 use super::ctx::Ctx;
 use super::detect::Keys;
 use super::error::{ErrorKind, ParseError, json_error};
 use super::format::{Format, Sniff};
-use super::{dspy_callback, events, mlflow, normalized, otlp, requests};
 use crate::model::payload::RecordFormat;
 use crate::model::store::Record;
 
-/// Every format. A JSON record is parsed by the first entry whose sniffer recognizes it; a
-/// binary body by the first binary entry that takes it. A payload reference's
-/// [`RecordFormat`] is an index in this table.
-pub const FORMATS: [Format; 7] = [
-    otlp::JSON,
-    mlflow::FORMAT,
-    dspy_callback::FORMAT,
-    events::FORMAT,
-    requests::FORMAT,
-    normalized::FORMAT,
-    otlp::PROTO,
-];
+/// Declares each format's file (a module of this folder) and lists its entries, in order.
+macro_rules! table {
+    ($($(#[$doc:meta])* $file:ident: [$($entry:ident),+],)+) => {
+        $($(#[$doc])* pub mod $file;)+
+
+        /// Every format. A JSON record is parsed by the first entry whose sniffer recognizes
+        /// it; a binary body by the first binary entry that takes it. A payload reference's
+        /// [`RecordFormat`] is an index in this table.
+        pub const FORMATS: &[Format] = &[$($($file::$entry),+),+];
+    };
+}
+
+table! {
+    otlp: [JSON, PROTO],
+    mlflow: [FORMAT],
+    dspy_callback: [FORMAT],
+    events: [FORMAT],
+    requests: [FORMAT],
+    normalized: [FORMAT],
+}
 
 /// The entry a payload reference names (`None` for an index no table entry has).
 #[must_use]

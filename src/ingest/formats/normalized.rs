@@ -2,11 +2,11 @@
 //! one trace per line, and reads back exactly. The request's inputs and outputs sit at the top
 //! (a dataset row), every span follows in tree order with its texts. README "Export format".
 
-use super::ctx::At;
-use super::error::{ErrorKind, ParseError, decode};
-use super::format::{Decoded, Format, Sniff};
-use super::texts::{ErrorInfo, Message, SpanDetail};
-use super::values::{ms_to_ns, parse_time};
+use crate::ingest::ctx::At;
+use crate::ingest::error::{ErrorKind, ParseError, decode};
+use crate::ingest::format::{Decoded, Format, Sniff};
+use crate::ingest::texts::{ErrorInfo, Message, SpanDetail};
+use crate::ingest::values::{ms_to_ns, parse_time};
 use crate::model::span::flags;
 use crate::model::store::{Record, SpanRecord, TraceRecord};
 use crate::model::{SpanStatus, Tokens, TraceStatus};

@@ -1,12 +1,12 @@
 //! OTLP traces, protobuf and OTLP/JSON, decoded with `opentelemetry-proto` into one mapping:
 //! two format entries ([`JSON`], [`PROTO`]) sharing it.
 
-use super::ctx::{At, Ctx};
-use super::error::{ErrorKind, ParseError, decode};
-use super::format::{Decoded, Format, Sniff};
-use super::semconv::{AttrValue, Attrs};
-use super::texts::{ErrorInfo, SpanDetail, StatusCode, outcome};
-use super::values::hex;
+use crate::ingest::ctx::{At, Ctx};
+use crate::ingest::error::{ErrorKind, ParseError, decode};
+use crate::ingest::format::{Decoded, Format, Sniff};
+use crate::ingest::semconv::{AttrValue, Attrs};
+use crate::ingest::texts::{ErrorInfo, SpanDetail, StatusCode, outcome};
+use crate::ingest::values::hex;
 use crate::model::Nanos;
 use crate::model::payload::RecordFormat;
 use crate::model::span::flags;
