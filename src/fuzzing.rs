@@ -35,7 +35,7 @@ fn parse_with(which: u8, line: &[u8], ctx: &Ctx, out: &mut Vec<Record>) -> Resul
     match pick.checked_sub(1) {
         None => formats::parse_record(line, 0, ctx, out),
         Some(i) => {
-            let format = RecordFormat(u8::try_from(i).unwrap_or(u8::MAX));
+            let format = RecordFormat::at(u8::try_from(i).unwrap_or(u8::MAX));
             formats::parse_as(format, line, 0, ctx, out)
         }
     }

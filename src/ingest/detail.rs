@@ -35,8 +35,8 @@ pub fn span_detail(store: &Store, span: SpanIdx) -> SpanDetail {
 #[must_use]
 pub fn details_of(store: &Store, spans: &[SpanIdx]) -> Vec<SpanDetail> {
     /// A record: where its bytes are and which format reads them.
-    type Key = (u32, u64, u32, u8);
-    let key = |p: &PayloadRef| (p.blob.0, p.offset, p.len, p.format.0);
+    type Key = (u32, u64, u32, RecordFormat);
+    let key = |p: &PayloadRef| (p.blob.0, p.offset, p.len, p.format);
     // every record wanted, read once, in the order first wanted
     let mut index: HashMap<Key, usize> = HashMap::new();
     let mut records: Vec<(Result<Vec<u8>, String>, RecordFormat)> = Vec::new();
@@ -60,7 +60,7 @@ pub fn details_of(store: &Store, spans: &[SpanIdx]) -> Vec<SpanDetail> {
             let f = formats::entry(*format).ok_or_else(|| {
                 format!(
                     "the record changed since it was indexed: no format #{}",
-                    format.0
+                    format.index()
                 )
             })?;
             DECODES.with(|n| n.set(n.get() + 1));

@@ -3,6 +3,7 @@
 
 use std::fs::File;
 use std::io;
+use std::num::NonZeroU8;
 use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
 use std::sync::{Arc, PoisonError, RwLock};
@@ -13,9 +14,30 @@ pub struct BlobId(pub u32);
 
 /// Which entry of the format table (`ingest::formats::FORMATS`) encoded the record at a payload
 /// reference, so it can be decoded again: the entry's index. The model knows no format; ingest
-/// gives the index its meaning, and adding a format changes nothing here.
+/// gives the index its meaning, and adding a format changes nothing here. One byte that is never
+/// zero (the index plus one), so an `Option<PayloadRef>` costs no more than a `PayloadRef`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct RecordFormat(pub u8);
+pub struct RecordFormat(NonZeroU8);
+
+impl RecordFormat {
+    /// The entry at `index` of the table (at most 254).
+    ///
+    /// # Panics
+    /// `index` is 255.
+    #[must_use]
+    pub const fn at(index: u8) -> RecordFormat {
+        match NonZeroU8::new(index.wrapping_add(1)) {
+            Some(n) => RecordFormat(n),
+            None => panic!("a format table has at most 255 entries"),
+        }
+    }
+
+    /// The index of the entry in the table.
+    #[must_use]
+    pub const fn index(self) -> usize {
+        (self.0.get() - 1) as usize
+    }
+}
 
 /// A reference to one record (a line, a body, a document) and the part of it a span came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

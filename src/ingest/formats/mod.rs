@@ -32,10 +32,13 @@ table! {
     normalized: [FORMAT],
 }
 
+// A record id is one byte: the table stays within its range.
+const _: () = assert!(FORMATS.len() < u8::MAX as usize);
+
 /// The entry a payload reference names (`None` for an index no table entry has).
 #[must_use]
 pub fn entry(format: RecordFormat) -> Option<&'static Format> {
-    FORMATS.get(usize::from(format.0))
+    FORMATS.get(format.index())
 }
 
 /// The id of the entry called `name`, found at compile time.
@@ -48,7 +51,7 @@ pub const fn id(name: &str) -> RecordFormat {
     while i < FORMATS.len() {
         if same(FORMATS[i].name.as_bytes(), name.as_bytes()) {
             #[allow(clippy::cast_possible_truncation)]
-            return RecordFormat(i as u8);
+            return RecordFormat::at(i as u8);
         }
         i += 1;
     }
@@ -96,7 +99,7 @@ pub fn sniff(keys: &Keys<'_>) -> Option<RecordFormat> {
         .iter()
         .position(|f| matches!(f.sniff, Sniff::Keys(is) if is(keys)))
         .and_then(|i| u8::try_from(i).ok())
-        .map(RecordFormat)
+        .map(RecordFormat::at)
 }
 
 /// Decide which format a JSON record is.
@@ -188,8 +191,9 @@ pub fn parse_as(
     ctx: &Ctx,
     out: &mut Vec<Record>,
 ) -> Result<(), ParseError> {
-    let f = entry(format)
-        .ok_or_else(|| ParseError::new(ErrorKind::Shape, format!("no format #{}", format.0)))?;
+    let f = entry(format).ok_or_else(|| {
+        ParseError::new(ErrorKind::Shape, format!("no format #{}", format.index()))
+    })?;
     (f.parse)(bytes, &ctx.at(offset, bytes.len(), format), out)
 }
 
@@ -226,7 +230,7 @@ pub fn parse_binary(bytes: &[u8], ctx: &Ctx, out: &mut Vec<Record>) -> Result<()
         if !matches!(f.sniff, Sniff::Binary) {
             continue;
         }
-        let format = RecordFormat(u8::try_from(i).unwrap_or(u8::MAX));
+        let format = RecordFormat::at(u8::try_from(i).unwrap_or(u8::MAX));
         let mark = out.len();
         match (f.parse)(bytes, &ctx.at(0, bytes.len(), format), out) {
             Ok(()) => return Ok(()),
@@ -292,10 +296,16 @@ mod tests {
     #[test]
     fn ids_are_table_positions_and_names_are_unique() {
         for (i, f) in FORMATS.iter().enumerate() {
-            assert_eq!(usize::from(id(f.name).0), i, "{}", f.name);
+            assert_eq!(id(f.name).index(), i, "{}", f.name);
             assert_eq!(entry(id(f.name)).map(|e| e.name), Some(f.name));
         }
-        assert!(entry(RecordFormat(200)).is_none());
+        assert!(entry(RecordFormat::at(200)).is_none());
+        // a span holds two optional payload references: the id leaves them a niche
+        use crate::model::PayloadRef;
+        assert_eq!(
+            std::mem::size_of::<Option<PayloadRef>>(),
+            std::mem::size_of::<PayloadRef>()
+        );
         assert_eq!(RecordFormat::OTLP_PROTO, RecordFormat::OtlpProto);
     }
 
