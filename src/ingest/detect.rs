@@ -238,38 +238,40 @@ fn skip_string(bytes: &[u8], i: usize) -> Option<usize> {
 }
 
 /// The end of the value that starts at `i`: a string, an array or object (nested to any
-/// depth, without recursion), or a scalar.
+/// depth, without recursion), or a scalar. In valid JSON brackets of one kind nest on their
+/// own, so an array's end is found counting only `[` and `]` (and an object's only braces),
+/// jumping from one to the next with `memchr` past the strings between.
 fn skip_value(bytes: &[u8], i: usize) -> Option<usize> {
-    match bytes.get(i)? {
-        b'"' => skip_string(bytes, i),
-        b'{' | b'[' => {
-            let mut depth = 0usize;
-            let mut j = i;
-            loop {
-                match bytes.get(j)? {
-                    b'"' => {
-                        j = skip_string(bytes, j)?;
-                        continue;
-                    }
-                    b'{' | b'[' => depth += 1,
-                    b'}' | b']' => {
-                        depth -= 1;
-                        if depth == 0 {
-                            return Some(j + 1);
-                        }
-                    }
-                    _ => {}
-                }
-                j += 1;
-            }
-        }
+    let (open, close) = match bytes.get(i)? {
+        b'"' => return skip_string(bytes, i),
+        b'{' => (b'{', b'}'),
+        b'[' => (b'[', b']'),
         _ => {
             let len = bytes[i..]
                 .iter()
                 .position(|b| matches!(b, b',' | b'}' | b']') || b.is_ascii_whitespace())
                 .unwrap_or(bytes.len() - i);
-            (len > 0).then_some(i + len)
+            return (len > 0).then_some(i + len);
         }
+    };
+    let mut depth = 0usize;
+    let mut j = i;
+    loop {
+        j += memchr::memchr3(b'"', open, close, bytes.get(j..)?)?;
+        match bytes[j] {
+            b'"' => {
+                j = skip_string(bytes, j)?;
+                continue;
+            }
+            b if b == open => depth += 1,
+            _ => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(j + 1);
+                }
+            }
+        }
+        j += 1;
     }
 }
 
