@@ -84,6 +84,32 @@ fn ingest_steps(bencher: divan::Bencher) {
     bench_ingest(bencher, "steps", steps_mb());
 }
 
+/// The explorer's first read of the same file as `ingest_steps`: the tail thread (following
+/// off) sniffs it and parses it on every core, sending batches; this thread applies them to a
+/// store, as the explorer's loop does between frames. It should take as long as `ingest_steps`.
+#[divan::bench(sample_count = 5, sample_size = 1)]
+fn first_read_explorer_steps(bencher: divan::Bencher) {
+    let path = data("steps", steps_mb());
+    let bytes = std::fs::metadata(&path).expect("stat").len();
+    let _ = std::fs::read(&path);
+    let sources = [path.display().to_string()];
+    bencher
+        .counter(divan::counter::BytesCount::new(bytes))
+        .bench(|| {
+            let mut store = Store::new();
+            let (feed, rx) = ingest::sink::channel(store.registry());
+            let reading = ingest::tail::spawn(&feed, &sources, false, Options { naive_utc: true })
+                .expect("spawn");
+            drop(feed);
+            for batch in rx {
+                store.apply(batch);
+            }
+            reading.join().expect("the reading thread");
+            store.refresh();
+            divan::black_box(store).trace_count()
+        });
+}
+
 #[divan::bench(sample_count = 5, sample_size = 1)]
 fn ingest_otlp_jsonl_10mb(bencher: divan::Bencher) {
     bench_ingest(bencher, "otlp-jsonl", 10);

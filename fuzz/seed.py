@@ -9,8 +9,9 @@ import pathlib
 ROOT = pathlib.Path(__file__).resolve().parent
 FIXTURES = ROOT.parent / "tests" / "fixtures"
 CORPUS = ROOT / "corpus"
-# the `record` target's first byte picks the parser (src/fuzzing.rs: PARSERS)
-PARSER = {"detect": 0, "otlp": 1, "mlflow": 2, "callback": 3, "events": 4, "requests": 5, "normalized": 6}
+# the `record` target's first byte picks the parser: 0 sniffs, 1 + i is entry i of the format
+# table (src/ingest/formats/mod.rs, names as there; tests/fuzz_corpus.rs checks this line)
+PARSER = {"detect": 0, "otlp-json": 1, "otlp-proto": 2, "mlflow": 3, "dspy-callback": 4, "event": 5, "request": 6, "spanscope-trace": 7}
 MAX_FILE = 300_000
 
 QUERIES = [
@@ -36,16 +37,16 @@ def shape(line: bytes) -> str:
     if not isinstance(v, dict):
         return "detect"
     if v.get("schema") == "spanscope-trace/1":
-        return "normalized"
+        return "spanscope-trace"
     if "resourceSpans" in v or "resource_spans" in v:
-        return "otlp"
+        return "otlp-json"
     if "info" in v and "data" in v:
         return "mlflow"
     if "call_id" in v:
-        return "callback"
+        return "dspy-callback"
     if v.get("event") or v.get("type") in ("trace_start", "span", "trace_end"):
-        return "events"
-    return "requests"
+        return "event"
+    return "request"
 
 
 def main() -> None:
@@ -62,6 +63,8 @@ def main() -> None:
             enc = {"gzip": 1, "deflate": 2}.get(m.get("content_encoding") or "", 0)
             proto = 0 if "protobuf" in m.get("content_type", "") else 4
             put("otlp_body", bytes([enc | proto]) + data)
+            if enc == 0 and proto == 0 and len(data) <= MAX_FILE:
+                put("record", bytes([PARSER["otlp-proto"]]) + data)
         if f.suffix in (".jsonl", ".json"):
             lines = data.splitlines() if f.suffix == ".jsonl" else [data]
             for line in lines[:40]:

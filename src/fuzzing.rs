@@ -4,25 +4,43 @@
 //! no panic, every record accounted for, and outputs that read back.
 
 use crate::headless::{self, show::ShowFormat};
-use crate::ingest::{self, Ctx, Options, Sink, detect};
+use crate::ingest::detect::{self, FileKind, JsonLayout, Keys};
+use crate::ingest::format::Sniff;
+use crate::ingest::formats::{self, FORMATS};
+use crate::ingest::{self, Ctx, Options, ParseError, Sink};
+use crate::model::payload::RecordFormat;
+use crate::model::store::Record;
 use crate::model::{Blob, BlobId, Store};
 use crate::query;
 use crate::text::TimeFmt;
 use std::sync::Arc;
 
-/// A parser of one record.
-type Parser = fn(&[u8], u64, &Ctx, &mut Vec<crate::model::store::Record>) -> Result<(), String>;
+/// The first bytes of a `record` input that pick a parser: 0 sniffs the record (the dispatch
+/// every reader uses), `1 + i` is the table's entry `i` (`formats::FORMATS`). Larger bytes wrap.
+#[must_use]
+pub fn record_selectors() -> std::ops::RangeInclusive<u8> {
+    0..=u8::try_from(FORMATS.len()).unwrap_or(u8::MAX)
+}
 
-/// The parsers of single records, by the first byte of a `record` input.
-const PARSERS: [Parser; 7] = [
-    ingest::parse_record,
-    ingest::otlp::parse_json,
-    ingest::mlflow::parse,
-    ingest::dspy_callback::parse,
-    ingest::events::parse,
-    ingest::requests::parse,
-    ingest::normalized::parse,
-];
+/// The selector of the table entry called `name` (what `fuzz/seed.py` writes before a line of
+/// that format).
+#[must_use]
+pub fn record_selector(name: &str) -> Option<u8> {
+    let i = FORMATS.iter().position(|f| f.name == name)?;
+    u8::try_from(i + 1).ok()
+}
+
+/// Parse `line` with selector `which` (see [`record_selectors`]).
+fn parse_with(which: u8, line: &[u8], ctx: &Ctx, out: &mut Vec<Record>) -> Result<(), ParseError> {
+    let pick = usize::from(which) % (FORMATS.len() + 1);
+    match pick.checked_sub(1) {
+        None => formats::parse_record(line, 0, ctx, out),
+        Some(i) => {
+            let format = RecordFormat::at(u8::try_from(i).unwrap_or(u8::MAX));
+            formats::parse_as(format, line, 0, ctx, out)
+        }
+    }
+}
 
 /// How many traces of a fuzzed input are drawn and printed (each costs a waterfall).
 const SHOWN: usize = 8;
@@ -39,12 +57,12 @@ pub fn file(data: &[u8]) {
     check(&store);
 }
 
-/// One record line: the first byte picks the parser (0: detect the shape), the rest is the line.
+/// One record line: the first byte picks the parser ([`record_selectors`]), the rest is the
+/// line.
 pub fn record(data: &[u8]) {
     let Some((&which, line)) = data.split_first() else {
         return;
     };
-    let parse = PARSERS[usize::from(which) % PARSERS.len()];
     let mut store = Store::new();
     let source = store.add_source("fuzz");
     let bytes = Arc::new(line.to_vec());
@@ -55,36 +73,93 @@ pub fn record(data: &[u8]) {
     };
     let mut out = Vec::new();
     store.count(source, 1, bytes.len() as u64);
-    match parse(&bytes, 0, &ctx, &mut out) {
+    match parse_with(which, &bytes, &ctx, &mut out) {
         Ok(()) => {
             for r in out {
                 store.insert(source, r);
             }
         }
-        Err(reason) => {
-            assert!(!reason.is_empty(), "a rejection gives a reason");
-            store.reject(source, 1, reason);
+        Err(e) => {
+            assert!(!e.reason.is_empty(), "a rejection gives a reason");
+            store.reject(source, 1, e.reason);
         }
     }
     store.refresh();
     check(&store);
 }
 
-/// Format detection: the file sniffers and the record sniffer agree with the parsers.
+/// Format detection agrees with the parsers, whatever the input:
+/// - a text whose first line is a complete value is JSON lines;
+/// - on valid JSON, the quick key scan finds what serde finds (or says it is not sure);
+/// - the format the sniffer names parses the record or refuses it with a reason, and the
+///   dispatch every reader uses gives exactly that answer (the quick scan changes nothing);
+/// - a record the sniffer refuses is refused by the dispatch with the sniffer's reason;
+/// - a binary body is taken by a binary format or refused with a reason.
+///
+/// # Panics
+/// One of those does not hold (the fuzzer's finding).
 pub fn detect(data: &[u8]) {
+    agree(data, formats::sniff_record);
+}
+
+/// The checks of [`detect`], against `sniff_record` as the record sniffer.
+fn agree(data: &[u8], sniff_record: fn(&[u8]) -> Result<RecordFormat, ParseError>) {
     let kind = detect::sniff_file(data);
-    if kind == detect::FileKind::Json {
-        let _ = detect::json_layout(data);
-        let _ = detect::first_line_is_value(data);
+    if kind == FileKind::Json && detect::first_line_is_value(data) {
+        assert_eq!(detect::json_layout(data), JsonLayout::Lines);
     }
-    if detect::sniff_record(data).is_ok() {
-        // a recognized record is parsed, or refused with a reason: never a panic
-        let ctx = Ctx {
-            blob: BlobId(0),
-            opts: Options::default(),
+    let ctx = Ctx {
+        blob: BlobId(0),
+        opts: Options::default(),
+    };
+    let read = Keys::read(data);
+    if let (Ok(keys), Some(quick)) = (&read, Keys::scan(data))
+        && serde_json::from_slice::<serde::de::IgnoredAny>(data).is_ok()
+    {
+        let pairs = |k: &Keys<'_>| -> Vec<(String, String)> {
+            k.names()
+                .map(|n| {
+                    let raw = String::from_utf8_lossy(k.raw(n).unwrap_or_default());
+                    (n.to_string(), raw.into_owned())
+                })
+                .collect()
         };
+        assert_eq!(
+            pairs(&quick),
+            pairs(keys),
+            "the quick scan reads other keys"
+        );
+        assert_eq!(formats::sniff(&quick), formats::sniff(keys));
+    }
+    let (mut direct, mut dispatched) = (Vec::new(), Vec::new());
+    let outcome = formats::parse_record(data, 0, &ctx, &mut dispatched);
+    match sniff_record(data) {
+        Ok(format) => {
+            let entry = formats::entry(format).map(|f| f.sniff);
+            assert!(matches!(entry, Some(Sniff::Keys(_))), "a JSON format");
+            let own = formats::parse_as(format, data, 0, &ctx, &mut direct);
+            if let Err(e) = &own {
+                assert!(!e.reason.is_empty(), "a rejection gives a reason");
+                direct.clear();
+            }
+            assert_eq!(outcome, own, "the dispatch answers as the sniffed format");
+            assert_eq!(
+                dispatched, direct,
+                "the dispatch reads what the format reads"
+            );
+        }
+        Err(e) => {
+            assert!(!e.reason.is_empty(), "a rejection gives a reason");
+            assert_eq!(outcome, Err(e), "the dispatch refuses as the sniffer does");
+            assert!(dispatched.is_empty());
+        }
+    }
+    if kind == FileKind::Binary {
         let mut out = Vec::new();
-        let _ = ingest::parse_record(data, 0, &ctx, &mut out);
+        if let Err(e) = formats::parse_binary(data, &ctx, &mut out) {
+            assert!(e.reason.starts_with("not JSON, and not "), "{e}");
+            assert!(out.is_empty());
+        }
     }
 }
 
@@ -165,5 +240,58 @@ fn check(store: &Store) {
         let res =
             headless::export::write(store, &[t], headless::export::ExportFormat::Jsonl, &mut out);
         assert!(res.is_ok());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OTLP: &[u8] = br#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"1111111111111111","name":"s","startTimeUnixNano":"1","endTimeUnixNano":"2"}]}]}]}"#;
+
+    #[test]
+    fn the_detect_checks_hold_for_every_format() {
+        let lines: [&[u8]; 6] = [
+            OTLP,
+            br#"{"trace_id":"t","total_latency_ms":3}"#,
+            br#"{"type":"span","trace_id":"t","latency_ms":-1}"#,
+            br#"{"hello":1}"#,
+            b"{\"trace_id\": oops",
+            b"\x0a\x05hello",
+        ];
+        for line in lines {
+            detect(line);
+        }
+    }
+
+    /// The checks have teeth: a sniffer that names another format than the one the readers
+    /// use is caught.
+    #[test]
+    #[should_panic(expected = "the dispatch answers as the sniffed format")]
+    fn a_sniffer_that_disagrees_with_the_dispatch_is_caught() {
+        agree(OTLP, |_| Ok(formats::id("request")));
+    }
+
+    /// … and so is one that refuses what the readers take.
+    #[test]
+    #[should_panic(expected = "the dispatch refuses as the sniffer does")]
+    fn a_sniffer_that_refuses_what_the_dispatch_reads_is_caught() {
+        agree(OTLP, |_| {
+            Err(ParseError::new(
+                crate::ingest::ErrorKind::Shape,
+                "unknown record shape",
+            ))
+        });
+    }
+
+    #[test]
+    fn selectors_cover_the_table() {
+        assert_eq!(record_selectors().count(), FORMATS.len() + 1);
+        assert_eq!(record_selector("otlp-json"), Some(1));
+        assert_eq!(record_selector("nope"), None);
+        for f in FORMATS {
+            let sel = record_selector(f.name).expect("a selector");
+            record(&[&[sel][..], br#"{"trace_id":"t","total_latency_ms":3}"#].concat());
+        }
     }
 }

@@ -59,6 +59,53 @@ fn corpus_and_regressions_replay() {
     assert!(n > 0, "no corpus found under tests/fuzz");
 }
 
+/// The `record` corpus, whatever parser each input was meant for, also goes through the
+/// sniffers' agreement with the parsers (the `detect` target's checks).
+#[test]
+fn record_corpus_replays_through_detect() {
+    let mut n = 0;
+    for kind in ["corpus", "regressions"] {
+        for path in files(&root().join("fuzz").join(kind).join("record")) {
+            let data = std::fs::read(&path).unwrap();
+            if let Some((_, line)) = data.split_first() {
+                replay("detect", fuzzing::detect, &path, line);
+                n += 1;
+            }
+        }
+    }
+    assert!(n > 0, "no record corpus found under tests/fuzz");
+}
+
+/// `fuzz/seed.py` starts the `record` corpus with each fixture line behind the selector of its
+/// format: its table of selectors is the format table's.
+#[test]
+fn the_seed_script_picks_parsers_as_the_table_does() {
+    let seed = std::fs::read_to_string(root().join("../fuzz/seed.py")).unwrap();
+    let line = seed
+        .lines()
+        .find(|l| l.starts_with("PARSER = {"))
+        .expect("the PARSER table in fuzz/seed.py");
+    let body = line.trim_start_matches("PARSER = {").trim_end_matches('}');
+    let mut n = 0;
+    for pair in body.split(", ") {
+        let (name, sel) = pair.split_once(": ").unwrap();
+        let name = name.trim_matches('"');
+        let sel: u8 = sel.parse().unwrap();
+        let want = if name == "detect" {
+            Some(0)
+        } else {
+            fuzzing::record_selector(name)
+        };
+        assert_eq!(want, Some(sel), "{name} in fuzz/seed.py");
+        n += 1;
+    }
+    assert_eq!(
+        n,
+        fuzzing::record_selectors().count(),
+        "every selector is seeded"
+    );
+}
+
 #[test]
 fn fixtures_replay_through_every_target() {
     let dirs = files(&root().join("fixtures"))
@@ -82,11 +129,12 @@ fn fixtures_replay_through_every_target() {
             &data[..data.len().min(4096)],
         );
         for line in data.split(|&b| b == b'\n').take(20) {
-            for parser in 0u8..7 {
+            for parser in fuzzing::record_selectors() {
                 let mut input = vec![parser];
                 input.extend_from_slice(line);
                 replay("record", fuzzing::record, &path, &input);
             }
+            replay("detect", fuzzing::detect, &path, line);
         }
         for sel in 0u8..6 {
             let mut input = vec![sel];

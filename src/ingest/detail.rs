@@ -1,116 +1,222 @@
-//! A span's texts, decoded on demand from its payload references: prompt messages, response,
-//! inputs, outputs, invocation parameters, every attribute, the error and the raw record.
+//! A span's texts, decoded on demand from its payload references through the format table:
+//! prompt messages, response, inputs, outputs, invocation parameters, every attribute, the
+//! error and the raw record. Each record is read and decoded once however many of its spans
+//! are wanted ([`details_of`]), so a trace's 1,000 spans of one OTLP body cost one decode.
 
-use super::{dspy_callback, events, mlflow, normalized, otlp, requests};
-use crate::model::payload::RecordFormat;
+use super::format::Decoded;
+use super::formats;
+use crate::model::payload::{Blob, PayloadRef, RecordFormat};
 use crate::model::{SpanIdx, Store};
+use std::cell::Cell;
+use std::collections::HashMap;
 
-/// One prompt message.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Message {
-    pub role: String,
-    pub content: String,
+pub use super::texts::{ErrorInfo, Message, SpanDetail, error_message, pretty};
+
+thread_local! {
+    static DECODES: Cell<u64> = const { Cell::new(0) };
 }
 
-/// What went wrong in a span.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ErrorInfo {
-    pub kind: Option<String>,
-    pub message: Option<String>,
-    pub stacktrace: Option<String>,
-}
-
-/// A span's error in one line: the status message, else `Type: message` of its exception.
+/// How many records this thread has decoded for details so far: what a test reads to check
+/// that a trace's spans shared their record's decode.
 #[must_use]
-pub fn error_message(status_message: &str, exception: Option<&ErrorInfo>) -> String {
-    if !status_message.is_empty() {
-        return status_message.to_string();
-    }
-    match exception.map(|e| (&e.kind, &e.message)) {
-        Some((Some(k), Some(m))) => format!("{k}: {m}"),
-        Some((k, m)) => m
-            .clone()
-            .or_else(|| k.clone())
-            .unwrap_or_else(|| "error".into()),
-        None => "error".into(),
-    }
-}
-
-/// Everything a detail pane shows of one span.
-#[derive(Debug, Clone, Default)]
-pub struct SpanDetail {
-    pub messages: Vec<Message>,
-    pub response: Option<String>,
-    pub inputs: Option<String>,
-    pub outputs: Option<String>,
-    pub params: Option<String>,
-    /// Every attribute, sorted by key, values as text.
-    pub attributes: Vec<(String, String)>,
-    pub error: Option<ErrorInfo>,
-    /// The records the span came from, pretty-printed JSON.
-    pub raw: Vec<String>,
-    /// Payloads that could not be read back (the file changed since it was indexed).
-    pub problems: Vec<String>,
-}
-
-impl SpanDetail {
-    /// Add attributes, keeping the list sorted and keys unique (later values win).
-    pub fn add_attributes(&mut self, items: impl IntoIterator<Item = (String, String)>) {
-        for (k, v) in items {
-            match self
-                .attributes
-                .binary_search_by(|(ek, _)| ek.as_str().cmp(&k))
-            {
-                Ok(i) => self.attributes[i].1 = v,
-                Err(i) => self.attributes.insert(i, (k, v)),
-            }
-        }
-    }
-}
-
-/// Pretty-print JSON text (or return it as is when it is not JSON).
-#[must_use]
-pub fn pretty(text: &str) -> String {
-    serde_json::from_str::<serde_json::Value>(text)
-        .ok()
-        .and_then(|v| serde_json::to_string_pretty(&v).ok())
-        .unwrap_or_else(|| text.to_string())
+pub fn decode_count() -> u64 {
+    DECODES.with(Cell::get)
 }
 
 /// Decode the texts of `span` from its payloads.
 #[must_use]
 pub fn span_detail(store: &Store, span: SpanIdx) -> SpanDetail {
-    let mut d = SpanDetail::default();
-    let sp = store.span(span);
-    for p in sp.payload.iter().flatten() {
-        let bytes = match store.blob(p.blob).read(p.offset, p.len) {
-            Ok(b) => b,
-            Err(e) => {
-                d.problems.push(format!("cannot read the record back: {e}"));
-                continue;
-            }
-        };
-        let res = match p.format {
-            RecordFormat::OtlpJson | RecordFormat::OtlpProto => {
-                otlp::detail(&bytes, p.format, p.locator, &mut d)
-            }
-            RecordFormat::MlflowJson => mlflow::detail(&bytes, p.locator, &mut d),
-            RecordFormat::Callback => dspy_callback::detail(&bytes, &mut d),
-            RecordFormat::Request => requests::detail(&bytes, p.locator, &mut d),
-            RecordFormat::Event => events::detail(&bytes, &mut d),
-            RecordFormat::Normalized => normalized::detail(&bytes, p.locator, &mut d),
-        };
-        if let Err(e) = res {
-            d.problems
-                .push(format!("the record changed since it was indexed: {e}"));
+    details_of(store, &[span]).pop().unwrap_or_default()
+}
+
+/// The details of `spans` (in their order), reading and decoding each record they come from
+/// once: spans that share a record (the spans of one OTLP body, the steps of one request line)
+/// share its decode.
+#[must_use]
+pub fn details_of(store: &Store, spans: &[SpanIdx]) -> Vec<SpanDetail> {
+    /// A record: where its bytes are and which format reads them.
+    type Key = (u32, u64, u32, RecordFormat);
+    let key = |p: &PayloadRef| (p.blob.0, p.offset, p.len, p.format);
+    // every record wanted, read once, in the order first wanted
+    let mut index: HashMap<Key, usize> = HashMap::new();
+    let mut records: Vec<(Result<Vec<u8>, String>, RecordFormat)> = Vec::new();
+    let mut blobs: HashMap<u32, Blob> = HashMap::new();
+    for &s in spans {
+        for p in store.span(s).payload.iter().flatten() {
+            index.entry(key(p)).or_insert_with(|| {
+                let blob = blobs.entry(p.blob.0).or_insert_with(|| store.blob(p.blob));
+                let bytes = blob
+                    .read(p.offset, p.len)
+                    .map_err(|e| format!("cannot read the record back: {e}"));
+                records.push((bytes, p.format));
+                records.len() - 1
+            });
         }
     }
-    if d.error.is_none() && sp.is_error() {
-        d.error = Some(ErrorInfo {
-            kind: None,
-            message: sp.error.map(|e| store.str(e).to_string()),
-            stacktrace: None,
-        });
+    let decoded: Vec<Result<Box<dyn Decoded + '_>, String>> = records
+        .iter()
+        .map(|(bytes, format)| {
+            let bytes = bytes.as_ref().map_err(Clone::clone)?;
+            let f = formats::entry(*format).ok_or_else(|| {
+                format!(
+                    "the record changed since it was indexed: no format #{}",
+                    format.index()
+                )
+            })?;
+            DECODES.with(|n| n.set(n.get() + 1));
+            (f.decode)(bytes).map_err(|e| format!("the record changed since it was indexed: {e}"))
+        })
+        .collect();
+    spans
+        .iter()
+        .map(|&s| {
+            let sp = store.span(s);
+            let mut d = SpanDetail::default();
+            for p in sp.payload.iter().flatten() {
+                let Some(record) = index.get(&key(p)).map(|&i| &decoded[i]) else {
+                    continue;
+                };
+                match record {
+                    Ok(r) => {
+                        if let Err(e) = r.fill(p.locator, &mut d) {
+                            d.problems
+                                .push(format!("the record changed since it was indexed: {e}"));
+                        }
+                    }
+                    Err(why) => d.problems.push(why.clone()),
+                }
+            }
+            if d.error.is_none() && sp.is_error() {
+                d.error = Some(ErrorInfo {
+                    kind: None,
+                    message: sp.error.map(|e| store.str(e).to_string()),
+                    stacktrace: None,
+                });
+            }
+            d
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::{Options, load_reader};
+    use std::fmt::Write as _;
+
+    /// One OTLP/JSON body with `n` spans of one trace (a root and its children).
+    fn otlp_body(n: usize) -> String {
+        let mut spans = String::new();
+        for i in 0..n {
+            let parent = if i == 0 {
+                String::new()
+            } else {
+                r#","parentSpanId":"0000000000000001""#.to_string()
+            };
+            let _ = write!(
+                spans,
+                r#"{}{{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"{:016x}"{parent},"name":"step {i}","startTimeUnixNano":"{}","endTimeUnixNano":"{}","attributes":[{{"key":"input.value","value":{{"stringValue":"question {i}"}}}}]}}"#,
+                if i == 0 { "" } else { "," },
+                i + 1,
+                1_795_239_421_000_000_000u64 + i as u64,
+                1_795_239_422_000_000_000u64,
+            );
+        }
+        format!(r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{spans}]}}]}}]}}"#)
     }
-    d
+
+    #[test]
+    fn every_span_of_one_body_costs_one_decode() {
+        let mut store = Store::new();
+        load_reader(
+            &mut store,
+            "body",
+            otlp_body(1000).as_bytes(),
+            Options::default(),
+        )
+        .expect("read");
+        store.refresh();
+        let trace = store.trace_ids().next().expect("one trace");
+        let spans = store.trace(trace).spans.clone();
+        assert_eq!(spans.len(), 1000);
+
+        let before = decode_count();
+        let all = details_of(&store, &spans);
+        assert_eq!(decode_count() - before, 1, "the body is decoded once");
+
+        // span by span, each detail decodes it again, to the same texts
+        let before = decode_count();
+        for (s, d) in spans.iter().zip(&all).step_by(50) {
+            let one = span_detail(&store, *s);
+            assert_eq!(one.inputs, d.inputs);
+            assert_eq!(one.attributes, d.attributes);
+            assert_eq!(one.raw, d.raw);
+            assert!(one.problems.is_empty(), "{:?}", one.problems);
+        }
+        assert_eq!(decode_count() - before, 20);
+        let names: Vec<&str> = spans
+            .iter()
+            .map(|&s| store.str(store.span(s).name))
+            .collect();
+        for (name, d) in names.iter().zip(&all) {
+            let i = name.trim_start_matches("step ");
+            assert_eq!(d.inputs.as_deref(), Some(format!("question {i}").as_str()));
+        }
+    }
+
+    #[test]
+    fn a_request_line_is_decoded_once_for_its_root_and_steps() {
+        let line = br#"{"trace_id":"t","timestamp":"2026-11-21T05:37:00Z","total_latency_ms":30,"inputs":{"q":"hi"},"steps":[{"step":"a","latency_ms":10,"model":"m","inputs":{"prompt":"P"},"outputs":{"response":"R"}},{"step":"b","latency_ms":20,"error":"boom"}]}"#;
+        let mut store = Store::new();
+        load_reader(&mut store, "log", &line[..], Options { naive_utc: true }).expect("read");
+        store.refresh();
+        let trace = store.trace_ids().next().expect("one trace");
+        let spans = store.trace(trace).spans.clone();
+        let before = decode_count();
+        let d = details_of(&store, &spans);
+        assert_eq!(decode_count() - before, 1);
+        assert_eq!(d.len(), 3);
+        let by_name = |n: &str| {
+            spans
+                .iter()
+                .position(|&s| store.str(store.span(s).name) == n)
+                .map(|i| &d[i])
+                .expect("a span of that name")
+        };
+        assert_eq!(by_name("a").response.as_deref(), Some("R"));
+        assert_eq!(by_name("a").messages[0].content, "P");
+        assert_eq!(
+            by_name("b")
+                .error
+                .as_ref()
+                .and_then(|e| e.message.as_deref()),
+            Some("boom")
+        );
+        assert_eq!(by_name("hi").inputs.as_deref(), Some(r#"{"q":"hi"}"#));
+    }
+
+    #[test]
+    fn a_record_that_cannot_be_read_back_is_a_problem_of_each_of_its_spans() {
+        let mut store = Store::new();
+        let dir = std::env::temp_dir().join(format!("spanscope-detail-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join("gone.json");
+        std::fs::write(&path, otlp_body(3)).expect("write");
+        crate::ingest::load_path(&mut store, &path, Options::default()).expect("read");
+        std::fs::write(&path, "{}").expect("rewrite");
+        store.refresh();
+        let spans: Vec<SpanIdx> = store
+            .trace(store.trace_ids().next().expect("a trace"))
+            .spans
+            .clone();
+        for d in details_of(&store, &spans) {
+            assert_eq!(d.problems.len(), 1, "{:?}", d.problems);
+            assert!(
+                d.problems[0].starts_with("cannot read the record back"),
+                "{:?}",
+                d.problems
+            );
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

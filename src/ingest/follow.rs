@@ -4,8 +4,10 @@
 //! and says so in the source's state. Records the server sends again are deduplicated by the
 //! store, so nothing is lost or counted twice.
 
+use super::ctx::{Ctx, Options};
+use super::lines::{MAX_LINE, load_lines, overlong_line};
+use super::reader::load_bytes;
 use super::sink::{Batcher, Feed, Sink};
-use super::{Ctx, MAX_LINE, Options, load_bytes, load_lines};
 use crate::model::{Blob, SourceId};
 use std::io::{self, BufRead, BufReader, Read};
 use std::sync::Arc;
@@ -171,7 +173,7 @@ fn read(
             }
             state.lines += 1;
             sink.count(source, 1, skipped);
-            sink.reject(source, state.lines, super::overlong_line(skipped));
+            sink.reject(source, state.lines, overlong_line(skipped));
             event.clear();
             continue;
         }

@@ -2,7 +2,7 @@
 //! `gen_ai.*` (current and legacy names) and MLflow `mlflow.*` map onto one set of concepts:
 //! kind, model, tokens, prompt messages, response, inputs, outputs, invocation parameters.
 
-use super::detail::Message;
+use super::texts::Message;
 use crate::model::{SpanKind, Tokens};
 use serde_json::Value;
 use std::borrow::Cow;

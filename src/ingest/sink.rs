@@ -17,6 +17,14 @@ pub trait Sink {
     fn reject(&mut self, source: SourceId, line: u64, reason: String);
     /// Where blob and source ids come from (threads that parse for this sink share it).
     fn registry(&self) -> Arc<Registry>;
+    /// Hand on what was collected (a batcher's pending batch): readers call it after each
+    /// block, so a live source shows as it comes.
+    ///
+    /// # Errors
+    /// The store's owner is gone: reading stops.
+    fn flush(&mut self) -> Result<(), Closed> {
+        Ok(())
+    }
 }
 
 impl Sink for Store {
@@ -257,6 +265,10 @@ impl Sink for Batcher {
 
     fn registry(&self) -> Arc<Registry> {
         Arc::clone(&self.feed.registry)
+    }
+
+    fn flush(&mut self) -> Result<(), Closed> {
+        Batcher::flush(self)
     }
 }
 

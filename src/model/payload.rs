@@ -4,6 +4,7 @@
 use super::idx::{self, CapacityError, Table};
 use std::fs::File;
 use std::io;
+use std::num::NonZeroU8;
 use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
 use std::sync::{Arc, PoisonError, RwLock};
@@ -18,23 +19,31 @@ impl BlobId {
     pub const FULL: BlobId = BlobId(u32::MAX);
 }
 
-/// How the record at a payload reference is encoded, so it can be decoded again.
+/// Which entry of the format table (`ingest::formats::FORMATS`) encoded the record at a payload
+/// reference, so it can be decoded again: the entry's index. The model knows no format; ingest
+/// gives the index its meaning, and adding a format changes nothing here. One byte that is never
+/// zero (the index plus one), so an `Option<PayloadRef>` costs no more than a `PayloadRef`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum RecordFormat {
-    /// An OTLP/JSON `ExportTraceServiceRequest`.
-    OtlpJson,
-    /// A binary protobuf `ExportTraceServiceRequest`.
-    OtlpProto,
-    /// An MLflow `Trace.to_json()` document.
-    MlflowJson,
-    /// One dspy-callback-jsonl v1 line.
-    Callback,
-    /// A simple or steps per-request line.
-    Request,
-    /// One trace_start / span / trace_end line.
-    Event,
-    /// One normalized trace line (`spanscope export`).
-    Normalized,
+pub struct RecordFormat(NonZeroU8);
+
+impl RecordFormat {
+    /// The entry at `index` of the table (at most 254).
+    ///
+    /// # Panics
+    /// `index` is 255.
+    #[must_use]
+    pub const fn at(index: u8) -> RecordFormat {
+        match NonZeroU8::new(index.wrapping_add(1)) {
+            Some(n) => RecordFormat(n),
+            None => panic!("a format table has at most 255 entries"),
+        }
+    }
+
+    /// The index of the entry in the table.
+    #[must_use]
+    pub const fn index(self) -> usize {
+        (self.0.get() - 1) as usize
+    }
 }
 
 /// A reference to one record (a line, a body, a document) and the part of it a span came from.

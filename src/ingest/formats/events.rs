@@ -2,10 +2,13 @@
 //! synthesized root span (its span id is the trace id); span lines hang under their declared
 //! parent, or under the root when they declare none.
 
-use super::detail::{ErrorInfo, SpanDetail, pretty};
-use super::semconv::usage_from_value;
-use super::{Ctx, content_id, error_text, ms_to_ns, parse_time};
-use crate::model::payload::{PayloadRef, RecordFormat};
+use crate::ingest::ctx::At;
+use crate::ingest::error::{ErrorKind, ParseError, decode, json_error};
+use crate::ingest::format::{Decoded, Format, Sniff};
+use crate::ingest::semconv::usage_from_value;
+use crate::ingest::texts::{ErrorInfo, SpanDetail, flatten};
+use crate::ingest::values::{content_id, error_text, error_value_text, ms_to_ns, parse_time};
+use crate::model::payload::PayloadRef;
 use crate::model::span::flags;
 use crate::model::store::{Record, SpanRecord, TraceRecord};
 use crate::model::{Nanos, SpanKind, SpanStatus, TraceStatus};
@@ -13,6 +16,15 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
+
+/// One trace_start / span / trace_end line.
+pub const FORMAT: Format = Format {
+    name: "event",
+    expected: "an event-stream line (type: trace_start|span|trace_end)",
+    sniff: Sniff::Keys(|k| k.is_one_of("type", &["trace_start", "span", "trace_end"])),
+    parse,
+    decode: |bytes| Ok(Box::new(EventDetail::decode(bytes)?)),
+};
 
 #[derive(Deserialize)]
 struct Line<'a> {
@@ -36,8 +48,8 @@ struct Line<'a> {
     metadata: Option<Map<String, Value>>,
 }
 
-fn parse_line(bytes: &[u8]) -> Result<Line<'_>, String> {
-    super::decode(bytes, "event line")
+fn parse_line(bytes: &[u8]) -> Result<Line<'_>, ParseError> {
+    decode(bytes, "event line")
 }
 
 fn meta_str<'m>(m: Option<&'m Map<String, Value>>, k: &str) -> Option<&'m str> {
@@ -67,27 +79,22 @@ fn is_error(status: Option<&str>) -> bool {
 ///
 /// # Errors
 /// A wrong-typed field, a bad time or duration, an unknown type.
-pub fn parse(bytes: &[u8], offset: u64, ctx: &Ctx, out: &mut Vec<Record>) -> Result<(), String> {
+pub fn parse(bytes: &[u8], at: &At<'_>, out: &mut Vec<Record>) -> Result<(), ParseError> {
     let l = parse_line(bytes)?;
     let meta = l.metadata.as_ref();
-    let time = |s: Option<&str>| s.map(|s| parse_time(s, ctx.opts)).transpose();
+    let time = |s: Option<&str>| s.map(|s| parse_time(s, at.opts())).transpose();
     let trace_id = l.trace_id.to_string();
     let latency = l
         .latency_ms
         .map(|ms| ms_to_ns(ms, "latency_ms"))
         .transpose()?;
-    let payload = |slot| {
-        Some((
-            slot,
-            ctx.payload(offset, bytes.len(), RecordFormat::Event, PayloadRef::WHOLE),
-        ))
-    };
+    let payload = |slot| Some((slot, at.payload(PayloadRef::WHOLE)));
     let short = |keys: &[&str]| -> Vec<(String, String)> {
         keys.iter()
             .filter_map(|k| {
                 let v = meta?.get(*k)?;
                 let text = v.as_str().map_or_else(|| v.to_string(), str::to_string);
-                (text.len() <= super::semconv::SHORT_ATTR_MAX && !v.is_object() && !v.is_array())
+                (text.len() <= crate::ingest::semconv::SHORT_ATTR_MAX && !v.is_object() && !v.is_array())
                     .then(|| ((*k).to_string(), text))
             })
             .collect()
@@ -218,59 +225,82 @@ pub fn parse(bytes: &[u8], offset: u64, ctx: &Ctx, out: &mut Vec<Record>) -> Res
                 tokens,
             }));
         }
-        other => return Err(format!("unknown event type {other:?}")),
+        other => {
+            return Err(ParseError::new(
+                ErrorKind::Value,
+                format!("unknown event type {other:?}"),
+            ));
+        }
     }
     Ok(())
 }
 
-/// Fill `d` from one event line.
-///
-/// # Errors
-/// The line no longer parses.
-pub fn detail(bytes: &[u8], d: &mut SpanDetail) -> Result<(), String> {
-    let l = parse_line(bytes)?;
-    let meta = l.metadata.unwrap_or_default();
-    let text = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_string);
-    if let Some(i) = meta.get("inputs") {
-        d.inputs = Some(i.to_string());
+/// An event line decoded once for its detail: the line as a JSON value (its metadata, error and
+/// pretty-printed text all come from it).
+struct EventDetail {
+    line: Value,
+}
+
+impl EventDetail {
+    fn decode(bytes: &[u8]) -> Result<EventDetail, ParseError> {
+        let line: Value =
+            serde_json::from_slice(bytes).map_err(|e| json_error(&e).prefixed("event line: "))?;
+        for key in ["type", "trace_id"] {
+            if !line.get(key).is_some_and(Value::is_string) {
+                return Err(ParseError::new(
+                    ErrorKind::Field,
+                    format!("event line: no `{key}` text"),
+                ));
+            }
+        }
+        Ok(EventDetail { line })
     }
-    if let Some(o) = meta.get("outputs") {
-        d.outputs = Some(o.to_string());
+}
+
+impl Decoded for EventDetail {
+    fn fill(&self, _locator: u32, d: &mut SpanDetail) -> Result<(), ParseError> {
+        let empty = Map::new();
+        let meta = self
+            .line
+            .get("metadata")
+            .and_then(Value::as_object)
+            .unwrap_or(&empty);
+        let text = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_string);
+        if let Some(i) = meta.get("inputs") {
+            d.inputs = Some(i.to_string());
+        }
+        if let Some(o) = meta.get("outputs") {
+            d.outputs = Some(o.to_string());
+        }
+        if let Some(p) = meta.get("output_preview") {
+            d.response = Some(text(p));
+        }
+        let error = self.line.get("error").cloned().and_then(error_value_text);
+        if let Some(e) = error.or_else(|| meta.get("error").map(text)) {
+            d.error = Some(ErrorInfo {
+                kind: meta.get("error_type").map(text),
+                message: Some(e),
+                stacktrace: None,
+            });
+        }
+        d.add_attributes(
+            meta.iter()
+                .filter(|(k, _)| !matches!(k.as_str(), "inputs" | "outputs" | "output_preview"))
+                .flat_map(|(k, v)| flatten(k, v)),
+        );
+        if let Some(a) = self.line.get("agent_id").and_then(Value::as_str) {
+            d.add_attributes([("agent_id".to_string(), a.to_string())]);
+        }
+        d.raw
+            .push(serde_json::to_string_pretty(&self.line).unwrap_or_default());
+        Ok(())
     }
-    if let Some(p) = meta.get("output_preview") {
-        d.response = Some(text(p));
-    }
-    if let Some(e) = error_text(l.error).or_else(|| meta.get("error").map(text)) {
-        d.error = Some(ErrorInfo {
-            kind: meta.get("error_type").map(text),
-            message: Some(e),
-            stacktrace: None,
-        });
-    }
-    d.add_attributes(
-        meta.iter()
-            .filter(|(k, _)| !matches!(k.as_str(), "inputs" | "outputs" | "output_preview"))
-            .flat_map(|(k, v)| super::dspy_callback::flatten(k, v)),
-    );
-    if let Some(a) = l.agent_id {
-        d.add_attributes([("agent_id".to_string(), a.to_string())]);
-    }
-    d.raw
-        .push(pretty(std::str::from_utf8(bytes).unwrap_or_default()));
-    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::BlobId;
-
-    fn ctx() -> Ctx {
-        Ctx {
-            blob: BlobId(0),
-            opts: super::super::Options::default(),
-        }
-    }
+    use crate::ingest::ctx::Options;
 
     #[test]
     fn start_span_end() {
@@ -281,7 +311,7 @@ mod tests {
         ];
         let mut out = Vec::new();
         for l in lines {
-            parse(l, 0, &ctx(), &mut out).unwrap();
+            out.extend(FORMAT.parse_one(l, Options::default()).unwrap());
         }
         let Record::Span(span) = &out[2] else {
             panic!()
@@ -299,9 +329,8 @@ mod tests {
     #[test]
     fn spans_without_ids_get_stable_ones() {
         let l = br#"{"type":"span","trace_id":"t","name":"retrieve","status":"ok","latency_ms":3,"started_at":"2026-11-21T05:37:17Z","metadata":{}}"#;
-        let (mut a, mut b) = (Vec::new(), Vec::new());
-        parse(l, 0, &ctx(), &mut a).unwrap();
-        parse(l, 0, &ctx(), &mut b).unwrap();
+        let a = FORMAT.parse_one(l, Options::default()).unwrap();
+        let b = FORMAT.parse_one(l, Options::default()).unwrap();
         assert_eq!(a, b);
         let Record::Span(s) = &a[0] else { panic!() };
         assert_eq!(s.kind, Some(SpanKind::Retriever));

@@ -1,17 +1,28 @@
 //! MLflow Trace JSON (`Trace.to_json()`, trace schema v3): one trace per document.
 
-use super::detail::{ErrorInfo, SpanDetail, pretty};
-use super::semconv::{AttrValue, Attrs, SHORT_ATTR_MAX, usage_from_json};
-use super::{Ctx, hex};
-use crate::model::payload::RecordFormat;
+use crate::ingest::ctx::At;
+use crate::ingest::error::{ErrorKind, ParseError, decode};
+use crate::ingest::format::{Decoded, Format, Sniff};
+use crate::ingest::semconv::{AttrValue, Attrs, SHORT_ATTR_MAX, usage_from_json};
+use crate::ingest::texts::{ErrorInfo, SpanDetail, StatusCode, outcome, pretty};
+use crate::ingest::values::hex;
+use crate::model::Nanos;
 use crate::model::span::flags;
 use crate::model::store::{Record, SpanRecord, TraceRecord};
-use crate::model::{Nanos, SpanStatus};
 use base64::Engine as _;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+
+/// One MLflow trace document (a `.json` file).
+pub const FORMAT: Format = Format {
+    name: "mlflow",
+    expected: "an MLflow trace (info + data)",
+    sniff: Sniff::Keys(|k| k.has("info") && k.has("data")),
+    parse,
+    decode: |bytes| Ok(Box::new(parse_doc(bytes)?)),
+};
 
 #[derive(Deserialize)]
 struct Doc {
@@ -112,15 +123,15 @@ fn exception(sp: &MSpan) -> Option<ErrorInfo> {
     })
 }
 
-fn parse_doc(bytes: &[u8]) -> Result<Doc, String> {
-    super::decode(bytes, "MLflow trace")
+fn parse_doc(bytes: &[u8]) -> Result<Doc, ParseError> {
+    decode(bytes, "MLflow trace")
 }
 
 /// One MLflow trace document.
 ///
 /// # Errors
 /// Not the MLflow trace schema.
-pub fn parse(bytes: &[u8], offset: u64, ctx: &Ctx, out: &mut Vec<Record>) -> Result<(), String> {
+pub fn parse(bytes: &[u8], at: &At<'_>, out: &mut Vec<Record>) -> Result<(), ParseError> {
     let doc = parse_doc(bytes)?;
     let trace_id = doc.info.trace_id;
     let trace_short: Vec<(String, String)> = doc
@@ -138,22 +149,15 @@ pub fn parse(bytes: &[u8], offset: u64, ctx: &Ctx, out: &mut Vec<Record>) -> Res
         let a = attrs(sp);
         let exc = exception(sp);
         let code = sp.status.as_ref().map_or("", |s| s.code.as_str());
-        let failed = code.ends_with("ERROR") || exc.is_some();
-        let status = if failed {
-            SpanStatus::Error
+        let code = if code.ends_with("ERROR") {
+            StatusCode::Error
         } else if code.ends_with("OK") {
-            SpanStatus::Ok
+            StatusCode::Ok
         } else {
-            SpanStatus::Unset
+            StatusCode::Unset
         };
-        let error = failed.then(|| {
-            let msg = sp
-                .status
-                .as_ref()
-                .map(|s| s.message.as_str())
-                .unwrap_or_default();
-            super::detail::error_message(msg, exc.as_ref())
-        });
+        let message = sp.status.as_ref().map_or("", |s| s.message.as_str());
+        let (status, error) = outcome(code, message, exc.as_ref());
         let tokens = a.tokens();
         let mut short = a.short();
         if sp.parent_span_id.is_none() {
@@ -177,15 +181,7 @@ pub fn parse(bytes: &[u8], offset: u64, ctx: &Ctx, out: &mut Vec<Record>) -> Res
             } else {
                 0
             },
-            payload: Some((
-                0,
-                ctx.payload(
-                    offset,
-                    bytes.len(),
-                    RecordFormat::MlflowJson,
-                    u32::try_from(i).unwrap_or(u32::MAX),
-                ),
-            )),
+            payload: Some((0, at.part(i))),
             attrs: short,
             complete: true,
         }));
@@ -207,17 +203,20 @@ pub fn parse(bytes: &[u8], offset: u64, ctx: &Ctx, out: &mut Vec<Record>) -> Res
     Ok(())
 }
 
+impl Decoded for Doc {
+    fn fill(&self, locator: u32, d: &mut SpanDetail) -> Result<(), ParseError> {
+        detail(self, locator, d)
+    }
+}
+
 /// Fill `d` from span number `locator` of the document.
-///
-/// # Errors
-/// The document no longer parses or has no such span.
-pub fn detail(bytes: &[u8], locator: u32, d: &mut SpanDetail) -> Result<(), String> {
-    let doc = parse_doc(bytes)?;
-    let sp = doc
-        .data
-        .spans
-        .get(locator as usize)
-        .ok_or_else(|| format!("span #{locator} is not in the trace"))?;
+fn detail(doc: &Doc, locator: u32, d: &mut SpanDetail) -> Result<(), ParseError> {
+    let sp = doc.data.spans.get(locator as usize).ok_or_else(|| {
+        ParseError::new(
+            ErrorKind::Missing,
+            format!("span #{locator} is not in the trace"),
+        )
+    })?;
     let a = attrs(sp);
     d.messages = a.messages();
     d.response = a.response();
@@ -229,7 +228,7 @@ pub fn detail(bytes: &[u8], locator: u32, d: &mut SpanDetail) -> Result<(), Stri
             .as_deref()
             .and_then(|o| serde_json::from_str::<Value>(o).ok())
             .filter(Value::is_array)
-            .and_then(|v| super::semconv::completions_text(&v));
+            .and_then(|v| crate::ingest::semconv::completions_text(&v));
     }
     d.params = a.params();
     d.add_attributes(
@@ -259,7 +258,8 @@ pub fn detail(bytes: &[u8], locator: u32, d: &mut SpanDetail) -> Result<(), Stri
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{BlobId, SpanKind, Tokens};
+    use crate::ingest::ctx::Options;
+    use crate::model::{SpanKind, SpanStatus, Tokens};
 
     const DOC: &str = r#"{"info": {"trace_id": "tr-827f290c0607b9045ac02822c4a46a2d", "state": "ERROR",
       "trace_metadata": {"mlflow.trace.tokenUsage": "{\"input_tokens\": 148, \"output_tokens\": 6, \"total_tokens\": 154}",
@@ -278,12 +278,9 @@ mod tests {
 
     #[test]
     fn maps_an_mlflow_trace() {
-        let ctx = Ctx {
-            blob: BlobId(0),
-            opts: super::super::Options::default(),
-        };
-        let mut out = Vec::new();
-        parse(DOC.as_bytes(), 0, &ctx, &mut out).unwrap();
+        let out = FORMAT
+            .parse_one(DOC.as_bytes(), Options::default())
+            .unwrap();
         let [Record::Span(root), Record::Span(lm), Record::Trace(t)] = out.as_slice() else {
             panic!("{out:?}")
         };
@@ -312,7 +309,7 @@ mod tests {
         );
 
         let mut d = SpanDetail::default();
-        detail(DOC.as_bytes(), 1, &mut d).unwrap();
+        FORMAT.fill(DOC.as_bytes(), 1, &mut d).unwrap();
         assert_eq!(d.messages.len(), 1);
         assert_eq!(
             d.error.as_ref().and_then(|e| e.stacktrace.as_deref()),

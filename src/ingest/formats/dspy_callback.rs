@@ -1,15 +1,27 @@
 //! dspy-callback-jsonl v1: a `*_start` and a `*_end` line per DSPy call, joined by `call_id`.
 
-use super::detail::{ErrorInfo, Message, SpanDetail, pretty};
-use super::semconv::{messages_from_json, usage_from_value};
-use super::{Ctx, ms_to_ns, parse_time};
-use crate::model::payload::{PayloadRef, RecordFormat};
+use crate::ingest::ctx::At;
+use crate::ingest::error::{ErrorKind, ParseError, decode};
+use crate::ingest::format::{Decoded, Format, Sniff};
+use crate::ingest::semconv::{completions_text, messages_from_json, usage_from_value};
+use crate::ingest::texts::{ErrorInfo, Message, SpanDetail, flatten};
+use crate::ingest::values::{error_text, ms_to_ns, parse_time};
+use crate::model::payload::PayloadRef;
 use crate::model::store::{Record, SpanRecord};
 use crate::model::{SpanKind, SpanStatus};
 use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
+
+/// One dspy-callback-jsonl v1 line (a call's start or its end).
+pub const FORMAT: Format = Format {
+    name: "dspy-callback",
+    expected: "a dspy callback event (v + event)",
+    sniff: Sniff::Keys(|k| k.has("v") && k.has("event")),
+    parse,
+    decode: |bytes| Ok(Box::new(CallbackDetail::decode(bytes)?)),
+};
 
 #[derive(Deserialize)]
 struct Line<'a> {
@@ -103,27 +115,35 @@ fn kind_of(l: &Line<'_>) -> SpanKind {
     }
 }
 
-fn parse_line(bytes: &[u8]) -> Result<Line<'_>, String> {
-    super::decode(bytes, "dspy callback event")
+fn parse_line(bytes: &[u8]) -> Result<Line<'_>, ParseError> {
+    decode(bytes, "dspy callback event")
 }
 
 /// One callback line.
 ///
 /// # Errors
 /// A wrong-typed field, an unknown phase, or no usable time.
-pub fn parse(bytes: &[u8], offset: u64, ctx: &Ctx, out: &mut Vec<Record>) -> Result<(), String> {
+pub fn parse(bytes: &[u8], place: &At<'_>, out: &mut Vec<Record>) -> Result<(), ParseError> {
     let l = parse_line(bytes)?;
     let at = match (l.ts_unix_ns, l.ts.as_deref()) {
         (Some(ns), _) if ns > 0 => ns,
-        (_, Some(ts)) => parse_time(ts, ctx.opts)?,
-        _ => return Err("dspy callback event without ts or ts_unix_ns".into()),
+        (_, Some(ts)) => parse_time(ts, place.opts())?,
+        _ => {
+            return Err(ParseError::new(
+                ErrorKind::Field,
+                "dspy callback event without ts or ts_unix_ns",
+            ));
+        }
     };
     let trace_id = l
         .root_call_id
         .as_deref()
         .or(l.parent_call_id.is_none().then_some(l.call_id.as_ref()));
     let Some(trace_id) = trace_id else {
-        return Err("dspy callback event without root_call_id".into());
+        return Err(ParseError::new(
+            ErrorKind::Field,
+            "dspy callback event without root_call_id",
+        ));
     };
     let mut rec = SpanRecord {
         trace_id: trace_id.to_string(),
@@ -138,12 +158,7 @@ pub fn parse(bytes: &[u8], offset: u64, ctx: &Ctx, out: &mut Vec<Record>) -> Res
             .map(str::to_string),
         ..SpanRecord::default()
     };
-    let payload = ctx.payload(
-        offset,
-        bytes.len(),
-        RecordFormat::Callback,
-        PayloadRef::WHOLE,
-    );
+    let payload = place.payload(PayloadRef::WHOLE);
     match l.phase.as_ref() {
         "start" => {
             rec.start = Some(at);
@@ -166,7 +181,7 @@ pub fn parse(bytes: &[u8], offset: u64, ctx: &Ctx, out: &mut Vec<Record>) -> Res
                 .map(|d| ms_to_ns(d, "duration_ms"))
                 .transpose()?;
             rec.payload = Some((1, payload));
-            let error = super::error_text(l.exception);
+            let error = error_text(l.exception);
             rec.status = Some(if error.is_some() {
                 SpanStatus::Error
             } else {
@@ -178,111 +193,109 @@ pub fn parse(bytes: &[u8], offset: u64, ctx: &Ctx, out: &mut Vec<Record>) -> Res
                     .and_then(|m| m.usage.as_ref())
                     .and_then(usage_from_value);
         }
-        other => return Err(format!("dspy callback event with unknown phase {other:?}")),
+        other => {
+            return Err(ParseError::new(
+                ErrorKind::Value,
+                format!("dspy callback event with unknown phase {other:?}"),
+            ));
+        }
     }
     out.push(Record::Span(rec));
     Ok(())
 }
 
-/// Fill `d` from one callback line (a span has a start line and an end line).
-///
-/// # Errors
-/// The line no longer parses.
-pub fn detail(bytes: &[u8], d: &mut SpanDetail) -> Result<(), String> {
-    let l = parse_line(bytes)?;
-    let json = |r: Option<&RawValue>| r.map(|r| r.get().to_string()).filter(|t| t != "null");
-    if l.phase == "start" {
-        d.inputs = json(l.inputs);
-        if l.kind == "lm" {
-            let inputs: Value = l
-                .inputs
-                .and_then(|r| serde_json::from_str(r.get()).ok())
-                .unwrap_or_default();
-            d.messages = messages_from_json(inputs.get("messages").unwrap_or(&Value::Null));
-            if d.messages.is_empty()
-                && let Some(p) = inputs.get("prompt").and_then(Value::as_str)
-            {
-                d.messages = vec![Message {
-                    role: "user".into(),
-                    content: p.to_string(),
-                }];
-            }
-            if let Some(kw) = inputs
-                .get("kwargs")
-                .filter(|k| k.as_object().is_some_and(|o| !o.is_empty()))
-            {
-                d.params = Some(kw.to_string());
-            }
-        }
-    } else {
-        d.outputs = json(l.outputs);
-        if l.kind == "lm" {
-            let outputs: Value = l
-                .outputs
-                .and_then(|r| serde_json::from_str(r.get()).ok())
-                .unwrap_or_default();
-            d.response = super::semconv::completions_text(&outputs);
-        }
-        if let Some(exc) = l
-            .exception
-            .and_then(|r| serde_json::from_str::<Value>(r.get()).ok())
-            .filter(|v| !v.is_null())
-        {
-            let s = |k: &str| exc.get(k).and_then(Value::as_str).map(str::to_string);
-            d.error = Some(ErrorInfo {
-                kind: s("type"),
-                message: s("message"),
-                stacktrace: s("traceback"),
-            });
-        }
-    }
-    let v: Value = serde_json::from_slice(bytes).unwrap_or_default();
-    if let Some(obj) = v.as_object() {
-        let skip = ["inputs", "outputs"];
-        d.add_attributes(
-            obj.iter()
-                .filter(|(k, _)| !skip.contains(&k.as_str()))
-                .flat_map(|(k, v)| flatten(k, v)),
-        );
-    }
-    d.raw
-        .push(pretty(std::str::from_utf8(bytes).unwrap_or_default()));
-    Ok(())
+/// A callback line decoded once for its detail: the typed line (its inputs and outputs as
+/// written) and the line as a JSON value (attributes and the pretty-printed record).
+struct CallbackDetail<'a> {
+    line: Line<'a>,
+    value: Value,
 }
 
-/// Nested objects as dotted keys (`lm.usage.prompt_tokens`), scalars as text.
-pub(crate) fn flatten(prefix: &str, v: &Value) -> Vec<(String, String)> {
-    match v {
-        Value::Object(m) => m
-            .iter()
-            .flat_map(|(k, v)| flatten(&format!("{prefix}.{k}"), v))
-            .collect(),
-        Value::String(s) => vec![(prefix.to_string(), s.clone())],
-        Value::Null => Vec::new(),
-        other => vec![(prefix.to_string(), other.to_string())],
+impl CallbackDetail<'_> {
+    fn decode(bytes: &[u8]) -> Result<CallbackDetail<'_>, ParseError> {
+        Ok(CallbackDetail {
+            line: parse_line(bytes)?,
+            value: serde_json::from_slice(bytes).unwrap_or_default(),
+        })
+    }
+}
+
+impl Decoded for CallbackDetail<'_> {
+    /// A span has a start line and an end line: each fills its part of `d`.
+    fn fill(&self, _locator: u32, d: &mut SpanDetail) -> Result<(), ParseError> {
+        let l = &self.line;
+        let json = |r: Option<&RawValue>| r.map(|r| r.get().to_string()).filter(|t| t != "null");
+        if l.phase == "start" {
+            d.inputs = json(l.inputs);
+            if l.kind == "lm" {
+                let inputs: Value = l
+                    .inputs
+                    .and_then(|r| serde_json::from_str(r.get()).ok())
+                    .unwrap_or_default();
+                d.messages = messages_from_json(inputs.get("messages").unwrap_or(&Value::Null));
+                if d.messages.is_empty()
+                    && let Some(p) = inputs.get("prompt").and_then(Value::as_str)
+                {
+                    d.messages = vec![Message {
+                        role: "user".into(),
+                        content: p.to_string(),
+                    }];
+                }
+                if let Some(kw) = inputs
+                    .get("kwargs")
+                    .filter(|k| k.as_object().is_some_and(|o| !o.is_empty()))
+                {
+                    d.params = Some(kw.to_string());
+                }
+            }
+        } else {
+            d.outputs = json(l.outputs);
+            if l.kind == "lm" {
+                let outputs: Value = l
+                    .outputs
+                    .and_then(|r| serde_json::from_str(r.get()).ok())
+                    .unwrap_or_default();
+                d.response = completions_text(&outputs);
+            }
+            if let Some(exc) = l
+                .exception
+                .and_then(|r| serde_json::from_str::<Value>(r.get()).ok())
+                .filter(|v| !v.is_null())
+            {
+                let s = |k: &str| exc.get(k).and_then(Value::as_str).map(str::to_string);
+                d.error = Some(ErrorInfo {
+                    kind: s("type"),
+                    message: s("message"),
+                    stacktrace: s("traceback"),
+                });
+            }
+        }
+        if let Some(obj) = self.value.as_object() {
+            let skip = ["inputs", "outputs"];
+            d.add_attributes(
+                obj.iter()
+                    .filter(|(k, _)| !skip.contains(&k.as_str()))
+                    .flat_map(|(k, v)| flatten(k, v)),
+            );
+        }
+        d.raw
+            .push(serde_json::to_string_pretty(&self.value).unwrap_or_default());
+        Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::BlobId;
+    use crate::ingest::ctx::Options;
     use crate::model::Tokens;
-
-    fn ctx() -> Ctx {
-        Ctx {
-            blob: BlobId(0),
-            opts: super::super::Options::default(),
-        }
-    }
 
     #[test]
     fn start_and_end_lines() {
         let start = br#"{"v":1,"seq":4,"event":"lm_start","kind":"lm","phase":"start","call_id":"c1","parent_call_id":"r","root_call_id":"r","ts":"2026-11-21T05:37:00.049838Z","ts_unix_ns":1795239420049838177,"thread":"MainThread","instance":{"class":"DummyLM"},"inputs":{"messages":[{"role":"user","content":"q"}],"kwargs":{}}}"#;
         let end = br#"{"v":1,"seq":5,"event":"lm_end","kind":"lm","phase":"end","call_id":"c1","parent_call_id":"r","root_call_id":"r","ts_unix_ns":1795239420154269289,"instance":{"class":"DummyLM"},"duration_ms":104.431,"outputs":["Paris"],"exception":null,"lm":{"model":"dummy","usage":{"prompt_tokens":148,"completion_tokens":6,"total_tokens":154}}}"#;
-        let mut out = Vec::new();
-        parse(start, 0, &ctx(), &mut out).unwrap();
-        parse(end, 0, &ctx(), &mut out).unwrap();
+        let mut out = FORMAT.parse_one(start, Options::default()).unwrap();
+        out.extend(FORMAT.parse_one(end, Options::default()).unwrap());
         let [Record::Span(s), Record::Span(e)] = out.as_slice() else {
             panic!("{out:?}")
         };
@@ -300,8 +313,8 @@ mod tests {
         assert_eq!(e.status, Some(SpanStatus::Ok));
         assert_eq!(e.model.as_deref(), Some("dummy"));
         let mut d = SpanDetail::default();
-        detail(start, &mut d).unwrap();
-        detail(end, &mut d).unwrap();
+        FORMAT.fill(start, PayloadRef::WHOLE, &mut d).unwrap();
+        FORMAT.fill(end, PayloadRef::WHOLE, &mut d).unwrap();
         assert_eq!(d.messages[0].content, "q");
         assert_eq!(d.response.as_deref(), Some("Paris"));
     }
@@ -309,8 +322,7 @@ mod tests {
     #[test]
     fn tool_names_and_exceptions() {
         let end = br#"{"v":1,"event":"tool_end","kind":"tool","phase":"end","call_id":"t","parent_call_id":"r","root_call_id":"r","ts_unix_ns":5,"instance":{"class":"Tool","name":"get_weather"},"exception":{"type":"TimeoutError","message":"slow"}}"#;
-        let mut out = Vec::new();
-        parse(end, 0, &ctx(), &mut out).unwrap();
+        let out = FORMAT.parse_one(end, Options::default()).unwrap();
         let [Record::Span(e)] = out.as_slice() else {
             panic!()
         };
@@ -322,7 +334,7 @@ mod tests {
     #[test]
     fn wrong_types_are_rejected_with_a_reason() {
         let bad = br#"{"v":1,"event":"lm_end","kind":"lm","phase":"end","call_id":"c","root_call_id":"r","ts_unix_ns":5,"duration_ms":"fast"}"#;
-        let err = parse(bad, 0, &ctx(), &mut Vec::new()).unwrap_err();
-        assert!(err.contains("wrong type for `duration_ms`"), "{err}");
+        let err = FORMAT.parse_one(bad, Options::default()).unwrap_err();
+        assert!(err.reason.contains("wrong type for `duration_ms`"), "{err}");
     }
 }

@@ -3,18 +3,29 @@
 //! for the request; steps become its children, laid out one after another from the request start
 //! because they carry only durations.
 
-use super::detail::{Message, SpanDetail, pretty};
-use super::semconv::usage_from_value;
-use super::{Ctx, error_text, ms_to_ns, parse_time};
-use crate::model::payload::{PayloadRef, RecordFormat};
+use crate::ingest::ctx::At;
+use crate::ingest::error::{ErrorKind, ParseError, decode, json_error};
+use crate::ingest::format::{Decoded, Format, Sniff};
+use crate::ingest::semconv::{SHORT_ATTR_MAX, messages_from_json, usage_from_value};
+use crate::ingest::texts::{ErrorInfo, Message, SpanDetail, flatten};
+use crate::ingest::values::{epoch_number, error_text, error_value_text, ms_to_ns, parse_time};
+use crate::model::payload::PayloadRef;
 use crate::model::span::flags;
 use crate::model::store::{Record, SpanRecord, TraceRecord};
 use crate::model::{SpanKind, SpanStatus, TraceStatus};
 use serde::Deserialize;
-use serde::de::IgnoredAny;
 use serde_json::Value;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
+
+/// One request line, simple or with steps.
+pub const FORMAT: Format = Format {
+    name: "request",
+    expected: "a request line (trace_id + total_latency_ms)",
+    sniff: Sniff::Keys(|k| k.has("trace_id") && (k.has("total_latency_ms") || k.has("steps"))),
+    parse,
+    decode: |bytes| Ok(Box::new(RequestDetail::decode(bytes)?)),
+};
 
 #[derive(Deserialize)]
 struct Line<'a> {
@@ -34,6 +45,9 @@ struct Line<'a> {
     pipeline: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     inputs: Option<&'a RawValue>,
+    /// Read (as text, not decoded) only so that a line the detail could not show (invalid
+    /// UTF-8 in it) is refused when it is indexed.
+    #[allow(dead_code)]
     #[serde(borrow, default)]
     outputs: Option<&'a RawValue>,
     #[serde(borrow, default)]
@@ -42,34 +56,6 @@ struct Line<'a> {
     usage: Option<Value>,
     #[serde(borrow, default)]
     metadata: Option<&'a RawValue>,
-    /// Keys of the other shapes, so a line is known to be a request in the same pass that
-    /// parses it (see [`super::detect::sniff_record`], whose rules these mirror).
-    #[serde(rename = "resourceSpans", alias = "resource_spans", default)]
-    resource_spans: Option<IgnoredAny>,
-    #[serde(default)]
-    info: Option<IgnoredAny>,
-    #[serde(default)]
-    data: Option<IgnoredAny>,
-    #[serde(default)]
-    v: Option<IgnoredAny>,
-    #[serde(default)]
-    event: Option<IgnoredAny>,
-    #[serde(rename = "type", borrow, default)]
-    ty: Option<&'a RawValue>,
-}
-
-impl Line<'_> {
-    /// Whether [`super::detect::sniff_record`] would call this line a request.
-    fn is_request(&self) -> bool {
-        let event = self
-            .ty
-            .is_some_and(|t| matches!(t.get(), "\"trace_start\"" | "\"span\"" | "\"trace_end\""));
-        let other = self.resource_spans.is_some()
-            || (self.info.is_some() && self.data.is_some())
-            || (self.v.is_some() && self.event.is_some())
-            || event;
-        !other && (self.total_latency_ms.is_some() || self.steps.is_some())
-    }
 }
 
 #[derive(Deserialize)]
@@ -86,14 +72,18 @@ struct Step<'a> {
     model: Option<Cow<'a, str>>,
     #[serde(default)]
     usage: Option<Value>,
+    /// Read (as text, not decoded) only so that a step the detail could not show (invalid
+    /// UTF-8 in it) is refused when it is indexed.
+    #[allow(dead_code)]
     #[serde(borrow, default)]
     inputs: Option<&'a RawValue>,
+    #[allow(dead_code)]
     #[serde(borrow, default)]
     outputs: Option<&'a RawValue>,
 }
 
-fn parse_line(bytes: &[u8]) -> Result<Line<'_>, String> {
-    super::decode(bytes, "request line")
+fn parse_line(bytes: &[u8]) -> Result<Line<'_>, ParseError> {
+    decode(bytes, "request line")
 }
 
 fn step_kind(name: &str, has_model: bool) -> SpanKind {
@@ -140,7 +130,7 @@ fn short_metadata(raw: Option<&RawValue>) -> Vec<(String, String)> {
     };
     m.into_iter()
         .filter_map(|(k, v)| match v {
-            Value::String(s) if s.len() <= super::semconv::SHORT_ATTR_MAX => Some((k, s)),
+            Value::String(s) if s.len() <= SHORT_ATTR_MAX => Some((k, s)),
             Value::Bool(_) | Value::Number(_) => Some((k, v.to_string())),
             _ => None,
         })
@@ -151,42 +141,19 @@ fn short_metadata(raw: Option<&RawValue>) -> Vec<(String, String)> {
 ///
 /// # Errors
 /// A wrong-typed field, a bad timestamp or duration.
-pub fn parse(bytes: &[u8], offset: u64, ctx: &Ctx, out: &mut Vec<Record>) -> Result<(), String> {
-    records(parse_line(bytes)?, bytes, offset, ctx, out)
+pub fn parse(bytes: &[u8], at: &At<'_>, out: &mut Vec<Record>) -> Result<(), ParseError> {
+    records(parse_line(bytes)?, at, out)
 }
 
-/// Parse `bytes` as a request line in one pass, if that is what it is: `Ok(false)` (nothing
-/// added) when it is not a request line or does not parse; the caller then sniffs it.
-///
-/// # Errors
-/// A request line whose values are wrong (a negative latency, a bad timestamp).
-pub fn parse_if_request(
-    bytes: &[u8],
-    offset: u64,
-    ctx: &Ctx,
-    out: &mut Vec<Record>,
-) -> Result<bool, String> {
-    match serde_json::from_slice::<Line<'_>>(bytes) {
-        Ok(l) if l.is_request() => records(l, bytes, offset, ctx, out).map(|()| true),
-        _ => Ok(false),
-    }
-}
-
-fn records(
-    l: Line<'_>,
-    bytes: &[u8],
-    offset: u64,
-    ctx: &Ctx,
-    out: &mut Vec<Record>,
-) -> Result<(), String> {
+fn records(l: Line<'_>, at: &At<'_>, out: &mut Vec<Record>) -> Result<(), ParseError> {
     let start = match l.timestamp {
         Some(raw) => match serde_json::from_str::<Value>(raw.get()) {
-            Ok(Value::String(s)) => Some(parse_time(&s, ctx.opts)?),
-            Ok(Value::Number(n)) => super::epoch_number(n.as_f64().unwrap_or(-1.0)),
+            Ok(Value::String(s)) => Some(parse_time(&s, at.opts())?),
+            Ok(Value::Number(n)) => epoch_number(n.as_f64().unwrap_or(-1.0)),
             _ => {
-                return Err(format!(
-                    "timestamp is not a string or number: {}",
-                    raw.get()
+                return Err(ParseError::new(
+                    ErrorKind::Field,
+                    format!("timestamp is not a string or number: {}", raw.get()),
                 ));
             }
         },
@@ -201,7 +168,7 @@ fn records(
         || l.status
             .as_deref()
             .is_some_and(|s| s.eq_ignore_ascii_case("error"));
-    let payload = |locator| ctx.payload(offset, bytes.len(), RecordFormat::Request, locator);
+    let payload = |locator| at.payload(locator);
     let trace_id = l.trace_id.to_string();
     let steps = l.steps.unwrap_or_default();
     let name = l
@@ -274,7 +241,7 @@ fn records(
             model: s.model.as_deref().map(str::to_string),
             tokens: s.usage.as_ref().and_then(usage_from_value),
             flags: flags::SEQUENTIAL,
-            payload: Some((0, payload(u32::try_from(i).unwrap_or(u32::MAX)))),
+            payload: Some((0, at.part(i))),
             attrs: Vec::new(),
             complete: true,
         }));
@@ -299,7 +266,7 @@ fn records(
 /// The prompt of a step: `inputs.messages`, `inputs.prompt`, or nothing.
 fn prompt_of(inputs: &Value) -> Vec<Message> {
     if let Some(m) = inputs.get("messages") {
-        let msgs = super::semconv::messages_from_json(m);
+        let msgs = messages_from_json(m);
         if !msgs.is_empty() {
             return msgs;
         }
@@ -323,90 +290,110 @@ fn response_of(outputs: &Value) -> Option<String> {
         .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
 }
 
-/// Fill `d` from the request line (`locator` is a step index, or the whole request).
-///
-/// # Errors
-/// The line no longer parses or has no such step.
-pub fn detail(bytes: &[u8], locator: u32, d: &mut SpanDetail) -> Result<(), String> {
-    let l = parse_line(bytes)?;
-    let to_value =
-        |r: Option<&RawValue>| r.and_then(|r| serde_json::from_str::<Value>(r.get()).ok());
-    let (inputs, outputs, model) = if locator == PayloadRef::WHOLE {
-        let v: Value = serde_json::from_slice(bytes).unwrap_or_default();
-        if let Some(obj) = v.as_object() {
+/// A request line decoded once for the details of its root and every step: the line as a JSON
+/// value (one parse gives the texts, the attributes and the pretty-printed record).
+struct RequestDetail {
+    line: Value,
+}
+
+impl RequestDetail {
+    fn decode(bytes: &[u8]) -> Result<RequestDetail, ParseError> {
+        let line: Value =
+            serde_json::from_slice(bytes).map_err(|e| json_error(&e).prefixed("request line: "))?;
+        if !line.get("trace_id").is_some_and(Value::is_string) {
+            return Err(ParseError::new(
+                ErrorKind::Field,
+                "request line: no `trace_id` text",
+            ));
+        }
+        Ok(RequestDetail { line })
+    }
+}
+
+/// A field as an error line ([`error_text`] of a decoded value).
+fn error_of(v: &Value) -> Option<String> {
+    v.get("error").cloned().and_then(error_value_text)
+}
+
+/// Whether a request or step names a model (an LM call).
+fn has_model(v: &Value) -> bool {
+    v.get("model").is_some_and(Value::is_string)
+}
+
+impl Decoded for RequestDetail {
+    /// `locator` is a step index, or the whole request.
+    fn fill(&self, locator: u32, d: &mut SpanDetail) -> Result<(), ParseError> {
+        let l = &self.line;
+        let (part, skip): (&Value, &[&str]) = if locator == PayloadRef::WHOLE {
+            (l, &["steps", "inputs", "outputs"])
+        } else {
+            let step = l
+                .get("steps")
+                .and_then(|s| s.get(locator as usize))
+                .ok_or_else(|| {
+                    ParseError::new(
+                        ErrorKind::Missing,
+                        format!("step #{locator} is not in the line"),
+                    )
+                })?;
+            (step, &["inputs", "outputs"])
+        };
+        if let Some(obj) = part.as_object() {
             d.add_attributes(
                 obj.iter()
-                    .filter(|(k, _)| !matches!(k.as_str(), "steps" | "inputs" | "outputs"))
-                    .flat_map(|(k, v)| super::dspy_callback::flatten(k, v)),
+                    .filter(|(k, _)| !skip.contains(&k.as_str()))
+                    .flat_map(|(k, v)| flatten(k, v)),
             );
         }
         d.raw
-            .push(pretty(std::str::from_utf8(bytes).unwrap_or_default()));
-        (to_value(l.inputs), to_value(l.outputs), l.model.is_some())
-    } else {
-        let steps = l.steps.unwrap_or_default();
-        let s = steps
-            .get(locator as usize)
-            .ok_or_else(|| format!("step #{locator} is not in the line"))?;
-        let v: Value = serde_json::from_slice(bytes).unwrap_or_default();
-        if let Some(step) = v.get("steps").and_then(|s| s.get(locator as usize)) {
-            if let Some(obj) = step.as_object() {
-                d.add_attributes(
-                    obj.iter()
-                        .filter(|(k, _)| !matches!(k.as_str(), "inputs" | "outputs"))
-                        .flat_map(|(k, v)| super::dspy_callback::flatten(k, v)),
-                );
-            }
-            d.raw
-                .push(serde_json::to_string_pretty(step).unwrap_or_default());
-        }
-        if let Some(e) = error_text(s.error) {
-            d.error = Some(super::detail::ErrorInfo {
+            .push(serde_json::to_string_pretty(part).unwrap_or_default());
+        if locator != PayloadRef::WHOLE
+            && let Some(e) = error_of(part)
+        {
+            d.error = Some(ErrorInfo {
                 kind: None,
                 message: Some(e),
                 stacktrace: None,
             });
         }
-        (to_value(s.inputs), to_value(s.outputs), s.model.is_some())
-    };
-    if let Some(i) = &inputs {
-        if model {
-            d.messages = prompt_of(i);
-            if let Some(t) = i.get("temperature") {
-                d.params = Some(serde_json::json!({ "temperature": t }).to_string());
+        let present = |k: &str| part.get(k).filter(|v| !v.is_null());
+        let model = has_model(part);
+        if let Some(i) = present("inputs") {
+            if model {
+                d.messages = prompt_of(i);
+                if let Some(t) = i.get("temperature") {
+                    d.params = Some(serde_json::json!({ "temperature": t }).to_string());
+                }
             }
+            d.inputs = Some(i.to_string());
         }
-        d.inputs = Some(i.to_string());
-    }
-    if let Some(o) = &outputs {
-        if model {
-            d.response = response_of(o);
+        if let Some(o) = present("outputs") {
+            if model {
+                d.response = response_of(o);
+            }
+            d.outputs = Some(o.to_string());
         }
-        d.outputs = Some(o.to_string());
+        if locator == PayloadRef::WHOLE
+            && d.error.is_none()
+            && let Some(e) = error_of(part)
+        {
+            d.error = Some(ErrorInfo {
+                kind: None,
+                message: Some(e),
+                stacktrace: None,
+            });
+        }
+        Ok(())
     }
-    if locator == PayloadRef::WHOLE
-        && d.error.is_none()
-        && let Some(e) = error_text(l.error)
-    {
-        d.error = Some(super::detail::ErrorInfo {
-            kind: None,
-            message: Some(e),
-            stacktrace: None,
-        });
-    }
-    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::BlobId;
+    use crate::ingest::ctx::Options;
 
-    fn ctx() -> Ctx {
-        Ctx {
-            blob: BlobId(0),
-            opts: super::super::Options { naive_utc: true },
-        }
+    fn parse_line(line: &[u8]) -> Result<Vec<Record>, ParseError> {
+        FORMAT.parse_one(line, Options { naive_utc: true })
     }
 
     fn spans(out: &[Record]) -> Vec<&SpanRecord> {
@@ -424,8 +411,7 @@ mod tests {
     #[test]
     fn steps_are_laid_out_sequentially_under_a_root() {
         let line = br#"{"trace_id":"t1","timestamp":"2026-11-21T05:37:00.000","pipeline":"rag_qa","steps":[{"step":"retrieve","inputs":{"query":"q"},"outputs":{},"latency_ms":10},{"step":"generate","inputs":{"prompt":"P"},"outputs":{"response":"R"},"latency_ms":20.5,"model":"gpt-4o","usage":{"prompt_tokens":5,"completion_tokens":2}}],"total_latency_ms":40}"#;
-        let mut out = Vec::new();
-        parse(line, 0, &ctx(), &mut out).unwrap();
+        let out = parse_line(line).unwrap();
         let s = spans(&out);
         assert_eq!(s.len(), 3);
         assert_eq!(s[0].name.as_deref(), Some("rag_qa"));
@@ -436,7 +422,7 @@ mod tests {
         assert_eq!(s[2].kind, Some(SpanKind::Llm));
         assert_eq!(s[2].tokens.unwrap().total, 7);
         let mut d = SpanDetail::default();
-        detail(line, 1, &mut d).unwrap();
+        FORMAT.fill(line, 1, &mut d).unwrap();
         assert_eq!(d.messages[0].content, "P");
         assert_eq!(d.response.as_deref(), Some("R"));
     }
@@ -444,8 +430,7 @@ mod tests {
     #[test]
     fn a_failed_step_does_not_fail_a_request_that_says_ok() {
         let line = br#"{"trace_id":"t","timestamp":"2026-11-21T05:37:00Z","steps":[{"step":"tool:x","latency_ms":1,"error":"TimeoutError: slow","outputs":{}}],"total_latency_ms":2}"#;
-        let mut out = Vec::new();
-        parse(line, 0, &ctx(), &mut out).unwrap();
+        let out = parse_line(line).unwrap();
         let s = spans(&out);
         assert_eq!(s[1].status, Some(SpanStatus::Error));
         assert_eq!(s[1].kind, Some(SpanKind::Tool));
@@ -458,8 +443,7 @@ mod tests {
     #[test]
     fn simple_line_with_error_and_name_from_inputs() {
         let line = br#"{"trace_id":"t","timestamp":"2026-11-21T05:37:00.047Z","inputs":{"question":"What is up?"},"outputs":{},"total_latency_ms":269.018,"error":"LMUnexpectedError: 503"}"#;
-        let mut out = Vec::new();
-        parse(line, 0, &ctx(), &mut out).unwrap();
+        let out = parse_line(line).unwrap();
         let s = spans(&out);
         assert_eq!(s.len(), 1);
         assert_eq!(s[0].name.as_deref(), Some("What is up?"));
@@ -469,7 +453,7 @@ mod tests {
     #[test]
     fn negative_latency_is_rejected() {
         let line = br#"{"trace_id":"t","total_latency_ms":-5}"#;
-        let err = parse(line, 0, &ctx(), &mut Vec::new()).unwrap_err();
-        assert!(err.contains("not a valid duration"), "{err}");
+        let err = parse_line(line).unwrap_err();
+        assert!(err.reason.contains("not a valid duration"), "{err}");
     }
 }

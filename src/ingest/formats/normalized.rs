@@ -2,9 +2,11 @@
 //! one trace per line, and reads back exactly. The request's inputs and outputs sit at the top
 //! (a dataset row), every span follows in tree order with its texts. README "Export format".
 
-use super::detail::{ErrorInfo, Message, SpanDetail};
-use super::{Ctx, ms_to_ns, parse_time};
-use crate::model::payload::RecordFormat;
+use crate::ingest::ctx::At;
+use crate::ingest::error::{ErrorKind, ParseError, decode};
+use crate::ingest::format::{Decoded, Format, Sniff};
+use crate::ingest::texts::{ErrorInfo, Message, SpanDetail};
+use crate::ingest::values::{ms_to_ns, parse_time};
 use crate::model::span::flags;
 use crate::model::store::{Record, SpanRecord, TraceRecord};
 use crate::model::{SpanStatus, Tokens, TraceStatus};
@@ -14,6 +16,15 @@ use std::collections::BTreeMap;
 
 /// The value of `schema` on every line of this shape.
 pub const SCHEMA: &str = "spanscope-trace/1";
+
+/// One normalized trace line.
+pub const FORMAT: Format = Format {
+    name: "spanscope-trace",
+    expected: "a spanscope export line (schema: spanscope-trace/1)",
+    sniff: Sniff::Keys(|k| k.starts_with("schema", "spanscope-trace/")),
+    parse,
+    decode: |bytes| Ok(Box::new(parse_line(bytes)?)),
+};
 
 fn is_false(b: &bool) -> bool {
     !*b
@@ -118,18 +129,15 @@ pub struct ExceptionLine {
     pub stacktrace: Option<String>,
 }
 
-/// Whether a record is a normalized trace line: its `schema` (already read by the sniffer).
-#[must_use]
-pub fn is_schema(raw: &str) -> bool {
-    raw.trim_matches('"').starts_with("spanscope-trace/")
-}
-
-fn parse_line(bytes: &[u8]) -> Result<TraceLine, String> {
-    let l: TraceLine = super::decode(bytes, "trace line")?;
+fn parse_line(bytes: &[u8]) -> Result<TraceLine, ParseError> {
+    let l: TraceLine = decode(bytes, "trace line")?;
     if l.schema != SCHEMA {
-        return Err(format!(
-            "schema {:?} is not one this version reads ({SCHEMA})",
-            l.schema
+        return Err(ParseError::new(
+            ErrorKind::Value,
+            format!(
+                "schema {:?} is not one this version reads ({SCHEMA})",
+                l.schema
+            ),
         ));
     }
     Ok(l)
@@ -139,20 +147,25 @@ fn parse_line(bytes: &[u8]) -> Result<TraceLine, String> {
 ///
 /// # Errors
 /// A wrong-typed field, an unknown schema version, a bad time or duration.
-pub fn parse(bytes: &[u8], offset: u64, ctx: &Ctx, out: &mut Vec<Record>) -> Result<(), String> {
+pub fn parse(bytes: &[u8], at: &At<'_>, out: &mut Vec<Record>) -> Result<(), ParseError> {
     let l = parse_line(bytes)?;
     let status = match l.status.as_str() {
         "ok" => TraceStatus::Ok,
         "error" => TraceStatus::Error,
         "running" => TraceStatus::Running,
-        s => return Err(format!("status {s:?} is not ok, error or running")),
+        s => {
+            return Err(ParseError::new(
+                ErrorKind::Value,
+                format!("status {s:?} is not ok, error or running"),
+            ));
+        }
     };
     let mark = out.len();
     for (i, s) in l.spans.into_iter().enumerate() {
         let start = s
             .start
             .as_deref()
-            .map(|t| parse_time(t, ctx.opts))
+            .map(|t| parse_time(t, at.opts()))
             .transpose()?;
         let dur = s
             .duration_ms
@@ -168,7 +181,10 @@ pub fn parse(bytes: &[u8], offset: u64, ctx: &Ctx, out: &mut Vec<Record>) -> Res
             "unset" => SpanStatus::Unset,
             x => {
                 out.truncate(mark);
-                return Err(format!("spans[{i}].status {x:?} is not ok, error or unset"));
+                return Err(ParseError::new(
+                    ErrorKind::Value,
+                    format!("spans[{i}].status {x:?} is not ok, error or unset"),
+                ));
             }
         };
         let mut fl = 0;
@@ -195,15 +211,7 @@ pub fn parse(bytes: &[u8], offset: u64, ctx: &Ctx, out: &mut Vec<Record>) -> Res
             model: s.model,
             tokens: s.tokens,
             flags: fl,
-            payload: Some((
-                0,
-                ctx.payload(
-                    offset,
-                    bytes.len(),
-                    RecordFormat::Normalized,
-                    u32::try_from(i).unwrap_or(u32::MAX),
-                ),
-            )),
+            payload: Some((0, at.part(i))),
             attrs: s.attributes.into_iter().collect(),
             complete: true,
         }));
@@ -235,16 +243,20 @@ pub fn text_value(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_string()))
 }
 
-/// Fill `d` from span number `locator` of the line in `bytes`.
-///
-/// # Errors
-/// The line no longer parses or has no such span.
-pub fn detail(bytes: &[u8], locator: u32, d: &mut SpanDetail) -> Result<(), String> {
-    let l = parse_line(bytes)?;
-    let s = l
-        .spans
-        .get(locator as usize)
-        .ok_or_else(|| format!("span #{locator} is not in the line"))?;
+impl Decoded for TraceLine {
+    fn fill(&self, locator: u32, d: &mut SpanDetail) -> Result<(), ParseError> {
+        detail(self, locator, d)
+    }
+}
+
+/// Fill `d` from span number `locator` of the line.
+fn detail(l: &TraceLine, locator: u32, d: &mut SpanDetail) -> Result<(), ParseError> {
+    let s = l.spans.get(locator as usize).ok_or_else(|| {
+        ParseError::new(
+            ErrorKind::Missing,
+            format!("span #{locator} is not in the line"),
+        )
+    })?;
     d.messages = s
         .messages
         .iter()
@@ -281,21 +293,16 @@ pub fn detail(bytes: &[u8], locator: u32, d: &mut SpanDetail) -> Result<(), Stri
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{BlobId, SpanKind};
-
-    fn ctx() -> Ctx {
-        Ctx {
-            blob: BlobId(0),
-            opts: super::super::Options::default(),
-        }
-    }
+    use crate::ingest::ctx::Options;
+    use crate::model::SpanKind;
 
     const LINE: &str = r#"{"schema":"spanscope-trace/1","trace_id":"t1","name":"qa","start":"2026-11-21T05:37:00.000000001Z","duration_ms":2.5,"status":"error","error":"boom","inputs":{"question":"q"},"outputs":null,"model":"m","tokens":{"prompt":3,"completion":4,"total":7},"spans":[{"span_id":"a","parent_id":null,"name":"qa","kind":"chain","start":"2026-11-21T05:37:00.000000001Z","duration_ms":2.5,"status":"error","error":"boom","attributes":{"compiled":"true"}},{"span_id":"b","parent_id":"a","name":"lm","kind":"llm","start":"2026-11-21T05:37:00.001Z","duration_ms":null,"status":"unset","model":"m","tokens":{"prompt":3,"completion":4,"total":7},"start_inferred":true,"messages":[{"role":"user","content":"hi"}],"response":"yo"}]}"#;
 
     #[test]
     fn reads_every_field_back() {
-        let mut out = Vec::new();
-        parse(LINE.as_bytes(), 0, &ctx(), &mut out).unwrap();
+        let out = FORMAT
+            .parse_one(LINE.as_bytes(), Options::default())
+            .unwrap();
         assert_eq!(out.len(), 3);
         let Record::Span(root) = &out[0] else {
             panic!("a span first")
@@ -317,20 +324,31 @@ mod tests {
         assert_eq!(t.final_status, Some(TraceStatus::Error));
         assert_eq!(t.tokens.map(|t| t.total), Some(7));
         let mut d = SpanDetail::default();
-        detail(LINE.as_bytes(), 1, &mut d).unwrap();
+        FORMAT.fill(LINE.as_bytes(), 1, &mut d).unwrap();
         assert_eq!(d.messages[0].content, "hi");
         assert_eq!(d.response.as_deref(), Some("yo"));
     }
 
     #[test]
     fn refuses_other_versions_and_statuses() {
-        let mut out = Vec::new();
         let v2 = LINE.replace("spanscope-trace/1", "spanscope-trace/2");
-        let e = parse(v2.as_bytes(), 0, &ctx(), &mut out).unwrap_err();
-        assert!(e.contains("not one this version reads"), "{e}");
+        let e = FORMAT
+            .parse_one(v2.as_bytes(), Options::default())
+            .unwrap_err();
+        assert!(e.reason.contains("not one this version reads"), "{e}");
         let bad = LINE.replace("\"status\":\"unset\"", "\"status\":\"meh\"");
-        let e = parse(bad.as_bytes(), 0, &ctx(), &mut out).unwrap_err();
-        assert!(e.contains("spans[1].status"), "{e}");
+        let ctx = crate::ingest::ctx::Ctx {
+            blob: crate::model::BlobId(0),
+            opts: Options::default(),
+        };
+        let mut out = Vec::new();
+        let at = ctx.at(
+            0,
+            bad.len(),
+            crate::model::payload::RecordFormat::Normalized,
+        );
+        let e = parse(bad.as_bytes(), &at, &mut out).unwrap_err();
+        assert!(e.reason.contains("spans[1].status"), "{e}");
         assert!(out.is_empty());
     }
 }

@@ -1,44 +1,83 @@
-//! OTLP traces, protobuf and OTLP/JSON, decoded with `opentelemetry-proto` into one mapping.
+//! OTLP traces, protobuf and OTLP/JSON, decoded with `opentelemetry-proto` into one mapping:
+//! two format entries ([`JSON`], [`PROTO`]) sharing it.
 
-use super::detail::{ErrorInfo, SpanDetail};
-use super::semconv::{AttrValue, Attrs};
-use super::{Ctx, hex};
+use crate::ingest::ctx::{At, Ctx};
+use crate::ingest::error::{ErrorKind, ParseError, decode};
+use crate::ingest::format::{Decoded, Format, Sniff};
+use crate::ingest::semconv::{AttrValue, Attrs};
+use crate::ingest::texts::{ErrorInfo, SpanDetail, StatusCode, outcome};
+use crate::ingest::values::hex;
+use crate::model::Nanos;
 use crate::model::payload::RecordFormat;
 use crate::model::span::flags;
 use crate::model::store::{Record, SpanRecord};
-use crate::model::{Nanos, SpanStatus};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use opentelemetry_proto::tonic::trace::v1::Span as ProtoSpan;
 use prost::Message as _;
 use std::borrow::Cow;
 
+/// One OTLP/JSON `ExportTraceServiceRequest` (a line of a file exporter, or a whole file).
+pub const JSON: Format = Format {
+    name: "otlp-json",
+    expected: "OTLP/JSON (resourceSpans)",
+    sniff: Sniff::Keys(|k| k.has("resourceSpans") || k.has("resource_spans")),
+    parse: parse_json,
+    decode: |bytes| Ok(Box::new(Body::new(read_json(bytes)?))),
+};
+
+/// A binary protobuf `ExportTraceServiceRequest` (a captured `.bin` body).
+pub const PROTO: Format = Format {
+    name: "otlp-proto",
+    expected: "an OTLP protobuf body",
+    sniff: Sniff::Binary,
+    parse: parse_proto,
+    decode: |bytes| Ok(Box::new(Body::new(read_proto(bytes)?))),
+};
+
 /// Decode a binary protobuf body.
 ///
 /// # Errors
 /// The bytes are not an `ExportTraceServiceRequest`.
-pub fn decode_proto(bytes: &[u8]) -> Result<ExportTraceServiceRequest, String> {
-    ExportTraceServiceRequest::decode(bytes).map_err(|e| format!("protobuf decode error: {e}"))
+pub fn read_proto(bytes: &[u8]) -> Result<ExportTraceServiceRequest, ParseError> {
+    ExportTraceServiceRequest::decode(bytes)
+        .map_err(|e| ParseError::new(ErrorKind::Body, format!("protobuf decode error: {e}")))
 }
 
 /// Decode an OTLP/JSON body.
 ///
 /// # Errors
 /// Invalid JSON or not the OTLP/JSON mapping.
+pub fn read_json(bytes: &[u8]) -> Result<ExportTraceServiceRequest, ParseError> {
+    decode(bytes, "OTLP/JSON")
+}
+
+/// [`read_proto`] with the reason as text (the HTTP receiver's refusals carry it as is).
+///
+/// # Errors
+/// As [`read_proto`].
+pub fn decode_proto(bytes: &[u8]) -> Result<ExportTraceServiceRequest, String> {
+    read_proto(bytes).map_err(|e| e.reason)
+}
+
+/// [`read_json`] with the reason as text (the HTTP receiver's refusals carry it as is).
+///
+/// # Errors
+/// As [`read_json`].
 pub fn decode_json(bytes: &[u8]) -> Result<ExportTraceServiceRequest, String> {
-    super::decode(bytes, "OTLP/JSON")
+    read_json(bytes).map_err(|e| e.reason)
 }
 
 /// A binary body (a captured `.bin`).
 ///
 /// # Errors
 /// Not a protobuf request, or one with no spans at all.
-pub fn parse_proto(bytes: &[u8], ctx: &Ctx, out: &mut Vec<Record>) -> Result<(), String> {
-    let req = decode_proto(bytes)?;
+pub fn parse_proto(bytes: &[u8], at: &At<'_>, out: &mut Vec<Record>) -> Result<(), ParseError> {
+    let req = read_proto(bytes)?;
     if span_total(&req) == 0 {
-        return Err("no spans in it".into());
+        return Err(ParseError::new(ErrorKind::Body, "no spans in it"));
     }
-    records(&req, ctx, 0, bytes.len(), RecordFormat::OtlpProto, out);
+    records(&req, at.ctx, at.offset, bytes.len(), at.format, out);
     Ok(())
 }
 
@@ -46,14 +85,9 @@ pub fn parse_proto(bytes: &[u8], ctx: &Ctx, out: &mut Vec<Record>) -> Result<(),
 ///
 /// # Errors
 /// Not valid OTLP/JSON.
-pub fn parse_json(
-    bytes: &[u8],
-    offset: u64,
-    ctx: &Ctx,
-    out: &mut Vec<Record>,
-) -> Result<(), String> {
-    let req = decode_json(bytes)?;
-    records(&req, ctx, offset, bytes.len(), RecordFormat::OtlpJson, out);
+pub fn parse_json(bytes: &[u8], at: &At<'_>, out: &mut Vec<Record>) -> Result<(), ParseError> {
+    let req = read_json(bytes)?;
+    records(&req, at.ctx, at.offset, bytes.len(), at.format, out);
     Ok(())
 }
 
@@ -211,22 +245,13 @@ pub fn records(
         }
         let attrs = attrs_of(scope, sp);
         let exc = exception(sp);
-        let failed = sp.status.as_ref().is_some_and(|s| s.code == 2) || exc.is_some();
-        let status = if failed {
-            SpanStatus::Error
-        } else if sp.status.as_ref().is_some_and(|s| s.code == 1) {
-            SpanStatus::Ok
-        } else {
-            SpanStatus::Unset
+        let code = match sp.status.as_ref().map(|s| s.code) {
+            Some(2) => StatusCode::Error,
+            Some(1) => StatusCode::Ok,
+            _ => StatusCode::Unset,
         };
-        let error = failed.then(|| {
-            let msg = sp
-                .status
-                .as_ref()
-                .map(|s| s.message.as_str())
-                .unwrap_or_default();
-            super::detail::error_message(msg, exc.as_ref())
-        });
+        let message = sp.status.as_ref().map_or("", |s| s.message.as_str());
+        let (status, error) = outcome(code, message, exc.as_ref());
         let tokens = attrs.tokens();
         let mut short = attrs.short();
         if let Some(svc) = res.iter().find(|kv| kv.key == "service.name") {
@@ -273,24 +298,44 @@ pub fn records(
     }
 }
 
-/// Fill `d` from span number `locator` of the request in `bytes`.
-///
-/// # Errors
-/// The request no longer decodes or has no such span.
-pub fn detail(
-    bytes: &[u8],
-    format: RecordFormat,
-    locator: u32,
-    d: &mut SpanDetail,
-) -> Result<(), String> {
-    let req = if format == RecordFormat::OtlpProto {
-        decode_proto(bytes)?
-    } else {
-        decode_json(bytes)?
-    };
-    let (res, scope, sp) = spans_of(&req)
-        .nth(locator as usize)
-        .ok_or_else(|| format!("span #{locator} is not in the request"))?;
+/// A request decoded once, for the details of any of its spans.
+struct Body {
+    req: ExportTraceServiceRequest,
+    /// Where span number `n` is: (resource, scope, span) indexes.
+    index: Vec<(usize, usize, usize)>,
+}
+
+impl Body {
+    fn new(req: ExportTraceServiceRequest) -> Body {
+        let mut index = Vec::new();
+        for (r, rs) in req.resource_spans.iter().enumerate() {
+            for (s, ss) in rs.scope_spans.iter().enumerate() {
+                index.extend((0..ss.spans.len()).map(|n| (r, s, n)));
+            }
+        }
+        Body { req, index }
+    }
+}
+
+impl Decoded for Body {
+    fn fill(&self, locator: u32, d: &mut SpanDetail) -> Result<(), ParseError> {
+        let &(r, s, n) = self.index.get(locator as usize).ok_or_else(|| {
+            ParseError::new(
+                ErrorKind::Missing,
+                format!("span #{locator} is not in the request"),
+            )
+        })?;
+        let rs = &self.req.resource_spans[r];
+        let res: &[KeyValue] = rs.resource.as_ref().map_or(&[], |r| &r.attributes);
+        let ss = &rs.scope_spans[s];
+        let scope = ss.scope.as_ref().map_or("", |s| s.name.as_str());
+        fill(res, scope, &ss.spans[n], d);
+        Ok(())
+    }
+}
+
+/// Fill `d` from one span, its resource and its scope.
+fn fill(res: &[KeyValue], scope: &str, sp: &ProtoSpan, d: &mut SpanDetail) {
     let attrs = attrs_of(scope, sp);
     d.messages = attrs.messages();
     d.response = attrs.response();
@@ -322,27 +367,19 @@ pub fn detail(
     }
     d.raw
         .push(serde_json::to_string_pretty(sp).unwrap_or_default());
-    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::BlobId;
+    use crate::ingest::ctx::Options;
+    use crate::model::SpanStatus;
 
     const LINE: &str = r#"{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"app"}}]},"scopeSpans":[{"scope":{"name":"openinference.instrumentation.dspy"},"spans":[{"traceId":"a831f586ed689aea10594e92ae203f2e","spanId":"71bbeac0ba296e75","parentSpanId":"d96bc31609f06f65","flags":256,"name":"get_weather.__call__","kind":1,"startTimeUnixNano":"1795238897886497132","endTimeUnixNano":1795238898083860205,"attributes":[{"key":"openinference.span.kind","value":{"stringValue":"TOOL"}},{"key":"metadata","value":{"stringValue":"{\"fixture.program\": \"react_tool_error\"}"}},{"key":"n","value":{"intValue":"7"}}],"events":[{"timeUnixNano":"1795238898083814986","name":"exception","attributes":[{"key":"exception.type","value":{"stringValue":"TimeoutError"}},{"key":"exception.message","value":{"stringValue":"slow"}}]}],"status":{"message":"TimeoutError: slow","code":2}}]}]}]}"#;
 
-    fn ctx() -> Ctx {
-        Ctx {
-            blob: BlobId(0),
-            opts: super::super::Options::default(),
-        }
-    }
-
     #[test]
     fn maps_an_otlp_json_span() {
-        let mut out = Vec::new();
-        parse_json(LINE.as_bytes(), 0, &ctx(), &mut out).unwrap();
+        let out = JSON.parse_one(LINE.as_bytes(), Options::default()).unwrap();
         let [Record::Span(s)] = out.as_slice() else {
             panic!("one span: {out:?}")
         };
@@ -362,11 +399,10 @@ mod tests {
 
     #[test]
     fn json_and_protobuf_map_the_same() {
-        let req = decode_json(LINE.as_bytes()).unwrap();
+        let req = read_json(LINE.as_bytes()).unwrap();
         let bin = req.encode_to_vec();
-        let (mut a, mut b) = (Vec::new(), Vec::new());
-        parse_json(LINE.as_bytes(), 0, &ctx(), &mut a).unwrap();
-        parse_proto(&bin, &ctx(), &mut b).unwrap();
+        let a = JSON.parse_one(LINE.as_bytes(), Options::default()).unwrap();
+        let b = PROTO.parse_one(&bin, Options::default()).unwrap();
         let strip = |v: Vec<Record>| -> Vec<Record> {
             v.into_iter()
                 .map(|r| match r {
@@ -384,7 +420,7 @@ mod tests {
     #[test]
     fn detail_has_error_and_attributes() {
         let mut d = SpanDetail::default();
-        detail(LINE.as_bytes(), RecordFormat::OtlpJson, 0, &mut d).unwrap();
+        JSON.fill(LINE.as_bytes(), 0, &mut d).unwrap();
         let e = d.error.unwrap();
         assert_eq!(e.kind.as_deref(), Some("TimeoutError"));
         assert!(
@@ -394,19 +430,17 @@ mod tests {
         );
         assert!(d.attributes.windows(2).all(|w| w[0].0 <= w[1].0), "sorted");
         assert!(
-            detail(
-                LINE.as_bytes(),
-                RecordFormat::OtlpJson,
-                5,
-                &mut SpanDetail::default()
-            )
-            .is_err()
+            JSON.fill(LINE.as_bytes(), 5, &mut SpanDetail::default())
+                .is_err()
         );
     }
 
     #[test]
     fn garbage_is_not_a_body() {
-        let mut out = Vec::new();
-        assert!(parse_proto(b"\x0a\x05hello", &ctx(), &mut out).is_err());
+        assert!(
+            PROTO
+                .parse_one(b"\x0a\x05hello", Options::default())
+                .is_err()
+        );
     }
 }

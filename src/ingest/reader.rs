@@ -1,0 +1,291 @@
+//! One way to read a source: sniff it once from its first bytes, then read it whole (a JSON
+//! document, a protobuf body, gzip) through the format table, or as lines through the line
+//! reader (`parallel.rs`). Files (`spanscope list`, the explorer's first read), streams (stdin)
+//! and bytes in memory all come through here.
+
+use super::ctx::{Ctx, Options};
+use super::detect::{self, FileKind, JsonLayout};
+use super::formats;
+use super::lines::{MAX_LINE, insert_all};
+use super::parallel::{BLOCK, End, Lines, Position};
+use super::sink::{Feed, Sink};
+use crate::model::{Blob, BlobId, SourceId};
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The most a gzip file may inflate to (a larger one is rejected: a decompression bomb).
+pub const MAX_INFLATED: u64 = 1 << 30;
+
+/// A source that could not be read at all.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot read {path}: {source}")]
+pub struct Unreadable {
+    pub path: String,
+    #[source]
+    pub source: io::Error,
+}
+
+/// What a source is, decided once from its start.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// JSON lines (or nothing yet): read on through the line reader, after these first bytes.
+    Lines(Vec<u8>),
+    /// A JSON document, a protobuf body, gzip: all of it, read.
+    Whole(Vec<u8>),
+}
+
+/// Sniff a source from its start, reading as little as it takes: a block; more when its first
+/// line is longer (up to the line limit); all of it when it is not JSON lines, which is then
+/// read whole. A source whose first line is a complete JSON value is JSON lines.
+///
+/// # Errors
+/// Reading fails.
+pub fn sniff(reader: &mut impl Read) -> io::Result<Layout> {
+    let mut head = Vec::with_capacity(BLOCK);
+    reader.by_ref().take(BLOCK as u64).read_to_end(&mut head)?;
+    let mut complete = head.len() < BLOCK;
+    match detect::sniff_file(&head) {
+        FileKind::Empty => return Ok(Layout::Lines(head)),
+        FileKind::Gzip | FileKind::Binary => {
+            reader.read_to_end(&mut head)?;
+            return Ok(Layout::Whole(head));
+        }
+        FileKind::Json => {}
+    }
+    if !complete && memchr::memchr(b'\n', &head).is_none() {
+        // no newline yet: one long record, or a line over the limit (then never held whole)
+        let more = (MAX_LINE + 1 - head.len()) as u64;
+        head.reserve_exact(MAX_LINE + 1 - head.len());
+        complete = reader.by_ref().take(more).read_to_end(&mut head)? < more as usize;
+        if !complete && memchr::memchr(b'\n', &head).is_none() {
+            return Ok(Layout::Lines(head));
+        }
+    }
+    if detect::first_line_is_value(&head) {
+        return Ok(Layout::Lines(head));
+    }
+    if !complete {
+        reader.read_to_end(&mut head)?;
+    }
+    Ok(match detect::json_layout(&head) {
+        JsonLayout::Lines => Layout::Lines(head),
+        JsonLayout::Document => Layout::Whole(head),
+    })
+}
+
+/// Read a path (a file, or every file of a directory) into the store.
+///
+/// # Errors
+/// The path (or a file in the directory) cannot be opened or read.
+pub fn load_path(store: &mut impl Sink, path: &Path, opts: Options) -> Result<(), Unreadable> {
+    let unreadable = |e| Unreadable {
+        path: path.display().to_string(),
+        source: e,
+    };
+    let meta = std::fs::metadata(path).map_err(unreadable)?;
+    if meta.is_dir() {
+        for file in dir_files(path).map_err(unreadable)? {
+            load_path(store, &file, opts)?;
+        }
+        return Ok(());
+    }
+    let mut file = std::fs::File::open(path).map_err(unreadable)?;
+    let layout = sniff(&mut file).map_err(unreadable)?;
+    let source = store.add_source(&path.display().to_string());
+    let blob = store.add_blob(Blob::File(path.to_path_buf()));
+    match layout {
+        Layout::Whole(bytes) => {
+            load_bytes(store, source, blob, &bytes, opts);
+            Ok(())
+        }
+        Layout::Lines(head) => {
+            let mut pos = Position {
+                partial: head,
+                ..Position::default()
+            };
+            Lines::of_blob(blob, opts)
+                .read(store, source, &mut file, &mut pos, End::Parse)
+                .map_err(unreadable)
+        }
+    }
+}
+
+/// The files of a directory, sorted, recursively; hidden files and capture metadata
+/// (`*.meta.json`, written beside captured OTLP bodies) are skipped.
+///
+/// # Errors
+/// The directory (or one below it) cannot be listed.
+pub fn dir_files(dir: &Path) -> io::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<io::Result<_>>()?;
+    entries.sort();
+    for p in entries {
+        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if name.starts_with('.') || name.ends_with(".meta.json") {
+            continue;
+        }
+        if p.is_dir() {
+            out.extend(dir_files(&p)?);
+        } else {
+            out.push(p);
+        }
+    }
+    Ok(out)
+}
+
+/// Read a stream (stdin) to its end into the store; its bytes stay in memory for the payloads.
+///
+/// # Errors
+/// Reading the stream fails.
+pub fn load_reader(
+    store: &mut impl Sink,
+    label: &str,
+    mut reader: impl Read,
+    opts: Options,
+) -> io::Result<()> {
+    let mut bytes = Vec::new();
+    reader.read_to_end(&mut bytes)?;
+    let source = store.add_source(label);
+    let bytes = Arc::new(bytes);
+    let blob = store.add_blob(Blob::Memory(Arc::clone(&bytes)));
+    load_bytes(store, source, blob, &bytes, opts);
+    Ok(())
+}
+
+/// Read a live stream (stdin) as it comes on a thread of its own: what is not JSON (protobuf,
+/// gzip) is read to its end and loaded whole; JSON is read as lines, each read's whole lines
+/// parsed at once and kept in memory for the payloads, and at the end a last line without a
+/// newline is parsed too.
+pub fn read_stream(feed: &Feed, label: &str, mut reader: impl Read + Send, opts: Options) {
+    let mut sink = feed.batcher();
+    let source = sink.add_source(label);
+    let mut head = Vec::new();
+    let mut chunk = vec![0u8; 1 << 16];
+    // a stream is live: it is sniffed on what it has brought, not on a full block
+    let ended = loop {
+        match reader.read(&mut chunk) {
+            Ok(0) => break true,
+            Ok(n) => {
+                head.extend_from_slice(&chunk[..n]);
+                if !head.iter().all(u8::is_ascii_whitespace) {
+                    break false;
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                sink.state(source, format!("error: {e}"));
+                return;
+            }
+        }
+    };
+    let state = match detect::sniff_file(&head) {
+        FileKind::Gzip | FileKind::Binary => {
+            let read = if ended {
+                Ok(0)
+            } else {
+                reader.read_to_end(&mut head)
+            };
+            read.map(|_| {
+                let bytes = Arc::new(head);
+                let blob = sink.add_blob(Blob::Memory(Arc::clone(&bytes)));
+                load_bytes(&mut sink, source, blob, &bytes, opts);
+            })
+        }
+        FileKind::Json | FileKind::Empty => {
+            let mut pos = Position {
+                partial: head,
+                ..Position::default()
+            };
+            Lines::of_stream(opts).read(&mut sink, source, &mut reader, &mut pos, End::Parse)
+        }
+    };
+    match state {
+        Ok(()) => sink.state(source, ""),
+        Err(e) => sink.state(source, format!("error: {e}")),
+    }
+}
+
+/// Parse a whole file or body (`bytes` is the content of `blob`).
+pub fn load_bytes(
+    store: &mut impl Sink,
+    source: SourceId,
+    blob: BlobId,
+    bytes: &[u8],
+    opts: Options,
+) {
+    load_content(store, source, blob, bytes, opts, false);
+}
+
+/// [`load_bytes`]; `inflated`: `bytes` came out of a gzip file (which is not inflated again).
+fn load_content(
+    store: &mut impl Sink,
+    source: SourceId,
+    blob: BlobId,
+    bytes: &[u8],
+    opts: Options,
+    inflated: bool,
+) {
+    let kind = detect::sniff_file(bytes);
+    let layout = (kind == FileKind::Json).then(|| detect::json_layout(bytes));
+    if layout == Some(JsonLayout::Lines) {
+        // the line reader counts the bytes it consumes
+        let mut pos = Position::default();
+        let mut reader = bytes;
+        let read =
+            Lines::of_blob(blob, opts).read(store, source, &mut reader, &mut pos, End::Parse);
+        // reading memory does not fail
+        debug_assert!(read.is_ok(), "{read:?}");
+        return;
+    }
+    store.count(source, 0, bytes.len() as u64);
+    let ctx = Ctx { blob, opts };
+    let mut out = Vec::new();
+    match kind {
+        FileKind::Empty => {}
+        FileKind::Gzip if inflated => store.reject(
+            source,
+            0,
+            "gzip inside gzip: not read (only one level is inflated)".into(),
+        ),
+        FileKind::Gzip => match gunzip(bytes) {
+            Ok(plain) => {
+                let plain = Arc::new(plain);
+                let inner = store.add_blob(Blob::Memory(Arc::clone(&plain)));
+                load_content(store, source, inner, &plain, opts, true);
+            }
+            Err(e) => store.reject(source, 0, format!("not a valid gzip stream: {e}")),
+        },
+        FileKind::Binary => {
+            store.count(source, 1, 0);
+            match formats::parse_binary(bytes, &ctx, &mut out) {
+                Ok(()) => insert_all(store, source, 0, &mut out),
+                Err(e) => store.reject(source, 0, e.reason),
+            }
+        }
+        FileKind::Json => {
+            store.count(source, 1, 0);
+            match formats::parse_document(bytes, &ctx, &mut out) {
+                Ok(()) => insert_all(store, source, 0, &mut out),
+                Err(e) => store.reject(source, 0, e.reason),
+            }
+        }
+    }
+}
+
+/// Inflate a gzip file, up to [`MAX_INFLATED`].
+fn gunzip(bytes: &[u8]) -> io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    flate2::read::MultiGzDecoder::new(bytes)
+        .take(MAX_INFLATED + 1)
+        .read_to_end(&mut out)?;
+    if out.len() as u64 > MAX_INFLATED {
+        return Err(io::Error::other(format!(
+            "it inflates to more than {} MiB (a decompression bomb?)",
+            MAX_INFLATED >> 20
+        )));
+    }
+    Ok(out)
+}
