@@ -181,7 +181,7 @@ pub fn parse(bytes: &[u8], at: &At<'_>, out: &mut Vec<Record>) -> Result<(), Par
             } else {
                 0
             },
-            payload: Some((0, at.part(i))),
+            payload: Some((0, at.part(i)?)),
             attrs: short,
             complete: true,
         }));

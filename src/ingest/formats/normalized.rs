@@ -211,7 +211,7 @@ pub fn parse(bytes: &[u8], at: &At<'_>, out: &mut Vec<Record>) -> Result<(), Par
             model: s.model,
             tokens: s.tokens,
             flags: fl,
-            payload: Some((0, at.part(i))),
+            payload: Some((0, at.part(i)?)),
             attrs: s.attributes.into_iter().collect(),
             complete: true,
         }));

@@ -7,7 +7,7 @@ use crate::ingest::format::{Decoded, Format, Sniff};
 use crate::ingest::semconv::{AttrValue, Attrs};
 use crate::ingest::texts::{ErrorInfo, SpanDetail, StatusCode, outcome};
 use crate::ingest::values::hex;
-use crate::model::Nanos;
+use crate::model::{Nanos, idx};
 use crate::model::payload::RecordFormat;
 use crate::model::span::flags;
 use crate::model::store::{Record, SpanRecord};
@@ -243,6 +243,13 @@ pub fn records(
             out.push(Record::Rejected(format!("span {:?}: {why}", sp.name)));
             continue;
         }
+        let ordinal = match idx::to_u32(ordinal, idx::Table::RecordParts) {
+            Ok(o) => o,
+            Err(e) => {
+                out.push(Record::Rejected(format!("span {:?}: {e}", sp.name)));
+                continue;
+            }
+        };
         let attrs = attrs_of(scope, sp);
         let exc = exception(sp);
         let code = match sp.status.as_ref().map(|s| s.code) {
@@ -285,12 +292,7 @@ pub fn records(
             },
             payload: Some((
                 0,
-                ctx.payload(
-                    offset,
-                    len,
-                    format,
-                    u32::try_from(ordinal).unwrap_or(u32::MAX),
-                ),
+                ctx.payload(offset, len, format, ordinal),
             )),
             attrs: short,
             complete: true,

@@ -241,7 +241,7 @@ fn records(l: Line<'_>, at: &At<'_>, out: &mut Vec<Record>) -> Result<(), ParseE
             model: s.model.as_deref().map(str::to_string),
             tokens: s.usage.as_ref().and_then(usage_from_value),
             flags: flags::SEQUENTIAL,
-            payload: Some((0, at.part(i))),
+            payload: Some((0, at.part(i)?)),
             attrs: Vec::new(),
             complete: true,
         }));
