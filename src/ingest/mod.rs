@@ -22,6 +22,8 @@ pub mod reader;
 pub mod semconv;
 pub mod sink;
 pub mod tail;
+#[cfg(test)]
+pub(crate) mod testing;
 pub mod texts;
 pub mod values;
 

@@ -6,8 +6,8 @@ use super::app::App;
 use super::clipboard::Clip;
 use super::effect::{Effect, Printers, Target};
 use crate::ingest;
-use crate::ingest::detail::span_detail;
-use crate::model::{SpanIdx, Store};
+use crate::ingest::detail::{SpanDetail, details_of, span_detail};
+use crate::model::{SpanIdx, Store, TraceIdx};
 
 /// The demo traces the welcome screen opens (`d`).
 pub const DEMO: &[u8] = include_bytes!("../../assets/demo.jsonl");
@@ -26,14 +26,8 @@ pub fn run(
             app.on_detail(s, detail);
         }
         Effect::IndexSearch(t) => {
-            let store = &app.store;
-            let texts = store
-                .trace(t)
-                .spans
-                .iter()
-                .map(|&s| (s, searchable_text(store, s)))
-                .collect();
-            app.on_search_texts(t, texts);
+            let (texts, partial) = search_texts(&app.store, t);
+            app.on_search_texts(t, texts, partial);
         }
         Effect::LoadDemo => {
             let res = ingest::load_reader(&mut app.store, "demo", DEMO, ingest::Options::default())
@@ -107,11 +101,30 @@ pub fn clip(
     })
 }
 
-/// What `/` in the waterfall searches, lowercase: the span's name, short attributes, prompt,
-/// response, inputs, outputs and error.
-fn searchable_text(store: &Store, s: SpanIdx) -> String {
+/// At most this many spans of a trace have their texts (prompt, response, inputs, outputs)
+/// decoded for `/`, in start order; the others are searched by name, attributes and error. The
+/// index is made on the explorer's thread, and this bounds the pause a huge trace can cause.
+pub const SEARCH_TEXT_SPANS: usize = 20_000;
+
+/// What `/` in the waterfall searches in each span of trace `t`, lowercase: the name, short
+/// attributes, prompt, response, inputs, outputs and error. Each record is decoded once for all
+/// the spans it holds (an OTLP body, a request line). `true` when only the first
+/// [`SEARCH_TEXT_SPANS`] spans' texts were decoded.
+fn search_texts(store: &Store, t: TraceIdx) -> (Vec<(SpanIdx, String)>, bool) {
+    let mut spans = store.trace(t).spans.clone();
+    spans.sort_by_key(|&s| (store.span(s).start, s.0));
+    let decoded = spans.len().min(SEARCH_TEXT_SPANS);
+    let details = details_of(store, &spans[..decoded]);
+    let texts = spans
+        .iter()
+        .enumerate()
+        .map(|(i, &s)| (s, searchable_text(store, s, details.get(i))))
+        .collect();
+    (texts, decoded < spans.len())
+}
+
+fn searchable_text(store: &Store, s: SpanIdx, d: Option<&SpanDetail>) -> String {
     let sp = store.span(s);
-    let d = span_detail(store, s);
     let mut t = String::from(store.str(sp.name));
     for (k, v) in store.span_attrs(sp) {
         t.push('\n');
@@ -119,13 +132,15 @@ fn searchable_text(store: &Store, s: SpanIdx) -> String {
         t.push('=');
         t.push_str(v);
     }
-    for m in &d.messages {
-        t.push('\n');
-        t.push_str(&m.content);
-    }
-    for x in [&d.response, &d.inputs, &d.outputs].into_iter().flatten() {
-        t.push('\n');
-        t.push_str(x);
+    if let Some(d) = d {
+        for m in &d.messages {
+            t.push('\n');
+            t.push_str(&m.content);
+        }
+        for x in [&d.response, &d.inputs, &d.outputs].into_iter().flatten() {
+            t.push('\n');
+            t.push_str(x);
+        }
     }
     if let Some(e) = sp.error {
         t.push('\n');

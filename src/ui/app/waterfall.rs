@@ -135,7 +135,7 @@ impl App {
     }
 
     /// The searchable texts of trace `t`'s spans arrived: find the open search's hits in them.
-    pub fn on_search_texts(&mut self, t: TraceIdx, texts: Vec<(SpanIdx, String)>) {
+    pub fn on_search_texts(&mut self, t: TraceIdx, texts: Vec<(SpanIdx, String)>, partial: bool) {
         if !self.store.is_live(t) {
             return;
         }
@@ -144,6 +144,7 @@ impl App {
             self.wf.search_requested = None;
         }
         self.wf.search_texts = Some((t, revision, texts));
+        self.wf.search_partial = partial;
         if self.selected_trace() == Some(t)
             && let Some(q) = self.wf.search.as_ref().map(|x| x.query.clone())
         {
@@ -381,5 +382,43 @@ mod tests {
         assert_eq!(a.focus, Focus::Waterfall);
         run(&mut a, &[Action::Back]);
         assert_eq!(a.focus, Focus::List);
+    }
+
+    /// Searching a trace of 1,000 spans sent in one OTLP body decodes that body once, and
+    /// typing on reuses what was decoded.
+    #[test]
+    fn searching_a_trace_of_one_body_decodes_it_once() {
+        use crate::ingest::detail::decode_count;
+        let mut store = Store::new();
+        let body = crate::ingest::testing::otlp_body(1000);
+        ingest::load_reader(
+            &mut store,
+            "body",
+            body.as_bytes(),
+            ingest::Options::default(),
+        )
+        .unwrap();
+        let mut a = App::new(store, Theme::plain(), Options::default());
+        run(&mut a, &[Action::Enter]);
+        let _ = screen(&mut a, 100, 30);
+        let before = decode_count();
+        run(&mut a, &[Action::OpenSearch]);
+        type_text(&mut a, "question 99");
+        assert_eq!(
+            decode_count() - before,
+            1,
+            "one decode for every span's texts"
+        );
+        let hits = &a.wf.search.as_ref().unwrap().hits;
+        // question 99, question 990..999
+        assert_eq!(hits.len(), 11, "{hits:?}");
+        type_text(&mut a, "9");
+        assert_eq!(a.wf.search.as_ref().unwrap().hits.len(), 1);
+        assert_eq!(
+            decode_count() - before,
+            1,
+            "the texts are kept for the next key"
+        );
+        assert!(!a.wf.search_partial);
     }
 }

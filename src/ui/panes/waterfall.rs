@@ -74,6 +74,15 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             theme.style(Role::Match),
         ));
     }
+    if app.wf.search.is_some() && app.wf.search_partial {
+        title.push(Span::styled(
+            format!(
+                "  texts searched in the first {} spans",
+                crate::ui::perform::SEARCH_TEXT_SPANS
+            ),
+            theme.style(Role::Muted),
+        ));
+    }
     let body = title_bar(buf, area, Line::from(title), focused, theme);
     if body.height == 0 {
         return;

@@ -22,6 +22,8 @@ pub struct WaterfallState {
     pub(crate) search_texts: Option<SearchTexts>,
     /// The texts asked of the loop for a search and not delivered yet: trace and revision.
     pub(crate) search_requested: Option<(TraceIdx, u32)>,
+    /// Only the first spans' texts are in `search_texts` (a huge trace).
+    pub search_partial: bool,
     pub(crate) built_for: Option<(TraceIdx, u64, bool, bool, u64)>,
     pub(crate) collapse_version: u64,
     /// The tree drawn in front of each row of `layout` (`├─`, `│ └─`), made with the layout.
