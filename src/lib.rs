@@ -10,7 +10,6 @@
 //! "#;
 //! let mut store = Store::new();
 //! ingest::load_reader(&mut store, "example", log.as_bytes(), ingest::Options::default()).unwrap();
-//! store.refresh();
 //!
 //! let slow_failures = query::filter(&store, &query::parse("dur>2s status:error").unwrap());
 //! assert_eq!(slow_failures.len(), 1);

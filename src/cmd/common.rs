@@ -67,7 +67,6 @@ pub fn load(args: &SourceArgs) -> Result<Store, Failure> {
                 .map_err(|e| Failure::source(e.to_string()))?;
         }
     }
-    store.refresh();
     let rejected: u64 = store.sources().iter().map(|s| s.rejected).sum();
     if !args.quiet || args.strict {
         report_rejections(&store);

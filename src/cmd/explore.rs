@@ -200,7 +200,6 @@ mod tests {
         assert!(screen(&mut a, 120, 30).contains("wrote 2 trace(s)"));
         let mut back = Store::new();
         ingest::load_path(&mut back, &path, ingest::Options::default()).unwrap();
-        back.refresh();
         assert_eq!(back.trace_count(), 2);
         assert!(
             back.trace_ids()

@@ -74,11 +74,18 @@ pub fn sniff(reader: &mut impl Read) -> io::Result<Layout> {
     })
 }
 
-/// Read a path (a file, or every file of a directory) into the store.
+/// Read a path (a file, or every file of a directory) into the store, which is whole when this
+/// returns ([`Sink::finish`]).
 ///
 /// # Errors
 /// The path (or a file in the directory) cannot be opened or read.
 pub fn load_path(store: &mut impl Sink, path: &Path, opts: Options) -> Result<(), Unreadable> {
+    let res = read_path(store, path, opts);
+    store.finish();
+    res
+}
+
+fn read_path(store: &mut impl Sink, path: &Path, opts: Options) -> Result<(), Unreadable> {
     let unreadable = |e| Unreadable {
         path: path.display().to_string(),
         source: e,
@@ -86,7 +93,7 @@ pub fn load_path(store: &mut impl Sink, path: &Path, opts: Options) -> Result<()
     let meta = std::fs::metadata(path).map_err(unreadable)?;
     if meta.is_dir() {
         for file in dir_files(path).map_err(unreadable)? {
-            load_path(store, &file, opts)?;
+            read_path(store, &file, opts)?;
         }
         return Ok(());
     }
@@ -136,7 +143,8 @@ pub fn dir_files(dir: &Path) -> io::Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-/// Read a stream (stdin) to its end into the store; its bytes stay in memory for the payloads.
+/// Read a stream (stdin) to its end into the store, which is whole when this returns; its bytes
+/// stay in memory for the payloads.
 ///
 /// # Errors
 /// Reading the stream fails.
@@ -152,6 +160,7 @@ pub fn load_reader(
     let bytes = Arc::new(bytes);
     let blob = store.add_blob(Blob::Memory(Arc::clone(&bytes)));
     load_bytes(store, source, blob, &bytes, opts);
+    store.finish();
     Ok(())
 }
 

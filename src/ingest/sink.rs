@@ -25,6 +25,10 @@ pub trait Sink {
     fn flush(&mut self) -> Result<(), Closed> {
         Ok(())
     }
+
+    /// A whole source was read ([`crate::ingest::load_path`], [`crate::ingest::load_reader`]):
+    /// a store derives what it took in, so that it is whole when loading returns.
+    fn finish(&mut self) {}
 }
 
 impl Sink for Store {
@@ -52,6 +56,11 @@ impl Sink for Store {
 
     fn registry(&self) -> Arc<Registry> {
         Store::registry(self)
+    }
+
+    /// Loading straight into the store: what was read is derived, once, at the end.
+    fn finish(&mut self) {
+        self.refresh();
     }
 }
 

@@ -17,7 +17,6 @@ pub fn app(fixture: &str) -> App {
         .join("tests/fixtures")
         .join(fixture);
     ingest::load_path(&mut store, &path, ingest::Options { naive_utc: true }).unwrap();
-    store.refresh();
     App::new(
         store,
         Theme::plain(),
