@@ -1,6 +1,5 @@
 //! Comparing two traces in the explorer: `m` marks a trace (A), `=` compares the selected one (B)
-//! with it. The view is [`crate::analysis::diff`]'s alignment: a table of steps, and under it the
-//! prompt and response diff of the selected LM call.
+//! with it, and the keys of the comparison (the step table, the prompt and response diff).
 
 use super::{App, Mode};
 use crate::analysis::diff::{self};

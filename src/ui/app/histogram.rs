@@ -1,6 +1,5 @@
-//! The latency histogram (`H`): the listed traces' durations in log-spaced buckets with round
-//! edges, the slow threshold and the percentiles marked; `Enter` on a bucket filters the list to
-//! it.
+//! The latency histogram (`H`): counting the listed traces into buckets when the list changed,
+//! and `Enter` on a bucket filtering the list to it.
 
 use super::{App, Focus, Mode};
 use crate::analysis::histogram::{Bucket, buckets};

@@ -1,6 +1,5 @@
-//! Comparing two traces in the explorer: `m` marks a trace (A), `=` compares the selected one (B)
-//! with it. The view is [`crate::analysis::diff`]'s alignment: a table of steps, and under it the
-//! prompt and response diff of the selected LM call.
+//! The comparison's state (`m` marks trace A, `=` compares the selected one with it): the
+//! alignment, its rows, the selection and which part has the keys.
 
 use super::scroll::Scroll;
 use crate::analysis::diff::{self, TraceDiff};

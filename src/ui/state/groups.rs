@@ -1,5 +1,4 @@
-//! `:group KEY`: the listed traces split by a metadata value, side by side (count, errors,
-//! latency, LM calls, tokens); `Enter` on a value filters the list to it.
+//! The `:group KEY` view's state: the key, the groups of the listed traces and the selection.
 
 use super::scroll::Scroll;
 use crate::analysis::groups::{GroupKey, TraceGroup};

@@ -1,6 +1,4 @@
-//! The latency histogram (`H`): the listed traces' durations in log-spaced buckets with round
-//! edges, the slow threshold and the percentiles marked; `Enter` on a bucket filters the list to
-//! it.
+//! The latency histogram's state: the buckets of the listed traces and the selection.
 
 use super::scroll::Scroll;
 use crate::analysis::histogram::Bucket;

@@ -1,6 +1,5 @@
-//! The step statistics view (`S`): per step name, model or kind over the listed traces, sorted by
-//! any column, the selected step's latency over time, and a drill-down to the spans of that step,
-//! failed and slowest first, each one key from its trace.
+//! The step statistics view's state: the grouping, the sort, the groups, the latency line of
+//! the selected step and the drill-down to its spans.
 
 use super::scroll::Scroll;
 use crate::analysis::steps::{self as stats, Exemplar, GroupBy, StatsSort};
