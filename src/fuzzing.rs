@@ -92,7 +92,8 @@ pub fn record(data: &[u8]) {
 /// - a text whose first line is a complete value is JSON lines;
 /// - on valid JSON, the quick key scan finds what serde finds (or says it is not sure);
 /// - the format the sniffer names parses the record or refuses it with a reason, and the
-///   dispatch every reader uses gives exactly that answer (the quick scan changes nothing);
+///   dispatch every reader uses gives exactly that answer (the quick scan changes nothing, nor
+///   does parsing it first as the format of the record before it);
 /// - a record the sniffer refuses is refused by the dispatch with the sniffer's reason;
 /// - a binary body is taken by a binary format or refused with a reason.
 ///
@@ -133,6 +134,14 @@ fn agree(data: &[u8], sniff_record: fn(&[u8]) -> Result<RecordFormat, ParseError
     }
     let (mut direct, mut dispatched) = (Vec::new(), Vec::new());
     let outcome = formats::parse_record(data, 0, &ctx, &mut dispatched);
+    // after a record of any format, the one-pass parse answers the same
+    for (i, f) in FORMATS.iter().enumerate() {
+        let mut last = Some(RecordFormat::at(u8::try_from(i).unwrap_or(u8::MAX)));
+        let mut after = Vec::new();
+        let again = formats::parse_record_after(data, 0, &ctx, &mut after, &mut last);
+        assert_eq!(again, outcome, "after a {} record", f.name);
+        assert_eq!(after, dispatched, "after a {} record", f.name);
+    }
     match sniff_record(data) {
         Ok(format) => {
             let entry = formats::entry(format).map(|f| f.sniff);

@@ -71,12 +71,31 @@ pub fn json_layout(bytes: &[u8]) -> JsonLayout {
 /// The top-level keys of a JSON object and their values, undecoded (values are skipped over,
 /// never parsed, so this is one cheap pass whatever they hold, and a value is never checked
 /// for more than its structure: text inside strings is the parsers' business).
+///
+/// A value may be unknown (empty: the keys noted by a parse, which consumed that value); a
+/// question about it answers "no" and marks the keys unsure ([`Keys::sure`]).
 #[derive(Debug, Default)]
 pub struct Keys<'a> {
     entries: Vec<(Cow<'a, str>, &'a [u8])>,
+    unsure: std::cell::Cell<bool>,
 }
 
 impl<'a> Keys<'a> {
+    /// Keys and their values as text (empty: not known).
+    #[must_use]
+    pub fn from_pairs(entries: Vec<(Cow<'a, str>, &'a [u8])>) -> Keys<'a> {
+        Keys {
+            entries,
+            unsure: std::cell::Cell::new(false),
+        }
+    }
+
+    /// Whether every question asked so far had its answer (no value it needed was unknown).
+    #[must_use]
+    pub fn sure(&self) -> bool {
+        !self.unsure.get()
+    }
+
     /// Read the top-level keys of `bytes`, checked by serde: the reference, whose errors are
     /// the reasons users see.
     ///
@@ -94,7 +113,7 @@ impl<'a> Keys<'a> {
             .into_iter()
             .zip(values.into_iter().chain(std::iter::repeat(&b""[..])))
             .collect();
-        Ok(Keys { entries })
+        Ok(Keys::from_pairs(entries))
     }
 
     /// The top-level keys of `bytes` by a quick scan that checks nothing: `None` when it is
@@ -115,19 +134,29 @@ impl<'a> Keys<'a> {
                 None => sure = false,
             }
         });
-        (whole && sure).then_some(Keys { entries })
+        (whole && sure).then(|| Keys::from_pairs(entries))
     }
 
     /// Whether `key` is there (whatever its value, `null` included).
     #[must_use]
     pub fn has(&self, key: &str) -> bool {
-        self.raw(key).is_some()
+        self.entries.iter().any(|(k, _)| k == key)
     }
 
-    /// The value of `key` as JSON text (its first occurrence).
+    /// The value of `key` as JSON text (its first occurrence); `None` when it is not there, or
+    /// not known (then the keys are unsure).
     #[must_use]
     pub fn raw(&self, key: &str) -> Option<&'a [u8]> {
-        self.entries.iter().find(|(k, _)| k == key).map(|(_, v)| *v)
+        let v = self
+            .entries
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| *v)?;
+        if v.is_empty() {
+            self.unsure.set(true);
+            return None;
+        }
+        Some(v)
     }
 
     /// Every key, in the order of the text.
@@ -276,7 +305,7 @@ fn skip_value(bytes: &[u8], i: usize) -> Option<usize> {
 }
 
 /// A key, borrowed from the text unless it has escapes (serde's `Cow` always copies).
-struct Key<'a>(Cow<'a, str>);
+pub(crate) struct Key<'a>(pub(crate) Cow<'a, str>);
 
 impl<'de> Deserialize<'de> for Key<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {

@@ -1,5 +1,5 @@
-//! Why a record was refused: the typed error every parser returns, and the JSON decoding
-//! helpers that word serde's errors for the user (a column, the path of a wrong-typed field).
+//! Why a record was refused: the typed error every parser returns, and serde's errors worded
+//! for the user (the message and the column).
 
 /// What kind of problem a record has, for code that treats them differently (the fuzz checks,
 /// the whole-document fallback); the user reads [`ParseError::reason`].
@@ -46,32 +46,6 @@ impl ParseError {
     }
 }
 
-/// Deserialize a record; a wrong-typed field is reported with its path (`steps[2].latency_ms`),
-/// found by a second, path-tracking pass that only runs on failure.
-///
-/// # Errors
-/// The reason, prefixed with `what` (the record kind).
-pub fn decode<'a, T: serde::Deserialize<'a>>(bytes: &'a [u8], what: &str) -> Result<T, ParseError> {
-    serde_json::from_slice(bytes).map_err(|e| {
-        if e.classify() == serde_json::error::Category::Data {
-            let mut de = serde_json::Deserializer::from_slice(bytes);
-            if let Err(pe) = serde_path_to_error::deserialize::<_, T>(&mut de) {
-                let inner = pe.inner().to_string();
-                let msg = inner.split(" at line ").next().unwrap_or(&inner);
-                return ParseError::new(
-                    ErrorKind::Field,
-                    format!(
-                        "{what}: wrong type for `{}` at column {}: {msg}",
-                        pe.path(),
-                        e.column()
-                    ),
-                );
-            }
-        }
-        json_error(&e).prefixed(&format!("{what}: "))
-    })
-}
-
 /// A serde_json error as a reason: the message and the column (records are single lines).
 #[must_use]
 pub fn json_error(e: &serde_json::Error) -> ParseError {
@@ -96,28 +70,6 @@ pub fn json_error(e: &serde_json::Error) -> ParseError {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[derive(Debug, serde::Deserialize)]
-    struct Row {
-        #[allow(dead_code)]
-        n: u32,
-    }
-
-    #[test]
-    fn reasons_name_the_column_and_the_field() {
-        let e = decode::<Row>(br#"{"n":"x"}"#, "row").unwrap_err();
-        assert_eq!(e.kind, ErrorKind::Field);
-        assert!(
-            e.reason.starts_with("row: wrong type for `n` at column"),
-            "{e}"
-        );
-        let e = decode::<Row>(b"{\"n\":", "row").unwrap_err();
-        assert_eq!(e.kind, ErrorKind::Json);
-        assert!(
-            e.to_string().starts_with("row: invalid JSON at column 5"),
-            "{e}"
-        );
-    }
 
     #[test]
     fn the_message_is_the_reason() {

@@ -37,6 +37,7 @@ pub fn load_lines(
     ctx: &Ctx,
 ) -> u64 {
     let mut out = Vec::new();
+    let mut last = None;
     let mut pos = 0usize;
     let mut line_no = first_line;
     while pos < bytes.len() {
@@ -54,7 +55,7 @@ pub fn load_lines(
             store.reject(source, line_no, overlong_line(line.len() as u64));
         } else if !line.iter().all(u8::is_ascii_whitespace) {
             store.count(source, 1, 0);
-            match formats::parse_record(line, base + pos as u64, ctx, &mut out) {
+            match formats::parse_record_after(line, base + pos as u64, ctx, &mut out, &mut last) {
                 Ok(()) => insert_all(store, source, line_no, &mut out),
                 Err(e) if !terminated => {
                     out.clear();

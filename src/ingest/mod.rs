@@ -3,12 +3,14 @@
 //! is sniffed on its own, so mixed formats in one file work. Formats are entries of one table
 //! (`formats/mod.rs`). A bad line is counted with its line number and reason; the rest is kept.
 //!
-//! Files, lowest first: `error`, `ctx`, `values`, `texts`, `detect` and `semconv` are shared by
-//! everything; `format` is what a format is; `formats/` holds one file per format and the table
-//! (`formats/mod.rs`) with its dispatch; `detail` decodes spans' texts through it; `lines`,
-//! `parallel` and `reader` read sources; `tail`, `follow`, `sink` and `http` feed a live store.
+//! Files, lowest first: `error`, `ctx`, `values`, `texts`, `detect`, `decode` and `semconv` are
+//! shared by everything; `format` is what a format is; `formats/` holds one file per format and
+//! the table (`formats/mod.rs`) with its dispatch; `detail` decodes spans' texts through it;
+//! `lines`, `parallel` and `reader` read sources; `tail`, `follow`, `sink` and `http` feed a live
+//! store.
 
 pub mod ctx;
+pub mod decode;
 pub mod detail;
 pub mod detect;
 pub mod error;
@@ -28,7 +30,8 @@ pub mod texts;
 pub mod values;
 
 pub use self::ctx::{Ctx, Options};
-pub use self::error::{ErrorKind, ParseError, decode, json_error};
+pub use self::decode::decode;
+pub use self::error::{ErrorKind, ParseError, json_error};
 pub use self::formats::parse_record;
 /// The format files, at the paths code outside ingest has used.
 pub use self::formats::{dspy_callback, events, mlflow, normalized, otlp, requests};

@@ -1,7 +1,8 @@
 //! dspy-callback-jsonl v1: a `*_start` and a `*_end` line per DSPy call, joined by `call_id`.
 
 use crate::ingest::ctx::At;
-use crate::ingest::error::{ErrorKind, ParseError, decode};
+use crate::ingest::decode::decode;
+use crate::ingest::error::{ErrorKind, ParseError};
 use crate::ingest::format::{Decoded, Format, Sniff};
 use crate::ingest::semconv::{completions_text, messages_from_json, usage_from_value};
 use crate::ingest::texts::{ErrorInfo, Message, SpanDetail, flatten};

@@ -3,7 +3,8 @@
 //! parent, or under the root when they declare none.
 
 use crate::ingest::ctx::At;
-use crate::ingest::error::{ErrorKind, ParseError, decode, json_error};
+use crate::ingest::decode::decode;
+use crate::ingest::error::{ErrorKind, ParseError, json_error};
 use crate::ingest::format::{Decoded, Format, Sniff};
 use crate::ingest::semconv::usage_from_value;
 use crate::ingest::texts::{ErrorInfo, SpanDetail, flatten};

@@ -1,7 +1,8 @@
 //! MLflow Trace JSON (`Trace.to_json()`, trace schema v3): one trace per document.
 
 use crate::ingest::ctx::At;
-use crate::ingest::error::{ErrorKind, ParseError, decode};
+use crate::ingest::decode::decode;
+use crate::ingest::error::{ErrorKind, ParseError};
 use crate::ingest::format::{Decoded, Format, Sniff};
 use crate::ingest::semconv::{AttrValue, Attrs, SHORT_ATTR_MAX, usage_from_json};
 use crate::ingest::texts::{ErrorInfo, SpanDetail, StatusCode, outcome, pretty};

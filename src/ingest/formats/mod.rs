@@ -5,6 +5,7 @@
 //! table.
 
 use super::ctx::Ctx;
+use super::decode;
 use super::detect::Keys;
 use super::error::{ErrorKind, ParseError, json_error};
 use super::format::{Format, Sniff};
@@ -159,13 +160,56 @@ pub fn parse_record(
     ctx: &Ctx,
     out: &mut Vec<Record>,
 ) -> Result<(), ParseError> {
+    dispatch(bytes, offset, ctx, out).1
+}
+
+/// [`parse_record`] for a record that follows others of one source: it is parsed first as the
+/// format `last` of the record before it, in one pass that notes its keys, and that parse is
+/// kept if sniffing those keys picks the same format (a log is usually one format, and sniffing
+/// then parsing reads a line twice). Otherwise it is sniffed and parsed as any record; `last`
+/// becomes its format. The answer is always the one [`parse_record`] gives.
+///
+/// # Errors
+/// As [`parse_record`].
+pub fn parse_record_after(
+    bytes: &[u8],
+    offset: u64,
+    ctx: &Ctx,
+    out: &mut Vec<Record>,
+    last: &mut Option<RecordFormat>,
+) -> Result<(), ParseError> {
+    let mark = out.len();
+    if let Some(format) = *last {
+        decode::note_next();
+        let parsed = parse_as(format, bytes, offset, ctx, out);
+        let same =
+            decode::take_noted(|keys| keys.is_some_and(|k| sniff(k) == Some(format) && k.sure()));
+        if parsed.is_ok() && same {
+            return Ok(());
+        }
+        out.truncate(mark);
+    }
+    let (format, result) = dispatch(bytes, offset, ctx, out);
+    if format.is_some() {
+        *last = format;
+    }
+    result
+}
+
+/// Sniff and parse one record; returns the format it was sniffed as (if any) and the outcome.
+fn dispatch(
+    bytes: &[u8],
+    offset: u64,
+    ctx: &Ctx,
+    out: &mut Vec<Record>,
+) -> (Option<RecordFormat>, Result<(), ParseError>) {
     let mark = out.len();
     // The quick scan picks the parser; a record it takes is valid JSON, whose keys the scan
     // reads exactly as serde does. Anything else is sniffed again by serde for its reason.
     let quick = Keys::scan(bytes).and_then(|k| sniff(&k));
     let first = match quick {
         Some(format) => match parse_as(format, bytes, offset, ctx, out) {
-            Ok(()) => return Ok(()),
+            Ok(()) => return (Some(format), Ok(())),
             Err(e) => {
                 out.truncate(mark);
                 Some((format, e))
@@ -173,11 +217,15 @@ pub fn parse_record(
         },
         None => None,
     };
-    let format = sniff_record(bytes)?;
-    match first {
+    let format = match sniff_record(bytes) {
+        Ok(format) => format,
+        Err(e) => return (None, Err(e)),
+    };
+    let result = match first {
         Some((tried, e)) if tried == format => Err(e),
         _ => parse_as(format, bytes, offset, ctx, out).inspect_err(|_| out.truncate(mark)),
-    }
+    };
+    (Some(format), result)
 }
 
 /// Parse `bytes` with the entry `format`.
@@ -324,6 +372,43 @@ mod tests {
         let err = parse_record(br#"{"trace_id": oops"#, 0, &ctx, &mut out).unwrap_err();
         assert!(err.reason.starts_with("invalid JSON at column 14"), "{err}");
         assert_eq!(out.len(), 2);
+    }
+
+    /// After a request line, a line the request parser would take but sniffing gives to
+    /// another format (or to none) is read as sniffing says, as on its own.
+    #[test]
+    fn the_format_of_the_line_before_is_only_a_first_guess() {
+        let ctx = Ctx {
+            blob: BlobId(0),
+            opts: Options::default(),
+        };
+        let request = br#"{"trace_id":"t","total_latency_ms":3}"#;
+        let lines: [&[u8]; 4] = [
+            br#"{"trace_id":"t2","total_latency_ms":3}"#,
+            // OTLP first in the table: an empty export, not a request
+            br#"{"resourceSpans":[],"trace_id":"t3","total_latency_ms":3}"#,
+            // no latency and no steps: no format at all
+            br#"{"trace_id":"t4"}"#,
+            // an event line whose type the request parser skips
+            br#"{"type":"trace_start","trace_id":"t5","total_latency_ms":3}"#,
+        ];
+        for line in lines {
+            let mut last = None;
+            let mut out = Vec::new();
+            parse_record_after(request, 0, &ctx, &mut out, &mut last).unwrap();
+            assert_eq!(last, Some(id("request")));
+            let mark = out.len();
+            let after = parse_record_after(line, 0, &ctx, &mut out, &mut last);
+            let mut alone = Vec::new();
+            assert_eq!(after, parse_record(line, 0, &ctx, &mut alone));
+            assert_eq!(out[mark..], alone[..]);
+        }
+        let mut last = Some(id("request"));
+        let err = parse_record_after(lines[2], 0, &ctx, &mut Vec::new(), &mut last).unwrap_err();
+        assert!(err.reason.starts_with("unknown record shape"), "{err}");
+        let mut last = Some(id("request"));
+        parse_record_after(lines[1], 0, &ctx, &mut Vec::new(), &mut last).unwrap();
+        assert_eq!(last, Some(id("otlp-json")));
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! (a dataset row), every span follows in tree order with its texts. README "Export format".
 
 use crate::ingest::ctx::At;
-use crate::ingest::error::{ErrorKind, ParseError, decode};
+use crate::ingest::decode::decode;
+use crate::ingest::error::{ErrorKind, ParseError};
 use crate::ingest::format::{Decoded, Format, Sniff};
 use crate::ingest::texts::{ErrorInfo, Message, SpanDetail};
 use crate::ingest::values::{ms_to_ns, parse_time};

@@ -2,7 +2,8 @@
 //! two format entries ([`JSON`], [`PROTO`]) sharing it.
 
 use crate::ingest::ctx::{At, Ctx};
-use crate::ingest::error::{ErrorKind, ParseError, decode};
+use crate::ingest::decode::decode;
+use crate::ingest::error::{ErrorKind, ParseError};
 use crate::ingest::format::{Decoded, Format, Sniff};
 use crate::ingest::semconv::{AttrValue, Attrs};
 use crate::ingest::texts::{ErrorInfo, SpanDetail, StatusCode, outcome};

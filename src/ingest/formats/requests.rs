@@ -4,7 +4,8 @@
 //! because they carry only durations.
 
 use crate::ingest::ctx::At;
-use crate::ingest::error::{ErrorKind, ParseError, decode, json_error};
+use crate::ingest::decode::decode;
+use crate::ingest::error::{ErrorKind, ParseError, json_error};
 use crate::ingest::format::{Decoded, Format, Sniff};
 use crate::ingest::semconv::{SHORT_ATTR_MAX, messages_from_json, usage_from_value};
 use crate::ingest::texts::{ErrorInfo, Message, SpanDetail, flatten};

@@ -1,0 +1,360 @@
+//! Decoding a JSON record with serde, worded for the user, and noting its top-level keys in the
+//! same pass. A log is usually one format: the dispatcher parses each line as the format of the
+//! line before it, asks this file for the keys that parse went through, and keeps the result
+//! only if sniffing those keys picks that format too. Sniffing then parsing would read the line
+//! twice; this reads it once, and the sniffers stay the only judges of what a record is.
+
+use super::detect::{Key, Keys};
+use super::error::{ErrorKind, ParseError, json_error};
+use serde::de::value::{BorrowedStrDeserializer, StringDeserializer};
+use serde::de::{DeserializeSeed, Deserializer, MapAccess, Visitor};
+use serde::{Deserialize, forward_to_deserialize_any};
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::fmt;
+
+/// Values longer than this are not kept when noted (sniffers read short values: a `type`, a
+/// `schema`); a sniffer that asks for one is unsure.
+const SHORT: usize = 64;
+
+/// The keys noted on this thread, their buffers reused from record to record.
+#[derive(Debug, Default)]
+struct Noted {
+    /// The next decode notes its keys.
+    armed: bool,
+    /// A decode noted its keys since [`note_next`].
+    done: bool,
+    len: usize,
+    /// Key and value (empty: not kept, the parse consumed it or it is long).
+    keys: Vec<(String, Vec<u8>)>,
+}
+
+impl Noted {
+    fn push_key(&mut self, key: &str) {
+        if self.len == self.keys.len() {
+            self.keys.push(Default::default());
+        }
+        let (k, v) = &mut self.keys[self.len];
+        k.clear();
+        k.push_str(key);
+        v.clear();
+        self.len += 1;
+    }
+
+    fn set_value(&mut self, raw: &[u8]) {
+        if let Some((_, v)) = self.len.checked_sub(1).map(|i| &mut self.keys[i])
+            && raw.len() <= SHORT
+        {
+            v.extend_from_slice(raw);
+        }
+    }
+}
+
+thread_local! {
+    static NOTED: RefCell<Noted> = RefCell::new(Noted::default());
+}
+
+/// Note the top-level keys of the next record [`decode`] reads on this thread.
+pub fn note_next() {
+    NOTED.with(|n| {
+        let mut n = n.borrow_mut();
+        n.armed = true;
+        n.done = false;
+    });
+}
+
+/// Hand the keys noted since [`note_next`] to `f` (`None` when no decode noted them), and stop
+/// noting.
+pub fn take_noted<R>(f: impl FnOnce(Option<&Keys<'_>>) -> R) -> R {
+    NOTED.with(|n| {
+        let mut n = n.borrow_mut();
+        n.armed = false;
+        if !std::mem::take(&mut n.done) {
+            return f(None);
+        }
+        let pairs = n.keys[..n.len]
+            .iter()
+            .map(|(k, v)| (Cow::Borrowed(k.as_str()), v.as_slice()))
+            .collect();
+        f(Some(&Keys::from_pairs(pairs)))
+    })
+}
+
+/// Deserialize a record; a wrong-typed field is reported with its path (`steps[2].latency_ms`),
+/// found by a second, path-tracking pass that only runs on failure. After [`note_next`], the
+/// record's top-level keys are noted on the way.
+///
+/// # Errors
+/// The reason, prefixed with `what` (the record kind).
+pub fn decode<'a, T: Deserialize<'a>>(bytes: &'a [u8], what: &str) -> Result<T, ParseError> {
+    let armed = NOTED.with(|n| std::mem::take(&mut n.borrow_mut().armed));
+    let read = if armed {
+        noting(bytes)
+    } else {
+        serde_json::from_slice(bytes)
+    };
+    read.map_err(|e| {
+        if e.classify() == serde_json::error::Category::Data {
+            let mut de = serde_json::Deserializer::from_slice(bytes);
+            if let Err(pe) = serde_path_to_error::deserialize::<_, T>(&mut de) {
+                let inner = pe.inner().to_string();
+                let msg = inner.split(" at line ").next().unwrap_or(&inner);
+                return ParseError::new(
+                    ErrorKind::Field,
+                    format!(
+                        "{what}: wrong type for `{}` at column {}: {msg}",
+                        pe.path(),
+                        e.column()
+                    ),
+                );
+            }
+        }
+        json_error(&e).prefixed(&format!("{what}: "))
+    })
+}
+
+/// [`serde_json::from_slice`], noting the top-level keys (a record is an object).
+fn noting<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> serde_json::Result<T> {
+    // taken out while the record is read, so that nothing read meanwhile finds it borrowed
+    let mut noted = NOTED.with(|n| std::mem::take(&mut *n.borrow_mut()));
+    noted.len = 0;
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let read = T::deserialize(Top {
+        de: &mut de,
+        noted: &mut noted,
+    })
+    .and_then(|t| de.end().map(|()| t));
+    noted.done = read.is_ok();
+    NOTED.with(|n| *n.borrow_mut() = noted);
+    read
+}
+
+/// The record: read as a map whose keys and skipped values are noted.
+struct Top<'n, D> {
+    de: D,
+    noted: &'n mut Noted,
+}
+
+impl<'de, D: Deserializer<'de>> Deserializer<'de> for Top<'_, D> {
+    type Error = D::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, v: V) -> Result<V::Value, D::Error> {
+        self.de.deserialize_map(Noting {
+            inner: v,
+            noted: self.noted,
+        })
+    }
+
+    forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        option unit unit_struct newtype_struct seq tuple tuple_struct map struct enum
+        identifier ignored_any
+    }
+}
+
+/// A visitor, a map access or a seed that notes what passes through it.
+struct Noting<'n, T> {
+    inner: T,
+    noted: &'n mut Noted,
+}
+
+impl<'de, V: Visitor<'de>> Visitor<'de> for Noting<'_, V> {
+    type Value = V::Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.inner.expecting(f)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<V::Value, A::Error> {
+        self.inner.visit_map(Noting {
+            inner: map,
+            noted: self.noted,
+        })
+    }
+}
+
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for Noting<'_, A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, A::Error> {
+        self.inner.next_key_seed(NoteKey {
+            inner: seed,
+            noted: self.noted,
+        })
+    }
+
+    fn next_value_seed<S: DeserializeSeed<'de>>(&mut self, seed: S) -> Result<S::Value, A::Error> {
+        self.inner.next_value_seed(NoteValue {
+            inner: seed,
+            noted: self.noted,
+        })
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        self.inner.size_hint()
+    }
+}
+
+/// A key: noted, then handed to the record's own field visitor.
+struct NoteKey<'n, K> {
+    inner: K,
+    noted: &'n mut Noted,
+}
+
+impl<'de, K: DeserializeSeed<'de>> DeserializeSeed<'de> for NoteKey<'_, K> {
+    type Value = K::Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<K::Value, D::Error> {
+        let Key(key) = Key::deserialize(d)?;
+        self.noted.push_key(&key);
+        match key {
+            Cow::Borrowed(k) => self.inner.deserialize(BorrowedStrDeserializer::new(k)),
+            Cow::Owned(k) => self.inner.deserialize(StringDeserializer::new(k)),
+        }
+    }
+}
+
+/// A value: read by the record's parser as it wants; one it skips is noted as text.
+struct NoteValue<'n, S> {
+    inner: S,
+    noted: &'n mut Noted,
+}
+
+impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for NoteValue<'_, S> {
+    type Value = S::Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<S::Value, D::Error> {
+        self.inner.deserialize(Value {
+            de: d,
+            noted: self.noted,
+        })
+    }
+}
+
+/// A value's deserializer: everything goes to serde_json's, but a skipped value is read as raw
+/// text (the same pass a skip is) and noted.
+struct Value<'n, D> {
+    de: D,
+    noted: &'n mut Noted,
+}
+
+/// Methods handed on as they are.
+macro_rules! hand_on {
+    ($($method:ident($($arg:ident: $ty:ty),*);)*) => {
+        $(fn $method<V: Visitor<'de>>(self, $($arg: $ty,)* v: V) -> Result<V::Value, D::Error> {
+            self.de.$method($($arg,)* v)
+        })*
+    };
+}
+
+impl<'de, D: Deserializer<'de>> Deserializer<'de> for Value<'_, D> {
+    type Error = D::Error;
+
+    hand_on! {
+        deserialize_any();
+        deserialize_bool();
+        deserialize_i8();
+        deserialize_i16();
+        deserialize_i32();
+        deserialize_i64();
+        deserialize_i128();
+        deserialize_u8();
+        deserialize_u16();
+        deserialize_u32();
+        deserialize_u64();
+        deserialize_u128();
+        deserialize_f32();
+        deserialize_f64();
+        deserialize_char();
+        deserialize_str();
+        deserialize_string();
+        deserialize_bytes();
+        deserialize_byte_buf();
+        deserialize_option();
+        deserialize_unit();
+        deserialize_unit_struct(name: &'static str);
+        deserialize_newtype_struct(name: &'static str);
+        deserialize_seq();
+        deserialize_tuple(len: usize);
+        deserialize_tuple_struct(name: &'static str, len: usize);
+        deserialize_map();
+        deserialize_struct(name: &'static str, fields: &'static [&'static str]);
+        deserialize_enum(name: &'static str, variants: &'static [&'static str]);
+        deserialize_identifier();
+    }
+
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, v: V) -> Result<V::Value, D::Error> {
+        let raw = <&RawValue>::deserialize(self.de)?;
+        self.noted.set_value(raw.get().as_bytes());
+        v.visit_unit()
+    }
+
+    fn is_human_readable(&self) -> bool {
+        self.de.is_human_readable()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    struct Row<'a> {
+        #[allow(dead_code)]
+        n: u32,
+        #[serde(borrow, default)]
+        #[allow(dead_code)]
+        raw: Option<&'a RawValue>,
+    }
+
+    #[test]
+    fn reasons_name_the_column_and_the_field() {
+        let e = decode::<Row<'_>>(br#"{"n":"x"}"#, "row").unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Field);
+        assert!(
+            e.reason.starts_with("row: wrong type for `n` at column"),
+            "{e}"
+        );
+        let e = decode::<Row<'_>>(b"{\"n\":", "row").unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Json);
+        assert!(
+            e.to_string().starts_with("row: invalid JSON at column 5"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_noted_decode_reads_the_same_and_notes_every_key() {
+        let text = br#"{"n":3,"type":"span","raw":{"a":[1,2]},"long":"0123456789012345678901234567890123456789012345678901234567890123456789","z":null}"#;
+        note_next();
+        let row: Row<'_> = decode(text, "row").unwrap();
+        assert_eq!(row.n, 3);
+        assert_eq!(row.raw.map(RawValue::get), Some(r#"{"a":[1,2]}"#));
+        take_noted(|keys| {
+            let keys = keys.expect("noted");
+            let names: Vec<&str> = keys.names().collect();
+            assert_eq!(names, ["n", "type", "raw", "long", "z"]);
+            assert!(keys.is_one_of("type", &["span"]));
+            assert_eq!(keys.raw("z"), Some(&b"null"[..]));
+            assert!(keys.sure());
+            // consumed by the parse, or too long to keep: not known
+            assert!(keys.has("n") && keys.raw("n").is_none());
+            assert!(!keys.sure());
+            assert!(keys.raw("long").is_none());
+        });
+        // one decode only: the next is not noted
+        let _: Row<'_> = decode(br#"{"n":1}"#, "row").unwrap();
+        take_noted(|keys| assert!(keys.is_none()));
+    }
+
+    #[test]
+    fn a_refused_record_notes_nothing() {
+        note_next();
+        assert!(decode::<Row<'_>>(br#"{"n":"x","type":"span"}"#, "row").is_err());
+        take_noted(|keys| assert!(keys.is_none()));
+    }
+}
