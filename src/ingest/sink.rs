@@ -26,7 +26,7 @@ pub trait Sink {
         Ok(())
     }
 
-    /// A whole source was read ([`crate::ingest::load_path`], [`crate::ingest::load_reader`]):
+    /// A whole source was read (`load_path`, `load_reader`):
     /// a store derives what it took in, so that it is whole when loading returns.
     fn finish(&mut self) {}
 }
