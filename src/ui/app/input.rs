@@ -6,13 +6,13 @@ use super::*;
 impl App {
     /// A character typed into the open bar.
     pub fn input_char(&mut self, c: char) {
-        self.input.push(c);
+        self.input.text.push(c);
         self.on_input_changed();
     }
 
     /// Backspace in the open bar; on an empty bar it closes it.
     pub fn input_backspace(&mut self) {
-        if self.input.pop().is_none() {
+        if self.input.text.pop().is_none() {
             self.input_cancel();
             return;
         }
@@ -21,20 +21,20 @@ impl App {
 
     pub(super) fn on_input_changed(&mut self) {
         if self.mode == Mode::Search {
-            let q = self.input.clone();
+            let q = self.input.text.clone();
             self.search_hits(&q);
             self.prepare();
             return;
         }
         if self.mode == Mode::Filter {
             // live: apply every good query, keep the last good one on an error
-            match query::parse(&self.input) {
+            match query::parse(&self.input.text) {
                 Ok(q) => {
                     self.query = q;
-                    self.query_text = self.input.clone();
-                    self.input_error = None;
+                    self.query_text = self.input.text.clone();
+                    self.input.error = None;
                 }
-                Err(e) => self.input_error = Some(e),
+                Err(e) => self.input.error = Some(e),
             }
             self.prepare();
         }
@@ -42,40 +42,40 @@ impl App {
 
     /// Browse the filter history.
     pub fn input_history(&mut self, older: bool) {
-        if self.mode != Mode::Filter || self.history.is_empty() {
+        if self.mode != Mode::Filter || self.input.history.is_empty() {
             return;
         }
-        let n = self.history.len();
-        let pos = match (self.history_pos, older) {
+        let n = self.input.history.len();
+        let pos = match (self.input.history_pos, older) {
             (None, true) => n - 1,
             (None, false) => return,
             (Some(p), true) => p.saturating_sub(1),
             (Some(p), false) if p + 1 >= n => {
-                self.history_pos = None;
-                self.input.clear();
+                self.input.history_pos = None;
+                self.input.text.clear();
                 self.on_input_changed();
                 return;
             }
             (Some(p), false) => p + 1,
         };
-        self.history_pos = Some(pos);
-        self.input = self.history[pos].clone();
+        self.input.history_pos = Some(pos);
+        self.input.text = self.input.history[pos].clone();
         self.on_input_changed();
     }
 
     /// Enter in the open bar.
     pub fn input_submit(&mut self) {
         match self.mode {
-            Mode::Filter if self.input_error.is_none() => {
-                let q = self.input.trim().to_string();
-                if !q.is_empty() && self.history.last() != Some(&q) {
-                    self.history.push(q);
+            Mode::Filter if self.input.error.is_none() => {
+                let q = self.input.text.trim().to_string();
+                if !q.is_empty() && self.input.history.last() != Some(&q) {
+                    self.input.history.push(q);
                 }
                 self.close_bar();
             }
             Mode::Search => {
                 self.close_bar();
-                if self.input.trim().is_empty() {
+                if self.input.text.trim().is_empty() {
                     self.clear_search();
                 } else if let Some(s) = self.selected_span()
                     && !self.search_hit(s)
@@ -85,7 +85,7 @@ impl App {
                 }
             }
             Mode::Command => {
-                let cmd = std::mem::take(&mut self.input);
+                let cmd = std::mem::take(&mut self.input.text);
                 self.close_bar();
                 self.run_command(cmd.trim());
             }
@@ -100,7 +100,7 @@ impl App {
             self.clear_search();
         }
         self.close_bar();
-        self.input_error = None;
+        self.input.error = None;
         self.prepare();
     }
 
@@ -134,7 +134,7 @@ mod tests {
         type_text(&mut a, "00ms");
         a.input_submit();
         assert_eq!(a.view.rows.len(), 2, "two ReAct traces above 200ms");
-        assert_eq!(a.history, vec!["react dur>200ms".to_string()]);
+        assert_eq!(a.input.history, vec!["react dur>200ms".to_string()]);
     }
     #[test]
     fn fuzzy_words_highlight_and_filter() {

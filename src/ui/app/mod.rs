@@ -17,7 +17,7 @@ use crate::ingest::detail::SpanDetail;
 use crate::model::store::Remap;
 use crate::model::waterfall::Waterfall;
 use crate::model::{Nanos, SourceStats, SpanIdx, Store, TraceIdx};
-use crate::query::{self, Query, QueryError, SortKey};
+use crate::query::{self, Query, SortKey};
 use crate::ui::action::Action;
 use crate::ui::effect::{Effect, Target, WriteFormat};
 use crate::ui::keymap::{Context, Keymap};
@@ -25,6 +25,7 @@ use crate::ui::state::compare::CompareState;
 use crate::ui::state::detail::{DetailState, Tab};
 use crate::ui::state::groups::GroupsState;
 use crate::ui::state::histogram::HistogramState;
+use crate::ui::state::input::InputLine;
 use crate::ui::state::list::Column;
 use crate::ui::state::screen::Screen;
 use crate::ui::state::scroll::Scroll;
@@ -161,10 +162,7 @@ pub struct App {
     pub query_text: String,
     pub query: Query,
     /// What the filter or command bar holds while it is open.
-    pub input: String,
-    pub input_error: Option<QueryError>,
-    pub history: Vec<String>,
-    history_pos: Option<usize>,
+    pub input: InputLine,
     pub wf: WaterfallState,
     pub detail: DetailState,
     /// A one-line message for the status bar (command results, errors).
@@ -222,10 +220,7 @@ impl App {
             slow_threshold,
             query_text: String::new(),
             query: Query::default(),
-            input: String::new(),
-            input_error: None,
-            history: Vec::new(),
-            history_pos: None,
+            input: InputLine::default(),
             wf: WaterfallState::default(),
             detail: DetailState::default(),
             message: None,
@@ -457,14 +452,14 @@ impl App {
             Action::ToggleFailed => self.failed_only = !self.failed_only,
             Action::OpenFilter => {
                 self.mode = Mode::Filter;
-                self.input = self.query_text.clone();
-                self.input_error = None;
-                self.history_pos = None;
+                self.input.text = self.query_text.clone();
+                self.input.error = None;
+                self.input.history_pos = None;
             }
             Action::OpenCommand => {
                 self.mode = Mode::Command;
-                self.input.clear();
-                self.input_error = None;
+                self.input.text.clear();
+                self.input.error = None;
             }
             Action::Help => {
                 self.mode = Mode::Help;
@@ -516,13 +511,13 @@ impl App {
             Action::OpenSearch => {
                 self.focus = Focus::Waterfall;
                 self.mode = Mode::Search;
-                self.input = self
+                self.input.text = self
                     .wf
                     .search
                     .as_ref()
                     .map(|x| x.query.clone())
                     .unwrap_or_default();
-                self.input_error = None;
+                self.input.error = None;
             }
             Action::ToggleSearchOnly => match self.wf.search.as_mut() {
                 Some(x) => {

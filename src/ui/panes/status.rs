@@ -94,10 +94,10 @@ pub fn render_status(app: &App, area: Rect, buf: &mut Buffer, mem_bytes: Option<
             };
             let mut spans = vec![
                 Span::styled(prompt, theme.style(Role::Key)),
-                Span::raw(crate::text::neutralize(&app.input, false).into_owned()),
+                Span::raw(crate::text::neutralize(&app.input.text, false).into_owned()),
                 Span::styled("█", theme.style(Role::Key)),
             ];
-            if let Some(e) = &app.input_error {
+            if let Some(e) = &app.input.error {
                 spans.push(Span::styled(
                     format!("   ✗ column {}: {}", e.column, e.message),
                     theme.style(Role::Error),

@@ -4,6 +4,7 @@ pub mod compare;
 pub mod detail;
 pub mod groups;
 pub mod histogram;
+pub mod input;
 pub mod list;
 pub mod screen;
 pub mod scroll;
