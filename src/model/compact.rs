@@ -182,23 +182,11 @@ impl Store {
 mod tests {
     use super::*;
     use crate::model::payload::{Blob, PayloadRef, RecordFormat};
-    use crate::model::records::{Batch, Record, SpanRecord};
+    use crate::model::records::{Batch, Record};
     use crate::model::retention::Retention;
     use crate::model::sources::SourceId;
+    use crate::model::testing::span;
     use std::sync::Arc;
-
-    fn span(trace: &str, id: &str, parent: Option<&str>, start: i64, end: i64) -> Record {
-        Record::Span(SpanRecord {
-            trace_id: trace.into(),
-            span_id: id.into(),
-            parent_id: parent.map(Into::into),
-            name: Some(format!("span-{id}")),
-            start: Some(start),
-            end: Some(end),
-            complete: true,
-            ..SpanRecord::default()
-        })
-    }
 
     /// What a trace looks like from outside: enough to tell two stores apart.
     fn listing(s: &Store) -> Vec<String> {

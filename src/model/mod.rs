@@ -19,6 +19,8 @@ pub mod sources;
 pub mod span;
 pub mod stats;
 pub mod store;
+#[cfg(test)]
+pub(crate) mod testing;
 pub mod trace;
 pub mod tree;
 pub mod waterfall;

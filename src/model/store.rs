@@ -382,20 +382,8 @@ impl Drop for Loading<'_> {
 mod tests {
     use super::*;
     use crate::model::span::{SpanKind, SpanStatus, Tokens, flags};
+    use crate::model::testing::span;
     use crate::model::trace::{TraceStatus, TraceSummary};
-
-    fn span(trace: &str, id: &str, parent: Option<&str>, start: i64, end: i64) -> Record {
-        Record::Span(SpanRecord {
-            trace_id: trace.into(),
-            span_id: id.into(),
-            parent_id: parent.map(Into::into),
-            name: Some(format!("span-{id}")),
-            start: Some(start),
-            end: Some(end),
-            complete: true,
-            ..SpanRecord::default()
-        })
-    }
 
     fn one_trace(store: &Store) -> &TraceSummary {
         assert_eq!(store.trace_count(), 1);

@@ -140,17 +140,8 @@ impl Tree {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::testing::inp;
     use pretty_assertions::assert_eq;
-
-    fn inp(id: u32, parent: Option<u32>, start: i64, end: i64) -> TreeInput {
-        TreeInput {
-            id: Sym(id),
-            parent: parent.map(Sym),
-            start: Some(start),
-            end: Some(end),
-            synthetic_root: false,
-        }
-    }
 
     #[test]
     fn orders_depth_first_with_children_by_start() {

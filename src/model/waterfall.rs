@@ -184,18 +184,8 @@ impl Waterfall {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Sym;
+    use crate::model::testing::inp;
     use pretty_assertions::assert_eq;
-
-    fn inp(id: u32, parent: Option<u32>, start: i64, end: i64) -> TreeInput {
-        TreeInput {
-            id: Sym(id),
-            parent: parent.map(Sym),
-            start: Some(start),
-            end: Some(end),
-            synthetic_root: false,
-        }
-    }
 
     #[test]
     fn self_time_subtracts_the_union_of_children() {
