@@ -3,6 +3,7 @@
 //! render what these compute.
 
 pub mod calls;
+pub mod critical;
 pub mod diff;
 pub mod groups;
 pub mod histogram;

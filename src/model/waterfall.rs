@@ -1,4 +1,4 @@
-//! Pure waterfall maths over a trace's [`Tree`]: offset, % of trace, self time, critical path.
+//! Pure waterfall maths over a trace's [`Tree`]: offset, % of trace, self time.
 //!
 //! Inputs are plain slices so every rule is unit-tested without a store; the tree itself (order,
 //! depth, orphans, broken cycles) is built in `tree.rs`, which the store's derivation shares.
@@ -20,17 +20,12 @@ pub struct Row {
     pub pct: f64,
     /// Duration minus the union of the children's intervals.
     pub self_time: Nanos,
-    pub critical: bool,
 }
 
 /// Lay out the rows of `tree` against the trace's time axis.
 #[must_use]
 #[allow(clippy::cast_precision_loss)]
 pub fn layout(items: &[TreeInput], tree: &Tree, trace_start: Nanos, trace_dur: Nanos) -> Vec<Row> {
-    let mut critical = vec![false; items.len()];
-    for i in critical_path(items, tree) {
-        critical[i] = true;
-    }
     tree.order
         .iter()
         .map(|&i| {
@@ -53,7 +48,6 @@ pub fn layout(items: &[TreeInput], tree: &Tree, trace_start: Nanos, trace_dur: N
                     0.0
                 },
                 self_time: self_time(start, start + dur, &kids),
-                critical: critical[i],
             }
         })
         .collect()
@@ -84,25 +78,6 @@ pub fn self_time(start: Nanos, end: Nanos, children: &[(Nanos, Nanos)]) -> Nanos
         covered += ce - cs;
     }
     (end - start - covered).max(0)
-}
-
-/// The chain of spans that determines the end time: from the top-level span that ends last, walk
-/// down to the child that ends last, until a leaf.
-#[must_use]
-pub fn critical_path(items: &[TreeInput], tree: &Tree) -> Vec<usize> {
-    let end = |i: usize| items[i].end.unwrap_or(Nanos::MIN);
-    let latest = |c: &[usize]| {
-        c.iter()
-            .copied()
-            .max_by_key(|&i| (end(i), std::cmp::Reverse(i)))
-    };
-    let mut path = Vec::new();
-    let mut cur = latest(&tree.tops);
-    while let Some(i) = cur {
-        path.push(i);
-        cur = latest(&tree.children[i]);
-    }
-    path
 }
 
 /// How many levels of a waterfall are indented; deeper rows show their nearest levels.
@@ -213,21 +188,5 @@ mod tests {
         assert_eq!(rows[1].pct, 50.0);
         assert_eq!(rows[2].duration, 25);
         assert_eq!(rows[2].self_time, 25);
-    }
-
-    #[test]
-    fn critical_path_follows_the_latest_ending_child() {
-        let items = [
-            inp(1, None, 0, 100),
-            inp(2, Some(1), 0, 60),
-            inp(3, Some(1), 10, 95),
-            inp(4, Some(3), 20, 90),
-            inp(5, Some(3), 20, 50),
-        ];
-        let t = Tree::build(&items);
-        assert_eq!(critical_path(&items, &t), vec![0, 2, 3]);
-        let rows = layout(&items, &t, 0, 100);
-        let crit: Vec<usize> = rows.iter().filter(|r| r.critical).map(|r| r.idx).collect();
-        assert_eq!(crit, vec![0, 2, 3]);
     }
 }

@@ -2,7 +2,8 @@
 //! failed and search filters), the selection, and the search inside the trace.
 
 use super::scroll::Scroll;
-use crate::model::waterfall::{Waterfall, critical_path};
+use crate::analysis::critical::critical_path;
+use crate::model::waterfall::Waterfall;
 use crate::model::{SpanIdx, Store, TraceIdx};
 use std::collections::HashSet;
 
@@ -49,11 +50,7 @@ impl WaterfallState {
         let (Some(t), Some(wf)) = (self.trace, self.layout.as_ref()) else {
             return;
         };
-        let mut on = vec![false; wf.tree.parent.len()];
-        for i in critical_path(&store.tree_inputs(t), &wf.tree) {
-            on[i] = true;
-        }
-        self.on_critical_path = Some(on);
+        self.on_critical_path = Some(critical_path(&store.tree_inputs(t), &wf.tree).on_path);
     }
 
     /// Whether the span at tree index `i` is on the marked critical path.
