@@ -1001,6 +1001,7 @@ fn show_json_span_objects_have_the_documented_keys() {
             "model",
             "tokens",
             "orphan",
+            "critical",
         ]);
         want.sort();
         assert_eq!(sorted(keys), want);
@@ -1018,6 +1019,25 @@ fn show_json_span_objects_have_the_documented_keys() {
             .starts_with("TimeoutError: "),
         "{tool}"
     );
+}
+
+/// `critical` marks the chain of work the request waited for: on the demo's slow request, the
+/// retrieval that took most of its time and the LM call after it.
+#[test]
+fn show_json_marks_the_critical_path() {
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo.jsonl");
+    let doc = parse(&run_ok(&["show", "28240bb5", demo, "--format", "json"]));
+    let spans = doc["spans"].as_array().unwrap();
+    let critical = |prefix: &str| {
+        spans
+            .iter()
+            .filter(|s| s["name"].as_str().unwrap().starts_with(prefix))
+            .map(|s| s["critical"].as_bool().unwrap())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(critical("Retrieve"), [true], "{spans:#?}");
+    assert!(critical("DummyLM").contains(&true), "{spans:#?}");
+    assert_eq!(spans[0]["critical"], true, "the root");
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! `spanscope show`: one request as a text waterfall, as JSON, or as Markdown for an LLM.
 
 use super::TraceJson;
+use crate::analysis::critical::critical_path;
 use crate::ingest::detail::{SpanDetail, span_detail};
 use crate::model::waterfall::Waterfall;
 use crate::model::{SpanIdx, Store, TraceIdx, TraceStatus};
@@ -32,6 +33,8 @@ struct SpanJson {
     model: Option<String>,
     tokens: Option<crate::model::Tokens>,
     orphan: bool,
+    /// On the trace's critical path (README "What the numbers mean").
+    critical: bool,
 }
 
 /// The trace fields of [`TraceJson`] with `spans` as the waterfall (its length is the count).
@@ -66,6 +69,7 @@ pub fn print(
     let wf = Waterfall::new(store, t);
     match format {
         ShowFormat::Json => {
+            let critical = critical_path(&store.tree_inputs(t), &wf.tree).on_path;
             let spans = wf
                 .rows
                 .iter()
@@ -87,6 +91,7 @@ pub fn print(
                         model: sp.model.map(|m| store.str(m).to_string()),
                         tokens: sp.tokens,
                         orphan: wf.tree.orphan[r.idx],
+                        critical: critical[r.idx],
                     }
                 })
                 .collect();
