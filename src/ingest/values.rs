@@ -3,7 +3,7 @@
 
 use super::ctx::Options;
 use super::error::{ErrorKind, ParseError};
-use crate::model::Nanos;
+use crate::model::{Nanos, SpanStatus};
 use chrono::{DateTime, Local, NaiveDateTime, TimeZone, Utc};
 
 /// Parse a timestamp: RFC 3339 (`Z` or an offset), a naive ISO 8601 date-time (local or UTC per
@@ -141,6 +141,21 @@ pub fn content_id(bytes: &[u8]) -> String {
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
     hex(&h.to_be_bytes())
+}
+
+/// The status and error of a span whose record states its outcome (`failed`, with the error
+/// it gives if any): a failure without a message still says `error`.
+#[must_use]
+pub fn stated_outcome(failed: bool, error: Option<String>) -> (Option<SpanStatus>, Option<String>) {
+    let status = if failed {
+        SpanStatus::Error
+    } else {
+        SpanStatus::Ok
+    };
+    (
+        Some(status),
+        error.or_else(|| failed.then(|| "error".to_string())),
+    )
 }
 
 /// Text of an `error` field that may be a string or any JSON value.

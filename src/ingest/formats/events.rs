@@ -8,11 +8,11 @@ use crate::ingest::error::{ErrorKind, ParseError, json_error};
 use crate::ingest::format::{Decoded, Format, Sniff};
 use crate::ingest::semconv::usage_from_value;
 use crate::ingest::texts::{ErrorInfo, SpanDetail, flatten};
-use crate::ingest::values::{content_id, error_text, error_value_text, ms_to_ns, parse_time};
+use crate::ingest::values::{content_id, error_text, error_value_text, ms_to_ns, parse_time, stated_outcome};
 use crate::model::payload::PayloadRef;
 use crate::model::span::flags;
 use crate::model::store::{Record, SpanRecord, TraceRecord};
-use crate::model::{Nanos, SpanKind, SpanStatus, TraceStatus};
+use crate::model::{Nanos, SpanKind, TraceStatus};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
@@ -153,6 +153,7 @@ pub fn parse(bytes: &[u8], at: &At<'_>, out: &mut Vec<Record>) -> Result<(), Par
                 .and_then(|m| m.get("parent_span_id"))
                 .and_then(Value::as_str)
                 .map_or_else(|| trace_id.clone(), str::to_string);
+            let (status, span_error) = stated_outcome(failed, error);
             out.push(Record::Span(SpanRecord {
                 trace_id: trace_id.clone(),
                 span_id,
@@ -162,12 +163,8 @@ pub fn parse(bytes: &[u8], at: &At<'_>, out: &mut Vec<Record>) -> Result<(), Par
                 start,
                 end,
                 dur: latency,
-                status: Some(if failed {
-                    SpanStatus::Error
-                } else {
-                    SpanStatus::Ok
-                }),
-                error: error.or_else(|| failed.then(|| "error".to_string())),
+                status,
+ error: span_error,
                 model,
                 tokens: meta.and_then(|m| m.get("usage")).and_then(usage_from_value),
                 payload: payload(0),
@@ -193,6 +190,7 @@ pub fn parse(bytes: &[u8], at: &At<'_>, out: &mut Vec<Record>) -> Result<(), Par
                         .filter_map(usage_from_value)
                         .reduce(|a, b| a + b)
                 });
+            let (status, span_error) = stated_outcome(failed, error.clone());
             out.push(Record::Span(SpanRecord {
                 trace_id: trace_id.clone(),
                 span_id: trace_id.clone(),
@@ -200,14 +198,8 @@ pub fn parse(bytes: &[u8], at: &At<'_>, out: &mut Vec<Record>) -> Result<(), Par
                 start: time(l.started_at.as_deref())?,
                 end,
                 dur: latency,
-                status: Some(if failed {
-                    SpanStatus::Error
-                } else {
-                    SpanStatus::Ok
-                }),
-                error: error
-                    .clone()
-                    .or_else(|| failed.then(|| "error".to_string())),
+                status,
+ error: span_error,
                 flags: flags::SYNTHETIC_ROOT,
                 payload: payload(1),
                 ..SpanRecord::default()

@@ -9,11 +9,11 @@ use crate::ingest::error::{ErrorKind, ParseError, json_error};
 use crate::ingest::format::{Decoded, Format, Sniff};
 use crate::ingest::semconv::{SHORT_ATTR_MAX, messages_from_json, usage_from_value};
 use crate::ingest::texts::{ErrorInfo, Message, SpanDetail, flatten};
-use crate::ingest::values::{epoch_number, error_text, error_value_text, ms_to_ns, parse_time};
+use crate::ingest::values::{epoch_number, error_text, error_value_text, ms_to_ns, parse_time, stated_outcome};
 use crate::model::payload::PayloadRef;
 use crate::model::span::flags;
 use crate::model::store::{Record, SpanRecord, TraceRecord};
-use crate::model::{SpanKind, SpanStatus, TraceStatus};
+use crate::model::{SpanKind, TraceStatus};
 use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -184,6 +184,7 @@ fn records(l: Line<'_>, at: &At<'_>, out: &mut Vec<Record>) -> Result<(), ParseE
         attrs.push(("pipeline".into(), p.to_string()));
     }
     let root_tokens = l.usage.as_ref().and_then(usage_from_value);
+    let (status, span_error) = stated_outcome(failed, error.clone());
     out.push(Record::Span(SpanRecord {
         trace_id: trace_id.clone(),
         span_id: trace_id.clone(),
@@ -197,14 +198,8 @@ fn records(l: Line<'_>, at: &At<'_>, out: &mut Vec<Record>) -> Result<(), ParseE
         start,
         end: None,
         dur: total,
-        status: Some(if failed {
-            SpanStatus::Error
-        } else {
-            SpanStatus::Ok
-        }),
-        error: error
-            .clone()
-            .or_else(|| failed.then(|| "error".to_string())),
+        status,
+ error: span_error,
         model: l.model.as_deref().map(str::to_string),
         tokens: root_tokens,
         flags: flags::SYNTHETIC_ROOT,
@@ -224,6 +219,7 @@ fn records(l: Line<'_>, at: &At<'_>, out: &mut Vec<Record>) -> Result<(), ParseE
                 .as_deref()
                 .is_some_and(|x| x.eq_ignore_ascii_case("error"));
         let step_name = s.step.as_deref().unwrap_or("step").to_string();
+        let (status, span_error) = stated_outcome(step_failed, err);
         out.push(Record::Span(SpanRecord {
             trace_id: trace_id.clone(),
             span_id: format!("step-{}", i + 1),
@@ -233,12 +229,8 @@ fn records(l: Line<'_>, at: &At<'_>, out: &mut Vec<Record>) -> Result<(), ParseE
             start: cursor,
             end: None,
             dur,
-            status: Some(if step_failed {
-                SpanStatus::Error
-            } else {
-                SpanStatus::Ok
-            }),
-            error: err.or_else(|| step_failed.then(|| "error".to_string())),
+            status,
+ error: span_error,
             model: s.model.as_deref().map(str::to_string),
             tokens: s.usage.as_ref().and_then(usage_from_value),
             flags: flags::SEQUENTIAL,
@@ -392,6 +384,7 @@ impl Decoded for RequestDetail {
 mod tests {
     use super::*;
     use crate::ingest::ctx::Options;
+    use crate::model::SpanStatus;
 
     fn parse_line(line: &[u8]) -> Result<Vec<Record>, ParseError> {
         FORMAT.parse_one(line, Options { naive_utc: true })
