@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Time whole commands on the same generated log, in one run: spanscope against jq (and jaq and
-# lnav when installed). Prints the median wall time of each, its ratio to spanscope, matches, and
-# peak RSS (GNU time, when installed).
+# lnav when installed), and a text search against grep -i. Prints the median wall time of each,
+# its ratio to spanscope, matches, and peak RSS (GNU time, when installed).
 #
 #   benches/compare.sh [SIZE_MB] [RUNS]        # defaults: 100 MB, 5 runs
 #
@@ -36,6 +36,10 @@ if command -v lnav >/dev/null; then
   add "spanscope list --filter 'status:error' (failed traces)" "$bin list '$data' --filter 'status:error' --format jsonl"
   add "jq failed traces" "jq -c 'select(.status == \"error\")' '$data'"
 fi
+# text: the whole command (index, then search) and grep's count of the lines that say it
+add "spanscope list --filter 'text:\"rate limit\"' --format jsonl" "$bin list '$data' --filter 'text:\"rate limit\"' --format jsonl"
+# (through cat: GNU grep stops at the first match when its output is /dev/null)
+add "grep -i 'rate limit'" "grep -i 'rate limit' '$data' | cat"
 add "spanscope list --filter 'dur>2s' --format jsonl, on OTLP/JSON lines" "$bin list '$otlp' --filter 'dur>2s' --format jsonl" "$otlp"
 
 has_time=0

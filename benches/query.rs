@@ -4,7 +4,7 @@
 
 mod common;
 
-use spanscope::model::Store;
+use spanscope::model::{Store, TextHits};
 use spanscope::query::{self, SortKey};
 use spanscope::ui::view::{View, ViewKey};
 use std::sync::OnceLock;
@@ -25,6 +25,7 @@ fn store<const N: usize>() -> &'static Store {
 fn key(query: &str, sort: SortKey) -> ViewKey {
     ViewKey {
         generation: 0,
+        text_version: 0,
         query: query.into(),
         slow_only: false,
         failed_only: false,
@@ -45,7 +46,7 @@ fn refilter<const N: usize>(bencher: divan::Bencher, q: &str) {
     let parsed = query::parse(q).expect("query");
     bencher.bench(|| {
         let mut view = View::default();
-        view.refresh(store, &parsed, key(q, SortKey::Start));
+        view.refresh(store, &parsed, &TextHits::default(), key(q, SortKey::Start));
         view.rows.len()
     });
 }
@@ -61,7 +62,7 @@ fn resort<const N: usize>(bencher: divan::Bencher, sort: SortKey) {
     let all = query::parse("").expect("query");
     bencher.bench(|| {
         let mut view = View::default();
-        view.refresh(store, &all, key("", sort));
+        view.refresh(store, &all, &TextHits::default(), key("", sort));
         view.rows.len()
     });
 }

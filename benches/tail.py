@@ -2,7 +2,7 @@
 """Frames per second of the explorer while the log it follows grows.
 
 Starts `spanscope LOG` in a 160x45 pseudo-terminal on a copy of a generated log (1 GB by
-default), waits until the whole file is indexed (the status line says "following"), then
+default), waits until the whole file is indexed (the status line says "(tailing)"), then
 appends whole lines of another generated log at a steady rate (10 MB/s by default, a write
 every 20 ms) for a while,
 pressing j or k every 200 ms like a user reading the list. A frame is a burst of output to the
@@ -118,7 +118,7 @@ def main():
             chunks.append((time.monotonic(), len(b)))
             if not indexed.is_set():
                 seen.extend(b)
-                if b"following" in seen[-4096:]:
+                if b"(tailing)" in seen[-4096:]:
                     indexed.set()
                 del seen[:-4096]
 

@@ -20,11 +20,13 @@ Examples:
   spanscope export traces.jsonl -f status:error > failed.jsonl   # a dataset of failures
   spanscope diff 6097b69a d0d1529e traces.jsonl          # two runs, step by step
   cat traces.jsonl | spanscope list - --format jsonl
+  spanscope list traces.jsonl -f status:error --format markdown   # a table to paste
   spanscope traces.jsonl --listen                        # follow a file and receive OTLP/HTTP
   spanscope record --out session.jsonl                   # keep a live feed for later
   spanscope                                              # with nothing to read: how to feed it, and a demo
   spanscope config --default > ~/.config/spanscope/config.toml   # thresholds, columns, theme, keys
   spanscope completions bash > ~/.local/share/bash-completion/completions/spanscope
+  spanscope dspy-writer > spanscope_dspy.py              # the DSPy callback, next to your program
 
 Sources: JSONL files (simple/steps request lines, trace_start/span/trace_end events,
 dspy-callback-jsonl, OTLP/JSON lines), OTLP/JSON or MLflow trace documents, captured OTLP
@@ -247,6 +249,15 @@ pub enum Command {
     },
     /// Print the manual page (roff), e.g. `spanscope man | man -l -`.
     Man,
+    /// Print the DSPy callback that writes traces for spanscope (one Python file, no dependency
+    /// but DSPy), to put next to your program.
+    #[command(after_help = "Example:
+  spanscope dspy-writer > spanscope_dspy.py
+  # then, in the program:
+  #   from spanscope_dspy import SpanscopeCallback
+  #   dspy.configure(callbacks=[SpanscopeCallback(\"traces.jsonl\")])
+  spanscope traces.jsonl")]
+    DspyWriter,
 }
 
 /// `spanscope config`.

@@ -410,10 +410,10 @@ colors = "auto"
 # prev-pane, maximize, toggle-slow, toggle-failed, open-filter, open-command, help,
 # sort-prev, sort-next, invert-sort, toggle-relative-time, toggle-pause,
 # toggle-follow-newest, collapse, expand, toggle-collapse, next-error, prev-error,
-# toggle-critical, next-match, prev-match, next-tab, prev-tab, tab-prompt, tab-response,
-# tab-tokens, tab-attributes, tab-error, tab-raw, toggle-steps, cycle-group-by,
-# copy-markdown, copy-json, mark, compare, open-search, toggle-search-only,
-# toggle-histogram.
+# toggle-critical, next-match, prev-match, next-found, prev-found, next-tab, prev-tab,
+# tab-prompt, tab-response, tab-tokens, tab-attributes, tab-error, tab-raw, toggle-steps,
+# toggle-roots, cycle-group-by, copy-markdown, copy-json, mark, compare, open-search,
+# toggle-search-only, toggle-histogram.
 [keys.global]
 # "x" = "toggle-failed"
 # "Ctrl-f" = "open-filter"

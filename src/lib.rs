@@ -53,6 +53,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Some(Command::Config(a)) => cmd::config::run(&a, cli.config.as_deref()),
         Some(Command::Completions { shell }) => cmd::shell::completions(shell),
         Some(Command::Man) => cmd::shell::man(),
+        Some(Command::DspyWriter) => cmd::dspy_writer::run(),
         Some(Command::Record(a)) => cmd::record::run(&a),
         Some(Command::Export(a)) => cmd::export::run(&a),
         Some(Command::Diff(a)) => cmd::diff::run(&a),

@@ -40,18 +40,21 @@ const OTLP_IDS: [&str; 15] = [
 ];
 const MULTIHOP: &str = "2fd8c45141d63187e117f59317e71c8d";
 const REACT_AGENT: &str = "6097b69a35275b696e0889b3c72c75bc";
+/// Failed: the LM call's error reached the request.
 const SUMMARIZE_ERROR: &str = "423c3874e36efb15b358744b00af9623";
+/// Recovered: its weather tool timed out, the agent answered anyway.
 const REACT_TOOL_ERROR: &str = "d0d1529eb42f25c566a113ec7efaf897";
 const LITELLM_PREDICT: &str = "7c1960a378e1fc2eb388de6893d872da";
 const LITELLM_MULTIHOP: &str = "61b68a4be98d1c6c8e84d6430568f670";
 
 /// Keys of a `list --format json|jsonl` object, in order.
-const LIST_KEYS: [&str; 10] = [
+const LIST_KEYS: [&str; 11] = [
     "trace_id",
     "name",
     "start",
     "duration_ms",
     "status",
+    "recovered",
     "spans",
     "error_spans",
     "llm_calls",
@@ -59,7 +62,7 @@ const LIST_KEYS: [&str; 10] = [
     "model",
 ];
 const LIST_CSV_HEADER: &str = "trace_id,name,start,duration_ms,status,spans,error_spans,llm_calls,\
-                               prompt_tokens,completion_tokens,total_tokens,model";
+                               prompt_tokens,completion_tokens,total_tokens,model,recovered";
 /// Keys of a `stats --format json` group, in order.
 const STATS_KEYS: [&str; 11] = [
     "name",
@@ -356,7 +359,7 @@ fn list_csv_has_the_header_and_one_row_per_trace() {
     assert_eq!(lines.next(), Some(LIST_CSV_HEADER));
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
     assert_eq!(rows.len(), 15);
-    assert!(rows.iter().all(|r| r.len() == 12), "{rows:?}");
+    assert!(rows.iter().all(|r| r.len() == 13), "{rows:?}");
     let csv_ids: Vec<&str> = rows.iter().map(|r| r[0]).collect();
     assert_eq!(csv_ids, OTLP_IDS);
 }
@@ -369,7 +372,10 @@ fn list_csv_splits_tokens_into_three_columns() {
         .find(|l| l.starts_with(LITELLM_PREDICT))
         .unwrap();
     let cols: Vec<&str> = row.split(',').collect();
-    assert_eq!(cols[8..], ["148", "12", "160", "openai/gpt-4o-mini"]);
+    assert_eq!(
+        cols[8..],
+        ["148", "12", "160", "openai/gpt-4o-mini", "false"]
+    );
 }
 
 #[test]
@@ -380,8 +386,36 @@ fn list_csv_quotes_commas_quotes_and_newlines() {
     let out = run_ok(&["list", path_of(&f), "--format", "csv"]);
     assert_eq!(
         out,
-        format!("{LIST_CSV_HEADER}\nx1,\"a,\"\"b\"\"\nc\",2026-11-21T05:37:00Z,5,ok,2,0,0,,,,\n")
+        format!(
+            "{LIST_CSV_HEADER}\nx1,\"a,\"\"b\"\"\nc\",2026-11-21T05:37:00Z,5,ok,2,0,0,,,,,false\n"
+        )
     );
+}
+
+#[test]
+fn list_markdown_is_a_github_table_with_pipes_escaped() {
+    let line = br#"{"trace_id": "x1", "timestamp": "2026-11-21T05:37:00Z", "pipeline": "a|b_c", "total_latency_ms": 5}
+"#;
+    let f = temp_jsonl(line);
+    let out = run_ok(&["list", path_of(&f), "--format", "markdown", "--utc"]);
+    assert_eq!(
+        out,
+        "| start | trace | name | status | duration | spans | LLM | tokens | model |\n\
+         |---|---|---|---|---:|---:|---:|---:|---|\n\
+         | 2026-11-21 05:37:00.000Z | x1 | a\\|b\\_c | ✓ ok | 5.0ms | 1 | 0 | — | — |\n"
+    );
+    // one row per trace, every row as many cells as the header, whole names and models
+    let out = run_ok(&[
+        "list",
+        &fixture("otlp-protobuf-litellm"),
+        "--format",
+        "markdown",
+    ]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2 + 3);
+    let cells = |l: &str| l.replace("\\|", "").matches('|').count();
+    assert!(lines.iter().all(|l| cells(l) == 10), "{out}");
+    assert!(out.contains("SummarizeWithSources.forward") && out.contains("openai/gpt-4o-mini"));
 }
 
 #[test]
@@ -423,11 +457,87 @@ fn timestamps_with_an_offset_ignore_the_local_time_zone() {
 // ---------------------------------------------------------------------------------------------
 
 #[test]
-fn filter_status_error_gives_the_two_error_traces() {
+fn filter_status_error_gives_the_failed_request_and_recovered_the_other() {
+    let src = fixture("otlp-jsonl");
     assert_eq!(
-        list_ids(&fixture("otlp-jsonl"), &["--filter", "status:error"]),
+        list_ids(&src, &["--filter", "status:error"]),
+        [SUMMARIZE_ERROR]
+    );
+    assert_eq!(
+        list_ids(&src, &["--filter", "status:recovered"]),
+        [REACT_TOOL_ERROR]
+    );
+    // with a failed step: what the explorer's `e` keeps
+    assert_eq!(
+        list_ids(&src, &["--filter", "status:error|recovered"]),
         [SUMMARIZE_ERROR, REACT_TOOL_ERROR]
     );
+    let o = run(&["list", &src, "--filter", "span.status:recovered"], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("is a request's status, not a span's"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// The same two DSPy requests as each producer recorded them: (fixture, the request that
+/// recovered from its timed-out weather tool, the request whose LM call failed).
+const SAME_RUN_BY_PRODUCER: [(&str, &str, &str); 6] = [
+    ("dspy-callback-jsonl", "b125e33e", "580f9b24"),
+    ("otlp-protobuf", "d0d1529e", "423c3874"),
+    ("mlflow", "tr-362f85e9", "tr-f63da2dd"),
+    ("mlflow-otlp", "362f85e9", "f63da2dd"),
+    ("event-stream-jsonl", "trc_b97d8fc8", "trc_918ac551"),
+    ("steps-jsonl", "b2285680", "f97cb7db"),
+];
+
+#[test]
+fn a_recovered_request_looks_the_same_from_every_producer() {
+    for (folder, recovered, failed) in SAME_RUN_BY_PRODUCER {
+        let src = fixture(folder);
+        let one = |id: &str| {
+            let out = run_ok(&["list", &src, "--format", "json", "-f", &format!("id:{id}")]);
+            parse(&out)[0].clone()
+        };
+        let r = one(recovered);
+        assert_eq!(
+            (&r["status"], &r["recovered"], &r["error_spans"]),
+            (&"ok".into(), &true.into(), &1.into()),
+            "{folder}: {r}"
+        );
+        let f = one(failed);
+        assert_eq!(
+            (&f["status"], &f["recovered"]),
+            (&"error".into(), &false.into()),
+            "{folder}: {f}"
+        );
+        let table = run_ok(&["list", &src, "-f", &format!("id:{recovered}")]);
+        assert!(table.contains(" ! recovered (1✗) "), "{folder}:\n{table}");
+
+        let show = run_ok(&["show", recovered, &src, "--utc"]);
+        assert!(
+            show.contains("\nstatus   ! recovered: ok after 1 failed span\n"),
+            "{folder}:\n{show}"
+        );
+        // what it recovered from: the weather tool's timeout, named by its step
+        let failed_line = show.lines().find(|l| l.starts_with("failed   ")).unwrap();
+        assert!(
+            failed_line.contains("get_weather") && failed_line.contains("Paris"),
+            "{folder}: {failed_line}"
+        );
+        assert!(!show.contains("\nerror    "), "{folder}:\n{show}");
+        let json = parse(&run_ok(&["show", recovered, &src, "--format", "json"]));
+        assert_eq!(
+            (&json["status"], &json["recovered"]),
+            (&"ok".into(), &true.into()),
+            "{folder}"
+        );
+
+        let show = run_ok(&["show", failed, &src, "--utc"]);
+        assert!(show.contains("\nstatus   ✗ error"), "{folder}:\n{show}");
+        assert!(show.contains("\nerror    "), "{folder}:\n{show}");
+    }
 }
 
 #[test]
@@ -481,6 +591,10 @@ fn sort_tokens_puts_the_most_tokens_first() {
 
 #[test]
 fn filters_select_exact_trace_sets() {
+    let no_failed_step: Vec<&str> = OTLP_IDS
+        .into_iter()
+        .filter(|id| ![SUMMARIZE_ERROR, REACT_TOOL_ERROR].contains(id))
+        .collect();
     let predict_ok: Vec<&str> = [0, 6, 7, 8, 9, 10, 11, 12, 13, 14]
         .iter()
         .map(|&i| OTLP_IDS[i])
@@ -495,12 +609,14 @@ fn filters_select_exact_trace_sets() {
         ("attr.fixture.program=react_agent", &[REACT_AGENT]),
         ("multihop", &[MULTIHOP]),
         ("get_weather", &[REACT_TOOL_ERROR]),
-        ("-status:ok", &[SUMMARIZE_ERROR, REACT_TOOL_ERROR]),
-        ("status:error|running", &[SUMMARIZE_ERROR, REACT_TOOL_ERROR]),
+        ("-status:ok", &[SUMMARIZE_ERROR]),
+        ("status:error|running", &[SUMMARIZE_ERROR]),
+        ("status:ok -status:recovered", &no_failed_step),
         ("name:Predict -status:error", &predict_ok),
         ("spans>10", &[MULTIHOP, REACT_AGENT, REACT_TOOL_ERROR]),
         ("id:2fd", &[MULTIHOP]),
-        ("span.pct>50 kind:retriever", &[MULTIHOP, SUMMARIZE_ERROR]),
+        // a step over half the request (never the root): ChainOfThought in SummarizeWithSources
+        ("span.pct>50 kind:retriever", &[SUMMARIZE_ERROR]),
         ("kind:lm", &OTLP_IDS),
         ("name:nothing-is-called-this", &[]),
     ];
@@ -510,6 +626,87 @@ fn filters_select_exact_trace_sets() {
         let got = list_ids(&src, &[&format!("--filter={query}")]);
         assert_eq!(sorted(got), sorted(strs(want)), "query {query:?}");
     }
+}
+
+#[test]
+fn span_pct_never_counts_the_spans_that_stand_for_the_request() {
+    let demo = format!("{}/assets/demo.jsonl", env!("CARGO_MANIFEST_DIR"));
+    let names = |src: &str, q: &str| -> Vec<String> {
+        let out = run_ok(&["list", src, "--format", "json", &format!("--filter={q}")]);
+        parse(&out)
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // a root is 100 % of its trace: were it counted, every trace would match
+    for src in [
+        demo.clone(),
+        fixture("dspy-callback-jsonl"),
+        fixture("otlp-jsonl"),
+        fixture("mlflow"),
+        // a synthesized request root, and the program's own top-level span under it
+        fixture("event-stream-jsonl"),
+    ] {
+        assert_eq!(names(&src, "span.pct>99.9"), Vec::<String>::new(), "{src}");
+    }
+    // request lines: the synthesized root does not count; a request's only step is a step
+    assert_eq!(
+        names(&fixture("steps-jsonl"), "span.pct>99.9"),
+        ["Predict", "ChainOfThought", "Predict"]
+    );
+    // the slow retrieval of the demo's HandbookQA is 92 % of it; no step of the multi-hop RAG
+    // or the ReAct agent is
+    let over_90 = names(&demo, "span.pct>90");
+    assert!(over_90.contains(&"HandbookQA".to_string()), "{over_90:?}");
+    assert!(
+        !over_90.iter().any(|n| n == "MultiHopRAG" || n == "ReAct"),
+        "{over_90:?}"
+    );
+    assert_eq!(
+        names(&demo, "span.pct>90 span.kind:retriever"),
+        ["HandbookQA"]
+    );
+}
+
+#[test]
+fn attr_filters_on_every_key_the_attributes_tab_shows() {
+    let demo = format!("{}/assets/demo.jsonl", env!("CARGO_MANIFEST_DIR"));
+    let count = |src: &str, q: &str| list_ids(src, &[&format!("--filter={q}")]).len();
+    // the DSPy callback: the LM's model and the instance's class, as the tab names them
+    let with_lm = count(&demo, "kind:llm");
+    assert_eq!(with_lm, 13);
+    assert_eq!(count(&demo, "attr.lm.model:gpt"), with_lm);
+    assert_eq!(count(&demo, "attr.instance.class=DummyLM"), with_lm);
+    assert_eq!(count(&demo, "span.attr.kind=tool span.attr.tool.name"), 2);
+    let callback = fixture("dspy-callback-jsonl");
+    // a long value (the tool's description) is matched on its first 128 bytes
+    assert_eq!(
+        list_ids(&callback, &["--filter", "attr.tool.description:weather"]),
+        ["b125e33ef6884f4ab3467f89d62e4520"]
+    );
+    // every trace but the one whose LM call failed before reporting usage
+    assert_eq!(count(&callback, "attr.lm.usage.total_tokens"), 8);
+    // OTLP: the span's resource and instrumentation scope
+    assert_eq!(
+        count(
+            &fixture("otlp-jsonl"),
+            "attr.resource.service.name=dspy-acceptance-fixtures attr.otel.scope.name:dspy"
+        ),
+        15
+    );
+    // MLflow: the trace's tags and metadata on its root
+    let mlflow = fixture("mlflow");
+    assert_eq!(count(&mlflow, "attr.tag.mlflow.traceName=ReAct.forward"), 2);
+    assert_eq!(
+        count(&mlflow, "attr.trace.mlflow.trace_schema.version=3"),
+        15
+    );
+    // the event stream: its metadata and the agent of its trace_start
+    let events = fixture("event-stream-jsonl");
+    assert_eq!(count(&events, "attr.agent_id=react-agent"), 2);
+    assert_eq!(count(&events, "attr.program=ReAct attr.thread"), 3);
 }
 
 #[test]
@@ -579,7 +776,7 @@ fn unknown_field_is_underlined_whole() {
     assert_bad_query(
         "foo:bar",
         "^^^ unknown field \"foo\" (known: dur, status, name, model, tokens, spans, kind, id, \
-         attr.KEY, span.FIELD)",
+         text, attr.KEY, span.FIELD)",
     );
 }
 
@@ -1040,6 +1237,82 @@ fn show_json_marks_the_critical_path() {
     assert_eq!(spans[0]["critical"], true, "the root");
 }
 
+/// `show` text says where the request's time went (the critical path's steps, the span with
+/// the largest self time), marks those spans in the table (┃, ▲), and puts a ruler of round
+/// times over the timeline.
+#[test]
+fn show_text_marks_the_critical_path_and_the_largest_self_time() {
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo.jsonl");
+    let out = run_ok(&["show", "28240bb5", demo]);
+    assert!(
+        out.contains(
+            "\ncritical ┃ Retrieve 1.80s 92% → DummyLM 151ms 8%\ntop self ▲ Retrieve 1.80s\n"
+        ),
+        "{out}"
+    );
+    let lines: Vec<&str> = out.lines().collect();
+    let head = lines
+        .iter()
+        .position(|l| l.trim_start().starts_with("SPAN"))
+        .expect("the table's header");
+    assert!(
+        lines[head].ends_with("SELF  0         500ms     1s        1.5s"),
+        "{out}"
+    );
+    let rows = &lines[head + 1..];
+    assert_eq!(rows.len(), 7, "{out}");
+    // every step of this request ran one after another: all of them are on the path
+    assert!(rows.iter().all(|r| r.starts_with('┃')), "{out}");
+    let hot: Vec<&&str> = rows.iter().filter(|r| r.starts_with("┃▲")).collect();
+    assert_eq!(hot.len(), 1, "{out}");
+    assert!(hot[0].contains("Retrieve"), "{out}");
+    // the Markdown for an LLM says it too
+    let md = run_ok(&["show", "28240bb5", demo, "--format", "markdown"]);
+    assert!(
+        md.contains("\n- **critical path**: Retrieve 1.80s 92% → DummyLM 151ms 8%\n"),
+        "{md}"
+    );
+    // Evaluate runs its examples side by side: the calls the request did not wait for are off
+    // the path, and the largest self time can be one of them
+    let eval = run_ok(&["show", "d7823153", demo]);
+    assert!(
+        eval.contains("\ncritical ┃ Predict 7.1ms 3% → DummyLM 115ms 55% → DummyLM 85.1ms 40%\n"),
+        "{eval}"
+    );
+    let rows: Vec<&str> = eval.lines().filter(|l| l.contains("DummyLM  ")).collect();
+    assert_eq!(rows.len(), 4, "{eval}");
+    assert_eq!(
+        rows.iter().filter(|r| r.starts_with('┃')).count(),
+        2,
+        "{eval}"
+    );
+    assert!(
+        rows[2].starts_with(" ▲") && rows[2].contains("141ms"),
+        "{eval}"
+    );
+}
+
+/// `show` keeps the producer's key order: the DSPy callback's ChainOfThought answers with its
+/// `reasoning`, then `verdict`, then `confidence`, and the request's outputs read that way.
+#[test]
+fn show_keeps_the_producers_key_order() {
+    let out = run_ok(&[
+        "show",
+        "baa14800",
+        &fixture("dspy-callback-jsonl"),
+        "--format",
+        "markdown",
+    ]);
+    let outputs = &out[out
+        .find("## Request outputs")
+        .expect("the request's outputs")..];
+    let at = |k: &str| outputs.find(&format!("\"{k}\": ")).unwrap_or(usize::MAX);
+    assert!(
+        at("reasoning") < at("verdict") && at("verdict") < at("confidence"),
+        "{outputs}"
+    );
+}
+
 #[test]
 fn show_json_has_no_duplicate_keys() {
     let out = run_ok(&[
@@ -1176,7 +1449,7 @@ fn stats_by_kind_and_by_model() {
 
 #[test]
 fn stats_filter_restricts_to_matching_traces() {
-    let groups = stats_json(&[&fixture("otlp-jsonl"), "--filter", "status:error"]);
+    let groups = stats_json(&[&fixture("otlp-jsonl"), "--filter", "status:error|recovered"]);
     assert_eq!(group(&groups, "DummyLM.__call__")["count"], 4);
     assert_eq!(group(&groups, "get_weather.__call__")["errors"], 1);
     assert!(
@@ -1257,6 +1530,39 @@ fn help_names_the_commands_and_the_filter_language() {
     }
 }
 
+#[test]
+fn dspy_writer_prints_the_callback_byte_for_byte() {
+    let asset = std::fs::read(
+        [env!("CARGO_MANIFEST_DIR"), "assets", "spanscope_dspy.py"]
+            .iter()
+            .collect::<PathBuf>(),
+    )
+    .expect("the asset is readable");
+    let out = run(&["dspy-writer"], None);
+    assert!(
+        out.status.success() && out.stderr.is_empty(),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(out.stdout, asset, "the printed writer is the asset");
+    // and it is Python that compiles, where there is a Python to ask
+    let dir = tempfile::tempdir().expect("temp dir");
+    let script = dir.path().join("spanscope_dspy.py");
+    std::fs::write(&script, &out.stdout).expect("write the script");
+    match Command::new("python3")
+        .args(["-m", "py_compile"])
+        .arg(&script)
+        .output()
+    {
+        Ok(py) => assert!(
+            py.status.success(),
+            "py_compile: {}",
+            String::from_utf8_lossy(&py.stderr)
+        ),
+        Err(e) => eprintln!("python3 is not here ({e}): the script was not compiled"),
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // 14. the human table
 // ---------------------------------------------------------------------------------------------
@@ -1292,7 +1598,7 @@ fn follow_prints_each_finished_trace_once_as_stdin_grows() {
             "--format",
             "jsonl",
             "--filter",
-            "status:error",
+            "status:error|recovered",
         ],
         Some(&log),
     );
@@ -1432,7 +1738,7 @@ fn export_filters_and_writes_a_file() {
             "export",
             &fixture("otlp-jsonl"),
             "-f",
-            "status:error",
+            "status:error|recovered",
             "-o",
             path.to_str().unwrap(),
         ],
@@ -1454,6 +1760,13 @@ fn export_filters_and_writes_a_file() {
     let first = parse(text.lines().next().unwrap());
     assert!(first["inputs"].is_object(), "{first}");
     assert_eq!(first["status"], "error");
+    let second = parse(text.lines().nth(1).unwrap());
+    assert_eq!(
+        (&second["status"], &second["recovered"]),
+        (&"ok".into(), &true.into())
+    );
+    // a request that recovered has no error of its own
+    assert!(second["error"].is_null(), "{second}");
     // nothing half-written is left behind, and an unwritable path is an error
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     let o = run(
@@ -1603,7 +1916,10 @@ fn stats_group_splits_traces_by_a_metadata_value() {
         csv.lines().next().unwrap(),
         "value,traces,errors,error_rate,p50_ms,p95_ms,max_ms,llm_calls,total_tokens,mean_tokens"
     );
-    assert!(csv.contains("\nerror,2,2,1,"), "{csv}");
+    // a failed request is an error; one that recovered from a failed step is its own group
+    assert!(csv.contains("\nerror,1,1,1,"), "{csv}");
+    assert!(csv.contains("\nrecovered,1,0,0,"), "{csv}");
+    assert!(csv.contains("\nok,13,0,0,"), "{csv}");
     let o = run(&["stats", &fixture("otlp-jsonl"), "--group", " "], None);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("group by what?"), "{}", stderr(&o));

@@ -15,7 +15,9 @@ use common::Session;
 fn explore_toggle_filter_drill_in_and_quit() {
     let mut s = Session::start(&["tests/fixtures/otlp-jsonl/otlp.jsonl"], 120, 40);
     s.wait_for("Traces 15/15");
-    s.wait_for("MultiHopRAG.forward");
+    // a followed file: the newest trace is selected, at the bottom
+    s.wait_for("▶ following");
+    s.wait_for("›✓ 05:37:03.233 Predict.forward");
 
     s.keys("s");
     s.wait_for("[slow only]");
@@ -23,9 +25,12 @@ fn explore_toggle_filter_drill_in_and_quit() {
     s.keys("s");
     s.wait_gone("[slow only]");
 
+    // the request that failed and the one that recovered from its failed tool, each marked
     s.keys("e");
-    s.wait_for("[failed only]");
+    s.wait_for("[failed or recovered]");
     s.wait_for("Traces 2/15");
+    s.wait_for("✗ 05:37:01.577 SummarizeWithSources.forward");
+    s.wait_for("! 05:37:01.850 ReAct.forward");
     s.keys("e");
     s.wait_for("Traces 15/15");
 
@@ -54,13 +59,14 @@ fn with_nothing_to_read_a_welcome_says_how_to_feed_it_and_opens_the_demo() {
         "spanscope --listen",
         "spanscope http://host:port/stream",
         "SpanscopeCallback(\"traces.jsonl\")",
+        "spanscope dspy-writer > spanscope_dspy.py",
     ] {
         s.wait_for(way);
     }
     // keys of the panes do nothing yet; ? shows the help and any key comes back
     s.keys("e");
     s.keys("?");
-    s.wait_for("Keys — any key closes");
+    s.wait_for("Keys — any other key closes");
     s.keys("x");
     s.wait_for("No traces yet");
     s.keys("d");
@@ -98,9 +104,9 @@ fn the_configuration_sets_columns_keys_and_thresholds() {
     s.wait_for("x failed");
     s.keys("e");
     std::thread::sleep(Duration::from_millis(200));
-    assert!(!s.screen().contains("[failed only]"));
+    assert!(!s.screen().contains("[failed or recovered]"));
     s.keys("x");
-    s.wait_for("[failed only]");
+    s.wait_for("[failed or recovered]");
     s.wait_for("Traces 2/15");
     // the high-contrast palette in 24-bit colors
     let raw = String::from_utf8_lossy(&s.raw.lock().unwrap()).into_owned();
@@ -130,10 +136,13 @@ fn step_statistics_drill_down_to_the_failing_lm_call() {
     let mut s = Session::start(&["tests/fixtures/otlp-jsonl/otlp.jsonl"], 140, 40);
     s.wait_for("Traces 15/15");
     s.keys("S");
-    s.wait_for("Steps by name  14 step(s) over 15 trace(s)");
+    // each request's root span is the request itself, not a step: left out until r
+    s.wait_for("Steps by name  11 step(s) over 15 trace(s)  roots left out (r)");
+    s.keys("r");
+    s.wait_for("Steps by name  14 step(s) over 15 trace(s)  roots counted (r)");
     s.wait_for("P95▼");
-    // sort by errors (four columns to the right of p95), the most failing step first
-    s.keys("llll");
+    // sort by errors (five columns to the right of p95), the most failing step first
+    s.keys("lllll");
     s.wait_for("ERRORS▼");
     s.keys("b");
     s.wait_for("Steps by model");
@@ -153,11 +162,52 @@ fn step_statistics_drill_down_to_the_failing_lm_call() {
 }
 
 #[test]
+fn help_scrolls_at_80x24_and_closes_back_to_the_view() {
+    let mut s = Session::start(&["tests/fixtures/otlp-jsonl/otlp.jsonl"], 80, 24);
+    s.wait_for("Traces 15/15");
+    s.keys("S");
+    s.wait_for("roots left out (r)");
+    s.keys("?");
+    s.wait_for("↓ more");
+    s.wait_for("lines 1–22 of");
+    s.keys("G");
+    s.wait_for("Editing the filter, a command (:) or a search");
+    s.wait_gone("↓ more");
+    s.keys("k");
+    s.wait_for("↓ more");
+    // any other key closes it, back to the steps
+    s.keys("x");
+    s.wait_for("roots left out (r)");
+    s.wait_gone("Keys — any other key closes");
+    s.quit_cleanly();
+}
+
+#[test]
+fn a_click_on_a_column_header_sorts_with_mouse() {
+    let mut s = Session::start(
+        &["tests/fixtures/otlp-jsonl/otlp.jsonl", "--mouse"],
+        120,
+        40,
+    );
+    s.wait_for("START▼");
+    // the list's column header is the third row; DUR is where the screen says
+    let header = s.screen().lines().nth(2).unwrap_or("").to_string();
+    let col = header[..header.find("DUR").unwrap()].chars().count() + 1;
+    let click = format!("\x1b[<0;{col};3M\x1b[<0;{col};3m");
+    s.keys(&click);
+    s.wait_for("DUR▼");
+    s.keys(&click);
+    s.wait_for("DUR▲");
+    s.quit_cleanly();
+}
+
+#[test]
 fn filter_errors_show_inline_and_ctrl_c_quits() {
     let mut s = Session::start(&["tests/fixtures/otlp-jsonl"], 100, 30);
     s.wait_for("Traces 15/15");
     s.keys("/dur>2x");
-    s.wait_for("column 6: unknown unit");
+    // carets under the unit, on the line below the bar
+    s.wait_for("     ^ unknown unit");
     s.keys("\x1b");
     s.wait_gone("unknown unit");
     s.keys("?");
@@ -195,7 +245,7 @@ fn a_line_appended_to_the_log_shows_up() {
     std::fs::write(&log, line("first-trace", "FirstPipeline")).unwrap();
     let mut s = Session::start(&[log.to_str().unwrap()], 120, 30);
     s.wait_for("FirstPipeline");
-    s.wait_for("following");
+    s.wait_for("traces.jsonl (tailing)");
 
     // half a line, then the rest: the trace appears once, whole
     let second = line("second-trace", "AppendedPipeline");
@@ -419,4 +469,185 @@ fn escape_sequences_in_prompts_do_not_act_on_the_terminal() {
         "a cursor move from the prompt reached the terminal"
     );
     assert!(!text.contains('\u{9b}'), "a C1 CSI reached the terminal");
+}
+
+/// The row and column of the terminal's cursor, and the text of its row.
+fn cursor(s: &Session) -> (u16, u16, String) {
+    let parser = s.parser.lock().unwrap();
+    let screen = parser.screen();
+    let (row, col) = screen.cursor_position();
+    let line = screen
+        .contents()
+        .lines()
+        .nth(usize::from(row))
+        .unwrap_or("")
+        .to_string();
+    (row, col, line)
+}
+
+/// Wait until the terminal's cursor is on a row reading `line` (trailing spaces aside), at
+/// column `col`.
+fn wait_cursor(s: &Session, line: &str, col: u16) {
+    let deadline = std::time::Instant::now() + common::timeout();
+    while std::time::Instant::now() < deadline {
+        let (_, c, l) = cursor(s);
+        if c == col && l.trim_end() == line {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("the cursor is not at {col} of {line:?}: {:?}", cursor(s));
+}
+
+#[test]
+fn typing_after_backspacing_an_empty_filter_bar_stays_in_the_bar() {
+    let mut s = Session::start(&["tests/fixtures/otlp-jsonl"], 100, 30);
+    s.wait_for("Traces 15/15");
+    // a user erasing a word with one backspace too many, then typing on
+    s.keys("/x");
+    s.wait_for("0 match(es)");
+    s.keys("\x7f\x7f\x7f");
+    s.wait_for("15 match(es)");
+    s.keys("sem:");
+    s.wait_for("unknown field \"sem\"");
+    let screen = s.screen();
+    assert!(screen.contains("/sem:"), "{screen}");
+    for leaked in ["[slow only]", "[failed only]", "marked"] {
+        assert!(
+            !screen.contains(leaked),
+            "{leaked} leaked into the panes: {screen}"
+        );
+    }
+    // only Esc closes the bar
+    s.keys("\x1b");
+    s.wait_gone("/sem:");
+    s.wait_for("q quit");
+    s.quit_cleanly();
+}
+
+#[test]
+fn the_filter_bar_edits_at_the_cursor_and_completes_with_tab() {
+    let mut s = Session::start(&["tests/fixtures/otlp-jsonl"], 120, 30);
+    s.wait_for("Traces 15/15");
+    s.keys("/eact");
+    wait_cursor(&s, "/eact", 5);
+    // Home, then a character typed at the start
+    s.keys("\x1b[Hr");
+    wait_cursor(&s, "/react", 2);
+    s.wait_for("2 match(es)");
+    // End, a bad clause (the last good filter stays), then Ctrl-W cuts it
+    s.keys("\x1b[F dur>2x");
+    s.wait_for("^ unknown unit");
+    s.wait_for("Traces 2/15");
+    s.keys("\x17");
+    wait_cursor(&s, "/react", 7);
+    // Alt-B to the start of the word, Ctrl-K cuts to the end, Ctrl-Y pastes it back
+    s.keys("\x1bb");
+    wait_cursor(&s, "/react", 1);
+    s.keys("\x0b");
+    wait_cursor(&s, "/", 1);
+    s.wait_for("15 match(es)");
+    s.keys("\x19");
+    wait_cursor(&s, "/react", 7);
+    // Ctrl-U, then Tab completes a field, its value, and lists several
+    s.keys("\x15sta\t");
+    wait_cursor(&s, "/status:", 8);
+    s.keys("er\t");
+    wait_cursor(&s, "/status:error", 14);
+    s.wait_for("Traces 1/15");
+    s.keys("kind:\t");
+    s.wait_for("8 · Tab: one by one");
+    s.keys("\t");
+    s.wait_for("1/8");
+    wait_cursor(&s, "/status:error kind:llm", 22);
+    s.keys("\r");
+    s.wait_for("filter: status:error kind:llm");
+    s.quit_cleanly();
+}
+
+#[test]
+fn following_pauses_on_a_move_in_the_waterfall_and_f_resumes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("traces.jsonl");
+    let line = |id: &str, name: &str| {
+        format!(
+            r#"{{"trace_id": "{id}", "timestamp": "2026-11-21T05:37:00Z", "pipeline": "{name}", "total_latency_ms": 120, "steps": [{{"name": "step-of-{name}", "latency_ms": 100}}]}}"#
+        ) + "\n"
+    };
+    let append = |text: String| {
+        let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+        f.write_all(text.as_bytes()).unwrap();
+    };
+    std::fs::write(&log, line("t1", "FirstPipeline")).unwrap();
+    let mut s = Session::start(&[log.to_str().unwrap()], 120, 30);
+    s.wait_for("▶ following");
+    append(line("t2", "SecondPipeline"));
+    s.wait_for("Waterfall SecondPipeline");
+    // into the waterfall, a step down: paused, and a new trace does not move the selection
+    s.keys("\rj");
+    s.wait_for("‖ paused (F follows)");
+    append(line("t3", "ThirdPipeline"));
+    s.wait_for("ThirdPipeline");
+    s.wait_for("Traces 3/3");
+    assert!(
+        s.screen().contains("▶ Waterfall SecondPipeline"),
+        "{}",
+        s.screen()
+    );
+    // F follows again: the newest trace
+    s.keys("F");
+    s.wait_for("▶ following");
+    s.wait_for("Waterfall ThirdPipeline");
+    s.quit_cleanly();
+    // read once: nothing more arrives
+    let mut s = Session::start(&[log.to_str().unwrap(), "--no-follow"], 120, 30);
+    s.wait_for("Traces 3/3");
+    s.wait_for("■ stopped");
+    s.quit_cleanly();
+}
+
+/// The demo's slow request as a user opens it: the waterfall says where its time went, names
+/// its columns over a ruler, `c` marks the path, and the detail says which line it shows.
+#[test]
+fn the_slow_request_says_where_its_time_went() {
+    let mut s = Session::start(&["assets/demo.jsonl"], 120, 40);
+    s.wait_for("Traces 13/13");
+    s.keys("/handbook");
+    s.wait_for("1 match(es)");
+    s.keys("\r");
+    s.wait_for("Traces 1/13");
+    s.keys("\r");
+    s.wait_for("▶ Waterfall HandbookQA");
+    s.wait_for("critical: Retrieve 1.80s 92% → DummyLM 151ms 8%");
+    s.wait_for("DURATION % OF TRACE    SELF");
+    s.wait_for("0      500ms   1s      1.5s");
+    s.keys("c");
+    s.wait_for("┃ critical path marked");
+    s.wait_for("┃├─  ▤ Retrieve");
+    s.keys("\t");
+    s.wait_for("▶ Detail");
+    s.wait_for(" 7 lines ─");
+    s.quit_cleanly();
+}
+
+/// Finding a request by what it said, as a user types it: a quoted phrase in the filter bar,
+/// the list saying where each request said it, the request opened on the span that said it,
+/// and `n` in the detail moving to the row that says it.
+#[test]
+fn a_quoted_phrase_finds_the_request_that_said_it() {
+    let mut s = Session::start(&["tests/fixtures/otlp-jsonl/otlp.jsonl"], 120, 40);
+    s.wait_for("Traces 15/15");
+    s.keys("/\"model overloaded\"");
+    s.wait_for("1 match(es)");
+    s.keys("\r");
+    s.wait_for("Traces 1/15");
+    s.wait_for("FOUND IN");
+    s.wait_for("error · DummyLM.__call__");
+    s.keys("\r");
+    s.wait_for("▶ Waterfall SummarizeWithSources.forward");
+    s.keys("\t");
+    s.wait_for("▶ Detail");
+    s.keys("n");
+    s.wait_for("503 Service Unavailable: upstream model overloaded");
+    s.quit_cleanly();
 }

@@ -130,6 +130,25 @@ fn truth_details(folder: &str) -> &'static [Value] {
         .unwrap_or_else(|| panic!("ground truth {folder}: trace_details is not an array"))
 }
 
+/// The request's outcome the producer recorded for one trace: its root span's status, the
+/// event stream's trace status, or a request line's error.
+fn truth_outcome(detail: &Value) -> &str {
+    if let Some(s) = detail["root_status"].as_str().or(detail["status"].as_str()) {
+        return s;
+    }
+    if detail["error"].as_bool() == Some(true) {
+        "error"
+    } else {
+        "ok"
+    }
+}
+
+/// Whether some span or step of the trace failed.
+fn truth_has_failed_step(detail: &Value) -> bool {
+    let some = |k: &str| detail[k].as_array().is_some_and(|a| !a.is_empty());
+    some("error_spans") || some("error_steps")
+}
+
 /// A ground-truth list of trace ids (`error_traces`, `running_traces`); absent = empty.
 fn truth_id_set(folder: &str, key: &str) -> BTreeSet<String> {
     match &truth(folder)[key] {
@@ -313,8 +332,10 @@ fn check_list(folder: &str) {
         "{folder}: total spans over all traces"
     );
 
-    // Statuses.
+    // Statuses: the request's outcome. The ground truth's `error_traces` are the traces with a
+    // failed span; those whose request succeeded are recovered (status ok).
     let mut with_status: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+    let mut recovered = BTreeSet::new();
     for (id, trace) in &listed {
         let status = as_str(&trace["status"], &format!("{folder} {id}: status"));
         assert!(
@@ -322,11 +343,33 @@ fn check_list(folder: &str) {
             "{folder} {id}: unknown status {status:?}"
         );
         with_status.entry(status).or_default().insert(id.clone());
+        if trace["recovered"].as_bool() == Some(true) {
+            assert_eq!(status, "ok", "{folder} {id}: a recovered request is ok");
+            recovered.insert(id.clone());
+        }
     }
+    let truth_ids = |keep: &dyn Fn(&Value) -> bool| -> BTreeSet<String> {
+        details
+            .iter()
+            .filter(|d| keep(d))
+            .map(|d| as_str(&d["trace_id"], "ground truth trace_id").to_string())
+            .collect()
+    };
+    let failed = truth_ids(&|d| truth_outcome(d) == "error");
     assert_eq!(
         with_status.remove("error").unwrap_or_default(),
-        truth_id_set(folder, "error_traces"),
+        failed,
         "{folder}: traces with status \"error\""
+    );
+    assert_eq!(
+        recovered,
+        truth_ids(&|d| truth_outcome(d) == "ok" && truth_has_failed_step(d)),
+        "{folder}: recovered traces"
+    );
+    let with_failed_span: BTreeSet<String> = failed.union(&recovered).cloned().collect();
+    assert!(
+        truth_id_set(folder, "error_traces").is_subset(&with_failed_span),
+        "{folder}: every trace with a failed span is failed or recovered"
     );
     assert_eq!(
         with_status.remove("running").unwrap_or_default(),

@@ -66,7 +66,7 @@ fn follows_pieces_truncation_and_rotation() {
 
     let (mut store, rx, _) = watch(&[path.display().to_string()], true);
     until(&mut store, &rx, "the existing lines", |s| {
-        has(s, "a2") && s.sources()[0].state == "following"
+        has(s, "a2") && s.sources()[0].state == "tailing"
     });
 
     // half a line waits for its newline
@@ -81,13 +81,19 @@ fn follows_pieces_truncation_and_rotation() {
     append(&path, &l3[25..]);
     until(&mut store, &rx, "the completed line", |s| has(s, "a3"));
 
-    // truncation: reading starts over on the new content
+    // truncation: reading starts over on the new content, and the state says so until lines
+    // arrive after it
     std::fs::File::create(&path).unwrap();
-    append(&path, &line("b1"));
-    until(&mut store, &rx, "the line after truncation", |s| {
-        has(s, "b1")
+    until(&mut store, &rx, "the note of the truncation", |s| {
+        s.sources()[0].state == "tailing (truncated)"
     });
-    assert!(store.sources()[0].state.contains("truncated"));
+    append(&path, &line("b1"));
+    until(
+        &mut store,
+        &rx,
+        "the line after truncation, and the note gone",
+        |s| has(s, "b1") && s.sources()[0].state == "tailing",
+    );
 
     // rotation: lines written to the old file before the switch are kept, then the new file
     let old = dir.path().join("traces.jsonl.1");
@@ -98,7 +104,12 @@ fn follows_pieces_truncation_and_rotation() {
         has(s, "c1") && has(s, "b2")
     });
     append(&path, &line("c2"));
-    until(&mut store, &rx, "a line in the new file", |s| has(s, "c2"));
+    until(
+        &mut store,
+        &rx,
+        "a line in the new file, and the note gone",
+        |s| has(s, "c2") && s.sources()[0].state == "tailing",
+    );
 
     // every complete line exactly once, none rejected
     let src = &store.sources()[0];

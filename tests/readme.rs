@@ -136,6 +136,13 @@ fn the_quick_start_shows_what_it_says() {
         failed.contains("db6cb037") && failed.contains("SupportReply"),
         "{failed}"
     );
+    // the request that recovered from a timed-out tool is not a failed one
+    assert!(!failed.contains("CitedAnswer"), "{failed}");
+    let recovered = run(&["list", "assets/demo.jsonl", "--filter", "status:recovered"]);
+    assert!(
+        recovered.contains("CitedAnswer") && recovered.contains("! recovered (1✗)"),
+        "{recovered}"
+    );
     let slow = run(&["show", "28240bb5", "assets/demo.jsonl"]);
     assert!(
         slow.contains("duration 1.95s") && slow.contains("Retrieve"),

@@ -1,10 +1,11 @@
 //! Traces split by a metadata value (`stats --group KEY`, the explorer's `:group KEY`): one row
 //! per value of an attribute (`compiled`, `optimizer`, `fixture.program`, …), the model, the
 //! name or the status, with count, errors, latency percentiles and tokens side by side. This is
-//! how compiled and uncompiled runs of a program compare.
+//! how compiled and uncompiled runs of a program compare. Errors are failed requests (status
+//! error); a request that recovered from a failed step is not one.
 
 use crate::model::stats::percentile_of;
-use crate::model::{Nanos, Store, TraceIdx};
+use crate::model::{Nanos, Store, TraceIdx, TraceStatus};
 use crate::text::{human_count, human_dur};
 
 /// What traces are grouped by.
@@ -15,6 +16,7 @@ pub enum GroupKey {
     Attr(String),
     Model,
     Name,
+    /// The request's outcome: ok, recovered, error or running.
     Status,
 }
 
@@ -59,7 +61,9 @@ impl GroupKey {
             (GroupKey::Model, Some(v)) => format!("model:{}", quote_value(v)),
             (GroupKey::Model, None) => "-model:\"\"".into(),
             (GroupKey::Name, v) => format!("name:{}", quote_value(v.unwrap_or(""))),
-            (GroupKey::Status, v) => format!("status:{}", v.unwrap_or("ok")),
+            // ok takes in recovered: the ok group is the ok requests that did not recover
+            (GroupKey::Status, None | Some("ok")) => "status:ok -status:recovered".into(),
+            (GroupKey::Status, Some(v)) => format!("status:{v}"),
         }
     }
 
@@ -70,7 +74,7 @@ impl GroupKey {
         match self {
             GroupKey::Model => tr.summary.model.map(|m| store.str(m)),
             GroupKey::Name => tr.summary.name.map(|n| store.str(n)),
-            GroupKey::Status => Some(tr.summary.status.as_str()),
+            GroupKey::Status => Some(tr.summary.outcome().as_str()),
             GroupKey::Attr(k) => {
                 let of = |s| {
                     store
@@ -117,7 +121,10 @@ pub fn compute(store: &Store, traces: &[TraceIdx], key: &GroupKey) -> Vec<TraceG
         .into_iter()
         .map(|(value, ts)| {
             let mut durs: Vec<Nanos> = ts.iter().map(|t| cols.duration[t.0 as usize]).collect();
-            let errors = ts.iter().filter(|t| cols.failed(t.0 as usize)).count();
+            let errors = ts
+                .iter()
+                .filter(|t| cols.status(t.0 as usize) == TraceStatus::Error)
+                .count();
             let sums = ts.iter().map(|&t| &store.trace(t).summary);
             #[allow(clippy::cast_precision_loss)]
             TraceGroup {
@@ -205,5 +212,54 @@ mod tests {
         for term in [k.filter_term(Some("a b")), k.filter_term(None)] {
             assert!(crate::query::parse(&term).is_ok(), "{term}");
         }
+        let s = GroupKey::Status;
+        assert_eq!(s.filter_term(Some("ok")), "status:ok -status:recovered");
+        assert_eq!(s.filter_term(Some("recovered")), "status:recovered");
+        for v in ["ok", "recovered", "error", "running"] {
+            assert!(crate::query::parse(&s.filter_term(Some(v))).is_ok(), "{v}");
+        }
+    }
+
+    #[test]
+    fn by_status_a_recovered_request_is_its_own_group_and_no_error() {
+        use crate::model::store::{Record, SpanRecord};
+        use crate::model::{SpanStatus, testing::span};
+        let mut store = Store::new();
+        let src = store.add_source("t");
+        let failed_step = |trace: &str| {
+            Record::Span(SpanRecord {
+                trace_id: trace.into(),
+                span_id: "tool".into(),
+                parent_id: Some("r".into()),
+                start: Some(1),
+                end: Some(2),
+                status: Some(SpanStatus::Error),
+                complete: true,
+                ..SpanRecord::default()
+            })
+        };
+        store.insert(src, span("ok", "r", None, 0, 10));
+        store.insert(src, span("recovered", "r", None, 0, 10));
+        store.insert(src, failed_step("recovered"));
+        let mut root = span("failed", "r", None, 0, 10);
+        if let Record::Span(r) = &mut root {
+            r.status = Some(SpanStatus::Error);
+        }
+        store.insert(src, root);
+        store.insert(src, failed_step("failed"));
+        store.refresh();
+        let all: Vec<TraceIdx> = store.trace_ids().collect();
+        let rows: Vec<(String, usize, usize)> = compute(&store, &all, &GroupKey::Status)
+            .into_iter()
+            .map(|g| (g.value.unwrap_or_default(), g.traces, g.errors))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                ("error".into(), 1, 1),
+                ("ok".into(), 1, 0),
+                ("recovered".into(), 1, 0)
+            ]
+        );
     }
 }

@@ -1,7 +1,8 @@
-//! Answers over the store and a query, as data: step statistics, trace groups, the latency
-//! histogram, the alignment of two traces. No I/O and no printing: `headless` and `ui` both
-//! render what these compute.
+//! Answers over the store and a query, as data: where a trace's time went, step statistics,
+//! trace groups, the latency histogram, the alignment of two traces. No I/O and no printing:
+//! `headless` and `ui` both render what these compute.
 
+pub mod breakdown;
 pub mod calls;
 pub mod critical;
 pub mod diff;

@@ -128,3 +128,15 @@ pub fn write_out(
 pub fn stdout_is_terminal() -> bool {
     io::stdout().is_terminal()
 }
+
+/// The traces of `store` that match `q`, in store order; its `text:` terms are first searched
+/// for in the payloads.
+#[must_use]
+pub fn matching(store: &Store, q: &query::Query) -> Vec<crate::model::TraceIdx> {
+    let texts = q.texts();
+    if texts.is_empty() {
+        return query::filter(store, q);
+    }
+    let hits = crate::ingest::search::search_store(store, &texts);
+    query::filter_with_text(store, q, Some(&hits))
+}

@@ -76,6 +76,13 @@ pub fn run(cli: &Cli) -> Result<(), Failure> {
         reverse: cfg.list.reverse,
         relative_time: cfg.list.relative_time,
         welcome: a.src.sources.is_empty() && t.receiver.listen.is_none(),
+        // what is followed or received can grow: follow the newest trace from the start
+        follow: !t.no_follow
+            || t.receiver.listen.is_some()
+            || a.src
+                .sources
+                .iter()
+                .any(|s| s == "-" || ingest::follow::is_url(s)),
     };
     let app = ui::app::App::new(store, theme, opts);
     let (mut app, rest) = ui::run(app, Some(rx), &HeadlessPrinters)
@@ -189,7 +196,7 @@ mod tests {
     #[test]
     fn write_command_exports_the_listed_traces() {
         let mut a = app("otlp-jsonl");
-        a.run_command("filter status:error");
+        a.run_command("filter status:error|recovered");
         settle(&mut a);
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("failed.jsonl");
@@ -201,10 +208,13 @@ mod tests {
         let mut back = Store::new();
         ingest::load_path(&mut back, &path, ingest::Options::default()).unwrap();
         assert_eq!(back.trace_count(), 2);
-        assert!(
-            back.trace_ids()
-                .all(|t| back.trace(t).summary.status == crate::model::TraceStatus::Error)
-        );
+        // each reads back with its outcome: one failed, one recovered
+        let mut outcomes: Vec<&str> = back
+            .trace_ids()
+            .map(|t| back.trace(t).summary.outcome().as_str())
+            .collect();
+        outcomes.sort_unstable();
+        assert_eq!(outcomes, ["error", "recovered"]);
         a.run_command(&format!("w otlp {}", path.display()));
         settle(&mut a);
         let text = std::fs::read_to_string(&path).unwrap();

@@ -1,7 +1,7 @@
 //! `spanscope export`: the matching traces as normalized lines or OTLP/JSON, to stdout or a file.
 
-use super::common::{Failure, load, parse_query, write_out};
-use crate::{cli, headless, query};
+use super::common::{Failure, load, matching, parse_query, write_out};
+use crate::{cli, headless};
 
 /// `spanscope export`.
 ///
@@ -10,7 +10,7 @@ use crate::{cli, headless, query};
 pub fn run(a: &cli::ExportArgs) -> Result<(), Failure> {
     let q = parse_query(&a.filter)?;
     let store = load(&a.src)?;
-    let traces = query::filter(&store, &q);
+    let traces = matching(&store, &q);
     match &a.out {
         None => write_out(|out| headless::export::write(&store, &traces, a.format, out)),
         Some(path) => {

@@ -1,6 +1,6 @@
 //! `spanscope list`: the matching traces, one row each; with `--follow`, each as it finishes.
 
-use super::common::{Failure, load, parse_query, write_out};
+use super::common::{Failure, load, matching, parse_query, write_out};
 use crate::cli::ListArgs;
 use crate::model::{self, Store};
 use crate::text::TimeFmt;
@@ -17,7 +17,7 @@ pub fn run(a: &ListArgs, paint: headless::Paint) -> Result<(), Failure> {
     }
     let q = parse_query(&a.filter)?;
     let store = load(&a.src)?;
-    let mut traces = query::filter(&store, &q);
+    let mut traces = matching(&store, &q);
     query::sort(&store, &mut traces, a.sort, a.reverse);
     if let Some(n) = a.limit {
         traces.truncate(n);
@@ -60,6 +60,8 @@ fn list_follow(a: &ListArgs, paint: headless::Paint) -> Result<(), Failure> {
         .map_err(|e| Failure::source(e.to_string()))?;
     drop(feed);
     let mut printed = vec![false; 0];
+    let mut searches = ingest::search::Searches::default();
+    let texts = q.texts();
     let mut stream = headless::list::Stream::default();
     let mut left = a.limit.unwrap_or(usize::MAX);
     let time = TimeFmt { utc: a.src.utc };
@@ -76,7 +78,8 @@ fn list_follow(a: &ListArgs, paint: headless::Paint) -> Result<(), Failure> {
         };
         // no retention here, so trace indexes are dense and stable
         printed.resize(store.trace_count(), false);
-        let m = query::Matcher::new(&store, &q);
+        searches.update(&store, &texts);
+        let m = query::Matcher::new(&store, &q).with_text(&searches.hits);
         let mut done: Vec<model::TraceIdx> = store
             .trace_ids()
             .filter(|&t| !printed[t.0 as usize])

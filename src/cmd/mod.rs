@@ -3,6 +3,7 @@
 pub mod common;
 pub mod config;
 pub mod diff;
+pub mod dspy_writer;
 pub mod explore;
 pub mod export;
 pub mod list;

@@ -173,7 +173,7 @@ fn trace_line(store: &Store, t: TraceIdx) -> String {
         store.str(tr.id),
         truncate(s.name.map_or("—", |n| store.str(n)), 60),
         human_dur(s.duration),
-        s.status.as_str(),
+        s.outcome().as_str(),
         match s.error_spans {
             0 => String::new(),
             n => format!(" ({n} failed span(s))"),

@@ -7,7 +7,7 @@ use crate::ingest::normalized::{
 };
 use crate::model::span::flags;
 use crate::model::waterfall::Waterfall;
-use crate::model::{SpanIdx, SpanKind, SpanStatus, Store, TraceIdx};
+use crate::model::{Outcome, SpanIdx, SpanKind, SpanStatus, Store, TraceIdx, TraceStatus};
 use crate::text::{ms, rfc3339};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, InstrumentationScope, KeyValue, any_value};
@@ -102,7 +102,11 @@ pub fn trace_line(store: &Store, t: TraceIdx) -> TraceLine {
         start: rfc3339(s.start),
         duration_ms: ms(s.duration),
         status: s.status.as_str().into(),
-        error: s.error_message.map(|e| store.str(e).into()),
+        recovered: s.outcome() == Outcome::Recovered,
+        error: s
+            .error_message
+            .filter(|_| s.status == TraceStatus::Error)
+            .map(|e| store.str(e).into()),
         inputs: root.and_then(|r| r.inputs.clone()),
         outputs: root.and_then(|r| r.outputs.clone()),
         model: s.model.map(|m| store.str(m).into()),
@@ -163,10 +167,16 @@ pub fn span_line(store: &Store, s: SpanIdx, d: &SpanDetail) -> SpanLine {
             .collect(),
         response: d.response.clone(),
         params: d.params.as_deref().map(text_value),
-        attributes: store
-            .span_attrs(sp)
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
+        // whole, as the Attributes tab shows them (the store cut long values); what the index
+        // kept when the record cannot be read back
+        attributes: if d.problems.is_empty() {
+            d.attributes.iter().cloned().collect()
+        } else {
+            store
+                .span_attrs(sp)
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        },
     }
 }
 
@@ -233,9 +243,23 @@ fn openinference_kind(k: SpanKind) -> &'static str {
     }
 }
 
+/// Whether an attribute is one of a span's resource (`resource.KEY`) or scope
+/// (`otel.scope.name`), which OTLP writes beside the spans rather than on them.
+fn is_resource_or_scope(key: &str) -> bool {
+    key.starts_with("resource.") || key == "otel.scope.name"
+}
+
+/// One span as OTLP. `request_root` is the trace's synthesized root, if it has one: OTLP has no
+/// such thing, so the spans that declared no parent of their own are written under it, where
+/// the waterfall shows them.
 #[allow(clippy::cast_sign_loss)]
-fn otlp_span(store: &Store, s: SpanIdx, trace_id: &[u8]) -> Span {
+fn otlp_span(store: &Store, s: SpanIdx, trace_id: &[u8], request_root: Option<SpanIdx>) -> Span {
     let sp = store.span(s);
+    let parent = sp.parent_id.or_else(|| {
+        request_root
+            .filter(|&r| r != s)
+            .map(|r| store.span(r).span_id)
+    });
     let d = span_detail(store, s);
     let (span_id, native) = id_bytes(store.str(sp.span_id), 8);
     let mut attrs = vec![text("openinference.span.kind", openinference_kind(sp.kind))];
@@ -273,9 +297,10 @@ fn otlp_span(store: &Store, s: SpanIdx, trace_id: &[u8]) -> Span {
         attrs.push(text("llm.output_messages.0.message.role", "assistant"));
         attrs.push(text("llm.output_messages.0.message.content", r.as_str()));
     }
-    for (k, v) in store.span_attrs(sp) {
-        if !attrs.iter().any(|a| a.key == k) {
-            attrs.push(text(k, v));
+    // the span's own attributes, whole; its resource's and scope's are the request's own
+    for (k, v) in &d.attributes {
+        if !is_resource_or_scope(k) && !attrs.iter().any(|a| a.key == *k) {
+            attrs.push(text(k, v.as_str()));
         }
     }
     let end = sp.effective_end();
@@ -301,8 +326,7 @@ fn otlp_span(store: &Store, s: SpanIdx, trace_id: &[u8]) -> Span {
     Span {
         trace_id: trace_id.to_vec(),
         span_id,
-        parent_span_id: sp
-            .parent_id
+        parent_span_id: parent
             .map(|p| id_bytes(store.str(p), 8).0)
             .unwrap_or_default(),
         name: store.str(sp.name).into(),
@@ -335,16 +359,20 @@ pub fn otlp_request(store: &Store, t: TraceIdx) -> ExportTraceServiceRequest {
     let tr = store.trace(t);
     let (trace_id, native) = id_bytes(store.str(tr.id), 16);
     let order = spans_in_order(store, t);
-    let service = order
+    let request_root = order
         .iter()
-        .find_map(|&s| {
-            store
-                .span_attrs(store.span(s))
-                .find(|(k, _)| *k == "service.name")
-                .map(|(_, v)| v.to_string())
-        })
-        .unwrap_or_else(|| "spanscope".into());
-    let mut resource = vec![text("service.name", service)];
+        .copied()
+        .find(|&s| store.span(s).has(flags::SYNTHETIC_ROOT));
+    // the resource the first span names (`resource.KEY` attributes), with a service name
+    let first = order.first().map(|&s| span_detail(store, s).attributes);
+    let mut resource: Vec<KeyValue> = first
+        .iter()
+        .flatten()
+        .filter_map(|(k, v)| Some(text(k.strip_prefix("resource.")?, v.as_str())))
+        .collect();
+    if !resource.iter().any(|kv| kv.key == "service.name") {
+        resource.insert(0, text("service.name", "spanscope"));
+    }
     if !native {
         resource.push(text("spanscope.trace_id", store.str(tr.id)));
     }
@@ -362,7 +390,7 @@ pub fn otlp_request(store: &Store, t: TraceIdx) -> ExportTraceServiceRequest {
                 }),
                 spans: order
                     .iter()
-                    .map(|&s| otlp_span(store, s, &trace_id))
+                    .map(|&s| otlp_span(store, s, &trace_id, request_root))
                     .collect(),
                 schema_url: String::new(),
             }],

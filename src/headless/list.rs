@@ -1,7 +1,9 @@
 //! `spanscope list`: one row per matching trace.
 
+use super::show_markdown::md_escape;
 use super::{Paint, Tone, TraceJson};
-use crate::model::{Store, TraceIdx, TraceStatus};
+use crate::model::trace::TraceSummary;
+use crate::model::{Outcome, Store, TraceIdx};
 use crate::text::{TimeFmt, csv_line, human_count, human_dur, truncate};
 use std::io::{self, Write};
 
@@ -12,6 +14,8 @@ pub enum ListFormat {
     Json,
     Jsonl,
     Csv,
+    /// A GitHub table, for pasting into an issue or a chat.
+    Markdown,
 }
 
 /// Print `traces` in `format`.
@@ -95,7 +99,7 @@ fn write_rows(
             if header {
                 writeln!(
                     out,
-                    "trace_id,name,start,duration_ms,status,spans,error_spans,llm_calls,prompt_tokens,completion_tokens,total_tokens,model"
+                    "trace_id,name,start,duration_ms,status,spans,error_spans,llm_calls,prompt_tokens,completion_tokens,total_tokens,model,recovered"
                 )?;
             }
             for &t in traces {
@@ -113,21 +117,62 @@ fn write_rows(
                     crate::text::csv_cell(j.tokens.as_ref().map(|t| t.completion)),
                     crate::text::csv_cell(j.tokens.as_ref().map(|t| t.total)),
                     j.model.clone().unwrap_or_default(),
+                    j.recovered.to_string(),
                 ];
                 writeln!(out, "{}", csv_line(&cells))?;
             }
             Ok(())
         }
         ListFormat::Table => table(store, traces, time, out, rows),
+        ListFormat::Markdown => markdown(store, traces, time, out, header),
     }
 }
 
-fn status_mark(s: TraceStatus, error_spans: u32) -> String {
-    match s {
-        TraceStatus::Error => "✗ error".into(),
-        TraceStatus::Running => "… running".into(),
-        TraceStatus::Ok if error_spans > 0 => format!("✓ ok ({error_spans}✗)"),
-        TraceStatus::Ok => "✓ ok".into(),
+/// A GitHub table: the human table's columns, whole (ids, names and models are not cut), numbers
+/// right-aligned, `|` and Markdown's emphasis escaped so a cell stays one cell.
+fn markdown(
+    store: &Store,
+    traces: &[TraceIdx],
+    time: TimeFmt,
+    out: &mut impl Write,
+    header: bool,
+) -> io::Result<()> {
+    if header {
+        writeln!(
+            out,
+            "| start | trace | name | status | duration | spans | LLM | tokens | model |"
+        )?;
+        writeln!(out, "|---|---|---|---|---:|---:|---:|---:|---|")?;
+    }
+    for &i in traces {
+        let tr = store.trace(i);
+        let s = &tr.summary;
+        writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            time.human(s.start),
+            md_escape(store.str(tr.id)),
+            md_escape(s.name.map_or("", |n| store.str(n))),
+            status_mark(s),
+            human_dur(s.duration),
+            s.span_count,
+            s.llm_calls,
+            s.tokens
+                .map_or_else(|| "—".into(), |t| human_count(t.total)),
+            s.model
+                .map_or_else(|| "—".into(), |m| md_escape(store.str(m))),
+        )?;
+    }
+    Ok(())
+}
+
+/// A request's outcome in a table cell: its marker and word, and how many spans failed in a
+/// request that recovered.
+fn status_mark(s: &TraceSummary) -> String {
+    let outcome = s.outcome();
+    match outcome {
+        Outcome::Recovered => format!("{} recovered ({}✗)", outcome.glyph(), s.error_spans),
+        o => format!("{} {}", o.glyph(), o.as_str()),
     }
 }
 
@@ -150,21 +195,22 @@ fn table(
         ("MODEL", false),
     ])
     .painted(rows.paint);
-    for &i in traces {
+    let names = crate::text::cut_names(
+        &traces
+            .iter()
+            .map(|&i| (store.trace(i).summary.name.map_or("", |n| store.str(n)), 40))
+            .collect::<Vec<_>>(),
+    );
+    for (&i, name) in traces.iter().zip(names) {
         let tr = store.trace(i);
         let s = &tr.summary;
-        let tone = match s.status {
-            TraceStatus::Error => Tone::Error,
-            TraceStatus::Running => Tone::Warn,
-            TraceStatus::Ok if s.error_spans > 0 => Tone::Warn,
-            TraceStatus::Ok => Tone::Ok,
-        };
+        let tone = Tone::of(s.outcome());
         t.row_toned(
             vec![
                 time.human(s.start),
                 truncate(store.str(tr.id), 18),
-                truncate(s.name.map_or("", |n| store.str(n)), 40),
-                status_mark(s.status, s.error_spans),
+                name,
+                status_mark(s),
                 human_dur(s.duration),
                 s.span_count.to_string(),
                 s.llm_calls.to_string(),

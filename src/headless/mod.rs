@@ -6,9 +6,10 @@ pub mod export;
 pub mod groups;
 pub mod list;
 pub mod show;
+pub mod show_markdown;
 pub mod stats;
 
-use crate::model::{Store, Tokens, TraceIdx};
+use crate::model::{Outcome, Store, Tokens, TraceIdx};
 use crate::text::{ms, rfc3339, width};
 use serde::Serialize;
 use std::io::{self, Write};
@@ -20,7 +21,10 @@ pub struct TraceJson {
     pub name: Option<String>,
     pub start: String,
     pub duration_ms: f64,
+    /// `ok`, `error` or `running`: the request's outcome.
     pub status: &'static str,
+    /// The request succeeded although some of its spans failed (`status` is `ok`).
+    pub recovered: bool,
     pub spans: u32,
     pub error_spans: u32,
     pub llm_calls: u32,
@@ -39,6 +43,7 @@ impl TraceJson {
             start: rfc3339(s.start),
             duration_ms: ms(s.duration),
             status: s.status.as_str(),
+            recovered: s.outcome() == Outcome::Recovered,
             spans: s.span_count,
             error_spans: s.error_spans,
             llm_calls: s.llm_calls,
@@ -69,6 +74,18 @@ pub enum Tone {
     Warn,
     /// Bars.
     Accent,
+}
+
+impl Tone {
+    /// The tone of a request's outcome.
+    #[must_use]
+    pub fn of(outcome: Outcome) -> Tone {
+        match outcome {
+            Outcome::Ok => Tone::Ok,
+            Outcome::Error => Tone::Error,
+            Outcome::Recovered | Outcome::Running => Tone::Warn,
+        }
+    }
 }
 
 /// Whether headless output is colored (`--color`, `NO_COLOR`, stdout a terminal): ANSI SGR

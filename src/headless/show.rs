@@ -1,13 +1,15 @@
-//! `spanscope show`: one request as a text waterfall, as JSON, or as Markdown for an LLM.
+//! `spanscope show`: one request as a text waterfall, as JSON, or as Markdown for an LLM (written
+//! by `show_markdown`).
 
 use super::TraceJson;
-use crate::analysis::critical::critical_path;
-use crate::ingest::detail::{SpanDetail, span_detail};
+use crate::analysis::breakdown::Breakdown;
 use crate::model::waterfall::Waterfall;
-use crate::model::{SpanIdx, Store, TraceIdx, TraceStatus};
-use crate::text::{TimeFmt, human_count, human_dur, ms, round3, truncate, width};
+use crate::model::{Outcome, Store, TraceIdx, TraceStatus};
+use crate::text::{TimeFmt, human_dur, ms, round3, truncate, width};
 use serde::Serialize;
 use std::io::{self, Write};
+
+pub use super::show_markdown::span_markdown;
 
 /// Output formats of `show`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -45,6 +47,7 @@ struct ShowJson {
     start: String,
     duration_ms: f64,
     status: &'static str,
+    recovered: bool,
     error_spans: u32,
     llm_calls: u32,
     tokens: Option<crate::model::Tokens>,
@@ -67,9 +70,9 @@ pub fn print(
     out: &mut impl Write,
 ) -> io::Result<()> {
     let wf = Waterfall::new(store, t);
+    let time_went = Breakdown::new(&store.tree_inputs(t), &wf.tree, &wf.rows);
     match format {
         ShowFormat::Json => {
-            let critical = critical_path(&store.tree_inputs(t), &wf.tree).on_path;
             let spans = wf
                 .rows
                 .iter()
@@ -91,7 +94,7 @@ pub fn print(
                         model: sp.model.map(|m| store.str(m).to_string()),
                         tokens: sp.tokens,
                         orphan: wf.tree.orphan[r.idx],
-                        critical: critical[r.idx],
+                        critical: time_went.on_path(r.idx),
                     }
                 })
                 .collect();
@@ -102,6 +105,7 @@ pub fn print(
                 start: tj.start,
                 duration_ms: tj.duration_ms,
                 status: tj.status,
+                recovered: tj.recovered,
                 error_spans: tj.error_spans,
                 llm_calls: tj.llm_calls,
                 tokens: tj.tokens,
@@ -112,8 +116,15 @@ pub fn print(
             serde_json::to_writer_pretty(&mut *out, &doc)?;
             writeln!(out)
         }
-        ShowFormat::Text => text(store, t, &wf, time, paint, out),
-        ShowFormat::Markdown => markdown(store, t, &wf, time, out),
+        ShowFormat::Text => text(store, t, &wf, &time_went, time, paint, out),
+        ShowFormat::Markdown => super::show_markdown::markdown(
+            store,
+            t,
+            &wf,
+            &header(store, t, time)[2..],
+            critical_line(store, &wf, &time_went, usize::MAX),
+            out,
+        ),
     }
 }
 
@@ -121,10 +132,16 @@ pub fn print(
 fn header(store: &Store, t: TraceIdx, time: TimeFmt) -> Vec<(&'static str, String)> {
     let tr = store.trace(t);
     let s = &tr.summary;
+    let outcome = s.outcome();
     let failed = match s.error_spans {
         0 => String::new(),
-        1 => " (1 failed span)".into(),
-        n => format!(" ({n} failed spans)"),
+        1 => "1 failed span".into(),
+        n => format!("{n} failed spans"),
+    };
+    let status = match outcome {
+        Outcome::Recovered => format!("{} recovered: ok after {failed}", outcome.glyph()),
+        _ if failed.is_empty() => format!("{} {}", outcome.glyph(), outcome.as_str()),
+        _ => format!("{} {} ({failed})", outcome.glyph(), outcome.as_str()),
     };
     let mut lines = vec![
         ("trace", store.str(tr.id).to_string()),
@@ -138,7 +155,7 @@ fn header(store: &Store, t: TraceIdx, time: TimeFmt) -> Vec<(&'static str, Strin
             ),
         ),
         ("duration", human_dur(s.duration)),
-        ("status", format!("{}{failed}", s.status.as_str())),
+        ("status", status),
         (
             "spans",
             format!("{}, {} LM call(s)", s.span_count, s.llm_calls),
@@ -153,7 +170,19 @@ fn header(store: &Store, t: TraceIdx, time: TimeFmt) -> Vec<(&'static str, Strin
         ("model", s.model.map_or("—", |m| store.str(m)).to_string()),
     ];
     if let Some(e) = s.error_message {
-        lines.push(("error", first_line(store.str(e), 200)));
+        let error = first_line(store.str(e), 200);
+        if outcome == Outcome::Recovered {
+            // a recovered request has no error of its own: what it recovered from is a step's
+            let step = tr
+                .spans
+                .iter()
+                .map(|&i| store.span(i))
+                .find(|sp| sp.error == Some(e));
+            let step = step.map_or("a step", |sp| store.str(sp.name));
+            lines.push(("failed", format!("{step}: {error}")));
+        } else {
+            lines.push(("error", error));
+        }
     }
     lines
 }
@@ -162,10 +191,16 @@ fn first_line(s: &str, max: usize) -> String {
     truncate(s.lines().next().unwrap_or(""), max)
 }
 
+/// The critical path's steps in one line of at most `max` columns (see `text::critical_line`).
+fn critical_line(store: &Store, wf: &Waterfall, b: &Breakdown, max: usize) -> Option<String> {
+    crate::text::critical_line(&b.named_steps(store, &wf.spans), max)
+}
+
 fn text(
     store: &Store,
     t: TraceIdx,
     wf: &Waterfall,
+    b: &Breakdown,
     time: TimeFmt,
     paint: super::Paint,
     out: &mut impl Write,
@@ -174,11 +209,8 @@ fn text(
     let s = &store.trace(t).summary;
     for (label, value) in header(store, t, time) {
         let value = crate::text::neutralize(&value, false);
-        let value = match (label, s.status) {
-            ("status" | "error", TraceStatus::Error) => paint.tone(Tone::Error, &value),
-            ("status", TraceStatus::Running) => paint.tone(Tone::Warn, &value),
-            ("status", TraceStatus::Ok) if s.error_spans > 0 => paint.tone(Tone::Warn, &value),
-            ("status", TraceStatus::Ok) => paint.tone(Tone::Ok, &value),
+        let value = match (label, s.outcome()) {
+            ("status", o) | ("error", o @ Outcome::Error) => paint.tone(Tone::of(o), &value),
             _ => value.into_owned(),
         };
         writeln!(
@@ -198,6 +230,31 @@ fn text(
             out,
             "note     {} span(s) name a parent that never arrived (marked ⚠)",
             s.orphans
+        )?;
+    }
+    // a line as wide as a wide terminal, longer only for a step that is longer by itself
+    let line = critical_line(store, wf, b, 160)
+        .or_else(|| critical_line(store, wf, b, usize::MAX))
+        .or_else(|| {
+            (s.status == TraceStatus::Running).then(|| "known when the request ends".into())
+        });
+    if let Some(line) = line {
+        writeln!(
+            out,
+            "{}{} {line}",
+            paint.tone(Tone::Bold, "critical "),
+            paint.tone(Tone::Warn, "┃"),
+        )?;
+    }
+    if let Some(hot) = b.largest_self {
+        let row = wf.rows.iter().find(|r| r.idx == hot);
+        writeln!(
+            out,
+            "{}{} {} {}",
+            paint.tone(Tone::Bold, "top self "),
+            paint.tone(Tone::Warn, "▲"),
+            crate::text::neutralize(store.str(store.span(wf.spans[hot]).name), false),
+            row.map_or_else(String::new, |r| human_dur(r.self_time))
         )?;
     }
     writeln!(out)?;
@@ -226,8 +283,16 @@ fn text(
         .clamp(4, 60);
     const BAR: usize = 40;
     let head = format!(
-        "{:<name_w$}  {:>8}  {:>8}  {:>6}  {:>8}  TIMELINE",
-        "SPAN", "START", "DURATION", "%", "SELF"
+        "   {:<name_w$}  {:>8}  {:>8}  {:>6}  {:>8}  {}",
+        "SPAN",
+        "START",
+        "DURATION",
+        "%",
+        "SELF",
+        match crate::text::ruler(s.duration, BAR).trim_end() {
+            "" => "TIMELINE",
+            r => r,
+        }
     );
     writeln!(out, "{}", paint.tone(Tone::Bold, &head))?;
     for (r, label) in wf.rows.iter().zip(&labels) {
@@ -240,9 +305,19 @@ fn text(
         } else {
             label.clone()
         };
+        let marks = format!(
+            "{}{} ",
+            if b.on_path(r.idx) { "┃" } else { " " },
+            if b.largest_self == Some(r.idx) {
+                "▲"
+            } else {
+                " "
+            }
+        );
         writeln!(
             out,
-            "{shown}{}  {:>8}  {:>8}  {:>5.1}%  {:>8}  {}",
+            "{}{shown}{}  {:>8}  {:>8}  {:>5.1}%  {:>8}  {}",
+            paint.tone(Tone::Warn, &marks),
             " ".repeat(pad),
             human_dur(r.offset),
             dur,
@@ -258,7 +333,7 @@ fn text(
             )
         )?;
         if let Some(e) = sp.error.filter(|_| sp.is_error()) {
-            let indent = width(&pre[wf.rows.iter().position(|x| x == r).unwrap_or(0)]);
+            let indent = 3 + width(&pre[wf.rows.iter().position(|x| x == r).unwrap_or(0)]);
             writeln!(
                 out,
                 "{}    {}",
@@ -268,268 +343,4 @@ fn text(
         }
     }
     Ok(())
-}
-
-/// A fence longer than any backtick run in `text`, so the text shows exactly.
-fn fence(text: &str) -> String {
-    let mut longest = 0;
-    let mut run = 0;
-    for c in text.chars() {
-        if c == '`' {
-            run += 1;
-            longest = longest.max(run);
-        } else {
-            run = 0;
-        }
-    }
-    "`".repeat((longest + 1).max(3))
-}
-
-fn block(out: &mut impl Write, text: &str) -> io::Result<()> {
-    let text = &*crate::text::neutralize(text, true);
-    let f = fence(text);
-    writeln!(out, "{f}text\n{}\n{f}\n", text.trim_end())
-}
-
-fn markdown(
-    store: &Store,
-    t: TraceIdx,
-    wf: &Waterfall,
-    time: TimeFmt,
-    out: &mut impl Write,
-) -> io::Result<()> {
-    let tr = store.trace(t);
-    let s = &tr.summary;
-    writeln!(
-        out,
-        "# Trace `{}`: {}\n",
-        crate::text::neutralize(store.str(tr.id), false),
-        md_escape(s.name.map_or("—", |n| store.str(n)))
-    )?;
-    for (label, value) in header(store, t, time).iter().skip(2) {
-        writeln!(out, "- **{label}**: {}", md_escape(value))?;
-    }
-    if s.sequential {
-        writeln!(
-            out,
-            "- note: steps carry only durations; they are laid out one after another from the request start"
-        )?;
-    }
-    // The request's own inputs and outputs: the root (or first top-level span).
-    if let Some(root) = wf.rows.first().map(|r| wf.span(r)) {
-        let d = span_detail(store, root);
-        if let Some(i) = &d.inputs {
-            writeln!(out, "\n## Request inputs\n")?;
-            block(out, &crate::ingest::detail::pretty(i))?;
-        }
-        if let Some(o) = &d.outputs {
-            writeln!(out, "## Request outputs\n")?;
-            block(out, &crate::ingest::detail::pretty(o))?;
-        }
-    }
-    writeln!(out, "\n## Steps\n")?;
-    writeln!(
-        out,
-        "| # | step | kind | start | duration | % of trace | self | status | tokens |"
-    )?;
-    writeln!(out, "|---:|---|---|---:|---:|---:|---:|---|---:|")?;
-    for (n, r) in wf.rows.iter().enumerate() {
-        let s_idx = wf.span(r);
-        let sp = store.span(s_idx);
-        writeln!(
-            out,
-            "| {} | {}{} | {} | {} | {} | {:.1}% | {} | {} | {} |",
-            n + 1,
-            "&nbsp;&nbsp;".repeat(r.depth as usize),
-            md_escape(store.str(sp.name)),
-            sp.kind,
-            human_dur(r.offset),
-            sp.duration().map_or_else(|| "running".into(), human_dur),
-            r.pct,
-            human_dur(r.self_time),
-            store.span(s_idx).outcome(),
-            sp.tokens
-                .map_or_else(|| "".into(), |t| human_count(t.total)),
-        )?;
-    }
-    let mut call = 0;
-    let is_llm = |i: usize| store.span(wf.spans[i]).kind == crate::model::SpanKind::Llm;
-    for r in &wf.rows {
-        let s_idx = wf.span(r);
-        let sp = store.span(s_idx);
-        let d: SpanDetail = span_detail(store, s_idx);
-        // One LM call per outermost LLM span; an instrumented client below it (litellm's
-        // `completion`) is the same call and may hold the messages, tokens and model.
-        let outermost = is_llm(r.idx)
-            && std::iter::successors(wf.tree.parent[r.idx], |&p| wf.tree.parent[p])
-                .all(|p| !is_llm(p));
-        if outermost {
-            let parts = crate::analysis::calls::lm_call_parts(store, wf, r.idx);
-            let details: Vec<SpanDetail> = parts
-                .iter()
-                .skip(1)
-                .map(|&i| span_detail(store, wf.spans[i]))
-                .collect();
-            let all = std::iter::once(&d).chain(&details);
-            let messages = all.clone().map(|x| &x.messages).find(|m| !m.is_empty());
-            let response = all.clone().find_map(|x| x.response.as_ref());
-            let carrier = parts
-                .iter()
-                .map(|&i| store.span(wf.spans[i]))
-                .find(|s| s.tokens.is_some());
-            let model = carrier.and_then(|s| s.model).or(sp.model);
-            call += 1;
-            writeln!(
-                out,
-                "\n## LM call {call}: {} ({}, {:.1}% of trace{}{})\n",
-                md_escape(store.str(sp.name)),
-                sp.duration().map_or_else(|| "running".into(), human_dur),
-                r.pct,
-                model.map_or_else(String::new, |m| format!(", model {}", store.str(m))),
-                carrier
-                    .and_then(|s| s.tokens)
-                    .map_or_else(String::new, |t| format!(
-                        ", tokens {} in / {} out",
-                        t.prompt, t.completion
-                    )),
-            )?;
-            messages_block(out, messages.map_or(&[], Vec::as_slice))?;
-            if let Some(resp) = response {
-                writeln!(out, "**response**\n")?;
-                block(out, resp)?;
-            }
-        }
-        if sp.is_error()
-            && let Some(e) = &d.error
-        {
-            let is_leafmost = !wf.tree.children[r.idx]
-                .iter()
-                .any(|&c| store.span(wf.spans[c]).is_error());
-            if is_leafmost {
-                writeln!(out, "\n## Error in {}\n", md_escape(store.str(sp.name)))?;
-                error_block(out, e)?;
-            }
-        }
-    }
-    Ok(())
-}
-
-/// One span as Markdown for an LLM: what it is, its share of the trace, its inputs, prompt,
-/// response, outputs and error.
-///
-/// # Errors
-/// Writing fails.
-pub fn span_markdown(store: &Store, s: SpanIdx, out: &mut impl Write) -> io::Result<()> {
-    let sp = store.span(s);
-    let t = sp.trace;
-    let wf = Waterfall::new(store, t);
-    let row = wf.rows.iter().find(|r| wf.span(r) == s);
-    let tr = store.trace(t);
-    writeln!(
-        out,
-        "# Span `{}` of trace `{}`: {}\n",
-        md_escape(store.str(sp.name)),
-        crate::text::neutralize(store.str(tr.id), false),
-        md_escape(tr.summary.name.map_or("—", |n| store.str(n)))
-    )?;
-    let mut facts = vec![
-        ("kind", sp.kind.as_str().to_string()),
-        (
-            "duration",
-            sp.duration().map_or_else(|| "running".into(), human_dur),
-        ),
-    ];
-    if let Some(r) = row {
-        facts.push(("starts at", format!("+{}", human_dur(r.offset))));
-        facts.push(("share of trace", format!("{:.1}%", r.pct)));
-        facts.push(("self time", human_dur(r.self_time)));
-    }
-    facts.push(("status", store.span(s).outcome().to_string()));
-    if let Some(m) = sp.model {
-        facts.push(("model", store.str(m).to_string()));
-    }
-    if let Some(tk) = sp.tokens {
-        facts.push((
-            "tokens",
-            format!(
-                "{} in / {} out / {} total",
-                tk.prompt, tk.completion, tk.total
-            ),
-        ));
-    }
-    for (label, value) in facts {
-        writeln!(out, "- **{label}**: {}", md_escape(&value))?;
-    }
-    let d = span_detail(store, s);
-    if let Some(i) = &d.inputs {
-        writeln!(out, "\n## Inputs\n")?;
-        block(out, &crate::ingest::detail::pretty(i))?;
-    }
-    if !d.messages.is_empty() {
-        writeln!(out, "\n## Prompt\n")?;
-        messages_block(out, &d.messages)?;
-    }
-    if let Some(r) = &d.response {
-        writeln!(out, "\n## Response\n")?;
-        block(out, r)?;
-    }
-    if let Some(o) = &d.outputs {
-        writeln!(out, "\n## Outputs\n")?;
-        block(out, &crate::ingest::detail::pretty(o))?;
-    }
-    if let Some(e) = d.error.as_ref().filter(|_| sp.is_error()) {
-        writeln!(out, "\n## Error\n")?;
-        error_block(out, e)?;
-    }
-    Ok(())
-}
-
-fn messages_block(
-    out: &mut impl Write,
-    messages: &[crate::ingest::detail::Message],
-) -> io::Result<()> {
-    for m in messages {
-        let role = if m.role.is_empty() {
-            "message"
-        } else {
-            &m.role
-        };
-        writeln!(out, "**{role}**\n")?;
-        block(out, &m.content)?;
-    }
-    Ok(())
-}
-
-fn error_block(out: &mut impl Write, e: &crate::ingest::detail::ErrorInfo) -> io::Result<()> {
-    let head = match (&e.kind, &e.message) {
-        (Some(k), Some(m)) if !m.starts_with(k.as_str()) => format!("{k}: {m}"),
-        (_, Some(m)) => m.clone(),
-        (Some(k), None) => k.clone(),
-        (None, None) => "error".into(),
-    };
-    block(out, &head)?;
-    if let Some(st) = &e.stacktrace {
-        writeln!(out, "<details><summary>stack trace</summary>\n")?;
-        block(out, st)?;
-        writeln!(out, "</details>")?;
-    }
-    Ok(())
-}
-
-fn md_escape(s: &str) -> String {
-    crate::text::neutralize(s, false)
-        .replace('|', "\\|")
-        .replace('_', "\\_")
-        .replace('*', "\\*")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fences_outgrow_backticks() {
-        assert_eq!(fence("plain"), "```");
-        assert_eq!(fence("has ```` inside"), "`````");
-    }
 }

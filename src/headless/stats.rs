@@ -3,7 +3,7 @@
 
 use crate::analysis::steps::Group;
 pub use crate::analysis::steps::{GroupBy, StatsSort};
-use crate::text::{csv_line, human_count, human_dur, ms, round3, truncate};
+use crate::text::{csv_line, human_count, human_dur, ms, round3};
 use serde::Serialize;
 use std::io::{self, Write};
 
@@ -106,7 +106,13 @@ pub fn print(
             ])
             .painted(paint);
             let d = |v: Option<i64>| v.map_or_else(|| "—".into(), human_dur);
-            for g in groups {
+            let names = crate::text::cut_names(
+                &groups
+                    .iter()
+                    .map(|g| (g.name.as_str(), 44))
+                    .collect::<Vec<_>>(),
+            );
+            for (g, name) in groups.iter().zip(names) {
                 let s = &g.stats;
                 let tones = if s.errors > 0 {
                     vec![(8, super::Tone::Error)]
@@ -115,7 +121,7 @@ pub fn print(
                 };
                 t.row_toned(
                     vec![
-                        truncate(&g.name, 44),
+                        name,
                         s.kind.as_str().into(),
                         s.count.to_string(),
                         d(s.p50),

@@ -175,6 +175,49 @@ mod tests {
     }
 
     #[test]
+    fn every_attribute_the_tab_shows_is_one_a_filter_reads_in_every_format() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        // the request lines of the samples carry nothing but the spans' own fields and texts
+        let sources = [
+            ("tests/fixtures/otlp-jsonl", true),
+            ("tests/fixtures/otlp-protobuf-litellm", true),
+            ("tests/fixtures/mlflow", true),
+            ("tests/fixtures/mlflow-otlp", true),
+            ("tests/fixtures/dspy-callback-jsonl", true),
+            ("tests/fixtures/event-stream-jsonl", true),
+            ("tests/fixtures/steps-jsonl", false),
+            ("tests/fixtures/simple-jsonl", false),
+            ("tests/fixtures/generated/steps-1mb-seed7.jsonl", true),
+            ("assets/demo.jsonl", true),
+        ];
+        for (source, has_attributes) in sources {
+            let mut store = Store::new();
+            crate::ingest::load_path(&mut store, &root.join(source), Options { naive_utc: true })
+                .expect("read");
+            let mut shown = 0;
+            for t in store.trace_ids().collect::<Vec<_>>() {
+                let spans = store.trace(t).spans.clone();
+                for (s, d) in spans.iter().zip(details_of(&store, &spans)) {
+                    assert!(d.problems.is_empty(), "{source}: {:?}", d.problems);
+                    let mut kept: Vec<(String, String)> = store
+                        .span_attrs(store.span(*s))
+                        .map(|(k, v)| (k.to_string(), v.to_string()))
+                        .collect();
+                    kept.sort();
+                    let name = store.str(store.span(*s).name);
+                    assert_eq!(
+                        kept,
+                        crate::ingest::attributes::kept(d.attributes.clone()),
+                        "{source}: span {name}"
+                    );
+                    shown += d.attributes.len();
+                }
+            }
+            assert_eq!(shown > 0, has_attributes, "{source}");
+        }
+    }
+
+    #[test]
     fn a_record_that_cannot_be_read_back_is_a_problem_of_each_of_its_spans() {
         let mut store = Store::new();
         let dir = std::env::temp_dir().join(format!("spanscope-detail-{}", std::process::id()));

@@ -3,12 +3,13 @@
 //! is sniffed on its own, so mixed formats in one file work. Formats are entries of one table
 //! (`formats/mod.rs`). A bad line is counted with its line number and reason; the rest is kept.
 //!
-//! Files, lowest first: `error`, `ctx`, `values`, `texts`, `detect`, `decode` and `semconv` are
-//! shared by everything; `format` is what a format is; `formats/` holds one file per format and
-//! the table (`formats/mod.rs`) with its dispatch; `detail` decodes spans' texts through it;
-//! `lines`, `parallel` and `reader` read sources; `tail`, `follow`, `sink` and `http` feed a live
-//! store.
+//! Files, lowest first: `error`, `ctx`, `values`, `texts`, `attributes`, `detect`, `decode` and
+//! `semconv` are shared by everything; `format` is what a format is; `formats/` holds one file
+//! per format and the table (`formats/mod.rs`) with its dispatch; `detail` decodes spans' texts
+//! through it; `lines`, `parallel` and `reader` read sources; `tail`, `follow`, `sink` and
+//! `http` feed a live store.
 
+pub mod attributes;
 pub mod ctx;
 pub mod decode;
 pub mod detail;
@@ -21,6 +22,7 @@ pub mod http;
 pub mod lines;
 pub mod parallel;
 pub mod reader;
+pub mod search;
 pub mod semconv;
 pub mod sink;
 pub mod tail;

@@ -2,6 +2,7 @@
 //! `gen_ai.*` (current and legacy names) and MLflow `mlflow.*` map onto one set of concepts:
 //! kind, model, tokens, prompt messages, response, inputs, outputs, invocation parameters.
 
+use super::attributes::of_object;
 use super::texts::Message;
 use crate::model::{SpanKind, Tokens};
 use serde_json::Value;
@@ -78,11 +79,12 @@ impl AttrValue<'_> {
 #[derive(Debug, Clone, Default)]
 pub struct Attrs<'a>(pub Vec<(Cow<'a, str>, AttrValue<'a>)>);
 
-/// Keys whose values are big texts: never kept as short attributes.
-fn is_payload_key(k: &str) -> bool {
+/// Keys whose texts another tab of the detail shows (prompt messages, response, inputs,
+/// outputs, invocation parameters, the exception): not attributes, they stay in the payload.
+fn shown_elsewhere(k: &str) -> bool {
     k.starts_with("llm.input_messages")
         || k.starts_with("llm.output_messages")
-        || k.starts_with("retrieval.documents")
+        || k.starts_with("retrieval.documents.")
         || k.starts_with("gen_ai.input")
         || k.starts_with("gen_ai.output")
         || k.starts_with("exception.")
@@ -91,8 +93,6 @@ fn is_payload_key(k: &str) -> bool {
             "input.value"
                 | "output.value"
                 | "llm.invocation_parameters"
-                | "llm.prompt_template.template"
-                | "llm.tools"
                 | "mlflow.spanInputs"
                 | "mlflow.spanOutputs"
                 | "mlflow.traceInputs"
@@ -100,12 +100,8 @@ fn is_payload_key(k: &str) -> bool {
                 | "gen_ai.prompt"
                 | "gen_ai.completion"
                 | "gen_ai.system_instructions"
-                | "metadata"
         )
 }
-
-/// Short values longer than this are left in the payload.
-pub const SHORT_ATTR_MAX: usize = 128;
 
 impl<'a> Attrs<'a> {
     pub fn push(&mut self, key: impl Into<Cow<'a, str>>, value: AttrValue<'a>) {
@@ -273,8 +269,40 @@ impl<'a> Attrs<'a> {
         };
         (
             pick(["input.value", "mlflow.spanInputs"]),
-            pick(["output.value", "mlflow.spanOutputs"]),
+            pick(["output.value", "mlflow.spanOutputs"]).or_else(|| self.documents()),
         )
+    }
+
+    /// A retriever's documents (`retrieval.documents.<i>.document.<field>`), in order, as a
+    /// JSON array of objects (`content`, `score`, `id`, `metadata`, as the producer gave them).
+    #[must_use]
+    pub fn documents(&self) -> Option<String> {
+        let mut found: Vec<(usize, serde_json::Map<String, Value>)> = Vec::new();
+        for (k, v) in &self.0 {
+            let Some((i, field)) = k
+                .strip_prefix("retrieval.documents.")
+                .and_then(|rest| rest.split_once(".document."))
+                .and_then(|(i, f)| Some((i.parse::<usize>().ok()?, f)))
+            else {
+                continue;
+            };
+            let pos = found.iter().position(|(j, _)| *j == i).unwrap_or_else(|| {
+                found.push((i, serde_json::Map::new()));
+                found.len() - 1
+            });
+            let value = match v {
+                AttrValue::Str(s) => Value::String(s.to_string()),
+                AttrValue::Int(n) => Value::from(*n),
+                AttrValue::Double(d) => Value::from(*d),
+                AttrValue::Bool(b) => Value::Bool(*b),
+                AttrValue::Json(j) => json(j),
+            };
+            found[pos].1.insert(field.to_string(), value);
+        }
+        found.sort_by_key(|(i, _)| *i);
+        (!found.is_empty()).then(|| {
+            Value::Array(found.into_iter().map(|(_, d)| Value::Object(d)).collect()).to_string()
+        })
     }
 
     /// Invocation parameters: OpenInference's JSON, or GenAI / MLflow flat request settings.
@@ -300,41 +328,25 @@ impl<'a> Attrs<'a> {
         (!map.is_empty()).then(|| Value::Object(map).to_string())
     }
 
-    /// Short scalar attributes for filtering and grouping. The `metadata` JSON object that
-    /// OpenInference writes (`using_metadata`) is flattened into its own keys.
+    /// The span's attributes (`ingest/attributes.rs`): every attribute but the texts another
+    /// tab shows, values as text. The `metadata` JSON object that OpenInference writes
+    /// (`using_metadata`) is flattened into its own keys.
     #[must_use]
-    pub fn short(&self) -> Vec<(String, String)> {
+    pub fn attributes(&self) -> Vec<(String, String)> {
         let mut out = Vec::new();
         for (k, v) in &self.0 {
-            if k == "metadata" {
-                if let Value::Object(m) = json(&v.to_text()) {
-                    for (mk, mv) in m {
-                        push_short(&mut out, mk, &mv);
-                    }
-                }
+            if shown_elsewhere(k) {
                 continue;
             }
-            if is_payload_key(k) || matches!(v, AttrValue::Json(_)) {
+            if k == "metadata"
+                && let Value::Object(m) = json(&v.to_text())
+            {
+                out.extend(of_object(None, &m, &[]));
                 continue;
             }
-            let text = v.to_text();
-            if text.len() <= SHORT_ATTR_MAX {
-                out.push((k.to_string(), text.into_owned()));
-            }
+            out.push((k.to_string(), v.to_text().into_owned()));
         }
         out
-    }
-}
-
-fn push_short(out: &mut Vec<(String, String)>, key: String, v: &Value) {
-    let text = match v {
-        Value::String(s) => s.clone(),
-        Value::Number(n) => n.to_string(),
-        Value::Bool(b) => b.to_string(),
-        _ => return,
-    };
-    if text.len() <= SHORT_ATTR_MAX {
-        out.push((key, text));
     }
 }
 
@@ -494,6 +506,34 @@ mod tests {
     }
 
     #[test]
+    fn a_retrievers_documents_are_its_outputs_not_attributes() {
+        let a = attrs(&[
+            ("openinference.span.kind", s("RETRIEVER")),
+            ("retrieval.documents.1.document.content", s("second")),
+            ("retrieval.documents.0.document.content", s("first")),
+            (
+                "retrieval.documents.0.document.score",
+                AttrValue::Double(0.5),
+            ),
+        ]);
+        assert_eq!(
+            a.io().1.as_deref(),
+            Some(r#"[{"content":"first","score":0.5},{"content":"second"}]"#)
+        );
+        assert_eq!(
+            a.attributes(),
+            [(
+                "openinference.span.kind".to_string(),
+                "RETRIEVER".to_string()
+            )]
+        );
+        // an output value of its own comes first
+        let mut with_output = a.clone();
+        with_output.push("output.value", s("[\"x\"]"));
+        assert_eq!(with_output.io().1.as_deref(), Some("[\"x\"]"));
+    }
+
+    #[test]
     fn openinference_llm_span() {
         let a = attrs(&[
             ("openinference.span.kind", s("LLM")),
@@ -529,14 +569,12 @@ mod tests {
             ("system", "be brief")
         );
         assert_eq!(a.response().as_deref(), Some("Paris"));
+        let listed = a.attributes();
+        assert!(listed.contains(&("fixture.program".into(), "predict_qa".into())));
         assert!(
-            a.short()
-                .contains(&("fixture.program".into(), "predict_qa".into()))
-        );
-        assert!(
-            !a.short()
+            !listed
                 .iter()
-                .any(|(k, _)| k.starts_with("llm.input_messages"))
+                .any(|(k, _)| k.starts_with("llm.input_messages") || k == "metadata")
         );
     }
 

@@ -30,6 +30,10 @@ const POLL_UNWATCHED: Duration = Duration::from_millis(100);
 /// have switched yet.
 const ROTATE_WAIT: Duration = Duration::from_secs(5);
 
+/// The state of a followed file; a note after it (`tailing (truncated)`) says what happened
+/// to the file, until lines arrive after it.
+pub const TAILING: &str = "tailing";
+
 /// One open file and how far it was read.
 #[derive(Debug)]
 struct Reader {
@@ -105,6 +109,8 @@ pub struct Tail {
     /// Files that were rotated away, read until their deadline.
     retired: Vec<(Reader, Instant)>,
     opts: Options,
+    /// The state says the file was truncated or rotated: cleared once lines arrive after that.
+    noted: bool,
 }
 
 impl Tail {
@@ -121,6 +127,7 @@ impl Tail {
             cur,
             retired: Vec::new(),
             opts,
+            noted: false,
         })
     }
 
@@ -172,22 +179,30 @@ impl Tail {
             r.read(sink, self.source, end)?;
         }
         self.retired.retain(|(_, deadline)| now < *deadline);
-        self.check_rotation_and_truncation(sink)?;
+        let fresh = self.check_rotation_and_truncation(sink)?;
         let end = if at_end { End::Parse } else { End::Wait };
-        self.cur.read(sink, self.source, end)
+        let lines = self.cur.pos.lines;
+        self.cur.read(sink, self.source, end)?;
+        // a note stays until lines arrive in a later read than the one that made it
+        if !fresh && self.noted && self.cur.pos.lines > lines {
+            self.noted = false;
+            sink.state(self.source, TAILING);
+        }
+        Ok(())
     }
 
     /// A new file at the path (rotation): the old one is still read for a while, and the new
     /// one from its beginning. Bytes read that are no longer there (truncation, a rewrite):
-    /// references to them say so, and reading starts over.
-    fn check_rotation_and_truncation(&mut self, sink: &mut Batcher) -> io::Result<()> {
+    /// references to them say so, and reading starts over. Returns whether it noted either.
+    fn check_rotation_and_truncation(&mut self, sink: &mut Batcher) -> io::Result<bool> {
         match fs::metadata(&self.path) {
             Ok(m) if (m.dev(), m.ino()) != self.cur.identity => {
                 let new = Reader::open(sink, &self.path, self.opts)?;
                 let old = std::mem::replace(&mut self.cur, new);
                 self.retired.push((old, Instant::now() + ROTATE_WAIT));
-                sink.state(self.source, "following (rotated)");
-                return Ok(());
+                sink.state(self.source, format!("{TAILING} (rotated)"));
+                self.noted = true;
+                return Ok(true);
             }
             Ok(_) => {}
             // removed and not yet replaced: keep reading the open file
@@ -200,9 +215,11 @@ impl Tail {
                 .forget(self.cur.blob, "the file was truncated after this was read");
             self.cur.blob = sink.add_blob(Blob::Open(Arc::clone(&self.cur.file)));
             self.cur.pos = Position::default();
-            sink.state(self.source, "following (truncated)");
+            sink.state(self.source, format!("{TAILING} (truncated)"));
+            self.noted = true;
+            return Ok(true);
         }
-        Ok(())
+        Ok(false)
     }
 }
 
@@ -278,7 +295,7 @@ fn follow_files(feed: &Feed, files: &[PathBuf], follow: bool, opts: Options) {
         };
         match tail.first_read(&mut sink, follow) {
             Ok(true) if follow => {
-                sink.state(tail.source, "following");
+                sink.state(tail.source, TAILING);
                 tails.push(tail);
             }
             Ok(_) => sink.state(tail.source, ""),

@@ -77,9 +77,19 @@ pub struct SpanDetail {
     pub raw: Vec<String>,
     /// Payloads that could not be read back (the file changed since it was indexed).
     pub problems: Vec<String>,
+    /// Set by a caller that reads only the texts (a text search): the raw records are then not
+    /// pretty-printed into [`SpanDetail::raw`].
+    pub texts_only: bool,
 }
 
 impl SpanDetail {
+    /// Add the raw record `make` prints, unless only the texts are wanted.
+    pub fn add_raw(&mut self, make: impl FnOnce() -> String) {
+        if !self.texts_only {
+            self.raw.push(make());
+        }
+    }
+
     /// Add attributes, keeping the list sorted and keys unique (later values win).
     pub fn add_attributes(&mut self, items: impl IntoIterator<Item = (String, String)>) {
         for (k, v) in items {
@@ -94,7 +104,8 @@ impl SpanDetail {
     }
 }
 
-/// Pretty-print JSON text (or return it as is when it is not JSON).
+/// Pretty-print JSON text, its keys in the order written (or return it as is when it is not
+/// JSON).
 #[must_use]
 pub fn pretty(text: &str) -> String {
     serde_json::from_str::<serde_json::Value>(text)
@@ -158,14 +169,27 @@ mod tests {
         );
     }
 
+    /// Inputs and outputs read as their producer wrote them: a DSPy Prediction's `reasoning`
+    /// comes before its `answer`, not after it as in alphabetical order.
+    #[test]
+    fn pretty_printing_keeps_the_producers_key_order() {
+        assert_eq!(
+            pretty(r#"{"reasoning":"r","answer":"a","nested":{"z":1,"a":[{"y":2,"b":3}]}}"#),
+            "{\n  \"reasoning\": \"r\",\n  \"answer\": \"a\",\n  \"nested\": {\n    \"z\": 1,\n    \
+             \"a\": [\n      {\n        \"y\": 2,\n        \"b\": 3\n      }\n    ]\n  }\n}"
+        );
+        assert_eq!(pretty("not json"), "not json");
+    }
+
     #[test]
     fn nested_fields_flatten_to_dotted_keys() {
+        // in the record's order (the detail's attribute list sorts them)
         let v = serde_json::json!({"usage": {"prompt_tokens": 3}, "model": "m", "none": null});
         assert_eq!(
             flatten("lm", &v),
             vec![
-                ("lm.model".to_string(), "m".to_string()),
-                ("lm.usage.prompt_tokens".to_string(), "3".to_string())
+                ("lm.usage.prompt_tokens".to_string(), "3".to_string()),
+                ("lm.model".to_string(), "m".to_string())
             ]
         );
     }

@@ -3,7 +3,8 @@
 
 use super::ctx::Options;
 use super::error::{ErrorKind, ParseError};
-use crate::model::{Nanos, SpanStatus};
+use crate::model::store::TraceRecord;
+use crate::model::{Nanos, SpanStatus, Tokens, TraceStatus};
 use chrono::{DateTime, Local, NaiveDateTime, TimeZone, Utc};
 
 /// Parse a timestamp: RFC 3339 (`Z` or an offset), a naive ISO 8601 date-time (local or UTC per
@@ -156,6 +157,37 @@ pub fn stated_outcome(failed: bool, error: Option<String>) -> (Option<SpanStatus
         Some(status),
         error.or_else(|| failed.then(|| "error".to_string())),
     )
+}
+
+/// Whether a record's `status` word says it failed (`error` or `failed`, in any case).
+#[must_use]
+pub fn status_says_failed(status: Option<&str>) -> bool {
+    status.is_some_and(|s| s.eq_ignore_ascii_case("error") || s.eq_ignore_ascii_case("failed"))
+}
+
+/// The trace-level record of a request whose record states its outcome (a request line, an
+/// event stream's `trace_end`): that outcome decides the trace's status.
+#[must_use]
+pub fn stated_trace(
+    trace_id: String,
+    name: Option<String>,
+    failed: bool,
+    error: Option<String>,
+    tokens: Option<Tokens>,
+) -> TraceRecord {
+    TraceRecord {
+        trace_id,
+        name,
+        error: Some(failed),
+        running: Some(false),
+        error_message: error,
+        final_status: Some(if failed {
+            TraceStatus::Error
+        } else {
+            TraceStatus::Ok
+        }),
+        tokens,
+    }
 }
 
 /// Text of an `error` field that may be a string or any JSON value.

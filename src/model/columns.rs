@@ -2,6 +2,7 @@
 //! million traces reads a few megabytes of one column instead of every row. Kept by the store in
 //! step with [`super::TraceSummary`] (set in `refresh`, cleared on eviction, rebuilt on compaction).
 
+use super::trace::Outcome;
 use super::trace::TraceSummary;
 use super::{Nanos, Sym, TraceStatus};
 
@@ -109,6 +110,13 @@ impl TraceColumns {
         }
     }
 
+    /// The outcome of trace `i`: its status, or recovered when ok with a failed step.
+    #[must_use]
+    pub fn outcome(&self, i: usize) -> Outcome {
+        let failed_step = u32::from(self.flags[i] & flag::ERROR_SPANS != 0);
+        Outcome::of(self.status(i), failed_step)
+    }
+
     /// Failed, or ok with a failed step: what the "failed" toggle keeps.
     #[must_use]
     pub fn failed(&self, i: usize) -> bool {
@@ -177,6 +185,7 @@ mod tests {
             (Some(Sym(4)), None)
         );
         assert_eq!((c.status(0), c.status_rank(0)), (TraceStatus::Ok, 2));
+        assert_eq!(c.outcome(0), Outcome::Recovered);
         assert!(c.failed(0));
         c.set(
             0,

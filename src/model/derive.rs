@@ -6,7 +6,7 @@
 
 use super::idx::{self, Table};
 use super::span::{Span, SpanKind, Tokens, flags};
-use super::trace::{Trace, TraceStatus, TraceSummary};
+use super::trace::{Trace, TraceInfo, TraceStatus, TraceSummary};
 use super::tree::{Tree, TreeInput};
 
 /// What the tree needs of each span, in the order given.
@@ -41,21 +41,8 @@ pub fn summary(tr: &Trace, spans: &[&Span]) -> TraceSummary {
     let start = root.and_then(|r| items[r].start).or(min_start).unwrap_or(0);
     let root_end = root.and_then(|r| items[r].end);
     let end = root_end.or(max_end).unwrap_or(start);
-    let running_root = match root {
-        Some(r) => items[r].end.is_none(),
-        // Only orphans so far: the root has not been sent yet.
-        None => !tree.tops.is_empty() && tree.tops.iter().all(|&i| tree.orphan[i]),
-    };
     let error_spans = spans.iter().filter(|s| s.is_error()).count();
-    let status = if let Some(fs) = tr.info.final_status {
-        fs
-    } else if error_spans > 0 || tr.info.error {
-        TraceStatus::Error
-    } else if tr.info.running || running_root {
-        TraceStatus::Running
-    } else {
-        TraceStatus::Ok
-    };
+    let status = request_status(&tr.info, spans, &tree, root);
 
     // LM calls: LLM spans with no LLM ancestor (an instrumented client under a DSPy LM span
     // is the same call).
@@ -103,6 +90,46 @@ pub fn summary(tr: &Trace, spans: &[&Span]) -> TraceSummary {
         sequential: spans.iter().any(|s| s.has(flags::SEQUENTIAL)),
         error_message,
         one_model: spans.iter().all(|s| s.model.is_none() || s.model == model),
+    }
+}
+
+/// The request's outcome (README "What failed means"): the outcome a record states (a request
+/// line's error, an event stream's `trace_end`, MLflow's trace state), else its root span's.
+/// Failed steps under a root that ended ok do not make the request failed: that is a recovered
+/// request. Without a single root, the declared top-level spans stand for the request; when
+/// every top-level span names a parent that has not arrived, the root is yet to come and the
+/// request is running.
+fn request_status(
+    info: &TraceInfo,
+    spans: &[&Span],
+    tree: &Tree,
+    root: Option<usize>,
+) -> TraceStatus {
+    if let Some(stated) = info.final_status {
+        return stated;
+    }
+    if info.error {
+        return TraceStatus::Error;
+    }
+    let tops: Vec<usize> = match root {
+        Some(r) => vec![r],
+        None => tree
+            .tops
+            .iter()
+            .copied()
+            .filter(|&i| !tree.orphan[i])
+            .collect(),
+    };
+    let root_missing = tops.is_empty() && !tree.tops.is_empty();
+    if tops.iter().any(|&i| spans[i].is_error()) {
+        TraceStatus::Error
+    } else if info.running
+        || root_missing
+        || tops.iter().any(|&i| spans[i].effective_end().is_none())
+    {
+        TraceStatus::Running
+    } else {
+        TraceStatus::Ok
     }
 }
 
@@ -214,5 +241,125 @@ mod tests {
         // an orphan makes two top-level spans: no single root to measure the trace by
         assert_eq!((t.root, t.name), (None, Some(Sym(101))));
         assert_eq!(t.status, TraceStatus::Ok);
+    }
+
+    /// The status `summary` derives for `spans`, with what a trace-level record said.
+    fn status_of(spans: &[Span], info: TraceInfo) -> (TraceStatus, u32) {
+        let rows: Vec<&Span> = spans.iter().collect();
+        let mut tr = trace_of(spans);
+        tr.info = info;
+        let t = summary(&tr, &rows);
+        (t.status, t.error_spans)
+    }
+
+    fn failed(mut s: Span) -> Span {
+        s.status = SpanStatus::Error;
+        s
+    }
+
+    fn unset(mut s: Span) -> Span {
+        s.status = SpanStatus::Unset;
+        s
+    }
+
+    fn open(mut s: Span) -> Span {
+        s.end = None;
+        s
+    }
+
+    const NOTHING_STATED: TraceInfo = TraceInfo {
+        name: None,
+        error: false,
+        running: false,
+        error_message: None,
+        final_status: None,
+        tokens: None,
+    };
+
+    #[test]
+    fn a_request_is_as_its_root_ended_whatever_failed_inside() {
+        let root = || span(1, None, SpanKind::Agent, None);
+        let tool = || span(2, Some(1), SpanKind::Tool, None);
+        // a tool failed, the agent went on and answered: recovered
+        assert_eq!(
+            status_of(&[root(), failed(tool())], NOTHING_STATED),
+            (TraceStatus::Ok, 1)
+        );
+        // a root that says nothing (OTLP UNSET) did not fail either
+        assert_eq!(
+            status_of(&[unset(root()), failed(tool())], NOTHING_STATED),
+            (TraceStatus::Ok, 1)
+        );
+        // the failure reached the root: the request failed
+        assert_eq!(
+            status_of(&[failed(root()), failed(tool())], NOTHING_STATED),
+            (TraceStatus::Error, 2)
+        );
+        // a root that failed on its own, every step fine
+        assert_eq!(
+            status_of(&[failed(root()), tool()], NOTHING_STATED),
+            (TraceStatus::Error, 1)
+        );
+        // not ended yet: running, its failed step counted
+        assert_eq!(
+            status_of(&[open(root()), failed(tool())], NOTHING_STATED),
+            (TraceStatus::Running, 1)
+        );
+    }
+
+    #[test]
+    fn an_outcome_a_record_states_decides() {
+        let spans = [
+            span(1, None, SpanKind::Chain, None),
+            failed(span(2, Some(1), SpanKind::Tool, None)),
+        ];
+        let stated = |s| TraceInfo {
+            final_status: Some(s),
+            ..NOTHING_STATED
+        };
+        for s in [TraceStatus::Ok, TraceStatus::Error, TraceStatus::Running] {
+            assert_eq!(status_of(&spans, stated(s)), (s, 1));
+        }
+        // a record that only says the request failed (MLflow's ERROR state)
+        let said_failed = TraceInfo {
+            error: true,
+            ..NOTHING_STATED
+        };
+        assert_eq!(
+            status_of(&[span(1, None, SpanKind::Chain, None)], said_failed),
+            (TraceStatus::Error, 0)
+        );
+        let said_running = TraceInfo {
+            running: true,
+            ..NOTHING_STATED
+        };
+        assert_eq!(status_of(&spans, said_running), (TraceStatus::Running, 1));
+    }
+
+    #[test]
+    fn without_a_single_root_the_declared_top_level_spans_stand_for_the_request() {
+        let top = |id| span(id, None, SpanKind::Chain, None);
+        let orphan = |id| span(id, Some(99), SpanKind::Tool, None);
+        // the root has not arrived: running, even when what did arrive failed
+        assert_eq!(
+            status_of(&[orphan(2), failed(orphan(3))], NOTHING_STATED),
+            (TraceStatus::Running, 1)
+        );
+        // two roots: failed when one of them failed
+        assert_eq!(
+            status_of(&[top(1), failed(top(2))], NOTHING_STATED),
+            (TraceStatus::Error, 1)
+        );
+        assert_eq!(
+            status_of(&[top(1), open(top(2))], NOTHING_STATED),
+            (TraceStatus::Running, 0)
+        );
+        // a root beside an orphan that failed: the root decides
+        assert_eq!(
+            status_of(&[top(1), failed(orphan(2))], NOTHING_STATED),
+            (TraceStatus::Ok, 1)
+        );
+        // no span at all yet
+        assert_eq!(status_of(&[], NOTHING_STATED), (TraceStatus::Ok, 0));
     }
 }

@@ -26,7 +26,7 @@ pub const MAX_ROWS: usize = u32::MAX as usize;
 pub enum Table {
     Traces,
     Spans,
-    /// The arena of spans' short attributes.
+    /// The arena of spans' attributes.
     Attributes,
     /// Interned strings.
     Strings,

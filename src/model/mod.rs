@@ -9,6 +9,7 @@
 pub mod columns;
 mod compact;
 mod derive;
+pub mod found;
 pub mod idx;
 mod insert;
 pub mod intern;
@@ -26,13 +27,14 @@ pub mod tree;
 pub mod waterfall;
 
 pub use columns::TraceColumns;
+pub use found::{Found, TextField, TextHit, TextHits};
 pub use intern::Sym;
 pub use payload::{Blob, BlobId, Blobs, PayloadRef};
 pub use records::Batch;
 pub use sources::{Registry, SourceId, SourceStats};
 pub use span::{Span, SpanIdx, SpanKind, SpanStatus, Tokens};
 pub use store::{Loading, Store};
-pub use trace::{Trace, TraceIdx, TraceStatus};
+pub use trace::{Outcome, Trace, TraceIdx, TraceStatus};
 
 /// Nanoseconds since the Unix epoch (UTC), or a duration in nanoseconds.
 pub type Nanos = i64;

@@ -26,7 +26,7 @@ pub struct SpanRecord {
     pub flags: u8,
     /// Which of the span's two payload slots this record fills (0: start/whole, 1: end).
     pub payload: Option<(usize, PayloadRef)>,
-    /// Short attributes for filtering and grouping.
+    /// The span's attributes as the index keeps them (long values cut), for filters and grouping.
     pub attrs: Vec<(String, String)>,
     /// The record is the whole span (OTLP, MLflow): a second copy is a duplicate.
     pub complete: bool,
@@ -68,6 +68,6 @@ pub struct Batch {
     /// Requests received (a listener).
     pub requests: u64,
     pub rejections: Vec<Rejection>,
-    /// The source's new state, when it changed ("following", "retrying in 2s", …).
+    /// The source's new state, when it changed ("tailing", "retrying in 2s", …).
     pub state: Option<String>,
 }

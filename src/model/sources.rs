@@ -89,7 +89,7 @@ pub struct SourceStats {
     pub bytes: u64,
     /// Requests received (a listener).
     pub requests: u64,
-    /// What the source is doing: empty for a file read once, else "following", "listening",
+    /// What the source is doing: empty for a file read once, else "tailing", "listening",
     /// "connected", "retrying in 2s", or an error.
     pub state: String,
 }

@@ -163,7 +163,7 @@ pub struct Span {
     pub flags: u8,
     /// Up to two records carry this span's texts (a start line and an end line).
     pub payload: [Option<PayloadRef>; 2],
-    /// Short attributes kept for filtering and grouping: a range in the store's attribute arena.
+    /// Attributes kept for filtering and grouping: a range in the store's attribute arena.
     pub attrs: (u32, u32),
 }
 
@@ -183,6 +183,14 @@ impl Span {
     #[must_use]
     pub fn duration(&self) -> Option<Nanos> {
         Some((self.effective_end()? - self.start?).max(0))
+    }
+
+    /// The span stands for the whole request: it declared no parent (a root, or a program's
+    /// top-level span under a request's synthesized root), or it is that synthesized root. Its
+    /// share of the trace says nothing about where the time went.
+    #[must_use]
+    pub fn is_request_root(&self) -> bool {
+        self.parent_id.is_none() || self.has(flags::SYNTHETIC_ROOT)
     }
 
     #[must_use]

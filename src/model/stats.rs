@@ -52,6 +52,7 @@ pub struct StatsAcc {
     pct_n: u64,
     count: u64,
     errors: u64,
+    self_time: Nanos,
     tokens: Option<Tokens>,
     /// Spans per kind, indexed by `SpanKind as usize`.
     kinds: [u64; SpanKind::ALL.len()],
@@ -68,6 +69,8 @@ pub struct StepStats {
     pub mean_pct: Option<f64>,
     pub errors: u64,
     pub error_rate: f64,
+    /// The group's self time, summed: its own work, its children's apart.
+    pub self_time: Nanos,
     pub tokens: Option<Tokens>,
     /// The most frequent kind in the group.
     pub kind: SpanKind,
@@ -98,6 +101,11 @@ impl StatsAcc {
         self.kinds[kind as usize] += 1;
     }
 
+    /// Add one span's self time (nothing for a span still running).
+    pub fn add_self_time(&mut self, ns: Option<Nanos>) {
+        self.self_time += ns.unwrap_or(0).max(0);
+    }
+
     #[must_use]
     #[allow(clippy::cast_precision_loss)]
     pub fn finish(mut self) -> StepStats {
@@ -120,6 +128,7 @@ impl StatsAcc {
             } else {
                 0.0
             },
+            self_time: self.self_time,
             tokens: self.tokens,
             kind,
         }

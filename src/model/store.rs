@@ -38,7 +38,7 @@ pub struct Store {
     pub(super) trace_by_id: HashMap<Sym, TraceIdx>,
     pub(super) spans: Vec<Span>,
     pub(super) span_by_key: HashMap<(TraceIdx, Sym), SpanIdx>,
-    /// Short attributes of all spans, `(key, value)`, sliced by `Span::attrs`.
+    /// The attributes of all spans, `(key, value)`, sliced by `Span::attrs`.
     pub(super) attrs: Vec<(Sym, Sym)>,
     pub(super) registry: Arc<Registry>,
     pub(super) sources: Vec<SourceStats>,
@@ -226,14 +226,14 @@ impl Store {
         self.strings.resolve(sym)
     }
 
-    /// The short attributes of a span.
+    /// The attributes of a span, as kept (a long value cut to its beginning).
     pub fn span_attrs(&self, span: &Span) -> impl Iterator<Item = (&str, &str)> {
         self.span_attr_syms(span)
             .iter()
             .map(|&(k, v)| (self.str(k), self.str(v)))
     }
 
-    /// Raw `(key, value)` symbols of a span's short attributes.
+    /// Raw `(key, value)` symbols of a span's attributes.
     #[must_use]
     pub fn span_attr_syms(&self, span: &Span) -> &[(Sym, Sym)] {
         let (start, len) = span.attrs;

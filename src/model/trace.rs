@@ -23,6 +23,59 @@ impl TraceStatus {
     }
 }
 
+/// A request's outcome as people read it: its status, with a request that succeeded although
+/// some of its steps failed told apart as recovered (its status stays ok).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Outcome {
+    Ok,
+    /// Status ok, with at least one failed span.
+    Recovered,
+    Error,
+    Running,
+}
+
+impl Outcome {
+    pub const ALL: [Outcome; 4] = [
+        Outcome::Ok,
+        Outcome::Recovered,
+        Outcome::Error,
+        Outcome::Running,
+    ];
+
+    /// The outcome of a request with status `status` and `error_spans` failed spans.
+    #[must_use]
+    pub fn of(status: TraceStatus, error_spans: u32) -> Outcome {
+        match status {
+            TraceStatus::Ok if error_spans > 0 => Outcome::Recovered,
+            TraceStatus::Ok => Outcome::Ok,
+            TraceStatus::Error => Outcome::Error,
+            TraceStatus::Running => Outcome::Running,
+        }
+    }
+
+    /// `ok`, `recovered`, `error` or `running`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::Recovered => "recovered",
+            Outcome::Error => "error",
+            Outcome::Running => "running",
+        }
+    }
+
+    /// A one-cell marker: `✓` ok, `!` recovered, `✗` failed, `…` running.
+    #[must_use]
+    pub fn glyph(self) -> &'static str {
+        match self {
+            Outcome::Ok => "✓",
+            Outcome::Recovered => "!",
+            Outcome::Error => "✗",
+            Outcome::Running => "…",
+        }
+    }
+}
+
 /// What a trace-level record said (MLflow trace info, an event stream's trace_start/trace_end).
 #[derive(Debug, Clone, Default)]
 pub struct TraceInfo {
@@ -75,4 +128,36 @@ pub struct TraceSummary {
     pub error_message: Option<Sym>,
     /// Every span that names a model names `model` (so `model` alone answers "which models").
     pub one_model: bool,
+}
+
+impl TraceSummary {
+    /// The request's outcome: its status, or recovered when it succeeded despite failed spans.
+    #[must_use]
+    pub fn outcome(&self) -> Outcome {
+        Outcome::of(self.status, self.error_spans)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_that_succeeded_despite_failed_steps_is_recovered() {
+        let of = |status, error_spans| {
+            TraceSummary {
+                status,
+                error_spans,
+                ..TraceSummary::default()
+            }
+            .outcome()
+        };
+        assert_eq!(of(TraceStatus::Ok, 0), Outcome::Ok);
+        assert_eq!(of(TraceStatus::Ok, 2), Outcome::Recovered);
+        assert_eq!(of(TraceStatus::Error, 1), Outcome::Error);
+        assert_eq!(of(TraceStatus::Error, 0), Outcome::Error);
+        assert_eq!(of(TraceStatus::Running, 1), Outcome::Running);
+        let glyphs: Vec<&str> = Outcome::ALL.iter().map(|o| o.glyph()).collect();
+        assert_eq!(glyphs, ["✓", "!", "✗", "…"]);
+    }
 }

@@ -37,59 +37,15 @@ pub struct Tree {
     pub tops: Vec<usize>,
 }
 
+/// Up to this many spans, a parent is found by looking through the trace rather than by hashing.
+const SMALL: usize = 16;
+
 impl Tree {
     /// Arrange `items` (one trace) as a tree.
     #[must_use]
     pub fn build(items: &[TreeInput]) -> Tree {
         let n = items.len();
-        let mut by_id: HashMap<Sym, usize> = HashMap::with_capacity(n);
-        for (i, it) in items.iter().enumerate() {
-            by_id.entry(it.id).or_insert(i);
-        }
-        let synth = items.iter().position(|it| it.synthetic_root);
-        let mut parent: Vec<Option<usize>> = vec![None; n];
-        let mut orphan = vec![false; n];
-        for (i, it) in items.iter().enumerate() {
-            if Some(i) == synth {
-                continue;
-            }
-            match it.parent {
-                Some(p) => match by_id.get(&p) {
-                    Some(&pi) if pi != i => parent[i] = Some(pi),
-                    _ => {
-                        orphan[i] = true;
-                        parent[i] = synth;
-                    }
-                },
-                None => parent[i] = synth,
-            }
-        }
-        // Break cycles: walk up from each span; a walk that revisits a span of its own path
-        // cuts the link of the span where it started looping.
-        let mut state = vec![0u8; n]; // 0 unvisited, 1 on the current path, 2 done
-        for i in 0..n {
-            let mut path = Vec::new();
-            let mut cur = Some(i);
-            while let Some(c) = cur {
-                match state[c] {
-                    2 => break,
-                    1 => {
-                        // `c` closes a cycle: detach it.
-                        parent[c] = if Some(c) == synth { None } else { synth };
-                        orphan[c] = true;
-                        break;
-                    }
-                    _ => {
-                        state[c] = 1;
-                        path.push(c);
-                        cur = parent[c];
-                    }
-                }
-            }
-            for p in path {
-                state[p] = 2;
-            }
-        }
+        let (parent, orphan) = Self::links(items);
         let key = |i: &usize| (items[*i].start.unwrap_or(Nanos::MAX), *i);
         let mut children: Vec<Vec<usize>> = vec![Vec::new(); n];
         let mut tops = Vec::new();
@@ -123,6 +79,73 @@ impl Tree {
         }
     }
 
+    /// Each span's effective parent (by input index) and whether it is an orphan: the first
+    /// half of [`Tree::build`], for a caller that needs no display order. A missing declared
+    /// parent, a self-parent and the span that closes a cycle make an orphan, under the
+    /// synthesized root if there is one.
+    #[must_use]
+    pub fn links(items: &[TreeInput]) -> (Vec<Option<usize>>, Vec<bool>) {
+        let n = items.len();
+        // a few spans are found faster by looking than by hashing (the first of an id wins)
+        let by_id: Option<HashMap<Sym, usize>> = (n > SMALL).then(|| {
+            let mut m = HashMap::with_capacity(n);
+            for (i, it) in items.iter().enumerate() {
+                m.entry(it.id).or_insert(i);
+            }
+            m
+        });
+        let find = |id: Sym| match &by_id {
+            Some(m) => m.get(&id).copied(),
+            None => items.iter().position(|it| it.id == id),
+        };
+        let synth = items.iter().position(|it| it.synthetic_root);
+        let mut parent: Vec<Option<usize>> = vec![None; n];
+        let mut orphan = vec![false; n];
+        for (i, it) in items.iter().enumerate() {
+            if Some(i) == synth {
+                continue;
+            }
+            match it.parent {
+                Some(p) => match find(p) {
+                    Some(pi) if pi != i => parent[i] = Some(pi),
+                    _ => {
+                        orphan[i] = true;
+                        parent[i] = synth;
+                    }
+                },
+                None => parent[i] = synth,
+            }
+        }
+        // Break cycles: walk up from each span; a walk that revisits a span of its own path
+        // cuts the link of the span where it started looping.
+        let mut state = vec![0u8; n]; // 0 unvisited, 1 on the current path, 2 done
+        let mut path = Vec::new();
+        for i in 0..n {
+            path.clear();
+            let mut cur = Some(i);
+            while let Some(c) = cur {
+                match state[c] {
+                    2 => break,
+                    1 => {
+                        // `c` closes a cycle: detach it.
+                        parent[c] = if Some(c) == synth { None } else { synth };
+                        orphan[c] = true;
+                        break;
+                    }
+                    _ => {
+                        state[c] = 1;
+                        path.push(c);
+                        cur = parent[c];
+                    }
+                }
+            }
+            for &p in &path {
+                state[p] = 2;
+            }
+        }
+        (parent, orphan)
+    }
+
     /// Whether input index `a` is an ancestor of `b`.
     #[must_use]
     pub fn is_ancestor(&self, a: usize, b: usize) -> bool {
@@ -142,6 +165,35 @@ mod tests {
     use super::*;
     use crate::model::testing::inp;
     use pretty_assertions::assert_eq;
+
+    #[test]
+    fn parents_are_found_alike_in_small_and_large_traces() {
+        // the same shape (a missing parent, a self-parent, a two-span cycle) padded past the
+        // size where parents are looked up in a table
+        for pad in [0u32, 30] {
+            let mut items = vec![
+                inp(1, None, 0, 100),
+                inp(2, Some(1), 0, 10),
+                inp(3, Some(99), 0, 10),
+                inp(4, Some(4), 0, 10),
+                inp(5, Some(6), 0, 10),
+                inp(6, Some(5), 0, 10),
+            ];
+            items.extend((0..pad).map(|k| inp(100 + k, Some(1), 0, 1)));
+            let (parent, orphan) = Tree::links(&items);
+            assert_eq!(
+                parent[..6],
+                [None, Some(0), None, None, None, Some(4)],
+                "pad {pad}"
+            );
+            assert_eq!(
+                orphan[..6],
+                [false, false, true, true, true, false],
+                "pad {pad}"
+            );
+            assert!(parent[6..].iter().all(|p| *p == Some(0)));
+        }
+    }
 
     #[test]
     fn orders_depth_first_with_children_by_start() {

@@ -1,9 +1,9 @@
 //! The parsed form of a filter: a [`Query`] is a list of [`Clause`]s, each a possibly negated
 //! [`Term`] at trace or span scope; plus the words the language accepts for statuses and kinds
-//! (the values are the model's own [`TraceStatus`] and [`SpanKind`]).
+//! (the values are the model's own [`Outcome`] and [`SpanKind`]).
 
 use super::error::{UnknownKind, UnknownStatus};
-use crate::model::{SpanKind, TraceStatus};
+use crate::model::{Outcome, SpanKind};
 
 /// A parsed query: every clause must match (logical AND).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -55,8 +55,9 @@ pub enum AttrTest {
 pub enum Term {
     /// Duration compare; the value is in nanoseconds.
     Dur(Cmp, i64),
-    /// Status is one of these (deduplicated, in written order).
-    Status(Vec<TraceStatus>),
+    /// Status is one of these (deduplicated, in written order). `Ok` matches every request
+    /// that succeeded, recovered ones included; `Recovered` (trace scope only) only those.
+    Status(Vec<Outcome>),
     /// Case-insensitive substring of the name; already lowercased.
     Name(String),
     /// Case-insensitive substring of a model name; already lowercased.
@@ -76,6 +77,11 @@ pub enum Term {
     Attr { key: String, test: AttrTest },
     /// A fuzzy word, as written (trace scope only).
     Fuzzy(String),
+    /// Case-insensitive text said anywhere in the trace (trace scope only; already
+    /// lowercased): a span's name, or its prompt messages, response, inputs, outputs, error or
+    /// attribute values, which live in the payloads and are searched by whoever holds them
+    /// (see `Matcher::with_text`). Written `text:"rate limit"` or as a bare quoted phrase.
+    Text(String),
 }
 
 impl Query {
@@ -83,6 +89,31 @@ impl Query {
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.clauses.is_empty()
+    }
+
+    /// The distinct texts the query's `text:` terms look for (lowercased, in written order):
+    /// what has to be searched in the payloads before the query can be evaluated.
+    #[must_use]
+    pub fn texts(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for c in &self.clauses {
+            if let Term::Text(t) = &c.term
+                && !out.contains(&t.as_str())
+            {
+                out.push(t);
+            }
+        }
+        out
+    }
+
+    /// The text the query looks for, if it does: its first `text:` term (or quoted phrase)
+    /// that is not negated.
+    #[must_use]
+    pub fn sought_text(&self) -> Option<&str> {
+        self.clauses.iter().find_map(|c| match &c.term {
+            Term::Text(t) if !c.negated => Some(t.as_str()),
+            _ => None,
+        })
     }
 
     /// Clauses that apply to the trace as a whole.
@@ -122,17 +153,28 @@ impl Cmp {
 }
 
 /// The status a word of the query names, case-insensitively; `failed`, `fail` and `err` name
-/// error, `success` names ok. A span's status is read on the same scale (error, running, ok).
+/// error, `success` names ok. A span's status is read on the same scale (error, running, ok);
+/// recovered is a request's: ok although some of its spans failed.
 ///
 /// # Errors
 /// The word names no status; the error holds it as written.
-pub fn parse_status(word: &str) -> Result<TraceStatus, UnknownStatus> {
+pub fn parse_status(word: &str) -> Result<Outcome, UnknownStatus> {
     match word.to_lowercase().as_str() {
-        "ok" | "success" => Ok(TraceStatus::Ok),
-        "error" | "err" | "fail" | "failed" => Ok(TraceStatus::Error),
-        "running" => Ok(TraceStatus::Running),
+        "ok" | "success" => Ok(Outcome::Ok),
+        "recovered" => Ok(Outcome::Recovered),
+        "error" | "err" | "fail" | "failed" => Ok(Outcome::Error),
+        "running" => Ok(Outcome::Running),
         _ => Err(UnknownStatus(word.to_string())),
     }
+}
+
+/// Whether a request or span whose outcome is `outcome` has one of the statuses `wanted`: ok
+/// takes in recovered (its status is ok).
+#[must_use]
+pub fn status_in(wanted: &[Outcome], outcome: Outcome) -> bool {
+    wanted
+        .iter()
+        .any(|&w| w == outcome || (w == Outcome::Ok && outcome == Outcome::Recovered))
 }
 
 /// The span kind a word of the query names, case-insensitively; `lm` names llm and `retrieval`
@@ -163,7 +205,23 @@ mod tests {
         assert_eq!(parse_kind("robot"), Err(UnknownKind("robot".to_string())));
         assert_eq!(SpanKind::Embedding.as_str(), "embedding");
         assert_eq!(SpanKind::Evaluator.to_string(), "evaluator");
-        assert_eq!(parse_status("success"), Ok(TraceStatus::Ok));
+        assert_eq!(parse_status("success"), Ok(Outcome::Ok));
+        assert_eq!(parse_status("Recovered"), Ok(Outcome::Recovered));
+    }
+
+    #[test]
+    fn ok_takes_in_recovered_and_recovered_only_itself() {
+        let ok = [Outcome::Ok];
+        assert!(status_in(&ok, Outcome::Ok));
+        assert!(status_in(&ok, Outcome::Recovered));
+        assert!(!status_in(&ok, Outcome::Error));
+        let recovered = [Outcome::Recovered];
+        assert!(status_in(&recovered, Outcome::Recovered));
+        assert!(!status_in(&recovered, Outcome::Ok));
+        assert!(status_in(
+            &[Outcome::Error, Outcome::Running],
+            Outcome::Running
+        ));
     }
 
     #[test]

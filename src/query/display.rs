@@ -4,7 +4,7 @@
 
 use super::ast::{AttrTest, Clause, Cmp, Query, Scope, Term};
 use super::lexer::OPERATOR_CHARS;
-use crate::model::{SpanKind, TraceStatus};
+use crate::model::{Outcome, SpanKind};
 use std::fmt;
 
 impl fmt::Display for Cmp {
@@ -41,7 +41,7 @@ impl fmt::Display for Term {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Term::Dur(c, ns) => write!(f, "dur{c}{}", format_duration(*ns)),
-            Term::Status(v) => write!(f, "status:{}", alternatives(v, TraceStatus::as_str)),
+            Term::Status(v) => write!(f, "status:{}", alternatives(v, Outcome::as_str)),
             Term::Name(s) => write!(f, "name:{}", quote_value(s)),
             Term::Model(s) => write!(f, "model:{}", quote_value(s)),
             Term::Tokens(c, n) => write!(f, "tokens{c}{n}"),
@@ -58,6 +58,7 @@ impl fmt::Display for Term {
                 }
             }
             Term::Fuzzy(s) => f.write_str(&quote_word(s)),
+            Term::Text(s) => write!(f, "text:{}", quote(s)),
         }
     }
 }
@@ -130,7 +131,7 @@ pub fn quote_key(s: &str) -> String {
 
 /// A fuzzy word as the filter language writes it: quoted when bare it would read as a field,
 /// a negation or an attribute or span clause.
-fn quote_word(s: &str) -> String {
+pub(super) fn quote_word(s: &str) -> String {
     let lower = s.to_lowercase();
     if needs_basic_quotes(s)
         || s.contains(OPERATOR_CHARS)
@@ -155,6 +156,7 @@ mod tests {
             "status:error|running -status:ok kind:tool|retriever span.kind:llm",
             "name:\"Predict(StringSignature).forward\" model:gpt id:ab12",
             "tokens>1.5k spans<=3 span.pct>12.5% span.tokens=7",
+            r#"text:"rate limit" -text:"say \"hi\"" text:"a:b""#,
             r#"attr.fixture.program=react_agent attr.u:"a b" attr.k -span.attr.x=1 attr."a=b"=c"#,
             r#"retrieve "two words" "a:b" "-x" "attr.y" name:"q\"uote\\""#,
         ];

@@ -16,7 +16,7 @@ pub struct QueryError {
 
 /// The error of a word that is not a status; holds the text as written.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown status \"{0}\" (use ok, error, running)")]
+#[error("unknown status \"{0}\" (use ok, recovered, error, running)")]
 pub struct UnknownStatus(pub String);
 
 /// The error of a word that is not a span kind; holds the text as written.
@@ -83,7 +83,7 @@ mod tests {
         let e = fail("status:bad");
         assert_eq!(
             e.to_string(),
-            "unknown status \"bad\" (use ok, error, running) (at column 8)"
+            "unknown status \"bad\" (use ok, recovered, error, running) (at column 8)"
         );
     }
 
@@ -93,7 +93,7 @@ mod tests {
         let e = fail(q);
         assert_eq!(
             e.render(q),
-            "dur>2s status:bad\n              ^^^ unknown status \"bad\" (use ok, error, running)"
+            "dur>2s status:bad\n              ^^^ unknown status \"bad\" (use ok, recovered, error, running)"
         );
     }
 

@@ -2,10 +2,10 @@
 //! conjunction that some span of the trace must satisfy. Per-name work (substring and fuzzy
 //! matches) is done once per distinct interned name, not once per span.
 
-use super::ast::{AttrTest, Clause, Query, Scope, Term};
+use super::ast::{AttrTest, Clause, Query, Scope, Term, status_in};
 use super::fuzzy::Fuzzy;
 use super::id;
-use crate::model::{Span, Store, Sym, Trace, TraceColumns, TraceIdx, TraceStatus};
+use crate::model::{Outcome, Span, Store, Sym, TextHit, TextHits, Trace, TraceColumns, TraceIdx};
 use std::cell::RefCell;
 
 /// A compiled query bound to a store.
@@ -16,6 +16,8 @@ pub struct Matcher<'a> {
     span_clauses: Vec<(usize, &'a Clause)>,
     /// Per clause, per interned string: 0 not tested yet, 1 no, 2 the clause's text matches it.
     cache: RefCell<Vec<Vec<u8>>>,
+    /// What the payload searches found for the query's `text:` terms.
+    text: Option<&'a TextHits>,
 }
 
 impl<'a> Matcher<'a> {
@@ -35,7 +37,45 @@ impl<'a> Matcher<'a> {
             trace_clauses: scoped(Scope::Trace),
             span_clauses: scoped(Scope::Span),
             cache: RefCell::new(vec![Vec::new(); query.clauses.len()]),
+            text: None,
         }
+    }
+
+    /// Evaluate `text:` terms with what the payload searches found: a trace says a text when
+    /// the search found it there or a span's name contains it. Without this, only names are
+    /// looked at.
+    #[must_use]
+    pub fn with_text(mut self, hits: &'a TextHits) -> Self {
+        self.text = Some(hits);
+        self
+    }
+
+    /// Where trace `idx` says the first text the query looks for: the span and field the
+    /// payload search found, or else the first span whose name contains it.
+    #[must_use]
+    pub fn text_hit(&self, idx: TraceIdx) -> Option<TextHit> {
+        let text = self.trace_clauses.iter().find_map(|(_, c)| match &c.term {
+            Term::Text(t) if !c.negated => Some(t.as_str()),
+            _ => None,
+        })?;
+        if let Some(hit) = self.text.and_then(|h| h.hit(text, idx)) {
+            return Some(hit.clone());
+        }
+        let t = self.store.trace(idx);
+        t.spans
+            .iter()
+            .filter(|&&s| {
+                self.store
+                    .str(self.store.span(s).name)
+                    .to_lowercase()
+                    .contains(text)
+            })
+            .map(|&span| TextHit {
+                span,
+                field: crate::model::TextField::Name,
+                start: self.store.span(span).start,
+            })
+            .reduce(|a, b| if b.inner_than(&a) { b } else { a })
     }
 
     /// Whether the string `sym` satisfies clause `ci`'s text test, computed once per string.
@@ -83,7 +123,7 @@ impl<'a> Matcher<'a> {
         let t = || self.store.trace(idx);
         match term {
             Term::Dur(cmp, ns) => cmp.eval(cols.duration[i], *ns),
-            Term::Status(set) => set.contains(&cols.status(i)),
+            Term::Status(set) => status_in(set, cols.outcome(i)),
             Term::Name(n) => {
                 TraceColumns::sym(cols.name[i]).is_some_and(|sym| self.contains(ci, sym, n))
             }
@@ -103,6 +143,10 @@ impl<'a> Matcher<'a> {
                 TraceColumns::sym(cols.name[i]).is_some_and(fz)
                     || self.spans(t()).any(|sp| fz(sp.name))
             }
+            Term::Text(text) => {
+                self.text.and_then(|h| h.hit(text, idx)).is_some()
+                    || self.spans(t()).any(|sp| self.contains(ci, sp.name, text))
+            }
             // The parser only produces Pct at span scope.
             Term::Pct(..) => true,
         }
@@ -114,21 +158,23 @@ impl<'a> Matcher<'a> {
             Term::Dur(cmp, ns) => sp.duration().is_some_and(|d| cmp.eval(d, *ns)),
             Term::Status(set) => {
                 let st = if sp.is_error() {
-                    TraceStatus::Error
+                    Outcome::Error
                 } else if sp.effective_end().is_none() {
-                    TraceStatus::Running
+                    Outcome::Running
                 } else {
-                    TraceStatus::Ok
+                    Outcome::Ok
                 };
-                set.contains(&st)
+                status_in(set, st)
             }
             Term::Name(n) => self.contains(ci, sp.name, n),
             Term::Model(m) => sp.model.is_some_and(|sym| self.contains(ci, sym, m)),
             Term::Tokens(cmp, n) => cmp.eval(sp.tokens.map_or(0, |t| t.total), *n),
             Term::Kind(set) => set.contains(&sp.kind),
+            // a step's share: the request's own spans are all of it
             Term::Pct(cmp, p) => {
                 let total = t.summary.duration;
                 total > 0
+                    && !sp.is_request_root()
                     && sp
                         .duration()
                         .is_some_and(|d| cmp.eval(d as f64 * 100.0 / total as f64, *p))
@@ -137,7 +183,7 @@ impl<'a> Matcher<'a> {
             Term::Id(prefix) => self.text_match(ci, sp.span_id, |id| {
                 id.to_lowercase().starts_with(prefix.as_str())
             }),
-            Term::Spans(..) | Term::Fuzzy(_) => true,
+            Term::Spans(..) | Term::Fuzzy(_) | Term::Text(_) => true,
         }
     }
 
@@ -177,11 +223,21 @@ impl<'a> Matcher<'a> {
 /// The traces of `store` that match `query`, in store order.
 #[must_use]
 pub fn filter(store: &Store, query: &Query) -> Vec<TraceIdx> {
+    filter_with_text(store, query, None)
+}
+
+/// The traces of `store` that match `query`, in store order, with `text:` terms evaluated on
+/// what the payload searches found (`hits`).
+#[must_use]
+pub fn filter_with_text(store: &Store, query: &Query, hits: Option<&TextHits>) -> Vec<TraceIdx> {
     let all = store.trace_ids();
     if query.is_empty() {
         return all.collect();
     }
-    let m = Matcher::new(store, query);
+    let mut m = Matcher::new(store, query);
+    if let Some(h) = hits {
+        m = m.with_text(h);
+    }
     all.filter(|&t| m.matches(t)).collect()
 }
 
@@ -192,7 +248,8 @@ mod tests {
     use crate::model::{SpanKind, SpanStatus, Tokens};
     use crate::query::parse;
 
-    /// Three traces: a fast ok one, a slow failed RAG with an LLM step, a running one.
+    /// Four traces: a fast ok one, a slow RAG that recovered from a failed LLM step, a running
+    /// one and a fast one that failed.
     fn store() -> Store {
         let mut s = Store::new();
         let src = s.add_source("test");
@@ -265,6 +322,9 @@ mod tests {
                 ..TraceRecord::default()
             }),
         );
+        let mut failed = span("ddd4", "r", None, "Summarize.forward", 0, Some(50 * ms));
+        failed.status = Some(SpanStatus::Error);
+        s.insert(src, Record::Span(failed));
         s.refresh();
         s
     }
@@ -280,12 +340,10 @@ mod tests {
     #[test]
     fn trace_terms() {
         let s = store();
-        assert_eq!(ids(&s, ""), vec!["aaa1", "bbb2", "ccc3"]);
+        assert_eq!(ids(&s, ""), vec!["aaa1", "bbb2", "ccc3", "ddd4"]);
         assert_eq!(ids(&s, "dur>2s"), vec!["bbb2"]);
-        assert_eq!(ids(&s, "dur<=100ms"), vec!["aaa1", "ccc3"]);
-        assert_eq!(ids(&s, "status:error"), vec!["bbb2"]);
-        assert_eq!(ids(&s, "status:running|ok"), vec!["aaa1", "ccc3"]);
-        assert_eq!(ids(&s, "-status:ok"), vec!["bbb2", "ccc3"]);
+        assert_eq!(ids(&s, "dur<=100ms"), vec!["aaa1", "ccc3", "ddd4"]);
+        assert_eq!(ids(&s, "-status:ok"), vec!["ccc3", "ddd4"]);
         assert_eq!(ids(&s, "name:predict"), vec!["aaa1"]);
         assert_eq!(ids(&s, "model:4o"), vec!["bbb2"]);
         assert_eq!(ids(&s, "tokens>1k"), vec!["bbb2"]);
@@ -295,7 +353,102 @@ mod tests {
         assert_eq!(ids(&s, "attr.fixture.program=MultiHop_RAG"), vec!["bbb2"]);
         assert_eq!(ids(&s, "attr.fixture.program:hop"), vec!["bbb2"]);
         assert_eq!(ids(&s, "attr.fixture.program"), vec!["bbb2"]);
-        assert_eq!(ids(&s, "dur>2s status:error"), vec!["bbb2"]);
+        assert_eq!(ids(&s, "dur>2s status:recovered"), vec!["bbb2"]);
+    }
+
+    #[test]
+    fn a_span_share_never_counts_the_spans_that_stand_for_the_request() {
+        use crate::model::span::flags;
+        // a request logged with a synthesized root, the program's top-level span under it
+        // (it declared no parent), and two steps of 60 and 30 ms in a 100 ms request
+        let mut s = Store::new();
+        let src = s.add_source("t");
+        let ms = 1_000_000;
+        let rec = |id: &str, parent: Option<&str>, start: i64, end: i64| SpanRecord {
+            trace_id: "t".into(),
+            span_id: id.into(),
+            parent_id: parent.map(Into::into),
+            name: Some(id.into()),
+            start: Some(start * ms),
+            end: Some(end * ms),
+            complete: true,
+            ..SpanRecord::default()
+        };
+        s.insert(
+            src,
+            Record::Span(SpanRecord {
+                flags: flags::SYNTHETIC_ROOT,
+                ..rec("t", None, 0, 100)
+            }),
+        );
+        s.insert(src, Record::Span(rec("program", None, 0, 99)));
+        s.insert(src, Record::Span(rec("retrieve", Some("program"), 0, 60)));
+        s.insert(src, Record::Span(rec("generate", Some("program"), 60, 90)));
+        s.refresh();
+        let t = s.trace_ids().next().unwrap();
+        assert_eq!(s.trace(t).summary.duration, 100 * ms);
+        assert!(ids(&s, "span.pct>90").is_empty());
+        assert_eq!(ids(&s, "span.pct>=60"), vec!["t"]);
+        assert_eq!(ids(&s, "span.pct>50 span.name:retrieve"), vec!["t"]);
+        assert!(ids(&s, "span.pct>=0 span.name:program").is_empty());
+    }
+
+    #[test]
+    fn status_is_the_request_outcome_and_recovered_is_ok_with_a_failed_step() {
+        let s = store();
+        // the RAG's LM call failed, the request answered: ok, and recovered
+        assert_eq!(ids(&s, "status:error"), vec!["ddd4"]);
+        assert_eq!(ids(&s, "status:ok"), vec!["aaa1", "bbb2"]);
+        assert_eq!(ids(&s, "status:recovered"), vec!["bbb2"]);
+        assert_eq!(ids(&s, "status:ok -status:recovered"), vec!["aaa1"]);
+        assert_eq!(ids(&s, "status:running|ok"), vec!["aaa1", "bbb2", "ccc3"]);
+        assert_eq!(ids(&s, "status:error|recovered"), vec!["bbb2", "ddd4"]);
+        assert_eq!(ids(&s, "-status:recovered"), vec!["aaa1", "ccc3", "ddd4"]);
+        // a span's status is its own
+        assert_eq!(ids(&s, "span.status:error"), vec!["bbb2", "ddd4"]);
+    }
+
+    #[test]
+    fn text_terms_read_the_search_hits_and_span_names() {
+        let s = store();
+        // without a search, a text is looked for in span names only
+        assert_eq!(ids(&s, "\"Retrieve.FORWARD\""), vec!["bbb2"]);
+        assert!(ids(&s, "text:refund").is_empty());
+        let aaa1 = s.trace_ids().next().expect("a trace");
+        let span = s.trace(aaa1).spans[0];
+        let mut hits = TextHits::default();
+        hits.add(
+            "refund",
+            aaa1,
+            TextHit {
+                span,
+                field: crate::model::TextField::Response,
+                start: None,
+            },
+        );
+        let q = parse("text:Refund").expect("parses");
+        let with: Vec<_> = filter_with_text(&s, &q, Some(&hits))
+            .into_iter()
+            .map(|t| s.str(s.trace(t).id).to_string())
+            .collect();
+        assert_eq!(with, ["aaa1"]);
+        let m = Matcher::new(&s, &q).with_text(&hits);
+        assert_eq!(
+            m.text_hit(aaa1).map(|h| h.field.to_string()).as_deref(),
+            Some("response")
+        );
+        let q = parse("-text:refund").expect("parses");
+        assert_eq!(
+            filter_with_text(&s, &q, Some(&hits)).len(),
+            s.trace_count() - 1
+        );
+        let q = parse("\"retrieve\"").expect("parses");
+        let m = Matcher::new(&s, &q);
+        let bbb2 = s.trace_ids().nth(1).expect("a second trace");
+        assert_eq!(
+            m.text_hit(bbb2).map(|h| h.field),
+            Some(crate::model::TextField::Name)
+        );
     }
 
     #[test]
@@ -303,7 +456,7 @@ mod tests {
         let s = store();
         assert_eq!(ids(&s, "react"), vec!["ccc3"]);
         assert_eq!(ids(&s, "retri"), vec!["bbb2"], "a span name");
-        assert_eq!(ids(&s, "-retri"), vec!["aaa1", "ccc3"]);
+        assert_eq!(ids(&s, "-retri"), vec!["aaa1", "ccc3", "ddd4"]);
     }
 
     #[test]
@@ -316,7 +469,9 @@ mod tests {
             ids(&s, "span.name:retrieve -span.status:error"),
             vec!["bbb2"]
         );
-        assert_eq!(ids(&s, "span.pct>80"), vec!["aaa1", "bbb2"]);
+        // never the root: aaa1 and ddd4 are a root alone
+        assert_eq!(ids(&s, "span.pct>80"), vec!["bbb2"]);
+        assert!(ids(&s, "span.pct>=0 span.name:predict").is_empty());
         assert_eq!(ids(&s, "span.pct>85 span.kind:llm"), vec!["bbb2"]);
         assert_eq!(ids(&s, "span.model:gpt span.tokens>=1600"), vec!["bbb2"]);
         assert_eq!(ids(&s, "span.status:running"), vec!["ccc3"]);

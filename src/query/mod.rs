@@ -2,7 +2,8 @@
 //!
 //! A query is read by `lexer` (tokens) and `parser` (clauses; `fields` names the fields, `value`
 //! reads what follows an operator) into the [`ast`]; [`display`] prints it back, [`eval`] runs
-//! it over the store, [`sort()`] orders the matching traces.
+//! it over the store, [`sort()`] orders the matching traces. While a query is typed, [`typing`]
+//! says what stays applied and [`complete`] what Tab offers at the cursor.
 //!
 //! ```text
 //! query   := clause*                      (separated by whitespace)
@@ -30,6 +31,7 @@
 //! underline the offending part of the query (see [`QueryError::render`]).
 
 pub mod ast;
+pub mod complete;
 pub mod display;
 pub mod error;
 pub mod eval;
@@ -40,11 +42,12 @@ mod lexer;
 pub mod parse;
 mod parser;
 pub mod sort;
+pub mod typing;
 mod value;
 
 pub use ast::{AttrTest, Clause, Cmp, Query, Scope, Term, parse_kind, parse_status};
 pub use display::{format_duration, quote_key, quote_value};
 pub use error::QueryError;
-pub use eval::{Matcher, filter};
+pub use eval::{Matcher, filter, filter_with_text};
 pub use parser::{parse, parse_duration};
 pub use sort::{SortKey, sort};

@@ -8,7 +8,7 @@ use super::error::{QueryError, error};
 use super::fields::{Field, KNOWN_FIELDS, SPAN_FIELDS};
 use super::lexer::{Lexer, OPERATOR_CHARS, Op, TChar, Token, has_prefix, text};
 use super::value::Value;
-use crate::model::Nanos;
+use crate::model::{Nanos, Outcome};
 use std::str::FromStr;
 
 /// Parse a query. Blank input yields an empty query (matches everything).
@@ -125,7 +125,7 @@ impl Parser<'_> {
         self.not_equal(head, &w)?;
         let (scope, field_chars) = scope_of(head);
         let field = self.field(head, field_chars, scope, &w)?;
-        let term = self.term(field, &w)?;
+        let term = self.term(field, scope, &w)?;
         Ok(Clause {
             negated,
             scope,
@@ -236,8 +236,12 @@ impl Parser<'_> {
                     self.raw(w.body_start, w.end)
                 )
             }
-            (Some(f @ (Field::Spans | Field::Id)), Scope::Span) => {
-                let name = if f == Field::Spans { "spans" } else { "id" };
+            (Some(f @ (Field::Spans | Field::Id | Field::Text)), Scope::Span) => {
+                let name = match f {
+                    Field::Spans => "spans",
+                    Field::Id => "id",
+                    _ => "text",
+                };
                 format!(
                     "\"{name}\" is a trace field, not a span field (span fields: {SPAN_FIELDS})"
                 )
@@ -258,7 +262,7 @@ impl Parser<'_> {
     }
 
     /// The term of `field` with the written operator and value.
-    fn term(&self, field: Field, w: &Written) -> Result<Term, QueryError> {
+    fn term(&self, field: Field, scope: Scope, w: &Written) -> Result<Term, QueryError> {
         let v = &w.value;
         Ok(match field {
             Field::Dur => Term::Dur(self.numeric(w, "2s")?, v.duration()?),
@@ -267,7 +271,14 @@ impl Parser<'_> {
             Field::Pct => Term::Pct(self.numeric(w, "25")?, v.percentage()?),
             Field::Status => {
                 self.textual(w, "error")?;
-                Term::Status(v.alternatives("a status", "status:error|running", parse_status)?)
+                let status = |word: &str| match parse_status(word) {
+                    Ok(Outcome::Recovered) if scope == Scope::Span => Err(format!(
+                        "\"{word}\" is a request's status, not a span's: write status:{word} \
+                         (span statuses: ok, error, running)"
+                    )),
+                    parsed => parsed.map_err(|e| e.to_string()),
+                };
+                Term::Status(v.alternatives("a status", "status:error|running", status)?)
             }
             Field::Kind => {
                 self.textual(w, "llm")?;
@@ -284,6 +295,10 @@ impl Parser<'_> {
             Field::Id => {
                 self.textual(w, "PREFIX")?;
                 Term::Id(v.text_value(None)?)
+            }
+            Field::Text => {
+                self.textual(w, "\"rate limit\"")?;
+                Term::Text(v.text_value(None)?)
             }
             Field::Attr(key) => self.attr_term(key, w)?,
         })
@@ -397,10 +412,16 @@ impl Parser<'_> {
         if chars.is_empty() {
             return Err(error(body_start, len, "empty search term"));
         }
+        // A quoted phrase is text to find; an unquoted word is fuzzy-matched against names.
+        let term = if chars.iter().any(|c| c.quoted) {
+            Term::Text(text(chars).to_lowercase())
+        } else {
+            Term::Fuzzy(text(chars))
+        };
         Ok(Clause {
             negated,
             scope,
-            term: Term::Fuzzy(text(chars)),
+            term,
         })
     }
 
@@ -426,7 +447,7 @@ impl Parser<'_> {
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
-    use crate::model::{SpanKind, TraceStatus};
+    use crate::model::{Outcome, SpanKind};
 
     pub(in crate::query) const NS_MS: i64 = 1_000_000;
     pub(in crate::query) const NS_S: i64 = 1_000_000_000;
@@ -511,33 +532,53 @@ pub(super) mod tests {
 
     #[test]
     fn status_values_aliases_and_case() {
-        assert_eq!(term("status:error"), Term::Status(vec![TraceStatus::Error]));
-        assert_eq!(term("status:ok"), Term::Status(vec![TraceStatus::Ok]));
-        assert_eq!(
-            term("status:running"),
-            Term::Status(vec![TraceStatus::Running])
-        );
+        assert_eq!(term("status:error"), Term::Status(vec![Outcome::Error]));
+        assert_eq!(term("status:ok"), Term::Status(vec![Outcome::Ok]));
+        assert_eq!(term("status:running"), Term::Status(vec![Outcome::Running]));
         for alias in ["failed", "fail", "err", "ERROR", "Failed"] {
             assert_eq!(
                 term(&format!("status:{alias}")),
-                Term::Status(vec![TraceStatus::Error]),
+                Term::Status(vec![Outcome::Error]),
                 "{alias}"
             );
         }
-        assert_eq!(term("STATUS:Success"), Term::Status(vec![TraceStatus::Ok]));
+        assert_eq!(term("STATUS:Success"), Term::Status(vec![Outcome::Ok]));
+        assert_eq!(
+            term("status:recovered|error"),
+            Term::Status(vec![Outcome::Recovered, Outcome::Error])
+        );
+    }
+
+    #[test]
+    fn recovered_is_a_request_status_not_a_span_status() {
+        let e = fail("span.status:ok|recovered");
+        assert_eq!(
+            e.message,
+            "\"recovered\" is a request's status, not a span's: write status:recovered \
+             (span statuses: ok, error, running)"
+        );
+        assert_eq!((e.column, e.len), (16, 9));
+        assert!(
+            fail("-span.status:Recovered")
+                .message
+                .contains("status:Recovered")
+        );
     }
 
     #[test]
     fn status_errors() {
         let e = fail("status:bad");
-        assert_eq!(e.message, "unknown status \"bad\" (use ok, error, running)");
+        assert_eq!(
+            e.message,
+            "unknown status \"bad\" (use ok, recovered, error, running)"
+        );
         assert_eq!((e.column, e.len), (8, 3));
 
         // Points at the offending alternative.
         let e = fail("status:ok|Nope");
         assert_eq!(
             e.message,
-            "unknown status \"Nope\" (use ok, error, running)"
+            "unknown status \"Nope\" (use ok, recovered, error, running)"
         );
         assert_eq!((e.column, e.len), (11, 4));
 
@@ -706,7 +747,7 @@ pub(super) mod tests {
         assert_eq!(span_term("span.dur>1s"), Term::Dur(Cmp::Gt, NS_S));
         assert_eq!(
             span_term("span.status:error"),
-            Term::Status(vec![TraceStatus::Error])
+            Term::Status(vec![Outcome::Error])
         );
         assert_eq!(
             span_term("span.name:Retrieve"),
@@ -785,7 +826,7 @@ pub(super) mod tests {
         let c = one("-status:error");
         assert!(c.negated);
         assert_eq!(c.scope, Scope::Trace);
-        assert_eq!(c.term, Term::Status(vec![TraceStatus::Error]));
+        assert_eq!(c.term, Term::Status(vec![Outcome::Error]));
 
         let c = one("-span.kind:tool");
         assert!(c.negated);
@@ -802,10 +843,10 @@ pub(super) mod tests {
 
         let c = one("-\"two words\"");
         assert!(c.negated);
-        assert_eq!(c.term, Term::Fuzzy("two words".into()));
+        assert_eq!(c.term, Term::Text("two words".into()));
 
         // A quoted leading dash is literal, not a negation.
-        assert_eq!(term("\"-x\""), Term::Fuzzy("-x".into()));
+        assert_eq!(term("\"-x\""), Term::Text("-x".into()));
     }
 
     #[test]
@@ -834,13 +875,30 @@ pub(super) mod tests {
     fn fuzzy_words() {
         assert_eq!(term("retrieve"), Term::Fuzzy("retrieve".into()));
         assert_eq!(term("MultiHop"), Term::Fuzzy("MultiHop".into()));
-        assert_eq!(term("\"two words\""), Term::Fuzzy("two words".into()));
         // Field names alone are just words.
         assert_eq!(term("status"), Term::Fuzzy("status".into()));
-        // Quoting makes operator characters literal.
-        assert_eq!(term("\"a:b\""), Term::Fuzzy("a:b".into()));
-        assert_eq!(term("\"http://x\""), Term::Fuzzy("http://x".into()));
         assert_eq!(fail("\"\"").message, "empty search term");
+    }
+
+    #[test]
+    fn quoted_phrases_and_text_terms_look_for_text() {
+        assert_eq!(term("\"Rate Limit\""), Term::Text("rate limit".into()));
+        assert_eq!(term("text:\"Rate Limit\""), Term::Text("rate limit".into()));
+        assert_eq!(term("TEXT:refund"), Term::Text("refund".into()));
+        // Quoting makes operator characters literal.
+        assert_eq!(term("\"a:b\""), Term::Text("a:b".into()));
+        assert_eq!(term("\"http://x\""), Term::Text("http://x".into()));
+        assert_eq!(
+            fail("text>3").message,
+            "\"text\" matches with \":\", not \">\": write text:3"
+        );
+        assert!(
+            fail("span.text:x")
+                .message
+                .starts_with("\"text\" is a trace field, not a span field")
+        );
+        let q = parse("status:ok \"rate limit\" -text:Refund text:\"RATE limit\"").expect("parses");
+        assert_eq!(q.texts(), ["rate limit", "refund"]);
     }
 
     #[test]
@@ -848,7 +906,7 @@ pub(super) mod tests {
         let e = fail("name:x bogus:x");
         assert_eq!(
             e.message,
-            "unknown field \"bogus\" (known: dur, status, name, model, tokens, spans, kind, id, attr.KEY, span.FIELD)"
+            "unknown field \"bogus\" (known: dur, status, name, model, tokens, spans, kind, id, text, attr.KEY, span.FIELD)"
         );
         assert_eq!((e.column, e.len), (8, 5));
         let e = fail("foo>3");

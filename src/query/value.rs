@@ -272,7 +272,7 @@ impl Decimal {
 
 #[cfg(test)]
 mod tests {
-    use crate::model::TraceStatus;
+    use crate::model::Outcome;
     use crate::query::ast::{Cmp, Term};
     use crate::query::parser::tests::{NS_MS, NS_S, fail, span_term, term};
 
@@ -369,19 +369,15 @@ mod tests {
     fn status_alternatives_are_ordered_and_deduplicated() {
         assert_eq!(
             term("status:error|running"),
-            Term::Status(vec![TraceStatus::Error, TraceStatus::Running])
+            Term::Status(vec![Outcome::Error, Outcome::Running])
         );
         assert_eq!(
             term("status:running|err|failed|ok"),
-            Term::Status(vec![
-                TraceStatus::Running,
-                TraceStatus::Error,
-                TraceStatus::Ok
-            ])
+            Term::Status(vec![Outcome::Running, Outcome::Error, Outcome::Ok])
         );
         assert_eq!(
             term("status:\"ok|error\""),
-            Term::Status(vec![TraceStatus::Ok, TraceStatus::Error])
+            Term::Status(vec![Outcome::Ok, Outcome::Error])
         );
     }
 

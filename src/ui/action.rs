@@ -29,7 +29,8 @@ pub enum Action {
     Maximize,
     /// Show only slow traces (and in the waterfall, only spans above the % threshold).
     ToggleSlow,
-    /// Show only failed traces (and in the waterfall, failed spans and their ancestors).
+    /// Show only traces with a failed step, failed or recovered (and in the waterfall, failed
+    /// spans and their ancestors).
     ToggleFailed,
     /// Open the filter bar (the filter language, live).
     OpenFilter,
@@ -65,6 +66,10 @@ pub enum Action {
     NextMatch,
     /// Jump to the previous span matching the filter.
     PrevMatch,
+    /// In the detail: the next row that says the filter's text (in this tab, then the next).
+    NextFound,
+    /// In the detail: the previous row that says the filter's text.
+    PrevFound,
     /// Show the next detail tab.
     NextTab,
     /// Show the previous detail tab.
@@ -85,6 +90,8 @@ pub enum Action {
     ToggleSteps,
     /// Group the step statistics by name, model or kind.
     CycleGroupBy,
+    /// Count the requests' root spans as steps in the step statistics, or leave them out.
+    ToggleRoots,
     /// Copy the selected trace (list) or span (waterfall, detail) as Markdown for an LLM.
     CopyMarkdown,
     /// Copy the selected trace or span as JSON.

@@ -41,6 +41,12 @@ pub enum Effect {
         format: WriteFormat,
         path: PathBuf,
     },
+    /// Search the payloads for a text of the filter on a thread of its own: every record, or
+    /// those after `since`'s offset in their blob (what an earlier search of it reached).
+    SearchText {
+        text: String,
+        since: std::collections::HashMap<u32, u64>,
+    },
     /// `:crash-test`: panic on the loop's thread, to prove the terminal is restored.
     Crash,
 }
@@ -61,7 +67,7 @@ impl Effect {
                 traces.retain_mut(|t| remap.trace(*t).map(|n| *t = n).is_some());
                 true
             }
-            Effect::LoadDemo | Effect::Crash => true,
+            Effect::LoadDemo | Effect::Crash | Effect::SearchText { .. } => true,
         }
     }
 }

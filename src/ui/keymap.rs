@@ -76,9 +76,9 @@ pub const DEFAULT: &[Binding] = &[
     b(G, C('z'), "z", Action::Maximize, false),
     b(G, KeyCode::Enter, "Enter", Action::Enter, true),
     b(G, KeyCode::Esc, "Esc", Action::Back, false),
-    b(G, C('j'), "j ↓", Action::Down, false),
+    b(G, C('j'), "j", Action::Down, false),
     b(G, KeyCode::Down, "↓", Action::Down, false),
-    b(G, C('k'), "k ↑", Action::Up, false),
+    b(G, C('k'), "k", Action::Up, false),
     b(G, KeyCode::Up, "↑", Action::Up, false),
     b(G, KeyCode::PageDown, "PgDn", Action::PageDown, false),
     b(G, KeyCode::PageUp, "PgUp", Action::PageUp, false),
@@ -102,9 +102,9 @@ pub const DEFAULT: &[Binding] = &[
     b(G, KeyCode::Home, "Home", Action::First, false),
     b(G, C('G'), "G", Action::Last, false),
     b(G, KeyCode::End, "End", Action::Last, false),
-    b(L, C('<'), "< h", Action::SortPrev, true),
+    b(L, C('<'), "<", Action::SortPrev, true),
     b(L, C('h'), "h", Action::SortPrev, false),
-    b(L, C('>'), "> l", Action::SortNext, true),
+    b(L, C('>'), ">", Action::SortNext, true),
     b(L, C('l'), "l", Action::SortNext, false),
     b(L, C('i'), "i", Action::InvertSort, true),
     b(L, C('t'), "t", Action::ToggleRelativeTime, true),
@@ -118,17 +118,18 @@ pub const DEFAULT: &[Binding] = &[
     b(G, C('='), "=", Action::Compare, false),
     b(V, C('n'), "n", Action::NextMatch, true),
     b(V, C('N'), "N", Action::PrevMatch, true),
-    b(S, C('<'), "< h", Action::SortPrev, true),
+    b(S, C('<'), "<", Action::SortPrev, true),
     b(S, C('h'), "h", Action::SortPrev, false),
-    b(S, C('>'), "> l", Action::SortNext, true),
+    b(S, C('>'), ">", Action::SortNext, true),
     b(S, C('l'), "l", Action::SortNext, false),
     b(S, C('b'), "b", Action::CycleGroupBy, true),
+    b(S, C('r'), "r", Action::ToggleRoots, true),
     b(L, C('n'), "n", Action::Down, false),
     b(L, C('N'), "N", Action::Up, false),
     b(W, C(' '), "Space", Action::ToggleCollapse, true),
-    b(W, C('h'), "h ←", Action::Collapse, true),
+    b(W, C('h'), "h", Action::Collapse, true),
     b(W, KeyCode::Left, "←", Action::Collapse, false),
-    b(W, C('l'), "l →", Action::Expand, true),
+    b(W, C('l'), "l", Action::Expand, true),
     b(W, KeyCode::Right, "→", Action::Expand, false),
     b(W, C(']'), "]", Action::NextError, true),
     b(W, C('['), "[", Action::PrevError, true),
@@ -137,9 +138,9 @@ pub const DEFAULT: &[Binding] = &[
     b(W, C('f'), "f", Action::ToggleSearchOnly, false),
     b(W, C('n'), "n", Action::NextMatch, false),
     b(W, C('N'), "N", Action::PrevMatch, false),
-    b(D, C('l'), "l →", Action::NextTab, true),
+    b(D, C('l'), "l", Action::NextTab, true),
     b(D, KeyCode::Right, "→", Action::NextTab, false),
-    b(D, C('h'), "h ←", Action::PrevTab, true),
+    b(D, C('h'), "h", Action::PrevTab, true),
     b(D, KeyCode::Left, "←", Action::PrevTab, false),
     b(D, C('1'), "1", Action::TabPrompt, false),
     b(D, C('2'), "2", Action::TabResponse, false),
@@ -147,6 +148,8 @@ pub const DEFAULT: &[Binding] = &[
     b(D, C('4'), "4", Action::TabAttributes, false),
     b(D, C('5'), "5", Action::TabError, false),
     b(D, C('6'), "6", Action::TabRaw, false),
+    b(D, C('n'), "n", Action::NextFound, false),
+    b(D, C('N'), "N", Action::PrevFound, false),
 ];
 
 /// The bindings in effect: the defaults, with the configuration's overrides in front.
@@ -212,10 +215,10 @@ impl Keymap {
         find(pane).or_else(|| find(Context::Global))
     }
 
-    /// One-line hints for a pane: its own hinted keys, then the global ones (one key per
-    /// action).
+    /// One-line hints for a pane: its own hinted actions, then the global ones, each with
+    /// every key that does it there (`< h sort col`).
     #[must_use]
-    pub fn hints(&self, pane: Context) -> Vec<(&str, &'static str)> {
+    pub fn hints(&self, pane: Context) -> Vec<(String, &'static str)> {
         let mut seen: Vec<(Context, Action)> = Vec::new();
         let mut out = Vec::new();
         for bd in self
@@ -225,7 +228,65 @@ impl Keymap {
         {
             if !seen.contains(&(bd.context, bd.action)) {
                 seen.push((bd.context, bd.action));
-                out.push((bd.label.as_ref(), short_help(bd.action)));
+                out.push((
+                    self.hint_labels(bd.context, bd.action).join(" "),
+                    short_help(bd.action),
+                ));
+            }
+        }
+        out
+    }
+
+    /// The keys of `action` in `context` as the hint bar writes them: without the Ctrl
+    /// chords, which stay in the help (`q`, not `q Ctrl-C`).
+    pub(crate) fn hint_labels(&self, context: Context, action: Action) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for bd in self
+            .bindings
+            .iter()
+            .filter(|bd| bd.context == context && bd.action == action && !bd.ctrl)
+        {
+            if !out.contains(&bd.label.as_ref()) {
+                out.push(bd.label.as_ref());
+            }
+        }
+        out
+    }
+
+    /// How the keys bound to `action` in `context` itself are written, in keymap order.
+    #[must_use]
+    pub fn labels(&self, context: Context, action: Action) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for bd in self
+            .bindings
+            .iter()
+            .filter(|bd| bd.context == context && bd.action == action)
+        {
+            if !out.contains(&bd.label.as_ref()) {
+                out.push(bd.label.as_ref());
+            }
+        }
+        out
+    }
+
+    /// The keys that do `action` where `context` applies: its own, then the global ones it
+    /// does not take for something else (what [`Keymap::lookup`] would find).
+    #[must_use]
+    pub fn keys_for(&self, context: Context, action: Action) -> Vec<&str> {
+        let mut out = self.labels(context, action);
+        if context != Context::Global {
+            for bd in self
+                .bindings
+                .iter()
+                .filter(|bd| bd.context == Context::Global && bd.action == action)
+            {
+                let taken = self
+                    .bindings
+                    .iter()
+                    .any(|o| o.context == context && o.key == bd.key && o.ctrl == bd.ctrl);
+                if !taken && !out.contains(&bd.label.as_ref()) {
+                    out.push(bd.label.as_ref());
+                }
             }
         }
         out
@@ -373,6 +434,7 @@ pub fn short_help(a: Action) -> &'static str {
         Action::PrevTab => "prev tab",
         Action::ToggleSteps => "steps",
         Action::CycleGroupBy => "by name/model/kind",
+        Action::ToggleRoots => "roots",
         Action::CopyMarkdown => "copy",
         Action::Compare => "compare",
         Action::OpenSearch => "search",
@@ -396,12 +458,14 @@ pub fn describe(a: Action) -> &'static str {
         Action::NextPane => "Focus the next pane",
         Action::PrevPane => "Focus the previous pane",
         Action::Maximize => "Maximize the focused pane (again to restore)",
-        Action::ToggleSlow => "Only slow traces / spans above the % threshold",
-        Action::ToggleFailed => "Only failed traces / failed spans and their ancestors",
-        Action::OpenFilter => "Filter (the filter language, live as you type)",
-        Action::OpenCommand => {
-            "Command line: :sort :goto :slow :min-pct :steps :group KEY :w FILE :stats :q"
+        Action::ToggleSlow => {
+            "Only slow traces (slow ≥ in the header) / spans above the % threshold"
         }
+        Action::ToggleFailed => {
+            "Only failed or recovered traces / failed spans and their ancestors"
+        }
+        Action::OpenFilter => "Filter (the filter language, live as you type)",
+        Action::OpenCommand => "Command line (the commands are listed below)",
         Action::Help => "Show this help",
         Action::SortPrev => "Sort by the column to the left",
         Action::SortNext => "Sort by the column to the right",
@@ -417,6 +481,8 @@ pub fn describe(a: Action) -> &'static str {
         Action::ToggleCritical => "Highlight the critical path",
         Action::NextMatch => "Next span found by the search (or matching the filter)",
         Action::PrevMatch => "Previous span found by the search (or matching the filter)",
+        Action::NextFound => "Next row of the detail that says the filter's text (text:\"…\")",
+        Action::PrevFound => "Previous row of the detail that says the filter's text",
         Action::NextTab => "Next detail tab",
         Action::PrevTab => "Previous detail tab",
         Action::TabPrompt => "Prompt tab",
@@ -427,6 +493,7 @@ pub fn describe(a: Action) -> &'static str {
         Action::TabRaw => "Raw tab",
         Action::ToggleSteps => "Step statistics per name (Enter: the spans of a step)",
         Action::CycleGroupBy => "Group the step statistics by name, model or kind",
+        Action::ToggleRoots => "Count the requests' root spans as steps (hidden by default)",
         Action::CopyMarkdown => "Copy the trace (list) or span as Markdown, for an LLM",
         Action::CopyJson => "Copy the trace (list) or span as JSON",
         Action::Mark => "Mark the trace as A, to compare another with it",

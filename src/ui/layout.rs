@@ -9,8 +9,18 @@ use ratatui::layout::{Constraint, Layout, Rect};
 
 /// Terminals at least this wide show the waterfall and the detail side by side.
 pub const WIDE: u16 = 150;
+/// The help is at most this wide.
+pub const HELP_W: u16 = 92;
 /// The steps view's latency line, rule included.
 pub const SPARK_H: u16 = 3;
+
+/// The rows above the waterfall's spans in a pane `height` rows high: its title, the line
+/// that says where the time went (when the pane has room for it), and the column header with
+/// the time ruler.
+#[must_use]
+pub fn waterfall_head(height: u16) -> u16 {
+    if height >= 10 { 3 } else { 2 }
+}
 
 /// `area` without its top `n` rows (a title, a column header).
 #[must_use]
@@ -39,10 +49,26 @@ pub fn compute(app: &App, area: Rect) -> Screen {
     ])
     .areas(area);
     let body = s.body;
+    if super::panes::bar::is_open(app.mode) {
+        s.input = super::panes::bar::field(app.mode, s.status);
+    }
+    if app.mode == Mode::Help {
+        let w = area.width.min(HELP_W);
+        let lines = app.help_lines(usize::from(w.saturating_sub(2))).len();
+        let h = u16::try_from(lines + 2)
+            .unwrap_or(u16::MAX)
+            .min(area.height);
+        s.help = Rect {
+            x: area.x + (area.width - w) / 2,
+            y: area.y + (area.height - h) / 2,
+            width: w,
+            height: h,
+        };
+    }
     if app.welcome {
         return s;
     }
-    match app.mode {
+    match app.view_mode() {
         Mode::Steps => {
             s.view = body;
             let inner = below(body, 1);
@@ -103,10 +129,14 @@ fn panes(app: &App, body: Rect, s: &mut Screen) {
         };
         s.panes = [top, wf, detail];
     }
-    // the list has a column header under its title
+    // the list and the waterfall have a column header under their title
     for pane in Focus::ALL {
         let area = s.panes[pane.index()];
-        let head = if pane == Focus::List { 2 } else { 1 };
+        let head = match pane {
+            Focus::List => 2,
+            Focus::Waterfall => waterfall_head(area.height),
+            Focus::Detail => 1,
+        };
         s.rows[pane.index()] = if area.is_empty() {
             Rect::default()
         } else {
@@ -128,7 +158,12 @@ mod tests {
         assert_eq!(s.body, Rect::new(0, 1, 100, 27));
         assert_eq!(s.panes[0], Rect::new(0, 1, 100, 10));
         assert_eq!(s.rows[0], Rect::new(0, 3, 100, 8));
-        assert_eq!(s.rows[1].y, s.panes[1].y + 1);
+        // the waterfall's title and column header; its line of the critical path from 10 rows
+        assert_eq!(s.panes[1].height, 9);
+        assert_eq!(s.rows[1].y, s.panes[1].y + 2);
+        assert_eq!(s.rows[2].y, s.panes[2].y + 1);
+        let tall = compute(&a, Rect::new(0, 0, 100, 40));
+        assert_eq!(tall.rows[1].y, tall.panes[1].y + 3);
         assert_eq!(s.panes[1].width, 100, "stacked below 150 columns");
         let wide = compute(&a, Rect::new(0, 0, 160, 30));
         assert_eq!(wide.panes[1].y, wide.panes[2].y, "side by side");

@@ -2,6 +2,7 @@
 
 pub mod action;
 pub mod app;
+pub mod barkeys;
 pub mod clipboard;
 pub mod crash;
 pub mod effect;
@@ -12,6 +13,7 @@ pub mod perform;
 pub mod state;
 pub mod theme;
 pub mod view;
+pub mod views;
 
 use crate::model::Batch;
 use app::{App, Focus, Mode};
@@ -43,7 +45,7 @@ pub fn render(frame: &mut Frame<'_>, app: &App, screen: &Screen, mem_bytes: Opti
     if app.welcome {
         panes::welcome::render(app, screen.body, buf);
     } else {
-        match app.mode {
+        match app.view_mode() {
             Mode::Steps => panes::steps::render(app, screen.view, buf),
             Mode::Compare => panes::compare::render(app, screen.view, buf),
             Mode::Histogram => panes::histogram::render(app, screen.view, buf),
@@ -58,12 +60,21 @@ pub fn render(frame: &mut Frame<'_>, app: &App, screen: &Screen, mem_bytes: Opti
             }
         }
     }
-    panes::status::render_status(app, screen.status, buf, mem_bytes);
-    panes::status::render_hints(app, screen.hints, buf);
+    let cursor = if panes::bar::is_open(app.mode) {
+        panes::bar::render(app, screen, buf)
+    } else {
+        panes::status::render_status(app, screen.status, buf, mem_bytes);
+        panes::status::render_hints(app, screen.hints, buf);
+        None
+    };
     match app.mode {
-        Mode::Help => panes::help::render_help(app, area, buf),
+        Mode::Help => panes::help::render_help(app, screen.help, buf),
         Mode::Ingest => panes::help::render_ingest(app, area, buf),
         _ => {}
+    }
+    // the terminal's own cursor where the open bar's is (hidden otherwise)
+    if let Some(at) = cursor {
+        frame.set_cursor_position(at);
     }
 }
 
@@ -93,15 +104,9 @@ pub fn on_key(app: &mut App, key: KeyEvent) {
         app.run_command("q");
         return;
     }
-    if matches!(app.mode, Mode::Filter | Mode::Command | Mode::Search) {
-        match key.code {
-            KeyCode::Esc => app.input_cancel(),
-            KeyCode::Enter => app.input_submit(),
-            KeyCode::Backspace => app.input_backspace(),
-            KeyCode::Up => app.input_history(true),
-            KeyCode::Down => app.input_history(false),
-            KeyCode::Char(c) if !ctrl => app.input_char(c),
-            _ => {}
+    if panes::bar::is_open(app.mode) {
+        if let Some(k) = barkeys::lookup(key) {
+            app.on_bar_key(k);
         }
         return;
     }
@@ -149,6 +154,7 @@ impl Drop for TerminalGuard {
         if self.mouse {
             let _ = crossterm::execute!(io::stdout(), crossterm::event::DisableMouseCapture);
         }
+        let _ = crossterm::execute!(io::stdout(), crossterm::event::DisableBracketedPaste);
         ratatui::restore();
     }
 }
@@ -181,6 +187,7 @@ pub fn run(
         let _ = crossterm::execute!(
             io::stdout(),
             crossterm::event::DisableMouseCapture,
+            crossterm::event::DisableBracketedPaste,
             crossterm::cursor::Show
         );
         ratatui::restore();
@@ -191,6 +198,8 @@ pub fn run(
     if app.opts.mouse {
         crossterm::execute!(io::stdout(), crossterm::event::EnableMouseCapture)?;
     }
+    // a paste arrives whole: into the open bar, never as keys of the panes
+    crossterm::execute!(io::stdout(), crossterm::event::EnableBracketedPaste)?;
     app.now = now_ns();
     let mut mem = rss_bytes();
     let mut dirty = true;
@@ -211,8 +220,8 @@ pub fn run(
             Duration::ZERO
         } else if dirty {
             frame.saturating_sub(last_draw.elapsed())
-        } else if feed.is_some() {
-            // look for new data once a frame
+        } else if feed.is_some() || app.searching() {
+            // look for new data (or a search's progress) once a frame
             FRAME
         } else {
             TICK
@@ -230,6 +239,7 @@ pub fn run(
                     _ => continue,
                 },
                 Event::Resize(..) => {}
+                Event::Paste(text) => app.on_paste(&text),
                 _ => continue,
             }
             (dirty, keyed) = (true, true);
@@ -262,7 +272,14 @@ pub fn run(
                 }
             }
             drop(loading);
+            if feed.is_none() {
+                app.on_sources_ended();
+            }
             app.compact_if_needed();
+        }
+        if app.searching() || app.poll_text() {
+            // a search's progress, and what it found so far
+            dirty = true;
         }
         if last_tick.elapsed() >= TICK {
             last_tick = Instant::now();

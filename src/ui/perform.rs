@@ -7,7 +7,11 @@ use super::clipboard::Clip;
 use super::effect::{Effect, Printers, Target};
 use crate::ingest;
 use crate::ingest::detail::{SpanDetail, details_of, span_detail};
+use crate::ingest::search::{Control, Corpus, Needle, search};
 use crate::model::{SpanIdx, Store, TraceIdx};
+use crate::ui::state::text::{Running, SearchEvent};
+use std::collections::HashMap;
+use std::sync::{Arc, mpsc};
 
 /// The demo traces the welcome screen opens (`d`).
 pub const DEMO: &[u8] = include_bytes!("../../assets/demo.jsonl");
@@ -53,7 +57,56 @@ pub fn run(
                 },
             );
         }
+        Effect::SearchText { text, since } => start_search(app, text, &since),
         Effect::Crash => panic!("crash test requested with :crash-test"),
+    }
+}
+
+/// Start searching the payloads for `text` on a thread of its own: the records the store
+/// points at (those after `since`), read with every core; hits stream back to the app.
+fn start_search(app: &mut App, text: String, since: &HashMap<u32, u64>) {
+    // a whole search reuses the snapshot of the same index: each keystroke of a text does not
+    // walk every span again
+    let corpus = if since.is_empty() {
+        let generation = app.store.generation();
+        match &app.text.corpus {
+            Some((g, c)) if *g == generation => Arc::clone(c),
+            _ => {
+                let c = Arc::new(Corpus::of(&app.store, since));
+                app.text.corpus = Some((generation, Arc::clone(&c)));
+                c
+            }
+        }
+    } else {
+        Arc::new(Corpus::of(&app.store, since))
+    };
+    let control = Arc::new(Control::default());
+    let (tx, rx) = mpsc::channel();
+    let running = Running {
+        text: text.clone(),
+        control: Arc::clone(&control),
+        total: corpus.bytes(),
+        events: rx,
+        whole: since.is_empty(),
+    };
+    let spawned = std::thread::Builder::new()
+        .name("text search".into())
+        .spawn(move || {
+            let needle = Needle::new(&text);
+            let outcome = search(
+                &corpus,
+                &needle,
+                ingest::parallel::workers(),
+                &control,
+                &|h| {
+                    let _ = tx.send(SearchEvent::Hits(h));
+                },
+            );
+            let _ = tx.send(SearchEvent::Done(outcome, corpus.ends().clone()));
+        });
+    match spawned {
+        Ok(_) => app.on_search_started(running),
+        Err(e) => app.message = Some(format!("cannot search: {e}")),
     }
 }
 

@@ -2,14 +2,17 @@
 //! generation, the query, the toggles, the sort), never in `render`.
 
 use crate::model::stats::{percentile, percentile_of};
-use crate::model::{Nanos, Store, TraceIdx};
+use crate::model::{Nanos, Store, TextHits, TraceIdx};
 use crate::query::{self, Query, SortKey};
+use crate::ui::state::list::Need;
 use crate::ui::state::scroll::Scroll;
 
 /// What the list depends on.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ViewKey {
     pub generation: u64,
+    /// What the text searches found so far (`TextSearch::version`).
+    pub text_version: u64,
     pub query: String,
     pub slow_only: bool,
     pub failed_only: bool,
@@ -26,6 +29,8 @@ pub struct View {
     pub p95: Option<Nanos>,
     /// The slowest visible trace, for scaling the duration bars.
     pub max_duration: Nanos,
+    /// How wide the listed traces' names and models are, for sharing the width between them.
+    pub need: Need,
     key: Option<ViewKey>,
 }
 
@@ -58,12 +63,12 @@ impl View {
     }
 
     /// Rebuild if `key` differs from the last build. Returns whether it rebuilt.
-    pub fn refresh(&mut self, store: &Store, q: &Query, key: ViewKey) -> bool {
+    pub fn refresh(&mut self, store: &Store, q: &Query, hits: &TextHits, key: ViewKey) -> bool {
         if self.key.as_ref() == Some(&key) {
             return false;
         }
         let cols = store.columns();
-        let mut rows = query::filter(store, q);
+        let mut rows = query::filter_with_text(store, q, Some(hits));
         rows.retain(|&t| {
             let i = t.0 as usize;
             (!key.slow_only || cols.duration[i] >= key.slow_threshold)
@@ -83,9 +88,31 @@ impl View {
             self.p50 = percentile_of(&mut durs, 50.0);
         }
         self.max_duration = durs.iter().copied().max().unwrap_or(0);
+        self.need = need(store, &rows);
         self.rows = rows;
         self.key = Some(key);
         true
+    }
+}
+
+/// The widest name and model of `rows` (at least as wide as their column headers, `NAME▼` and
+/// `MODEL▼`). Each distinct string is measured once.
+fn need(store: &Store, rows: &[TraceIdx]) -> Need {
+    let mut names = foldhash::HashSet::default();
+    let mut models = foldhash::HashSet::default();
+    for &t in rows {
+        let s = &store.trace(t).summary;
+        names.extend(s.name);
+        models.extend(s.model);
+    }
+    let widest = |syms: foldhash::HashSet<crate::model::Sym>, header: usize| {
+        syms.into_iter()
+            .map(|s| crate::text::width(store.str(s)))
+            .fold(header, usize::max)
+    };
+    Need {
+        name: widest(names, 5),
+        model: widest(models, 6),
     }
 }
 

@@ -5,6 +5,7 @@ use crate::ingest::decode::decode;
 use crate::ingest::error::{ErrorKind, ParseError};
 use crate::ingest::format::{Decoded, Format, Sniff};
 use crate::ingest::semconv::{completions_text, messages_from_json, usage_from_value};
+use crate::ingest::attributes::kept;
 use crate::ingest::texts::{ErrorInfo, Message, SpanDetail, flatten};
 use crate::ingest::values::{error_text, ms_to_ns, parse_time};
 use crate::model::payload::PayloadRef;
@@ -63,7 +64,11 @@ struct Instance<'a> {
     #[serde(borrow, default)]
     class: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
+    module: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
     name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    signature: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     signature_fields: Option<Cow<'a, str>>,
 }
@@ -72,14 +77,69 @@ struct Instance<'a> {
 struct Lm<'a> {
     #[serde(borrow, default)]
     model: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    model_type: Option<Cow<'a, str>>,
+    #[serde(default)]
+    kwargs: Option<Value>,
     #[serde(default)]
     usage: Option<Value>,
+    #[serde(borrow, default)]
+    response_model: Option<Cow<'a, str>>,
+    #[serde(default)]
+    cost: Option<Value>,
 }
 
 #[derive(Deserialize)]
 struct Tool<'a> {
     #[serde(borrow, default)]
     name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    description: Option<Cow<'a, str>>,
+}
+
+/// A call's attributes (`ingest/attributes.rs`), from one of its lines: what the start line
+/// says of the call (its kind, thread, instance, LM settings, tool), and what the end line adds
+/// (the LM's usage, response model and cost). The ids, times, duration, inputs, outputs and
+/// exception are the span's own fields and tabs.
+fn attributes(l: &Line<'_>) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut text = |k: &str, v: Option<&str>| {
+        if let Some(v) = v {
+            out.push((k.to_string(), v.to_string()));
+        }
+    };
+    let lm = l.lm.as_ref();
+    if l.phase == "start" {
+        text("kind", Some(&l.kind));
+        text("thread", l.thread.as_deref());
+        if let Some(i) = &l.instance {
+            text("instance.class", i.class.as_deref());
+            text("instance.module", i.module.as_deref());
+            text("instance.name", i.name.as_deref());
+            text("instance.signature", i.signature.as_deref());
+            text("instance.signature_fields", i.signature_fields.as_deref());
+        }
+        text("lm.model", lm.and_then(|m| m.model.as_deref()));
+        text("lm.model_type", lm.and_then(|m| m.model_type.as_deref()));
+        if let Some(t) = &l.tool {
+            text("tool.name", t.name.as_deref());
+            text("tool.description", t.description.as_deref());
+        }
+        if let Some(kw) = lm.and_then(|m| m.kwargs.as_ref()) {
+            out.extend(flatten("lm.kwargs", kw));
+        }
+    } else {
+        text("lm.response_model", lm.and_then(|m| m.response_model.as_deref()));
+        for (k, v) in [
+            ("lm.usage", lm.and_then(|m| m.usage.as_ref())),
+            ("lm.cost", lm.and_then(|m| m.cost.as_ref())),
+        ] {
+            if let Some(v) = v {
+                out.extend(flatten(k, v));
+            }
+        }
+    }
+    out
 }
 
 fn name_of(l: &Line<'_>) -> String {
@@ -164,16 +224,6 @@ pub fn parse(bytes: &[u8], place: &At<'_>, out: &mut Vec<Record>) -> Result<(), 
         "start" => {
             rec.start = Some(at);
             rec.payload = Some((0, payload));
-            if let Some(t) = &l.thread {
-                rec.attrs.push(("thread".into(), t.to_string()));
-            }
-            if let Some(sig) = l
-                .instance
-                .as_ref()
-                .and_then(|i| i.signature_fields.as_deref())
-            {
-                rec.attrs.push(("signature".into(), sig.to_string()));
-            }
         }
         "end" => {
             rec.end = Some(at);
@@ -201,6 +251,7 @@ pub fn parse(bytes: &[u8], place: &At<'_>, out: &mut Vec<Record>) -> Result<(), 
             ));
         }
     }
+    rec.attrs = kept(attributes(&l));
     out.push(Record::Span(rec));
     Ok(())
 }
@@ -271,16 +322,8 @@ impl Decoded for CallbackDetail<'_> {
                 });
             }
         }
-        if let Some(obj) = self.value.as_object() {
-            let skip = ["inputs", "outputs"];
-            d.add_attributes(
-                obj.iter()
-                    .filter(|(k, _)| !skip.contains(&k.as_str()))
-                    .flat_map(|(k, v)| flatten(k, v)),
-            );
-        }
-        d.raw
-            .push(serde_json::to_string_pretty(&self.value).unwrap_or_default());
+        d.add_attributes(attributes(l));
+        d.add_raw(|| serde_json::to_string_pretty(&self.value).unwrap_or_default());
         Ok(())
     }
 }

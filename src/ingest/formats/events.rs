@@ -1,18 +1,23 @@
 //! trace_start / span / trace_end event streams. The trace_start/trace_end pair becomes a
 //! synthesized root span (its span id is the trace id); span lines hang under their declared
-//! parent, or under the root when they declare none.
+//! parent, or under the root when they declare none (they keep no parent of their own: they
+//! are the program's top-level spans).
 
 use crate::ingest::ctx::At;
 use crate::ingest::decode::decode;
 use crate::ingest::error::{ErrorKind, ParseError, json_error};
 use crate::ingest::format::{Decoded, Format, Sniff};
 use crate::ingest::semconv::usage_from_value;
-use crate::ingest::texts::{ErrorInfo, SpanDetail, flatten};
-use crate::ingest::values::{content_id, error_text, error_value_text, ms_to_ns, parse_time, stated_outcome};
+use crate::ingest::attributes::{kept, of_object};
+use crate::ingest::texts::{ErrorInfo, SpanDetail};
+use crate::ingest::values::{
+    content_id, error_text, error_value_text, ms_to_ns, parse_time, stated_outcome, stated_trace,
+    status_says_failed,
+};
 use crate::model::payload::PayloadRef;
 use crate::model::span::flags;
 use crate::model::store::{Record, SpanRecord, TraceRecord};
-use crate::model::{Nanos, SpanKind, TraceStatus};
+use crate::model::{Nanos, SpanKind};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
@@ -72,8 +77,25 @@ fn kind_of(meta_kind: Option<&str>, name: &str, has_model: bool) -> SpanKind {
     }
 }
 
-fn is_error(status: Option<&str>) -> bool {
-    status.is_some_and(|s| s.eq_ignore_ascii_case("error") || s.eq_ignore_ascii_case("failed"))
+/// A line's attributes (`ingest/attributes.rs`): its metadata, but the span's ids and times and
+/// the texts other tabs show (inputs, outputs, the output preview, the error), and its agent.
+fn attributes(meta: Option<&Map<String, Value>>, agent_id: Option<&str>) -> Vec<(String, String)> {
+    const NOT_ATTRIBUTES: [&str; 9] = [
+        "span_id",
+        "parent_span_id",
+        "started_at",
+        "ended_at",
+        "inputs",
+        "outputs",
+        "output_preview",
+        "error",
+        "error_type",
+    ];
+    let mut out = meta.map_or_else(Vec::new, |m| of_object(None, m, &NOT_ATTRIBUTES));
+    if let Some(a) = agent_id {
+        out.push(("agent_id".to_string(), a.to_string()));
+    }
+    out
 }
 
 /// One event line.
@@ -90,29 +112,9 @@ pub fn parse(bytes: &[u8], at: &At<'_>, out: &mut Vec<Record>) -> Result<(), Par
         .map(|ms| ms_to_ns(ms, "latency_ms"))
         .transpose()?;
     let payload = |slot| Some((slot, at.payload(PayloadRef::WHOLE)));
-    let short = |keys: &[&str]| -> Vec<(String, String)> {
-        keys.iter()
-            .filter_map(|k| {
-                let v = meta?.get(*k)?;
-                let text = v.as_str().map_or_else(|| v.to_string(), str::to_string);
-                (text.len() <= crate::ingest::semconv::SHORT_ATTR_MAX && !v.is_object() && !v.is_array())
-                    .then(|| ((*k).to_string(), text))
-            })
-            .collect()
-    };
+    let attrs = kept(attributes(meta, l.agent_id.as_deref()));
     match l.ty.as_ref() {
         "trace_start" => {
-            let mut attrs = short(&[
-                "program",
-                "thread",
-                "agent",
-                "environment",
-                "user_id",
-                "session_id",
-            ]);
-            if let Some(a) = &l.agent_id {
-                attrs.push(("agent_id".into(), a.to_string()));
-            }
             out.push(Record::Span(SpanRecord {
                 trace_id: trace_id.clone(),
                 span_id: trace_id.clone(),
@@ -144,7 +146,7 @@ pub fn parse(bytes: &[u8], at: &At<'_>, out: &mut Vec<Record>) -> Result<(), Par
                     other => Some(other.to_string()),
                 })
             });
-            let failed = is_error(l.status.as_deref()) || error.is_some();
+            let failed = status_says_failed(l.status.as_deref()) || error.is_some();
             let name = l.name.as_deref().unwrap_or("span").to_string();
             let model = meta_str(meta, "model").map(str::to_string);
             let span_id =
@@ -152,12 +154,12 @@ pub fn parse(bytes: &[u8], at: &At<'_>, out: &mut Vec<Record>) -> Result<(), Par
             let parent = meta
                 .and_then(|m| m.get("parent_span_id"))
                 .and_then(Value::as_str)
-                .map_or_else(|| trace_id.clone(), str::to_string);
+                .map(str::to_string);
             let (status, span_error) = stated_outcome(failed, error);
             out.push(Record::Span(SpanRecord {
                 trace_id: trace_id.clone(),
                 span_id,
-                parent_id: Some(parent),
+                parent_id: parent,
                 kind: Some(kind_of(meta_str(meta, "kind"), &name, model.is_some())),
                 name: Some(name),
                 start,
@@ -168,13 +170,14 @@ pub fn parse(bytes: &[u8], at: &At<'_>, out: &mut Vec<Record>) -> Result<(), Par
                 model,
                 tokens: meta.and_then(|m| m.get("usage")).and_then(usage_from_value),
                 payload: payload(0),
+                attrs,
                 complete: true,
                 ..SpanRecord::default()
             }));
         }
         "trace_end" => {
             let error = error_text(l.error);
-            let failed = is_error(l.status.as_deref()) || error.is_some();
+            let failed = status_says_failed(l.status.as_deref()) || error.is_some();
             let end = if latency.is_some() {
                 None
             } else {
@@ -202,21 +205,16 @@ pub fn parse(bytes: &[u8], at: &At<'_>, out: &mut Vec<Record>) -> Result<(), Par
  error: span_error,
                 flags: flags::SYNTHETIC_ROOT,
                 payload: payload(1),
+                attrs,
                 ..SpanRecord::default()
             }));
-            out.push(Record::Trace(TraceRecord {
+            out.push(Record::Trace(stated_trace(
                 trace_id,
-                name: l.name.as_deref().map(str::to_string),
-                error: Some(failed),
-                running: Some(false),
-                error_message: error,
-                final_status: Some(if failed {
-                    TraceStatus::Error
-                } else {
-                    TraceStatus::Ok
-                }),
+                l.name.as_deref().map(str::to_string),
+                failed,
+                error,
                 tokens,
-            }));
+            )));
         }
         other => {
             return Err(ParseError::new(
@@ -276,16 +274,11 @@ impl Decoded for EventDetail {
                 stacktrace: None,
             });
         }
-        d.add_attributes(
-            meta.iter()
-                .filter(|(k, _)| !matches!(k.as_str(), "inputs" | "outputs" | "output_preview"))
-                .flat_map(|(k, v)| flatten(k, v)),
-        );
-        if let Some(a) = self.line.get("agent_id").and_then(Value::as_str) {
-            d.add_attributes([("agent_id".to_string(), a.to_string())]);
-        }
-        d.raw
-            .push(serde_json::to_string_pretty(&self.line).unwrap_or_default());
+        d.add_attributes(attributes(
+            Some(meta),
+            self.line.get("agent_id").and_then(Value::as_str),
+        ));
+        d.add_raw(|| serde_json::to_string_pretty(&self.line).unwrap_or_default());
         Ok(())
     }
 }
@@ -294,6 +287,7 @@ impl Decoded for EventDetail {
 mod tests {
     use super::*;
     use crate::ingest::ctx::Options;
+    use crate::model::TraceStatus;
 
     #[test]
     fn start_span_end() {
@@ -309,7 +303,8 @@ mod tests {
         let Record::Span(span) = &out[2] else {
             panic!()
         };
-        assert_eq!(span.parent_id.as_deref(), Some("trc_1"));
+        // declared top-level: no parent of its own (the tree hangs it under the request root)
+        assert_eq!(span.parent_id, None);
         assert_eq!(span.kind, Some(SpanKind::Llm));
         assert_eq!(span.dur, Some(48_800_000));
         let Record::Trace(end) = &out[4] else {

@@ -4,10 +4,11 @@ use crate::ingest::ctx::At;
 use crate::ingest::decode::decode;
 use crate::ingest::error::{ErrorKind, ParseError};
 use crate::ingest::format::{Decoded, Format, Sniff};
-use crate::ingest::semconv::{AttrValue, Attrs, SHORT_ATTR_MAX, usage_from_json};
+use crate::ingest::attributes::kept;
+use crate::ingest::semconv::{AttrValue, Attrs, usage_from_json};
 use crate::ingest::texts::{ErrorInfo, SpanDetail, StatusCode, outcome, pretty};
 use crate::ingest::values::hex;
-use crate::model::Nanos;
+use crate::model::{Nanos, TraceStatus};
 use crate::model::span::flags;
 use crate::model::store::{Record, SpanRecord, TraceRecord};
 use base64::Engine as _;
@@ -110,6 +111,23 @@ fn attrs(sp: &MSpan) -> Attrs<'_> {
     a
 }
 
+/// A span's attributes (`ingest/attributes.rs`): its own, and on the root the trace's metadata
+/// as `trace.KEY` and its tags as `tag.KEY` (but the request's inputs and outputs, which the
+/// root's tabs show).
+fn attributes(info: &Info, sp: &MSpan, a: &Attrs<'_>) -> Vec<(String, String)> {
+    let mut out = a.attributes();
+    if sp.parent_span_id.is_none() {
+        out.extend(
+            info.trace_metadata
+                .iter()
+                .filter(|(k, _)| !matches!(k.as_str(), "mlflow.traceInputs" | "mlflow.traceOutputs"))
+                .map(|(k, v)| (format!("trace.{k}"), v.clone())),
+        );
+        out.extend(info.tags.iter().map(|(k, v)| (format!("tag.{k}"), v.clone())));
+    }
+    out
+}
+
 fn exception(sp: &MSpan) -> Option<ErrorInfo> {
     let ev = sp.events.iter().find(|e| e.name == "exception")?;
     let get = |k: &str| {
@@ -134,18 +152,7 @@ fn parse_doc(bytes: &[u8]) -> Result<Doc, ParseError> {
 /// Not the MLflow trace schema.
 pub fn parse(bytes: &[u8], at: &At<'_>, out: &mut Vec<Record>) -> Result<(), ParseError> {
     let doc = parse_doc(bytes)?;
-    let trace_id = doc.info.trace_id;
-    let trace_short: Vec<(String, String)> = doc
-        .info
-        .trace_metadata
-        .iter()
-        .chain(&doc.info.tags)
-        .filter(|(k, v)| {
-            v.len() <= SHORT_ATTR_MAX
-                && !matches!(k.as_str(), "mlflow.traceInputs" | "mlflow.traceOutputs")
-        })
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let trace_id = doc.info.trace_id.clone();
     for (i, sp) in doc.data.spans.iter().enumerate() {
         let a = attrs(sp);
         let exc = exception(sp);
@@ -160,10 +167,6 @@ pub fn parse(bytes: &[u8], at: &At<'_>, out: &mut Vec<Record>) -> Result<(), Par
         let message = sp.status.as_ref().map_or("", |s| s.message.as_str());
         let (status, error) = outcome(code, message, exc.as_ref());
         let tokens = a.tokens();
-        let mut short = a.short();
-        if sp.parent_span_id.is_none() {
-            short.extend(trace_short.iter().cloned());
-        }
         out.push(Record::Span(SpanRecord {
             trace_id: trace_id.clone(),
             span_id: id(&sp.span_id),
@@ -183,7 +186,7 @@ pub fn parse(bytes: &[u8], at: &At<'_>, out: &mut Vec<Record>) -> Result<(), Par
                 0
             },
             payload: Some((0, at.part(i)?)),
-            attrs: short,
+            attrs: kept(attributes(&doc.info, sp, &a)),
             complete: true,
         }));
     }
@@ -194,7 +197,13 @@ pub fn parse(bytes: &[u8], at: &At<'_>, out: &mut Vec<Record>) -> Result<(), Par
         error: Some(state == "ERROR"),
         running: Some(state == "IN_PROGRESS"),
         error_message: None,
-        final_status: None,
+        // the trace's state is the request's outcome; an unknown state leaves it to the root
+        final_status: match state {
+            "OK" => Some(TraceStatus::Ok),
+            "ERROR" => Some(TraceStatus::Error),
+            "IN_PROGRESS" => Some(TraceStatus::Running),
+            _ => None,
+        },
         tokens: doc
             .info
             .trace_metadata
@@ -232,27 +241,9 @@ fn detail(doc: &Doc, locator: u32, d: &mut SpanDetail) -> Result<(), ParseError>
             .and_then(|v| crate::ingest::semconv::completions_text(&v));
     }
     d.params = a.params();
-    d.add_attributes(
-        a.0.iter()
-            .map(|(k, v)| (k.to_string(), v.to_text().into_owned())),
-    );
-    if sp.parent_span_id.is_none() {
-        d.add_attributes(
-            doc.info
-                .trace_metadata
-                .iter()
-                .map(|(k, v)| (format!("trace.{k}"), v.clone())),
-        );
-        d.add_attributes(
-            doc.info
-                .tags
-                .iter()
-                .map(|(k, v)| (format!("tag.{k}"), v.clone())),
-        );
-    }
+    d.add_attributes(attributes(&doc.info, sp, &a));
     d.error = exception(sp).or(d.error.take());
-    d.raw
-        .push(pretty(&serde_json::to_string(sp).unwrap_or_default()));
+    d.add_raw(|| pretty(&serde_json::to_string(sp).unwrap_or_default()));
     Ok(())
 }
 
@@ -303,11 +294,20 @@ mod tests {
                 total: 154
             })
         );
-        assert!(root.attrs.iter().any(|(k, _)| k == "mlflow.traceName"));
+        assert!(root.attrs.iter().any(|(k, _)| k == "tag.mlflow.traceName"));
         assert!(
-            !root.attrs.iter().any(|(k, _)| k == "mlflow.traceInputs"),
-            "big values stay out"
+            !root
+                .attrs
+                .iter()
+                .any(|(k, _)| k.ends_with("mlflow.traceInputs") || k == "mlflow.spanInputs"),
+            "the request's inputs stay in the payload"
         );
+        // what the Attributes tab shows is what the store keeps
+        let mut shown = SpanDetail::default();
+        FORMAT.fill(DOC.as_bytes(), 0, &mut shown).unwrap();
+        let mut kept = root.attrs.clone();
+        kept.sort();
+        assert_eq!(kept, shown.attributes);
 
         let mut d = SpanDetail::default();
         FORMAT.fill(DOC.as_bytes(), 1, &mut d).unwrap();

@@ -33,6 +33,9 @@ table! {
     normalized: [FORMAT],
 }
 
+#[cfg(test)]
+mod outcomes;
+
 // A record id is one byte: the table stays within its range.
 const _: () = assert!(FORMATS.len() < u8::MAX as usize);
 
@@ -331,10 +334,11 @@ mod tests {
 
     #[test]
     fn an_unknown_shape_lists_what_each_format_has() {
+        // the keys as the record has them
         let err = shape(br#"{"b":1,"a":2}"#).unwrap_err();
         assert_eq!(
             err,
-            "unknown record shape (keys: a, b); expected OTLP/JSON (resourceSpans), an MLflow \
+            "unknown record shape (keys: b, a); expected OTLP/JSON (resourceSpans), an MLflow \
              trace (info + data), a dspy callback event (v + event), an event-stream line (type: \
              trace_start|span|trace_end), a request line (trace_id + total_latency_ms) or a \
              spanscope export line (schema: spanscope-trace/1)"

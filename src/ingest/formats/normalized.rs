@@ -2,6 +2,7 @@
 //! one trace per line, and reads back exactly. The request's inputs and outputs sit at the top
 //! (a dataset row), every span follows in tree order with its texts. README "Export format".
 
+use crate::ingest::attributes::kept;
 use crate::ingest::ctx::At;
 use crate::ingest::decode::decode;
 use crate::ingest::error::{ErrorKind, ParseError};
@@ -43,7 +44,11 @@ pub struct TraceLine {
     pub duration_ms: f64,
     /// `ok`, `error` or `running`: the request's own outcome.
     pub status: String,
-    /// The request's error, one line.
+    /// The request succeeded although some of its spans failed (`status` is `ok`). Derived
+    /// again from the spans when read back.
+    #[serde(default)]
+    pub recovered: bool,
+    /// The request's error, one line (none for a request that recovered).
     #[serde(default)]
     pub error: Option<String>,
     /// The request's inputs and outputs (its root span's).
@@ -109,7 +114,7 @@ pub struct SpanLine {
     /// Invocation parameters of an LM call.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub params: Option<Value>,
-    /// Short attributes (what filters and grouping read).
+    /// The span's attributes (what the Attributes tab shows and filters read).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub attributes: BTreeMap<String, String>,
 }
@@ -213,7 +218,7 @@ pub fn parse(bytes: &[u8], at: &At<'_>, out: &mut Vec<Record>) -> Result<(), Par
             tokens: s.tokens,
             flags: fl,
             payload: Some((0, at.part(i)?)),
-            attrs: s.attributes.into_iter().collect(),
+            attrs: kept(s.attributes.into_iter().collect()),
             complete: true,
         }));
     }
@@ -286,8 +291,7 @@ fn detail(l: &TraceLine, locator: u32, d: &mut SpanDetail) -> Result<(), ParseEr
                 stacktrace: None,
             })
         });
-    d.raw
-        .push(serde_json::to_string_pretty(s).unwrap_or_default());
+    d.add_raw(|| serde_json::to_string_pretty(s).unwrap_or_default());
     Ok(())
 }
 

@@ -1,6 +1,7 @@
 //! OTLP traces, protobuf and OTLP/JSON, decoded with `opentelemetry-proto` into one mapping:
 //! two format entries ([`JSON`], [`PROTO`]) sharing it.
 
+use crate::ingest::attributes::kept;
 use crate::ingest::ctx::{At, Ctx};
 use crate::ingest::decode::decode;
 use crate::ingest::error::{ErrorKind, ParseError};
@@ -261,13 +262,6 @@ pub fn records(
         let message = sp.status.as_ref().map_or("", |s| s.message.as_str());
         let (status, error) = outcome(code, message, exc.as_ref());
         let tokens = attrs.tokens();
-        let mut short = attrs.short();
-        if let Some(svc) = res.iter().find(|kv| kv.key == "service.name") {
-            short.push((
-                "service.name".into(),
-                any(&svc.value).to_text().into_owned(),
-            ));
-        }
         out.push(Record::Span(SpanRecord {
             trace_id: hex(&sp.trace_id),
             span_id: hex(&sp.span_id),
@@ -295,10 +289,26 @@ pub fn records(
                 0,
                 ctx.payload(offset, len, format, ordinal),
             )),
-            attrs: short,
+            attrs: kept(attributes(res, scope, &attrs)),
             complete: true,
         }));
     }
+}
+
+/// A span's attributes (`ingest/attributes.rs`): its own, then its resource's as
+/// `resource.KEY`, then its instrumentation scope's name as `otel.scope.name`.
+fn attributes(res: &[KeyValue], scope: &str, attrs: &Attrs<'_>) -> Vec<(String, String)> {
+    let mut out = attrs.attributes();
+    out.extend(res.iter().map(|kv| {
+        (
+            format!("resource.{}", kv.key),
+            any(&kv.value).to_text().into_owned(),
+        )
+    }));
+    if !scope.is_empty() {
+        out.push(("otel.scope.name".to_string(), scope.to_string()));
+    }
+    out
 }
 
 /// A request decoded once, for the details of any of its spans.
@@ -344,21 +354,7 @@ fn fill(res: &[KeyValue], scope: &str, sp: &ProtoSpan, d: &mut SpanDetail) {
     d.response = attrs.response();
     (d.inputs, d.outputs) = attrs.io();
     d.params = attrs.params();
-    d.add_attributes(
-        attrs
-            .0
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_text().into_owned())),
-    );
-    d.add_attributes(res.iter().map(|kv| {
-        (
-            format!("resource.{}", kv.key),
-            any(&kv.value).to_text().into_owned(),
-        )
-    }));
-    if !scope.is_empty() {
-        d.add_attributes([("otel.scope.name".to_string(), scope.to_string())]);
-    }
+    d.add_attributes(attributes(res, scope, &attrs));
     if let Some(e) = exception(sp) {
         d.error = Some(e);
     } else if let Some(s) = sp.status.as_ref().filter(|s| s.code == 2) {
@@ -368,8 +364,7 @@ fn fill(res: &[KeyValue], scope: &str, sp: &ProtoSpan, d: &mut SpanDetail) {
             stacktrace: None,
         });
     }
-    d.raw
-        .push(serde_json::to_string_pretty(sp).unwrap_or_default());
+    d.add_raw(|| serde_json::to_string_pretty(sp).unwrap_or_default());
 }
 
 #[cfg(test)]
@@ -396,8 +391,14 @@ mod tests {
             s.attrs
                 .contains(&("fixture.program".into(), "react_tool_error".into()))
         );
-        assert!(s.attrs.contains(&("service.name".into(), "app".into())));
+        assert!(s.attrs.contains(&("resource.service.name".into(), "app".into())));
         assert!(s.attrs.contains(&("n".into(), "7".into())));
+        // what the Attributes tab shows is what the store keeps
+        let mut d = SpanDetail::default();
+        JSON.fill(LINE.as_bytes(), 0, &mut d).unwrap();
+        let mut kept = s.attrs.clone();
+        kept.sort();
+        assert_eq!(kept, d.attributes);
     }
 
     #[test]

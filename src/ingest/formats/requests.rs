@@ -7,13 +7,17 @@ use crate::ingest::ctx::At;
 use crate::ingest::decode::decode;
 use crate::ingest::error::{ErrorKind, ParseError, json_error};
 use crate::ingest::format::{Decoded, Format, Sniff};
-use crate::ingest::semconv::{SHORT_ATTR_MAX, messages_from_json, usage_from_value};
-use crate::ingest::texts::{ErrorInfo, Message, SpanDetail, flatten};
-use crate::ingest::values::{epoch_number, error_text, error_value_text, ms_to_ns, parse_time, stated_outcome};
+use crate::ingest::attributes::{kept, of_object};
+use crate::ingest::semconv::{messages_from_json, usage_from_value};
+use crate::ingest::texts::{ErrorInfo, Message, SpanDetail};
+use crate::ingest::values::{
+    epoch_number, error_text, error_value_text, ms_to_ns, parse_time, stated_outcome, stated_trace,
+    status_says_failed,
+};
 use crate::model::payload::PayloadRef;
 use crate::model::span::flags;
-use crate::model::store::{Record, SpanRecord, TraceRecord};
-use crate::model::{SpanKind, TraceStatus};
+use crate::model::store::{Record, SpanRecord};
+use crate::model::SpanKind;
 use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -81,6 +85,8 @@ struct Step<'a> {
     #[allow(dead_code)]
     #[serde(borrow, default)]
     outputs: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    metadata: Option<&'a RawValue>,
 }
 
 fn parse_line(bytes: &[u8]) -> Result<Line<'_>, ParseError> {
@@ -125,17 +131,27 @@ fn steps_summary(steps: &[Step<'_>]) -> Option<String> {
     }
 }
 
-fn short_metadata(raw: Option<&RawValue>) -> Vec<(String, String)> {
-    let Some(Value::Object(m)) = raw.and_then(|r| serde_json::from_str(r.get()).ok()) else {
-        return Vec::new();
-    };
-    m.into_iter()
-        .filter_map(|(k, v)| match v {
-            Value::String(s) if s.len() <= SHORT_ATTR_MAX => Some((k, s)),
-            Value::Bool(_) | Value::Number(_) => Some((k, v.to_string())),
-            _ => None,
-        })
-        .collect()
+/// The attributes (`ingest/attributes.rs`) of a request or a step: its pipeline, and its
+/// `metadata` object's keys as they are (the place for a log's own labels). The line's other
+/// fields are the span's own (id, times, outcome, error, model, usage) or texts with a tab of
+/// their own (inputs, outputs).
+fn attributes(pipeline: Option<&str>, metadata: Option<&RawValue>) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    if let Some(Value::Object(m)) = metadata.and_then(|r| serde_json::from_str(r.get()).ok()) {
+        out.extend(of_object(None, &m, &[]));
+    }
+    if let Some(p) = pipeline {
+        out.push(("pipeline".to_string(), p.to_string()));
+    }
+    out
+}
+
+fn line_attributes(l: &Line<'_>) -> Vec<(String, String)> {
+    attributes(l.pipeline.as_deref(), l.metadata)
+}
+
+fn step_attributes(s: &Step<'_>) -> Vec<(String, String)> {
+    attributes(None, s.metadata)
 }
 
 /// One request line.
@@ -146,7 +162,7 @@ pub fn parse(bytes: &[u8], at: &At<'_>, out: &mut Vec<Record>) -> Result<(), Par
     records(parse_line(bytes)?, at, out)
 }
 
-fn records(l: Line<'_>, at: &At<'_>, out: &mut Vec<Record>) -> Result<(), ParseError> {
+fn records(mut l: Line<'_>, at: &At<'_>, out: &mut Vec<Record>) -> Result<(), ParseError> {
     let start = match l.timestamp {
         Some(raw) => match serde_json::from_str::<Value>(raw.get()) {
             Ok(Value::String(s)) => Some(parse_time(&s, at.opts())?),
@@ -165,13 +181,10 @@ fn records(l: Line<'_>, at: &At<'_>, out: &mut Vec<Record>) -> Result<(), ParseE
         .map(|ms| ms_to_ns(ms, "total_latency_ms"))
         .transpose()?;
     let error = error_text(l.error);
-    let failed = error.is_some()
-        || l.status
-            .as_deref()
-            .is_some_and(|s| s.eq_ignore_ascii_case("error"));
+    let failed = error.is_some() || status_says_failed(l.status.as_deref());
     let payload = |locator| at.payload(locator);
     let trace_id = l.trace_id.to_string();
-    let steps = l.steps.unwrap_or_default();
+    let steps = l.steps.take().unwrap_or_default();
     let name = l
         .pipeline
         .as_deref()
@@ -179,10 +192,7 @@ fn records(l: Line<'_>, at: &At<'_>, out: &mut Vec<Record>) -> Result<(), ParseE
         .or_else(|| name_from_inputs(l.inputs))
         .or_else(|| steps_summary(&steps))
         .unwrap_or_else(|| "request".into());
-    let mut attrs = short_metadata(l.metadata);
-    if let Some(p) = &l.pipeline {
-        attrs.push(("pipeline".into(), p.to_string()));
-    }
+    let attrs = kept(line_attributes(&l));
     let root_tokens = l.usage.as_ref().and_then(usage_from_value);
     let (status, span_error) = stated_outcome(failed, error.clone());
     out.push(Record::Span(SpanRecord {
@@ -214,10 +224,7 @@ fn records(l: Line<'_>, at: &At<'_>, out: &mut Vec<Record>) -> Result<(), ParseE
             .map(|ms| ms_to_ns(ms, "steps[].latency_ms"))
             .transpose()?;
         let err = error_text(s.error);
-        let step_failed = err.is_some()
-            || s.status
-                .as_deref()
-                .is_some_and(|x| x.eq_ignore_ascii_case("error"));
+        let step_failed = err.is_some() || status_says_failed(s.status.as_deref());
         let step_name = s.step.as_deref().unwrap_or("step").to_string();
         let (status, span_error) = stated_outcome(step_failed, err);
         out.push(Record::Span(SpanRecord {
@@ -235,24 +242,18 @@ fn records(l: Line<'_>, at: &At<'_>, out: &mut Vec<Record>) -> Result<(), ParseE
             tokens: s.usage.as_ref().and_then(usage_from_value),
             flags: flags::SEQUENTIAL,
             payload: Some((0, at.part(i)?)),
-            attrs: Vec::new(),
+            attrs: kept(step_attributes(s)),
             complete: true,
         }));
         cursor = cursor.zip(dur).map(|(c, d)| c + d);
     }
-    out.push(Record::Trace(TraceRecord {
+    out.push(Record::Trace(stated_trace(
         trace_id,
-        name: Some(name),
-        error: Some(failed),
-        running: Some(false),
-        error_message: error,
-        final_status: Some(if failed {
-            TraceStatus::Error
-        } else {
-            TraceStatus::Ok
-        }),
-        tokens: None,
-    }));
+        Some(name),
+        failed,
+        error,
+        None,
+    )));
     Ok(())
 }
 
@@ -284,13 +285,14 @@ fn response_of(outputs: &Value) -> Option<String> {
 }
 
 /// A request line decoded once for the details of its root and every step: the line as a JSON
-/// value (one parse gives the texts, the attributes and the pretty-printed record).
-struct RequestDetail {
+/// value (the texts and the pretty-printed record) and as the parse reads it (the attributes).
+struct RequestDetail<'a> {
     line: Value,
+    typed: Line<'a>,
 }
 
-impl RequestDetail {
-    fn decode(bytes: &[u8]) -> Result<RequestDetail, ParseError> {
+impl RequestDetail<'_> {
+    fn decode(bytes: &[u8]) -> Result<RequestDetail<'_>, ParseError> {
         let line: Value =
             serde_json::from_slice(bytes).map_err(|e| json_error(&e).prefixed("request line: "))?;
         if !line.get("trace_id").is_some_and(Value::is_string) {
@@ -299,7 +301,8 @@ impl RequestDetail {
                 "request line: no `trace_id` text",
             ));
         }
-        Ok(RequestDetail { line })
+        let typed = parse_line(bytes)?;
+        Ok(RequestDetail { line, typed })
     }
 }
 
@@ -313,33 +316,32 @@ fn has_model(v: &Value) -> bool {
     v.get("model").is_some_and(Value::is_string)
 }
 
-impl Decoded for RequestDetail {
+impl Decoded for RequestDetail<'_> {
     /// `locator` is a step index, or the whole request.
     fn fill(&self, locator: u32, d: &mut SpanDetail) -> Result<(), ParseError> {
         let l = &self.line;
-        let (part, skip): (&Value, &[&str]) = if locator == PayloadRef::WHOLE {
-            (l, &["steps", "inputs", "outputs"])
-        } else {
-            let step = l
-                .get("steps")
-                .and_then(|s| s.get(locator as usize))
-                .ok_or_else(|| {
-                    ParseError::new(
-                        ErrorKind::Missing,
-                        format!("step #{locator} is not in the line"),
-                    )
-                })?;
-            (step, &["inputs", "outputs"])
+        let missing = || {
+            ParseError::new(
+                ErrorKind::Missing,
+                format!("step #{locator} is not in the line"),
+            )
         };
-        if let Some(obj) = part.as_object() {
-            d.add_attributes(
-                obj.iter()
-                    .filter(|(k, _)| !skip.contains(&k.as_str()))
-                    .flat_map(|(k, v)| flatten(k, v)),
-            );
-        }
-        d.raw
-            .push(serde_json::to_string_pretty(part).unwrap_or_default());
+        let part = if locator == PayloadRef::WHOLE {
+            d.add_attributes(line_attributes(&self.typed));
+            l
+        } else {
+            let step = self
+                .typed
+                .steps
+                .as_ref()
+                .and_then(|s| s.get(locator as usize))
+                .ok_or_else(missing)?;
+            d.add_attributes(step_attributes(step));
+            l.get("steps")
+                .and_then(|s| s.get(locator as usize))
+                .ok_or_else(missing)?
+        };
+        d.add_raw(|| serde_json::to_string_pretty(part).unwrap_or_default());
         if locator != PayloadRef::WHOLE
             && let Some(e) = error_of(part)
         {
@@ -384,7 +386,7 @@ impl Decoded for RequestDetail {
 mod tests {
     use super::*;
     use crate::ingest::ctx::Options;
-    use crate::model::SpanStatus;
+    use crate::model::{SpanStatus, TraceStatus};
 
     fn parse_line(line: &[u8]) -> Result<Vec<Record>, ParseError> {
         FORMAT.parse_one(line, Options { naive_utc: true })
@@ -432,6 +434,22 @@ mod tests {
             panic!()
         };
         assert_eq!(t.final_status, Some(TraceStatus::Ok));
+    }
+
+    #[test]
+    fn a_status_word_says_failed_as_the_event_stream_s_does() {
+        for word in ["error", "FAILED"] {
+            let line = format!(
+                r#"{{"trace_id":"t","timestamp":"2026-11-21T05:37:00Z","total_latency_ms":2,"status":"{word}","steps":[{{"step":"a","latency_ms":1,"status":"{word}"}}]}}"#
+            );
+            let out = parse_line(line.as_bytes()).unwrap();
+            let s = spans(&out);
+            assert_eq!(s[1].status, Some(SpanStatus::Error), "{word}");
+            let Some(Record::Trace(t)) = out.last() else {
+                panic!()
+            };
+            assert_eq!(t.final_status, Some(TraceStatus::Error), "{word}");
+        }
     }
 
     #[test]

@@ -2,15 +2,86 @@
 
 use super::*;
 
+/// One `:` command: the names it answers to (the first is how the help writes it), what
+/// follows it, and what it does. The command line runs what this table names, and the help
+/// lists it.
+pub struct Command {
+    pub names: &'static [&'static str],
+    pub args: &'static str,
+    pub help: &'static str,
+}
+
+/// The `:` commands.
+pub const COMMANDS: &[Command] = &[
+    Command {
+        names: &["sort"],
+        args: "COLUMN[!]",
+        help: "Sort the list by start, status, name, dur, spans, llm, tokens or model (! reverses)",
+    },
+    Command {
+        names: &["goto", "g"],
+        args: "ID",
+        help: "Select the trace with this id or id prefix (clearing a filter that hides it)",
+    },
+    Command {
+        names: &["slow"],
+        args: "DURATION",
+        help: "Set the slow threshold and keep only the slow traces (:slow 500ms)",
+    },
+    Command {
+        names: &["min-pct"],
+        args: "PCT",
+        help: "In the waterfall's slow mode, hide spans under PCT % of their trace",
+    },
+    Command {
+        names: &["filter"],
+        args: "QUERY",
+        help: "Apply a filter, as the filter bar (/) does",
+    },
+    Command {
+        names: &["steps"],
+        args: "[name|model|kind]",
+        help: "Step statistics by step name, model or kind",
+    },
+    Command {
+        names: &["group"],
+        args: "KEY",
+        help: "Split the listed traces by attr.KEY, model, name or status",
+    },
+    Command {
+        names: &["w", "write"],
+        args: "[otlp] FILE",
+        help: "Write the listed traces as normalized JSONL (otlp: as OTLP/JSON lines)",
+    },
+    Command {
+        names: &["stats", "errors"],
+        args: "",
+        help: "Where every record went, per source, with the rejected lines",
+    },
+    Command {
+        names: &["q", "quit"],
+        args: "",
+        help: "Quit",
+    },
+];
+
+/// Not in the help: proves that a crash restores the terminal and leaves a report.
+const CRASH_TEST: &str = "crash-test";
+
 impl App {
     /// `:` commands.
     pub fn run_command(&mut self, cmd: &str) {
         let (name, arg) = cmd
             .split_once(char::is_whitespace)
             .map_or((cmd, ""), |(a, b)| (a, b.trim()));
+        // each command by the first of its names
+        let name = COMMANDS
+            .iter()
+            .find(|c| c.names.contains(&name))
+            .map_or(name, |c| c.names[0]);
         match name {
             "" => {}
-            "q" | "quit" => self.quit = true,
+            "q" => self.quit = true,
             "sort" => {
                 let (key, rev) = arg.strip_suffix('!').map_or((arg, false), |k| (k, true));
                 match <SortKey as clap::ValueEnum>::from_str(key, true) {
@@ -25,7 +96,7 @@ impl App {
                     }
                 }
             }
-            "goto" | "g" => self.goto(arg),
+            "goto" => self.goto(arg),
             "steps" => match arg {
                 "" => self.mode = Mode::Steps,
                 by => match <GroupBy as clap::ValueEnum>::from_str(by, true) {
@@ -62,18 +133,22 @@ impl App {
                 }
                 Err(e) => self.message = Some(format!("filter: {}", e)),
             },
-            "w" | "write" => self.write_listed(arg),
-            // not in the help: proves that a crash restores the terminal and leaves a report
-            "crash-test" => self.effects.push(Effect::Crash),
+            "w" => self.write_listed(arg),
+            CRASH_TEST => self.effects.push(Effect::Crash),
             "group" => self.open_groups(arg),
-            "errors" | "stats" => {
+            "stats" => {
                 self.mode = Mode::Ingest;
                 self.help_scroll = 0;
             }
             other => {
+                let known: Vec<&str> = COMMANDS
+                    .iter()
+                    .flat_map(|c| c.names.iter().copied())
+                    .collect();
                 self.message = Some(format!(
-                    "unknown command :{other} (sort, goto, slow, min-pct, filter, steps, group, w, stats, errors, q)"
-                ))
+                    "unknown command :{other} ({}; ? lists them)",
+                    known.join(", ")
+                ));
             }
         }
         self.prepare();
@@ -138,6 +213,23 @@ mod tests {
         );
         a.run_command("goto nope");
         assert!(a.message.as_deref().unwrap_or("").contains("no trace"));
+        // a trace the filter hides: shown, and the status line says what was cleared
+        a.run_command("filter react");
+        a.update(Action::ToggleFailed);
+        a.run_command("goto 2fd8c451");
+        assert_eq!(
+            a.message.as_deref(),
+            Some("cleared the filter \"react\" and failed only to show 2fd8c45141d6…")
+        );
+        assert!(a.query_text.is_empty() && !a.failed_only);
+        assert_eq!(
+            a.selected_trace().map(|t| a.store.str(a.store.trace(t).id)),
+            Some("2fd8c45141d63187e117f59317e71c8d")
+        );
+        // one already listed: nothing to say
+        a.run_command("goto 6097b69a");
+        assert_eq!(a.message, None);
+        a.run_command("sort dur");
         a.run_command("bogus");
         assert!(
             a.message

@@ -125,10 +125,7 @@ impl App {
                 }
             }
             Action::Back | Action::Compare => self.close_compare(),
-            Action::Help => {
-                self.mode = Mode::Help;
-                self.help_scroll = 0;
-            }
+            Action::Help => self.open_help(),
             _ => {}
         }
         if self.compare.scroll.selected != before {

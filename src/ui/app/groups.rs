@@ -19,12 +19,33 @@ impl App {
         };
         match key {
             Ok(k) => {
-                if self.groups.key.as_ref() != Some(&k) {
+                let label = k.label();
+                let previous = self.groups.key.replace(k);
+                self.prepare_groups();
+                // a key no listed trace has would make one row of "no value": say so instead
+                let nothing = if self.view.rows.is_empty() {
+                    Some(
+                        "nothing to group: no trace is listed (/ to change the filter, s / e toggles)"
+                            .to_string(),
+                    )
+                } else if self.groups.groups.iter().all(|g| g.value.is_none()) {
+                    Some(format!(
+                        "no listed trace has {label}: nothing to group by (a key of the Attributes tab, or model, name or status)"
+                    ))
+                } else {
+                    None
+                };
+                if let Some(m) = nothing {
+                    self.message = Some(m);
+                    self.groups.key = previous;
+                    self.groups.built_for = None;
+                    return;
+                }
+                if previous != self.groups.key {
                     self.groups.scroll = Scroll::default();
                 }
-                self.groups.key = Some(k);
+                self.message = None;
                 self.mode = Mode::Groups;
-                self.prepare_groups();
             }
             Err(e) => self.message = Some(e),
         }
@@ -55,10 +76,7 @@ impl App {
             Action::ToggleSlow => self.slow_only = !self.slow_only,
             Action::ToggleFailed => self.failed_only = !self.failed_only,
             Action::Back => self.mode = Mode::Normal,
-            Action::Help => {
-                self.mode = Mode::Help;
-                self.help_scroll = 0;
-            }
+            Action::Help => self.open_help(),
             _ => {}
         }
         self.prepare();
@@ -108,6 +126,14 @@ mod tests {
         a.run_command("group");
         assert_eq!(a.mode, Mode::Normal);
         assert!(a.message.as_deref().unwrap().starts_with("group by what?"));
+        // a key no trace has: said, not an empty view
+        a.run_command("group attr.no.such.key");
+        assert_eq!(a.mode, Mode::Normal);
+        assert_eq!(
+            a.message.as_deref().unwrap_or(""),
+            "no listed trace has attr.no.such.key: nothing to group by (a key of the \
+             Attributes tab, or model, name or status)"
+        );
         a.run_command("group attr.fixture.program");
         assert_eq!(a.mode, Mode::Groups);
         let values: Vec<Option<&str>> =

@@ -67,10 +67,7 @@ impl App {
             Action::ToggleSlow => self.slow_only = !self.slow_only,
             Action::ToggleFailed => self.failed_only = !self.failed_only,
             Action::Back | Action::ToggleHistogram => self.mode = Mode::Normal,
-            Action::Help => {
-                self.mode = Mode::Help;
-                self.help_scroll = 0;
-            }
+            Action::Help => self.open_help(),
             _ => {}
         }
         self.prepare();

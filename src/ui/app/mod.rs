@@ -4,12 +4,15 @@
 mod command;
 mod compare;
 mod detail;
+pub mod follow;
 mod groups;
+pub mod help;
 mod histogram;
 mod input;
 mod navigate;
 mod sources;
 mod steps;
+mod text;
 mod waterfall;
 
 use crate::analysis::steps::GroupBy;
@@ -30,6 +33,7 @@ use crate::ui::state::list::Column;
 use crate::ui::state::screen::Screen;
 use crate::ui::state::scroll::Scroll;
 use crate::ui::state::steps::StepsState;
+use crate::ui::state::text::TextSearch;
 use crate::ui::state::waterfall::{SpanSearch, WaterfallState};
 use crate::ui::theme::Theme;
 use crate::ui::view::{View, ViewKey, default_slow_threshold};
@@ -118,6 +122,9 @@ pub struct Options {
     pub relative_time: bool,
     /// Nothing feeds the explorer: show how to feed it, and offer the demo traces.
     pub welcome: bool,
+    /// Sources are followed (or received): traces may keep arriving, and the newest is
+    /// followed from the start.
+    pub follow: bool,
 }
 
 impl Default for Options {
@@ -136,6 +143,7 @@ impl Default for Options {
             reverse: false,
             relative_time: false,
             welcome: false,
+            follow: false,
         }
     }
 }
@@ -173,6 +181,11 @@ pub struct App {
     /// paging and mouse clicks use them.
     pub areas: [Rect; 3],
     pub help_scroll: u16,
+    /// Where the help was opened from (where closing it goes back to), and the rows and
+    /// columns it has on screen.
+    pub help_from: Mode,
+    pub help_page: u16,
+    pub help_width: u16,
     /// The store generation the default slow threshold was computed for.
     threshold_for: Option<u64>,
     /// `--trace ID`, until that trace is indexed.
@@ -181,6 +194,8 @@ pub struct App {
     pub paused: Option<u64>,
     /// Select the newest trace whenever traces arrive.
     pub follow_newest: bool,
+    /// Traces may still arrive (a source is followed or received, and has not ended).
+    pub live: bool,
     /// The step statistics view.
     pub steps: StepsState,
     /// The filter or command bar was opened from the steps view: go back there when it closes.
@@ -191,6 +206,8 @@ pub struct App {
     pub histogram: HistogramState,
     /// The traces split by a metadata value.
     pub groups: GroupsState,
+    /// The filter's text searches.
+    pub text: TextSearch,
     /// The I/O asked of the loop (see [`super::effect`]).
     effects: Vec<Effect>,
     quit: bool,
@@ -227,16 +244,21 @@ impl App {
             now: 0,
             areas: [Rect::default(); 3],
             help_scroll: 0,
+            help_from: Mode::Normal,
+            help_page: 0,
+            help_width: 0,
             threshold_for: None,
             pending_trace: None,
             paused: None,
-            follow_newest: false,
+            follow_newest: opts.follow,
+            live: opts.follow,
             steps: StepsState::default(),
             steps_return: false,
             effects: Vec::new(),
             compare: CompareState::default(),
             histogram: HistogramState::default(),
             groups: GroupsState::default(),
+            text: TextSearch::default(),
             quit: false,
             opts,
         };
@@ -279,7 +301,9 @@ impl App {
             self.slow_threshold = default_slow_threshold(&self.store, self.opts.slow_percentile);
             self.threshold_for = Some(generation);
         }
+        self.prepare_text();
         let key = ViewKey {
+            text_version: self.text.version,
             generation: self.store.generation(),
             query: self.query_text.clone(),
             slow_only: self.slow_only,
@@ -288,32 +312,7 @@ impl App {
             sort: self.sort,
             reverse: self.reverse,
         };
-        // paused: the rows stay as they were until the filter, sort or toggles change (evicted
-        // traces leave)
-        let frozen = self.paused.is_some()
-            && self.view.key().is_some_and(|k| {
-                ViewKey {
-                    generation: k.generation,
-                    ..key.clone()
-                } == *k
-            });
-        if frozen {
-            let store = &self.store;
-            self.view
-                .retain_rows(&mut self.list, |t| store.is_live(t).then_some(t));
-        }
-        let selected = self.selected_trace();
-        if !frozen && self.view.refresh(&self.store, &self.query, key) {
-            if self.follow_newest {
-                self.select_newest();
-            } else if let Some(t) = selected
-                && let Some(i) = self.view.rows.iter().position(|&r| r == t)
-            {
-                // keep the same trace selected when it is still listed
-                self.list.selected = i;
-            }
-        }
-        self.list.clamp(self.view.rows.len());
+        self.refresh_list(key);
         if let Some(id) = self.pending_trace.clone() {
             let reading = self.store.sources().iter().any(SourceStats::is_reading);
             match query::id::resolve(&self.store, &id) {
@@ -330,7 +329,6 @@ impl App {
             }
         }
         self.prepare_waterfall();
-        self.wf.find_critical_path(&self.store);
         self.prepare_detail();
         if self.mode == Mode::Steps || self.steps_return {
             self.prepare_steps();
@@ -347,12 +345,7 @@ impl App {
     pub fn update(&mut self, action: Action) {
         match self.mode {
             Mode::Help => {
-                match action {
-                    Action::Down => self.help_scroll = self.help_scroll.saturating_add(1),
-                    Action::Up => self.help_scroll = self.help_scroll.saturating_sub(1),
-                    Action::Quit => self.quit = true,
-                    _ => self.mode = Mode::Normal,
-                }
+                self.help_update(action);
                 return;
             }
             Mode::Ingest => {
@@ -386,20 +379,7 @@ impl App {
             Mode::Normal => {}
         }
         self.message = None;
-        if self.focus == Focus::List
-            && matches!(
-                action,
-                Action::Down
-                    | Action::Up
-                    | Action::PageDown
-                    | Action::PageUp
-                    | Action::First
-                    | Action::Last
-            )
-        {
-            // moving by hand stops following, as in less
-            self.follow_newest = false;
-        }
+        self.on_move(action);
         match action {
             Action::Quit => self.quit = true,
             Action::Down => self.move_by(1),
@@ -407,12 +387,18 @@ impl App {
             Action::PageDown => self.move_by(self.page()),
             Action::PageUp => self.move_by(-self.page()),
             Action::First => match self.focus {
-                Focus::List => self.list.selected = 0,
+                Focus::List => {
+                    self.list.selected = 0;
+                    self.follow_if_newest();
+                }
                 Focus::Waterfall => self.wf.scroll.selected = 0,
                 Focus::Detail => self.detail.scroll = 0,
             },
             Action::Last => match self.focus {
-                Focus::List => self.list.selected = self.view.rows.len().saturating_sub(1),
+                Focus::List => {
+                    self.list.selected = self.view.rows.len().saturating_sub(1);
+                    self.follow_if_newest();
+                }
                 Focus::Waterfall => {
                     self.wf.scroll.selected = self.wf.visible.len().saturating_sub(1)
                 }
@@ -450,21 +436,9 @@ impl App {
             Action::Maximize => self.maximized = !self.maximized,
             Action::ToggleSlow => self.slow_only = !self.slow_only,
             Action::ToggleFailed => self.failed_only = !self.failed_only,
-            Action::OpenFilter => {
-                self.mode = Mode::Filter;
-                self.input.text = self.query_text.clone();
-                self.input.error = None;
-                self.input.history_pos = None;
-            }
-            Action::OpenCommand => {
-                self.mode = Mode::Command;
-                self.input.text.clear();
-                self.input.error = None;
-            }
-            Action::Help => {
-                self.mode = Mode::Help;
-                self.help_scroll = 0;
-            }
+            Action::OpenFilter => self.open_bar(Mode::Filter, &self.query_text.clone()),
+            Action::OpenCommand => self.open_bar(Mode::Command, ""),
+            Action::Help => self.open_help(),
             Action::SortPrev | Action::SortNext => {
                 let i = SORT_COLUMNS
                     .iter()
@@ -487,12 +461,7 @@ impl App {
                     None => Some(self.store.traces_seen()),
                 };
             }
-            Action::ToggleFollowNewest => {
-                self.follow_newest = !self.follow_newest;
-                if self.follow_newest {
-                    self.select_newest();
-                }
-            }
+            Action::ToggleFollowNewest => self.toggle_follow(),
             Action::Collapse => self.collapse(true),
             Action::Expand => self.collapse(false),
             Action::ToggleCollapse => {
@@ -504,20 +473,16 @@ impl App {
             Action::NextError => self.jump(true, |app, s| app.store.span(s).is_error()),
             Action::PrevError => self.jump(false, |app, s| app.store.span(s).is_error()),
             Action::ToggleCritical => self.wf.critical = !self.wf.critical,
+            Action::NextFound => self.detail_match(true),
+            Action::PrevFound => self.detail_match(false),
             Action::NextMatch if self.wf.search.is_some() => self.jump(true, Self::search_hit),
             Action::PrevMatch if self.wf.search.is_some() => self.jump(false, Self::search_hit),
             Action::NextMatch => self.jump(true, Self::span_matches),
             Action::PrevMatch => self.jump(false, Self::span_matches),
             Action::OpenSearch => {
                 self.focus = Focus::Waterfall;
-                self.mode = Mode::Search;
-                self.input.text = self
-                    .wf
-                    .search
-                    .as_ref()
-                    .map(|x| x.query.clone())
-                    .unwrap_or_default();
-                self.input.error = None;
+                let q = self.wf.search.as_ref().map(|x| x.query.clone());
+                self.open_bar(Mode::Search, &q.unwrap_or_default());
             }
             Action::ToggleSearchOnly => match self.wf.search.as_mut() {
                 Some(x) => {
@@ -541,7 +506,7 @@ impl App {
             Action::TabError => self.detail.tab_index = Tab::Error.index(),
             Action::TabRaw => self.detail.tab_index = Tab::Raw.index(),
             Action::ToggleSteps => self.toggle_steps(),
-            Action::CycleGroupBy => {}
+            Action::CycleGroupBy | Action::ToggleRoots => {}
             Action::CopyMarkdown => self.copy(true),
             Action::CopyJson => self.copy(false),
             Action::Mark => self.toggle_mark(),

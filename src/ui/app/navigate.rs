@@ -1,6 +1,7 @@
 //! Moving around: the selection in each pane, paging, going to a trace by id, the mouse.
 
 use super::*;
+use crate::ui::state::list::{column_at, layout};
 
 impl App {
     #[must_use]
@@ -15,21 +16,46 @@ impl App {
         Some(wf.span(&wf.rows[i]))
     }
 
-    /// Select the trace whose id is (or starts with) `id`, clearing filters that hide it.
+    /// Select the trace whose id is (or starts with) `id`, clearing filters that hide it (and
+    /// pausing following, saying in the status line what it cleared).
     pub fn goto(&mut self, id: &str) {
         match query::id::resolve(&self.store, id) {
             Ok(t) => {
+                self.follow_newest = false;
+                self.message = None;
                 if !self.view.rows.contains(&t) {
+                    let mut cleared = Vec::new();
+                    if !self.query_text.is_empty() {
+                        cleared.push(format!(
+                            "the filter {:?}",
+                            crate::text::neutralize(&self.query_text, false)
+                        ));
+                    }
+                    for (on, what) in [
+                        (self.slow_only, "slow only"),
+                        (self.failed_only, "failed only"),
+                    ] {
+                        if on {
+                            cleared.push(what.to_string());
+                        }
+                    }
                     self.slow_only = false;
                     self.failed_only = false;
                     self.query = Query::default();
                     self.query_text.clear();
                     self.prepare();
+                    if !cleared.is_empty() {
+                        let shown = self.store.str(self.store.trace(t).id);
+                        self.message = Some(format!(
+                            "cleared {} to show {}",
+                            cleared.join(" and "),
+                            crate::text::truncate(shown, 13)
+                        ));
+                    }
                 }
                 if let Some(i) = self.view.rows.iter().position(|&r| r == t) {
                     self.list.selected = i;
                 }
-                self.message = None;
             }
             Err(e) => self.message = Some(e.to_string()),
         }
@@ -87,14 +113,19 @@ impl App {
         self.update(if down { Action::Down } else { Action::Up });
     }
 
-    /// A mouse click at a screen cell: focus the pane under it and select the row clicked.
+    /// A mouse click at a screen cell: focus the pane under it and select the row clicked; on
+    /// the trace list's column header, sort by that column (a second click reverses).
     pub fn click(&mut self, column: u16, row: u16) {
         if self.mode != Mode::Normal {
+            return;
+        }
+        if self.click_header(column, row) {
             return;
         }
         let Some(pane) = self.pane_at(column, row) else {
             return;
         };
+        self.follow_newest = false;
         self.focus = pane;
         let line = usize::from(row - self.areas[pane.index()].y);
         match pane {
@@ -117,35 +148,80 @@ impl App {
 }
 
 impl App {
+    /// A click on the list's column header sorts by the column under it, as `:sort` would;
+    /// `false` when the click was elsewhere.
+    fn click_header(&mut self, column: u16, row: u16) -> bool {
+        let rows = self.areas[Focus::List.index()];
+        if rows.is_empty() || row + 1 != rows.y || column < rows.x || column >= rows.x + rows.width
+        {
+            return false;
+        }
+        let placed = layout(&self.opts.columns, usize::from(rows.width), self.view.need);
+        if let Some(c) = column_at(&placed, usize::from(column - rows.x)) {
+            let key = c.sort_key();
+            if self.sort == key {
+                self.reverse = !self.reverse;
+            } else {
+                self.sort = key;
+                self.reverse = false;
+            }
+        }
+        self.focus = Focus::List;
+        self.prepare();
+        true
+    }
+
     /// The frame's layout: where the mouse lands, how far a page goes, scroll offsets that keep
     /// each selection in sight, and the detail's text for the open tab (made once per span,
     /// index generation and tab, not once per frame).
     pub fn on_layout(&mut self, screen: &Screen) {
         self.areas = screen.rows;
+        if !screen.input.is_empty() {
+            self.input
+                .line
+                .scroll_into_view(usize::from(screen.input.width));
+        }
         let [list, wf, detail] = screen.rows.map(|r| usize::from(r.height));
         let shown = |i: usize| !screen.panes[i].is_empty();
         if shown(0) {
-            self.list.follow(list);
+            self.list.follow_in(list, self.view.rows.len());
         }
         if shown(1) && wf > 0 && self.wf.layout.is_some() {
-            self.wf.scroll.follow(wf);
+            self.wf.follow(wf);
         }
         if shown(2) && detail > 0 {
-            let text = self.detail.text(&self.store, self.theme);
-            let max = u16::try_from(text.lines.len().saturating_sub(1)).unwrap_or(u16::MAX);
-            self.detail.scroll = self.detail.scroll.min(max);
+            // the pane's text is one column in from its edge
+            let width = screen.rows[2].width.saturating_sub(1);
+            let text = self.detail.text(&self.store, self.theme, width);
+            // the last page is full: the text scrolls until its last row is at the bottom
+            let max = text.lines.len().saturating_sub(detail);
+            self.detail.scroll = self
+                .detail
+                .scroll
+                .min(u16::try_from(max).unwrap_or(u16::MAX));
+        }
+        if !screen.help.is_empty() {
+            self.help_width = screen.help.width.saturating_sub(2);
+            self.help_page = screen.help.height.saturating_sub(2);
+            self.help_scroll = self.help_scroll.min(self.help_last_top());
         }
         let h = usize::from(screen.view_rows.height);
         match self.mode {
             Mode::Steps if screen.view.height > 1 => {
                 self.steps.page = h;
-                if self.steps.drill.is_none() {
-                    self.steps.scroll.follow(h);
+                self.steps.shown =
+                    crate::ui::state::steps::columns(usize::from(screen.view.width)).1;
+                match self.steps.drill.as_mut() {
+                    None => self.steps.scroll.follow_in(h, self.steps.groups.len()),
+                    Some(d) => d.scroll.follow_in(h, d.rows.len()),
                 }
-                if screen.spark.height > 0 {
-                    self.steps.spark_width = usize::from(screen.spark.width)
-                        .saturating_sub(4)
-                        .clamp(8, 120);
+                let spark = usize::from(screen.spark.width)
+                    .saturating_sub(4)
+                    .clamp(8, 120);
+                if screen.spark.height > 0 && spark != self.steps.spark_width {
+                    // a resize: the latency line is cut into as many slices as now fit
+                    self.steps.spark_width = spark;
+                    self.prepare_steps();
                 }
             }
             Mode::Compare if h > 0 && self.compare.diff.is_some() => {
@@ -194,6 +270,29 @@ mod tests {
         assert_eq!(a.list.selected, 1);
         a.click(0, 0);
         assert_eq!(a.focus, Focus::List);
+        // a click on a column's header sorts by it, a second one reverses
+        let header = |a: &mut App| {
+            let s = screen(a, 120, 40);
+            s.lines().nth(2).unwrap_or("").to_string()
+        };
+        let line = header(&mut a);
+        let dur = line.find("DUR").expect("the DUR header");
+        let x = u16::try_from(line[..dur].chars().count()).unwrap_or(0);
+        a.click(list.x + x, list.y - 1);
+        assert_eq!((a.sort, a.reverse), (SortKey::Dur, false));
+        assert!(header(&mut a).contains("DUR▼"));
+        a.click(list.x + x, list.y - 1);
+        assert_eq!((a.sort, a.reverse), (SortKey::Dur, true));
+        assert!(header(&mut a).contains("DUR▲"));
+        let durs: Vec<i64> = a
+            .view
+            .rows
+            .iter()
+            .map(|&t| a.store.trace(t).summary.duration)
+            .collect();
+        assert!(durs.windows(2).all(|w| w[0] <= w[1]), "fastest first");
+        a.click(list.x + 3, list.y - 1);
+        assert_eq!((a.sort, a.reverse), (SortKey::Start, false), "START");
         // the wheel scrolls the pane under the pointer
         let _ = screen(&mut a, 120, 40);
         let detail = a.areas[Focus::Detail.index()];

@@ -30,12 +30,13 @@ impl App {
 
     /// The store was compacted: move every trace and span index held here to its new place.
     pub(super) fn remap(&mut self, remap: &Remap) {
+        // what the text searches found is about trace indexes that moved: search again
+        self.text.reset();
         self.view.retain_rows(&mut self.list, |t| remap.trace(t));
         let wf = &mut self.wf;
         wf.trace = wf.trace.and_then(|t| remap.trace(t));
         match (wf.trace, wf.layout.as_mut()) {
             (Some(t), Some(layout)) => {
-                wf.on_critical_path = None;
                 for s in &mut layout.spans {
                     *s = remap.span(*s).unwrap_or(*s);
                 }
@@ -84,11 +85,12 @@ mod tests {
         a.update(Action::TogglePause);
         assert_eq!(a.view.rows.len(), 17);
 
+        a.live = true;
         a.update(Action::ToggleFollowNewest);
         arrive(&mut a, "late-3");
         let t = a.selected_trace().unwrap();
         assert_eq!(a.store.str(a.store.trace(t).id), "late-3");
-        assert!(screen(&mut a, 120, 30).contains("[following newest]"));
+        assert!(screen(&mut a, 120, 30).contains("▶ following"));
         // moving by hand stops following
         a.update(Action::Up);
         assert!(!a.follow_newest);

@@ -6,7 +6,7 @@ use super::{App, Focus, Mode};
 use crate::analysis::steps::{self as stats, GroupBy};
 use crate::ui::action::Action;
 use crate::ui::state::scroll::Scroll;
-use crate::ui::state::steps::{BuiltFor, COLUMNS, Drill, LIVE_REFRESH};
+use crate::ui::state::steps::{BuiltFor, Drill, LIVE_REFRESH, sorts};
 use std::time::Instant;
 
 impl App {
@@ -19,6 +19,7 @@ impl App {
             slow_only: self.slow_only,
             failed_only: self.failed_only,
             by: self.steps.by,
+            roots: self.steps.roots,
         };
         let st = &mut self.steps;
         // the same traces and grouping, only more of them
@@ -31,7 +32,7 @@ impl App {
         let fresh = st.built_at.is_some_and(|at| at.elapsed() < LIVE_REFRESH);
         if st.built_for.as_ref() != Some(&want) && !(only_new_data && fresh) {
             let selected = st.selected().map(|g| g.key);
-            st.groups = stats::compute(&self.store, &self.view.rows, st.by);
+            st.groups = stats::compute(&self.store, &self.view.rows, st.by, st.roots);
             stats::sort(&mut st.groups, st.sort);
             if let Some(k) = selected
                 && let Some(i) = st.groups.iter().position(|g| g.key == k)
@@ -48,7 +49,7 @@ impl App {
         if spark_key != st.spark_for {
             st.spark = match spark_key {
                 Some((key, width, _)) => {
-                    stats::over_time(&self.store, &self.view.rows, st.by, key, width)
+                    stats::over_time(&self.store, &self.view.rows, (st.by, key, st.roots), width)
                 }
                 None => Vec::new(),
             };
@@ -81,9 +82,11 @@ impl App {
         match action {
             Action::Quit => self.run_command("q"),
             Action::SortPrev | Action::SortNext if st.drill.is_none() => {
-                let i = COLUMNS.iter().position(|c| *c == st.sort).unwrap_or(0);
-                let n = COLUMNS.len();
-                st.sort = COLUMNS[if action == Action::SortNext {
+                // the columns on screen, in order
+                let cols = sorts(&st.shown);
+                let i = cols.iter().position(|c| *c == st.sort).unwrap_or(0);
+                let n = cols.len();
+                st.sort = cols[if action == Action::SortNext {
                     (i + 1) % n
                 } else {
                     (i + n - 1) % n
@@ -99,10 +102,12 @@ impl App {
                 };
                 st.scroll = Scroll::default();
             }
+            Action::ToggleRoots if st.drill.is_none() => st.roots = !st.roots,
             Action::Enter => match &st.drill {
                 None => {
                     if let Some(g) = st.selected() {
-                        let rows = stats::exemplars(&self.store, &self.view.rows, st.by, g.key);
+                        let rows =
+                            stats::exemplars(&self.store, &self.view.rows, st.by, g.key, st.roots);
                         st.drill = Some(Drill {
                             name: g.name.clone(),
                             rows,
@@ -122,10 +127,7 @@ impl App {
             Action::ToggleSteps => self.toggle_steps(),
             Action::ToggleSlow => self.slow_only = !self.slow_only,
             Action::ToggleFailed => self.failed_only = !self.failed_only,
-            Action::Help => {
-                self.mode = Mode::Help;
-                self.help_scroll = 0;
-            }
+            Action::Help => self.open_help(),
             Action::OpenFilter | Action::OpenCommand => {
                 // the bar filters the traces the statistics are made of
                 self.mode = Mode::Normal;
@@ -167,12 +169,25 @@ mod tests {
         let mut a = app("otlp-jsonl");
         run(&mut a, &[Action::ToggleSteps]);
         assert_eq!(a.mode, Mode::Steps);
-        assert_eq!(a.steps.groups.len(), 14);
+        // the requests' roots (ReAct.forward, MultiHopRAG.forward…) are left out until `r`
+        assert_eq!(a.steps.groups.len(), 11);
+        assert!(!a.steps.groups.iter().any(|g| g.name == "ReAct.forward"));
         insta::assert_snapshot!("steps_by_name", screen(&mut a, 140, 24));
+        run(&mut a, &[Action::ToggleRoots, Action::First]);
+        assert_eq!(a.steps.groups.len(), 14);
+        assert!(screen(&mut a, 140, 24).contains("roots counted (r)"));
         // sorted by p95, slowest first; h/l walk the columns
         let p95: Vec<_> = a.steps.groups.iter().map(|g| g.stats.p95).collect();
         assert!(p95.windows(2).all(|w| w[0] >= w[1]));
-        run(&mut a, &[Action::SortNext; 4]);
+        run(&mut a, &[Action::SortNext; 3]);
+        assert_eq!(a.steps.sort, StatsSort::SelfTime);
+        let own: Vec<_> = a.steps.groups.iter().map(|g| g.stats.self_time).collect();
+        assert!(own.windows(2).all(|w| w[0] >= w[1]));
+        assert_eq!(
+            a.steps.groups[0].name, "DummyLM.__call__",
+            "the LM calls did the work"
+        );
+        run(&mut a, &[Action::SortNext; 2]);
         assert_eq!(a.steps.sort, StatsSort::Errors);
         assert_eq!(a.steps.groups[0].name, "ChainOfThought.forward");
         // by kind, then back to names
@@ -204,7 +219,10 @@ mod tests {
     #[test]
     fn steps_view_honours_the_filter_and_the_toggles() {
         let mut a = app("otlp-jsonl");
-        run(&mut a, &[Action::ToggleSteps, Action::OpenFilter]);
+        run(
+            &mut a,
+            &[Action::ToggleSteps, Action::ToggleRoots, Action::OpenFilter],
+        );
         type_text(&mut a, "name:react");
         a.input_submit();
         assert_eq!(

@@ -30,7 +30,7 @@ impl App {
             || self.wf.layout.is_none()
             || self.wf.built_for.map(|k| k.1) != Some(generation)
         {
-            self.wf.set_layout(Waterfall::new(&self.store, t));
+            self.wf.set_layout(&self.store, t);
         }
         if new_trace {
             self.wf.collapsed.clear();
@@ -51,11 +51,17 @@ impl App {
             self.search_hits(&q);
         }
         let wf = self.wf.layout.as_ref().expect("layout built above");
-        let failed: Vec<bool> = wf
+        let mut failed: Vec<bool> = wf
             .rows
             .iter()
             .map(|r| self.store.span(wf.span(r)).is_error())
             .collect();
+        if !failed.contains(&true) {
+            // a request said to have failed with no failed span: its root stands for it
+            for (f, r) in failed.iter_mut().zip(&wf.rows) {
+                *f = r.depth == 0;
+            }
+        }
         // with the failed filter: failed spans and their ancestors
         let mut keep_failed = vec![true; wf.rows.len()];
         if self.failed_only {
@@ -99,6 +105,9 @@ impl App {
                 .position(|&v| wf.span(&wf.rows[v]) == prev)
         {
             self.wf.scroll.selected = i;
+        }
+        if new_trace && let Some(row) = self.open_on_hit(t) {
+            self.wf.scroll.selected = row;
         }
         self.wf.scroll.clamp(self.wf.visible.len());
         self.wf.built_for = Some(key);
@@ -304,6 +313,24 @@ mod tests {
         insta::assert_snapshot!(screen(&mut a, 120, 40));
     }
     #[test]
+    fn failed_toggle_keeps_the_root_of_a_request_that_failed_without_a_failed_span() {
+        // the record says the request failed; none of its spans says so
+        let line = r#"{"schema":"spanscope-trace/1","trace_id":"t","start":"2026-11-21T05:37:00Z","duration_ms":30,"status":"error","error":"rejected","spans":[{"span_id":"r","parent_id":null,"name":"Answer","kind":"chain","start":"2026-11-21T05:37:00Z","duration_ms":30,"status":"ok"},{"span_id":"c","parent_id":"r","name":"LM","kind":"llm","start":"2026-11-21T05:37:00Z","duration_ms":20,"status":"ok"}]}"#;
+        let mut store = Store::new();
+        ingest::load_reader(
+            &mut store,
+            "log",
+            line.as_bytes(),
+            ingest::Options::default(),
+        )
+        .unwrap();
+        let mut a = App::new(store, Theme::plain(), Options::default());
+        run(&mut a, &[Action::ToggleFailed, Action::Enter]);
+        a.prepare();
+        assert_eq!(a.view.rows.len(), 1);
+        assert_eq!(a.wf.visible.len(), 1, "the root, not an empty pane");
+    }
+    #[test]
     fn collapse_hides_a_subtree() {
         let mut a = app("otlp-jsonl");
         select(&mut a, "2fd8c451");
@@ -420,5 +447,89 @@ mod tests {
             "the texts are kept for the next key"
         );
         assert!(!a.wf.search_partial);
+    }
+
+    /// The explorer over the bundled demo traces, as a user opens them (UTC times).
+    fn demo() -> App {
+        let mut store = Store::new();
+        ingest::load_reader(
+            &mut store,
+            "demo.jsonl",
+            crate::ui::perform::DEMO,
+            ingest::Options { naive_utc: true },
+        )
+        .unwrap();
+        over(store)
+    }
+
+    /// The demo's slow request (HandbookQA: a 1.80 s retrieval, then the LM call): the header
+    /// says where the time went, the columns are named, a ruler of round times sits over the
+    /// bars, and the retrieval's self time is the one highlighted.
+    #[test]
+    fn where_the_time_went_on_the_slow_request() {
+        let mut a = demo();
+        select(&mut a, "28240bb5");
+        run(&mut a, &[Action::Enter, Action::ToggleCritical]);
+        let s = screen(&mut a, 120, 40);
+        assert!(
+            s.contains("critical: Retrieve 1.80s 92% → DummyLM 151ms 8%"),
+            "{s}"
+        );
+        assert!(s.contains("DURATION % OF TRACE    SELF"), "{s}");
+        insta::assert_snapshot!(s);
+        // the largest self time is drawn in its own role, and only that one
+        let mut term = Terminal::new(TestBackend::new(120, 40)).unwrap();
+        a.theme = Theme::colored();
+        term.draw(|f| crate::ui::draw(f, &mut a, None)).unwrap();
+        let buf = term.backend().buffer();
+        let hot = a.theme.style(crate::ui::theme::Role::SelfHot);
+        let marked: Vec<String> = (0..40u16)
+            .filter(|&y| {
+                (0..120u16)
+                    .any(|x| buf[(x, y)].symbol() == "▲" && buf[(x, y)].fg == hot.fg.unwrap())
+            })
+            .map(|y| (0..120u16).map(|x| buf[(x, y)].symbol()).collect())
+            .collect();
+        assert_eq!(marked.len(), 1, "{marked:?}");
+        assert!(marked[0].contains("Retrieve"), "{marked:?}");
+    }
+
+    /// A waterfall too low for a line of its own says where the time went in its title.
+    #[test]
+    fn a_low_waterfall_says_where_the_time_went_in_its_title() {
+        let mut a = demo();
+        select(&mut a, "28240bb5");
+        run(&mut a, &[Action::Enter]);
+        let s = screen(&mut a, 100, 24);
+        let title = s
+            .lines()
+            .find(|l| l.contains("Waterfall HandbookQA"))
+            .unwrap();
+        assert!(title.contains("critical: Retrieve 1.80s 92% →"), "{s}");
+        assert!(s.contains(" SPAN "), "{s}");
+    }
+
+    /// Scrolled to the last span on a small terminal, then the terminal grows: the waterfall
+    /// shows its root again instead of blank rows under the last span, and the selection stays.
+    #[test]
+    fn after_a_resize_the_waterfall_shows_its_root_again() {
+        let mut a = app("otlp-jsonl");
+        select(&mut a, "6097b69a");
+        run(&mut a, &[Action::Enter, Action::Last]);
+        let last = a.selected_span();
+        let small = screen(&mut a, 100, 24);
+        assert!(a.wf.scroll.offset > 0);
+        assert!(!small.contains("▾○ ReAct.forward"), "{small}");
+        let big = screen(&mut a, 160, 60);
+        assert_eq!(a.wf.scroll.offset, 0);
+        assert!(big.contains("▾○ ReAct.forward"), "{big}");
+        assert_eq!(a.selected_span(), last);
+        // and back: the selection is still in sight
+        let small = screen(&mut a, 100, 24);
+        assert!(small.contains("◆ DummyLM.__call__"), "{small}");
+        assert_eq!(
+            a.wf.scroll.offset + usize::from(a.areas[1].height),
+            a.wf.visible.len()
+        );
     }
 }

@@ -78,7 +78,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         let p95 = g.p95.unwrap_or(0);
         let mut spans = vec![
             Span::styled(if selected { "›" } else { " " }, base),
-            Span::styled(fit(&neutralize(&c[0], false), value_w), base),
+            Span::styled(fit(&crate::text::cut_name(&c[0], value_w), value_w), base),
         ];
         for (k, cell) in c.iter().enumerate().skip(1) {
             spans.push(Span::styled(" ", base));

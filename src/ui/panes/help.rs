@@ -2,7 +2,7 @@
 //! lines (`:stats`, `:errors`).
 
 use crate::ui::app::App;
-use crate::ui::keymap::{Context, describe};
+use crate::ui::app::help::{HelpLine, KEYS_W};
 use crate::ui::theme::Role;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -20,64 +20,58 @@ fn centered(area: Rect, w: u16, h: u16) -> Rect {
     }
 }
 
-/// The help lines: every binding, grouped by pane, one line per action.
+/// The help's lines for an overlay `width` columns wide inside its border.
 #[must_use]
-pub fn help_lines(app: &App) -> Vec<Line<'static>> {
+pub fn help_lines(app: &App, width: usize) -> Vec<Line<'static>> {
     let theme = app.theme;
-    let mut lines = Vec::new();
-    for (ctx, title) in [
-        (Context::Global, "Everywhere"),
-        (Context::List, "Trace list"),
-        (Context::Waterfall, "Waterfall"),
-        (Context::Detail, "Detail"),
-        (Context::Steps, "Step statistics (S)"),
-        (Context::Compare, "Comparing two traces (m, then =)"),
-    ] {
-        lines.push(Line::styled(title.to_string(), theme.style(Role::Title)));
-        let mut seen = Vec::new();
-        let bindings = app.opts.keymap.bindings();
-        for bd in bindings.iter().filter(|b| b.context == ctx) {
-            if seen.contains(&bd.action) {
-                continue;
-            }
-            seen.push(bd.action);
-            let keys: Vec<&str> = bindings
-                .iter()
-                .filter(|b| b.context == ctx && b.action == bd.action)
-                .map(|b| b.label.as_ref())
-                .collect();
-            let mut keys = keys.join(" ");
-            keys.truncate(16);
-            lines.push(Line::from(vec![
-                Span::styled(format!("  {keys:<16} "), theme.style(Role::Key)),
-                Span::raw(describe(bd.action)),
-            ]));
-        }
-        lines.push(Line::raw(""));
-    }
-    lines.push(Line::styled("Filter bar (/)", theme.style(Role::Title)));
-    for l in [
-        "  dur>2s status:error|running name:TEXT model:TEXT tokens>1k spans>10 kind:llm",
-        "  id:PREFIX attr.KEY=VALUE span.dur>1s span.status:error span.pct>25 -TERM, words fuzzy",
-        "  Enter keeps the filter, Esc closes the bar, ↑/↓ history",
-    ] {
-        lines.push(Line::raw(l));
-    }
-    lines
+    app.help_lines(width)
+        .into_iter()
+        .map(|l| match l {
+            HelpLine::Title(t) => Line::styled(t, theme.style(Role::Title)),
+            HelpLine::Row { keys, text } => Line::from(vec![
+                Span::styled(format!("  {keys:<KEYS_W$} "), theme.style(Role::Key)),
+                Span::raw(text),
+            ]),
+            HelpLine::Blank => Line::raw(""),
+        })
+        .collect()
 }
 
-pub fn render_help(app: &App, area: Rect, buf: &mut Buffer) {
-    let lines = help_lines(app);
-    let h = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
-    let r = centered(area, 92, h);
+/// The help in `r` (where the frame's layout put it), scrolled, with where it is and how to
+/// scroll in its bottom border when it does not fit.
+pub fn render_help(app: &App, r: Rect, buf: &mut Buffer) {
+    if r.height < 3 || r.width < 3 {
+        return;
+    }
+    let lines = help_lines(app, usize::from(r.width - 2));
+    let page = usize::from(r.height - 2);
+    let top = usize::from(app.help_scroll).min(lines.len().saturating_sub(page));
+    let mut block = Block::bordered()
+        .title(" Keys — any other key closes ")
+        .border_style(app.theme.style(Role::BorderFocused));
+    if lines.len() > page {
+        let more = if top + page < lines.len() {
+            "↓ more  "
+        } else {
+            ""
+        };
+        block = block.title_bottom(
+            Line::styled(
+                format!(
+                    " {more}j/k PgDn/PgUp g/G scroll · lines {}–{} of {} ",
+                    top + 1,
+                    (top + page).min(lines.len()),
+                    lines.len()
+                ),
+                app.theme.style(Role::Key),
+            )
+            .right_aligned(),
+        );
+    }
     Clear.render(r, buf);
     Paragraph::new(Text::from(lines))
-        .block(
-            Block::bordered()
-                .title(" Keys — any key closes ")
-                .border_style(app.theme.style(Role::BorderFocused)),
-        )
-        .scroll((app.help_scroll, 0))
+        .block(block)
+        .scroll((u16::try_from(top).unwrap_or(u16::MAX), 0))
         .render(r, buf);
 }
 

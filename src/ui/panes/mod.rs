@@ -1,5 +1,6 @@
 //! One file per pane. Each renders only its visible rows into the frame's buffer.
 
+pub mod bar;
 pub mod compare;
 pub mod detail;
 pub mod groups;
@@ -108,19 +109,42 @@ pub fn fit_right(text: &str, width: usize) -> String {
 
 pub use crate::text::bar;
 
-/// The style of a status marker.
+/// The style of a request's outcome marker.
 #[must_use]
-pub fn status_style(theme: Theme, status: crate::model::TraceStatus) -> Style {
-    match status {
-        crate::model::TraceStatus::Ok => theme.style(Role::Ok),
-        crate::model::TraceStatus::Error => theme.style(Role::Error),
-        crate::model::TraceStatus::Running => theme.style(Role::Running),
-    }
+pub fn outcome_style(theme: Theme, outcome: crate::model::Outcome) -> Style {
+    use crate::model::Outcome;
+    theme.style(match outcome {
+        Outcome::Ok => Role::Ok,
+        Outcome::Recovered => Role::Recovered,
+        Outcome::Error => Role::Error,
+        Outcome::Running => Role::Running,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_outcome_has_its_own_color() {
+        use crate::model::Outcome;
+        use crate::ui::theme::Palette;
+        for palette in [Palette::Dark, Palette::Light, Palette::HighContrast] {
+            let theme = Theme {
+                palette,
+                depth: crate::ui::theme::Depth::Truecolor,
+            };
+            let styles: Vec<Style> = Outcome::ALL
+                .iter()
+                .map(|&o| outcome_style(theme, o))
+                .collect();
+            for (i, a) in styles.iter().enumerate() {
+                for b in &styles[i + 1..] {
+                    assert_ne!(a, b, "{palette:?}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn bars_have_sub_cell_precision() {

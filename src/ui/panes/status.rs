@@ -1,9 +1,11 @@
 //! The header (counts, percentiles, thresholds, active filter), the status bar (sources,
-//! index size, rejected lines, memory), the filter / command bar and the hint bar.
+//! index size, rejected lines, memory) and the hint bar.
 
 use crate::text::human_dur;
+use crate::ui::app::follow::Follow;
 use crate::ui::app::{App, Mode};
 use crate::ui::theme::Role;
+use crate::ui::views::View;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
@@ -20,33 +22,30 @@ pub fn render_header(app: &App, area: Rect, buf: &mut Buffer) {
         buf.set_line(area.x, area.y, &line, area.width);
         return;
     }
-    let d = |v: Option<i64>| v.map_or_else(|| "—".into(), human_dur);
+    let listed = app.view.rows.len();
     let mut spans = vec![
         Span::styled(" spanscope ", theme.style(Role::Title)),
-        Span::raw(format!(
-            " {} of {} traces  p50 {}  p95 {}",
-            app.view.rows.len(),
-            app.store.trace_count(),
-            d(app.view.p50),
-            d(app.view.p95)
-        )),
-        Span::styled(
-            format!(
-                "  slow ≥ {}{}",
-                human_dur(app.slow_threshold),
-                if app.opts.slow.is_some() {
-                    ""
-                } else {
-                    " (p95)"
-                }
-            ),
+        Span::raw(format!(" {listed} of {} traces", app.store.trace_count())),
+    ];
+    // one p95, of the listed traces, and it says so
+    if let (Some(p50), Some(p95)) = (app.view.p50, app.view.p95) {
+        spans.push(Span::raw(format!(
+            "  p50 {}  p95 {} over {listed} listed",
+            human_dur(p50),
+            human_dur(p95)
+        )));
+    }
+    // the threshold of `s` (by default the p95 of every loaded trace); none before there is one
+    if app.slow_threshold > 0 || app.opts.slow.is_some() {
+        spans.push(Span::styled(
+            format!("  slow ≥ {}", human_dur(app.slow_threshold)),
             theme.style(if app.slow_only {
                 Role::BarHot
             } else {
                 Role::Muted
             }),
-        ),
-    ];
+        ));
+    }
     let evicted = app.store.accounting().traces_evicted;
     if evicted > 0 {
         spans.push(Span::styled(
@@ -63,14 +62,15 @@ pub fn render_header(app: &App, area: Rect, buf: &mut Buffer) {
             theme.style(Role::BarHot),
         ));
     }
-    if app.follow_newest {
-        spans.push(Span::styled("  [following newest]", theme.style(Role::Key)));
-    }
     if app.slow_only {
         spans.push(Span::styled("  [slow only]", theme.style(Role::BarHot)));
     }
     if app.failed_only {
-        spans.push(Span::styled("  [failed only]", theme.style(Role::Error)));
+        // every trace with a failed step: the requests that failed and those that recovered
+        spans.push(Span::styled(
+            "  [failed or recovered]",
+            theme.style(Role::Error),
+        ));
     }
     if !app.query_text.is_empty() {
         spans.push(Span::styled("  filter: ", theme.style(Role::Muted)));
@@ -79,42 +79,30 @@ pub fn render_header(app: &App, area: Rect, buf: &mut Buffer) {
             theme.style(Role::Match),
         ));
     }
+    if let Some(note) = searching(app) {
+        spans.push(Span::styled(format!("  {note}"), theme.style(Role::Key)));
+    }
     buf.set_line(area.x, area.y, &Line::from(spans), area.width);
+}
+
+/// A text search under way: what it looks for and how far it is (`searching "rate limit"
+/// 42%`).
+pub fn searching(app: &App) -> Option<String> {
+    let r = app.text.running.as_ref()?;
+    let what = crate::text::truncate(&crate::text::neutralize(&r.text, false), 24);
+    let scope = if r.whole { "" } else { " (new lines)" };
+    Some(format!(
+        "searching \"{what}\"{scope} {:.0}%",
+        r.progress() * 100.0
+    ))
 }
 
 /// The filter or command bar while it is open; else the status bar.
 pub fn render_status(app: &App, area: Rect, buf: &mut Buffer, mem_bytes: Option<u64>) {
     let theme = app.theme;
     match app.mode {
-        Mode::Filter | Mode::Command | Mode::Search => {
-            let prompt = match app.mode {
-                Mode::Filter => "/",
-                Mode::Search => "search this trace: ",
-                _ => ":",
-            };
-            let mut spans = vec![
-                Span::styled(prompt, theme.style(Role::Key)),
-                Span::raw(crate::text::neutralize(&app.input.text, false).into_owned()),
-                Span::styled("█", theme.style(Role::Key)),
-            ];
-            if let Some(e) = &app.input.error {
-                spans.push(Span::styled(
-                    format!("   ✗ column {}: {}", e.column, e.message),
-                    theme.style(Role::Error),
-                ));
-            } else if app.mode == Mode::Filter {
-                spans.push(Span::styled(
-                    format!("   {} match(es)", app.view.rows.len()),
-                    theme.style(Role::Muted),
-                ));
-            } else if let Some(x) = app.wf.search.as_ref().filter(|_| app.mode == Mode::Search) {
-                spans.push(Span::styled(
-                    format!("   {} span(s) of this trace", x.hits.len()),
-                    theme.style(Role::Muted),
-                ));
-            }
-            buf.set_line(area.x, area.y, &Line::from(spans), area.width);
-        }
+        // the open bar draws itself (`bar.rs`)
+        Mode::Filter | Mode::Command | Mode::Search => {}
         _ => {
             if let Some(m) = &app.message {
                 buf.set_line(
@@ -157,6 +145,7 @@ pub fn render_status(app: &App, area: Rect, buf: &mut Buffer, mem_bytes: Option<
                 sources.push_str(&format!(" +{}", names.len() - 3));
             }
             let mut spans = vec![
+                follow_label(app),
                 Span::styled(format!(" {sources} "), theme.style(Role::Muted)),
                 Span::raw(format!(
                     " {} traces · {} spans",
@@ -183,67 +172,48 @@ pub fn render_status(app: &App, area: Rect, buf: &mut Buffer, mem_bytes: Option<
     }
 }
 
+/// Whether the newest trace is followed as traces arrive, paused, or stopped (nothing more
+/// arrives).
+fn follow_label(app: &App) -> Span<'static> {
+    let theme = app.theme;
+    match app.follow() {
+        // nothing is followed on the welcome screen
+        _ if app.welcome => Span::raw(""),
+        Follow::Following => Span::styled(" ▶ following ", theme.style(Role::Key)),
+        Follow::Paused if app.paused.is_some() => {
+            Span::styled(" ‖ paused (Space resumes) ", theme.style(Role::BarHot))
+        }
+        Follow::Paused => Span::styled(" ‖ paused (F follows) ", theme.style(Role::BarHot)),
+        Follow::Stopped => Span::styled(" ■ stopped ", theme.style(Role::Muted)),
+    }
+}
+
 pub fn render_hints(app: &App, area: Rect, buf: &mut Buffer) {
     let theme = app.theme;
     let mut spans = Vec::new();
+    let owned: Vec<(String, &str)>;
     let pairs: Vec<(&str, &str)> = match app.mode {
         Mode::Normal if app.welcome => {
             vec![("d", "open the demo traces"), ("?", "keys"), ("q", "quit")]
         }
-        Mode::Filter => vec![("Enter", "keep"), ("Esc", "close"), ("↑↓", "history")],
-        Mode::Command => vec![("Enter", "run"), ("Esc", "cancel")],
-        Mode::Search => vec![
-            ("Enter", "keep"),
-            ("Esc", "clear"),
-            ("then n/N", "next / previous"),
-            ("f", "only these"),
-        ],
-        Mode::Help | Mode::Ingest => vec![("j/k", "scroll"), ("any other key", "close")],
-        Mode::Steps if app.steps.drill.is_some() => vec![
-            ("Enter", "open the trace"),
-            ("Esc", "back to the steps"),
-            ("S", "close"),
-        ],
-        Mode::Steps => vec![
-            ("Enter", "spans of the step"),
-            ("< h", "sort col"),
-            ("> l", "sort col"),
-            ("b", "by name/model/kind"),
-            ("/", "filter"),
-            ("s", "slow"),
-            ("e", "failed"),
-            ("S Esc", "close"),
-            ("q", "quit"),
-        ],
-        Mode::Compare if app.compare.text_focus => vec![
-            ("j/k PgDn/PgUp", "scroll the diff"),
-            ("Esc", "back to the steps"),
-            ("=", "close"),
-        ],
-        Mode::Compare => vec![
-            ("j/k", "move"),
-            ("n/N", "next / previous LM call that differs"),
-            ("Enter", "its diff, or the span in its trace"),
-            ("Esc =", "close"),
-            ("q", "quit"),
-        ],
-        Mode::Histogram => vec![
-            ("j/k", "bucket"),
-            ("Enter", "filter to it"),
-            ("s", "slow"),
-            ("e", "failed"),
-            ("H Esc", "close"),
-            ("q", "quit"),
-        ],
-        Mode::Groups => vec![
-            ("j/k", "value"),
-            ("Enter", "filter the list to it"),
-            ("s", "slow"),
-            ("e", "failed"),
-            ("Esc", "close"),
-            ("q", "quit"),
-        ],
-        Mode::Normal => app.opts.keymap.hints(app.focus.context()),
+        Mode::Filter | Mode::Command | Mode::Search => return,
+        Mode::Help | Mode::Ingest => vec![("j/k PgDn/PgUp", "scroll"), ("any other key", "close")],
+        Mode::Steps | Mode::Compare | Mode::Histogram | Mode::Groups => {
+            let view = match app.mode {
+                Mode::Steps if app.steps.drill.is_some() => View::StepSpans,
+                Mode::Steps => View::Steps,
+                Mode::Compare if app.compare.text_focus => View::CompareDiff,
+                Mode::Compare => View::Compare,
+                Mode::Histogram => View::Histogram,
+                _ => View::Groups,
+            };
+            owned = app.opts.keymap.view_hints(view);
+            owned.iter().map(|(k, w)| (k.as_str(), *w)).collect()
+        }
+        Mode::Normal => {
+            owned = app.opts.keymap.hints(app.focus.context());
+            owned.iter().map(|(k, w)| (k.as_str(), *w)).collect()
+        }
     };
     for (k, what) in pairs {
         spans.push(Span::styled(format!(" {k}"), theme.style(Role::Key)));

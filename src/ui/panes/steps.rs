@@ -4,20 +4,17 @@
 use super::{fit, fit_right, header_row, title_bar};
 use crate::analysis::steps::{GroupBy, StatsSort};
 use crate::model::Nanos;
-use crate::text::{human_count, human_dur};
+use crate::text::{cut_names, human_count, human_dur};
 use crate::ui::app::App;
 use crate::ui::state::scroll::Visible;
-use crate::ui::state::steps::Drill;
+use crate::ui::state::steps::{Drill, StepColumn, columns};
 use crate::ui::theme::Role;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
-const KIND_W: usize = 9;
 const NUM_W: usize = 8;
 const PCT_W: usize = 7;
-const RATE_W: usize = 6;
-const TOK_W: usize = 8;
 /// One cell per slice, eight heights; a blank slice had no span of the step.
 #[must_use]
 pub fn sparkline(values: &[Option<Nanos>]) -> String {
@@ -59,6 +56,14 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             theme.style(Role::Header),
         ),
     ];
+    title.push(Span::styled(
+        if st.roots {
+            "  roots counted (r)"
+        } else {
+            "  roots left out (r)"
+        },
+        theme.style(Role::Muted),
+    ));
     if !app.query_text.is_empty() || app.slow_only || app.failed_only {
         let mut what = app.query_text.clone();
         for (on, label) in [(app.slow_only, "slow"), (app.failed_only, "failed")] {
@@ -99,29 +104,28 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     }
 }
 
-/// The table of steps.
+/// The table of steps: the columns that fit the width (see `state::steps::columns`), the
+/// names cut so that different ones stay different.
 fn render_table(app: &App, area: Rect, buf: &mut Buffer) {
     let theme = app.theme;
     let st = &app.steps;
-    let fixed = 2 + KIND_W + NUM_W * 6 + PCT_W + RATE_W + TOK_W * 2 + 11;
-    let name_w = (area.width as usize).saturating_sub(fixed).max(12);
-    let arrow = |c: StatsSort| if st.sort == c { "▼" } else { "" };
-    let label = |name: &str, c: StatsSort| format!("{name}{}", arrow(c));
-    let header = format!(
-        "  {} {} {} {} {} {} {} {} {} {} {} {}",
-        fit(&label("STEP", StatsSort::Name), name_w),
-        fit("KIND", KIND_W),
-        fit_right(&label("COUNT", StatsSort::Count), NUM_W),
-        fit_right(&label("P50", StatsSort::P50), NUM_W),
-        fit_right(&label("P95", StatsSort::P95), NUM_W),
-        fit_right(&label("P99", StatsSort::P99), NUM_W),
-        fit_right(&label("MAX", StatsSort::Max), NUM_W),
-        fit_right(&label("%TRACE", StatsSort::Pct), PCT_W),
-        fit_right(&label("ERRORS", StatsSort::Errors), NUM_W),
-        fit_right("RATE", RATE_W),
-        fit_right(&label("TOK IN", StatsSort::Tokens), TOK_W),
-        fit_right("TOK OUT", TOK_W),
+    let (name_w, shown) = columns(area.width as usize);
+    let arrow = |c: Option<StatsSort>| if c == Some(st.sort) { "▼" } else { "" };
+    let cell = |c: StepColumn, text: &str| {
+        if c == StepColumn::Kind {
+            fit(text, c.width())
+        } else {
+            fit_right(text, c.width())
+        }
+    };
+    let mut header = format!(
+        "  {}",
+        fit(&format!("STEP{}", arrow(Some(StatsSort::Name))), name_w)
     );
+    for &c in &shown {
+        header.push(' ');
+        header.push_str(&cell(c, &format!("{}{}", c.header(), arrow(c.sort()))));
+    }
     let rows = header_row(buf, area, &header, theme);
     if st.groups.is_empty() {
         super::empty_note(
@@ -133,57 +137,51 @@ fn render_table(app: &App, area: Rect, buf: &mut Buffer) {
         return;
     }
     let dur = |d: Option<Nanos>| d.map_or_else(|| "—".to_string(), human_dur);
-    for Visible {
-        index: _,
-        y,
-        selected,
-        item: g,
-    } in st.scroll.visible(&st.groups, rows)
-    {
-        let base = theme.row(selected, true);
-        let s = &g.stats;
+    let visible: Vec<_> = st.scroll.visible(&st.groups, rows).collect();
+    let names = cut_names(
+        &visible
+            .iter()
+            .map(|v| (v.item.name.as_str(), name_w))
+            .collect::<Vec<_>>(),
+    );
+    for (row, v) in visible.iter().enumerate() {
+        let base = theme.row(v.selected, true);
+        let s = &v.item.stats;
         let errors = if s.errors > 0 {
             theme.style(Role::Error).patch(base)
         } else {
             base
         };
-        let (tin, tout) = s.tokens.map_or(("—".into(), "—".into()), |t| {
-            (human_count(t.prompt), human_count(t.completion))
-        });
-        let line = Line::from(vec![
-            Span::styled(if selected { "› " } else { "  " }, base),
-            Span::styled(fit(&g.name, name_w), base),
-            Span::styled(format!(" {}", fit(s.kind.as_str(), KIND_W)), base),
-            Span::styled(
-                format!(
-                    " {} {} {} {} {} {}",
-                    fit_right(&human_count(s.count), NUM_W),
-                    fit_right(&dur(s.p50), NUM_W),
-                    fit_right(&dur(s.p95), NUM_W),
-                    fit_right(&dur(s.p99), NUM_W),
-                    fit_right(&dur(s.max), NUM_W),
-                    fit_right(
-                        &s.mean_pct
-                            .map_or_else(|| "—".into(), |p| format!("{p:.1}%")),
-                        PCT_W
-                    ),
-                ),
-                base,
-            ),
-            Span::styled(
-                format!(
-                    " {} {}",
-                    fit_right(&human_count(s.errors), NUM_W),
-                    fit_right(&format!("{:.1}%", s.error_rate * 100.0), RATE_W)
-                ),
-                errors,
-            ),
-            Span::styled(
-                format!(" {} {}", fit_right(&tin, TOK_W), fit_right(&tout, TOK_W)),
-                base,
-            ),
-        ]);
-        buf.set_line(rows.x, y, &line, rows.width);
+        let mut spans = vec![
+            Span::styled(if v.selected { "› " } else { "  " }, base),
+            Span::styled(fit(&names[row], name_w), base),
+        ];
+        for &c in &shown {
+            let text = match c {
+                StepColumn::Kind => s.kind.as_str().to_string(),
+                StepColumn::Count => human_count(s.count),
+                StepColumn::P50 => dur(s.p50),
+                StepColumn::P95 => dur(s.p95),
+                StepColumn::P99 => dur(s.p99),
+                StepColumn::Max => dur(s.max),
+                StepColumn::SelfTime => human_dur(s.self_time),
+                StepColumn::Pct => s
+                    .mean_pct
+                    .map_or_else(|| "—".into(), |p| format!("{p:.1}%")),
+                StepColumn::Errors => human_count(s.errors),
+                StepColumn::Rate => format!("{:.1}%", s.error_rate * 100.0),
+                StepColumn::TokensIn => s.tokens.map_or("—".into(), |t| human_count(t.prompt)),
+                StepColumn::TokensOut => {
+                    s.tokens.map_or("—".into(), |t| human_count(t.completion))
+                }
+            };
+            let style = match c {
+                StepColumn::Errors | StepColumn::Rate => errors,
+                _ => base,
+            };
+            spans.push(Span::styled(format!(" {}", cell(c, &text)), style));
+        }
+        buf.set_line(rows.x, v.y, &Line::from(spans), rows.width);
     }
 }
 
@@ -221,15 +219,12 @@ fn render_drill(app: &App, drill: &Drill, area: Rect, buf: &mut Buffer) {
         ..area
     };
     let rows = header_row(buf, below_title, &header, theme);
-    let h = rows.height as usize;
-    let mut scroll = drill.scroll;
-    scroll.follow(h);
     for Visible {
         index: _,
         y,
         selected,
         item: e,
-    } in scroll.visible(&drill.rows, rows)
+    } in drill.scroll.visible(&drill.rows, rows)
     {
         let base = theme.row(selected, true);
         let tr = store.trace(e.trace);
@@ -255,7 +250,7 @@ fn render_drill(app: &App, drill: &Drill, area: Rect, buf: &mut Buffer) {
                         &e.pct.map_or_else(|| "—".into(), |p| format!("{p:.1}%")),
                         PCT_W
                     ),
-                    fit(name, trace_w),
+                    fit(&crate::text::cut_name(name, trace_w), trace_w),
                     fit(store.str(tr.id), id_w),
                 ),
                 base,

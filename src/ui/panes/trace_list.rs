@@ -1,13 +1,13 @@
 //! The trace list: one row per trace, visible rows only.
 
-use super::{bar, fit, fit_right, header_row, status_style, title_bar};
-use crate::model::{Nanos, TraceStatus};
-use crate::query::SortKey;
+use super::{bar, fit, fit_right, header_row, outcome_style, title_bar};
+use crate::model::Nanos;
 use crate::query::fuzzy::Fuzzy;
 use crate::query::parse::Term;
-use crate::text::{human_count, human_dur};
+use crate::query::{Matcher, SortKey};
+use crate::text::{cut_distinct, cut_names, human_count, human_dur, truncate};
 use crate::ui::app::{App, Focus};
-use crate::ui::state::list::Column;
+use crate::ui::state::list::{Column, Placed, layout};
 use crate::ui::state::scroll::Visible;
 use crate::ui::theme::Role;
 use chrono::{DateTime, Local, Utc};
@@ -15,29 +15,6 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-
-const TIME_W: usize = 12;
-const DUR_W: usize = 8;
-const BAR_W: usize = 10;
-const SPANS_W: usize = 6;
-const LLM_W: usize = 4;
-const TOK_W: usize = 7;
-const MODEL_W: usize = 16;
-
-/// A column's width; the name takes what the others leave.
-fn width(c: Column) -> usize {
-    match c {
-        Column::Status => 1,
-        Column::Start => TIME_W,
-        Column::Name => 0,
-        Column::Dur => DUR_W,
-        Column::Bar => BAR_W,
-        Column::Spans => SPANS_W,
-        Column::Llm => LLM_W,
-        Column::Tokens => TOK_W,
-        Column::Model => MODEL_W,
-    }
-}
 
 /// "3m ago" style.
 #[must_use]
@@ -60,19 +37,20 @@ fn clock(t: Nanos, utc: bool) -> String {
     }
 }
 
-/// Spans of `name` with the fuzzy-matched characters highlighted.
+/// Spans of `shown` (a name, cut to its column) with the characters the fuzzy words match
+/// highlighted.
 fn highlighted(
-    name: &str,
+    shown: &str,
     width: usize,
     words: &[String],
     base: Style,
     hit: Style,
 ) -> Vec<Span<'static>> {
-    let shown = fit(name, width);
+    let shown = fit(shown, width);
     let fz = Fuzzy::default();
     let mut marks: Vec<usize> = Vec::new();
     for w in words {
-        if let Some(idx) = fz.indices(name, w) {
+        if let Some(idx) = fz.indices(&shown, w) {
             marks.extend(idx);
         }
     }
@@ -85,6 +63,32 @@ fn highlighted(
         .map(|(i, c)| Span::styled(c.to_string(), if marks.contains(&i) { hit } else { base }))
         .collect()
 }
+
+/// A model for `width` columns: whole when it fits, else without its provider
+/// (`openai/gpt-4o-mini` → `gpt-4o-mini`), to be cut at the end if need be (the version and
+/// date at the end of a model's name matter least).
+fn model_label(model: &str, width: usize) -> &str {
+    if crate::text::width(model) <= width {
+        return model;
+    }
+    model.rsplit_once('/').map_or(model, |(_, m)| m)
+}
+
+/// The list's columns for this frame (shared with a click on the header, through the same
+/// layout).
+#[must_use]
+pub fn placed(app: &App, width: u16) -> Vec<Placed> {
+    let mut need = app.view.need;
+    if app.sought().is_some() {
+        // the model's column says where the filter's text was found: a field and a span name
+        need.model = need.model.max(FOUND_W);
+    }
+    layout(&app.opts.columns, usize::from(width), need)
+}
+
+/// What the model's column asks for when it says where the filter's text was found
+/// (`response · Predict.forward`).
+const FOUND_W: usize = 32;
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let theme = app.theme;
@@ -101,15 +105,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     if body.height == 0 {
         return;
     }
-    let columns = app.opts.columns.clone();
-    // one space before every column but a leading status mark, which sits by the selection mark
-    let sep = |i: usize, c: Column| usize::from(!(i == 0 && c == Column::Status));
-    let fixed: usize = 1 + columns
-        .iter()
-        .enumerate()
-        .map(|(i, &c)| sep(i, c) + width(c))
-        .sum::<usize>();
-    let name_w = (body.width as usize).saturating_sub(fixed).max(10);
+    let placed = placed(app, body.width);
     let arrow = |k: SortKey| {
         if app.sort != k {
             ""
@@ -121,24 +117,27 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     };
     let label = |name: &str, k: SortKey| format!("{name}{}", arrow(k));
     let mut header = String::from(" ");
-    for (i, &c) in columns.iter().enumerate() {
-        header.push_str(&" ".repeat(sep(i, c)));
-        header.push_str(&match c {
-            Column::Status => fit(arrow(SortKey::Status), 1),
+    for p in &placed {
+        header.push_str(&" ".repeat(p.x - crate::text::width(&header)));
+        let w = p.width;
+        header.push_str(&match p.column {
+            Column::Status => fit(arrow(SortKey::Status), w),
             Column::Start => fit(
                 &label(
                     if app.relative_time { "AGE" } else { "START" },
                     SortKey::Start,
                 ),
-                TIME_W,
+                w,
             ),
-            Column::Name => fit(&label("NAME", SortKey::Name), name_w),
-            Column::Dur => fit_right(&label("DUR", SortKey::Dur), DUR_W),
-            Column::Bar => fit("", BAR_W),
-            Column::Spans => fit_right(&label("SPANS", SortKey::Spans), SPANS_W),
-            Column::Llm => fit_right(&label("LLM", SortKey::Llm), LLM_W),
-            Column::Tokens => fit_right(&label("TOKENS", SortKey::Tokens), TOK_W),
-            Column::Model => fit(&label("MODEL", SortKey::Model), MODEL_W),
+            Column::Name => fit(&label("NAME", SortKey::Name), w),
+            Column::Dur => fit_right(&label("DUR", SortKey::Dur), w),
+            Column::Bar => fit("", w),
+            Column::Spans => fit_right(&label("SPANS", SortKey::Spans), w),
+            Column::Llm => fit_right(&label("LLM", SortKey::Llm), w),
+            Column::Tokens => fit_right(&label("TOKENS", SortKey::Tokens), w),
+            // with a text in the filter, where each request said it
+            Column::Model if app.sought().is_some() => fit("FOUND IN", w),
+            Column::Model => fit(&label("MODEL", SortKey::Model), w),
         });
     }
     let rows_area = header_row(buf, body, &header, theme);
@@ -165,78 +164,119 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         })
         .collect();
     let max = app.view.max_duration;
-    for Visible {
-        index: _,
-        y,
-        selected,
-        item: &t,
-    } in app.list.visible(&app.view.rows, rows_area)
+    let width_of = |c: Column| placed.iter().find(|p| p.column == c).map_or(0, |p| p.width);
+    let (name_w, model_w) = (width_of(Column::Name), width_of(Column::Model));
+    // the names and models on screen, cut so that different ones stay different
+    let visible: Vec<_> = app.list.visible(&app.view.rows, rows_area).collect();
+    let summaries: Vec<_> = visible
+        .iter()
+        .map(|v| &app.store.trace(*v.item).summary)
+        .collect();
+    let names = cut_names(
+        &summaries
+            .iter()
+            .map(|s| (s.name.map_or("", |n| app.store.str(n)), name_w))
+            .collect::<Vec<_>>(),
+    );
+    let models = cut_distinct(
+        &summaries
+            .iter()
+            .map(|s| {
+                let m = s.model.map_or("—", |m| app.store.str(m));
+                (model_label(m, model_w), model_w)
+            })
+            .collect::<Vec<_>>(),
+        truncate,
+    );
+    // with a text in the filter: where each request said it, instead of its model
+    let found: Option<Vec<String>> = app.sought().map(|_| {
+        let m = Matcher::new(&app.store, &app.query).with_text(&app.text.hits);
+        visible
+            .iter()
+            .map(|v| {
+                m.text_hit(*v.item).map_or_else(
+                    || "—".to_string(),
+                    |h| {
+                        let name = app.store.str(app.store.span(h.span).name);
+                        truncate(&format!("{} · {name}", h.field), model_w)
+                    },
+                )
+            })
+            .collect()
+    });
+    for (
+        row,
+        &Visible {
+            index: _,
+            y,
+            selected,
+            item: &t,
+        },
+    ) in visible.iter().enumerate()
     {
         let tr = app.store.trace(t);
         let s = &tr.summary;
 
         let base = theme.row(selected, focused);
-        let (mark, mark_style) = match s.status {
-            TraceStatus::Error => ("✗", status_style(theme, s.status)),
-            TraceStatus::Running => ("…", status_style(theme, s.status)),
-            TraceStatus::Ok if s.error_spans > 0 => ("!", theme.style(Role::Error)),
-            TraceStatus::Ok => ("✓", status_style(theme, s.status)),
-        };
+        let outcome = s.outcome();
+        let (mark, mark_style) = (outcome.glyph(), outcome_style(theme, outcome));
         let when = if app.relative_time {
             ago(app.now, s.start)
         } else {
             clock(s.start, app.opts.utc)
         };
         let hot = s.duration >= app.slow_threshold && app.slow_threshold > 0;
-        let name = s.name.map_or("", |n| app.store.str(n));
         let mut spans = vec![if app.compare.marked == Some(t) {
             Span::styled("A", theme.style(Role::Key).patch(base))
         } else {
             Span::styled(if selected { "›" } else { " " }, base)
         }];
-        for (i, &c) in columns.iter().enumerate() {
-            if sep(i, c) > 0 {
-                spans.push(Span::styled(" ", base));
+        for p in &placed {
+            let at: usize = spans.iter().map(Span::width).sum();
+            if p.x > at {
+                spans.push(Span::styled(" ".repeat(p.x - at), base));
             }
-            match c {
+            let w = p.width;
+            match p.column {
                 Column::Status => spans.push(Span::styled(mark, mark_style.patch(base))),
-                Column::Start => spans.push(Span::styled(fit(&when, TIME_W), base)),
+                Column::Start => spans.push(Span::styled(fit(&when, w), base)),
                 Column::Name => spans.extend(highlighted(
-                    name,
-                    name_w,
+                    &names[row],
+                    w,
                     &words,
                     base,
                     base.patch(theme.style(Role::Match)),
                 )),
                 Column::Dur => {
-                    spans.push(Span::styled(fit_right(&human_dur(s.duration), DUR_W), base));
+                    spans.push(Span::styled(fit_right(&human_dur(s.duration), w), base));
                 }
                 Column::Bar => spans.push(Span::styled(
-                    bar(0, s.duration, max, BAR_W),
+                    bar(0, s.duration, max, w),
                     theme
                         .style(if hot { Role::BarHot } else { Role::Bar })
                         .patch(base),
                 )),
-                Column::Spans => spans.push(Span::styled(
-                    fit_right(&s.span_count.to_string(), SPANS_W),
-                    base,
-                )),
-                Column::Llm => spans.push(Span::styled(
-                    fit_right(&s.llm_calls.to_string(), LLM_W),
-                    base,
-                )),
+                Column::Spans => {
+                    spans.push(Span::styled(fit_right(&s.span_count.to_string(), w), base));
+                }
+                Column::Llm => {
+                    spans.push(Span::styled(fit_right(&s.llm_calls.to_string(), w), base));
+                }
                 Column::Tokens => spans.push(Span::styled(
                     fit_right(
                         &s.tokens
                             .map_or_else(|| "—".into(), |t| human_count(t.total)),
-                        TOK_W,
+                        w,
                     ),
                     theme.style(Role::TokensIn).patch(base),
                 )),
-                Column::Model => spans.push(Span::styled(
-                    fit(s.model.map_or("—", |m| app.store.str(m)), MODEL_W),
-                    base,
-                )),
+                Column::Model => match &found {
+                    Some(found) => spans.push(Span::styled(
+                        fit(&found[row], w),
+                        theme.style(Role::Match).patch(base),
+                    )),
+                    None => spans.push(Span::styled(fit(&models[row], w), base)),
+                },
             }
         }
         // pad the selection highlight to the full width

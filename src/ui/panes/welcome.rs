@@ -41,6 +41,36 @@ const WAYS: [(&str, &[Example]); 3] = [
     ),
 ];
 
+/// From DSPy: the callback comes with the binary (an installed spanscope has no checkout).
+const DSPY: (&str, &[Example]) = (
+    "From DSPy, with nothing to install but spanscope:",
+    &[
+        (
+            "spanscope dspy-writer > spanscope_dspy.py",
+            "next to your program",
+        ),
+        (
+            "dspy.configure(callbacks=[SpanscopeCallback(\"traces.jsonl\")])",
+            "in it; then spanscope traces.jsonl",
+        ),
+    ],
+);
+
+/// A heading and its examples, the commands in a column.
+fn block(t: crate::ui::theme::Theme, heading: String, examples: &[Example]) -> Vec<Line<'static>> {
+    let mut out = vec![Line::styled(heading, t.style(Role::Header))];
+    let w = examples.iter().map(|(c, _)| c.len()).max().unwrap_or(0);
+    for (cmd, what) in examples {
+        out.push(Line::from(vec![
+            Span::raw("     "),
+            Span::styled(format!("{cmd:<w$}"), t.style(Role::Key)),
+            Span::styled(format!("   {what}"), t.style(Role::Muted)),
+        ]));
+    }
+    out.push(Line::raw(""));
+    out
+}
+
 /// The welcome text.
 #[must_use]
 pub fn lines(app: &App) -> Vec<Line<'static>> {
@@ -55,32 +85,9 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
         Line::raw(""),
     ];
     for (i, (way, examples)) in WAYS.iter().enumerate() {
-        out.push(Line::styled(
-            format!("{}. {way}", i + 1),
-            t.style(Role::Header),
-        ));
-        let w = examples.iter().map(|(c, _)| c.len()).max().unwrap_or(0);
-        for (cmd, what) in *examples {
-            out.push(Line::from(vec![
-                Span::raw("     "),
-                Span::styled(format!("{cmd:<w$}"), t.style(Role::Key)),
-                Span::styled(format!("   {what}"), t.style(Role::Muted)),
-            ]));
-        }
-        out.push(Line::raw(""));
+        out.extend(block(t, format!("{}. {way}", i + 1), examples));
     }
-    out.push(Line::from(vec![
-        Span::raw("From DSPy: "),
-        Span::styled(
-            "dspy.configure(callbacks=[SpanscopeCallback(\"traces.jsonl\")])",
-            t.style(Role::Key),
-        ),
-        Span::styled(
-            "   (assets/spanscope_dspy.py, no dependencies)",
-            t.style(Role::Muted),
-        ),
-    ]));
-    out.push(Line::raw(""));
+    out.extend(block(t, DSPY.0.to_string(), DSPY.1));
     out.push(Line::from(vec![
         Span::raw("Press "),
         Span::styled("d", t.style(Role::Key)),

@@ -39,6 +39,16 @@ impl Tab {
         }
     }
 
+    /// The title in a narrow pane.
+    #[must_use]
+    pub fn short_title(self) -> &'static str {
+        match self {
+            Tab::Tokens => "Tokens",
+            Tab::Attributes => "Attrs",
+            other => other.title(),
+        }
+    }
+
     pub fn index(self) -> usize {
         Tab::ALL.iter().position(|t| *t == self).unwrap_or(0)
     }
@@ -54,30 +64,38 @@ pub struct DetailState {
     pub(crate) built_for: Option<(SpanIdx, u64)>,
     /// The detail asked of the loop and not delivered yet.
     pub(crate) requested: Option<(SpanIdx, u64)>,
-    /// The open tab's lines, and the span, decoded texts and tab they were made for.
+    /// The width the open tab's lines are wrapped to (the pane's text area, from the layout).
+    pub width: u16,
+    /// The row `n` / `N` last moved to, with its span and tab: the next move starts there
+    /// (the scroll may not, when the row is on the last page).
+    pub mark: Option<(SpanIdx, Tab, usize)>,
+    /// The open tab's lines, and the span, decoded texts, tab and width they were made for.
     made: Option<(TextKey, Text<'static>)>,
 }
 
 /// What a tab's lines are made from: the span, the index generation its texts were decoded at,
-/// and the tab.
-type TextKey = (Option<SpanIdx>, Option<(SpanIdx, u64)>, Tab);
+/// the tab and the width they are wrapped to.
+type TextKey = (Option<SpanIdx>, Option<(SpanIdx, u64)>, Tab, u16);
 
 impl DetailState {
-    /// The open tab's lines, made again only when the span, its decoded texts or the tab
-    /// changed (pretty-printing a large JSON input is not a per-frame job).
-    pub fn text(&mut self, store: &Store, theme: Theme) -> &Text<'static> {
-        let key = (self.span, self.built_for, self.tab());
+    /// The open tab's lines wrapped to `width` columns, made again only when the span, its
+    /// decoded texts, the tab or the width changed (pretty-printing and wrapping a large JSON
+    /// input is not a per-frame job).
+    pub fn text(&mut self, store: &Store, theme: Theme, width: u16) -> &Text<'static> {
+        self.width = width;
+        let key = (self.span, self.built_for, self.tab(), width);
         if self.made.as_ref().is_none_or(|(k, _)| *k != key) {
-            let text = tab_text(store, theme, self.span, self.detail.as_ref(), key.2);
+            let text = tab_text(store, theme, self.span, self.detail.as_ref(), key.2, width);
             self.made = Some((key, text));
         }
         &self.made.as_ref().expect("made above").1
     }
 
-    /// The open tab's lines as [`DetailState::text`] made them for the current span and tab.
+    /// The open tab's lines as [`DetailState::text`] made them for the current span, tab and
+    /// width.
     #[must_use]
     pub fn shown(&self) -> Option<&Text<'static>> {
-        let key = (self.span, self.built_for, self.tab());
+        let key = (self.span, self.built_for, self.tab(), self.width);
         self.made
             .as_ref()
             .filter(|(k, _)| *k == key)
@@ -102,7 +120,51 @@ fn body(text: &str) -> Vec<Line<'static>> {
         .collect()
 }
 
-/// The lines of one tab of `span`'s detail (decoded texts `detail`, none yet: empty).
+/// Every line of `lines` in rows of at most `width` columns (see `text::wrap`), each span
+/// keeping its style. A row after the first hangs under the line's own indentation, or
+/// `hangs[i]` columns in for line `i` (an attribute's value under its key); at most half the
+/// width.
+fn wrap_lines(lines: Vec<Line<'static>>, hangs: &[usize], width: usize) -> Text<'static> {
+    let mut rows: Vec<Line<'static>> = Vec::with_capacity(lines.len());
+    for (i, line) in lines.into_iter().enumerate() {
+        let hang = hangs.get(i).copied().unwrap_or(0);
+        if line.width() <= width {
+            rows.push(line);
+            continue;
+        }
+        let s: String = line.spans.iter().map(|sp| sp.content.as_ref()).collect();
+        let own = s.len() - s.trim_start_matches(' ').len();
+        let indent = hang.max(own).min(width / 2);
+        // each span's byte range in `s`
+        let mut at = 0;
+        let ranges: Vec<(std::ops::Range<usize>, ratatui::style::Style)> = line
+            .spans
+            .iter()
+            .map(|sp| {
+                let r = at..at + sp.content.len();
+                at = r.end;
+                (r, sp.style)
+            })
+            .collect();
+        for (n, row) in crate::text::wrap(&s, width, indent).into_iter().enumerate() {
+            let mut spans = Vec::new();
+            if n > 0 && indent > 0 {
+                spans.push(Span::raw(" ".repeat(indent)));
+            }
+            for (r, style) in &ranges {
+                let (a, b) = (r.start.max(row.start), r.end.min(row.end));
+                if a < b {
+                    spans.push(Span::styled(s[a..b].to_string(), *style));
+                }
+            }
+            rows.push(Line::from(spans).style(line.style));
+        }
+    }
+    Text::from(rows)
+}
+
+/// The lines of one tab of `span`'s detail (decoded texts `detail`, none yet: empty), in rows
+/// of at most `width` columns.
 #[must_use]
 pub fn tab_text(
     store: &Store,
@@ -110,6 +172,7 @@ pub fn tab_text(
     span: Option<SpanIdx>,
     detail: Option<&SpanDetail>,
     tab: Tab,
+    width: u16,
 ) -> Text<'static> {
     let Some(span) = span else {
         return Text::styled("select a span", theme.style(Role::Muted));
@@ -118,6 +181,8 @@ pub fn tab_text(
     let d = detail.unwrap_or(&empty);
     let sp = store.span(span);
     let mut lines: Vec<Line<'static>> = Vec::new();
+    // per line, how far its wrapped rows hang in (none: under its own indentation)
+    let mut hangs: Vec<usize> = Vec::new();
     let muted = |s: &str| Line::styled(s.to_string(), theme.style(Role::Muted));
     for p in &d.problems {
         lines.push(Line::styled(p.clone(), theme.style(Role::Error)));
@@ -213,6 +278,8 @@ pub fn tab_text(
                 .max()
                 .unwrap_or(0)
                 .min(40);
+            // a value's wrapped rows and its further lines hang under its first line
+            let hang = " ".repeat(kw + 1);
             for (k, v) in &d.attributes {
                 let mut vl = body(v);
                 let first = if vl.is_empty() {
@@ -225,8 +292,14 @@ pub fn tab_text(
                     theme.style(Role::Header),
                 )];
                 spans.extend(first.spans);
+                hangs.resize(lines.len(), 0);
                 lines.push(Line::from(spans));
-                lines.extend(vl);
+                lines.extend(vl.into_iter().map(|l| {
+                    let mut spans = vec![Span::raw(hang.clone())];
+                    spans.extend(l.spans);
+                    Line::from(spans)
+                }));
+                hangs.resize(lines.len(), kw + 1);
             }
         }
         Tab::Error => match &d.error {
@@ -257,5 +330,5 @@ pub fn tab_text(
             }
         }
     }
-    Text::from(lines)
+    wrap_lines(lines, &hangs, usize::from(width))
 }

@@ -2,11 +2,14 @@
 
 pub mod compare;
 pub mod detail;
+pub mod found;
 pub mod groups;
 pub mod histogram;
 pub mod input;
+pub mod line;
 pub mod list;
 pub mod screen;
 pub mod scroll;
 pub mod steps;
+pub mod text;
 pub mod waterfall;

@@ -14,6 +14,8 @@ pub struct Screen {
     pub body: Rect,
     pub status: Rect,
     pub hints: Rect,
+    /// Where the open bar's text goes (the status row after its prompt); empty when closed.
+    pub input: Rect,
     /// The list, waterfall and detail panes (title included); empty when hidden.
     pub panes: [Rect; 3],
     /// Where each of those panes draws its rows (under its title and column header).
@@ -25,4 +27,6 @@ pub struct Screen {
     /// The steps view's latency line, and the comparison's text diff.
     pub spark: Rect,
     pub compare_text: Rect,
+    /// The help over everything, when it is open.
+    pub help: Rect,
 }

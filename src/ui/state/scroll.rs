@@ -49,6 +49,16 @@ impl Scroll {
     }
 }
 
+impl Scroll {
+    /// Keep the selection inside a window of `height` rows over `len` rows, and the window
+    /// full: after a terminal grows, rows above come back into view instead of blank lines
+    /// below the last one.
+    pub fn follow_in(&mut self, height: usize, len: usize) {
+        self.follow(height);
+        self.offset = self.offset.min(len.saturating_sub(height.max(1)));
+    }
+}
+
 /// One row a pane shows: its index in the whole list, the screen line it is drawn on, whether
 /// it is the selected one, and the item.
 #[derive(Debug, Clone, Copy)]
@@ -78,5 +88,30 @@ impl Scroll {
                 selected: index == selected,
                 item,
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_selection_stays_in_sight_and_the_window_full_across_resizes() {
+        let mut s = Scroll {
+            selected: 14,
+            offset: 0,
+        };
+        s.follow_in(6, 15);
+        assert_eq!(
+            s.offset, 9,
+            "shrunk: the selection is the last row in sight"
+        );
+        s.follow_in(13, 15);
+        assert_eq!(s.offset, 2, "grown: no blank rows under the last one");
+        s.selected = 0;
+        s.follow_in(4, 15);
+        assert_eq!(s.offset, 0);
+        s.follow_in(40, 3);
+        assert_eq!(s.offset, 0);
     }
 }

@@ -2,7 +2,7 @@
 //! failed and search filters), the selection, and the search inside the trace.
 
 use super::scroll::Scroll;
-use crate::analysis::critical::critical_path;
+use crate::analysis::breakdown::Breakdown;
 use crate::model::waterfall::Waterfall;
 use crate::model::{SpanIdx, Store, TraceIdx};
 use std::collections::HashSet;
@@ -29,36 +29,34 @@ pub struct WaterfallState {
     pub(crate) collapse_version: u64,
     /// The tree drawn in front of each row of `layout` (`├─`, `│ └─`), made with the layout.
     pub prefixes: Vec<String>,
-    /// Which spans of `layout` (by tree index) are on the critical path, made when the layout
-    /// is shown with the path marked.
-    pub on_critical_path: Option<Vec<bool>>,
+    /// Where the laid-out trace's time went (its critical path, the path's steps, the span with
+    /// the largest self time), found with the layout.
+    pub breakdown: Breakdown,
 }
 
 impl WaterfallState {
-    /// Lay out trace `t` again: the tree prefixes now, the critical path when asked for.
-    pub fn set_layout(&mut self, layout: Waterfall) {
+    /// Lay out trace `t` of `store` again: the rows, their tree prefixes, and where its time
+    /// went.
+    pub fn set_layout(&mut self, store: &Store, t: TraceIdx) {
+        let layout = Waterfall::new(store, t);
         self.prefixes = layout.prefixes();
-        self.on_critical_path = None;
+        self.breakdown = Breakdown::new(&store.tree_inputs(t), &layout.tree, &layout.rows);
         self.layout = Some(layout);
     }
 
-    /// Find the critical path of the laid-out trace when it is to be marked and not found yet.
-    pub fn find_critical_path(&mut self, store: &Store) {
-        if !self.critical || self.on_critical_path.is_some() {
-            return;
-        }
-        let (Some(t), Some(wf)) = (self.trace, self.layout.as_ref()) else {
-            return;
-        };
-        self.on_critical_path = Some(critical_path(&store.tree_inputs(t), &wf.tree).on_path);
+    /// Keep the selection inside a window of `height` rows, with no blank rows below the last
+    /// span while rows above it are hidden: when the terminal grows, the rows scrolled off come
+    /// back from the top, the root first.
+    pub fn follow(&mut self, height: usize) {
+        self.scroll.follow(height);
+        let most = self.visible.len().saturating_sub(height.max(1));
+        self.scroll.offset = self.scroll.offset.min(most);
     }
 
-    /// Whether the span at tree index `i` is on the marked critical path.
+    /// Whether the span at tree index `i` is on the critical path and the path is marked.
     #[must_use]
     pub fn is_critical(&self, i: usize) -> bool {
-        self.on_critical_path
-            .as_ref()
-            .is_some_and(|on| on.get(i).copied().unwrap_or(false))
+        self.critical && self.breakdown.on_path(i)
     }
 }
 

@@ -1,0 +1,205 @@
+//! The full-screen views' keys (step statistics, comparison, histogram, groups): what the
+//! global keys mean there, as data. The views' hint bars and their sections of the help are
+//! made from this table, with the keys in effect from the keymap.
+
+use super::action::Action;
+use super::keymap::{Context, Keymap};
+
+/// A full-screen view (or a part of one) that gives the keys its own meaning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    Steps,
+    /// The spans of one step (`Enter` in the step statistics).
+    StepSpans,
+    Compare,
+    /// The text diff of an LM call, in the comparison.
+    CompareDiff,
+    Histogram,
+    Groups,
+}
+
+/// What a view's keys do there: the view, its title in the help, where its keys are looked up,
+/// and per action the words of the hint bar and the line of the help (empty: not in the help,
+/// as quitting, which the help lists once). Both the view's hint bar and the help are made from
+/// this table, with the keys in effect.
+pub struct ViewKeys {
+    pub view: View,
+    pub title: &'static str,
+    pub context: Context,
+    pub keys: &'static [(Action, &'static str, &'static str)],
+}
+
+/// The views' keys.
+pub const VIEWS: &[ViewKeys] = &[
+    ViewKeys {
+        view: View::Steps,
+        title: "Step statistics (S)",
+        context: Context::Steps,
+        keys: &[
+            (
+                Action::Enter,
+                "spans of the step",
+                "The spans of the step, failed first, then slowest",
+            ),
+            (
+                Action::SortPrev,
+                "sort ←",
+                "Sort by the column to the left (of those on screen)",
+            ),
+            (
+                Action::SortNext,
+                "sort →",
+                "Sort by the column to the right (of those on screen)",
+            ),
+            (
+                Action::CycleGroupBy,
+                "by name/model/kind",
+                "Group the steps by name, model or kind",
+            ),
+            (
+                Action::ToggleRoots,
+                "roots",
+                "Count the requests' root spans as steps (left out by default)",
+            ),
+            (
+                Action::OpenFilter,
+                "filter",
+                "Filter the traces the statistics are made of",
+            ),
+            (Action::ToggleSlow, "slow", "Only slow traces"),
+            (Action::ToggleFailed, "failed", "Only failed traces"),
+            (Action::ToggleSteps, "close", "Close"),
+            (Action::Back, "close", "Close"),
+            (Action::Quit, "quit", ""),
+        ],
+    },
+    ViewKeys {
+        view: View::StepSpans,
+        title: "A step's spans (Enter in the step statistics)",
+        context: Context::Steps,
+        keys: &[
+            (
+                Action::Enter,
+                "open the trace",
+                "Open the trace with that span selected",
+            ),
+            (Action::Back, "back to the steps", "Back to the steps"),
+            (Action::ToggleSteps, "close", "Close the step statistics"),
+        ],
+    },
+    ViewKeys {
+        view: View::Compare,
+        title: "Comparing two traces (m, then =)",
+        context: Context::Compare,
+        keys: &[
+            (Action::Down, "move", "Next step"),
+            (Action::Up, "move", "Previous step"),
+            (
+                Action::NextMatch,
+                "next / previous LM call that differs",
+                "Next LM call whose prompt or response differs",
+            ),
+            (
+                Action::PrevMatch,
+                "next / previous LM call that differs",
+                "Previous LM call whose prompt or response differs",
+            ),
+            (
+                Action::Enter,
+                "its diff, or the span in its trace",
+                "Scroll the LM call's diff, or open the step's span in its trace",
+            ),
+            (Action::Back, "close", "Close"),
+            (Action::Compare, "close", "Close"),
+            (Action::Quit, "quit", ""),
+        ],
+    },
+    ViewKeys {
+        view: View::CompareDiff,
+        title: "The diff of an LM call (Enter in the comparison)",
+        context: Context::Compare,
+        keys: &[
+            (Action::Down, "scroll the diff", "Scroll the diff"),
+            (Action::Up, "scroll the diff", "Scroll the diff"),
+            (Action::PageDown, "scroll the diff", "Scroll the diff"),
+            (Action::PageUp, "scroll the diff", "Scroll the diff"),
+            (Action::Back, "back to the steps", "Back to the steps"),
+            (Action::Compare, "close", "Close the comparison"),
+        ],
+    },
+    ViewKeys {
+        view: View::Histogram,
+        title: "Latency histogram (H)",
+        context: Context::Global,
+        keys: &[
+            (Action::Down, "bucket", "Next bucket"),
+            (Action::Up, "bucket", "Previous bucket"),
+            (
+                Action::Enter,
+                "filter to it",
+                "Filter the list to the bucket's durations",
+            ),
+            (Action::ToggleSlow, "slow", "Only slow traces"),
+            (Action::ToggleFailed, "failed", "Only failed traces"),
+            (Action::ToggleHistogram, "close", "Close"),
+            (Action::Back, "close", "Close"),
+            (Action::Quit, "quit", ""),
+        ],
+    },
+    ViewKeys {
+        view: View::Groups,
+        title: "Traces by a metadata value (:group KEY)",
+        context: Context::Global,
+        keys: &[
+            (Action::Down, "value", "Next value"),
+            (Action::Up, "value", "Previous value"),
+            (
+                Action::Enter,
+                "filter the list to it",
+                "Filter the list to the value's traces",
+            ),
+            (Action::ToggleSlow, "slow", "Only slow traces"),
+            (Action::ToggleFailed, "failed", "Only failed traces"),
+            (Action::Back, "close", "Close"),
+            (Action::Quit, "quit", ""),
+        ],
+    },
+];
+
+impl Keymap {
+    /// The hint bar of a view: for each action the keys the view binds to it itself
+    /// (`< h`), else the first global one; actions with the same words together (`j/k
+    /// bucket`, `H/Esc close`).
+    #[must_use]
+    pub fn view_hints(&self, view: View) -> Vec<(String, &'static str)> {
+        let Some(v) = VIEWS.iter().find(|v| v.view == view) else {
+            return Vec::new();
+        };
+        let mut out: Vec<(String, &'static str)> = Vec::new();
+        for &(action, hint, _) in v.keys {
+            let own = if v.context == Context::Global {
+                Vec::new()
+            } else {
+                self.hint_labels(v.context, action)
+            };
+            let key = if own.is_empty() {
+                let global = self.hint_labels(Context::Global, action);
+                let usable = self.keys_for(v.context, action);
+                match global.into_iter().find(|k| usable.contains(k)) {
+                    Some(k) => k.to_string(),
+                    None => continue,
+                }
+            } else {
+                own.join(" ")
+            };
+            match out.last_mut() {
+                Some((keys, h)) if *h == hint => {
+                    keys.push('/');
+                    keys.push_str(&key);
+                }
+                _ => out.push((key, hint)),
+            }
+        }
+        out
+    }
+}
