@@ -81,8 +81,6 @@ pub struct TuiArgs {
     pub no_follow: bool,
     #[command(flatten)]
     pub receiver: ReceiverArgs,
-    #[command(flatten)]
-    pub retention: RetentionArgs,
 }
 
 /// How much a long-running session keeps in memory.
@@ -91,19 +89,83 @@ pub struct RetentionArgs {
     /// Keep at most N traces: the oldest whole traces are evicted (the header counts them).
     #[arg(long, value_name = "N", value_parser = parse_positive)]
     pub max_traces: Option<usize>,
-    /// Keep the index and in-memory payloads under about SIZE (e.g. 512MiB, 2GiB), evicting
-    /// the oldest whole traces. Payloads of files are read back from disk and cost nothing.
-    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
-    pub max_memory: Option<usize>,
+    /// Keep the index and in-memory payloads under about SIZE (e.g. 256MiB, 2GiB), evicting
+    /// the oldest whole traces; `none` keeps everything. Payloads of files and of the spool are
+    /// read back from disk and cost nothing [default: 512MiB, or a quarter of the machine's
+    /// memory when that is less].
+    #[arg(long, value_name = "SIZE|none", value_parser = parse_bound)]
+    pub max_memory: Option<MemoryBound>,
+}
+
+/// `--max-memory`: a size, or no bound at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemoryBound {
+    Bytes(u64),
+    Unbounded,
+}
+
+/// Parse `--max-memory`: a size (`512MiB`) or `none`.
+///
+/// # Errors
+/// Neither a size nor `none`.
+pub fn parse_bound(s: &str) -> Result<MemoryBound, String> {
+    if ["none", "unbounded", "unlimited"].contains(&s.trim().to_ascii_lowercase().as_str()) {
+        return Ok(MemoryBound::Unbounded);
+    }
+    match parse_size(s)? {
+        0 => Err("a memory bound of 0 would keep nothing (use `none` for no bound)".into()),
+        n => Ok(MemoryBound::Bytes(n as u64)),
+    }
+}
+
+/// The default memory budget of the long-running modes: 512 MiB, or a quarter of the
+/// machine's memory when that is less (`total`: the machine's memory, when known).
+#[must_use]
+pub fn default_memory_budget(total: Option<u64>) -> u64 {
+    const CAP: u64 = 512 << 20;
+    total.map_or(CAP, |t| (t / 4).clamp(64 << 20, CAP))
+}
+
+/// The machine's memory (`MemTotal` of `/proc/meminfo`), where the system says.
+#[must_use]
+pub fn machine_memory() -> Option<u64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kib: u64 = line
+        .trim_start_matches("MemTotal:")
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kib * 1024)
 }
 
 impl RetentionArgs {
+    /// What the store keeps: the bounds given, and `default` bytes of memory when
+    /// `--max-memory` is not given.
     #[must_use]
-    pub fn retention(&self) -> crate::model::store::Retention {
+    pub fn retention_or(&self, default: u64) -> crate::model::store::Retention {
         crate::model::store::Retention {
             max_traces: self.max_traces,
-            max_bytes: self.max_memory.map(|b| b as u64),
+            max_bytes: match self.max_memory {
+                Some(MemoryBound::Bytes(b)) => Some(b),
+                Some(MemoryBound::Unbounded) => None,
+                None => Some(default),
+            },
         }
+    }
+
+    /// What a long-running mode keeps by default: [`default_memory_budget`] of this machine.
+    #[must_use]
+    pub fn retention(&self) -> crate::model::store::Retention {
+        self.retention_or(default_memory_budget(machine_memory()))
+    }
+
+    /// Whether a bound was given on the command line.
+    #[must_use]
+    pub fn given(&self) -> bool {
+        self.max_traces.is_some() || self.max_memory.is_some()
     }
 }
 
@@ -317,6 +379,10 @@ pub struct ListArgs {
     /// has finished (not sorted; --format table, jsonl or csv).
     #[arg(long)]
     pub follow: bool,
+    /// What the explorer and `list --follow` keep while they run (the oldest traces are
+    /// evicted beyond either bound); a single `list` keeps every trace.
+    #[command(flatten)]
+    pub retention: RetentionArgs,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -378,4 +444,40 @@ pub struct StatsArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = StatsFormat::Table)]
     pub format: StatsFormat,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_memory_bound_is_a_size_or_none() {
+        assert_eq!(parse_bound("256MiB"), Ok(MemoryBound::Bytes(256 << 20)));
+        assert_eq!(parse_bound("None"), Ok(MemoryBound::Unbounded));
+        assert!(parse_bound("0").unwrap_err().contains("none"));
+        assert!(parse_bound("lots").is_err());
+    }
+
+    #[test]
+    fn the_default_budget_is_512_mib_or_a_quarter_of_the_machine() {
+        assert_eq!(default_memory_budget(None), 512 << 20);
+        assert_eq!(default_memory_budget(Some(24 << 30)), 512 << 20);
+        assert_eq!(default_memory_budget(Some(1 << 30)), 256 << 20);
+        // a tiny machine still keeps something
+        assert_eq!(default_memory_budget(Some(64 << 20)), 64 << 20);
+        assert!(machine_memory().is_none_or(|m| m > 0));
+    }
+
+    #[test]
+    fn every_long_running_mode_has_a_budget_unless_told_none() {
+        let none = RetentionArgs::default();
+        assert_eq!(none.retention_or(7).max_bytes, Some(7));
+        let unbounded = RetentionArgs {
+            max_memory: Some(MemoryBound::Unbounded),
+            ..RetentionArgs::default()
+        };
+        assert_eq!(unbounded.retention_or(7).max_bytes, None);
+        assert!(unbounded.given() && !none.given());
+        assert!(none.retention().max_bytes.is_some());
+    }
 }

@@ -42,6 +42,11 @@ use std::process::ExitCode;
 pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
     let paint = headless::Paint::new(cli.color.enabled(stdout_is_terminal()));
     let result = match cli.command {
+        // a single read keeps every trace (without a subcommand, the explorer's bounds are
+        // simply not needed when stdout is not a terminal)
+        Some(Command::List(a)) if !a.follow && a.retention.given() => Err(Failure::usage(
+            "--max-memory and --max-traces bound what `list --follow` keeps: a single read keeps every trace",
+        )),
         Some(Command::List(a)) => cmd::list::run(&a, paint),
         None if stdout_is_terminal() => cmd::explore::run(&cli),
         None if cli.tui.receiver.listen.is_some() => Err(Failure::usage(

@@ -1629,6 +1629,39 @@ fn follow_stops_after_the_limit_and_refuses_a_json_array() {
     assert!(stderr(&o).contains("--format jsonl"), "{}", stderr(&o));
 }
 
+#[test]
+fn follow_keeps_within_its_bound_and_says_what_it_could_not_print() {
+    let line = |i: u32| {
+        format!(
+            r#"{{"trace_id": "t{i}", "timestamp": "2026-11-21T05:37:0{i}Z", "steps": [{{"step": "a", "latency_ms": 5}}], "total_latency_ms": 5}}"#
+        )
+    };
+    let log = format!("{}\n{}\n{}\n", line(1), line(2), line(3));
+    let args = ["list", "--follow", "-", "--format", "jsonl"];
+    let o = run(&args, Some(log.as_bytes()));
+    assert_eq!(ok(&o).lines().count(), 3);
+    assert!(!stderr(&o).contains("evicted"), "{}", stderr(&o));
+    // one batch of three traces in an index that keeps one: two are gone before printing
+    let o = run(
+        &[&args[..], &["--max-traces", "1"]].concat(),
+        Some(log.as_bytes()),
+    );
+    assert!(o.status.success());
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(out.lines().count(), 1, "{out}");
+    assert!(out.contains("\"t3\""), "{out}");
+    assert!(
+        stderr(&o).contains("2 trace(s) were evicted before they could be printed"),
+        "{}",
+        stderr(&o)
+    );
+    // a single read keeps everything: a bound there is a mistake, said as one
+    let f = temp_jsonl(log.as_bytes());
+    let o = run(&["list", path_of(&f), "--max-memory", "1MiB"], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--follow"), "{}", stderr(&o));
+}
+
 // ---------------------------------------------------------------------------------------------
 // export
 // ---------------------------------------------------------------------------------------------

@@ -43,7 +43,7 @@ pub fn run(cli: &Cli) -> Result<(), Failure> {
     let theme = ui::theme::Theme::new(cfg.theme.palette, cfg.theme.colors, color);
     // The sources are read on threads; the explorer shows what is indexed so far.
     let mut store = Store::new();
-    store.set_retention(t.retention.retention());
+    store.set_retention(a.retention.retention());
     let (feed, rx) = ingest::sink::channel(store.registry());
     let opts = ingest::Options {
         naive_utc: a.src.naive_utc,

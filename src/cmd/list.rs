@@ -52,6 +52,7 @@ fn list_follow(a: &ListArgs, paint: headless::Paint) -> Result<(), Failure> {
         ));
     }
     let mut store = Store::new();
+    store.set_retention(a.retention.retention());
     let (feed, rx) = ingest::sink::channel(store.registry());
     let opts = ingest::Options {
         naive_utc: a.src.naive_utc,
@@ -59,7 +60,10 @@ fn list_follow(a: &ListArgs, paint: headless::Paint) -> Result<(), Failure> {
     ingest::tail::spawn(&feed, &a.src.sources, true, opts)
         .map_err(|e| Failure::source(e.to_string()))?;
     drop(feed);
-    let mut printed = vec![false; 0];
+    // rows of the trace table looked at, and the traces among them not printed yet
+    let mut rows = 0;
+    let mut pending: Vec<model::TraceIdx> = Vec::new();
+    let mut lost = 0u64;
     let mut searches = ingest::search::Searches::default();
     let texts = q.texts();
     let mut stream = headless::list::Stream::default();
@@ -76,18 +80,23 @@ fn list_follow(a: &ListArgs, paint: headless::Paint) -> Result<(), Failure> {
             }
             Err(_) => true,
         };
-        // no retention here, so trace indexes are dense and stable
-        printed.resize(store.trace_count(), false);
+        pending.extend(store.rows_from(rows));
+        rows = store.trace_rows();
         searches.update(&store, &texts);
         let m = query::Matcher::new(&store, &q).with_text(&searches.hits);
-        let mut done: Vec<model::TraceIdx> = store
-            .trace_ids()
-            .filter(|&t| !printed[t.0 as usize])
-            .filter(|&t| end || store.trace(t).summary.status != model::TraceStatus::Running)
-            .collect();
-        for t in &done {
-            printed[t.0 as usize] = true;
-        }
+        let mut done = Vec::new();
+        pending.retain(|&t| {
+            if !store.is_live(t) {
+                // evicted before it could be printed: counted, and said at the end
+                lost += 1;
+                false
+            } else if end || store.trace(t).summary.status != model::TraceStatus::Running {
+                done.push(t);
+                false
+            } else {
+                true
+            }
+        });
         done.retain(|&t| m.matches(t));
         done.truncate(left);
         left -= done.len();
@@ -101,7 +110,20 @@ fn list_follow(a: &ListArgs, paint: headless::Paint) -> Result<(), Failure> {
             Ok(()) => {}
         }
         if left == 0 || end {
+            if lost > 0 {
+                eprintln!(
+                    "spanscope: {lost} trace(s) were evicted before they could be printed \
+                     (raise --max-memory or --max-traces)"
+                );
+            }
             return Ok(());
+        }
+        // evicted rows are reclaimed now and then: the indexes held move with them
+        if store.needs_compaction() {
+            let remap = store.compact();
+            pending = pending.iter().filter_map(|&t| remap.trace(t)).collect();
+            rows = store.trace_rows();
+            searches = ingest::search::Searches::default();
         }
     }
 }

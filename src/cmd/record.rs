@@ -5,18 +5,14 @@ use super::receiver::{start_receiver, summarize_receiver};
 use crate::model::Store;
 use crate::{cli, ingest};
 
-/// What `record` keeps in memory for its summary when no bound is given (the file keeps all).
+/// What `record` keeps in memory for its summary without `--max-memory` (the file keeps all).
 const RECORD_MAX_MEMORY: u64 = 256 << 20;
 
 /// `spanscope record`: receive until SIGINT or SIGTERM, append each accepted request to the
 /// file, and account for everything received on exit.
 pub fn run(a: &cli::RecordArgs) -> Result<(), Failure> {
     let mut store = Store::new();
-    let mut retention = a.retention.retention();
-    if retention.is_unbounded() {
-        retention.max_bytes = Some(RECORD_MAX_MEMORY);
-    }
-    store.set_retention(retention);
+    store.set_retention(a.retention.retention_or(RECORD_MAX_MEMORY));
     let (feed, rx) = ingest::sink::channel(store.registry());
     let opts = ingest::Options {
         naive_utc: a.naive_utc,

@@ -187,6 +187,19 @@ impl Store {
             .map(|i| TraceIdx(idx::to_u32(i, Table::Traces).expect("a trace row")))
     }
 
+    /// Rows of the trace table: held traces, and evicted ones until [`Store::compact`].
+    #[must_use]
+    pub fn trace_rows(&self) -> usize {
+        self.traces.len()
+    }
+
+    /// The rows of the trace table from `from` on, held or evicted: a reader that remembers
+    /// how far it looked finds the traces added since, and those evicted before it saw them.
+    pub fn rows_from(&self, from: usize) -> impl Iterator<Item = TraceIdx> + '_ {
+        (from..self.traces.len())
+            .map(|i| TraceIdx(idx::to_u32(i, Table::Traces).expect("a trace row")))
+    }
+
     /// How many traces were ever indexed (evicted ones too): what "new since" counts against.
     #[must_use]
     pub fn traces_seen(&self) -> u64 {

@@ -96,6 +96,18 @@ mod tests {
         assert!(!a.follow_newest);
     }
     #[test]
+    fn the_status_bar_shows_the_memory_budget_and_how_much_the_index_uses() {
+        let mut a = app("otlp-jsonl");
+        a.store.set_retention(crate::model::store::Retention {
+            max_traces: None,
+            max_bytes: Some(512 << 20),
+        });
+        let s = screen(&mut a, 160, 30);
+        let used = a.store.memory().div_ceil(1 << 20);
+        assert!(s.contains(&format!("index {used} of 512 MiB")), "{s}");
+    }
+
+    #[test]
     fn retention_evicts_the_oldest_and_keeps_the_selection_through_compaction() {
         let mut a = app("otlp-jsonl");
         a.store.set_retention(crate::model::store::Retention {
@@ -133,6 +145,10 @@ mod tests {
         let s = screen(&mut a, 120, 30);
         assert!(s.contains("20 of 20 traces"), "{s}");
         assert!(s.contains("1026 evicted (:stats)"), "{s}");
+        assert!(
+            !s.contains(" of 0 MiB"),
+            "no memory budget, none shown: {s}"
+        );
         a.run_command("stats");
         // the same label wherever the repository is checked out
         a.store.source_mut(crate::model::SourceId(0)).label = "otlp-jsonl/otlp.jsonl".into();

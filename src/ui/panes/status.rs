@@ -167,6 +167,22 @@ pub fn render_status(app: &App, area: Rect, buf: &mut Buffer, mem_bytes: Option<
                     theme.style(Role::Muted),
                 ));
             }
+            // the budget the oldest traces are evicted by, and how much of it the index uses
+            if let Some(budget) = app.store.retention().max_bytes {
+                let used = app.store.memory();
+                spans.push(Span::styled(
+                    format!(
+                        " · index {} of {} MiB",
+                        used.div_ceil(1 << 20),
+                        budget / (1 << 20)
+                    ),
+                    theme.style(if used >= budget {
+                        Role::BarHot
+                    } else {
+                        Role::Muted
+                    }),
+                ));
+            }
             buf.set_line(area.x, area.y, &Line::from(spans), area.width);
         }
     }
