@@ -4,6 +4,11 @@
 # its ratio to spanscope, matches, and peak RSS (GNU time, when installed).
 #
 #   benches/compare.sh [SIZE_MB] [RUNS]        # defaults: 100 MB, 5 runs
+#   GROWTH="100 1000 4000" benches/compare.sh 1000 3   # also: how time and RSS grow with size
+#
+# jaq is installed under target/bench-tools (`cargo install jaq --locked`) when missing. With
+# tmux, the explorer's first screen and full read of the same log are timed too
+# (benches/first_read.py, default settings).
 #
 # The log is `gen_traces.py --format steps --seed 42` (SPANSCOPE_GEN_TRACES overrides the
 # generator's path); it is written once under target/bench-data/. The same traces as OTLP/JSON
@@ -25,6 +30,10 @@ for f in "$data:steps" "$otlp:otlp-jsonl"; do
 done
 cargo build --release --quiet
 bin=target/release/spanscope
+if ! command -v jaq >/dev/null; then
+  [ -x target/bench-tools/bin/jaq ] || cargo install jaq --locked --quiet --root target/bench-tools
+  PATH="$PWD/target/bench-tools/bin:$PATH"
+fi
 cat "$data" "$otlp" > /dev/null # warm the page cache
 
 declare -a names cmds files
@@ -72,3 +81,36 @@ for i in "${!names[@]}"; do
   mbs=$(echo "$(stat -c %s "${files[$i]}") / 1000000 / $med" | bc -l)
   printf '| `%s` | %.3f | %.3f | %.3f | %.0f | %.1f | %s | %s |\n' "${names[$i]}" "$med" "$min" "$max" "$mbs" "$ratio" "$matches" "$rss"
 done
+
+# The explorer on the same log, default settings: first screen and full read, beside list.
+if command -v tmux >/dev/null; then
+  echo
+  python3 benches/first_read.py "$data" --rounds "$runs" --bin "$bin" 2>/dev/null
+fi
+
+# How the cost grows with the log: time and peak RSS of the same command on each size.
+if [ -n "${GROWTH:-}" ]; then
+  printf '\n| steps log | list --filter dur>2s, median s | s per GB | peak RSS MiB | RSS MiB per GB |\n|---:|---:|---:|---:|---:|\n'
+  for g in $GROWTH; do
+    f=target/bench-data/steps-${g}mb-seed42.jsonl
+    if [ ! -f "$f" ]; then
+      python3 "$gen" --format steps --size-mb "$g" --seed 42 --out "$f.tmp" 2>/dev/null
+      mv "$f.tmp" "$f"
+    fi
+    cat "$f" > /dev/null
+    times=()
+    for _ in $(seq "$runs"); do
+      s=$(date +%s.%N)
+      "$bin" list "$f" --filter 'dur>2s' --format jsonl > /dev/null
+      e=$(date +%s.%N)
+      times+=("$(echo "$e - $s" | bc -l)")
+    done
+    med=$(printf '%s\n' "${times[@]}" | median)
+    rss="—" rpg="—"
+    if [ "$has_time" = 1 ]; then
+      rss=$( { /usr/bin/time -v "$bin" list "$f" --filter 'dur>2s' --format jsonl > /dev/null; } 2>&1 | awk -F: '/Maximum resident/ {printf "%.0f", $2/1024}')
+      rpg=$(echo "$rss * 1000 / $g" | bc -l | xargs printf '%.0f')
+    fi
+    printf '| %s MB | %.3f | %.3f | %s | %s |\n' "$g" "$med" "$(echo "$med * 1000 / $g" | bc -l)" "$rss" "$rpg"
+  done
+fi

@@ -3,7 +3,8 @@
 # benches/otlp_load.py with fresh trace/span ids per request (--unique-ids), 4 clients in 2
 # processes, 2 s warm-up, on loopback only. Scenarios, each against a fresh server on a free port:
 #
-#   tui          `spanscope --listen` (the explorer, in a 120x40 pseudo-terminal), protobuf bodies
+#   tui          `spanscope --listen` (the explorer, in a 120x40 pseudo-terminal, default
+#                settings: its default memory budget), protobuf bodies
 #   tui-bounded  the same with `--max-memory 256MiB`: the oldest traces are evicted as spans arrive
 #   record       `spanscope record` (headless, appends to a file), protobuf bodies
 #   record-json  `spanscope record`, OTLP/JSON bodies
@@ -20,7 +21,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 runs=${RUNS:-3}
-seconds=${SECONDS_PER_RUN:-10}
+# the explorer runs 60 s (memory must be flat, not just small); record 10 s, since its file
+# takes about 2.5 KB per span
+seconds_for() {
+  if [ -n "${SECONDS_PER_RUN:-}" ]; then echo "$SECONDS_PER_RUN"; else case $1 in tui*) echo 60 ;; *) echo 10 ;; esac; fi
+}
 scenarios=${SCENARIOS:-tui tui-bounded record record-json}
 clients=4
 procs=2
@@ -188,7 +193,7 @@ run_once() {
   wait_ready "$server" "$port"
   idle=$(rss_kib "$server")
   python3 "$load" --url "http://127.0.0.1:$port/v1/traces" --bodies "$bodies" \
-    --clients "$clients" --procs "$procs" --warmup "$warmup" --seconds "$seconds" \
+    --clients "$clients" --procs "$procs" --warmup "$warmup" --seconds "$(seconds_for "$scenario")" \
     --unique-ids --server-pid "$server" --label "$scenario#$i" > "$base.json"
   if [ -n "$wrapper" ]; then
     stop "$wrapper" || rc=$?
@@ -205,7 +210,7 @@ run_once() {
   echo "  $scenario #$i: $(python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print("%.0f spans/s accepted, p99 %.2f ms, status %s" % (d["spans_per_s_accepted"], d["latency_ms"]["p99"], d["status"]))' "$base.json")" >&2
 }
 
-echo "spanscope: $bin ($("$bin" --version 2>/dev/null || echo '?')); $runs run(s) x $scenarios; ${warmup}s warm-up + ${seconds}s, $clients clients in $procs processes; raw results in $out; load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+echo "spanscope: $bin ($("$bin" --version 2>/dev/null || echo '?')); $runs run(s) x $scenarios; ${warmup}s warm-up + $(seconds_for tui)s (explorer) or $(seconds_for record)s (record), $clients clients in $procs processes; raw results in $out; load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 for scenario in $scenarios; do
   for i in $(seq "$runs"); do
     run_once "$scenario" "$i"
@@ -254,6 +259,21 @@ for sc, ds in rows.items():
         max(d.get("server_rss_mib_max", 0) for d in ds),
         max(d["server_rss_mib_idle"] for d in ds),
         sum(non2xx(d) for d in ds), sum(d["requests"] for d in ds), sps / otelite))
+# memory over time: the first run of each scenario, sampled every 5 s from the warm-up on
+series = {sc: ds[0].get("server_rss_mib_over_time") for sc, ds in rows.items() if ds[0].get("server_rss_mib_over_time")}
+if series:
+    times = sorted({t for v in series.values() for t, _ in v})
+    print()
+    print("Server RSS MiB over time (first run of each scenario, seconds from the start of the load):")
+    print()
+    print("| s | " + " | ".join(series) + " |")
+    print("|---:|" + "---:|" * len(series))
+    for t in times:
+        cells = []
+        for v in series.values():
+            m = dict(v)
+            cells.append("%.0f" % m[t] if t in m else "")
+        print("| %d | %s |" % (t, " | ".join(cells)))
 print()
 print("\\* median spans/s divided by otelite 0.1.156's %s spans/s (4 clients) **as measured in PEERS-LIVE.md, not in this run**." % format(int(otelite), ","))
 print("non-2xx / requests: summed over the timed windows of all runs (503 busy, other HTTP errors, connection errors);")

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Soak: the explorer receiving and following for a long time, with retention on.
 
-Runs `spanscope LOG --listen 127.0.0.1:PORT --max-memory 256MiB` in a 160x45 pseudo-terminal for
+Runs `spanscope LOG --listen 127.0.0.1:PORT` (default settings: its default memory budget; or
+`--max-memory SIZE` when given) in a 160x45 pseudo-terminal for
 10 minutes (by default) while
   - several OTLP/HTTP exporters send protobuf bodies with fresh ids per request
     (benches/otlp_load.py: 4 clients in 2 processes, paced to --rate requests/s), and
@@ -93,7 +94,8 @@ def main():
     ap.add_argument("--rate", type=int, default=200, help="OTLP requests/s over all exporters")
     ap.add_argument("--clients", type=int, default=4)
     ap.add_argument("--file-mb-per-s", type=float, default=5.0)
-    ap.add_argument("--max-memory", default="256MiB")
+    ap.add_argument("--max-memory", default=None,
+                    help="pass --max-memory SIZE to the explorer (default: its default settings)")
     ap.add_argument("--bin")
     a = ap.parse_args()
 
@@ -108,7 +110,8 @@ def main():
     port = free_port()
 
     pid, fd = tail.spawn_in_pty(
-        [binary, log, "--listen", "127.0.0.1:%d" % port, "--max-memory", a.max_memory]
+        [binary, log, "--listen", "127.0.0.1:%d" % port]
+        + (["--max-memory", a.max_memory] if a.max_memory else [])
     )
     tail_bytes = bytearray()
 
@@ -188,7 +191,7 @@ def main():
     received, indexed, merged, dup, evicted, rejected, held, gone = t[:8]
 
     print("## Soak: %d s, %d exporters at %d req/s, a file growing at %.1f MB/s, --max-memory %s\n"
-          % (a.seconds, a.clients, a.rate, a.file_mb_per_s, a.max_memory))
+          % (a.seconds, a.clients, a.rate, a.file_mb_per_s, a.max_memory or "default"))
     print("| time | RSS (MiB) | file written (MB) |")
     print("|---:|---:|---:|")
     for ts, rss, b in samples:
