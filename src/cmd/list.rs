@@ -52,7 +52,20 @@ fn list_follow(a: &ListArgs, paint: headless::Paint) -> Result<(), Failure> {
         ));
     }
     let mut store = Store::new();
+    let session = super::spool::open(
+        &a.spool,
+        super::spool::needed(&a.src.sources, false),
+        store.registry(),
+    )?;
+    if session.is_some() {
+        super::spool::finish_on_signals(None)
+            .map_err(|e| Failure::source(format!("cannot handle signals: {e}")))?;
+    }
     let (feed, rx) = ingest::sink::channel(store.registry());
+    let feed = match &session {
+        Some(s) => feed.with_spool(s.spool.clone()),
+        None => feed,
+    };
     let opts = ingest::Options {
         naive_utc: a.src.naive_utc,
     };
@@ -76,8 +89,9 @@ fn list_follow(a: &ListArgs, paint: headless::Paint) -> Result<(), Failure> {
             }
             Err(_) => true,
         };
-        // no retention here, so trace indexes are dense and stable
-        printed.resize(store.trace_count(), false);
+        // trace indexes are stable: nothing compacts here (traces the spool's bound evicts
+        // keep their rows until the end)
+        printed.resize(store.traces_seen() as usize, false);
         searches.update(&store, &texts);
         let m = query::Matcher::new(&store, &q).with_text(&searches.hits);
         let mut done: Vec<model::TraceIdx> = store
