@@ -31,8 +31,8 @@ pub fn run(a: &cli::RecordArgs) -> Result<(), Failure> {
     let opts = ingest::Options {
         naive_utc: a.naive_utc,
     };
-    let receiver = start_receiver(&feed, &a.listen, a.max_body, opts, a.auth.token())
-        .inspect_err(|_| {
+    let receiver =
+        start_receiver(&feed, &a.listen, a.max_body, opts, a.auth.token()).inspect_err(|_| {
             // a receiver that did not start leaves no file it made behind
             if !existed {
                 let _ = std::fs::remove_file(&a.out);
