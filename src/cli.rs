@@ -168,7 +168,7 @@ pub struct SpoolArgs {
 pub fn parse_spool_size(s: &str) -> Result<usize, String> {
     match parse_size(s)? {
         n if n >= 64 << 10 => Ok(n),
-        _ => Err(format!("{s:?} is smaller than the least spool, 64KiB")),
+        _ => Err(format!("{s:?} is too small: a spool needs at least 64KiB")),
     }
 }
 

@@ -781,3 +781,40 @@ fn a_full_spool_drops_its_oldest_traces_and_the_accounting_balances() {
     s.keys("\x1b");
     s.quit_cleanly();
 }
+
+/// A crash of the explorer (which exits without unwinding) still removes its spool, and so
+/// does SIGHUP (a closed terminal).
+#[test]
+fn a_crash_or_a_hangup_removes_the_spool() {
+    let root = tempfile::tempdir().unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let spool = root.path().to_str().unwrap();
+    let env = [("XDG_STATE_HOME", state.path().to_str().unwrap())];
+    let mut s = Session::start_env(
+        &["--listen", "127.0.0.1:0", "--spool", spool],
+        120,
+        30,
+        &env,
+    );
+    let addr = s.receiver_addr();
+    assert_eq!(
+        common::post(&addr, "/v1/jsonl", "application/x-ndjson", &line("c1")),
+        200
+    );
+    s.wait_for("Spooled-c1");
+    assert_eq!(spools(root.path()).len(), 1);
+    s.keys(":crash-test\r");
+    assert_eq!(s.wait_exit().exit_code(), 101);
+    assert!(spools(root.path()).is_empty());
+
+    let mut s = Session::start(&["--listen", "127.0.0.1:0", "--spool", spool], 120, 30);
+    s.receiver_addr();
+    assert_eq!(spools(root.path()).len(), 1);
+    let pid = s.child.process_id().unwrap().to_string();
+    std::process::Command::new("kill")
+        .args(["-HUP", &pid])
+        .status()
+        .unwrap();
+    assert_eq!(s.wait_exit().exit_code(), 129);
+    assert!(spools(root.path()).is_empty());
+}

@@ -137,3 +137,56 @@ fn filling_a_small_spool_over_loopback_keeps_every_record_accounted_for() {
         }
     }
 }
+
+/// `list --follow -`: stdin goes through a spool under `--spool DIR`, a text search reads the
+/// lines back from it, and the spool is gone when the command ends; `--keep-spool` leaves it,
+/// renamed, and says where.
+#[test]
+fn list_follow_reads_stdin_through_a_spool_it_removes_at_the_end() {
+    let root = tempfile::tempdir().unwrap();
+    let line = |id: &str, said: &str| {
+        format!(
+            r#"{{"trace_id": "{id}", "timestamp": "2026-11-21T05:37:00Z", "inputs": {{"q": "{said}"}}, "total_latency_ms": 5}}"#
+        ) + "\n"
+    };
+    let input = line("a1", "nothing here") + &line("b2", "the needle is here");
+    for keep in [false, true] {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_spanscope"));
+        cmd.args(["list", "--follow", "-", "--format", "jsonl", "--naive-utc"])
+            .args(["--filter", "text:needle", "--spool"])
+            .arg(root.path())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        if keep {
+            cmd.arg("--keep-spool");
+        }
+        let mut child = cmd.spawn().unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{out:?}");
+        let printed = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(printed.lines().count(), 1, "{printed}");
+        assert!(printed.contains(r#""trace_id":"b2""#), "{printed}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        let left: Vec<String> = std::fs::read_dir(root.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        if keep {
+            assert_eq!(left.len(), 1, "{left:?}");
+            assert!(left[0].starts_with("kept-"), "{left:?}");
+            assert!(err.contains("the spool is kept in"), "{err}");
+            let kept = root.path().join(&left[0]).join("000001.seg");
+            assert_eq!(std::fs::read_to_string(kept).unwrap(), input);
+        } else {
+            assert!(left.is_empty(), "{left:?}");
+            assert!(!err.contains("kept"), "{err}");
+        }
+    }
+}

@@ -108,9 +108,6 @@ pub fn run(cli: &Cli) -> Result<(), Failure> {
             summarize_receiver(&app.store, &counters, &s.spool);
         }
     }
-    if let Some(s) = &session {
-        s.say_where_kept();
-    }
     Ok(())
 }
 

@@ -68,9 +68,9 @@ pub fn open(
     Ok(Some(Session { spool, dir }))
 }
 
-impl Session {
-    /// On stderr when the session ends: where the kept spool is.
-    pub fn say_where_kept(&self) {
+/// When the session ends, its directory goes (its own drop); a kept one is said on stderr.
+impl Drop for Session {
+    fn drop(&mut self) {
         if let Some(kept) = self.dir.kept_path() {
             eprintln!("spanscope: the spool is kept in {}", kept.display());
         }
