@@ -205,6 +205,35 @@ impl AuthArgs {
     }
 }
 
+/// Where a live session keeps what live sources send (a receiver, stdin, a followed URL):
+/// the explorer and `list --follow`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct SpoolArgs {
+    /// Keep what live sources (--listen, stdin, followed URLs) send in a directory of this
+    /// process's own under DIR, removed on exit [default: $XDG_CACHE_HOME/spanscope, i.e.
+    /// ~/.cache/spanscope]. Payloads are read back from it; memory holds only the index.
+    #[arg(long, value_name = "DIR")]
+    pub spool: Option<std::path::PathBuf>,
+    /// Bound the spool: beyond SIZE (e.g. 512MiB, 8GiB) its oldest segments are dropped and
+    /// the traces that refer to them evicted (the header counts them).
+    #[arg(long, value_name = "SIZE", default_value = "2GiB", value_parser = parse_spool_size)]
+    pub max_spool: usize,
+    /// Leave the spool in place on exit (renamed kept-PID-ID); it holds the bodies as they came.
+    #[arg(long)]
+    pub keep_spool: bool,
+}
+
+/// A size of at least 64 KiB, for `--max-spool`.
+///
+/// # Errors
+/// Not a size, or a smaller one.
+pub fn parse_spool_size(s: &str) -> Result<usize, String> {
+    match parse_size(s)? {
+        n if n >= 64 << 10 => Ok(n),
+        _ => Err(format!("{s:?} is too small: a spool needs at least 64KiB")),
+    }
+}
+
 /// A count of at least 1.
 ///
 /// # Errors
@@ -383,6 +412,8 @@ pub struct ListArgs {
     /// evicted beyond either bound); a single `list` keeps every trace.
     #[command(flatten)]
     pub retention: RetentionArgs,
+    #[command(flatten)]
+    pub spool: SpoolArgs,
 }
 
 #[derive(Debug, Args, Clone)]

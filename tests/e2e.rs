@@ -651,3 +651,170 @@ fn a_quoted_phrase_finds_the_request_that_said_it() {
     s.wait_for("503 Service Unavailable: upstream model overloaded");
     s.quit_cleanly();
 }
+
+/// The spool directories under `root` (one per running or killed explorer).
+fn spools(root: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut v: Vec<_> = std::fs::read_dir(root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("run-"))
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn line(id: &str) -> Vec<u8> {
+    format!(
+        r#"{{"trace_id": "{id}", "timestamp": "2026-11-21T05:37:00Z", "pipeline": "Spooled-{id}", "inputs": {{"q": "what the spool keeps"}}, "total_latency_ms": 120}}"#
+    )
+    .into_bytes()
+}
+
+/// A live session killed with SIGKILL leaves its spool behind; the next start removes it and
+/// leaves the spool of an explorer still running alone; quitting removes one's own.
+#[test]
+fn a_killed_session_leaves_a_spool_the_next_start_removes() {
+    let root = tempfile::tempdir().unwrap();
+    let spool = root.path().to_str().unwrap();
+    let args = ["--listen", "127.0.0.1:0", "--spool", spool];
+    let mut killed = Session::start(&args, 140, 30);
+    let addr = killed.receiver_addr();
+    assert_eq!(
+        common::post(&addr, "/v1/jsonl", "application/x-ndjson", &line("k1")),
+        200
+    );
+    killed.wait_for("Spooled-k1");
+    let stale = spools(root.path());
+    assert_eq!(stale.len(), 1, "{stale:?}");
+    let segment = stale[0].join("000001.seg");
+    assert!(std::fs::read(&segment).unwrap().starts_with(&line("k1")));
+    killed.kill_hard();
+    assert!(segment.exists(), "a SIGKILL leaves the spool behind");
+
+    let mut next = Session::start(&args, 140, 30);
+    let addr = next.receiver_addr();
+    let now = spools(root.path());
+    assert_eq!(now.len(), 1, "{now:?}");
+    assert_ne!(now, stale, "the stale spool is gone, the new one is there");
+    assert_eq!(
+        common::post(&addr, "/v1/jsonl", "application/x-ndjson", &line("n1")),
+        200
+    );
+    next.wait_for("Spooled-n1");
+    // its payload is read back from the spool
+    next.keys("\r\t");
+    next.wait_for("what the spool keeps");
+
+    // a second explorer at once: the first one's spool is live, and left alone
+    let mut other = Session::start(&args, 140, 30);
+    other.receiver_addr();
+    let both = spools(root.path());
+    assert_eq!(both.len(), 2, "{both:?}");
+    assert!(both.contains(&now[0]));
+
+    other.quit_cleanly();
+    next.quit_cleanly();
+    assert!(
+        spools(root.path()).is_empty(),
+        "quitting removes one's spool"
+    );
+    assert_eq!(std::fs::read_dir(root.path()).unwrap().count(), 0);
+}
+
+/// A spool far smaller than what is sent: its oldest segments are dropped with their traces,
+/// and `:stats` still accounts for every span record.
+#[test]
+fn a_full_spool_drops_its_oldest_traces_and_the_accounting_balances() {
+    let root = tempfile::tempdir().unwrap();
+    let args = [
+        "--listen",
+        "127.0.0.1:0",
+        "--spool",
+        root.path().to_str().unwrap(),
+        "--max-spool",
+        "64KiB",
+    ];
+    let mut s = Session::start(&args, 140, 40);
+    let addr = s.receiver_addr();
+    let mut body = Vec::new();
+    let n = 400;
+    for i in 0..n {
+        body.clear();
+        let mut l = line(&format!("t{i:04}"));
+        l.truncate(l.len() - 1);
+        body.extend_from_slice(&l);
+        body.extend_from_slice(format!(r#", "pad": "{}"}}"#, "p".repeat(400)).as_bytes());
+        assert_eq!(
+            common::post(&addr, "/v1/jsonl", "application/x-ndjson", &body),
+            200
+        );
+    }
+    s.wait_for(&format!("· {n} requests"));
+    s.wait_for("evicted (:stats)");
+    s.keys(":stats\r");
+    s.wait_for("Span records");
+    let whole = s.screen();
+    // the pane, not the header (which counts evicted traces too)
+    let screen = &whole[whole.find("Span records").unwrap()..];
+    let number = |label: &str| -> u64 {
+        let at = screen
+            .find(label)
+            .unwrap_or_else(|| panic!("{label}: {screen}"));
+        screen[at + label.len()..]
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .replace(',', "")
+            .parse()
+            .unwrap_or_else(|e| panic!("{label}: {e}: {screen}"))
+    };
+    let received = number("Span records");
+    let (indexed, evicted, rejected) = (number("indexed"), number("evicted"), number("rejected"));
+    assert_eq!(received, n, "{screen}");
+    assert_eq!(received, indexed + evicted + rejected, "{screen}");
+    assert!(evicted > 0 && indexed > 0, "{screen}");
+    assert_eq!(rejected, 0, "{screen}");
+    s.keys("\x1b");
+    s.quit_cleanly();
+}
+
+/// A crash of the explorer (which exits without unwinding) still removes its spool, and so
+/// does SIGHUP (a closed terminal).
+#[test]
+fn a_crash_or_a_hangup_removes_the_spool() {
+    let root = tempfile::tempdir().unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let spool = root.path().to_str().unwrap();
+    let env = [("XDG_STATE_HOME", state.path().to_str().unwrap())];
+    let mut s = Session::start_env(
+        &["--listen", "127.0.0.1:0", "--spool", spool],
+        120,
+        30,
+        &env,
+    );
+    let addr = s.receiver_addr();
+    assert_eq!(
+        common::post(&addr, "/v1/jsonl", "application/x-ndjson", &line("c1")),
+        200
+    );
+    s.wait_for("Spooled-c1");
+    assert_eq!(spools(root.path()).len(), 1);
+    s.keys(":crash-test\r");
+    assert_eq!(s.wait_exit().exit_code(), 101);
+    assert!(spools(root.path()).is_empty());
+
+    let mut s = Session::start(&["--listen", "127.0.0.1:0", "--spool", spool], 120, 30);
+    s.receiver_addr();
+    assert_eq!(spools(root.path()).len(), 1);
+    let pid = s.child.process_id().unwrap().to_string();
+    std::process::Command::new("kill")
+        .args(["-HUP", &pid])
+        .status()
+        .unwrap();
+    assert_eq!(s.wait_exit().exit_code(), 129);
+    assert!(spools(root.path()).is_empty());
+}

@@ -7,6 +7,7 @@
 
 use serde_json::Value;
 use spanscope::headless::list;
+use spanscope::ingest::spool::{self, Spool, SpoolDir};
 use spanscope::ingest::{self, http, sink};
 use spanscope::model::{Batch, Store};
 use spanscope::text::TimeFmt;
@@ -106,33 +107,48 @@ fn header<'a>(hs: &'a [(String, String)], name: &str) -> Option<&'a str> {
     hs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
 }
 
-/// A receiver on a free loopback port, feeding a store this test owns.
-fn receiver(max_body: usize, record: Option<PathBuf>) -> (http::Receiver, Store, Receiver<Batch>) {
-    receiver_with_backlog(max_body, record, sink::BACKLOG)
+/// A receiver on a loopback port, the store it feeds (this test owns it), and where it keeps
+/// what it accepts.
+struct Live {
+    r: http::Receiver,
+    store: Store,
+    rx: Receiver<Batch>,
+    _kept: Option<(SpoolDir, tempfile::TempDir)>,
 }
 
-fn receiver_with_backlog(
-    max_body: usize,
-    record: Option<PathBuf>,
-    backlog: usize,
-) -> (http::Receiver, Store, Receiver<Batch>) {
-    let store = Store::new();
-    let (feed, rx) = sink::channel_with_backlog(store.registry(), backlog);
+/// A receiver on a free loopback port, keeping what it accepts in a spool of its own.
+fn receiver(max_body: usize) -> Live {
+    receiver_with_backlog(max_body, sink::BACKLOG)
+}
+
+fn receiver_with_backlog(max_body: usize, backlog: usize) -> Live {
     let mut cfg = http::Config::new("127.0.0.1:0".parse().unwrap());
     cfg.max_body = max_body;
     cfg.opts = ingest::Options { naive_utc: true };
-    cfg.record = record;
-    receiver_with(cfg, store, feed, rx)
+    receiver_with(cfg, backlog, None)
 }
 
-fn receiver_with(
-    cfg: http::Config,
-    store: Store,
-    feed: sink::Feed,
-    rx: Receiver<Batch>,
-) -> (http::Receiver, Store, Receiver<Batch>) {
-    let r = http::start(&feed, cfg).unwrap();
-    (r, store, rx)
+/// A receiver with `cfg`, keeping what it accepts in the record file `record`, or else in a
+/// private spool.
+fn receiver_with(cfg: http::Config, backlog: usize, record: Option<&Path>) -> Live {
+    let store = Store::new();
+    let (feed, rx) = sink::channel_with_backlog(store.registry(), backlog);
+    let (spool, kept) = match record {
+        Some(path) => (Spool::record(store.registry(), path).unwrap(), None),
+        None => {
+            let root = tempfile::tempdir().unwrap();
+            let dir = SpoolDir::create(root.path(), false).unwrap();
+            let spool = Spool::private(store.registry(), &dir, spool::DEFAULT_MAX);
+            (spool, Some((dir, root)))
+        }
+    };
+    let r = http::start(&feed.with_spool(spool), cfg).unwrap();
+    Live {
+        r,
+        store,
+        rx,
+        _kept: kept,
+    }
 }
 
 fn drain(store: &mut Store, rx: &Receiver<Batch>) {
@@ -174,7 +190,12 @@ fn from_disk(dir: &str) -> Store {
 #[test]
 fn every_captured_body_indexes_as_from_disk() {
     for dir in CAPTURES {
-        let (r, mut store, rx) = receiver(http::DEFAULT_MAX_BODY, None);
+        let Live {
+            r,
+            mut store,
+            rx,
+            _kept,
+        } = receiver(http::DEFAULT_MAX_BODY);
         for c in captures(dir) {
             let (code, hs, body) = send(r.addr, &c);
             assert_eq!(code, 200, "{dir}: {}", String::from_utf8_lossy(&body));
@@ -208,7 +229,12 @@ fn every_captured_body_indexes_as_from_disk() {
 
 #[test]
 fn refusals_get_their_status_and_keep_earlier_data() {
-    let (r, mut store, rx) = receiver(64 << 10, None);
+    let Live {
+        r,
+        mut store,
+        rx,
+        _kept,
+    } = receiver(64 << 10);
     let good = &captures("otlp-protobuf")[0];
     assert_eq!(send(r.addr, good).0, 200);
 
@@ -298,7 +324,12 @@ fn refusals_get_their_status_and_keep_earlier_data() {
 
 #[test]
 fn spans_without_ids_are_a_partial_success() {
-    let (r, mut store, rx) = receiver(http::DEFAULT_MAX_BODY, None);
+    let Live {
+        r,
+        mut store,
+        rx,
+        _kept,
+    } = receiver(http::DEFAULT_MAX_BODY);
     let body = br#"{"resourceSpans":[{"scopeSpans":[{"spans":[
         {"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174","name":"ok","startTimeUnixNano":"1","endTimeUnixNano":"2"},
         {"traceId":"","spanId":"","name":"no ids","startTimeUnixNano":"1","endTimeUnixNano":"2"}]}]}]}"#;
@@ -318,7 +349,12 @@ fn spans_without_ids_are_a_partial_success() {
 
 #[test]
 fn jsonl_bodies_and_health() {
-    let (r, mut store, rx) = receiver(http::DEFAULT_MAX_BODY, None);
+    let Live {
+        r,
+        mut store,
+        rx,
+        _kept,
+    } = receiver(http::DEFAULT_MAX_BODY);
     let lines = std::fs::read(fixtures().join("simple-jsonl/requests.jsonl")).unwrap();
     let mut body = lines.clone();
     body.extend_from_slice(b"{not json\n");
@@ -452,7 +488,12 @@ fn accounting(summary: &str) -> (u64, u64, u64, u64, u64, u64, u64, u64) {
 #[test]
 fn a_full_queue_answers_busy_and_retries_lose_nothing() {
     let backlog = 50;
-    let (r, mut store, rx) = receiver_with_backlog(http::DEFAULT_MAX_BODY, None, backlog);
+    let Live {
+        r,
+        mut store,
+        rx,
+        _kept,
+    } = receiver_with_backlog(http::DEFAULT_MAX_BODY, backlog);
     let body = |i: usize| {
         format!(
             r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{{"traceId":"{i:032x}","spanId":"{i:016x}","name":"s{i}","startTimeUnixNano":"1000","endTimeUnixNano":"2000"}}]}}]}}]}}"#
@@ -488,20 +529,23 @@ fn a_full_queue_answers_busy_and_retries_lose_nothing() {
 }
 
 /// A receiver with `cfg`'s settings on a free loopback port.
-fn receiver_cfg(f: impl FnOnce(&mut http::Config)) -> (http::Receiver, Store, Receiver<Batch>) {
-    let store = Store::new();
-    let (feed, rx) = sink::channel(store.registry());
+fn receiver_cfg(f: impl FnOnce(&mut http::Config)) -> Live {
     let mut cfg = http::Config::new("127.0.0.1:0".parse().unwrap());
     cfg.opts = ingest::Options { naive_utc: true };
     f(&mut cfg);
-    receiver_with(cfg, store, feed, rx)
+    receiver_with(cfg, sink::BACKLOG, None)
 }
 
 /// With --token, every route answers 401 without the right Bearer token (the body is not
 /// read), and the token opens them.
 #[test]
 fn a_token_is_required_on_every_request() {
-    let (r, mut store, rx) = receiver_cfg(|c| c.token = Some("s3cret-token".into()));
+    let Live {
+        r,
+        mut store,
+        rx,
+        _kept,
+    } = receiver_cfg(|c| c.token = Some("s3cret-token".into()));
     let c = &captures("otlp-protobuf")[0];
     let ct = ("Content-Type", c.content_type.as_str());
     for auth in [
@@ -572,7 +616,12 @@ fn raw(addr: SocketAddr, chunks: &[(&[u8], Duration)], wait: Duration) -> String
 /// others meanwhile.
 #[test]
 fn slow_clients_are_cut_off() {
-    let (r, mut store, rx) = receiver_cfg(|c| {
+    let Live {
+        r,
+        mut store,
+        rx,
+        _kept,
+    } = receiver_cfg(|c| {
         c.header_timeout = Duration::from_secs(1);
         c.body_timeout = Duration::from_secs(1);
     });
@@ -627,7 +676,12 @@ fn slow_clients_are_cut_off() {
 /// than it leaves garbage that is refused as a bad request; neither disturbs the next client.
 #[test]
 fn bodies_that_lie_about_their_length() {
-    let (r, mut store, rx) = receiver_cfg(|_| {});
+    let Live {
+        r,
+        mut store,
+        rx,
+        _kept,
+    } = receiver_cfg(|_| {});
     let line = std::fs::read(fixtures().join("simple-jsonl/requests.jsonl")).unwrap();
     // claims 1000 bytes, sends 10, and closes its side
     let mut s = TcpStream::connect(r.addr).unwrap();
@@ -669,7 +723,12 @@ fn bodies_that_lie_about_their_length() {
 /// path is refused as what it is, not read.
 #[test]
 fn no_request_reads_or_writes_a_path() {
-    let (r, mut store, rx) = receiver_cfg(|_| {});
+    let Live {
+        r,
+        mut store,
+        rx,
+        _kept,
+    } = receiver_cfg(|_| {});
     for path in [
         "/v1/traces/../../etc/passwd",
         "/etc/passwd",
@@ -697,7 +756,14 @@ fn no_request_reads_or_writes_a_path() {
 /// is indexed that the file does not hold, and the failure is counted and shown.
 #[test]
 fn a_full_disk_refuses_requests_instead_of_losing_them() {
-    let (r, mut store, rx) = receiver_cfg(|c| c.record = Some(PathBuf::from("/dev/full")));
+    let mut cfg = http::Config::new("127.0.0.1:0".parse().unwrap());
+    cfg.opts = ingest::Options { naive_utc: true };
+    let Live {
+        r,
+        mut store,
+        rx,
+        _kept,
+    } = receiver_with(cfg, sink::BACKLOG, Some(Path::new("/dev/full")));
     let (code, hs, body) = send(r.addr, &captures("otlp-protobuf")[0]);
     assert_eq!(code, 503);
     assert_eq!(header(&hs, "retry-after"), Some("1"));
@@ -708,18 +774,20 @@ fn a_full_disk_refuses_requests_instead_of_losing_them() {
     assert_eq!(store.trace_count(), 0);
     assert_eq!(
         r.counters
-            .record_failed
+            .spool_failed
             .load(std::sync::atomic::Ordering::Relaxed),
         1
     );
     assert_eq!(
         r.counters
-            .recorded
+            .spooled
             .load(std::sync::atomic::Ordering::Relaxed),
         0
     );
     assert!(
-        store.sources()[0].state.contains("cannot record"),
+        store.sources()[0]
+            .state
+            .contains("cannot append to the record file"),
         "{:?}",
         store.sources()[0]
     );

@@ -44,7 +44,17 @@ pub fn run(cli: &Cli) -> Result<(), Failure> {
     // The sources are read on threads; the explorer shows what is indexed so far.
     let mut store = Store::new();
     store.set_retention(a.retention.retention());
+    let live = super::spool::needed(&a.src.sources, t.receiver.listen.is_some());
+    let session = super::spool::open(&a.spool, live, store.registry())?;
+    if session.is_some() {
+        super::spool::finish_on_signals(Some(ratatui::restore))
+            .map_err(|e| Failure::source(format!("cannot handle signals: {e}")))?;
+    }
     let (feed, rx) = ingest::sink::channel(store.registry());
+    let feed = match &session {
+        Some(s) => feed.with_spool(s.spool.clone()),
+        None => feed,
+    };
     let opts = ingest::Options {
         naive_utc: a.src.naive_utc,
     };
@@ -54,7 +64,6 @@ pub fn run(cli: &Cli) -> Result<(), Failure> {
             addr,
             t.receiver.max_body,
             opts,
-            None,
             t.receiver.auth.token(),
         )?),
         None => None,
@@ -95,7 +104,9 @@ pub fn run(cli: &Cli) -> Result<(), Failure> {
         // what was accepted and not indexed yet is accounted for too
         app.store
             .apply_all(rest.iter().flat_map(std::sync::mpsc::Receiver::try_iter));
-        summarize_receiver(&app.store, &counters, None);
+        if let Some(s) = &session {
+            summarize_receiver(&app.store, &counters, &s.spool);
+        }
     }
     Ok(())
 }

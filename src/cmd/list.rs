@@ -53,7 +53,20 @@ fn list_follow(a: &ListArgs, paint: headless::Paint) -> Result<(), Failure> {
     }
     let mut store = Store::new();
     store.set_retention(a.retention.retention());
+    let session = super::spool::open(
+        &a.spool,
+        super::spool::needed(&a.src.sources, false),
+        store.registry(),
+    )?;
+    if session.is_some() {
+        super::spool::finish_on_signals(None)
+            .map_err(|e| Failure::source(format!("cannot handle signals: {e}")))?;
+    }
     let (feed, rx) = ingest::sink::channel(store.registry());
+    let feed = match &session {
+        Some(s) => feed.with_spool(s.spool.clone()),
+        None => feed,
+    };
     let opts = ingest::Options {
         naive_utc: a.src.naive_utc,
     };

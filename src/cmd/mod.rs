@@ -11,4 +11,5 @@ pub mod receiver;
 pub mod record;
 pub mod shell;
 pub mod show;
+pub mod spool;
 pub mod stats;

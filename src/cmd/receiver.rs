@@ -3,15 +3,14 @@
 
 use super::common::Failure;
 use crate::ingest;
+use crate::ingest::spool::Spool;
 use crate::model::Store;
 
-/// On stderr when a receiver stops: what it was sent, and where every span went.
-pub fn summarize_receiver(
-    store: &Store,
-    counters: &ingest::http::Counters,
-    recorded_to: Option<&std::path::Path>,
-) {
+/// On stderr when a receiver stops: what it was sent, where it was kept (the spool, or the
+/// record file), and where every span went.
+pub fn summarize_receiver(store: &Store, counters: &ingest::http::Counters, spool: &Spool) {
     let c = |v: &std::sync::atomic::AtomicU64| v.load(std::sync::atomic::Ordering::Relaxed);
+    let kept = spool.stats();
     let mut line = format!(
         "spanscope: {} request(s): {} span(s) or line(s) accepted, {} rejected, {} answered busy (clients retry those)",
         c(&counters.requests),
@@ -26,12 +25,16 @@ pub fn summarize_receiver(
         ),
         (c(&counters.timed_out), "cut off for sending too slowly"),
         (
-            c(&counters.record_failed),
-            "refused because the record file could not be written",
+            c(&counters.spool_failed),
+            if spool.keeps_raw() {
+                "refused because the spool could not be written"
+            } else {
+                "refused because the record file could not be written"
+            },
         ),
         (
-            c(&counters.undo_failed),
-            "left a partial write in the record file that could not be undone at once (recording paused until it was)",
+            kept.undo_failed,
+            "left a partial write that could not be undone at once (nothing more was kept until it was)",
         ),
         (
             c(&counters.panicked),
@@ -42,11 +45,19 @@ pub fn summarize_receiver(
             line.push_str(&format!("; {n} {what}"));
         }
     }
-    if let Some(path) = recorded_to {
+    if !spool.keeps_raw() {
         line.push_str(&format!(
             "; {} request(s) recorded to {}",
-            c(&counters.recorded),
-            path.display()
+            c(&counters.spooled),
+            spool.path().display()
+        ));
+    }
+    if kept.dropped_segments > 0 {
+        line.push_str(&format!(
+            "; the spool dropped its {} oldest segment(s) ({} MiB) to stay within --max-spool, \
+             evicting the traces that referred to them",
+            kept.dropped_segments,
+            kept.dropped_bytes >> 20
         ));
     }
     eprintln!("{line}");
@@ -76,7 +87,8 @@ pub fn accounting_line(store: &Store) -> String {
     )
 }
 
-/// Start the receiver on `addr` (a socket address or a host name to resolve).
+/// Start the receiver on `addr` (a socket address or a host name to resolve); what it accepts
+/// goes to the feed's spool.
 ///
 /// # Errors
 /// A bad address, or the port cannot be bound.
@@ -85,7 +97,6 @@ pub fn start_receiver(
     addr: &str,
     max_body: usize,
     opts: ingest::Options,
-    record: Option<std::path::PathBuf>,
     token: Option<String>,
 ) -> Result<ingest::http::Receiver, Failure> {
     let sock = addr
@@ -102,7 +113,6 @@ pub fn start_receiver(
     let mut cfg = ingest::http::Config::new(sock);
     cfg.max_body = max_body;
     cfg.opts = opts;
-    cfg.record = record;
     cfg.token = token;
     ingest::http::start(feed, cfg).map_err(|e| Failure::source(e.to_string()))
 }

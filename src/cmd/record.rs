@@ -1,7 +1,9 @@
-//! `spanscope record`: receive a live feed until SIGINT or SIGTERM and keep it in a file.
+//! `spanscope record`: receive a live feed until SIGINT or SIGTERM and keep it in a file: the
+//! receiver's spool is that file, so the index's payload references point into it.
 
 use super::common::Failure;
 use super::receiver::{start_receiver, summarize_receiver};
+use crate::ingest::spool::Spool;
 use crate::model::Store;
 use crate::{cli, ingest};
 
@@ -13,18 +15,25 @@ const RECORD_MAX_MEMORY: u64 = 256 << 20;
 pub fn run(a: &cli::RecordArgs) -> Result<(), Failure> {
     let mut store = Store::new();
     store.set_retention(a.retention.retention_or(RECORD_MAX_MEMORY));
+    let existed = a.out.exists();
+    let spool = Spool::record(store.registry(), &a.out).map_err(|e| {
+        Failure::source(format!(
+            "cannot open the record file {}: {e}",
+            a.out.display()
+        ))
+    })?;
     let (feed, rx) = ingest::sink::channel(store.registry());
+    let feed = feed.with_spool(spool.clone());
     let opts = ingest::Options {
         naive_utc: a.naive_utc,
     };
-    let receiver = start_receiver(
-        &feed,
-        &a.listen,
-        a.max_body,
-        opts,
-        Some(a.out.clone()),
-        a.auth.token(),
-    )?;
+    let receiver =
+        start_receiver(&feed, &a.listen, a.max_body, opts, a.auth.token()).inspect_err(|_| {
+            // a receiver that did not start leaves no file it made behind
+            if !existed {
+                let _ = std::fs::remove_file(&a.out);
+            }
+        })?;
     drop(feed);
     eprintln!(
         "spanscope: receiving on http://{} (POST /v1/traces, /v1/jsonl), recording to {}; Ctrl-C to stop",
@@ -51,6 +60,6 @@ pub fn run(a: &cli::RecordArgs) -> Result<(), Failure> {
     let store = indexer
         .join()
         .map_err(|_| Failure::source("the indexer failed"))?;
-    summarize_receiver(&store, &counters, Some(&a.out));
+    summarize_receiver(&store, &counters, &spool);
     Ok(())
 }

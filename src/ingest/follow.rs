@@ -6,11 +6,12 @@
 
 use super::ctx::{Ctx, Options};
 use super::lines::{MAX_LINE, load_lines, overlong_line};
-use super::reader::load_bytes;
-use super::sink::{Batcher, Feed, Sink};
-use crate::model::{Blob, SourceId};
+use super::reader::{keep, load_bytes};
+use super::sink::{Batcher, Closed, Collect, Feed, Sink};
+use super::spool::{Pin, Spool, UNPLACED};
+use crate::model::SourceId;
+use crate::model::store::Batch;
 use std::io::{self, BufRead, BufReader, Read};
-use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
@@ -58,6 +59,24 @@ pub fn spawn_with_timeout(
 struct Stream {
     lines: u64,
     last_event_id: Option<String>,
+    /// Where lines are kept for their payloads (in memory without a spool).
+    spool: Option<Spool>,
+    /// The spool segments lines went to since the last flush: let go once their records are
+    /// queued.
+    pins: Vec<Pin>,
+}
+
+impl Stream {
+    /// Queue what is pending, let go of the pins it held, and then announce what they held
+    /// back.
+    fn flush(&mut self, sink: &mut Batcher) -> Result<(), Closed> {
+        sink.flush()?;
+        if self.pins.is_empty() {
+            return Ok(());
+        }
+        self.pins.clear();
+        sink.flush()
+    }
 }
 
 fn follow(feed: &Feed, url: &str, opts: Options, response_timeout: Duration) {
@@ -72,7 +91,10 @@ fn follow(feed: &Feed, url: &str, opts: Options, response_timeout: Duration) {
         .http_status_as_error(false)
         .build()
         .into();
-    let mut state = Stream::default();
+    let mut state = Stream {
+        spool: feed.spool().cloned(),
+        ..Stream::default()
+    };
     let mut backoff = FIRST_BACKOFF;
     loop {
         sink.state(source, "connecting");
@@ -86,10 +108,14 @@ fn follow(feed: &Feed, url: &str, opts: Options, response_timeout: Duration) {
                 if sink.flush().is_err() {
                     return;
                 }
-                match read(resp, &mut sink, source, &mut state, opts) {
+                let why = match read(resp, &mut sink, source, &mut state, opts) {
                     Ok(()) => "the server closed the stream".to_string(),
                     Err(e) => e.to_string(),
+                };
+                if state.flush(&mut sink).is_err() {
+                    return;
                 }
+                why
             }
             Err(e) => e,
         };
@@ -206,14 +232,15 @@ fn read(
             record(sink, source, state, line.clone(), opts, false);
         }
         // nothing more buffered: the next read may wait, so deliver what we have
-        if reader.buffer().is_empty() && sink.flush().is_err() {
+        if reader.buffer().is_empty() && state.flush(sink).is_err() {
             return Ok(());
         }
     }
 }
 
-/// One line (or event) becomes a blob of its own, so payload references can point at it. An
-/// event is one record even when its JSON spans several `data:` lines.
+/// One line (or event): parsed, then kept in the spool when it has records (in memory without
+/// one), so that payload references can point at it. An event is one record even when its
+/// JSON spans several `data:` lines.
 fn record(
     sink: &mut Batcher,
     source: SourceId,
@@ -222,14 +249,27 @@ fn record(
     opts: Options,
     event: bool,
 ) {
-    let bytes = Arc::new(bytes);
-    let blob = sink.add_blob(Blob::Memory(Arc::clone(&bytes)));
+    let registry = Sink::registry(sink);
+    let mut parsed = Collect {
+        registry: &registry,
+        batch: Batch::default(),
+    };
     if event {
-        load_bytes(sink, source, blob, &bytes, opts);
+        load_bytes(&mut parsed, source, UNPLACED, &bytes, opts);
         state.lines += 1;
     } else {
-        sink.count(source, 0, bytes.len() as u64);
-        let ctx = Ctx { blob, opts };
-        state.lines += load_lines(sink, source, &bytes, 0, state.lines, &ctx);
+        parsed.count(source, 0, bytes.len() as u64);
+        let ctx = Ctx {
+            blob: UNPLACED,
+            opts,
+        };
+        state.lines += load_lines(&mut parsed, source, &bytes, 0, state.lines, &ctx);
+    }
+    let pin = keep(sink, source, bytes, parsed.batch, state.spool.as_ref());
+    // one pin per segment is enough: it holds the segment until the next flush
+    if let Some(pin) = pin
+        && !state.pins.iter().any(|p| p.same(&pin))
+    {
+        state.pins.push(pin);
     }
 }

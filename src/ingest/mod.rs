@@ -7,7 +7,7 @@
 //! `semconv` are shared by everything; `format` is what a format is; `formats/` holds one file
 //! per format and the table (`formats/mod.rs`) with its dispatch; `detail` decodes spans' texts
 //! through it; `lines`, `parallel` and `reader` read sources; `tail`, `follow`, `sink` and
-//! `http` feed a live store.
+//! `http` feed a live store, and `spool` keeps on disk what live sources accept.
 
 pub mod attributes;
 pub mod ctx;
@@ -25,6 +25,7 @@ pub mod reader;
 pub mod search;
 pub mod semconv;
 pub mod sink;
+pub mod spool;
 pub mod tail;
 #[cfg(test)]
 pub(crate) mod testing;

@@ -8,6 +8,7 @@
 use super::ctx::{Ctx, Options};
 use super::lines::{self, MAX_LINE};
 use super::sink::{Collect, Sink};
+use super::spool::{self, Pin, Spool, UNPLACED};
 use crate::model::store::{Batch, Registry};
 use crate::model::{Blob, BlobId, SourceId};
 use std::collections::BTreeMap;
@@ -62,16 +63,18 @@ pub enum End {
 }
 
 /// Where the parsed bytes stay, for the payload references of their records.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub enum Blobs {
     /// In this blob, at their offset in the input (a file, or bytes held in memory whole).
     In(BlobId),
-    /// Each block becomes a blob of its own, held in memory (a stream read as it comes).
-    PerBlock,
+    /// A stream read as it comes: each block with records is appended to the spool and its
+    /// records point there. Without a spool, or when it cannot be written (a full disk), the
+    /// block is held in memory as a blob of its own (counted by `--max-memory`).
+    Stream(Option<Spool>),
 }
 
 /// How to read lines.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Lines {
     pub opts: Options,
     pub blobs: Blobs,
@@ -97,12 +100,12 @@ impl Lines {
         }
     }
 
-    /// Lines of a live stream (stdin), each block kept in memory as its own blob.
+    /// Lines of a live stream (stdin), each block kept in `spool` (in memory without one).
     #[must_use]
-    pub fn of_stream(opts: Options) -> Lines {
+    pub fn of_stream(opts: Options, spool: Option<Spool>) -> Lines {
         Lines {
             opts,
-            blobs: Blobs::PerBlock,
+            blobs: Blobs::Stream(spool),
             threads: workers(),
             block: BLOCK,
             eager: true,
@@ -227,7 +230,7 @@ impl Lines {
         &self,
         registry: &Arc<Registry>,
         source: SourceId,
-        b: Block,
+        mut b: Block,
     ) -> (Parsed, Option<Vec<u8>>) {
         let mut out = Collect {
             registry,
@@ -236,33 +239,49 @@ impl Lines {
         let consumed = b.bytes.len() as u64 + b.skipped;
         let mut lines = 0;
         let mut spare = None;
+        let mut pin = None;
         if !b.bytes.is_empty() {
-            match self.blobs {
+            match &self.blobs {
                 Blobs::In(blob) => {
                     let ctx = Ctx {
-                        blob,
+                        blob: *blob,
                         opts: self.opts,
                     };
                     lines = lines::load_lines(&mut out, source, &b.bytes, b.base, 0, &ctx);
-                    // the buffer of a long line is let go, not kept for every block after it
-                    spare = (b.bytes.capacity() <= 2 * self.block).then_some(b.bytes);
                 }
-                Blobs::PerBlock => {
-                    let bytes = Arc::new(b.bytes);
-                    let blob = registry.blobs.add(Blob::Memory(Arc::clone(&bytes)));
+                Blobs::Stream(spool) => {
+                    // parsed first, so that only blocks with records are kept
                     let ctx = Ctx {
-                        blob,
+                        blob: UNPLACED,
                         opts: self.opts,
                     };
-                    lines = lines::load_lines(&mut out, source, &bytes, 0, 0, &ctx);
+                    lines = lines::load_lines(&mut out, source, &b.bytes, 0, 0, &ctx);
+                    let records = &mut out.batch.records;
+                    if !records.is_empty() {
+                        match spool.as_ref().map(|s| s.append(&b.bytes)) {
+                            Some(Ok(placed)) => {
+                                spool::place(records, placed.blob, placed.offset);
+                                pin = Some(placed.pin);
+                            }
+                            _ => {
+                                let bytes = std::mem::take(&mut b.bytes);
+                                let blob = registry.blobs.add(Blob::Memory(Arc::new(bytes)));
+                                spool::place(records, blob, 0);
+                            }
+                        }
+                    }
                 }
             }
+            // the buffer of a long line is let go, not kept for every block after it
+            spare =
+                (!b.bytes.is_empty() && b.bytes.capacity() <= 2 * self.block).then_some(b.bytes);
         }
         let parsed = Parsed {
             seq: b.seq,
             lines,
             consumed,
             batch: out.batch,
+            pin,
         };
         (parsed, spare)
     }
@@ -277,12 +296,14 @@ struct Block {
     skipped: u64,
 }
 
-/// One parsed block: its records, counts and rejections (line numbers within the block).
+/// One parsed block: its records, counts and rejections (line numbers within the block), and
+/// the pin on the spool segment they point into, let go once they are queued.
 struct Parsed {
     seq: u64,
     lines: u64,
     consumed: u64,
     batch: Batch,
+    pin: Option<Pin>,
 }
 
 /// Where cut blocks go.
@@ -320,8 +341,8 @@ impl<S: Sink> Out for Inline<'_, S> {
             .get_or_insert_with(|| self.sink.registry())
             .clone();
         let (parsed, _) = self.lines.parse(&registry, self.source, block);
-        self.delivered_lines = hand_over(self.sink, self.source, self.delivered_lines, parsed);
-        self.open = self.sink.flush().is_ok();
+        (self.delivered_lines, self.open) =
+            hand_over(self.sink, self.source, self.delivered_lines, parsed);
         self.open
     }
 }
@@ -536,8 +557,9 @@ fn deliver(sink: &mut impl Sink, source: SourceId, lines: u64, rx: &Receiver<Par
         waiting.insert(p.seq, p);
         while let Some(p) = waiting.remove(&want) {
             want += 1;
-            lines = hand_over(sink, source, lines, p);
-            if sink.flush().is_err() {
+            let open;
+            (lines, open) = hand_over(sink, source, lines, p);
+            if !open {
                 return lines;
             }
         }
@@ -545,8 +567,11 @@ fn deliver(sink: &mut impl Sink, source: SourceId, lines: u64, rx: &Receiver<Par
     lines
 }
 
-/// One parsed block into the sink, after `lines` lines; returns the lines read then.
-fn hand_over(sink: &mut impl Sink, source: SourceId, lines: u64, p: Parsed) -> u64 {
+/// One parsed block into the sink after `lines` lines, and flushed. The block's pin on the
+/// spool is let go once its records are queued, and another flush then tells the store of
+/// the segments the pin held back. Returns the lines read then, and whether the sink's owner
+/// is still there.
+fn hand_over(sink: &mut impl Sink, source: SourceId, lines: u64, p: Parsed) -> (u64, bool) {
     let Batch {
         records,
         units,
@@ -560,7 +585,12 @@ fn hand_over(sink: &mut impl Sink, source: SourceId, lines: u64, p: Parsed) -> u
     for r in records {
         sink.insert(source, r);
     }
-    lines + p.lines
+    let mut open = sink.flush().is_ok();
+    if let Some(pin) = p.pin {
+        drop(pin);
+        open &= sink.flush().is_ok();
+    }
+    (lines + p.lines, open)
 }
 
 #[cfg(test)]
@@ -624,7 +654,7 @@ mod tests {
     fn reader(threads: usize, block: usize, blob: Option<BlobId>) -> Lines {
         Lines {
             opts: opts(),
-            blobs: blob.map_or(Blobs::PerBlock, Blobs::In),
+            blobs: blob.map_or(Blobs::Stream(None), Blobs::In),
             threads,
             block,
             eager: blob.is_none(),
@@ -719,34 +749,103 @@ mod tests {
         }
     }
 
-    /// A live stream: whole lines are parsed as each read brings them, each block a blob of
-    /// its own whose records read back.
+    /// A live stream: whole lines are parsed as each read brings them, each block kept where
+    /// its records read back: in memory without a spool, in the spool with one.
     #[test]
     fn a_stream_read_as_it_comes_indexes_every_line() {
         let bytes = log();
         let want = dump(&one_thread(&bytes), false);
-        let mut s = Store::new();
-        let src = s.add_source("log");
-        let mut pos = Position::default();
-        reader(2, BLOCK, None)
-            .read(
-                &mut s,
-                src,
-                &mut Trickle(&bytes, 4096),
-                &mut pos,
-                End::Parse,
-            )
-            .expect("read");
-        s.refresh();
-        assert_same(&dump(&s, false), &want, "a stream");
-        let t = s.trace_ids().next().expect("a trace");
-        let span = s.trace(t).spans[0];
-        let d = crate::ingest::detail::span_detail(&s, span);
-        assert!(
-            d.problems.is_empty() && !d.raw.is_empty(),
-            "{:?}",
-            d.problems
-        );
+        let root = tempfile::tempdir().expect("a temporary directory");
+        let dir = spool::SpoolDir::create(root.path(), false).expect("a spool");
+        for spooled in [false, true] {
+            let mut s = Store::new();
+            let src = s.add_source("log");
+            let kept = spooled.then(|| Spool::private(s.registry(), &dir, spool::DEFAULT_MAX));
+            let mut lines = reader(2, BLOCK, None);
+            lines.blobs = Blobs::Stream(kept.clone());
+            let mut pos = Position::default();
+            lines
+                .read(
+                    &mut s,
+                    src,
+                    &mut Trickle(&bytes, 4096),
+                    &mut pos,
+                    End::Parse,
+                )
+                .expect("read");
+            s.refresh();
+            assert_same(&dump(&s, false), &want, "a stream");
+            for t in s.trace_ids() {
+                let span = s.trace(t).spans[0];
+                let d = crate::ingest::detail::span_detail(&s, span);
+                assert!(
+                    d.problems.is_empty() && !d.raw.is_empty(),
+                    "{:?}",
+                    d.problems
+                );
+            }
+            // every block with a record went to the spool, or (without one) to memory
+            let held_in_memory = (0..s.span_count()).all(|i| {
+                let span = s.span(crate::model::SpanIdx(u32::try_from(i).expect("few")));
+                span.payload.iter().flatten().all(|p| match s.blob(p.blob) {
+                    Blob::Memory(_) => !spooled,
+                    Blob::Open(_) => spooled,
+                    _ => false,
+                })
+            });
+            assert!(held_in_memory, "spooled: {spooled}");
+            if let Some(kept) = kept {
+                let st = kept.stats();
+                assert!(st.written > bytes.len() as u64 / 2, "{st:?}");
+                assert!(st.written <= bytes.len() as u64, "{st:?}");
+            }
+        }
+    }
+
+    /// A stream through a bounded spool: the oldest segments are dropped, their traces
+    /// evicted after they were indexed (never before), and every record is accounted for.
+    #[test]
+    fn a_stream_through_a_small_spool_evicts_what_it_drops() {
+        let bytes = log();
+        let root = tempfile::tempdir().expect("a temporary directory");
+        let dir = spool::SpoolDir::create(root.path(), false).expect("a spool");
+        let mut store = Store::new();
+        let kept = Spool::private(store.registry(), &dir, 128 << 10);
+        let (feed, rx) = crate::ingest::sink::channel(store.registry());
+        let feed = feed.with_spool(kept.clone());
+        let reading = std::thread::spawn(move || {
+            let mut sink = feed.batcher();
+            let src = sink.add_source("stdin");
+            let mut pos = Position::default();
+            Lines::of_stream(opts(), feed.spool().cloned())
+                .read(
+                    &mut sink,
+                    src,
+                    &mut Trickle(&bytes, 8192),
+                    &mut pos,
+                    End::Parse,
+                )
+                .expect("read");
+        });
+        let mut announced = 0;
+        for b in rx {
+            announced += b.dropped_blobs.len();
+            store.apply(b);
+        }
+        reading.join().expect("the reader");
+        let st = kept.stats();
+        assert!(st.dropped_segments > 2, "{st:?}");
+        assert_eq!(announced as u64, st.dropped_segments);
+        let a = store.accounting();
+        assert!(a.balanced(), "{a:?}");
+        assert!(a.evicted > 0 && a.traces_evicted > 0, "{a:?}");
+        // what is held reads back: nothing points into a dropped segment
+        for t in store.trace_ids() {
+            for &span in &store.trace(t).spans {
+                let d = crate::ingest::detail::span_detail(&store, span);
+                assert!(d.problems.is_empty(), "{:?}", d.problems);
+            }
+        }
     }
 
     /// A store that goes away while a file is read: reading stops instead of parsing on.

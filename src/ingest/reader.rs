@@ -8,7 +8,9 @@ use super::detect::{self, FileKind, JsonLayout};
 use super::formats;
 use super::lines::{MAX_LINE, insert_all};
 use super::parallel::{BLOCK, End, Lines, Position};
-use super::sink::{Feed, Sink};
+use super::sink::{Batcher, Collect, Feed, Sink};
+use super::spool::{self, Spool, UNPLACED};
+use crate::model::store::Batch;
 use crate::model::{Blob, BlobId, SourceId};
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
@@ -166,8 +168,8 @@ pub fn load_reader(
 
 /// Read a live stream (stdin) as it comes on a thread of its own: what is not JSON (protobuf,
 /// gzip) is read to its end and loaded whole; JSON is read as lines, each read's whole lines
-/// parsed at once and kept in memory for the payloads, and at the end a last line without a
-/// newline is parsed too.
+/// parsed at once, and at the end a last line without a newline is parsed too. What has
+/// records is kept in the feed's spool for the payloads (in memory without one).
 pub fn read_stream(feed: &Feed, label: &str, mut reader: impl Read + Send, opts: Options) {
     let mut sink = feed.batcher();
     let source = sink.add_source(label);
@@ -197,24 +199,95 @@ pub fn read_stream(feed: &Feed, label: &str, mut reader: impl Read + Send, opts:
             } else {
                 reader.read_to_end(&mut head)
             };
-            read.map(|_| {
-                let bytes = Arc::new(head);
-                let blob = sink.add_blob(Blob::Memory(Arc::clone(&bytes)));
-                load_bytes(&mut sink, source, blob, &bytes, opts);
-            })
+            read.map(|_| load_whole(&mut sink, source, head, opts, feed.spool()))
         }
         FileKind::Json | FileKind::Empty => {
             let mut pos = Position {
                 partial: head,
                 ..Position::default()
             };
-            Lines::of_stream(opts).read(&mut sink, source, &mut reader, &mut pos, End::Parse)
+            Lines::of_stream(opts, feed.spool().cloned()).read(
+                &mut sink,
+                source,
+                &mut reader,
+                &mut pos,
+                End::Parse,
+            )
         }
     };
     match state {
         Ok(()) => sink.state(source, ""),
         Err(e) => sink.state(source, format!("error: {e}")),
     }
+}
+
+/// A whole stream (protobuf, gzip, a JSON document) read to its end: kept in `spool` (inflated,
+/// if gzip) and parsed from there; without a spool, or when it cannot be written, held in
+/// memory.
+fn load_whole(
+    sink: &mut Batcher,
+    source: SourceId,
+    bytes: Vec<u8>,
+    opts: Options,
+    spool: Option<&Spool>,
+) {
+    let bytes = if detect::sniff_file(&bytes) == FileKind::Gzip {
+        sink.count(source, 0, bytes.len() as u64);
+        match gunzip(&bytes) {
+            Ok(plain) => plain,
+            Err(e) => {
+                sink.reject(source, 0, format!("not a valid gzip stream: {e}"));
+                return;
+            }
+        }
+    } else {
+        bytes
+    };
+    let registry = Sink::registry(sink);
+    let mut parsed = Collect {
+        registry: &registry,
+        batch: Batch::default(),
+    };
+    load_bytes(&mut parsed, source, UNPLACED, &bytes, opts);
+    let pin = keep(sink, source, bytes, parsed.batch, spool);
+    // queued, then the pin let go and the segments it held back announced
+    let _ = sink.flush();
+    drop(pin);
+    let _ = sink.flush();
+}
+
+/// Keep `bytes`, whose records in `batch` were parsed against [`UNPLACED`], where payloads
+/// read them back: in `spool`, else (none, or it cannot be written) in memory; nothing is kept
+/// when there is no record. Then hand the batch to `sink`, and return the pin on the spool
+/// segment, to let go once the records are queued (flushed).
+pub fn keep(
+    sink: &mut impl Sink,
+    source: SourceId,
+    bytes: Vec<u8>,
+    mut batch: Batch,
+    spool: Option<&Spool>,
+) -> Option<spool::Pin> {
+    let mut pin = None;
+    if !batch.records.is_empty() {
+        match spool.map(|s| s.append(&bytes)) {
+            Some(Ok(placed)) => {
+                spool::place(&mut batch.records, placed.blob, placed.offset);
+                pin = Some(placed.pin);
+            }
+            _ => {
+                let blob = sink.add_blob(Blob::Memory(Arc::new(bytes)));
+                spool::place(&mut batch.records, blob, 0);
+            }
+        }
+    }
+    sink.count(source, batch.units, batch.bytes);
+    for r in batch.rejections {
+        sink.reject(source, r.line, r.reason);
+    }
+    for r in batch.records {
+        sink.insert(source, r);
+    }
+    pin
 }
 
 /// Parse a whole file or body (`bytes` is the content of `blob`).

@@ -2,6 +2,7 @@
 //! into a [`Batcher`] that sends them in batches to the thread that owns the store (the
 //! explorer, live sources). Loaders are written once, against [`Sink`].
 
+use super::spool::Spool;
 use crate::model::store::{Batch, Record, Registry, Rejection};
 use crate::model::{Blob, BlobId, SourceId, Store};
 use std::sync::Arc;
@@ -92,6 +93,7 @@ pub fn channel_with_backlog(registry: Arc<Registry>, backlog: usize) -> (Feed, R
             tx,
             registry,
             backlog,
+            spool: None,
         },
         rx,
     )
@@ -103,6 +105,8 @@ pub struct Feed {
     tx: SyncSender<Batch>,
     pub registry: Arc<Registry>,
     backlog: usize,
+    /// Where live sources (a receiver, stdin, a followed URL) keep the bytes they accept.
+    spool: Option<Spool>,
 }
 
 /// Why a batch was not queued.
@@ -115,6 +119,20 @@ pub enum Refused {
 }
 
 impl Feed {
+    /// This feed, with live sources keeping what they accept in `spool`.
+    #[must_use]
+    pub fn with_spool(mut self, spool: Spool) -> Feed {
+        self.spool = Some(spool);
+        self
+    }
+
+    /// Where live sources keep what they accept (none: a stream's bytes are held in memory,
+    /// and a receiver does not start).
+    #[must_use]
+    pub fn spool(&self) -> Option<&Spool> {
+        self.spool.as_ref()
+    }
+
     /// Queue a batch, waiting while the store is behind.
     ///
     /// # Errors
@@ -180,11 +198,34 @@ impl Batcher {
     /// traces of a big file show at once.
     pub const SIZE: usize = 4096;
 
-    /// Send what is pending.
+    /// Send what is pending, then tell the store which spool segments were dropped once
+    /// nothing points into them unqueued (see `spool::Pin`).
     ///
     /// # Errors
     /// The store's owner is gone.
     pub fn flush(&mut self) -> Result<(), Closed> {
+        self.send_pending()?;
+        let dropped = self
+            .feed
+            .spool()
+            .map(Spool::take_dropped)
+            .unwrap_or_default();
+        if dropped.is_empty() {
+            return Ok(());
+        }
+        let batch = Batch {
+            source: self.pending.source,
+            dropped_blobs: dropped,
+            ..Batch::default()
+        };
+        if self.feed.send(batch).is_err() {
+            self.closed = true;
+            return Err(Closed);
+        }
+        Ok(())
+    }
+
+    fn send_pending(&mut self) -> Result<(), Closed> {
         if self.closed {
             return Err(Closed);
         }

@@ -4,6 +4,7 @@
 use super::columns::TraceColumns;
 use super::idx::{self, Table};
 use super::intern::{Interner, Sym};
+use super::payload::BlobId;
 use super::retention::Remap;
 use super::span::SpanIdx;
 use super::store::Store;
@@ -21,6 +22,28 @@ impl Store {
                 break;
             };
             self.evict(t);
+        }
+    }
+
+    /// Evict every trace with a span whose payload is in `blob`, whose bytes are gone (the
+    /// oldest segment of a bounded spool): counted as evicted like any other. Oldest first,
+    /// and only until no live span refers to the blob any more.
+    pub fn evict_blob(&mut self, blob: BlobId) {
+        let refs = |s: &Store| s.blob_refs.get(blob.0 as usize).copied().unwrap_or(0);
+        let mut i = self.evict_from;
+        while refs(self) > 0 && i < self.traces.len() {
+            let refers = self.columns.is_live(i)
+                && self.traces[i].spans.iter().any(|&s| {
+                    let payload = self.spans[s.0 as usize].payload;
+                    payload.iter().flatten().any(|p| p.blob == blob)
+                });
+            if refers {
+                // a row of the table, so its index fits
+                self.evict(TraceIdx(
+                    idx::to_u32(i, Table::Traces).expect("a trace row"),
+                ));
+            }
+            i += 1;
         }
     }
 
@@ -306,6 +329,74 @@ mod tests {
             max_bytes: None,
         });
         assert_eq!(listing(&kept), listing(&fresh));
+    }
+
+    /// A span of trace `t` whose payload slot `slot` is in `blob`.
+    fn with_payload(t: &str, id: &str, parent: Option<&str>, slot: usize, blob: BlobId) -> Record {
+        let Record::Span(mut r) = span(t, id, parent, 0, 10) else {
+            unreachable!()
+        };
+        r.payload = Some((
+            slot,
+            PayloadRef {
+                blob,
+                offset: 0,
+                len: 1,
+                format: RecordFormat::Request,
+                locator: 0,
+            },
+        ));
+        Record::Span(r)
+    }
+
+    #[test]
+    fn a_dropped_blob_evicts_exactly_the_traces_that_refer_to_it() {
+        let mut s = Store::new();
+        let src = s.add_source("t");
+        let (gone, kept) = (BlobId(0), BlobId(1));
+        let mut b = Batch {
+            source: src,
+            ..Batch::default()
+        };
+        b.records = vec![
+            with_payload("old", "r", None, 0, gone),
+            with_payload("other", "r", None, 0, kept),
+            // a trace that refers to the blob through one span's second slot only
+            with_payload("mixed", "r", None, 0, kept),
+            with_payload("mixed", "c", Some("r"), 1, gone),
+            span("bare", "r", None, 0, 10),
+            // the payload of this span moved to the kept blob: it no longer refers to it
+            with_payload("moved", "r", None, 0, gone),
+        ];
+        let Record::Span(mut end) = with_payload("moved", "r", None, 0, kept) else {
+            unreachable!()
+        };
+        end.complete = false;
+        b.records.push(Record::Span(end));
+        b.records.push(with_payload("late", "r", None, 0, gone));
+        s.registry.queued(b.records.len());
+        s.apply(b);
+        assert_eq!(s.trace_count(), 6);
+        s.registry.queued(0);
+        s.apply(Batch {
+            source: src,
+            dropped_blobs: vec![gone],
+            ..Batch::default()
+        });
+        let mut held: Vec<&str> = s.trace_ids().map(|t| s.str(s.trace(t).id)).collect();
+        held.sort_unstable();
+        assert_eq!(held, ["bare", "moved", "other"]);
+        let a = s.accounting();
+        assert_eq!((a.evicted, a.traces_evicted), (4, 3), "{a:?}");
+        assert!(a.balanced(), "{a:?}");
+        // nothing refers to it any more: announcing it again changes nothing
+        let before = s.accounting();
+        s.evict_blob(gone);
+        assert_eq!(s.accounting(), before);
+        // compaction keeps what is left, and the kept blob's traces are still whole
+        s.compact();
+        assert_eq!(s.trace_count(), 3);
+        assert!(s.accounting().balanced());
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! batch a parsing thread sends with the counts that go with them.
 
 use super::Nanos;
-use super::payload::PayloadRef;
+use super::payload::{BlobId, PayloadRef};
 use super::sources::{Rejection, SourceId};
 use super::span::{SpanKind, SpanStatus, Tokens};
 use super::trace::TraceStatus;
@@ -70,4 +70,8 @@ pub struct Batch {
     pub rejections: Vec<Rejection>,
     /// The source's new state, when it changed ("tailing", "retrying in 2s", …).
     pub state: Option<String>,
+    /// Blobs whose bytes were dropped (the oldest segments of a bounded spool): every trace
+    /// with a span whose payload is in one of them is evicted. Sent after every batch that
+    /// points into them.
+    pub dropped_blobs: Vec<BlobId>,
 }

@@ -121,6 +121,7 @@ impl Store {
             requests,
             rejections,
             state,
+            dropped_blobs,
         } = batch;
         let s = self.source_mut(source);
         s.units += units;
@@ -137,6 +138,9 @@ impl Store {
             self.insert(source, r);
         }
         self.registry.applied(n);
+        for blob in dropped_blobs {
+            self.evict_blob(blob);
+        }
         self.generation += 1;
         self.enforce_retention();
     }

@@ -191,6 +191,8 @@ pub fn run(
             crossterm::cursor::Show
         );
         ratatui::restore();
+        // the process exits without unwinding: its spool goes now
+        crate::ingest::spool::finish_all_now();
     });
     let _guard = TerminalGuard {
         mouse: app.opts.mouse,

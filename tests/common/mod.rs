@@ -165,3 +165,55 @@ impl Drop for Session {
         let _ = self.child.kill();
     }
 }
+
+/// POST `body` to a receiver at `addr` (`path`, with `content_type`); the status answered.
+pub fn post(addr: &str, path: &str, content_type: &str, body: &[u8]) -> u16 {
+    use std::io::{BufRead, BufReader};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
+         Content-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    s.write_all(body).unwrap();
+    let mut r = BufReader::new(s);
+    let mut status = String::new();
+    r.read_line(&mut status).unwrap();
+    let mut rest = Vec::new();
+    let _ = r.read_to_end(&mut rest);
+    status.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+impl Session {
+    /// The address of the receiver the status bar shows (`receiver 127.0.0.1:PORT`).
+    pub fn receiver_addr(&self) -> String {
+        self.wait_for("(listening");
+        let screen = self.screen();
+        let at = screen
+            .find("receiver ")
+            .expect("a receiver in the status bar")
+            + 9;
+        screen[at..]
+            .split_whitespace()
+            .next()
+            .expect("an address")
+            .to_string()
+    }
+
+    /// Kill the process without a chance to clean up (SIGKILL), and wait for it to be gone.
+    pub fn kill_hard(&mut self) {
+        let pid = self.child.process_id().expect("a process id");
+        let status = std::process::Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let deadline = Instant::now() + timeout();
+        while self.child.try_wait().unwrap().is_none() {
+            assert!(Instant::now() < deadline, "the process did not die");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}

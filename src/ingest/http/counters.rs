@@ -14,18 +14,16 @@ pub struct Counters {
     pub rejected: AtomicU64,
     /// Requests answered 503 because the index could not keep up (the client retries them).
     pub busy: AtomicU64,
-    /// Requests appended to the record file.
-    pub recorded: AtomicU64,
+    /// Requests appended to the spool (the record file, for `record`) and queued.
+    pub spooled: AtomicU64,
     /// Requests refused for a missing or wrong token (401).
     pub unauthorized: AtomicU64,
     /// Requests whose body did not arrive in time (408).
     pub timed_out: AtomicU64,
-    /// Requests that could not be appended to the record file (answered 503, not indexed).
-    pub record_failed: AtomicU64,
-    /// Refused requests whose bytes, written to the record file, could not be cut off again.
-    /// Until a later attempt succeeds the file holds a request nobody acknowledged, so the
-    /// receiver refuses to record (503) rather than append after it.
-    pub undo_failed: AtomicU64,
+    /// Requests that could not be appended to the spool or the record file (answered 503,
+    /// not indexed). Refused requests whose bytes could not be cut off again are counted by
+    /// the spool (`SpoolStats::undo_failed`).
+    pub spool_failed: AtomicU64,
     /// Requests whose handling panicked: answered 500, the receiver kept serving.
     pub panicked: AtomicU64,
 }
@@ -46,6 +44,6 @@ mod tests {
         bump(&c.panicked);
         bump(&c.panicked);
         assert_eq!(c.panicked.load(Ordering::Relaxed), 2);
-        assert_eq!(c.undo_failed.load(Ordering::Relaxed), 0);
+        assert_eq!(c.spool_failed.load(Ordering::Relaxed), 0);
     }
 }

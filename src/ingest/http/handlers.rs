@@ -38,7 +38,7 @@ pub(super) fn router(shared: Arc<Shared>) -> Router {
 
 /// A future whose panic, while polled, becomes an `Err` with the panic's payload. The
 /// future is dropped after a panic and never polled again; what it shares with other
-/// requests is atomics, a channel and a record file behind a mutex whose poisoning is
+/// requests is atomics, a channel and a spool behind a mutex whose poisoning is
 /// ignored on purpose, so asserting unwind safety is sound.
 struct CatchUnwind<F>(Pin<Box<F>>);
 
@@ -201,12 +201,18 @@ mod tests {
     use std::sync::atomic::Ordering;
     use std::sync::mpsc::Receiver;
 
-    fn shared(f: impl FnOnce(&mut Shared)) -> (Arc<Shared>, Receiver<Batch>) {
+    /// What keeps a test's spool directory alive.
+    type Kept = (crate::ingest::spool::SpoolDir, tempfile::TempDir);
+
+    fn shared(f: impl FnOnce(&mut Shared)) -> (Arc<Shared>, Receiver<Batch>, Kept) {
         let store = Store::new();
+        let root = tempfile::tempdir().unwrap();
+        let dir = crate::ingest::spool::SpoolDir::create(root.path(), false).unwrap();
+        let spool = crate::ingest::spool::Spool::private(store.registry(), &dir, 1 << 30);
         let (feed, rx) = sink::channel(store.registry());
-        let mut s = Shared::for_tests(&feed);
+        let mut s = Shared::for_tests(&feed.with_spool(spool));
         f(&mut s);
-        (Arc::new(s), rx)
+        (Arc::new(s), rx, (dir, root))
     }
 
     struct Answer {
@@ -247,7 +253,7 @@ mod tests {
 
     #[tokio::test]
     async fn each_route_answers_for_itself() {
-        let (s, rx) = shared(|_| {});
+        let (s, rx, _kept) = shared(|_| {});
         let app = router(Arc::clone(&s));
         let a = call(&app, "GET", "/healthz", &[], b"").await;
         assert_eq!((a.status, a.body.as_str()), (200, "ok\n"));
@@ -265,7 +271,7 @@ mod tests {
 
     #[tokio::test]
     async fn traces_answer_in_the_request_encoding() {
-        let (s, _rx) = shared(|_| {});
+        let (s, _rx, _kept) = shared(|_| {});
         let app = router(s);
         let a = call(&app, "POST", "/v1/traces", &[JSON], &otlp_json(&[1, 0])).await;
         assert_eq!(a.status, 200);
@@ -292,7 +298,7 @@ mod tests {
 
     #[tokio::test]
     async fn with_a_token_every_route_asks_for_it() {
-        let (s, _rx) = shared(|s| s.token = Some("t0ken".into()));
+        let (s, _rx, _kept) = shared(|s| s.token = Some("t0ken".into()));
         let app = router(Arc::clone(&s));
         for path in ["/healthz", "/v1/traces", "/v1/jsonl"] {
             let method = if path == "/healthz" { "GET" } else { "POST" };
@@ -324,7 +330,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_panicking_request_is_answered_500_and_the_next_is_served() {
-        let (s, rx) = shared(|s| s.decode = panicky);
+        let (s, rx, _kept) = shared(|s| s.decode = panicky);
         let app = router(Arc::clone(&s));
         let a = call(&app, "POST", "/v1/traces", &[JSON], b"panic").await;
         assert_eq!(a.status, 500);

@@ -1,21 +1,21 @@
-//! What happens to a request's body once read: decoded, turned into one batch, and queued
-//! whole (and appended to the record file) or refused whole; and the state every request of
-//! a receiver shares. A request is indexed whole or not at all, so a client that retries
-//! loses nothing and duplicates nothing.
+//! What happens to a request's body once read: decoded, turned into one batch, appended to the
+//! spool (or the record file) and queued, both or neither; and the state every request of a
+//! receiver shares. A request is indexed whole or not at all, so a client that retries loses
+//! nothing and duplicates nothing.
 
 use super::body::decode_body;
 use super::counters::{Counters, bump};
-use super::record::{RecordError, Recorder, Refused as NotRecorded};
 use super::reply::{Encoding, Refusal};
 use crate::ingest::sink::{Collect, Feed, Refused};
+use crate::ingest::spool::{self, Refused as NotKept, Spool, UNPLACED};
 use crate::ingest::{Ctx, Options, load_lines, otlp};
 use crate::model::payload::RecordFormat;
-use crate::model::store::{Batch, Record, Registry, Rejection};
-use crate::model::{Blob, BlobId, SourceId};
+use crate::model::store::{Batch, Record, Rejection};
+use crate::model::{BlobId, SourceId};
 use axum::http::StatusCode;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// How an OTLP body becomes a request: [`decode_otlp`], except in tests that make it fail.
@@ -36,34 +36,15 @@ pub(super) struct Shared {
     pub(super) max_body: usize,
     pub(super) opts: Options,
     pub(super) counters: Arc<Counters>,
-    pub(super) record: Option<Recorder>,
+    /// Where accepted bodies go: the spool, or the record file of `record`.
+    pub(super) spool: Spool,
+    /// The source's state while all is well ("listening", and how far it is reachable).
+    pub(super) listening: String,
+    /// The state says the spool cannot be written: said again when it can.
+    pub(super) failing: AtomicBool,
     pub(super) token: Option<String>,
     pub(super) body_timeout: Duration,
     pub(super) decode: Decode,
-}
-
-/// A request body registered as a blob for its spans' payloads; forgotten again when
-/// dropped (a refusal, an error, a panic) unless [`Held::keep`] says its batch was queued.
-struct Held<'a> {
-    registry: &'a Registry,
-    ctx: Ctx,
-    kept: bool,
-}
-
-impl Held<'_> {
-    fn keep(mut self) {
-        self.kept = true;
-    }
-}
-
-impl Drop for Held<'_> {
-    fn drop(&mut self) {
-        if !self.kept {
-            self.registry
-                .blobs
-                .forget(self.ctx.blob, "the request was not indexed");
-        }
-    }
 }
 
 impl Shared {
@@ -96,21 +77,12 @@ impl Shared {
         });
     }
 
-    /// Keep a request body in memory for the payloads of its spans.
-    fn hold(&self, body: Vec<u8>) -> (Arc<Vec<u8>>, Held<'_>) {
-        let body = Arc::new(body);
-        let registry = &*self.feed.registry;
-        let blob: BlobId = registry.blobs.add(Blob::Memory(Arc::clone(&body)));
-        let ctx = Ctx {
-            blob,
+    /// Parsing context for a body not yet in the spool: its records are placed when it is.
+    fn unplaced(&self) -> Ctx {
+        Ctx {
+            blob: UNPLACED,
             opts: self.opts,
-        };
-        let held = Held {
-            registry,
-            ctx,
-            kept: false,
-        };
-        (body, held)
+        }
     }
 
     fn counted(&self, accepted: u64, rejected: u64) {
@@ -119,17 +91,26 @@ impl Shared {
         c.rejected.fetch_add(rejected, Ordering::Relaxed);
     }
 
-    /// Decode and queue an OTLP request; returns the number of spans rejected.
+    /// Decode and queue an OTLP request; returns the number of spans rejected. A private
+    /// spool keeps the body as it came; a record file keeps it as one OTLP/JSON line.
     pub(super) fn export(&self, enc: Encoding, body: Vec<u8>) -> Result<u64, Refusal> {
         let req = (self.decode)(enc, &body).map_err(|e| Refusal(StatusCode::BAD_REQUEST, e))?;
-        let format = match enc {
-            Encoding::Protobuf => RecordFormat::OtlpProto,
-            Encoding::Json => RecordFormat::OtlpJson,
+        let line;
+        let (kept, separator, format): (&[u8], &[u8], _) = match (self.spool.keeps_raw(), enc) {
+            (true, Encoding::Protobuf) => (&body, b"", RecordFormat::OtlpProto),
+            (true, Encoding::Json) => (&body, b"\n", RecordFormat::OtlpJson),
+            (false, _) => {
+                line = serde_json::to_vec(&req).map_err(|e| {
+                    Refusal(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        format!("cannot write the request as JSON: {e}"),
+                    )
+                })?;
+                (&line, b"\n", RecordFormat::OtlpJson)
+            }
         };
-        let len = body.len();
-        let (_, held) = self.hold(body);
         let mut records = Vec::new();
-        otlp::records(&req, &held.ctx, 0, len, format, &mut records);
+        otlp::records(&req, &self.unplaced(), 0, kept.len(), format, &mut records);
         // spans refused on their own (invalid ids) stay in the batch: the store counts them
         let rejected = records
             .iter()
@@ -140,33 +121,17 @@ impl Shared {
             source: self.source,
             records,
             units: 1,
-            bytes: len as u64,
+            bytes: body.len() as u64,
             requests: 1,
-            rejections: Vec::new(),
-            state: None,
+            ..Batch::default()
         };
-        let line = match &self.record {
-            Some(_) => {
-                let mut line = serde_json::to_vec(&req).map_err(|e| {
-                    Refusal(
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        format!("cannot write the request as JSON: {e}"),
-                    )
-                })?;
-                line.push(b'\n');
-                Some(line)
-            }
-            None => None,
-        };
-        self.commit(batch, line)?;
-        held.keep();
+        self.commit(&[kept, separator], batch)?;
         self.counted(accepted, rejected);
         Ok(rejected)
     }
 
     /// Parse and queue a JSON-lines body; returns the lines accepted and the rejections.
     pub(super) fn lines(&self, body: Vec<u8>) -> Result<(u64, Vec<Rejection>), Refusal> {
-        let (body, held) = self.hold(body);
         let mut sink = Collect {
             registry: &self.feed.registry,
             batch: Batch {
@@ -176,22 +141,17 @@ impl Shared {
                 ..Batch::default()
             },
         };
-        load_lines(&mut sink, self.source, &body, 0, 0, &held.ctx);
+        load_lines(&mut sink, self.source, &body, 0, 0, &self.unplaced());
         let batch = sink.batch;
         let rejected = batch.rejections.len() as u64;
         let accepted = batch.units - rejected;
         let rejections = batch.rejections.clone();
-        let line = (accepted > 0 && self.record.is_some()).then(|| {
-            let mut line = body.to_vec();
-            if !line.ends_with(b"\n") {
-                line.push(b'\n');
-            }
-            line
-        });
-        self.commit(batch, line)?;
-        // with nothing to index the body is not kept: the rejections are still shown
         if accepted > 0 {
-            held.keep();
+            let newline: &[u8] = if body.ends_with(b"\n") { b"" } else { b"\n" };
+            self.commit(&[&body, newline], batch)?;
+        } else {
+            // nothing to index: the body is not kept, the rejections are still shown
+            self.queue(batch)?;
         }
         self.counted(accepted, rejected);
         Ok((accepted, rejections))
@@ -208,29 +168,57 @@ impl Shared {
         })
     }
 
-    /// Acknowledge a request: append `line` to the record file (when recording) and queue its
-    /// batch, both or neither. A request that cannot be written (a full disk, or a file still
-    /// holding part of an earlier refused request) or queued is refused with 503, so the
-    /// client's retry neither loses nor duplicates it.
-    fn commit(&self, batch: Batch, line: Option<Vec<u8>>) -> Result<(), Refusal> {
-        let (Some(record), Some(line)) = (&self.record, line) else {
-            return self.queue(batch);
-        };
-        match record.commit(&line, || self.queue(batch)) {
-            Ok(()) => Ok(()),
-            Err(NotRecorded::Queue(r)) => Err(r),
-            Err(NotRecorded::Record(e)) => {
-                let why = match &e {
-                    RecordError::Write(io) => io.to_string(),
-                    RecordError::Inconsistent(_) => e.to_string(),
-                };
-                let _ = self.feed.try_send(Batch {
-                    source: self.source,
-                    state: Some(format!("listening; cannot record: {why}")),
-                    ..Batch::default()
-                });
+    /// Acknowledge a request: append `parts` to the spool and queue its batch, its records
+    /// pointing where the body went: both or neither. A request that cannot be written (a
+    /// full disk, or a file still holding part of an earlier refused request) or queued is
+    /// refused with 503, so the client's retry neither loses nor duplicates it; the source's
+    /// state says why until the spool takes requests again.
+    fn commit(&self, parts: &[&[u8]], mut batch: Batch) -> Result<(), Refusal> {
+        let res = self.spool.commit(parts, |blob, at| {
+            spool::place(&mut batch.records, blob, at);
+            self.queue(batch)
+        });
+        match res {
+            Ok(()) => {
+                bump(&self.counters.spooled);
+                if self.failing.swap(false, Ordering::Relaxed) {
+                    self.state(self.listening.clone());
+                }
+                self.announce_dropped();
+                Ok(())
+            }
+            Err(NotKept::Queue(r)) => Err(r),
+            Err(NotKept::Append(e)) => {
+                bump(&self.counters.spool_failed);
+                self.failing.store(true, Ordering::Relaxed);
+                self.state(format!("{}; {e}", self.listening));
                 Err(Refusal(StatusCode::SERVICE_UNAVAILABLE, e.to_string()))
             }
+        }
+    }
+
+    fn state(&self, state: String) {
+        let _ = self.feed.try_send(Batch {
+            source: self.source,
+            state: Some(state),
+            ..Batch::default()
+        });
+    }
+
+    /// Tell the store which spool segments were dropped (after the batches that point into
+    /// them); what the queue cannot take now goes with a later request.
+    fn announce_dropped(&self) {
+        let dropped = self.spool.take_dropped();
+        if dropped.is_empty() {
+            return;
+        }
+        let batch = Batch {
+            source: self.source,
+            dropped_blobs: dropped.clone(),
+            ..Batch::default()
+        };
+        if self.feed.try_send(batch).is_err() {
+            self.spool.defer_dropped(dropped);
         }
     }
 }
@@ -268,7 +256,7 @@ pub(crate) fn decode_request(
 
 #[cfg(test)]
 impl Shared {
-    /// A receiver's state over `feed`: no record file, no token, the real decoder.
+    /// A receiver's state over `feed` and its spool: no token, the real decoder.
     pub(super) fn for_tests(feed: &Feed) -> Shared {
         Shared {
             feed: feed.clone(),
@@ -276,7 +264,9 @@ impl Shared {
             max_body: 1 << 20,
             opts: Options { naive_utc: true },
             counters: Arc::new(Counters::default()),
-            record: None,
+            spool: feed.spool().expect("a feed with a spool").clone(),
+            listening: "listening".into(),
+            failing: AtomicBool::new(false),
             token: None,
             body_timeout: Duration::from_secs(5),
             decode: decode_otlp,
@@ -306,43 +296,112 @@ pub(super) fn otlp_json(ids: &[u32]) -> Vec<u8> {
 mod tests {
     use super::*;
     use crate::ingest::sink;
+    use crate::ingest::spool::SpoolDir;
     use crate::model::Store;
     use std::sync::mpsc::Receiver;
 
     const LINE: &str = r#"{"trace_id": "73aed523-aace-4f3b-ac81-089ae00cd558", "timestamp": "2026-11-21T05:37:00.047Z", "inputs": {"q": "?"}, "outputs": {"a": "!"}, "total_latency_ms": 107.5}"#;
 
-    fn shared(backlog: usize) -> (Shared, Receiver<Batch>) {
+    /// A receiver's state over a private spool bounded by `max`, and what it queues.
+    struct Fixture {
+        s: Shared,
+        rx: Receiver<Batch>,
+        dir: SpoolDir,
+        _root: tempfile::TempDir,
+    }
+
+    fn with_spool(backlog: usize, max: u64) -> Fixture {
         let store = Store::new();
+        let root = tempfile::tempdir().unwrap();
+        let dir = SpoolDir::create(root.path(), false).unwrap();
+        let spool = Spool::private(store.registry(), &dir, max);
         let (feed, rx) = sink::channel_with_backlog(store.registry(), backlog);
-        (Shared::for_tests(&feed), rx)
+        let feed = feed.with_spool(spool);
+        Fixture {
+            s: Shared::for_tests(&feed),
+            rx,
+            dir,
+            _root: root,
+        }
+    }
+
+    fn shared(backlog: usize) -> Fixture {
+        with_spool(backlog, spool::DEFAULT_MAX)
     }
 
     fn count(s: &Shared) -> [u64; 3] {
         let c = &s.counters;
-        [&c.accepted, &c.rejected, &c.recorded].map(|v| v.load(Ordering::Relaxed))
+        [&c.accepted, &c.rejected, &c.spooled].map(|v| v.load(Ordering::Relaxed))
     }
 
-    fn blob_bytes(s: &Shared, id: u32) -> usize {
-        s.feed.registry.blobs.memory_len(BlobId(id))
+    /// The bytes the payload of each span record of `b` points at.
+    fn payloads(s: &Shared, b: &Batch) -> Vec<Vec<u8>> {
+        b.records
+            .iter()
+            .filter_map(|r| match r {
+                Record::Span(sp) => sp.payload.map(|(_, p)| p),
+                _ => None,
+            })
+            .map(|p| {
+                s.feed
+                    .registry
+                    .blobs
+                    .get(p.blob)
+                    .read(p.offset, p.len)
+                    .unwrap()
+            })
+            .collect()
     }
 
     #[test]
-    fn a_request_is_queued_as_one_batch_with_its_body_kept() {
-        let (s, rx) = shared(100);
+    fn a_request_is_queued_as_one_batch_pointing_into_the_spool() {
+        let f = shared(100);
+        let Fixture { s, rx, .. } = &f;
         let body = otlp_json(&[1, 2, 0]);
         let len = body.len();
-        assert_eq!(s.export(Encoding::Json, body).unwrap(), 1);
+        assert_eq!(s.export(Encoding::Json, body.clone()).unwrap(), 1);
         let b = rx.try_recv().unwrap();
         assert_eq!((b.records.len(), b.units, b.requests), (3, 1, 1));
         assert_eq!(b.bytes, len as u64);
         assert!(rx.try_recv().is_err(), "one batch");
-        assert_eq!(count(&s), [2, 1, 0]);
-        assert_eq!(blob_bytes(&s, 0), len);
+        assert_eq!(count(s), [2, 1, 1]);
+        assert_eq!(payloads(s, &b), [body.clone(), body.clone()]);
+        // the next body goes after it (and its newline), and reads back as itself
+        let second = otlp_json(&[3]);
+        s.export(Encoding::Json, second.clone()).unwrap();
+        let b = rx.try_recv().unwrap();
+        let Record::Span(sp) = &b.records[0] else {
+            panic!("{:?}", b.records[0])
+        };
+        assert_eq!(sp.payload.unwrap().1.offset, len as u64 + 1);
+        assert_eq!(payloads(s, &b), [second]);
+        assert_eq!(
+            s.spool.stats().written,
+            (len + 1 + otlp_json(&[3]).len() + 1) as u64
+        );
+        assert_eq!(
+            s.feed.registry.blobs.memory_len(sp.payload.unwrap().1.blob),
+            0
+        );
     }
 
     #[test]
-    fn a_body_that_does_not_decode_is_a_bad_request_and_holds_nothing() {
-        let (s, rx) = shared(100);
+    fn a_protobuf_body_is_kept_as_it_came() {
+        use prost::Message as _;
+        let f = shared(100);
+        let Fixture { s, rx, .. } = &f;
+        let req = otlp::decode_json(&otlp_json(&[7])).unwrap();
+        let body = req.encode_to_vec();
+        s.export(Encoding::Protobuf, body.clone()).unwrap();
+        let b = rx.try_recv().unwrap();
+        assert_eq!(payloads(s, &b), std::slice::from_ref(&body));
+        assert_eq!(s.spool.stats().written, body.len() as u64, "no separator");
+    }
+
+    #[test]
+    fn a_body_that_does_not_decode_is_a_bad_request_and_keeps_nothing() {
+        let f = shared(100);
+        let Fixture { s, rx, .. } = &f;
         let r = s.export(Encoding::Json, b"{".to_vec()).unwrap_err();
         assert_eq!(r.0, StatusCode::BAD_REQUEST);
         let r = s
@@ -350,53 +409,113 @@ mod tests {
             .unwrap_err();
         assert_eq!(r.0, StatusCode::BAD_REQUEST);
         assert!(rx.try_recv().is_err());
-        assert_eq!(count(&s), [0, 0, 0]);
+        assert_eq!(count(s), [0, 0, 0]);
+        assert_eq!(s.spool.stats().written, 0);
     }
 
     #[test]
-    fn a_request_the_index_cannot_take_is_refused_whole_and_its_body_forgotten() {
-        let (s, rx) = shared(1);
+    fn a_request_the_index_cannot_take_is_refused_whole_and_cut_off_the_spool() {
+        let f = shared(1);
+        let Fixture { s, rx, dir, .. } = &f;
         let r = s.export(Encoding::Json, otlp_json(&[1, 2])).unwrap_err();
         assert_eq!(r.0, StatusCode::SERVICE_UNAVAILABLE);
         assert!(rx.try_recv().is_err());
-        assert_eq!(count(&s), [0, 0, 0]);
-        assert_eq!(blob_bytes(&s, 0), 0, "the body is not held");
+        assert_eq!(count(s), [0, 0, 0]);
         let r = s
             .lines(format!("{LINE}\n{LINE}\n").into_bytes())
             .unwrap_err();
         assert_eq!(r.0, StatusCode::SERVICE_UNAVAILABLE);
-        assert_eq!(blob_bytes(&s, 1), 0);
+        assert_eq!(s.spool.stats().written, 0);
+        assert_eq!(std::fs::read(dir.path().join("000001.seg")).unwrap(), b"");
     }
 
     #[test]
     fn json_lines_are_queued_with_their_rejections() {
-        let (s, rx) = shared(100);
-        let (accepted, rejections) = s.lines(format!("{LINE}\nnot json\n").into_bytes()).unwrap();
+        let f = shared(100);
+        let Fixture { s, rx, .. } = &f;
+        let body = format!("{LINE}\nnot json");
+        let (accepted, rejections) = s.lines(body.clone().into_bytes()).unwrap();
         assert_eq!(accepted, 1);
         assert_eq!(rejections.len(), 1);
         assert_eq!(rejections[0].line, 2);
         let b = rx.try_recv().unwrap();
         assert_eq!((b.units, b.requests, b.rejections.len()), (2, 1, 1));
-        assert_eq!(count(&s), [1, 1, 0]);
-        assert!(blob_bytes(&s, 0) > 0);
+        assert_eq!(count(s), [1, 1, 1]);
+        assert_eq!(payloads(s, &b), [LINE.as_bytes()]);
+        // the body ends with a newline in the spool, so the next starts on a line of its own
+        assert_eq!(s.spool.stats().written, body.len() as u64 + 1);
     }
 
     #[test]
     fn json_lines_with_nothing_to_index_still_show_their_rejections() {
-        let (s, rx) = shared(100);
+        let f = shared(100);
+        let Fixture { s, rx, .. } = &f;
         let (accepted, rejections) = s.lines(b"nope\n".to_vec()).unwrap();
         assert_eq!((accepted, rejections.len()), (0, 1));
         assert_eq!(rx.try_recv().unwrap().rejections.len(), 1);
-        assert_eq!(blob_bytes(&s, 0), 0, "nothing refers to the body");
+        assert_eq!(s.spool.stats().written, 0, "nothing refers to the body");
+    }
+
+    /// A spool that cannot be written: 503, and the state says why until a request is kept.
+    #[test]
+    fn a_spool_that_cannot_be_written_refuses_and_says_so_until_it_can() {
+        let f = shared(100);
+        let Fixture { s, rx, dir, .. } = &f;
+        std::fs::remove_dir_all(dir.path()).unwrap();
+        let r = s.export(Encoding::Json, otlp_json(&[1])).unwrap_err();
+        assert_eq!(r.0, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(r.1.starts_with("cannot append to the spool"), "{}", r.1);
+        let states: Vec<String> = rx.try_iter().filter_map(|b| b.state).collect();
+        assert_eq!(states.len(), 1);
+        assert!(
+            states[0].starts_with("listening; cannot append to the spool"),
+            "{states:?}"
+        );
+        assert_eq!(s.counters.spool_failed.load(Ordering::Relaxed), 1);
+        std::fs::create_dir(dir.path()).unwrap();
+        s.export(Encoding::Json, otlp_json(&[1])).unwrap();
+        let states: Vec<String> = rx.try_iter().filter_map(|b| b.state).collect();
+        assert_eq!(states, ["listening"]);
+    }
+
+    /// With a small bound, the oldest segments are dropped, and each is announced after
+    /// every batch that points into it.
+    #[test]
+    fn dropped_segments_are_announced_after_the_batches_that_point_into_them() {
+        let f = with_spool(100_000, 16 << 10);
+        let Fixture { s, rx, .. } = &f;
+        for i in 1..=200 {
+            s.export(Encoding::Json, otlp_json(&[i, i + 1000])).unwrap();
+        }
+        let batches: Vec<Batch> = rx.try_iter().collect();
+        let dropped: Vec<(usize, BlobId)> = batches
+            .iter()
+            .enumerate()
+            .flat_map(|(i, b)| b.dropped_blobs.iter().map(move |&d| (i, d)))
+            .collect();
+        assert!(dropped.len() >= 3, "{}", dropped.len());
+        for (at, blob) in dropped {
+            let last_use = batches.iter().rposition(|b| {
+                b.records.iter().any(|r| {
+                    matches!(r, Record::Span(sp) if sp.payload.is_some_and(|(_, p)| p.blob == blob))
+                })
+            });
+            assert!(
+                last_use.is_some_and(|u| u < at),
+                "{blob:?} at {at}: {last_use:?}"
+            );
+        }
+        assert!(s.spool.stats().held <= 16 << 10);
     }
 
     #[test]
-    fn a_recorded_request_is_in_the_file_only_if_queued() {
+    fn a_recorded_request_is_in_the_file_only_if_queued_and_reads_back_from_it() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("r.jsonl");
-        let (mut s, rx) = shared(10);
-        let file = std::fs::File::create(&path).unwrap();
-        s.record = Some(Recorder::new(file, Arc::clone(&s.counters)));
+        let store = Store::new();
+        let (feed, rx) = sink::channel_with_backlog(store.registry(), 10);
+        let feed = feed.with_spool(Spool::record(store.registry(), &path).unwrap());
+        let s = Shared::for_tests(&feed);
         s.export(Encoding::Json, otlp_json(&[1])).unwrap();
         s.lines(format!("{LINE}\n").into_bytes()).unwrap();
         // more than the queue has room for: refused, and not recorded
@@ -408,7 +527,11 @@ mod tests {
         assert!(lines[0].contains("resourceSpans"), "{text}");
         assert_eq!(lines[1], LINE);
         assert_eq!(count(&s)[2], 2);
-        assert_eq!(rx.try_iter().count(), 2);
+        let batches: Vec<Batch> = rx.try_iter().collect();
+        assert_eq!(batches.len(), 2);
+        // the payloads are the lines of the file
+        assert_eq!(payloads(&s, &batches[0]), [lines[0].as_bytes()]);
+        assert_eq!(payloads(&s, &batches[1]), [lines[1].as_bytes()]);
     }
 
     #[test]

@@ -7,16 +7,18 @@
 //! encoding, and 503 with `Retry-After` when the index cannot keep up. A request is indexed
 //! whole or not at all, so a client that retries loses nothing and duplicates nothing.
 //!
+//! What it accepts is appended to the feed's spool before it is acknowledged (the record file,
+//! for `record`), and payload references point there.
+//!
 //! Inside: `server` accepts connections, `handlers` routes requests, `auth` checks tokens,
-//! `body` reads bodies within their limits, `intake` turns a body into a queued batch,
-//! `record` keeps the record file in step with what was queued, `reply` writes refusals.
+//! `body` reads bodies within their limits, `intake` turns a body into a batch appended to the
+//! spool and queued, `reply` writes refusals.
 
 mod auth;
 mod body;
 mod counters;
 mod handlers;
 mod intake;
-mod record;
 mod reply;
 mod server;
 
@@ -29,12 +31,10 @@ use super::sink::Feed;
 use crate::model::SourceId;
 use crate::model::store::Batch;
 use intake::{Decode, Shared};
-use record::Recorder;
-use std::fs::File;
 use std::io;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -48,8 +48,8 @@ pub const DEFAULT_MAX_BODY: usize = 16 << 20;
 pub enum StartError {
     #[error("cannot listen on {0}: {1}{hint}", hint = bind_hint(.1))]
     Bind(SocketAddr, #[source] io::Error),
-    #[error("cannot open the record file {path}: {1}", path = .0.display())]
-    Record(PathBuf, #[source] io::Error),
+    #[error("cannot start the receiver: it keeps what it accepts in a spool, and none was given")]
+    NoSpool,
     #[error("cannot start the receiver: {0}")]
     Runtime(#[source] io::Error),
 }
@@ -75,9 +75,6 @@ pub struct Config {
     /// Largest body accepted, before and after decompression.
     pub max_body: usize,
     pub opts: Options,
-    /// Append every accepted request to this file (one OTLP/JSON line per OTLP request; JSON
-    /// lines as they came).
-    pub record: Option<PathBuf>,
     /// Require `Authorization: Bearer TOKEN` on every request.
     pub token: Option<String>,
     /// How long a client has to send a request's head ([`HEADER_TIMEOUT`]) and its body
@@ -94,7 +91,6 @@ impl Config {
             addr,
             max_body: DEFAULT_MAX_BODY,
             opts: Options::default(),
-            record: None,
             token: None,
             header_timeout: HEADER_TIMEOUT,
             body_timeout: BODY_TIMEOUT,
@@ -160,33 +156,23 @@ impl Drop for Receiver {
     }
 }
 
-/// Bind `cfg.addr` and serve on a thread of its own until stopped.
+/// Bind `cfg.addr` and serve on a thread of its own until stopped; what it accepts goes to
+/// `feed`'s spool.
 ///
 /// # Errors
-/// The address cannot be bound, the record file cannot be opened, or the runtime cannot be
-/// built.
+/// The feed has no spool, the address cannot be bound, or the runtime cannot be built.
 pub fn start(feed: &Feed, cfg: Config) -> Result<Receiver, StartError> {
     start_with(feed, cfg, intake::decode_otlp)
 }
 
 /// [`start`] with another OTLP decoder (tests make it panic).
 fn start_with(feed: &Feed, cfg: Config, decode: Decode) -> Result<Receiver, StartError> {
+    let spool = feed.spool().ok_or(StartError::NoSpool)?.clone();
     let bind = |e: io::Error| StartError::Bind(cfg.addr, e);
     let listener = std::net::TcpListener::bind(cfg.addr).map_err(bind)?;
     listener.set_nonblocking(true).map_err(bind)?;
     let addr = listener.local_addr().map_err(bind)?;
     let counters = Arc::new(Counters::default());
-    let record = match &cfg.record {
-        Some(p) => Some(Recorder::new(
-            File::options()
-                .create(true)
-                .append(true)
-                .open(p)
-                .map_err(|e| StartError::Record(p.clone(), e))?,
-            Arc::clone(&counters),
-        )),
-        None => None,
-    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("receiver")
@@ -195,16 +181,14 @@ fn start_with(feed: &Feed, cfg: Config, decode: Decode) -> Result<Receiver, Star
         .map_err(StartError::Runtime)?;
     let token = cfg.token.filter(|t| !t.is_empty());
     let source = feed.registry.add_source(format!("receiver {addr}"));
+    let listening = match (is_loopback(&addr), token.is_some()) {
+        (true, _) => "listening",
+        (false, true) => "listening, reachable from other hosts (token required)",
+        (false, false) => "listening, reachable from other hosts, no token",
+    };
     let _ = feed.send(Batch {
         source,
-        state: Some(
-            match (is_loopback(&addr), token.is_some()) {
-                (true, _) => "listening",
-                (false, true) => "listening, reachable from other hosts (token required)",
-                (false, false) => "listening, reachable from other hosts, no token",
-            }
-            .into(),
-        ),
+        state: Some(listening.into()),
         ..Batch::default()
     });
     let shared = Arc::new(Shared {
@@ -213,7 +197,9 @@ fn start_with(feed: &Feed, cfg: Config, decode: Decode) -> Result<Receiver, Star
         max_body: cfg.max_body,
         opts: cfg.opts,
         counters: Arc::clone(&counters),
-        record,
+        spool,
+        listening: listening.into(),
+        failing: AtomicBool::new(false),
         token,
         body_timeout: cfg.body_timeout,
         decode,
@@ -231,10 +217,7 @@ fn start_with(feed: &Feed, cfg: Config, decode: Decode) -> Result<Receiver, Star
                 Ok::<(), io::Error>(())
             })?;
             // everything acknowledged is on disk before `stop` returns
-            match &shared.record {
-                Some(r) => r.finish(),
-                None => Ok(()),
-            }
+            shared.spool.finish()
         })
         .map_err(bind)?;
     Ok(Receiver {
@@ -263,6 +246,18 @@ mod tests {
 
     fn config() -> Config {
         Config::new("127.0.0.1:0".parse().unwrap())
+    }
+
+    /// What keeps a test's spool directory alive.
+    type Kept = (crate::ingest::spool::SpoolDir, tempfile::TempDir);
+
+    /// A feed of `store` with a spool in a temporary directory.
+    fn feed(store: &Store) -> (Feed, std::sync::mpsc::Receiver<Batch>, Kept) {
+        let root = tempfile::tempdir().unwrap();
+        let dir = crate::ingest::spool::SpoolDir::create(root.path(), false).unwrap();
+        let spool = crate::ingest::spool::Spool::private(store.registry(), &dir, 1 << 30);
+        let (feed, rx) = crate::ingest::sink::channel(store.registry());
+        (feed.with_spool(spool), rx, (dir, root))
     }
 
     /// POST `body` on a connection of its own; the status and the body answered.
@@ -297,7 +292,7 @@ mod tests {
     #[test]
     fn a_panicking_request_does_not_stop_the_receiver() {
         let store = Store::new();
-        let (feed, rx) = crate::ingest::sink::channel(store.registry());
+        let (feed, rx, _kept) = feed(&store);
         let r = start_with(&feed, config(), panicky).unwrap();
         for _ in 0..3 {
             let (status, body) = post(r.addr, "/v1/traces", b"panic");
@@ -317,7 +312,7 @@ mod tests {
     #[test]
     fn sigterm_ends_the_wait_for_a_signal() {
         let store = Store::new();
-        let (feed, _rx) = crate::ingest::sink::channel(store.registry());
+        let (feed, _rx, _kept) = feed(&store);
         let r = start(&feed, config()).unwrap();
         // handle SIGTERM from now on, so that an early one cannot end the test process
         let _handled = r
@@ -351,7 +346,7 @@ mod tests {
     #[test]
     fn a_taken_port_says_what_to_do() {
         let store = Store::new();
-        let (feed, _rx) = crate::ingest::sink::channel(store.registry());
+        let (feed, _rx, _kept) = feed(&store);
         let first = start(&feed, config()).unwrap();
         let e = start(&feed, Config::new(first.addr)).unwrap_err();
         let text = e.to_string();
@@ -360,16 +355,10 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("--listen 127.0.0.1:PORT"), "{text}");
-        let e = start(&feed, {
-            let mut c = config();
-            c.record = Some(PathBuf::from("/nonexistent/dir/r.jsonl"));
-            c
-        })
-        .unwrap_err();
-        assert!(
-            e.to_string().starts_with("cannot open the record file"),
-            "{e}"
-        );
+        // a feed without a spool has nowhere to keep requests
+        let (bare, _rx) = crate::ingest::sink::channel(store.registry());
+        let e = start(&bare, config()).unwrap_err();
+        assert!(e.to_string().contains("spool"), "{e}");
         first.stop().unwrap();
     }
 
