@@ -45,6 +45,25 @@ fn watch(
     (store, rx, h)
 }
 
+/// [`watch`], with streams kept in a spool of their own (as the explorer does).
+fn watch_spooled(
+    sources: &[String],
+) -> (
+    Store,
+    Receiver<Batch>,
+    ingest::spool::Spool,
+    (ingest::spool::SpoolDir, tempfile::TempDir),
+) {
+    let store = Store::new();
+    let root = tempfile::tempdir().unwrap();
+    let dir = ingest::spool::SpoolDir::create(root.path(), false).unwrap();
+    let spool = ingest::spool::Spool::private(store.registry(), &dir, 1 << 30);
+    let (feed, rx) = sink::channel(store.registry());
+    let feed = feed.with_spool(spool.clone());
+    ingest::tail::spawn(&feed, sources, true, ingest::Options::default()).unwrap();
+    (store, rx, spool, (dir, root))
+}
+
 fn append(path: &std::path::Path, text: &str) {
     let mut f = std::fs::OpenOptions::new()
         .append(true)
@@ -245,7 +264,7 @@ fn follows_a_url_through_drops_and_resends() {
         true,
     );
 
-    let (mut store, rx, _) = watch(&[format!("http://{addr}/stream")], true);
+    let (mut store, rx, spool, _kept) = watch_spooled(&[format!("http://{addr}/stream")]);
     let mut states = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(15);
     while !has(&store, "u-b2") {
@@ -276,4 +295,25 @@ fn follows_a_url_through_drops_and_resends() {
         heads[3].to_ascii_lowercase().contains("last-event-id: 7"),
         "{heads:?}"
     );
+    // every line (and the event split over two data lines) is read back from the spool
+    for t in store.trace_ids() {
+        let root = store.trace(t).summary.root.unwrap();
+        let p = store.span(root).payload[0].unwrap();
+        assert!(matches!(
+            store.blob(p.blob),
+            spanscope::model::Blob::Open(_)
+        ));
+        let d = ingest::detail::span_detail(&store, root);
+        assert!(d.problems.is_empty(), "{:?}", d.problems);
+    }
+    // the lines sent again were kept again (the store merged them), nothing else
+    let written = spool.stats().written;
+    let sent = [&a1, &a1, &a2, &a3, &line("u-b2")]
+        .iter()
+        .map(|l| l.len() as u64)
+        .sum::<u64>()
+        // the event: its two data lines joined by a newline, and a newline after
+        + b1.len() as u64
+        + 1;
+    assert_eq!(written, sent);
 }

@@ -47,6 +47,8 @@ impl Session {
         cmd.env_remove("TMUX");
         // no configuration file of the user's: the defaults unless a test gives one
         cmd.env("XDG_CONFIG_HOME", env!("CARGO_TARGET_TMPDIR"));
+        // nor spools in the user's cache: a live session's spool goes under the target dir
+        cmd.env("XDG_CACHE_HOME", env!("CARGO_TARGET_TMPDIR"));
         cmd.env_remove("SPANSCOPE_CONFIG");
         for (k, v) in env {
             cmd.env(k, v);

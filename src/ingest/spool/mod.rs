@@ -161,13 +161,14 @@ impl Spool {
     /// The file cannot be opened for appending.
     pub fn record(registry: Arc<Registry>, path: &Path) -> io::Result<Spool> {
         let writer = File::options().create(true).append(true).open(path)?;
-        let regular = writer.metadata()?.is_file();
-        let blob = match File::open(path) {
-            Ok(r) if regular => Blob::Open(Arc::new(r)),
-            Ok(_) => {
-                Blob::Gone("the record file is not a regular file: it is not read back".into())
+        // a pipe or a device is written to, never read back (a read could take a reader's data)
+        let blob = if writer.metadata()?.is_file() {
+            match File::open(path) {
+                Ok(r) => Blob::Open(Arc::new(r)),
+                Err(e) => Blob::Gone(format!("the record file cannot be read back: {e}").into()),
             }
-            Err(e) => Blob::Gone(format!("the record file cannot be read back: {e}").into()),
+        } else {
+            Blob::Gone("the record file is not a regular file: it is not read back".into())
         };
         let blob = registry.blobs.add(blob);
         let len = writer.metadata()?.len();
