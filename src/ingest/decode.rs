@@ -7,12 +7,13 @@
 use super::detect::{Key, Keys};
 use super::error::{ErrorKind, ParseError, json_error};
 use serde::de::value::{BorrowedStrDeserializer, StringDeserializer};
-use serde::de::{DeserializeSeed, Deserializer, MapAccess, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, forward_to_deserialize_any};
 use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::fmt;
+use std::marker::PhantomData;
 
 /// Values longer than this are not kept when noted (sniffers read short values: a `type`, a
 /// `schema`); a sniffer that asks for one is unsure.
@@ -79,6 +80,77 @@ pub fn take_noted<R>(f: impl FnOnce(Option<&Keys<'_>>) -> R) -> R {
             .collect();
         f(Some(&Keys::from_pairs(pairs)))
     })
+}
+
+/// A JSON string, borrowed from the record when it has no escapes (a key, a name, an id).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Text<'a>(pub Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit<'a>(PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for Visit<'a> {
+            type Value = Text<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Text<'a>, E> {
+                Ok(Text(Cow::Borrowed(s)))
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Text<'a>, E> {
+                Ok(Text(Cow::Owned(s.to_string())))
+            }
+            fn visit_string<E: de::Error>(self, s: String) -> Result<Text<'a>, E> {
+                Ok(Text(Cow::Owned(s)))
+            }
+        }
+        d.deserialize_str(Visit(PhantomData))
+    }
+}
+
+impl std::ops::Deref for Text<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A string read for its type only (a field the index does not keep, in a record that is
+/// refused when it has the wrong type): nothing is copied.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SomeText;
+
+impl<'de> Deserialize<'de> for SomeText {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl Visitor<'_> for Visit {
+            type Value = SomeText;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<SomeText, E> {
+                Ok(SomeText)
+            }
+        }
+        d.deserialize_str(Visit)
+    }
+}
+
+/// A value read for its type only, as `T` reads it, then dropped (a number the index does not
+/// keep, in a record that is refused when it has the wrong type).
+#[derive(Debug, Clone, Copy)]
+pub struct Checked<T>(PhantomData<T>);
+
+impl<T> Default for Checked<T> {
+    fn default() -> Self {
+        Checked(PhantomData)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Checked<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        T::deserialize(d).map(|_| Checked(PhantomData))
+    }
 }
 
 /// Deserialize a record; a wrong-typed field is reported with its path (`steps[2].latency_ms`),
