@@ -1,7 +1,9 @@
 //! Ingest throughput (MB/s) per format, and filter + sort over the resulting index.
 //!
 //! Data comes from the shared generator (`gen_traces.py`, seed 42), written once to
-//! `target/bench-data/`. `SPANSCOPE_BENCH_MB` sets the size of the steps file (default 100).
+//! `target/bench-data/`. `SPANSCOPE_BENCH_MB` sets the size of the steps file (default 100);
+//! `SPANSCOPE_BENCH_FORMAT_MB` the size of each format's log in the per-format rows
+//! (`ingest_format`: the whole ingest; `parse_format`: parsing alone on one core), default 100.
 //! Run: `cargo bench --bench ingest`.
 
 use spanscope::ingest::{self, Options};
@@ -118,6 +120,108 @@ fn ingest_otlp_jsonl_10mb(bencher: divan::Bencher) {
 #[divan::bench(sample_count = 5, sample_size = 1)]
 fn ingest_events_10mb(bencher: divan::Bencher) {
     bench_ingest(bencher, "events", 10);
+}
+
+/// Megabytes of each format's log for the per-format rows (`SPANSCOPE_BENCH_FORMAT_MB`,
+/// default 100).
+fn format_mb() -> u64 {
+    std::env::var("SPANSCOPE_BENCH_FORMAT_MB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100)
+}
+
+/// A dspy callback log of `mb` megabytes (written once): the callback sample repeated with
+/// fresh call ids (the generator has no callback format).
+fn callback_data(mb: u64) -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-data");
+    std::fs::create_dir_all(&dir).expect("create target/bench-data");
+    let path = dir.join(format!("dspy-callback-{mb}mb.jsonl"));
+    if path.exists() {
+        return path;
+    }
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/dspy-callback-jsonl/events.jsonl");
+    let text = std::fs::read_to_string(sample).expect("the callback sample");
+    let mut ids: Vec<String> = Vec::new();
+    for line in text.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).expect("a JSON line");
+        for key in ["call_id", "parent_call_id", "root_call_id"] {
+            if let Some(id) = v[key].as_str()
+                && !ids.iter().any(|i| i == id)
+            {
+                ids.push(id.to_string());
+            }
+        }
+    }
+    let mut out = String::new();
+    let mut rep = 0u64;
+    while (out.len() as u64) < mb * 1_000_000 {
+        let mut copy = text.clone();
+        for id in &ids {
+            let fresh = format!("{}{rep:08x}", &id[..id.len().saturating_sub(8)]);
+            copy = copy.replace(id.as_str(), &fresh);
+        }
+        out.push_str(&copy);
+        if !copy.ends_with('\n') {
+            out.push('\n');
+        }
+        rep += 1;
+    }
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, out).expect("write the callback log");
+    std::fs::rename(&tmp, &path).expect("rename the callback log");
+    path
+}
+
+/// The log of a per-format row.
+fn format_data(format: &str) -> PathBuf {
+    match format {
+        "dspy-callback" => callback_data(format_mb()),
+        other => data(other, format_mb()),
+    }
+}
+
+const FORMATS: [&str; 4] = ["steps", "otlp-jsonl", "events", "dspy-callback"];
+
+/// The whole ingest (every core, the index built) of each format's log of the same size:
+/// seconds per megabyte compare across formats.
+#[divan::bench(args = FORMATS, sample_count = 5, sample_size = 1)]
+fn ingest_format(bencher: divan::Bencher, format: &str) {
+    let path = format_data(format);
+    let bytes = std::fs::metadata(&path).expect("stat").len();
+    let _ = std::fs::read(&path);
+    bencher
+        .counter(divan::counter::BytesCount::new(bytes))
+        .bench(|| divan::black_box(load(&path)).trace_count());
+}
+
+/// Parsing alone, on one core: each line of the log (held in memory) parsed into records as
+/// the line reader parses it (as the format of the line before, sniffed when not), no index.
+#[divan::bench(args = FORMATS, sample_count = 5, sample_size = 1)]
+fn parse_format(bencher: divan::Bencher, format: &str) {
+    use spanscope::ingest::Ctx;
+    use spanscope::ingest::formats::parse_record_after;
+    use spanscope::model::BlobId;
+    let bytes = std::fs::read(format_data(format)).expect("read");
+    let ctx = Ctx {
+        blob: BlobId(0),
+        opts: Options { naive_utc: true },
+    };
+    bencher
+        .counter(divan::counter::BytesCount::new(bytes.len()))
+        .bench(|| {
+            let (mut out, mut last, mut offset, mut records) = (Vec::new(), None, 0u64, 0usize);
+            for line in bytes.split(|&b| b == b'\n') {
+                if !line.is_empty() {
+                    out.clear();
+                    let parsed = parse_record_after(line, offset, &ctx, &mut out, &mut last);
+                    records += if parsed.is_ok() { out.len() } else { 0 };
+                }
+                offset += line.len() as u64 + 1;
+            }
+            divan::black_box(records)
+        });
 }
 
 fn steps_store() -> &'static Store {

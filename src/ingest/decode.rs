@@ -7,12 +7,13 @@
 use super::detect::{Key, Keys};
 use super::error::{ErrorKind, ParseError, json_error};
 use serde::de::value::{BorrowedStrDeserializer, StringDeserializer};
-use serde::de::{DeserializeSeed, Deserializer, MapAccess, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, forward_to_deserialize_any};
 use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::fmt;
+use std::marker::PhantomData;
 
 /// Values longer than this are not kept when noted (sniffers read short values: a `type`, a
 /// `schema`); a sniffer that asks for one is unsure.
@@ -49,6 +50,18 @@ impl Noted {
             v.extend_from_slice(raw);
         }
     }
+
+    /// A string value the parse read whole from the record: without escapes, its JSON text is
+    /// the string between quotes.
+    fn set_string(&mut self, s: &str) {
+        if let Some((_, v)) = self.len.checked_sub(1).map(|i| &mut self.keys[i])
+            && s.len() + 2 <= SHORT
+        {
+            v.push(b'"');
+            v.extend_from_slice(s.as_bytes());
+            v.push(b'"');
+        }
+    }
 }
 
 thread_local! {
@@ -79,6 +92,77 @@ pub fn take_noted<R>(f: impl FnOnce(Option<&Keys<'_>>) -> R) -> R {
             .collect();
         f(Some(&Keys::from_pairs(pairs)))
     })
+}
+
+/// A JSON string, borrowed from the record when it has no escapes (a key, a name, an id).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Text<'a>(pub Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit<'a>(PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for Visit<'a> {
+            type Value = Text<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Text<'a>, E> {
+                Ok(Text(Cow::Borrowed(s)))
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Text<'a>, E> {
+                Ok(Text(Cow::Owned(s.to_string())))
+            }
+            fn visit_string<E: de::Error>(self, s: String) -> Result<Text<'a>, E> {
+                Ok(Text(Cow::Owned(s)))
+            }
+        }
+        d.deserialize_str(Visit(PhantomData))
+    }
+}
+
+impl std::ops::Deref for Text<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A string read for its type only (a field the index does not keep, in a record that is
+/// refused when it has the wrong type): nothing is copied.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SomeText;
+
+impl<'de> Deserialize<'de> for SomeText {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl Visitor<'_> for Visit {
+            type Value = SomeText;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<SomeText, E> {
+                Ok(SomeText)
+            }
+        }
+        d.deserialize_str(Visit)
+    }
+}
+
+/// A value read for its type only, as `T` reads it, then dropped (a number the index does not
+/// keep, in a record that is refused when it has the wrong type).
+#[derive(Debug, Clone, Copy)]
+pub struct Checked<T>(PhantomData<T>);
+
+impl<T> Default for Checked<T> {
+    fn default() -> Self {
+        Checked(PhantomData)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Checked<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        T::deserialize(d).map(|_| Checked(PhantomData))
+    }
 }
 
 /// Deserialize a record; a wrong-typed field is reported with its path (`steps[2].latency_ms`),
@@ -236,7 +320,8 @@ impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for NoteValue<'_, S> {
 }
 
 /// A value's deserializer: everything goes to serde_json's, but a skipped value is read as raw
-/// text (the same pass a skip is) and noted.
+/// text (the same pass a skip is) and noted, and so is a string the parse reads whole (a
+/// record's `type` or `schema`, which sniffers look at).
 struct Value<'n, D> {
     de: D,
     noted: &'n mut Noted,
@@ -254,8 +339,35 @@ macro_rules! hand_on {
 impl<'de, D: Deserializer<'de>> Deserializer<'de> for Value<'_, D> {
     type Error = D::Error;
 
+    fn deserialize_any<V: Visitor<'de>>(self, v: V) -> Result<V::Value, D::Error> {
+        self.de.deserialize_any(NoteString {
+            inner: v,
+            noted: self.noted,
+        })
+    }
+
+    fn deserialize_str<V: Visitor<'de>>(self, v: V) -> Result<V::Value, D::Error> {
+        self.de.deserialize_str(NoteString {
+            inner: v,
+            noted: self.noted,
+        })
+    }
+
+    fn deserialize_string<V: Visitor<'de>>(self, v: V) -> Result<V::Value, D::Error> {
+        self.de.deserialize_string(NoteString {
+            inner: v,
+            noted: self.noted,
+        })
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, v: V) -> Result<V::Value, D::Error> {
+        self.de.deserialize_option(NoteString {
+            inner: v,
+            noted: self.noted,
+        })
+    }
+
     hand_on! {
-        deserialize_any();
         deserialize_bool();
         deserialize_i8();
         deserialize_i16();
@@ -270,11 +382,8 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Value<'_, D> {
         deserialize_f32();
         deserialize_f64();
         deserialize_char();
-        deserialize_str();
-        deserialize_string();
         deserialize_bytes();
         deserialize_byte_buf();
-        deserialize_option();
         deserialize_unit();
         deserialize_unit_struct(name: &'static str);
         deserialize_newtype_struct(name: &'static str);
@@ -295,6 +404,80 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Value<'_, D> {
 
     fn is_human_readable(&self) -> bool {
         self.de.is_human_readable()
+    }
+}
+
+/// A value's visitor that notes a string handed to it whole from the record (borrowed: no
+/// escapes), and hands everything on; an optional value's inside is noted the same way.
+struct NoteString<'n, V> {
+    inner: V,
+    noted: &'n mut Noted,
+}
+
+/// Visits handed on as they are.
+macro_rules! visit_on {
+    ($($method:ident($ty:ty);)*) => {
+        $(fn $method<E: de::Error>(self, x: $ty) -> Result<V::Value, E> {
+            self.inner.$method(x)
+        })*
+    };
+}
+
+impl<'de, V: Visitor<'de>> Visitor<'de> for NoteString<'_, V> {
+    type Value = V::Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.inner.expecting(f)
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<V::Value, E> {
+        self.noted.set_string(s);
+        self.inner.visit_borrowed_str(s)
+    }
+
+    visit_on! {
+        visit_bool(bool);
+        visit_i64(i64);
+        visit_u64(u64);
+        visit_i128(i128);
+        visit_u128(u128);
+        visit_f64(f64);
+        visit_str(&str);
+        visit_string(String);
+        visit_bytes(&[u8]);
+        visit_borrowed_bytes(&'de [u8]);
+        visit_byte_buf(Vec<u8>);
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<V::Value, E> {
+        self.inner.visit_none()
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<V::Value, E> {
+        self.inner.visit_unit()
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<V::Value, D::Error> {
+        self.inner.visit_some(Value {
+            de: d,
+            noted: self.noted,
+        })
+    }
+
+    fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<V::Value, D::Error> {
+        self.inner.visit_newtype_struct(d)
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<V::Value, A::Error> {
+        self.inner.visit_seq(seq)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<V::Value, A::Error> {
+        self.inner.visit_map(map)
+    }
+
+    fn visit_enum<A: de::EnumAccess<'de>>(self, data: A) -> Result<V::Value, A::Error> {
+        self.inner.visit_enum(data)
     }
 }
 
@@ -349,6 +532,46 @@ mod tests {
         // one decode only: the next is not noted
         let _: Row<'_> = decode(br#"{"n":1}"#, "row").unwrap();
         take_noted(|keys| assert!(keys.is_none()));
+    }
+
+    #[derive(Debug, Deserialize)]
+    struct Typed<'a> {
+        #[serde(rename = "type", borrow)]
+        ty: Cow<'a, str>,
+        #[serde(default)]
+        name: Option<String>,
+        #[serde(default)]
+        any: Option<serde_json::Value>,
+    }
+
+    /// A string the parse reads is noted as its text when it has no escapes (sniffers read
+    /// values such as `type`); an escaped or a long one stays unknown.
+    #[test]
+    fn a_string_the_parse_reads_is_noted_as_written() {
+        let long = "x".repeat(SHORT);
+        let text = format!(r#"{{"type":"span","name":"a\"b","any":"{long}","v":[1]}}"#);
+        note_next();
+        let t: Typed<'_> = decode(text.as_bytes(), "typed").unwrap();
+        assert_eq!((t.ty.as_ref(), t.name.as_deref()), ("span", Some("a\"b")));
+        assert_eq!(t.any, Some(serde_json::Value::String(long)));
+        take_noted(|keys| {
+            let keys = keys.expect("noted");
+            assert_eq!(keys.raw("type"), Some(&br#""span""#[..]));
+            assert!(keys.is_one_of("type", &["span"]));
+            assert!(keys.sure());
+            assert_eq!(keys.raw("v"), Some(&b"[1]"[..]));
+            assert_eq!(keys.raw("name"), None, "escaped");
+            assert_eq!(keys.raw("any"), None, "long");
+            assert!(!keys.sure());
+        });
+        note_next();
+        let t: Typed<'_> = decode(br#"{"name":"n","type":"t","any":"s"}"#, "typed").unwrap();
+        assert_eq!(t.name.as_deref(), Some("n"));
+        take_noted(|keys| {
+            let keys = keys.expect("noted");
+            assert_eq!(keys.raw("name"), Some(&br#""n""#[..]), "inside an option");
+            assert_eq!(keys.raw("any"), Some(&br#""s""#[..]), "read as any value");
+        });
     }
 
     #[test]

@@ -81,7 +81,8 @@ pub struct Attrs<'a>(pub Vec<(Cow<'a, str>, AttrValue<'a>)>);
 
 /// Keys whose texts another tab of the detail shows (prompt messages, response, inputs,
 /// outputs, invocation parameters, the exception): not attributes, they stay in the payload.
-fn shown_elsewhere(k: &str) -> bool {
+#[must_use]
+pub fn shown_elsewhere(k: &str) -> bool {
     k.starts_with("llm.input_messages")
         || k.starts_with("llm.output_messages")
         || k.starts_with("retrieval.documents.")

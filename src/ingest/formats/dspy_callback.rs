@@ -1,7 +1,7 @@
 //! dspy-callback-jsonl v1: a `*_start` and a `*_end` line per DSPy call, joined by `call_id`.
 
 use crate::ingest::ctx::At;
-use crate::ingest::decode::decode;
+use crate::ingest::decode::{Text, decode};
 use crate::ingest::error::{ErrorKind, ParseError};
 use crate::ingest::format::{Decoded, Format, Sniff};
 use crate::ingest::semconv::{completions_text, messages_from_json, usage_from_value};
@@ -34,15 +34,15 @@ struct Line<'a> {
     #[serde(borrow)]
     call_id: Cow<'a, str>,
     #[serde(borrow, default)]
-    parent_call_id: Option<Cow<'a, str>>,
+    parent_call_id: Option<Text<'a>>,
     #[serde(borrow, default)]
-    root_call_id: Option<Cow<'a, str>>,
+    root_call_id: Option<Text<'a>>,
     #[serde(borrow, default)]
-    ts: Option<Cow<'a, str>>,
+    ts: Option<Text<'a>>,
     #[serde(default)]
     ts_unix_ns: Option<i64>,
     #[serde(borrow, default)]
-    thread: Option<Cow<'a, str>>,
+    thread: Option<Text<'a>>,
     #[serde(borrow, default)]
     instance: Option<Instance<'a>>,
     #[serde(borrow, default)]
@@ -62,29 +62,29 @@ struct Line<'a> {
 #[derive(Deserialize)]
 struct Instance<'a> {
     #[serde(borrow, default)]
-    class: Option<Cow<'a, str>>,
+    class: Option<Text<'a>>,
     #[serde(borrow, default)]
-    module: Option<Cow<'a, str>>,
+    module: Option<Text<'a>>,
     #[serde(borrow, default)]
-    name: Option<Cow<'a, str>>,
+    name: Option<Text<'a>>,
     #[serde(borrow, default)]
-    signature: Option<Cow<'a, str>>,
+    signature: Option<Text<'a>>,
     #[serde(borrow, default)]
-    signature_fields: Option<Cow<'a, str>>,
+    signature_fields: Option<Text<'a>>,
 }
 
 #[derive(Deserialize)]
 struct Lm<'a> {
     #[serde(borrow, default)]
-    model: Option<Cow<'a, str>>,
+    model: Option<Text<'a>>,
     #[serde(borrow, default)]
-    model_type: Option<Cow<'a, str>>,
+    model_type: Option<Text<'a>>,
     #[serde(default)]
     kwargs: Option<Value>,
     #[serde(default)]
     usage: Option<Value>,
     #[serde(borrow, default)]
-    response_model: Option<Cow<'a, str>>,
+    response_model: Option<Text<'a>>,
     #[serde(default)]
     cost: Option<Value>,
 }
@@ -92,9 +92,9 @@ struct Lm<'a> {
 #[derive(Deserialize)]
 struct Tool<'a> {
     #[serde(borrow, default)]
-    name: Option<Cow<'a, str>>,
+    name: Option<Text<'a>>,
     #[serde(borrow, default)]
-    description: Option<Cow<'a, str>>,
+    description: Option<Text<'a>>,
 }
 
 /// A call's attributes (`ingest/attributes.rs`), from one of its lines: what the start line

@@ -4,7 +4,7 @@
 //! are the program's top-level spans).
 
 use crate::ingest::ctx::At;
-use crate::ingest::decode::decode;
+use crate::ingest::decode::{Text, decode};
 use crate::ingest::error::{ErrorKind, ParseError, json_error};
 use crate::ingest::format::{Decoded, Format, Sniff};
 use crate::ingest::semconv::usage_from_value;
@@ -19,9 +19,11 @@ use crate::model::span::flags;
 use crate::model::store::{Record, SpanRecord, TraceRecord};
 use crate::model::{Nanos, SpanKind};
 use serde::Deserialize;
+use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
+use std::fmt;
 
 /// One trace_start / span / trace_end line.
 pub const FORMAT: Format = Format {
@@ -39,19 +41,53 @@ struct Line<'a> {
     #[serde(borrow)]
     trace_id: Cow<'a, str>,
     #[serde(borrow, default)]
-    name: Option<Cow<'a, str>>,
+    name: Option<Text<'a>>,
     #[serde(borrow, default)]
-    agent_id: Option<Cow<'a, str>>,
+    agent_id: Option<Text<'a>>,
     #[serde(borrow, default)]
-    status: Option<Cow<'a, str>>,
+    status: Option<Text<'a>>,
     #[serde(default)]
     latency_ms: Option<f64>,
     #[serde(borrow, default)]
-    started_at: Option<Cow<'a, str>>,
+    started_at: Option<Text<'a>>,
     #[serde(borrow, default)]
     error: Option<&'a RawValue>,
     #[serde(default)]
-    metadata: Option<Map<String, Value>>,
+    metadata: Option<Meta>,
+}
+
+/// The metadata fields whose values are texts other tabs show: read as JSON text and skipped,
+/// never decoded (the index keeps them as `null`, and reads none of them).
+const TEXTS: [&str; 4] = ["inputs", "outputs", "output_preview", "error_type"];
+
+/// A line's `metadata` object, its fields in order (a repeated key keeps its first place and
+/// its last value), every value decoded but the [`TEXTS`].
+struct Meta(Map<String, Value>);
+
+impl<'de> Deserialize<'de> for Meta {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> Visitor<'de> for Visit {
+            type Value = Meta;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a map")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Meta, A::Error> {
+                let mut m = Map::new();
+                while let Some(Text(k)) = map.next_key::<Text<'de>>()? {
+                    let v = if TEXTS.contains(&&*k) {
+                        let _: &RawValue = map.next_value()?;
+                        Value::Null
+                    } else {
+                        map.next_value()?
+                    };
+                    m.insert(k.into_owned(), v);
+                }
+                Ok(Meta(m))
+            }
+        }
+        d.deserialize_map(Visit)
+    }
 }
 
 fn parse_line(bytes: &[u8]) -> Result<Line<'_>, ParseError> {
@@ -104,7 +140,7 @@ fn attributes(meta: Option<&Map<String, Value>>, agent_id: Option<&str>) -> Vec<
 /// A wrong-typed field, a bad time or duration, an unknown type.
 pub fn parse(bytes: &[u8], at: &At<'_>, out: &mut Vec<Record>) -> Result<(), ParseError> {
     let l = parse_line(bytes)?;
-    let meta = l.metadata.as_ref();
+    let meta = l.metadata.as_ref().map(|m| &m.0);
     let time = |s: Option<&str>| s.map(|s| parse_time(s, at.opts())).transpose();
     let trace_id = l.trace_id.to_string();
     let latency = l
@@ -312,6 +348,41 @@ mod tests {
         };
         assert_eq!(end.final_status, Some(TraceStatus::Ok));
         assert_eq!(end.tokens.map(|t| t.total), Some(154));
+    }
+
+    /// The metadata's texts (inputs, outputs, the output preview) are checked as JSON text,
+    /// not decoded: nested past serde's limit or holding a number out of range, they no longer
+    /// refuse their line; the fields around them read as before.
+    #[test]
+    fn the_texts_of_the_metadata_are_skipped_not_decoded() {
+        let deep = format!("{}1{}", "[".repeat(500), "]".repeat(500));
+        let line = format!(
+            r#"{{"type":"span","trace_id":"t","name":"s","latency_ms":1,"metadata":{{"program":"P","inputs":{deep},"outputs":{{"x":1e999}},"output_preview":"a","kind":"tool","program":"Q","usage":{{"prompt_tokens":1,"completion_tokens":2}}}}}}"#
+        );
+        let out = FORMAT.parse_one(line.as_bytes(), Options::default()).unwrap();
+        let [Record::Span(s)] = out.as_slice() else {
+            panic!("{out:?}")
+        };
+        let attrs: Vec<(&str, &str)> = s.attrs.iter().map(|(k, v)| (&**k, &**v)).collect();
+        assert_eq!(
+            attrs,
+            [
+                ("program", "Q"),
+                ("kind", "tool"),
+                ("usage.prompt_tokens", "1"),
+                ("usage.completion_tokens", "2")
+            ]
+        );
+        assert_eq!(s.kind, Some(SpanKind::Tool));
+        assert_eq!(s.tokens.map(|t| t.total), Some(3));
+        // still JSON text, and still UTF-8
+        let bad = line.replace(r#""output_preview":"a""#, "\"output_preview\":\"a\u{1}\"");
+        let err = FORMAT.parse_one(bad.as_bytes(), Options::default()).unwrap_err();
+        assert!(err.reason.contains("control character"), "{err}");
+        // a field the index reads is decoded as before
+        let wrong = line.replace(r#""program":"Q""#, r#""program":1e999"#);
+        let err = FORMAT.parse_one(wrong.as_bytes(), Options::default()).unwrap_err();
+        assert!(err.reason.contains("number out of range"), "{err}");
     }
 
     #[test]

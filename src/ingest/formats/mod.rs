@@ -33,6 +33,11 @@ table! {
     normalized: [FORMAT],
 }
 
+/// OTLP/JSON read in one pass (the line and file path of the `otlp-json` entry).
+mod otlp_json;
+/// What an OTLP span becomes, from either encoding.
+mod otlp_span;
+
 #[cfg(test)]
 mod outcomes;
 

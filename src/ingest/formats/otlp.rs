@@ -1,18 +1,19 @@
-//! OTLP traces, protobuf and OTLP/JSON, decoded with `opentelemetry-proto` into one mapping:
-//! two format entries ([`JSON`], [`PROTO`]) sharing it.
+//! OTLP traces, protobuf and OTLP/JSON: two format entries ([`JSON`], [`PROTO`]) whose spans
+//! are indexed the same way (`otlp_span.rs`). A protobuf body, a body the receiver takes and
+//! any record whose detail is shown are decoded with `opentelemetry-proto`; OTLP/JSON lines and
+//! files are indexed in one borrowing pass (`otlp_json.rs`).
 
-use crate::ingest::attributes::kept;
+use super::otlp_span::{self, Facts};
 use crate::ingest::ctx::{At, Ctx};
 use crate::ingest::decode::decode;
 use crate::ingest::error::{ErrorKind, ParseError};
 use crate::ingest::format::{Decoded, Format, Sniff};
 use crate::ingest::semconv::{AttrValue, Attrs};
-use crate::ingest::texts::{ErrorInfo, SpanDetail, StatusCode, outcome};
+use crate::ingest::texts::{ErrorInfo, SpanDetail};
 use crate::ingest::values::hex;
-use crate::model::{Nanos, idx};
+use crate::model::idx;
 use crate::model::payload::RecordFormat;
-use crate::model::span::flags;
-use crate::model::store::{Record, SpanRecord};
+use crate::model::store::Record;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use opentelemetry_proto::tonic::trace::v1::Span as ProtoSpan;
@@ -24,7 +25,7 @@ pub const JSON: Format = Format {
     name: "otlp-json",
     expected: "OTLP/JSON (resourceSpans)",
     sniff: Sniff::Keys(|k| k.has("resourceSpans") || k.has("resource_spans")),
-    parse: parse_json,
+    parse: super::otlp_json::parse,
     decode: |bytes| Ok(Box::new(Body::new(read_json(bytes)?))),
 };
 
@@ -83,35 +84,12 @@ pub fn parse_proto(bytes: &[u8], at: &At<'_>, out: &mut Vec<Record>) -> Result<(
     Ok(())
 }
 
-/// One OTLP/JSON request (a line or a file).
-///
-/// # Errors
-/// Not valid OTLP/JSON.
-pub fn parse_json(bytes: &[u8], at: &At<'_>, out: &mut Vec<Record>) -> Result<(), ParseError> {
-    let req = read_json(bytes)?;
-    records(&req, at.ctx, at.offset, bytes.len(), at.format, out);
-    Ok(())
-}
-
 fn span_total(req: &ExportTraceServiceRequest) -> usize {
     req.resource_spans
         .iter()
         .flat_map(|r| &r.scope_spans)
         .map(|s| s.spans.len())
         .sum()
-}
-
-/// Every span of a request, in document order, with its resource and scope.
-fn spans_of(
-    req: &ExportTraceServiceRequest,
-) -> impl Iterator<Item = (&[KeyValue], &str, &ProtoSpan)> {
-    req.resource_spans.iter().flat_map(|rs| {
-        let res: &[KeyValue] = rs.resource.as_ref().map_or(&[], |r| &r.attributes);
-        rs.scope_spans.iter().flat_map(move |ss| {
-            let scope = ss.scope.as_ref().map_or("", |s| s.name.as_str());
-            ss.spans.iter().map(move |sp| (res, scope, sp))
-        })
-    })
 }
 
 /// MLflow exports every attribute value JSON-encoded (`"\"CHAT_MODEL\""`).
@@ -198,38 +176,6 @@ fn exception(sp: &ProtoSpan) -> Option<ErrorInfo> {
     })
 }
 
-#[allow(clippy::cast_possible_wrap)]
-fn time(ns: u64) -> Option<Nanos> {
-    (ns > 0 && ns < i64::MAX as u64).then_some(ns as Nanos)
-}
-
-/// Why a span's ids are not OTLP's (a 16-byte trace id, an 8-byte span id, an 8-byte parent or
-/// none; all-zero ids are invalid too).
-fn invalid_ids(sp: &ProtoSpan) -> Option<String> {
-    let zero = |b: &[u8]| b.iter().all(|&x| x == 0);
-    if sp.trace_id.len() != 16 || zero(&sp.trace_id) {
-        Some(format!(
-            "invalid trace id {:?} ({} bytes; 16 non-zero bytes expected)",
-            hex(&sp.trace_id),
-            sp.trace_id.len()
-        ))
-    } else if sp.span_id.len() != 8 || zero(&sp.span_id) {
-        Some(format!(
-            "invalid span id {:?} ({} bytes; 8 non-zero bytes expected)",
-            hex(&sp.span_id),
-            sp.span_id.len()
-        ))
-    } else if !sp.parent_span_id.is_empty() && sp.parent_span_id.len() != 8 {
-        Some(format!(
-            "invalid parent span id {:?} ({} bytes; 8 expected)",
-            hex(&sp.parent_span_id),
-            sp.parent_span_id.len()
-        ))
-    } else {
-        None
-    }
-}
-
 /// The records of a decoded request whose bytes sit at `offset..offset + len` of the
 /// context's blob.
 pub fn records(
@@ -240,75 +186,61 @@ pub fn records(
     format: RecordFormat,
     out: &mut Vec<Record>,
 ) {
-    for (ordinal, (res, scope, sp)) in spans_of(req).enumerate() {
-        if let Some(why) = invalid_ids(sp) {
-            out.push(Record::Rejected(format!("span {:?}: {why}", sp.name)));
-            continue;
-        }
-        let ordinal = match idx::to_u32(ordinal, idx::Table::RecordParts) {
-            Ok(o) => o,
-            Err(e) => {
-                out.push(Record::Rejected(format!("span {:?}: {e}", sp.name)));
-                continue;
+    let mut ordinal = 0usize;
+    for rs in &req.resource_spans {
+        let res: &[KeyValue] = rs.resource.as_ref().map_or(&[], |r| &r.attributes);
+        let resource = resource_attributes(res);
+        for ss in &rs.scope_spans {
+            let scope = ss.scope.as_ref().map_or("", |s| s.name.as_str());
+            for sp in &ss.spans {
+                let n = ordinal;
+                ordinal += 1;
+                let (trace, span, parent) = (
+                    hex(&sp.trace_id),
+                    hex(&sp.span_id),
+                    hex(&sp.parent_span_id),
+                );
+                if let Some(why) = otlp_span::invalid_ids(&trace, &span, &parent) {
+                    out.push(Record::Rejected(format!("span {:?}: {why}", sp.name)));
+                    continue;
+                }
+                let n = match idx::to_u32(n, idx::Table::RecordParts) {
+                    Ok(o) => o,
+                    Err(e) => {
+                        out.push(Record::Rejected(format!("span {:?}: {e}", sp.name)));
+                        continue;
+                    }
+                };
+                let attrs = attrs_of(scope, sp);
+                let status = sp.status.as_ref();
+                out.push(Record::Span(otlp_span::span_record(
+                    Facts {
+                        trace_id: trace,
+                        span_id: span,
+                        parent_id: &parent,
+                        name: &sp.name,
+                        attrs: &attrs,
+                        exception: exception(sp),
+                        code: otlp_span::status_code(status.map(|s| s.code)),
+                        message: status.map_or("", |s| s.message.as_str()),
+                        start: sp.start_time_unix_nano,
+                        end: sp.end_time_unix_nano,
+                        resource: &resource,
+                        scope,
+                    },
+                    ctx.payload(offset, len, format, n),
+                )));
             }
-        };
-        let attrs = attrs_of(scope, sp);
-        let exc = exception(sp);
-        let code = match sp.status.as_ref().map(|s| s.code) {
-            Some(2) => StatusCode::Error,
-            Some(1) => StatusCode::Ok,
-            _ => StatusCode::Unset,
-        };
-        let message = sp.status.as_ref().map_or("", |s| s.message.as_str());
-        let (status, error) = outcome(code, message, exc.as_ref());
-        let tokens = attrs.tokens();
-        out.push(Record::Span(SpanRecord {
-            trace_id: hex(&sp.trace_id),
-            span_id: hex(&sp.span_id),
-            // an all-zero parent is how some exporters say "none"
-            parent_id: sp
-                .parent_span_id
-                .iter()
-                .any(|&b| b != 0)
-                .then(|| hex(&sp.parent_span_id)),
-            name: Some(sp.name.clone()),
-            kind: Some(attrs.kind().unwrap_or_default()),
-            start: time(sp.start_time_unix_nano),
-            end: time(sp.end_time_unix_nano),
-            dur: None,
-            status: Some(status),
-            error,
-            model: attrs.model().map(str::to_string),
-            tokens: tokens.map(|t| t.0),
-            flags: if tokens.is_some_and(|t| t.1) {
-                flags::TOKENS_CUMULATIVE
-            } else {
-                0
-            },
-            payload: Some((
-                0,
-                ctx.payload(offset, len, format, ordinal),
-            )),
-            attrs: kept(attributes(res, scope, &attrs)),
-            complete: true,
-        }));
+        }
     }
 }
 
-/// A span's attributes (`ingest/attributes.rs`): its own, then its resource's as
-/// `resource.KEY`, then its instrumentation scope's name as `otel.scope.name`.
-fn attributes(res: &[KeyValue], scope: &str, attrs: &Attrs<'_>) -> Vec<(String, String)> {
-    let mut out = attrs.attributes();
-    out.extend(res.iter().map(|kv| {
-        (
-            format!("resource.{}", kv.key),
-            any(&kv.value).to_text().into_owned(),
-        )
-    }));
-    if !scope.is_empty() {
-        out.push(("otel.scope.name".to_string(), scope.to_string()));
-    }
-    out
+/// A resource's attributes as its spans list them.
+fn resource_attributes(res: &[KeyValue]) -> Vec<(String, String)> {
+    otlp_span::resource_attributes(
+        res.iter()
+            .map(|kv| (kv.key.as_str(), any(&kv.value).to_text().into_owned())),
+    )
 }
 
 /// A request decoded once, for the details of any of its spans.
@@ -342,19 +274,19 @@ impl Decoded for Body {
         let res: &[KeyValue] = rs.resource.as_ref().map_or(&[], |r| &r.attributes);
         let ss = &rs.scope_spans[s];
         let scope = ss.scope.as_ref().map_or("", |s| s.name.as_str());
-        fill(res, scope, &ss.spans[n], d);
+        fill(&resource_attributes(res), scope, &ss.spans[n], d);
         Ok(())
     }
 }
 
 /// Fill `d` from one span, its resource and its scope.
-fn fill(res: &[KeyValue], scope: &str, sp: &ProtoSpan, d: &mut SpanDetail) {
+fn fill(resource: &[(String, String)], scope: &str, sp: &ProtoSpan, d: &mut SpanDetail) {
     let attrs = attrs_of(scope, sp);
     d.messages = attrs.messages();
     d.response = attrs.response();
     (d.inputs, d.outputs) = attrs.io();
     d.params = attrs.params();
-    d.add_attributes(attributes(res, scope, &attrs));
+    d.add_attributes(otlp_span::attributes(resource, scope, &attrs));
     if let Some(e) = exception(sp) {
         d.error = Some(e);
     } else if let Some(s) = sp.status.as_ref().filter(|s| s.code == 2) {

@@ -4,7 +4,7 @@
 //! because they carry only durations.
 
 use crate::ingest::ctx::At;
-use crate::ingest::decode::decode;
+use crate::ingest::decode::{Text, decode};
 use crate::ingest::error::{ErrorKind, ParseError, json_error};
 use crate::ingest::format::{Decoded, Format, Sniff};
 use crate::ingest::attributes::{kept, of_object};
@@ -45,9 +45,9 @@ struct Line<'a> {
     #[serde(borrow, default)]
     error: Option<&'a RawValue>,
     #[serde(borrow, default)]
-    status: Option<Cow<'a, str>>,
+    status: Option<Text<'a>>,
     #[serde(borrow, default, alias = "name")]
-    pipeline: Option<Cow<'a, str>>,
+    pipeline: Option<Text<'a>>,
     #[serde(borrow, default)]
     inputs: Option<&'a RawValue>,
     /// Read (as text, not decoded) only so that a line the detail could not show (invalid
@@ -56,7 +56,7 @@ struct Line<'a> {
     #[serde(borrow, default)]
     outputs: Option<&'a RawValue>,
     #[serde(borrow, default)]
-    model: Option<Cow<'a, str>>,
+    model: Option<Text<'a>>,
     #[serde(default)]
     usage: Option<Value>,
     #[serde(borrow, default)]
@@ -66,15 +66,15 @@ struct Line<'a> {
 #[derive(Deserialize)]
 struct Step<'a> {
     #[serde(borrow, default, alias = "name")]
-    step: Option<Cow<'a, str>>,
+    step: Option<Text<'a>>,
     #[serde(default)]
     latency_ms: Option<f64>,
     #[serde(borrow, default)]
     error: Option<&'a RawValue>,
     #[serde(borrow, default)]
-    status: Option<Cow<'a, str>>,
+    status: Option<Text<'a>>,
     #[serde(borrow, default)]
-    model: Option<Cow<'a, str>>,
+    model: Option<Text<'a>>,
     #[serde(default)]
     usage: Option<Value>,
     /// Read (as text, not decoded) only so that a step the detail could not show (invalid
