@@ -13,7 +13,7 @@
 //!
 //! let slow_failures = query::filter(&store, &query::parse("dur>2s status:error").unwrap());
 //! assert_eq!(slow_failures.len(), 1);
-//! assert_eq!(store.str(store.trace(slow_failures[0]).id), "a");
+//! assert_eq!(store.trace_id(slow_failures[0]), "a");
 //! ```
 
 pub mod analysis;

@@ -65,7 +65,7 @@ fn check(store: &Store, sources: &[SourceId], sent: &[u64]) -> Result<(), TestCa
     let mut held = vec![0u64; sources.len()];
     for t in store.trace_ids() {
         for &s in &store.trace(t).spans {
-            let src = store.span(s).source;
+            let src = store.span_source(s);
             let i = sources.iter().position(|&x| x == src).unwrap();
             held[i] += 1;
         }

@@ -104,9 +104,9 @@ fn malformed_values_are_rejected_with_their_reason() {
         assert!(has(&store, id), "{id} was not indexed");
     }
     let got = reasons(&store);
-    let ids: Vec<&str> = store
+    let ids: Vec<String> = store
         .trace_ids()
-        .map(|t| store.str(store.trace(t).id))
+        .map(|t| store.trace_id(t).to_string())
         .collect();
     assert_eq!(store.trace_count(), 4, "{ids:?} {got:#?}");
     let want: [(u64, &str); 12] = [

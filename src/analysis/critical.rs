@@ -274,7 +274,7 @@ mod tests {
         crate::ingest::load_path(&mut store, &path, crate::ingest::Options::default()).unwrap();
         let t = store
             .trace_ids()
-            .find(|&t| store.str(store.trace(t).id).starts_with("28240bb5"))
+            .find(|&t| store.trace_id(t).starts_with("28240bb5"))
             .expect("the demo's HandbookQA request");
         let items = store.tree_inputs(t);
         let tree = Tree::build(&items);

@@ -78,7 +78,7 @@ impl GroupKey {
             GroupKey::Attr(k) => {
                 let of = |s| {
                     store
-                        .span_attrs(store.span(s))
+                        .span_attrs(&store.span(s))
                         .find(|(key, _)| key == k)
                         .map(|(_, v)| v)
                 };

@@ -126,7 +126,7 @@ pub fn compute(store: &Store, traces: &[TraceIdx], by: GroupBy, roots: bool) -> 
         let total = store.trace(t).summary.duration;
         for step in steps_of(store, t, roots) {
             let sp = store.span(step.span);
-            let Some(key) = group_key(sp, by) else {
+            let Some(key) = group_key(&sp, by) else {
                 continue;
             };
             let dur = sp.duration();
@@ -175,7 +175,7 @@ pub fn exemplars(
         let total = store.trace(t).summary.duration;
         for Step { span: s, .. } in steps_of(store, t, roots) {
             let sp = store.span(s);
-            if group_key(sp, by) == Some(key) {
+            if group_key(&sp, by) == Some(key) {
                 let duration = sp.duration();
                 out.push(Exemplar {
                     trace: t,
@@ -223,7 +223,7 @@ pub fn over_time(
             .min(samples.len() - 1);
         for Step { span: s, .. } in steps_of(store, t, roots) {
             let sp = store.span(s);
-            if group_key(sp, by) == Some(key)
+            if group_key(&sp, by) == Some(key)
                 && let Some(d) = sp.duration()
             {
                 samples[b].push(d);

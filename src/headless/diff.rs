@@ -62,7 +62,7 @@ pub fn print(
                 s.map(|s| {
                     let sp = store.span(s);
                     SideJson {
-                        span_id: store.str(sp.span_id).to_string(),
+                        span_id: store.span_id(&sp).to_string(),
                         duration_ms: sp.duration().map(ms),
                         status: store.span(s).outcome(),
                         tokens: sp.tokens.map(|t| t.total),
@@ -170,7 +170,7 @@ fn trace_line(store: &Store, t: TraceIdx) -> String {
     let s = &tr.summary;
     format!(
         "{}  {}  {}  {}{}  {} spans  {} LM calls  tokens {}",
-        store.str(tr.id),
+        store.id_str(tr.id),
         truncate(s.name.map_or("—", |n| store.str(n)), 60),
         human_dur(s.duration),
         s.outcome().as_str(),

@@ -97,7 +97,7 @@ pub fn trace_line(store: &Store, t: TraceIdx) -> TraceLine {
     let root = spans.first();
     TraceLine {
         schema: SCHEMA.into(),
-        trace_id: store.str(tr.id).into(),
+        trace_id: store.id_str(tr.id).into(),
         name: s.name.map(|n| store.str(n).into()),
         start: rfc3339(s.start),
         duration_ms: ms(s.duration),
@@ -122,8 +122,8 @@ pub fn trace_line(store: &Store, t: TraceIdx) -> TraceLine {
 pub fn span_line(store: &Store, s: SpanIdx, d: &SpanDetail) -> SpanLine {
     let sp = store.span(s);
     SpanLine {
-        span_id: store.str(sp.span_id).into(),
-        parent_id: sp.parent_id.map(|p| store.str(p).into()),
+        span_id: store.span_id(&sp).into(),
+        parent_id: store.parent_id(&sp).map(Into::into),
         name: store.str(sp.name).into(),
         kind: sp.kind.as_str().into(),
         start: sp.start.map(rfc3339),
@@ -173,7 +173,7 @@ pub fn span_line(store: &Store, s: SpanIdx, d: &SpanDetail) -> SpanLine {
             d.attributes.iter().cloned().collect()
         } else {
             store
-                .span_attrs(sp)
+                .span_attrs(&sp)
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect()
         },
@@ -261,10 +261,10 @@ fn otlp_span(store: &Store, s: SpanIdx, trace_id: &[u8], request_root: Option<Sp
             .map(|r| store.span(r).span_id)
     });
     let d = span_detail(store, s);
-    let (span_id, native) = id_bytes(store.str(sp.span_id), 8);
+    let (span_id, native) = id_bytes(&store.span_id(&sp), 8);
     let mut attrs = vec![text("openinference.span.kind", openinference_kind(sp.kind))];
     if !native {
-        attrs.push(text("spanscope.span_id", store.str(sp.span_id)));
+        attrs.push(text("spanscope.span_id", store.span_id(&sp)));
     }
     if let Some(m) = sp.model {
         attrs.push(text("llm.model_name", store.str(m)));
@@ -327,7 +327,7 @@ fn otlp_span(store: &Store, s: SpanIdx, trace_id: &[u8], request_root: Option<Sp
         trace_id: trace_id.to_vec(),
         span_id,
         parent_span_id: parent
-            .map(|p| id_bytes(store.str(p), 8).0)
+            .map(|p| id_bytes(&store.id_of(sp.trace, p), 8).0)
             .unwrap_or_default(),
         name: store.str(sp.name).into(),
         kind: span::SpanKind::Internal as i32,
@@ -357,7 +357,7 @@ fn otlp_span(store: &Store, s: SpanIdx, trace_id: &[u8], request_root: Option<Sp
 #[must_use]
 pub fn otlp_request(store: &Store, t: TraceIdx) -> ExportTraceServiceRequest {
     let tr = store.trace(t);
-    let (trace_id, native) = id_bytes(store.str(tr.id), 16);
+    let (trace_id, native) = id_bytes(&store.id_str(tr.id), 16);
     let order = spans_in_order(store, t);
     let request_root = order
         .iter()
@@ -374,7 +374,7 @@ pub fn otlp_request(store: &Store, t: TraceIdx) -> ExportTraceServiceRequest {
         resource.insert(0, text("service.name", "spanscope"));
     }
     if !native {
-        resource.push(text("spanscope.trace_id", store.str(tr.id)));
+        resource.push(text("spanscope.trace_id", store.id_str(tr.id)));
     }
     ExportTraceServiceRequest {
         resource_spans: vec![ResourceSpans {

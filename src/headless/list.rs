@@ -151,7 +151,7 @@ fn markdown(
             out,
             "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             time.human(s.start),
-            md_escape(store.str(tr.id)),
+            md_escape(&store.id_str(tr.id)),
             md_escape(s.name.map_or("", |n| store.str(n))),
             status_mark(s),
             human_dur(s.duration),
@@ -208,7 +208,7 @@ fn table(
         t.row_toned(
             vec![
                 time.human(s.start),
-                truncate(store.str(tr.id), 18),
+                truncate(&store.id_str(tr.id), 18),
                 name,
                 status_mark(s),
                 human_dur(s.duration),

@@ -38,7 +38,7 @@ impl TraceJson {
         let tr = store.trace(t);
         let s = &tr.summary;
         TraceJson {
-            trace_id: store.str(tr.id).to_string(),
+            trace_id: store.id_str(tr.id).to_string(),
             name: s.name.map(|n| store.str(n).to_string()),
             start: rfc3339(s.start),
             duration_ms: ms(s.duration),

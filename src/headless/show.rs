@@ -80,8 +80,8 @@ pub fn print(
                     let s = wf.span(r);
                     let sp = store.span(s);
                     SpanJson {
-                        span_id: store.str(sp.span_id).to_string(),
-                        parent_id: sp.parent_id.map(|p| store.str(p).to_string()),
+                        span_id: store.span_id(&sp).to_string(),
+                        parent_id: store.parent_id(&sp).map(|p| p.to_string()),
                         name: store.str(sp.name).to_string(),
                         kind: sp.kind.as_str(),
                         depth: r.depth,
@@ -144,7 +144,7 @@ fn header(store: &Store, t: TraceIdx, time: TimeFmt) -> Vec<(&'static str, Strin
         _ => format!("{} {} ({failed})", outcome.glyph(), outcome.as_str()),
     };
     let mut lines = vec![
-        ("trace", store.str(tr.id).to_string()),
+        ("trace", store.id_str(tr.id).to_string()),
         ("name", s.name.map_or("—", |n| store.str(n)).to_string()),
         (
             "start",

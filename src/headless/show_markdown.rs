@@ -44,7 +44,7 @@ pub(super) fn markdown(
     writeln!(
         out,
         "# Trace `{}`: {}\n",
-        crate::text::neutralize(store.str(tr.id), false),
+        crate::text::neutralize(&store.id_str(tr.id), false),
         md_escape(s.name.map_or("—", |n| store.str(n)))
     )?;
     for (label, value) in head {
@@ -121,7 +121,7 @@ pub(super) fn markdown(
                 .iter()
                 .map(|&i| store.span(wf.spans[i]))
                 .find(|s| s.tokens.is_some());
-            let model = carrier.and_then(|s| s.model).or(sp.model);
+            let model = carrier.as_ref().and_then(|s| s.model).or(sp.model);
             call += 1;
             writeln!(
                 out,
@@ -173,7 +173,7 @@ pub fn span_markdown(store: &Store, s: SpanIdx, out: &mut impl Write) -> io::Res
         out,
         "# Span `{}` of trace `{}`: {}\n",
         md_escape(store.str(sp.name)),
-        crate::text::neutralize(store.str(tr.id), false),
+        crate::text::neutralize(&store.id_str(tr.id), false),
         md_escape(tr.summary.name.map_or("—", |n| store.str(n)))
     )?;
     let mut facts = vec![

@@ -200,7 +200,7 @@ mod tests {
                 for (s, d) in spans.iter().zip(details_of(&store, &spans)) {
                     assert!(d.problems.is_empty(), "{source}: {:?}", d.problems);
                     let mut kept: Vec<(String, String)> = store
-                        .span_attrs(store.span(*s))
+                        .span_attrs(&store.span(*s))
                         .map(|(k, v)| (k.to_string(), v.to_string()))
                         .collect();
                     kept.sort();

@@ -103,6 +103,7 @@ fn read_path(store: &mut impl Sink, path: &Path, opts: Options) -> Result<(), Un
     let layout = sniff(&mut file).map_err(unreadable)?;
     let source = store.add_source(&path.display().to_string());
     let blob = store.add_blob(Blob::File(path.to_path_buf()));
+    store.registry().expect(meta.len());
     match layout {
         Layout::Whole(bytes) => {
             load_bytes(store, source, blob, &bytes, opts);

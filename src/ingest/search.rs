@@ -595,7 +595,7 @@ mod tests {
             .iter()
             .map(|(t, h)| {
                 (
-                    store.str(store.trace(*t).id).to_string(),
+                    store.trace_id(*t).to_string(),
                     store.str(store.span(h.span).name).to_string(),
                     h.field.to_string(),
                 )

@@ -46,9 +46,7 @@ impl Sink for Store {
     }
 
     fn count(&mut self, source: SourceId, units: u64, bytes: u64) {
-        let s = self.source_mut(source);
-        s.units += units;
-        s.bytes += bytes;
+        self.count_read(source, units, bytes);
     }
 
     fn reject(&mut self, source: SourceId, line: u64, reason: String) {
@@ -402,7 +400,7 @@ mod tests {
             (b.units, b.rejected, b.bytes)
         );
         for t in direct.trace_ids().map(|t| direct.trace(t)) {
-            let other = live.trace_by_id(direct.str(t.id)).unwrap();
+            let other = live.trace_by_id(&direct.id_str(t.id)).unwrap();
             assert_eq!(live.trace(other).summary.duration, t.summary.duration);
             assert_eq!(live.trace(other).summary.status, t.summary.status);
         }

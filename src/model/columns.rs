@@ -42,6 +42,19 @@ impl TraceColumns {
     /// Bytes per trace.
     pub const ROW_BYTES: usize = 8 + 8 + 8 + 4 + 4 + 4 + 4 + 1;
 
+    /// Room for `traces` traces in all, reserved exactly.
+    pub fn reserve_total(&mut self, traces: usize) {
+        let more = traces.saturating_sub(self.flags.len());
+        self.start.reserve_exact(more);
+        self.duration.reserve_exact(more);
+        self.tokens.reserve_exact(more);
+        self.span_count.reserve_exact(more);
+        self.llm_calls.reserve_exact(more);
+        self.name.reserve_exact(more);
+        self.model.reserve_exact(more);
+        self.flags.reserve_exact(more);
+    }
+
     /// A new live trace with an empty summary.
     pub fn push(&mut self) {
         self.start.push(0);

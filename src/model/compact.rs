@@ -2,10 +2,12 @@
 //! later rebuilds its tables without them, saying in a [`Remap`] where every kept row went.
 
 use super::columns::TraceColumns;
+use super::ids::{SpanId, TraceId};
 use super::idx::{self, Table};
 use super::intern::{Interner, Sym};
 use super::payload::BlobId;
 use super::retention::Remap;
+use super::rows::SpanTable;
 use super::span::SpanIdx;
 use super::store::Store;
 use super::trace::TraceIdx;
@@ -52,17 +54,21 @@ impl Store {
     fn evict(&mut self, t: TraceIdx) {
         let i = t.0 as usize;
         let id = self.traces[i].id;
+        let trace_source = self.traces[i].source;
         self.columns.kill(i);
         self.trace_by_id.remove(&id);
         let spans = std::mem::take(&mut self.traces[i].spans);
+        let keyed = spans.len() > Self::FEW_SPANS;
         for &s in &spans {
-            let sp = &self.spans[s.0 as usize];
-            let key = (t, sp.span_id);
-            let payload = sp.payload;
-            let src = &mut self.sources[sp.source.0 as usize];
+            let row = s.0 as usize;
+            let payload = self.spans.payloads(row);
+            let source = self.span_sources.remove(&s).unwrap_or(trace_source);
+            let src = &mut self.sources[source.0 as usize];
             src.spans_held -= 1;
             src.spans_evicted += 1;
-            self.span_by_key.remove(&key);
+            if keyed {
+                self.span_by_key.remove(&(t, self.spans.id(row)));
+            }
             for p in payload {
                 self.payload_ref(p, -1);
             }
@@ -107,8 +113,8 @@ impl Store {
             }
         }
         let mut n = 0;
-        for (i, sp) in self.spans.iter().enumerate() {
-            if self.columns.is_live(sp.trace.0 as usize) {
+        for i in 0..self.spans.len() {
+            if self.columns.is_live(self.spans.trace(i).0 as usize) {
                 remap.spans[i] = kept(n, Table::Spans);
                 n += 1;
             }
@@ -127,18 +133,24 @@ impl Store {
         };
         let rt = |t: TraceIdx| TraceIdx(remap.traces[t.0 as usize]);
         let rs = |s: SpanIdx| SpanIdx(remap.spans[s.0 as usize]);
+        let id = |sym: &mut dyn FnMut(Sym) -> Sym, id: SpanId| match id {
+            SpanId::Text(s) => SpanId::Text(sym(s)),
+            other => other,
+        };
 
         let old_spans = std::mem::take(&mut self.spans);
         let old_attrs = std::mem::take(&mut self.attrs);
-        let mut spans = Vec::with_capacity(self.live_spans);
+        let mut spans = SpanTable::default();
+        spans.reserve_total(self.live_spans, 0, 0);
         let mut attrs = Vec::new();
-        for mut sp in old_spans {
-            if !self.columns.is_live(sp.trace.0 as usize) {
+        for i in 0..old_spans.len() {
+            if !self.columns.is_live(old_spans.trace(i).0 as usize) {
                 continue;
             }
+            let mut sp = old_spans.get(i);
             sp.trace = rt(sp.trace);
-            sp.span_id = sym(sp.span_id);
-            sp.parent_id = sp.parent_id.map(&mut sym);
+            sp.span_id = id(&mut sym, sp.span_id);
+            sp.parent_id = sp.parent_id.map(|p| id(&mut sym, p));
             sp.name = sym(sp.name);
             sp.error = sp.error.map(&mut sym);
             sp.model = sp.model.map(&mut sym);
@@ -150,7 +162,7 @@ impl Store {
                 }
                 sp.attrs = (at, len);
             }
-            spans.push(sp);
+            spans.push(&sp);
         }
         let old_traces = std::mem::take(&mut self.traces);
         let mut traces = Vec::with_capacity(self.live_traces);
@@ -158,7 +170,9 @@ impl Store {
             if !self.columns.is_live(i) {
                 continue;
             }
-            tr.id = sym(tr.id);
+            if let TraceId::Text(s) = tr.id {
+                tr.id = TraceId::Text(sym(s));
+            }
             tr.info.name = tr.info.name.map(&mut sym);
             tr.info.error_message = tr.info.error_message.map(&mut sym);
             tr.summary.name = tr.summary.name.map(&mut sym);
@@ -179,10 +193,21 @@ impl Store {
             .enumerate()
             .map(|(i, tr)| (tr.id, TraceIdx(kept(i, Table::Traces))))
             .collect();
-        self.span_by_key = spans
+        let table = &spans;
+        self.span_by_key = traces
             .iter()
             .enumerate()
-            .map(|(i, sp)| ((sp.trace, sp.span_id), SpanIdx(kept(i, Table::Spans))))
+            .filter(|(_, tr)| tr.spans.len() > Self::FEW_SPANS)
+            .flat_map(|(t, tr)| {
+                let t = TraceIdx(kept(t, Table::Traces));
+                tr.spans
+                    .iter()
+                    .map(move |&s| ((t, table.id(s.0 as usize)), s))
+            })
+            .collect();
+        self.span_sources = std::mem::take(&mut self.span_sources)
+            .into_iter()
+            .filter_map(|(s, src)| Some((remap.span(s)?, src)))
             .collect();
         self.strings = strings;
         self.spans = spans;
@@ -222,11 +247,12 @@ mod tests {
                     .map(|&i| {
                         let sp = s.span(i);
                         let attrs: Vec<String> =
-                            s.span_attrs(sp).map(|(k, v)| format!("{k}={v}")).collect();
+                            s.span_attrs(&sp).map(|(k, v)| format!("{k}={v}")).collect();
                         format!(
                             "{}<{}:{}:{:?}:{}",
-                            s.str(sp.span_id),
-                            sp.parent_id.map_or("-", |p| s.str(p)),
+                            s.span_id(&sp),
+                            s.parent_id(&sp)
+                                .map_or_else(|| "-".to_string(), |p| p.to_string()),
                             s.str(sp.name),
                             sp.duration(),
                             attrs.join(",")
@@ -235,7 +261,7 @@ mod tests {
                     .collect();
                 format!(
                     "{} {} {:?} {} [{}]",
-                    s.str(tr.id),
+                    s.id_str(tr.id),
                     tr.summary.name.map_or("-", |n| s.str(n)),
                     tr.summary.status,
                     tr.summary.duration,
@@ -277,7 +303,7 @@ mod tests {
             max_bytes: None,
         });
         feed(&mut s, src, 0..10);
-        let ids: Vec<&str> = s.trace_ids().map(|t| s.str(s.trace(t).id)).collect();
+        let ids: Vec<String> = s.trace_ids().map(|t| s.trace_id(t).to_string()).collect();
         assert_eq!(ids, ["t7", "t8", "t9"]);
         assert_eq!(s.span_count(), 6);
         let a = s.accounting();
@@ -292,7 +318,7 @@ mod tests {
         assert_eq!(s.trace_count(), 4);
         assert!(s.accounting().balanced());
         s.enforce_retention();
-        let ids: Vec<&str> = s.trace_ids().map(|t| s.str(s.trace(t).id)).collect();
+        let ids: Vec<String> = s.trace_ids().map(|t| s.trace_id(t).to_string()).collect();
         assert_eq!(ids, ["t8", "t9", "t0"]);
     }
 
@@ -319,7 +345,7 @@ mod tests {
         assert_eq!(remap.trace(TraceIdx(150)), Some(TraceIdx(0)));
         // lookups work on the new indexes, and more records merge into the kept traces
         let t = kept.trace_by_id("t199").unwrap();
-        assert_eq!(kept.str(kept.trace(t).id), "t199");
+        assert_eq!(kept.trace_id(t), "t199");
         kept.insert(src, span("t199", "root", None, 0, 10));
         assert_eq!(kept.source(src).duplicates, 1);
         feed(&mut kept, src, 200..210);

@@ -1,37 +1,56 @@
 //! Deriving a trace's row from its spans and trace-level records: root, start and duration,
 //! status, LM calls, tokens without double counting, model, name and error message.
 //!
-//! Pure functions over rows: the store calls them for each trace a record changed, before it
-//! lets anyone read that trace again.
+//! Pure functions over the span table's columns: the store calls them for each trace a record
+//! changed, before it lets anyone read that trace again.
 
 use super::idx::{self, Table};
-use super::span::{Span, SpanKind, Tokens, flags};
+use super::rows::SpanTable;
+use super::span::{SpanIdx, SpanKind, Tokens, flags};
 use super::trace::{Trace, TraceInfo, TraceStatus, TraceSummary};
 use super::tree::{Tree, TreeInput};
 
-/// What the tree needs of each span, in the order given.
-pub fn tree_inputs<'a>(spans: impl IntoIterator<Item = &'a Span>) -> Vec<TreeInput> {
-    spans
-        .into_iter()
-        .map(|sp| TreeInput {
-            id: sp.span_id,
-            parent: sp.parent_id,
-            start: sp.start,
-            end: sp.effective_end(),
-            synthetic_root: sp.has(flags::SYNTHETIC_ROOT),
-        })
-        .collect()
+/// What the tree needs of each of `spans`, in the order given.
+#[must_use]
+pub fn tree_inputs(table: &SpanTable, spans: &[SpanIdx]) -> Vec<TreeInput> {
+    let mut out = Vec::with_capacity(spans.len());
+    fill_inputs(table, spans, &mut out);
+    out
 }
 
-/// The summary of trace `tr`, whose spans are `spans` (`spans[i]` is the row of `tr.spans[i]`).
+fn fill_inputs(table: &SpanTable, spans: &[SpanIdx], out: &mut Vec<TreeInput>) {
+    out.clear();
+    out.extend(spans.iter().map(|s| {
+        let i = s.0 as usize;
+        TreeInput {
+            id: table.id(i),
+            parent: table.parent(i),
+            start: table.start(i),
+            end: table.effective_end(i),
+            synthetic_root: table.has(i, flags::SYNTHETIC_ROOT),
+        }
+    }));
+}
+
+/// What deriving one trace after another reuses.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    items: Vec<TreeInput>,
+}
+
+/// The summary of trace `tr`, whose spans are rows of `table`.
 ///
 /// # Panics
 /// Never for a trace of the store: its counts are counts of span rows, which the store keeps
 /// within the capacity of its span table.
 #[must_use]
-pub fn summary(tr: &Trace, spans: &[&Span]) -> TraceSummary {
-    let items = tree_inputs(spans.iter().copied());
-    let tree = Tree::build(&items);
+pub fn summary(tr: &Trace, table: &SpanTable, scratch: &mut Scratch) -> TraceSummary {
+    fill_inputs(table, &tr.spans, &mut scratch.items);
+    let items = &scratch.items;
+    // the row of the trace's i-th span
+    let row = |i: usize| tr.spans[i].0 as usize;
+    let n = tr.spans.len();
+    let tree = Tree::build(items);
     let root = match tree.tops.as_slice() {
         [only] if !tree.orphan[*only] => Some(*only),
         _ => None,
@@ -41,37 +60,46 @@ pub fn summary(tr: &Trace, spans: &[&Span]) -> TraceSummary {
     let start = root.and_then(|r| items[r].start).or(min_start).unwrap_or(0);
     let root_end = root.and_then(|r| items[r].end);
     let end = root_end.or(max_end).unwrap_or(start);
-    let error_spans = spans.iter().filter(|s| s.is_error()).count();
-    let status = request_status(&tr.info, spans, &tree, root);
+    let failed = |i: usize| table.is_error(row(i));
+    let error_spans = (0..n).filter(|&i| failed(i)).count();
+    let status = request_status(&tr.info, items, &failed, &tree, root);
 
     // LM calls: LLM spans with no LLM ancestor (an instrumented client under a DSPy LM span
     // is the same call).
-    let is_llm = |i: usize| spans[i].kind == SpanKind::Llm;
-    let llm_calls = (0..spans.len())
+    let is_llm = |i: usize| table.kind(row(i)) == SpanKind::Llm;
+    let llm_calls = (0..n)
         .filter(|&i| is_llm(i) && !ancestors(&tree, i).any(is_llm))
         .count();
 
-    let tokens = tr.info.tokens.or_else(|| trace_tokens(spans, &tree));
+    let tokens = tr.info.tokens.or_else(|| {
+        let carried: Vec<Option<Tokens>> = (0..n).map(|i| table.tokens(row(i))).collect();
+        let cumulative: Vec<bool> = (0..n)
+            .map(|i| table.has(row(i), flags::TOKENS_CUMULATIVE))
+            .collect();
+        trace_tokens(&carried, &cumulative, &tree)
+    });
+    let model_of = |i: usize| table.model(row(i));
     let model = tree
         .order
         .iter()
-        .map(|&i| spans[i])
-        .find(|s| s.model.is_some() && s.tokens.is_some() && !s.has(flags::TOKENS_CUMULATIVE))
-        .or_else(|| {
-            tree.order
-                .iter()
-                .map(|&i| spans[i])
-                .find(|s| s.model.is_some())
+        .copied()
+        .find(|&i| {
+            model_of(i).is_some()
+                && table.tokens(row(i)).is_some()
+                && !table.has(row(i), flags::TOKENS_CUMULATIVE)
         })
-        .and_then(|s| s.model);
+        .or_else(|| tree.order.iter().copied().find(|&i| model_of(i).is_some()))
+        .and_then(model_of);
+    let name_of = |i: usize| table.name(row(i));
     let name = tr
         .info
         .name
-        .or_else(|| root.map(|r| spans[r].name))
-        .or_else(|| tree.tops.first().map(|&i| spans[i].name));
+        .or_else(|| root.map(name_of))
+        .or_else(|| tree.tops.first().map(|&i| name_of(i)));
+    let error_of = |i: usize| table.error(row(i));
     let error_message = tr.info.error_message.or_else(|| {
-        root.and_then(|r| spans[r].error)
-            .or_else(|| tree.order.iter().find_map(|&i| spans[i].error))
+        root.and_then(error_of)
+            .or_else(|| tree.order.iter().find_map(|&i| error_of(i)))
     });
     // each is a count of some of the trace's spans, at most the span table's capacity
     let spans_u32 = |n: usize| idx::count(n, Table::Spans).expect("a trace's spans are rows");
@@ -80,16 +108,16 @@ pub fn summary(tr: &Trace, spans: &[&Span]) -> TraceSummary {
         start,
         duration: (end - start).max(0),
         status,
-        span_count: spans_u32(spans.len()),
+        span_count: spans_u32(n),
         error_spans: spans_u32(error_spans),
         llm_calls: spans_u32(llm_calls),
         tokens,
         model,
         root: root.map(|r| tr.spans[r]),
         orphans: spans_u32(tree.orphan.iter().filter(|o| **o).count()),
-        sequential: spans.iter().any(|s| s.has(flags::SEQUENTIAL)),
+        sequential: (0..n).any(|i| table.has(row(i), flags::SEQUENTIAL)),
         error_message,
-        one_model: spans.iter().all(|s| s.model.is_none() || s.model == model),
+        one_model: (0..n).all(|i| model_of(i).is_none() || model_of(i) == model),
     }
 }
 
@@ -101,7 +129,8 @@ pub fn summary(tr: &Trace, spans: &[&Span]) -> TraceSummary {
 /// request is running.
 fn request_status(
     info: &TraceInfo,
-    spans: &[&Span],
+    items: &[TreeInput],
+    failed: &dyn Fn(usize) -> bool,
     tree: &Tree,
     root: Option<usize>,
 ) -> TraceStatus {
@@ -121,12 +150,9 @@ fn request_status(
             .collect(),
     };
     let root_missing = tops.is_empty() && !tree.tops.is_empty();
-    if tops.iter().any(|&i| spans[i].is_error()) {
+    if tops.iter().any(|&i| failed(i)) {
         TraceStatus::Error
-    } else if info.running
-        || root_missing
-        || tops.iter().any(|&i| spans[i].effective_end().is_none())
-    {
+    } else if info.running || root_missing || tops.iter().any(|&i| items[i].end.is_none()) {
         TraceStatus::Running
     } else {
         TraceStatus::Ok
@@ -137,47 +163,49 @@ fn ancestors(tree: &Tree, i: usize) -> impl Iterator<Item = usize> + '_ {
     std::iter::successors(tree.parent[i], |&p| tree.parent[p])
 }
 
-/// A trace's tokens without double counting: where producers report cumulative usage (MLflow
-/// module spans), sum the top-most such spans; otherwise sum the innermost spans that carry
-/// usage (an LLM span whose child reports the same call is not counted twice).
-fn trace_tokens(spans: &[&Span], tree: &Tree) -> Option<Tokens> {
-    let carries = |i: usize| spans[i].tokens.is_some();
-    let cumulative = |i: usize| carries(i) && spans[i].has(flags::TOKENS_CUMULATIVE);
-    let picked: Vec<usize> = if (0..spans.len()).any(cumulative) {
-        (0..spans.len())
+/// A trace's tokens without double counting (`carried[i]`: what span i reports, `cumulative[i]`:
+/// whether that covers its subtree): where producers report cumulative usage (MLflow module
+/// spans), sum the top-most such spans; otherwise sum the innermost spans that carry usage (an
+/// LLM span whose child reports the same call is not counted twice).
+fn trace_tokens(carried: &[Option<Tokens>], cumulative: &[bool], tree: &Tree) -> Option<Tokens> {
+    let n = carried.len();
+    let carries = |i: usize| carried[i].is_some();
+    let cumulative = |i: usize| carries(i) && cumulative[i];
+    let picked: Vec<usize> = if (0..n).any(cumulative) {
+        (0..n)
             .filter(|&i| cumulative(i) && !ancestors(tree, i).any(cumulative))
             .collect()
     } else {
-        let mut has_carrying_descendant = vec![false; spans.len()];
-        for i in (0..spans.len()).filter(|&i| carries(i)) {
+        let mut has_carrying_descendant = vec![false; n];
+        for i in (0..n).filter(|&i| carries(i)) {
             for a in ancestors(tree, i) {
                 has_carrying_descendant[a] = true;
             }
         }
-        (0..spans.len())
+        (0..n)
             .filter(|&i| carries(i) && !has_carrying_descendant[i])
             .collect()
     };
     picked
         .iter()
-        .filter_map(|&i| spans[i].tokens)
+        .filter_map(|&i| carried[i])
         .reduce(|a, b| a + b)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::ids::{SpanId, TraceId};
     use crate::model::intern::Sym;
     use crate::model::sources::SourceId;
-    use crate::model::span::{SpanIdx, SpanStatus};
+    use crate::model::span::{Span, SpanStatus};
     use crate::model::trace::{TraceIdx, TraceInfo};
 
     fn span(id: u32, parent: Option<u32>, kind: SpanKind, tokens: Option<u64>) -> Span {
         Span {
             trace: TraceIdx(0),
-            source: SourceId(0),
-            span_id: Sym(id),
-            parent_id: parent.map(Sym),
+            span_id: SpanId::Hex(id.into()),
+            parent_id: parent.map(|p| SpanId::Hex(p.into())),
             name: Sym(100 + id),
             kind,
             start: Some(0),
@@ -199,7 +227,8 @@ mod tests {
 
     fn trace_of(spans: &[Span]) -> Trace {
         Trace {
-            id: Sym(0),
+            id: TraceId::Text(Sym(0)),
+            source: SourceId(0),
             spans: (0..spans.len())
                 .map(|i| SpanIdx(u32::try_from(i).unwrap()))
                 .collect(),
@@ -212,12 +241,27 @@ mod tests {
         }
     }
 
+    fn table(spans: &[Span]) -> SpanTable {
+        let mut t = SpanTable::default();
+        for s in spans {
+            t.push(s);
+        }
+        t
+    }
+
+    /// The summary of a trace of `spans`, with what a trace-level record said.
+    fn summarize(spans: &[Span], info: TraceInfo) -> TraceSummary {
+        let mut tr = trace_of(spans);
+        tr.info = info;
+        summary(&tr, &table(spans), &mut Scratch::default())
+    }
+
     #[test]
     fn a_tree_input_ends_where_a_reported_duration_says() {
         let mut s = span(1, None, SpanKind::Chain, None);
         (s.start, s.end, s.dur_hint) = (Some(5), None, Some(7));
         s.flags = flags::SYNTHETIC_ROOT;
-        let [input] = tree_inputs([&s])[..] else {
+        let [input] = tree_inputs(&table(&[s]), &[SpanIdx(0)])[..] else {
             panic!("one input per span")
         };
         assert_eq!(
@@ -234,8 +278,7 @@ mod tests {
             span(3, Some(2), SpanKind::Llm, Some(100)),
             span(4, Some(9), SpanKind::Tool, None),
         ];
-        let rows: Vec<&Span> = spans.iter().collect();
-        let t = summary(&trace_of(&spans), &rows);
+        let t = summarize(&spans, TraceInfo::default());
         assert_eq!((t.span_count, t.llm_calls, t.orphans), (4, 1, 1));
         assert_eq!(t.tokens.map(|t| t.total), Some(100));
         // an orphan makes two top-level spans: no single root to measure the trace by
@@ -245,10 +288,7 @@ mod tests {
 
     /// The status `summary` derives for `spans`, with what a trace-level record said.
     fn status_of(spans: &[Span], info: TraceInfo) -> (TraceStatus, u32) {
-        let rows: Vec<&Span> = spans.iter().collect();
-        let mut tr = trace_of(spans);
-        tr.info = info;
-        let t = summary(&tr, &rows);
+        let t = summarize(spans, info);
         (t.status, t.error_spans)
     }
 

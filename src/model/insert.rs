@@ -2,6 +2,7 @@
 //! into the span it completes, or counted as a duplicate; a trace record updates what its trace
 //! says of itself. A record that a full table has no room for is refused, and changes nothing.
 
+use super::ids::{self, SpanId, TraceId};
 use super::idx::{self, CapacityError, Table};
 use super::intern::Sym;
 use super::payload::BlobId;
@@ -15,6 +16,12 @@ use super::trace::{Trace, TraceIdx, TraceInfo, TraceSummary};
 const COMPLETE: u8 = 128;
 
 impl Store {
+    /// Up to this many spans, a span of a trace is found by looking through the trace; the
+    /// spans of bigger traces are also kept in a table by id.
+    pub(super) const FEW_SPANS: usize = 16;
+}
+
+impl Store {
     /// Add one record from `source`. A record a full table has no room for is refused and
     /// counted as rejected. The trace it changes is derived by [`Store::refresh`], or when the
     /// [`Loading`](super::store::Loading) guard it went through drops.
@@ -22,7 +29,7 @@ impl Store {
         let before = self.footprint();
         let touched = match rec {
             Record::Span(s) => self.insert_span(source, s),
-            Record::Trace(t) => self.insert_trace(t),
+            Record::Trace(t) => self.insert_trace(source, t),
             Record::Rejected(reason) => {
                 self.source_mut(source).reject(0, reason);
                 Ok(None)
@@ -45,16 +52,21 @@ impl Store {
 
     /// The trace `id` names, if held; looked up without adding anything.
     fn held_trace(&self, id: &str) -> Option<TraceIdx> {
-        self.trace_by_id.get(&self.strings.get(id)?).copied()
+        self.trace_by_id(id)
     }
 
-    /// A new trace row for `id`. Nothing changes when the table of traces is full.
-    fn new_trace(&mut self, id: &str) -> Result<TraceIdx, CapacityError> {
+    /// A new trace row for `id`, first brought by `source`. Nothing changes when the table of
+    /// traces is full.
+    fn new_trace(&mut self, id: &str, source: SourceId) -> Result<TraceIdx, CapacityError> {
         let idx = TraceIdx(idx::to_u32(self.traces.len(), Table::Traces)?);
-        let sym = self.strings.intern(id)?;
+        let key = match ids::trace_hex(id) {
+            Some(hex) => hex,
+            None => TraceId::Text(self.strings.intern(id)?),
+        };
         self.seq += 1;
         self.traces.push(Trace {
-            id: sym,
+            id: key,
+            source,
             spans: Vec::new(),
             info: TraceInfo::default(),
             summary: TraceSummary::default(),
@@ -65,7 +77,7 @@ impl Store {
         });
         self.columns.push();
         self.live_traces += 1;
-        self.trace_by_id.insert(sym, idx);
+        self.trace_by_id.insert(key, idx);
         Ok(idx)
     }
 
@@ -78,13 +90,17 @@ impl Store {
         self.generation += 1;
     }
 
-    fn insert_trace(&mut self, r: TraceRecord) -> Result<Option<TraceIdx>, CapacityError> {
+    fn insert_trace(
+        &mut self,
+        source: SourceId,
+        r: TraceRecord,
+    ) -> Result<Option<TraceIdx>, CapacityError> {
         let held = self.held_trace(&r.trace_id);
         // its id, name and error message: checked first, so a refused record changes nothing
         idx::ensure_room(self.strings.len(), 3, Table::Strings)?;
         let t = match held {
             Some(t) => t,
-            None => self.new_trace(&r.trace_id)?,
+            None => self.new_trace(&r.trace_id, source)?,
         };
         let name = self.intern_opt(r.name.as_deref())?;
         let msg = self.intern_opt(r.error_message.as_deref())?;
@@ -103,6 +119,51 @@ impl Store {
 
     fn intern_opt(&mut self, s: Option<&str>) -> Result<Option<Sym>, CapacityError> {
         s.map(|s| self.strings.intern(s)).transpose()
+    }
+
+    /// How span id `id` of trace `trace` is kept, if it can be without adding a string: hex,
+    /// the trace's own id, or text already interned.
+    fn known_span_id(&self, id: &str, trace: &str) -> Option<SpanId> {
+        ids::span_hex(id, trace).or_else(|| self.strings.get(id).map(SpanId::Text))
+    }
+
+    /// How span id `id` of trace `trace` is kept, interned if it is text.
+    fn span_id_of(&mut self, id: &str, trace: &str) -> Result<SpanId, CapacityError> {
+        match ids::span_hex(id, trace) {
+            Some(k) => Ok(k),
+            None => self.strings.intern(id).map(SpanId::Text),
+        }
+    }
+
+    /// The span of trace `t` with id `id`, if held.
+    pub(super) fn find_span(&self, t: TraceIdx, id: SpanId) -> Option<SpanIdx> {
+        let spans = &self.traces[t.0 as usize].spans;
+        if spans.len() > Self::FEW_SPANS {
+            self.span_by_key.get(&(t, id)).copied()
+        } else {
+            spans
+                .iter()
+                .copied()
+                .find(|s| self.spans.has_id(s.0 as usize, id))
+        }
+    }
+
+    /// Span `idx` joins trace `t`: a trace that grows past [`Store::FEW_SPANS`] spans has its
+    /// spans kept by id from then on.
+    fn add_to_trace(&mut self, t: TraceIdx, idx: SpanIdx, id: SpanId) {
+        let spans = &mut self.traces[t.0 as usize].spans;
+        spans.push(idx);
+        match spans.len() {
+            n if n == Self::FEW_SPANS + 1 => {
+                for &s in spans.iter() {
+                    self.span_by_key.insert((t, self.spans.id(s.0 as usize)), s);
+                }
+            }
+            n if n > Self::FEW_SPANS + 1 => {
+                self.span_by_key.insert((t, id), idx);
+            }
+            _ => {}
+        }
     }
 
     /// Whether every table has room for what span record `r` may add, given the trace and span
@@ -125,7 +186,9 @@ impl Store {
         }
         // the new attributes, then (merged into a held span's) its old ones and the new again
         let merged = match held.1 {
-            Some(s) if !r.attrs.is_empty() => self.span(s).attrs.1 as usize + r.attrs.len(),
+            Some(s) if !r.attrs.is_empty() => {
+                self.spans.attrs(s.0 as usize).1 as usize + r.attrs.len()
+            }
             Some(_) => 0,
             None => {
                 idx::ensure_room(self.spans.len(), 1, Table::Spans)?;
@@ -141,14 +204,14 @@ impl Store {
         r: SpanRecord,
     ) -> Result<Option<TraceIdx>, CapacityError> {
         let held_trace = self.held_trace(&r.trace_id);
-        let held_id = self.strings.get(&r.span_id);
-        let existing = held_trace
-            .zip(held_id)
-            .and_then(|key| self.span_by_key.get(&key).copied());
+        let existing = held_trace.and_then(|t| {
+            let id = self.known_span_id(&r.span_id, &r.trace_id)?;
+            self.find_span(t, id)
+        });
         if let Some(idx) = existing {
-            let was_complete = self.spans[idx.0 as usize].has(COMPLETE);
-            if was_complete && r.complete {
-                self.spans[idx.0 as usize].flags |= flags::DUPLICATED;
+            let i = idx.0 as usize;
+            if self.spans.has(i, COMPLETE) && r.complete {
+                self.spans.add_flags(i, flags::DUPLICATED);
                 self.sources[source.0 as usize].duplicates += 1;
                 return Ok(None);
             }
@@ -157,13 +220,13 @@ impl Store {
         // from here on every table has room: the conversions below cannot fail
         let t = match held_trace {
             Some(t) => t,
-            None => self.new_trace(&r.trace_id)?,
+            None => self.new_trace(&r.trace_id, source)?,
         };
-        let span_id = match held_id {
-            Some(sym) => sym,
-            None => self.strings.intern(&r.span_id)?,
+        let span_id = self.span_id_of(&r.span_id, &r.trace_id)?;
+        let parent = match r.parent_id.as_deref() {
+            Some(p) => Some(self.span_id_of(p, &r.trace_id)?),
+            None => None,
         };
-        let parent = self.intern_opt(r.parent_id.as_deref())?;
         let name = self.intern_opt(r.name.as_deref())?;
         let error = self.intern_opt(r.error.as_deref())?;
         let model = self.intern_opt(r.model.as_deref())?;
@@ -180,7 +243,8 @@ impl Store {
         let complete = if r.complete { COMPLETE } else { 0 };
         match existing {
             Some(idx) => {
-                let s = &mut self.spans[idx.0 as usize];
+                let mut sp = self.spans.get(idx.0 as usize);
+                let s = &mut sp;
                 if r.parent_id.is_some() {
                     s.parent_id = parent;
                 }
@@ -190,7 +254,12 @@ impl Store {
                 s.kind = r.kind.unwrap_or(s.kind);
                 s.start = r.start.or(s.start);
                 s.end = r.end.or(s.end);
-                s.dur_hint = r.dur.or(s.dur_hint);
+                // a reported duration counts only while the end is not known
+                s.dur_hint = if s.end.is_some() {
+                    None
+                } else {
+                    r.dur.or(s.dur_hint)
+                };
                 s.status = match (s.status, r.status) {
                     (SpanStatus::Error, _) | (_, Some(SpanStatus::Error)) => SpanStatus::Error,
                     (cur, new) => new.unwrap_or(cur),
@@ -203,6 +272,7 @@ impl Store {
                 if let Some(a) = attrs {
                     s.attrs = merge_attr_ranges(&mut self.attrs, s.attrs, a)?;
                 }
+                self.spans.set(idx.0 as usize, &sp);
                 self.sources[source.0 as usize].spans_merged += 1;
                 if let Some(old) = replaced {
                     self.payload_ref(r.payload.map(|(_, p)| p), 1);
@@ -216,16 +286,15 @@ impl Store {
                 if let Some((slot, p)) = r.payload {
                     payload[slot.min(1)] = Some(p);
                 }
-                self.spans.push(Span {
+                self.spans.push(&Span {
                     trace: t,
-                    source,
                     span_id,
                     parent_id: parent,
                     name: name.unwrap_or(empty),
                     kind: r.kind.unwrap_or_default(),
                     start: r.start,
                     end: r.end,
-                    dur_hint: r.dur,
+                    dur_hint: if r.end.is_some() { None } else { r.dur },
                     status: r.status.unwrap_or_default(),
                     error,
                     model,
@@ -234,8 +303,10 @@ impl Store {
                     payload,
                     attrs: attrs.unwrap_or((0, 0)),
                 });
-                self.span_by_key.insert((t, span_id), idx);
-                self.traces[t.0 as usize].spans.push(idx);
+                self.add_to_trace(t, idx, span_id);
+                if source != self.traces[t.0 as usize].source {
+                    self.span_sources.insert(idx, source);
+                }
                 let src = &mut self.sources[source.0 as usize];
                 src.spans_new += 1;
                 src.spans_held += 1;
@@ -322,7 +393,9 @@ mod tests {
             reasons(s.source(src)),
             ["the index is full: it holds no more than 2 spans"]
         );
-        let held: Vec<&str> = (0..2).map(|i| s.str(s.span(SpanIdx(i)).span_id)).collect();
+        let held: Vec<String> = (0..2)
+            .map(|i| s.span_id(&s.span(SpanIdx(i))).to_string())
+            .collect();
         assert_eq!(held, ["a", "b"], "the rows held are untouched");
         assert!(s.accounting().balanced(), "{:?}", s.accounting());
         // what needs no new row still goes in: a record completing a held span, a resend
@@ -370,7 +443,7 @@ mod tests {
         // merging needs the new pair, then the two old ones and the new one again: 2 + 4 > 5
         a.attrs = vec![("k1".into(), "v9".into())];
         s.insert(src, Record::Span(a));
-        let got: Vec<(&str, &str)> = s.span_attrs(s.span(SpanIdx(0))).collect();
+        let got: Vec<(&str, &str)> = s.span_attrs(&s.span(SpanIdx(0))).collect();
         assert_eq!(got, [("k1", "v1"), ("k2", "v2")]);
         assert_eq!(s.source(src).rejected, 1);
         assert!(reasons(s.source(src))[0].ends_with("5 span attributes"));

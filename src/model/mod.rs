@@ -3,19 +3,21 @@
 //!
 //! The store is split by concern: `store.rs` (the tables and reading them), `insert.rs`,
 //! `compact.rs` (eviction and compaction), `derive.rs` (a trace's row from its spans), with the
-//! plain parts below them: `idx.rs`, `intern.rs`, `records.rs`, `sources.rs`, `retention.rs`,
-//! `tree.rs`.
+//! plain parts below them: `idx.rs`, `ids.rs`, `intern.rs`, `rows.rs` (the span table),
+//! `records.rs`, `sources.rs`, `retention.rs`, `tree.rs`.
 
 pub mod columns;
 mod compact;
 mod derive;
 pub mod found;
+pub mod ids;
 pub mod idx;
 mod insert;
 pub mod intern;
 pub mod payload;
 pub mod records;
 pub mod retention;
+pub mod rows;
 pub mod sources;
 pub mod span;
 pub mod stats;
@@ -28,9 +30,11 @@ pub mod waterfall;
 
 pub use columns::TraceColumns;
 pub use found::{Found, TextField, TextHit, TextHits};
+pub use ids::{IdStr, SpanId, TraceId};
 pub use intern::Sym;
 pub use payload::{Blob, BlobId, Blobs, PayloadRef};
 pub use records::Batch;
+pub use rows::SpanTable;
 pub use sources::{Registry, SourceId, SourceStats};
 pub use span::{Span, SpanIdx, SpanKind, SpanStatus, Tokens};
 pub use store::{Loading, Store};

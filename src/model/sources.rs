@@ -3,7 +3,7 @@
 
 use super::idx::{self, Table};
 use super::payload::Blobs;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 /// Index of a source (a file, stdin, a listener).
@@ -18,6 +18,8 @@ pub struct Registry {
     sources: Mutex<Vec<String>>,
     /// Records sent to the store and not yet indexed (the bound of the live queue).
     in_flight: AtomicUsize,
+    /// Bytes the sources announced they will read (a file's size when it is opened).
+    expected: AtomicU64,
 }
 
 impl Registry {
@@ -35,6 +37,18 @@ impl Registry {
     /// `n` queued records were indexed (or dropped).
     pub fn applied(&self, n: usize) {
         self.in_flight.fetch_sub(n, Ordering::AcqRel);
+    }
+
+    /// A source is about to read `bytes` bytes (a file of that size): the store sizes its
+    /// tables for them once, from what the first of them held, instead of growing by doubling.
+    pub fn expect(&self, bytes: u64) {
+        self.expected.fetch_add(bytes, Ordering::AcqRel);
+    }
+
+    /// Bytes announced by [`Registry::expect`] so far.
+    #[must_use]
+    pub fn expected(&self) -> u64 {
+        self.expected.load(Ordering::Acquire)
     }
 
     /// A new source named `label`.

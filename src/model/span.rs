@@ -1,5 +1,7 @@
-//! One span row: small and fixed-size; big texts stay behind [`PayloadRef`]s.
+//! A span as readers see it, assembled from the store's span table (`rows.rs`), where it is
+//! kept in a few fixed-size columns; big texts stay behind [`PayloadRef`]s.
 
+pub use super::ids::SpanId;
 pub use super::idx::SpanIdx;
 use super::idx::TraceIdx;
 use super::{Nanos, PayloadRef, Sym};
@@ -141,20 +143,21 @@ pub mod flags {
     pub const DUPLICATED: u8 = 8;
 }
 
-/// One span. Times are optional while a span is still arriving (a start line without its end).
-#[derive(Debug, Clone)]
+/// One span, by value ([`Store::span`](super::Store::span)). Times are optional while a span is
+/// still arriving (a start line without its end).
+#[derive(Debug, Clone, PartialEq)]
 pub struct Span {
     pub trace: TraceIdx,
-    /// The source whose record first brought the span (its accounting holds it).
-    pub source: super::SourceId,
-    pub span_id: Sym,
+    /// Its id; [`Store::span_id`](super::Store::span_id) prints it.
+    pub span_id: SpanId,
     /// The parent as the producer declared it; `None` for a declared root.
-    pub parent_id: Option<Sym>,
+    pub parent_id: Option<SpanId>,
     pub name: Sym,
     pub kind: SpanKind,
     pub start: Option<Nanos>,
     pub end: Option<Nanos>,
-    /// A duration reported without an end (end = start + duration once the start is known).
+    /// A duration reported without an end (end = start + duration once the start is known);
+    /// kept only while the end is not known.
     pub dur_hint: Option<Nanos>,
     pub status: SpanStatus,
     pub error: Option<Sym>,
@@ -176,13 +179,14 @@ impl Span {
     /// The end, derived from a duration when only that was reported.
     #[must_use]
     pub fn effective_end(&self) -> Option<Nanos> {
-        self.end.or_else(|| Some(self.start? + self.dur_hint?))
+        self.end
+            .or_else(|| Some(self.start?.saturating_add(self.dur_hint?)))
     }
 
     /// Duration when both ends are known.
     #[must_use]
     pub fn duration(&self) -> Option<Nanos> {
-        Some((self.effective_end()? - self.start?).max(0))
+        Some(self.effective_end()?.saturating_sub(self.start?).max(0))
     }
 
     /// The span stands for the whole request: it declared no parent (a root, or a program's

@@ -2,10 +2,10 @@
 //! keeps each (trace id, span id) once, and derives again the trace rows a record changed
 //! before anyone reads them ([`Store::apply`], [`Loading`]).
 //!
-//! Its parts live next to it: interning (`intern.rs`), records and batches (`records.rs`),
-//! sources and accounting (`sources.rs`), the retention policy (`retention.rs`), adding a record
-//! (`insert.rs`), eviction and compaction (`compact.rs`), and deriving a trace's row
-//! (`derive.rs`).
+//! Its parts live next to it: interning (`intern.rs`), ids (`ids.rs`), the span table
+//! (`rows.rs`), records and batches (`records.rs`), sources and accounting (`sources.rs`), the
+//! retention policy (`retention.rs`), adding a record (`insert.rs`), eviction and compaction
+//! (`compact.rs`), and deriving a trace's row (`derive.rs`).
 
 pub use super::intern::{Interner, Sym};
 pub use super::records::{Batch, Record, SpanRecord, TraceRecord};
@@ -14,8 +14,10 @@ pub use super::sources::{Accounting, Registry, Rejection, SourceId, SourceStats}
 
 use super::columns::TraceColumns;
 use super::derive;
+use super::ids::{self, IdStr, SpanId, TraceId};
 use super::idx::{self, Table};
 use super::payload::{Blob, BlobId, PayloadRef};
+use super::rows::SpanTable;
 use super::span::{Span, SpanIdx};
 use super::trace::{Trace, TraceIdx};
 use super::tree::TreeInput;
@@ -35,9 +37,13 @@ pub struct Store {
     pub(super) traces: Vec<Trace>,
     /// What filters and sorts scan, in step with the trace rows.
     pub(super) columns: TraceColumns,
-    pub(super) trace_by_id: HashMap<Sym, TraceIdx>,
-    pub(super) spans: Vec<Span>,
-    pub(super) span_by_key: HashMap<(TraceIdx, Sym), SpanIdx>,
+    pub(super) trace_by_id: HashMap<TraceId, TraceIdx>,
+    pub(super) spans: SpanTable,
+    /// The spans of traces with more than [`Store::FEW_SPANS`] spans by id (a span of a smaller
+    /// trace is found by looking through its trace).
+    pub(super) span_by_key: HashMap<(TraceIdx, SpanId), SpanIdx>,
+    /// The source of each span that did not come from its trace's first source.
+    pub(super) span_sources: HashMap<SpanIdx, SourceId>,
     /// The attributes of all spans, `(key, value)`, sliced by `Span::attrs`.
     pub(super) attrs: Vec<(Sym, Sym)>,
     pub(super) registry: Arc<Registry>,
@@ -62,6 +68,9 @@ pub struct Store {
     pub(super) blob_refs: Vec<u32>,
     /// Bytes of in-memory blobs that live spans refer to.
     pub(super) payload_bytes: u64,
+    /// Bytes the sources read so far, for sizing the tables from what is announced
+    /// ([`Registry::expect`]).
+    pub(super) bytes_read: u64,
 }
 
 impl Store {
@@ -123,9 +132,8 @@ impl Store {
             state,
             dropped_blobs,
         } = batch;
+        self.count_read(source, units, bytes);
         let s = self.source_mut(source);
-        s.units += units;
-        s.bytes += bytes;
         s.requests += requests;
         for r in rejections {
             s.reject(r.line, r.reason);
@@ -154,6 +162,50 @@ impl Store {
     #[must_use]
     pub fn sources(&self) -> &[SourceStats] {
         &self.sources
+    }
+
+    /// `units` more lines (or documents) and `bytes` more bytes were read from `source`, and
+    /// their records come next. Before they go in, the tables are sized for what the sources
+    /// announced ([`Registry::expect`]), from what the bytes read so far held.
+    pub fn count_read(&mut self, source: SourceId, units: u64, bytes: u64) {
+        self.plan_room();
+        self.bytes_read += bytes;
+        let s = self.source_mut(source);
+        s.units += units;
+        s.bytes += bytes;
+    }
+
+    /// Reserve room, exactly, for what the bytes announced and not read yet will hold, at
+    /// the rate of the bytes read so far (their records are in): once, after the first block,
+    /// and again only if the rest turns out denser. Growing by doubling instead would, at the
+    /// last doubling, hold twice the index for a moment and up to half of it unused for good.
+    fn plan_room(&mut self) {
+        let (read, expected) = (self.bytes_read, self.registry.expected());
+        if read == 0 || expected <= read || self.spans.len() < Self::FEW_SPANS {
+            return;
+        }
+        // what `n` items in the bytes read scale to in all, with a margin of 1/32
+        let scale = |n: usize| {
+            let all =
+                u128::try_from(n).unwrap_or(u128::MAX) * u128::from(expected) / u128::from(read);
+            usize::try_from(all + all / 32).unwrap_or(usize::MAX)
+        };
+        let spans = scale(self.spans.len());
+        if spans <= self.spans.capacity() {
+            return;
+        }
+        let (records, extras) = (self.spans.records(), self.spans.extras());
+        self.spans
+            .reserve_total(spans, scale(records), scale(extras));
+        let traces = scale(self.traces.len());
+        self.traces
+            .reserve_exact(traces.saturating_sub(self.traces.len()));
+        self.columns.reserve_total(traces);
+        self.trace_by_id
+            .reserve(traces.saturating_sub(self.trace_by_id.len()));
+        let attrs = scale(self.attrs.len());
+        self.attrs
+            .reserve_exact(attrs.saturating_sub(self.attrs.len()));
     }
 
     pub fn add_blob(&mut self, blob: Blob) -> BlobId {
@@ -227,9 +279,64 @@ impl Store {
         &self.traces[idx.0 as usize]
     }
 
+    /// Span `idx`, assembled from the span table.
     #[must_use]
-    pub fn span(&self, idx: SpanIdx) -> &Span {
-        &self.spans[idx.0 as usize]
+    pub fn span(&self, idx: SpanIdx) -> Span {
+        self.spans.get(idx.0 as usize)
+    }
+
+    /// The source whose record first brought span `s` (its accounting holds it).
+    #[must_use]
+    pub fn span_source(&self, s: SpanIdx) -> SourceId {
+        let trace = self.spans.trace(s.0 as usize);
+        self.span_sources
+            .get(&s)
+            .copied()
+            .unwrap_or(self.trace(trace).source)
+    }
+
+    /// The span table, for loops over many spans (filters, statistics): its columns answer
+    /// without assembling each span.
+    #[must_use]
+    pub fn spans(&self) -> &SpanTable {
+        &self.spans
+    }
+
+    /// The id of trace `t`, as the producer wrote it.
+    #[must_use]
+    pub fn trace_id(&self, t: TraceIdx) -> IdStr<'_> {
+        self.id_str(self.trace(t).id)
+    }
+
+    /// Trace id `id`, as the producer wrote it.
+    #[must_use]
+    pub fn id_str(&self, id: TraceId) -> IdStr<'_> {
+        match id {
+            TraceId::Hex { hi, lo } => IdStr::hex(u128::from(hi) << 64 | u128::from(lo), 32),
+            TraceId::Text(sym) => IdStr::text(self.str(sym)),
+        }
+    }
+
+    /// Span id `id` of a span of trace `t`, as the producer wrote it.
+    #[must_use]
+    pub fn id_of(&self, t: TraceIdx, id: SpanId) -> IdStr<'_> {
+        match id {
+            SpanId::Hex(v) => IdStr::hex(u128::from(v), 16),
+            SpanId::Text(sym) => IdStr::text(self.str(sym)),
+            SpanId::Trace => self.trace_id(t),
+        }
+    }
+
+    /// The id of span `sp`, as the producer wrote it.
+    #[must_use]
+    pub fn span_id(&self, sp: &Span) -> IdStr<'_> {
+        self.id_of(sp.trace, sp.span_id)
+    }
+
+    /// The parent id span `sp` declared, as the producer wrote it.
+    #[must_use]
+    pub fn parent_id(&self, sp: &Span) -> Option<IdStr<'_>> {
+        sp.parent_id.map(|p| self.id_of(sp.trace, p))
     }
 
     /// How many spans are held (those of evicted traces not counted).
@@ -253,20 +360,31 @@ impl Store {
     /// Raw `(key, value)` symbols of a span's attributes.
     #[must_use]
     pub fn span_attr_syms(&self, span: &Span) -> &[(Sym, Sym)] {
-        let (start, len) = span.attrs;
+        self.attr_syms(span.attrs)
+    }
+
+    /// Raw `(key, value)` symbols of the attributes in `range` of the arena (a span's, see
+    /// [`SpanTable::attrs`]).
+    #[must_use]
+    pub fn attr_syms(&self, range: (u32, u32)) -> &[(Sym, Sym)] {
+        let (start, len) = range;
         &self.attrs[start as usize..(start + len) as usize]
     }
 
     /// Find a trace by its exact id.
     #[must_use]
     pub fn trace_by_id(&self, id: &str) -> Option<TraceIdx> {
-        self.trace_by_id.get(&self.strings.get(id)?).copied()
+        let key = match ids::trace_hex(id) {
+            Some(hex) => hex,
+            None => TraceId::Text(self.strings.get(id)?),
+        };
+        self.trace_by_id.get(&key).copied()
     }
 
     /// The tree inputs of a trace's spans, in the trace's span order.
     #[must_use]
     pub fn tree_inputs(&self, t: TraceIdx) -> Vec<TreeInput> {
-        derive::tree_inputs(self.trace(t).spans.iter().map(|&s| self.span(s)))
+        derive::tree_inputs(&self.spans, &self.trace(t).spans)
     }
 
     /// Derive the trace rows changed by records inserted one by one with [`Store::insert`].
@@ -274,13 +392,13 @@ impl Store {
     /// nothing changed.
     pub fn refresh(&mut self) {
         let dirty = std::mem::take(&mut self.dirty);
+        let mut scratch = derive::Scratch::default();
         for t in dirty {
             if !self.is_live(t) {
                 continue;
             }
             let tr = self.trace(t);
-            let spans: Vec<&Span> = tr.spans.iter().map(|&s| self.span(s)).collect();
-            let summary = derive::summary(tr, &spans);
+            let summary = derive::summary(tr, &self.spans, &mut scratch);
             self.columns.set(t.0 as usize, &summary);
             let tr = &mut self.traces[t.0 as usize];
             tr.summary = summary;
@@ -292,7 +410,8 @@ impl Store {
     pub(super) fn footprint(&self) -> usize {
         self.strings.footprint()
             + self.attrs.len() * std::mem::size_of::<(Sym, Sym)>()
-            + self.spans.len() * (std::mem::size_of::<Span>() + 32)
+            + self.spans.footprint()
+            + self.spans.len() * std::mem::size_of::<SpanIdx>()
             + self.traces.len() * (std::mem::size_of::<Trace>() + TraceColumns::ROW_BYTES + 48)
     }
 
@@ -688,7 +807,7 @@ mod tests {
         a.attrs = vec![("k2".into(), "v2".into()), ("k1".into(), "v9".into())];
         s.insert(src, Record::Span(a));
         let sp = s.span(SpanIdx(0));
-        let got: Vec<(&str, &str)> = s.span_attrs(sp).collect();
+        let got: Vec<(&str, &str)> = s.span_attrs(&sp).collect();
         assert_eq!(got, vec![("k1", "v9"), ("k2", "v2")]);
     }
 }

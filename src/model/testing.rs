@@ -1,14 +1,14 @@
 //! What the model's tests share: span records and tree inputs of a given shape.
 
-use super::Sym;
+use super::ids::SpanId;
 use super::records::{Record, SpanRecord};
 use super::tree::TreeInput;
 
 /// A tree input with times.
 pub fn inp(id: u32, parent: Option<u32>, start: i64, end: i64) -> TreeInput {
     TreeInput {
-        id: Sym(id),
-        parent: parent.map(Sym),
+        id: SpanId::Hex(id.into()),
+        parent: parent.map(|p| SpanId::Hex(p.into())),
         start: Some(start),
         end: Some(end),
         synthetic_root: false,

@@ -1,8 +1,9 @@
 //! The trace row: derived from its spans (and from trace-level records) whenever they change.
 
+use super::ids::TraceId;
 use super::idx::SpanIdx;
 pub use super::idx::TraceIdx;
-use super::{Nanos, Sym, Tokens};
+use super::{Nanos, SourceId, Sym, Tokens};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum TraceStatus {
@@ -92,7 +93,11 @@ pub struct TraceInfo {
 /// A trace: its spans and the summary the list, filters and printers read.
 #[derive(Debug, Clone)]
 pub struct Trace {
-    pub id: Sym,
+    /// Its id; [`Store::trace_id`](super::Store::trace_id) prints it.
+    pub id: TraceId,
+    /// The source whose record brought it first (and, unless the store notes otherwise, each
+    /// of its spans).
+    pub source: SourceId,
     pub spans: Vec<SpanIdx>,
     pub info: TraceInfo,
     /// Derived from the spans and `info`; the store derives it again before it is read (see

@@ -7,14 +7,14 @@
 //! its waterfall both start here.
 
 use super::Nanos;
-use super::intern::Sym;
+use super::ids::SpanId;
 use foldhash::{HashMap, HashMapExt as _};
 
 /// What the tree needs to know of one span.
 #[derive(Debug, Clone, Copy)]
 pub struct TreeInput {
-    pub id: Sym,
-    pub parent: Option<Sym>,
+    pub id: SpanId,
+    pub parent: Option<SpanId>,
     pub start: Option<Nanos>,
     pub end: Option<Nanos>,
     pub synthetic_root: bool,
@@ -87,14 +87,14 @@ impl Tree {
     pub fn links(items: &[TreeInput]) -> (Vec<Option<usize>>, Vec<bool>) {
         let n = items.len();
         // a few spans are found faster by looking than by hashing (the first of an id wins)
-        let by_id: Option<HashMap<Sym, usize>> = (n > SMALL).then(|| {
+        let by_id: Option<HashMap<SpanId, usize>> = (n > SMALL).then(|| {
             let mut m = HashMap::with_capacity(n);
             for (i, it) in items.iter().enumerate() {
                 m.entry(it.id).or_insert(i);
             }
             m
         });
-        let find = |id: Sym| match &by_id {
+        let find = |id: SpanId| match &by_id {
             Some(m) => m.get(&id).copied(),
             None => items.iter().position(|it| it.id == id),
         };

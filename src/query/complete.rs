@@ -67,7 +67,7 @@ impl Vocabulary {
                     *models.entry(m).or_insert(0) += 1;
                 }
                 let mut seen: Vec<Sym> = Vec::new();
-                for &(k, _) in store.span_attr_syms(sp) {
+                for &(k, _) in store.span_attr_syms(&sp) {
                     if !seen.contains(&k) {
                         seen.push(k);
                         *keys.entry(k).or_insert(0) += 1;
@@ -198,7 +198,7 @@ fn attr_values(store: &Store, key: &str) -> Vec<Counted> {
     let mut counts = HashMap::new();
     for t in store.trace_ids() {
         for &s in &store.trace(t).spans {
-            for &(kk, v) in store.span_attr_syms(store.span(s)) {
+            for &(kk, v) in store.span_attr_syms(&store.span(s)) {
                 if kk == k {
                     *counts.entry(v).or_insert(0) += 1;
                 }
@@ -387,10 +387,10 @@ fn values(store: &Store, vocab: &Vocabulary, t: &Typed, p: usize, len: usize) ->
             store
                 .trace_ids()
                 .rev()
-                .map(|t| store.str(store.trace(t).id))
+                .map(|t| store.trace_id(t))
                 .filter(|id| id.to_lowercase().starts_with(&lower))
                 .take(MAX_CANDIDATES)
-                .map(|id| cand(&quote_value(id), id, "trace id".into()))
+                .map(|id| cand(&quote_value(&id), &id, "trace id".into()))
                 .collect()
         }
         Field::Dur

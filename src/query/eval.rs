@@ -1,21 +1,23 @@
 //! Evaluate a query over the store. Trace terms read the derived trace rows; span terms are one
-//! conjunction that some span of the trace must satisfy. Per-name work (substring and fuzzy
-//! matches) is done once per distinct interned name, not once per span.
+//! conjunction that some span of the trace must satisfy, read from the span table's columns
+//! (`span_terms.rs`). Per-name work (substring and fuzzy matches) is done once per distinct
+//! interned name, not once per span.
 
-use super::ast::{AttrTest, Clause, Query, Scope, Term, status_in};
+use super::ast::{Clause, Query, Scope, Term, status_in};
 use super::fuzzy::Fuzzy;
 use super::id;
-use crate::model::{Outcome, Span, Store, Sym, TextHit, TextHits, Trace, TraceColumns, TraceIdx};
-use std::cell::RefCell;
+use super::names::Names;
+use super::span_terms;
+use crate::model::{Store, Sym, TextHit, TextHits, Trace, TraceColumns, TraceIdx};
 
 /// A compiled query bound to a store.
 pub struct Matcher<'a> {
     store: &'a Store,
+    names: Names<'a>,
     fuzzy: Fuzzy,
     trace_clauses: Vec<(usize, &'a Clause)>,
+    /// The span clauses, those that read the fewest bytes of a span first.
     span_clauses: Vec<(usize, &'a Clause)>,
-    /// Per clause, per interned string: 0 not tested yet, 1 no, 2 the clause's text matches it.
-    cache: RefCell<Vec<Vec<u8>>>,
     /// What the payload searches found for the query's `text:` terms.
     text: Option<&'a TextHits>,
 }
@@ -31,12 +33,15 @@ impl<'a> Matcher<'a> {
                 .filter(|(_, c)| c.scope == scope)
                 .collect::<Vec<_>>()
         };
+        let mut span_clauses = scoped(Scope::Span);
+        // a conjunction: its order changes what is read, never the answer
+        span_clauses.sort_by_key(|(_, c)| span_terms::cost(&c.term));
         Matcher {
             store,
+            names: Names::new(store, query.clauses.len()),
             fuzzy: Fuzzy::default(),
             trace_clauses: scoped(Scope::Trace),
-            span_clauses: scoped(Scope::Span),
-            cache: RefCell::new(vec![Vec::new(); query.clauses.len()]),
+            span_clauses,
             text: None,
         }
     }
@@ -61,162 +66,95 @@ impl<'a> Matcher<'a> {
         if let Some(hit) = self.text.and_then(|h| h.hit(text, idx)) {
             return Some(hit.clone());
         }
-        let t = self.store.trace(idx);
-        t.spans
+        let table = self.store.spans();
+        self.store
+            .trace(idx)
+            .spans
             .iter()
-            .filter(|&&s| {
+            .filter(|s| {
                 self.store
-                    .str(self.store.span(s).name)
+                    .str(table.name(s.0 as usize))
                     .to_lowercase()
                     .contains(text)
             })
             .map(|&span| TextHit {
                 span,
                 field: crate::model::TextField::Name,
-                start: self.store.span(span).start,
+                start: table.start(span.0 as usize),
             })
             .reduce(|a, b| if b.inner_than(&a) { b } else { a })
     }
 
-    /// Whether the string `sym` satisfies clause `ci`'s text test, computed once per string.
-    fn text_match(&self, ci: usize, sym: Sym, test: impl FnOnce(&str) -> bool) -> bool {
-        let i = sym.0 as usize;
-        let mut cache = self.cache.borrow_mut();
-        let known = &mut cache[ci];
-        if known.len() <= i {
-            known.resize(self.store.strings.len().max(i + 1), 0);
-        }
-        match known[i] {
-            0 => {
-                let hit = test(self.store.str(sym));
-                known[i] = 1 + u8::from(hit);
-                hit
-            }
-            v => v == 2,
-        }
-    }
-
-    fn contains(&self, ci: usize, sym: Sym, needle: &str) -> bool {
-        self.text_match(ci, sym, |s| s.to_lowercase().contains(needle))
-    }
-
-    fn attr_ok(&self, ci: usize, span: &Span, key: &str, test: &AttrTest) -> bool {
-        self.store.span_attr_syms(span).iter().any(|&(k, v)| {
-            self.store.str(k) == key
-                && match test {
-                    AttrTest::Present => true,
-                    AttrTest::Equals(want) => self.text_match(ci, v, |s| s.to_lowercase() == *want),
-                    AttrTest::Contains(want) => self.contains(ci, v, want),
-                }
-        })
-    }
-
-    fn spans(&self, t: &'a Trace) -> impl Iterator<Item = &'a Span> + 'a {
-        let store = self.store;
-        t.spans.iter().map(move |&s| store.span(s))
+    /// The rows of trace `t`'s spans in the span table.
+    fn rows(t: &Trace) -> impl Iterator<Item = usize> + '_ {
+        t.spans.iter().map(|s| s.0 as usize)
     }
 
     /// A trace-scope term; what the columns hold is read from them, without the trace row.
     fn trace_term(&self, ci: usize, idx: TraceIdx, term: &Term) -> bool {
         let cols = self.store.columns();
+        let table = self.store.spans();
         let i = idx.0 as usize;
-        let t = || self.store.trace(idx);
+        let t = || Self::rows(self.store.trace(idx));
         match term {
             Term::Dur(cmp, ns) => cmp.eval(cols.duration[i], *ns),
             Term::Status(set) => status_in(set, cols.outcome(i)),
             Term::Name(n) => {
-                TraceColumns::sym(cols.name[i]).is_some_and(|sym| self.contains(ci, sym, n))
+                TraceColumns::sym(cols.name[i]).is_some_and(|sym| self.names.contains(ci, sym, n))
             }
             Term::Tokens(cmp, n) => cmp.eval(cols.tokens[i].saturating_sub(1), *n),
             Term::Spans(cmp, n) => cmp.eval(u64::from(cols.span_count[i]), *n),
             Term::Model(m) if cols.one_model(i) => {
-                TraceColumns::sym(cols.model[i]).is_some_and(|sym| self.contains(ci, sym, m))
+                TraceColumns::sym(cols.model[i]).is_some_and(|sym| self.names.contains(ci, sym, m))
             }
-            Term::Model(m) => self
-                .spans(t())
-                .any(|sp| sp.model.is_some_and(|sym| self.contains(ci, sym, m))),
-            Term::Kind(set) => self.spans(t()).any(|sp| set.contains(&sp.kind)),
-            Term::Id(typed) => self.text_match(ci, t().id, |id| id::matches(id, typed)),
-            Term::Attr { key, test } => self.spans(t()).any(|sp| self.attr_ok(ci, sp, key, test)),
+            Term::Model(m) => t().any(|s| {
+                table
+                    .model(s)
+                    .is_some_and(|sym| self.names.contains(ci, sym, m))
+            }),
+            Term::Kind(set) => t().any(|s| set.contains(&table.kind(s))),
+            Term::Id(typed) => id::matches(&self.store.trace_id(idx), typed),
+            Term::Attr { key, test } => {
+                t().any(|s| self.names.attr_ok(ci, table.attrs(s), key, test))
+            }
             Term::Fuzzy(word) => {
-                let fz = |sym: Sym| self.text_match(ci, sym, |n| self.fuzzy.matches(n, word));
-                TraceColumns::sym(cols.name[i]).is_some_and(fz)
-                    || self.spans(t()).any(|sp| fz(sp.name))
+                let fz = |sym: Sym| {
+                    self.names
+                        .text_match(ci, sym, |n| self.fuzzy.matches(n, word))
+                };
+                TraceColumns::sym(cols.name[i]).is_some_and(fz) || t().any(|s| fz(table.name(s)))
             }
             Term::Text(text) => {
                 self.text.and_then(|h| h.hit(text, idx)).is_some()
-                    || self.spans(t()).any(|sp| self.contains(ci, sp.name, text))
+                    || t().any(|s| self.names.contains(ci, table.name(s), text))
             }
             // The parser only produces Pct at span scope.
             Term::Pct(..) => true,
         }
     }
 
-    #[allow(clippy::cast_precision_loss)]
-    fn span_term(&self, ci: usize, t: &Trace, sp: &Span, term: &Term) -> bool {
-        match term {
-            Term::Dur(cmp, ns) => sp.duration().is_some_and(|d| cmp.eval(d, *ns)),
-            Term::Status(set) => {
-                let st = if sp.is_error() {
-                    Outcome::Error
-                } else if sp.effective_end().is_none() {
-                    Outcome::Running
-                } else {
-                    Outcome::Ok
-                };
-                status_in(set, st)
-            }
-            Term::Name(n) => self.contains(ci, sp.name, n),
-            Term::Model(m) => sp.model.is_some_and(|sym| self.contains(ci, sym, m)),
-            Term::Tokens(cmp, n) => cmp.eval(sp.tokens.map_or(0, |t| t.total), *n),
-            Term::Kind(set) => set.contains(&sp.kind),
-            // a step's share: the request's own spans are all of it
-            Term::Pct(cmp, p) => {
-                let total = t.summary.duration;
-                total > 0
-                    && !sp.is_request_root()
-                    && sp
-                        .duration()
-                        .is_some_and(|d| cmp.eval(d as f64 * 100.0 / total as f64, *p))
-            }
-            Term::Attr { key, test } => self.attr_ok(ci, sp, key, test),
-            Term::Id(prefix) => self.text_match(ci, sp.span_id, |id| {
-                id.to_lowercase().starts_with(prefix.as_str())
-            }),
-            Term::Spans(..) | Term::Fuzzy(_) | Term::Text(_) => true,
-        }
+    /// Whether trace `idx`'s own terms hold (its span terms apart).
+    fn trace_ok(&self, idx: TraceIdx) -> bool {
+        self.trace_clauses
+            .iter()
+            .all(|&(ci, c)| self.trace_term(ci, idx, &c.term) != c.negated)
     }
 
     /// Whether trace `idx` matches.
     #[must_use]
     pub fn matches(&self, idx: TraceIdx) -> bool {
-        let trace_ok = self
-            .trace_clauses
-            .iter()
-            .all(|&(ci, c)| self.trace_term(ci, idx, &c.term) != c.negated);
-        if !trace_ok {
-            return false;
-        }
-        if self.span_clauses.is_empty() {
-            return true;
-        }
-        let t = self.store.trace(idx);
-        self.spans(t).any(|sp| {
-            self.span_clauses
-                .iter()
-                .all(|&(ci, c)| self.span_term(ci, t, sp, &c.term) != c.negated)
-        })
+        self.trace_ok(idx)
+            && (self.span_clauses.is_empty()
+                || Self::rows(self.store.trace(idx))
+                    .any(|s| span_terms::span_ok(&self.names, &self.span_clauses, s)))
     }
 
-    /// Whether span `sp` of trace `t` satisfies the query's span terms (for highlighting the
-    /// steps that made a trace match).
+    /// Whether span `s` satisfies the query's span terms (for highlighting the steps that made
+    /// a trace match).
     #[must_use]
-    pub fn span_matches(&self, t: &Trace, sp: &Span) -> bool {
+    pub fn span_matches(&self, s: crate::model::SpanIdx) -> bool {
         !self.span_clauses.is_empty()
-            && self
-                .span_clauses
-                .iter()
-                .all(|&(ci, c)| self.span_term(ci, t, sp, &c.term) != c.negated)
+            && span_terms::span_ok(&self.names, &self.span_clauses, s.0 as usize)
     }
 }
 
@@ -227,7 +165,8 @@ pub fn filter(store: &Store, query: &Query) -> Vec<TraceIdx> {
 }
 
 /// The traces of `store` that match `query`, in store order, with `text:` terms evaluated on
-/// what the payload searches found (`hits`).
+/// what the payload searches found (`hits`). Span terms are evaluated over the whole span
+/// table at once, a column at a time.
 #[must_use]
 pub fn filter_with_text(store: &Store, query: &Query, hits: Option<&TextHits>) -> Vec<TraceIdx> {
     let all = store.trace_ids();
@@ -238,7 +177,12 @@ pub fn filter_with_text(store: &Store, query: &Query, hits: Option<&TextHits>) -
     if let Some(h) = hits {
         m = m.with_text(h);
     }
-    all.filter(|&t| m.matches(t)).collect()
+    if m.span_clauses.is_empty() {
+        return all.filter(|&t| m.trace_ok(t)).collect();
+    }
+    let by_spans = span_terms::traces_with_matching_span(&m.names, &m.span_clauses);
+    all.filter(|&t| by_spans[t.0 as usize] && m.trace_ok(t))
+        .collect()
 }
 
 #[cfg(test)]
@@ -333,7 +277,7 @@ mod tests {
         let q = parse(q).unwrap();
         filter(store, &q)
             .into_iter()
-            .map(|t| store.str(store.trace(t).id).to_string())
+            .map(|t| store.trace_id(t).to_string())
             .collect()
     }
 
@@ -429,7 +373,7 @@ mod tests {
         let q = parse("text:Refund").expect("parses");
         let with: Vec<_> = filter_with_text(&s, &q, Some(&hits))
             .into_iter()
-            .map(|t| s.str(s.trace(t).id).to_string())
+            .map(|t| s.trace_id(t).to_string())
             .collect();
         assert_eq!(with, ["aaa1"]);
         let m = Matcher::new(&s, &q).with_text(&hits);

@@ -65,7 +65,7 @@ pub fn matches(id: &str, typed: &str) -> bool {
 fn candidates(store: &Store, typed: &str) -> Vec<TraceIdx> {
     store
         .trace_ids()
-        .filter(|&t| matches(store.str(store.trace(t).id), typed))
+        .filter(|&t| matches(&store.trace_id(t), typed))
         .collect()
 }
 
@@ -92,7 +92,7 @@ pub fn resolve(store: &Store, typed: &str) -> Result<TraceIdx, ResolveError> {
             first: many
                 .iter()
                 .take(SHOWN)
-                .map(|&t| store.str(store.trace(t).id).to_string())
+                .map(|&t| store.trace_id(t).to_string())
                 .collect(),
         }),
     }
@@ -133,10 +133,7 @@ mod tests {
     ];
 
     fn names(s: &Store, traces: &[TraceIdx]) -> Vec<String> {
-        traces
-            .iter()
-            .map(|&t| s.str(s.trace(t).id).to_string())
-            .collect()
+        traces.iter().map(|&t| s.trace_id(t).to_string()).collect()
     }
 
     /// The traces the `id:` term keeps for `typed`.

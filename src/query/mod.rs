@@ -39,9 +39,11 @@ mod fields;
 pub mod fuzzy;
 pub mod id;
 mod lexer;
+mod names;
 pub mod parse;
 mod parser;
 pub mod sort;
+mod span_terms;
 pub mod typing;
 mod value;
 

@@ -87,14 +87,14 @@ pub fn sort(store: &Store, traces: &mut [TraceIdx], key: SortKey, reverse: bool)
         sort_halves(&mut keyed, <[_]>::sort_unstable);
     }
     // equal (key, start): by trace id (the index was only a placeholder tie-break)
-    let id = |t: u32| store.str(store.trace(TraceIdx(t)).id);
+    let id = |t: u32| store.trace_id(TraceIdx(t));
     let mut i = 0;
     while i < keyed.len() {
         let head = (keyed[i].0, keyed[i].1);
         let run = keyed[i..].iter().take_while(|k| (k.0, k.1) == head).count();
         if run > 1 {
             keyed[i..i + run].sort_by(|a, b| {
-                let o = id(a.2).cmp(id(b.2));
+                let o = id(a.2).cmp(&id(b.2));
                 if reverse && key == SortKey::Start {
                     o.reverse()
                 } else {
@@ -214,7 +214,7 @@ mod tests {
             let start = sa
                 .start
                 .cmp(&sb.start)
-                .then_with(|| store.str(ta.id).cmp(store.str(tb.id)));
+                .then_with(|| store.id_str(ta.id).cmp(&store.id_str(tb.id)));
             primary.then(if reverse && key == SortKey::Start {
                 start.reverse()
             } else {

@@ -139,7 +139,7 @@ pub fn clip(
         Target::Trace(t) => t,
         Target::Span(s) => store.span(s).trace,
     };
-    let id = crate::text::truncate(store.str(store.trace(t).id), 13);
+    let id = crate::text::truncate(&store.trace_id(t), 13);
     let what = match target {
         Target::Span(s) => format!(
             "span {} of {id}",
@@ -179,7 +179,7 @@ fn search_texts(store: &Store, t: TraceIdx) -> (Vec<(SpanIdx, String)>, bool) {
 fn searchable_text(store: &Store, s: SpanIdx, d: Option<&SpanDetail>) -> String {
     let sp = store.span(s);
     let mut t = String::from(store.str(sp.name));
-    for (k, v) in store.span_attrs(sp) {
+    for (k, v) in store.span_attrs(&sp) {
         t.push('\n');
         t.push_str(k);
         t.push('=');

@@ -21,7 +21,7 @@ fn outcomes(text: &str) -> Vec<(String, TraceStatus, u32)> {
         .map(|t| {
             let tr = store.trace(t);
             let s = &tr.summary;
-            (store.str(tr.id).to_string(), s.status, s.error_spans)
+            (store.id_str(tr.id).to_string(), s.status, s.error_spans)
         })
         .collect();
     out.sort_by(|a, b| a.0.cmp(&b.0));

@@ -207,10 +207,7 @@ mod tests {
         let mut a = app("otlp-jsonl");
         a.run_command("sort dur");
         let first = a.view.rows[0];
-        assert_eq!(
-            a.store.str(a.store.trace(first).id),
-            "6097b69a35275b696e0889b3c72c75bc"
-        );
+        assert_eq!(a.store.trace_id(first), "6097b69a35275b696e0889b3c72c75bc");
         a.run_command("goto nope");
         assert!(a.message.as_deref().unwrap_or("").contains("no trace"));
         // a trace the filter hides: shown, and the status line says what was cleared
@@ -223,7 +220,9 @@ mod tests {
         );
         assert!(a.query_text.is_empty() && !a.failed_only);
         assert_eq!(
-            a.selected_trace().map(|t| a.store.str(a.store.trace(t).id)),
+            a.selected_trace()
+                .map(|t| a.store.trace_id(t).to_string())
+                .as_deref(),
             Some("2fd8c45141d63187e117f59317e71c8d")
         );
         // one already listed: nothing to say

@@ -19,7 +19,7 @@ impl App {
             self.compare.marked = Some(t);
             self.message = Some(format!(
                 "marked {} as A: select another trace and press = to compare",
-                crate::text::truncate(self.store.str(self.store.trace(t).id), 13)
+                crate::text::truncate(&self.store.trace_id(t), 13)
             ));
         }
     }

@@ -188,7 +188,7 @@ mod tests {
 
     fn newest(a: &App) -> String {
         let t = a.selected_trace().unwrap();
-        a.store.str(a.store.trace(t).id).to_string()
+        a.store.trace_id(t).to_string()
     }
 
     #[test]

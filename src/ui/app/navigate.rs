@@ -45,11 +45,11 @@ impl App {
                     self.query_text.clear();
                     self.prepare();
                     if !cleared.is_empty() {
-                        let shown = self.store.str(self.store.trace(t).id);
+                        let shown = self.store.trace_id(t);
                         self.message = Some(format!(
                             "cleared {} to show {}",
                             cleared.join(" and "),
-                            crate::text::truncate(shown, 13)
+                            crate::text::truncate(&shown, 13)
                         ));
                     }
                 }

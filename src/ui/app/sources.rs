@@ -89,7 +89,7 @@ mod tests {
         a.update(Action::ToggleFollowNewest);
         arrive(&mut a, "late-3");
         let t = a.selected_trace().unwrap();
-        assert_eq!(a.store.str(a.store.trace(t).id), "late-3");
+        assert_eq!(a.store.trace_id(t), "late-3");
         assert!(screen(&mut a, 120, 30).contains("▶ following"));
         // moving by hand stops following
         a.update(Action::Up);
@@ -131,7 +131,7 @@ mod tests {
         assert_eq!(a.view.rows.len(), 20);
         let t = a.selected_trace().unwrap();
         assert!(t.0 < 40, "the store was compacted ({t:?})");
-        assert_eq!(a.store.str(a.store.trace(t).id), "late-1020");
+        assert_eq!(a.store.trace_id(t), "late-1020");
         assert_eq!(a.wf.trace, Some(t));
         let span = a.selected_span().unwrap();
         assert_eq!(

@@ -142,7 +142,7 @@ impl App {
 
     /// Show trace `t` with span `s` selected in its waterfall.
     pub(crate) fn open_span(&mut self, t: crate::model::TraceIdx, s: crate::model::SpanIdx) {
-        let id = self.store.str(self.store.trace(t).id).to_string();
+        let id = self.store.trace_id(t).to_string();
         self.goto(&id);
         self.focus = Focus::Waterfall;
         self.prepare();

@@ -180,7 +180,7 @@ mod tests {
         a.view
             .rows
             .iter()
-            .map(|&t| a.store.str(a.store.trace(t).id).to_string())
+            .map(|&t| a.store.trace_id(t).to_string())
             .collect()
     }
 

@@ -176,9 +176,8 @@ impl App {
     /// A span matches the filter: its span terms hold, or a fuzzy word matches its name.
     pub(super) fn span_matches(&self, s: SpanIdx) -> bool {
         let sp = self.store.span(s);
-        let tr = self.store.trace(sp.trace);
         let m = query::Matcher::new(&self.store, &self.query);
-        if m.span_matches(tr, sp) {
+        if m.span_matches(s) {
             return true;
         }
         let fz = query::fuzzy::Fuzzy::default();

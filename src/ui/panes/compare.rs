@@ -25,7 +25,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         let tr = store.trace(t);
         format!(
             "{} {} {}",
-            truncate(store.str(tr.id), 13),
+            truncate(&store.id_str(tr.id), 13),
             truncate(tr.summary.name.map_or("—", |n| store.str(n)), 30),
             human_dur(tr.summary.duration)
         )

@@ -251,7 +251,7 @@ fn render_drill(app: &App, drill: &Drill, area: Rect, buf: &mut Buffer) {
                         PCT_W
                     ),
                     fit(&crate::text::cut_name(name, trace_w), trace_w),
-                    fit(store.str(tr.id), id_w),
+                    fit(&store.id_str(tr.id), id_w),
                 ),
                 base,
             ),

@@ -1,0 +1,124 @@
+//! Span terms over the span table's columns: for one span (a trace's spans, when one trace is
+//! asked about), or for the whole table a clause at a time (when every trace is listed): the
+//! first clause is a pass over one column of every span, each next one a pass over the spans
+//! still in the running, and the traces of the spans left match.
+
+use super::ast::{Clause, Term, status_in};
+use super::names::Names;
+use crate::model::span::flags;
+use crate::model::{Outcome, SpanId};
+
+/// What reading a span term costs per span, lowest first: the state byte, the name, the
+/// duration, the trace's duration too, the side table, the ids, the attributes.
+pub(super) fn cost(term: &Term) -> u8 {
+    match term {
+        Term::Kind(_) => 0,
+        Term::Status(_) => 1,
+        Term::Name(_) => 2,
+        Term::Dur(..) => 3,
+        Term::Pct(..) => 4,
+        Term::Model(_) | Term::Tokens(..) => 5,
+        Term::Id(_) => 6,
+        _ => 7,
+    }
+}
+
+/// Keep, of the spans still in the running (all `n` when `None`), those `keep` accepts.
+fn narrow(cand: &mut Option<Vec<u32>>, n: usize, keep: impl Fn(usize) -> bool) {
+    *cand = Some(match cand.take() {
+        None => (0..n)
+            .filter(|&i| keep(i))
+            // a row of the span table: its index fits (checked when the span went in)
+            .map(|i| u32::try_from(i).unwrap_or(u32::MAX))
+            .collect(),
+        Some(mut v) => {
+            v.retain(|&i| keep(i as usize));
+            v
+        }
+    });
+}
+
+/// Whether span row `i` satisfies every clause of `clauses` (span clauses, with their index in
+/// the query).
+pub(super) fn span_ok(names: &Names<'_>, clauses: &[(usize, &Clause)], i: usize) -> bool {
+    clauses
+        .iter()
+        .all(|&(ci, c)| span_term(names, ci, i, &c.term) != c.negated)
+}
+
+/// Span term `term` (of clause `ci`) on span row `i`.
+#[allow(clippy::cast_precision_loss)]
+fn span_term(names: &Names<'_>, ci: usize, i: usize, term: &Term) -> bool {
+    let store = names.store;
+    let table = store.spans();
+    match term {
+        Term::Dur(cmp, ns) => table.duration(i).is_some_and(|d| cmp.eval(d, *ns)),
+        Term::Status(set) => {
+            let st = if table.is_error(i) {
+                Outcome::Error
+            } else if table.effective_end(i).is_none() {
+                Outcome::Running
+            } else {
+                Outcome::Ok
+            };
+            status_in(set, st)
+        }
+        Term::Name(n) => names.contains(ci, table.name(i), n),
+        Term::Model(m) => table.model(i).is_some_and(|sym| names.contains(ci, sym, m)),
+        Term::Tokens(cmp, n) => cmp.eval(table.tokens(i).map_or(0, |t| t.total), *n),
+        Term::Kind(set) => set.contains(&table.kind(i)),
+        // a step's share: the request's own spans are all of it
+        Term::Pct(cmp, p) => {
+            let total = store.columns().duration[table.trace(i).0 as usize];
+            let request_root = table.parent(i).is_none() || table.has(i, flags::SYNTHETIC_ROOT);
+            total > 0
+                && !request_root
+                && table
+                    .duration(i)
+                    .is_some_and(|d| cmp.eval(d as f64 * 100.0 / total as f64, *p))
+        }
+        Term::Attr { key, test } => names.attr_ok(ci, table.attrs(i), key, test),
+        Term::Id(prefix) => match table.id(i) {
+            SpanId::Text(sym) => {
+                names.text_match(ci, sym, |id| id.to_lowercase().starts_with(prefix.as_str()))
+            }
+            id => store
+                .id_of(table.trace(i), id)
+                .to_lowercase()
+                .starts_with(prefix.as_str()),
+        },
+        Term::Spans(..) | Term::Fuzzy(_) | Term::Text(_) => true,
+    }
+}
+
+/// Per trace index: whether some span of the trace satisfies every clause of `clauses`.
+pub(super) fn traces_with_matching_span(
+    names: &Names<'_>,
+    clauses: &[(usize, &Clause)],
+) -> Vec<bool> {
+    let table = names.store.spans();
+    let n = table.len();
+    let mut cand = None;
+    for &(ci, c) in clauses {
+        let neg = c.negated;
+        // the common terms read their column in a loop of their own
+        match &c.term {
+            Term::Kind(set) => {
+                let mask = set.iter().fold(0u8, |m, &k| m | 1 << k as u8);
+                narrow(&mut cand, n, |i| (table.kind_bit(i) & mask != 0) != neg);
+            }
+            Term::Dur(cmp, ns) => narrow(&mut cand, n, |i| {
+                table.duration(i).is_some_and(|d| cmp.eval(d, *ns)) != neg
+            }),
+            Term::Name(name) => narrow(&mut cand, n, |i| {
+                names.contains(ci, table.name(i), name) != neg
+            }),
+            term => narrow(&mut cand, n, |i| span_term(names, ci, i, term) != neg),
+        }
+    }
+    let mut hit = vec![false; names.store.columns().len()];
+    for i in cand.unwrap_or_default() {
+        hit[table.trace(i as usize).0 as usize] = true;
+    }
+    hit
+}
