@@ -36,7 +36,7 @@ impl Store {
         while refs(self) > 0 && i < self.traces.len() {
             let refers = self.columns.is_live(i)
                 && self.traces[i].spans.iter().any(|&s| {
-                    let payload = self.spans[s.0 as usize].payload;
+                    let payload = self.spans.payloads(s.0 as usize);
                     payload.iter().flatten().any(|p| p.blob == blob)
                 });
             if refers {
@@ -409,7 +409,7 @@ mod tests {
             dropped_blobs: vec![gone],
             ..Batch::default()
         });
-        let mut held: Vec<&str> = s.trace_ids().map(|t| s.str(s.trace(t).id)).collect();
+        let mut held: Vec<String> = s.trace_ids().map(|t| s.trace_id(t).to_string()).collect();
         held.sort_unstable();
         assert_eq!(held, ["bare", "moved", "other"]);
         let a = s.accounting();
