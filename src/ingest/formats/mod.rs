@@ -33,6 +33,8 @@ table! {
     normalized: [FORMAT],
 }
 
+/// OTLP/JSON's attributes, borrowed, their texts skipped.
+mod otlp_attrs;
 /// OTLP/JSON read in one pass (the line and file path of the `otlp-json` entry).
 mod otlp_json;
 /// What an OTLP span becomes, from either encoding.

@@ -8,21 +8,20 @@
 //! types: camelCase names, ids as hex (any case, an optional `0x`), times and `intValue` as a
 //! number or a string, nested `arrayValue` and `kvlistValue`, `bytesValue` as base64. A record
 //! that mapping refuses for a field the index reads is refused here with the same reason; the
-//! detail decoder (`otlp.rs`) still decodes a record with `opentelemetry-proto`.
+//! detail decoder (`otlp.rs`) still decodes a record with `opentelemetry-proto`. Attributes
+//! and their values are read by `otlp_attrs.rs`.
 
+use super::otlp_attrs::{Any, Every, Exception, KeyValue, Nothing, OwnTexts, Slot, attr_value};
 use super::otlp_span::{self, Facts};
 use crate::ingest::ctx::At;
 use crate::ingest::decode::{Checked, SomeText, Text, decode};
 use crate::ingest::error::ParseError;
-use crate::ingest::semconv::{AttrValue, Attrs, shown_elsewhere};
+use crate::ingest::semconv::{AttrValue, Attrs};
 use crate::ingest::texts::ErrorInfo;
-use crate::ingest::values::hex;
 use crate::model::idx;
 use crate::model::store::Record;
-use base64::Engine as _;
 use serde::Deserialize;
-use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde_json::value::RawValue;
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
@@ -34,7 +33,7 @@ use std::marker::PhantomData;
 pub fn parse(bytes: &[u8], at: &At<'_>, out: &mut Vec<Record>) -> Result<(), ParseError> {
     let req: Request<'_> = decode(bytes, "OTLP/JSON")?;
     let mut ordinal = 0usize;
-    for rs in &req.resource_spans {
+    for rs in req.resource_spans.iter() {
         let resource = rs.resource.as_ref().map_or_else(Vec::new, |r| {
             otlp_span::resource_attributes(
                 r.attributes
@@ -42,9 +41,9 @@ pub fn parse(bytes: &[u8], at: &At<'_>, out: &mut Vec<Record>) -> Result<(), Par
                     .map(|kv| (&*kv.key, kv.value().to_text().into_owned())),
             )
         });
-        for ss in &rs.scope_spans {
+        for ss in rs.scope_spans.iter() {
             let scope = ss.scope.as_ref().map_or("", |s| &*s.name);
-            for sp in &ss.spans {
+            for sp in ss.spans.iter() {
                 let n = ordinal;
                 ordinal += 1;
                 out.push(span(sp, n, &resource, scope, at));
@@ -99,8 +98,8 @@ fn attrs_of<'a>(scope: &str, sp: &'a Span<'a>) -> Attrs<'a> {
             kv.key.0 == "mlflow.spanType"
                 && matches!(&kv.value, Slot::Read(Some(Any::Str(s))) if s.starts_with('"'))
         });
-    let mut a = Attrs::default();
-    for kv in &sp.attributes {
+    let mut a = Attrs(Vec::with_capacity(sp.attributes.len()));
+    for kv in sp.attributes.iter() {
         let Slot::Read(v) = &kv.value else { continue };
         let v = match v {
             Some(Any::Str(s)) if encoded => AttrValue::from_json_text(s),
@@ -127,38 +126,6 @@ fn exception(sp: &Span<'_>) -> Option<ErrorInfo> {
     })
 }
 
-/// An attribute value as the index reads it (`null`, and an empty value, as JSON `null`).
-fn attr_value<'a>(v: Option<&'a Any<'a>>) -> AttrValue<'a> {
-    match v {
-        Some(Any::Str(s)) => AttrValue::Str(Cow::Borrowed(s)),
-        Some(Any::Bool(b)) => AttrValue::Bool(*b),
-        Some(Any::Int(i)) => AttrValue::Int(*i),
-        Some(Any::Double(d)) => AttrValue::Double(*d),
-        Some(other) => AttrValue::Json(json(other).to_string()),
-        None => AttrValue::Json("null".into()),
-    }
-}
-
-/// A value as JSON: arrays without their empty values, lists of pairs as objects, bytes as
-/// hex text.
-fn json(v: &Any<'_>) -> serde_json::Value {
-    use serde_json::Value as J;
-    match v {
-        Any::Str(s) => J::String(s.to_string()),
-        Any::Bool(b) => J::Bool(*b),
-        Any::Int(i) => J::from(*i),
-        Any::Double(d) => J::from(*d),
-        Any::Array(items) => J::Array(items.iter().map(json).collect()),
-        Any::Kvlist(pairs) => J::Object(
-            pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.as_ref().map_or(J::Null, json)))
-                .collect(),
-        ),
-        Any::Bytes(b) => J::String(hex(b)),
-    }
-}
-
 // The shape, as `opentelemetry-proto` maps it to JSON: a missing field is its default. The
 // fields the index does not keep are read for their type only (`SomeText`, `Checked`), so that
 // a record the detail decoder would refuse is refused when it is indexed: they are never read.
@@ -167,7 +134,7 @@ fn json(v: &Any<'_>) -> serde_json::Value {
 #[serde(rename_all = "camelCase", default)]
 struct Request<'a> {
     #[serde(borrow)]
-    resource_spans: Vec<ResourceSpans<'a>>,
+    resource_spans: Listed<ResourceSpans<'a>, 1>,
 }
 
 #[derive(Deserialize, Default)]
@@ -208,7 +175,7 @@ struct ScopeSpans<'a> {
     #[serde(borrow)]
     scope: Option<Scope<'a>>,
     #[serde(borrow)]
-    spans: Vec<Span<'a>>,
+    spans: Listed<Span<'a>, 8>,
     schema_url: SomeText,
 }
 
@@ -242,7 +209,7 @@ struct Span<'a> {
     start_time_unix_nano: Nanos,
     end_time_unix_nano: Nanos,
     #[serde(borrow)]
-    attributes: Vec<KeyValue<'a, OwnTexts>>,
+    attributes: Listed<KeyValue<'a, OwnTexts>, 16>,
     dropped_attributes_count: Checked<u32>,
     #[serde(borrow)]
     events: Vec<Event<'a>>,
@@ -287,6 +254,44 @@ struct Status<'a> {
     #[serde(borrow)]
     message: Text<'a>,
     code: i32,
+}
+
+/// A list read into a vector made for `N` items up front: serde_json does not tell a list's
+/// length, and a vector grown from empty is copied three times on the way to a span's dozen
+/// attributes.
+struct Listed<T, const N: usize>(Vec<T>);
+
+impl<T, const N: usize> Default for Listed<T, N> {
+    fn default() -> Self {
+        Listed(Vec::new())
+    }
+}
+
+impl<T, const N: usize> std::ops::Deref for Listed<T, N> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        &self.0
+    }
+}
+
+impl<'de, T: Deserialize<'de>, const N: usize> Deserialize<'de> for Listed<T, N> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit<T, const N: usize>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>, const N: usize> Visitor<'de> for Visit<T, N> {
+            type Value = Listed<T, N>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a sequence")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut items = Vec::with_capacity(N);
+                while let Some(item) = seq.next_element()? {
+                    items.push(item);
+                }
+                Ok(Listed(items))
+            }
+        }
+        d.deserialize_seq(Visit(PhantomData))
+    }
 }
 
 /// An id: its bytes as lowercase hex, read from hex text in any case with an optional `0x`
@@ -366,262 +371,12 @@ impl<'de> Deserialize<'de> for Nanos {
     }
 }
 
-/// Which attribute values a list decodes (by key); the others are checked as JSON text and
-/// skipped. A value written before its key is always decoded.
-trait Keep {
-    fn keep(key: &str) -> bool;
-}
-
-/// A span's own attributes: all but the texts another tab shows.
-struct OwnTexts;
-impl Keep for OwnTexts {
-    fn keep(key: &str) -> bool {
-        !shown_elsewhere(key)
-    }
-}
-
-/// An event's: what an exception says.
-struct Exception;
-impl Keep for Exception {
-    fn keep(key: &str) -> bool {
-        key.starts_with("exception.")
-    }
-}
-
-/// A resource's, a scope's, a list's inside a value: every one.
-struct Every;
-impl Keep for Every {
-    fn keep(_: &str) -> bool {
-        true
-    }
-}
-
-/// A link's: none.
-struct Nothing;
-impl Keep for Nothing {
-    fn keep(_: &str) -> bool {
-        false
-    }
-}
-
-/// One attribute.
-struct KeyValue<'a, P> {
-    key: Text<'a>,
-    value: Slot<'a>,
-    keep: PhantomData<P>,
-}
-
-/// An attribute's value: read (`None`: null, missing or empty), or skipped.
-enum Slot<'a> {
-    Read(Option<Any<'a>>),
-    Skipped,
-}
-
-impl<P> KeyValue<'_, P> {
-    /// The value as an attribute value (a skipped one reads as `null`; no reader of this file
-    /// asks for one).
-    fn value(&self) -> AttrValue<'_> {
-        match &self.value {
-            Slot::Read(v) => attr_value(v.as_ref()),
-            Slot::Skipped => AttrValue::Json("null".into()),
-        }
-    }
-}
-
-const KEY_VALUE: &[&str] = &["key", "value", "keyStrindex"];
-
-impl<'de: 'a, 'a, P: Keep> Deserialize<'de> for KeyValue<'a, P> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Visit<'a, P>(PhantomData<(&'a (), P)>);
-        impl<'de: 'a, 'a, P: Keep> Visitor<'de> for Visit<'a, P> {
-            type Value = KeyValue<'a, P>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("struct KeyValue")
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                let len = || "struct KeyValue with 3 elements";
-                let key: Text<'a> = seq
-                    .next_element()?
-                    .ok_or_else(|| de::Error::invalid_length(0, &len()))?;
-                let value: Option<AnyValue<'a>> = seq
-                    .next_element()?
-                    .ok_or_else(|| de::Error::invalid_length(1, &len()))?;
-                let _: Option<i32> = seq.next_element()?;
-                Ok(KeyValue {
-                    key,
-                    value: Slot::Read(value.and_then(|v| v.0)),
-                    keep: PhantomData,
-                })
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut key: Option<Text<'a>> = None;
-                let mut value: Option<Slot<'a>> = None;
-                let mut strindex = false;
-                while let Some(field) = map.next_key::<Text<'de>>()? {
-                    match &*field {
-                        "key" if key.is_some() => return Err(de::Error::duplicate_field("key")),
-                        "key" => key = Some(map.next_value()?),
-                        "value" if value.is_some() => {
-                            return Err(de::Error::duplicate_field("value"));
-                        }
-                        "value" if key.as_ref().is_some_and(|k| !P::keep(k)) => {
-                            let _: &RawValue = map.next_value()?;
-                            value = Some(Slot::Skipped);
-                        }
-                        "value" => {
-                            let v: Option<AnyValue<'a>> = map.next_value()?;
-                            value = Some(Slot::Read(v.and_then(|v| v.0)));
-                        }
-                        "keyStrindex" if strindex => {
-                            return Err(de::Error::duplicate_field("keyStrindex"));
-                        }
-                        "keyStrindex" => {
-                            let _: i32 = map.next_value()?;
-                            strindex = true;
-                        }
-                        _ => {
-                            map.next_value::<IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(KeyValue {
-                    key: key.ok_or_else(|| de::Error::missing_field("key"))?,
-                    value: value.unwrap_or(Slot::Read(None)),
-                    keep: PhantomData,
-                })
-            }
-        }
-        d.deserialize_struct("KeyValue", KEY_VALUE, Visit(PhantomData))
-    }
-}
-
-/// A value of an attribute (OTLP's `AnyValue`).
-enum Any<'a> {
-    Str(Cow<'a, str>),
-    Bool(bool),
-    Int(i64),
-    Double(f64),
-    /// Without its empty values.
-    Array(Vec<Any<'a>>),
-    Kvlist(Vec<(Cow<'a, str>, Option<Any<'a>>)>),
-    Bytes(Vec<u8>),
-}
-
-/// An `AnyValue` object: the value of its last non-null known field (`None`: none), other
-/// fields skipped.
-struct AnyValue<'a>(Option<Any<'a>>);
-
-#[derive(Deserialize)]
-struct ArrayValue<'a> {
-    #[serde(borrow)]
-    values: Vec<AnyValue<'a>>,
-}
-
-#[derive(Deserialize)]
-struct KeyValueList<'a> {
-    #[serde(borrow)]
-    values: Vec<KeyValue<'a, Every>>,
-}
-
-impl<'de: 'a, 'a> Deserialize<'de> for AnyValue<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Visit<'a>(PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> Visitor<'de> for Visit<'a> {
-            type Value = AnyValue<'a>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("struct AnyValue")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<AnyValue<'a>, A::Error> {
-                let mut value = None;
-                while let Some(field) = map.next_key::<Text<'de>>()? {
-                    let v = match &*field {
-                        "stringValue" => {
-                            map.next_value::<Option<Text<'a>>>()?.map(|s| Any::Str(s.0))
-                        }
-                        "boolValue" => map.next_value::<Option<bool>>()?.map(Any::Bool),
-                        "intValue" => map.next_value::<Option<Int>>()?.map(|i| Any::Int(i.0)),
-                        "doubleValue" => map.next_value::<Option<f64>>()?.map(Any::Double),
-                        "arrayValue" => map.next_value::<Option<ArrayValue<'a>>>()?.map(|a| {
-                            Any::Array(a.values.into_iter().filter_map(|v| v.0).collect())
-                        }),
-                        "kvlistValue" => map.next_value::<Option<KeyValueList<'a>>>()?.map(|l| {
-                            Any::Kvlist(
-                                l.values
-                                    .into_iter()
-                                    .map(|kv| match kv.value {
-                                        Slot::Read(v) => (kv.key.0, v),
-                                        Slot::Skipped => (kv.key.0, None),
-                                    })
-                                    .collect(),
-                            )
-                        }),
-                        "bytesValue" => match map.next_value::<Option<Text<'de>>>()? {
-                            Some(b) => Some(Any::Bytes(
-                                base64::engine::general_purpose::STANDARD
-                                    .decode(b.as_bytes())
-                                    .map_err(de::Error::custom)?,
-                            )),
-                            None => None,
-                        },
-                        _ => {
-                            let _: &RawValue = map.next_value()?;
-                            None
-                        }
-                    };
-                    if v.is_some() {
-                        value = v;
-                    }
-                }
-                Ok(AnyValue(value))
-            }
-        }
-        d.deserialize_map(Visit(PhantomData))
-    }
-}
-
-/// `intValue`: a number, or a string holding one.
-struct Int(i64);
-
-impl<'de> Deserialize<'de> for Int {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Visit;
-        const NEITHER: &str = "data did not match any variant of untagged enum StringOrInt";
-        impl<'de> Visitor<'de> for Visit {
-            type Value = Int;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an integer or a string holding one")
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Int, E> {
-                Ok(Int(v))
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Int, E> {
-                i64::try_from(v).map(Int).map_err(|_| E::custom(NEITHER))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Int, E> {
-                v.parse().map(Int).map_err(E::custom)
-            }
-            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Int, E> {
-                Err(E::custom(NEITHER))
-            }
-            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Int, E> {
-                Err(E::custom(NEITHER))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<Int, A::Error> {
-                Err(de::Error::custom(NEITHER))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<Int, A::Error> {
-                Err(de::Error::custom(NEITHER))
-            }
-        }
-        d.deserialize_any(Visit)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::otlp;
     use super::*;
     use crate::ingest::ctx::{Ctx, Options};
+    use crate::ingest::semconv::shown_elsewhere;
     use crate::model::BlobId;
     use crate::model::payload::RecordFormat;
     use serde_json::Value;
