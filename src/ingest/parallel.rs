@@ -16,9 +16,10 @@ use std::io::{self, Read};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex, PoisonError};
 
-/// Bytes per block: big enough to amortize the hand-offs, small enough to keep every core busy
-/// and the memory in flight small (a few blocks per worker).
-pub const BLOCK: usize = 4 << 20;
+/// Bytes per block: big enough to amortize the hand-offs (a thousand a gigabyte), small enough
+/// to keep every core busy and the memory in flight small: a block and its parsed records per
+/// worker, one more of each queued, one being cut and one being indexed.
+pub const BLOCK: usize = 1 << 20;
 
 /// Bytes asked of a live stream per read: what it has so far is parsed at once.
 const STREAM_READ: usize = 1 << 20;
@@ -180,9 +181,9 @@ impl Lines {
     ) -> (Queue, io::Result<Rest>, u64) {
         let registry = sink.registry();
         let threads = self.threads.max(1);
-        let (work_tx, work_rx) = sync_channel::<Block>(threads * 2);
-        let (done_tx, done_rx) = sync_channel::<Parsed>(threads * 2);
-        let (free_tx, free_rx) = sync_channel::<Vec<u8>>(threads * 4);
+        let (work_tx, work_rx) = sync_channel::<Block>(threads);
+        let (done_tx, done_rx) = sync_channel::<Parsed>(threads);
+        let (free_tx, free_rx) = sync_channel::<Vec<u8>>(threads * 2);
         // held by the workers only: when they stop, the cutter's sends fail and it stops too
         let work_rx = Arc::new(Mutex::new(work_rx));
         std::thread::scope(|scope| {
