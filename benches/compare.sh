@@ -56,7 +56,7 @@ if /usr/bin/time -v true >/dev/null 2>&1; then has_time=1; fi
 
 median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 
-printf '%s, %s runs, %s bytes\n\n' "$data" "$runs" "$(stat -c %s "$data")"
+printf '%s, %s runs, %s bytes\n\n' "$data" "$runs" "$(stat -L -c %s "$data")"
 printf '| command | median s | min s | max s | MB/s | x spanscope | matches | peak RSS MiB |\n|---|---:|---:|---:|---:|---:|---:|---:|\n'
 base=""
 for i in "${!names[@]}"; do
@@ -78,7 +78,7 @@ for i in "${!names[@]}"; do
   fi
   [ -z "$base" ] && base=$med
   ratio=$(echo "$med / $base" | bc -l)
-  mbs=$(echo "$(stat -c %s "${files[$i]}") / 1000000 / $med" | bc -l)
+  mbs=$(echo "$(stat -L -c %s "${files[$i]}") / 1000000 / $med" | bc -l)
   printf '| `%s` | %.3f | %.3f | %.3f | %.0f | %.1f | %s | %s |\n' "${names[$i]}" "$med" "$min" "$max" "$mbs" "$ratio" "$matches" "$rss"
 done
 
