@@ -64,7 +64,7 @@ fn record(trace: u8, span: u8, half: Half) -> Record {
 fn check(store: &Store, sources: &[SourceId], sent: &[u64]) -> Result<(), TestCaseError> {
     let mut held = vec![0u64; sources.len()];
     for t in store.trace_ids() {
-        for &s in &store.trace(t).spans {
+        for &s in store.trace_spans(t) {
             let src = store.span_source(s);
             let i = sources.iter().position(|&x| x == src).unwrap();
             held[i] += 1;

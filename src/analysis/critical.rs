@@ -279,7 +279,7 @@ mod tests {
         let items = store.tree_inputs(t);
         let tree = Tree::build(&items);
         let p = critical_path(&items, &tree);
-        let spans = &store.trace(t).spans;
+        let spans = store.trace_spans(t);
         let on: Vec<&str> = (0..items.len())
             .filter(|&i| p.on_path[i])
             .map(|i| store.str(store.span(spans[i]).name))

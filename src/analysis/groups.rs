@@ -125,7 +125,7 @@ pub fn compute(store: &Store, traces: &[TraceIdx], key: &GroupKey) -> Vec<TraceG
                 .iter()
                 .filter(|t| cols.status(t.0 as usize) == TraceStatus::Error)
                 .count();
-            let sums = ts.iter().map(|&t| &store.trace(t).summary);
+            let sums = ts.iter().map(|&t| store.summary(t));
             #[allow(clippy::cast_precision_loss)]
             TraceGroup {
                 value: value.map(str::to_string),

@@ -79,8 +79,8 @@ pub fn write_file(
 fn spans_in_order(store: &Store, t: TraceIdx) -> Vec<SpanIdx> {
     let wf = Waterfall::new(store, t);
     let mut spans: Vec<SpanIdx> = wf.rows.iter().map(|r| wf.span(r)).collect();
-    if spans.len() != store.trace(t).spans.len() {
-        spans.clone_from(&store.trace(t).spans);
+    if spans.len() != store.trace_spans(t).len() {
+        spans = store.trace_spans(t).to_vec();
     }
     spans
 }

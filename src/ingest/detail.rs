@@ -116,7 +116,7 @@ mod tests {
         .expect("read");
         store.refresh();
         let trace = store.trace_ids().next().expect("one trace");
-        let spans = store.trace(trace).spans.clone();
+        let spans = store.trace_spans(trace).to_vec();
         assert_eq!(spans.len(), 1000);
 
         let before = decode_count();
@@ -150,7 +150,7 @@ mod tests {
         load_reader(&mut store, "log", &line[..], Options { naive_utc: true }).expect("read");
         store.refresh();
         let trace = store.trace_ids().next().expect("one trace");
-        let spans = store.trace(trace).spans.clone();
+        let spans = store.trace_spans(trace).to_vec();
         let before = decode_count();
         let d = details_of(&store, &spans);
         assert_eq!(decode_count() - before, 1);
@@ -196,7 +196,7 @@ mod tests {
                 .expect("read");
             let mut shown = 0;
             for t in store.trace_ids().collect::<Vec<_>>() {
-                let spans = store.trace(t).spans.clone();
+                let spans = store.trace_spans(t).to_vec();
                 for (s, d) in spans.iter().zip(details_of(&store, &spans)) {
                     assert!(d.problems.is_empty(), "{source}: {:?}", d.problems);
                     let mut kept: Vec<(String, String)> = store
@@ -230,7 +230,7 @@ mod tests {
         let spans: Vec<SpanIdx> = store
             .trace(store.trace_ids().next().expect("a trace"))
             .spans
-            .clone();
+            .to_vec();
         for d in details_of(&store, &spans) {
             assert_eq!(d.problems.len(), 1, "{:?}", d.problems);
             assert!(

@@ -202,7 +202,7 @@ impl Corpus {
         let mut keys: Vec<Key> = Vec::new();
         let mut tagged: Vec<(u32, Part)> = Vec::new();
         for trace in store.trace_ids() {
-            for &span in &store.trace(trace).spans {
+            for &span in store.trace_spans(trace) {
                 for p in store.span(span).payload.iter().flatten() {
                     if from.get(&p.blob.0).is_some_and(|&end| p.offset < end) {
                         continue;

@@ -1,10 +1,12 @@
-//! The fields of the trace rows that filters and sorts scan, one vector each: a pass over a
-//! million traces reads a few megabytes of one column instead of every row. Kept by the store in
-//! step with [`super::TraceSummary`] (set in `refresh`, cleared on eviction, rebuilt on compaction).
+//! A trace's derived row, one vector per field: a pass over a million traces reads a few
+//! megabytes of one column instead of every row. The store sets them from each
+//! [`TraceSummary`] it derives (in `refresh`), clears a trace's on eviction and rebuilds them on
+//! compaction; [`TraceColumns::summary`] puts one row back together.
 
+use super::idx::SpanIdx;
 use super::trace::Outcome;
 use super::trace::TraceSummary;
-use super::{Nanos, Sym, TraceStatus};
+use super::{Nanos, Sym, Tokens, TraceStatus};
 
 /// Bits of [`TraceColumns::flags`].
 pub mod flag {
@@ -18,6 +20,8 @@ pub mod flag {
     pub const ERROR_SPANS: u8 = 8;
     /// Every span naming a model names the model column's: no need to read the spans.
     pub const ONE_MODEL: u8 = 16;
+    /// Some span was laid out sequentially.
+    pub const SEQUENTIAL: u8 = 32;
 }
 
 /// No symbol: a trace without a name or a model.
@@ -36,11 +40,26 @@ pub struct TraceColumns {
     pub name: Vec<u32>,
     pub model: Vec<u32>,
     pub flags: Vec<u8>,
+    /// The rest of the summary, read when one trace is shown.
+    rest: Vec<Rest>,
+}
+
+/// What the columns scanned by filters do not hold of a summary.
+#[derive(Debug, Clone, Copy, Default)]
+struct Rest {
+    /// Prompt and completion tokens (the total is [`TraceColumns::tokens`]).
+    prompt: u64,
+    completion: u64,
+    error_spans: u32,
+    orphans: u32,
+    /// The root span's index plus one; 0 for none.
+    root: u32,
+    error_message: u32,
 }
 
 impl TraceColumns {
     /// Bytes per trace.
-    pub const ROW_BYTES: usize = 8 + 8 + 8 + 4 + 4 + 4 + 4 + 1;
+    pub const ROW_BYTES: usize = 8 + 8 + 8 + 4 + 4 + 4 + 4 + 1 + size_of::<Rest>();
 
     /// Room for `traces` traces in all, reserved exactly.
     pub fn reserve_total(&mut self, traces: usize) {
@@ -53,6 +72,7 @@ impl TraceColumns {
         self.name.reserve_exact(more);
         self.model.reserve_exact(more);
         self.flags.reserve_exact(more);
+        self.rest.reserve_exact(more);
     }
 
     /// A new live trace with an empty summary.
@@ -65,6 +85,10 @@ impl TraceColumns {
         self.name.push(NO_SYM);
         self.model.push(NO_SYM);
         self.flags.push(flag::LIVE);
+        self.rest.push(Rest {
+            error_message: NO_SYM,
+            ..Rest::default()
+        });
     }
 
     /// Trace `i`'s summary was derived again.
@@ -87,7 +111,44 @@ impl TraceColumns {
             0
         };
         let one_model = if s.one_model { flag::ONE_MODEL } else { 0 };
-        self.flags[i] = (self.flags[i] & flag::LIVE) | status | failed_step | one_model;
+        let sequential = if s.sequential { flag::SEQUENTIAL } else { 0 };
+        self.flags[i] =
+            (self.flags[i] & flag::LIVE) | status | failed_step | one_model | sequential;
+        self.rest[i] = Rest {
+            prompt: s.tokens.map_or(0, |t| t.prompt),
+            completion: s.tokens.map_or(0, |t| t.completion),
+            error_spans: s.error_spans,
+            orphans: s.orphans,
+            root: s.root.map_or(0, |r| r.0.saturating_add(1)),
+            error_message: s.error_message.map_or(NO_SYM, |m| m.0),
+        };
+    }
+
+    /// Trace `i`'s summary, put back together.
+    #[must_use]
+    pub fn summary(&self, i: usize) -> TraceSummary {
+        let rest = &self.rest[i];
+        let f = self.flags[i];
+        TraceSummary {
+            name: Self::sym(self.name[i]),
+            start: self.start[i],
+            duration: self.duration[i],
+            status: self.status(i),
+            span_count: self.span_count[i],
+            error_spans: rest.error_spans,
+            llm_calls: self.llm_calls[i],
+            tokens: self.tokens[i].checked_sub(1).map(|total| Tokens {
+                prompt: rest.prompt,
+                completion: rest.completion,
+                total,
+            }),
+            model: Self::sym(self.model[i]),
+            root: rest.root.checked_sub(1).map(SpanIdx),
+            orphans: rest.orphans,
+            sequential: f & flag::SEQUENTIAL != 0,
+            error_message: Self::sym(rest.error_message),
+            one_model: f & flag::ONE_MODEL != 0,
+        }
     }
 
     /// Trace `i` was evicted.
@@ -190,6 +251,20 @@ mod tests {
             name: Some(Sym(4)),
             ..TraceSummary::default()
         };
+        c.set(0, &s);
+        assert_eq!(c.summary(0), s, "the columns hold the whole summary");
+        let every = TraceSummary {
+            root: Some(SpanIdx(0)),
+            orphans: 2,
+            sequential: true,
+            one_model: true,
+            error_message: Some(Sym(9)),
+            model: Some(Sym(8)),
+            status: TraceStatus::Error,
+            ..s.clone()
+        };
+        c.set(0, &every);
+        assert_eq!(c.summary(0), every);
         c.set(0, &s);
         assert_eq!((c.start[0], c.duration[0], c.tokens[0]), (5, 7, 1));
         assert_eq!((c.span_count[0], c.llm_calls[0]), (3, 2));

@@ -57,6 +57,7 @@ impl Store {
         let trace_source = self.traces[i].source;
         self.columns.kill(i);
         self.trace_by_id.remove(&id);
+        self.stated_tokens.remove(&t);
         let spans = std::mem::take(&mut self.traces[i].spans);
         let keyed = spans.len() > Self::FEW_SPANS;
         for &s in &spans {
@@ -166,6 +167,8 @@ impl Store {
         }
         let old_traces = std::mem::take(&mut self.traces);
         let mut traces = Vec::with_capacity(self.live_traces);
+        let mut columns = TraceColumns::default();
+        columns.reserve_total(self.live_traces);
         for (i, mut tr) in old_traces.into_iter().enumerate() {
             if !self.columns.is_live(i) {
                 continue;
@@ -175,13 +178,16 @@ impl Store {
             }
             tr.info.name = tr.info.name.map(&mut sym);
             tr.info.error_message = tr.info.error_message.map(&mut sym);
-            tr.summary.name = tr.summary.name.map(&mut sym);
-            tr.summary.model = tr.summary.model.map(&mut sym);
-            tr.summary.error_message = tr.summary.error_message.map(&mut sym);
-            tr.summary.root = tr.summary.root.map(rs);
+            let mut summary = self.columns.summary(i);
+            summary.name = summary.name.map(&mut sym);
+            summary.model = summary.model.map(&mut sym);
+            summary.error_message = summary.error_message.map(&mut sym);
+            summary.root = summary.root.map(rs);
             for s in &mut tr.spans {
                 *s = rs(*s);
             }
+            columns.push();
+            columns.set(traces.len(), &summary);
             traces.push(tr);
         }
         self.dirty = std::mem::take(&mut self.dirty)
@@ -212,11 +218,11 @@ impl Store {
         self.strings = strings;
         self.spans = spans;
         self.attrs = attrs;
-        self.columns = TraceColumns::default();
-        for (i, tr) in traces.iter().enumerate() {
-            self.columns.push();
-            self.columns.set(i, &tr.summary);
-        }
+        self.stated_tokens = std::mem::take(&mut self.stated_tokens)
+            .into_iter()
+            .filter_map(|(t, tokens)| Some((remap.trace(t)?, tokens)))
+            .collect();
+        self.columns = columns;
         self.traces = traces;
         self.dead_traces = 0;
         self.evict_from = 0;

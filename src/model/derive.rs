@@ -7,7 +7,7 @@
 use super::idx::{self, Table};
 use super::rows::SpanTable;
 use super::span::{SpanIdx, SpanKind, Tokens, flags};
-use super::trace::{Trace, TraceInfo, TraceStatus, TraceSummary};
+use super::trace::{TraceInfo, TraceRow, TraceStatus, TraceSummary};
 use super::tree::{Tree, TreeInput};
 
 /// What the tree needs of each of `spans`, in the order given.
@@ -38,13 +38,19 @@ pub struct Scratch {
     items: Vec<TreeInput>,
 }
 
-/// The summary of trace `tr`, whose spans are rows of `table`.
+/// The summary of trace `tr`, whose spans are rows of `table`; `stated`: the token total a
+/// trace-level record gave, if one did.
 ///
 /// # Panics
 /// Never for a trace of the store: its counts are counts of span rows, which the store keeps
 /// within the capacity of its span table.
 #[must_use]
-pub fn summary(tr: &Trace, table: &SpanTable, scratch: &mut Scratch) -> TraceSummary {
+pub fn summary(
+    tr: &TraceRow,
+    stated: Option<Tokens>,
+    table: &SpanTable,
+    scratch: &mut Scratch,
+) -> TraceSummary {
     fill_inputs(table, &tr.spans, &mut scratch.items);
     let items = &scratch.items;
     // the row of the trace's i-th span
@@ -71,7 +77,7 @@ pub fn summary(tr: &Trace, table: &SpanTable, scratch: &mut Scratch) -> TraceSum
         .filter(|&i| is_llm(i) && !ancestors(&tree, i).any(is_llm))
         .count();
 
-    let tokens = tr.info.tokens.or_else(|| {
+    let tokens = stated.or_else(|| {
         let carried: Vec<Option<Tokens>> = (0..n).map(|i| table.tokens(row(i))).collect();
         let cumulative: Vec<bool> = (0..n)
             .map(|i| table.has(row(i), flags::TOKENS_CUMULATIVE))
@@ -225,15 +231,14 @@ mod tests {
         }
     }
 
-    fn trace_of(spans: &[Span]) -> Trace {
-        Trace {
+    fn trace_of(spans: &[Span]) -> TraceRow {
+        TraceRow {
             id: TraceId::Text(Sym(0)),
             source: SourceId(0),
             spans: (0..spans.len())
                 .map(|i| SpanIdx(u32::try_from(i).unwrap()))
                 .collect(),
             info: TraceInfo::default(),
-            summary: TraceSummary::default(),
             dirty: false,
             seq: 0,
             bytes: 0,
@@ -253,7 +258,7 @@ mod tests {
     fn summarize(spans: &[Span], info: TraceInfo) -> TraceSummary {
         let mut tr = trace_of(spans);
         tr.info = info;
-        summary(&tr, &table(spans), &mut Scratch::default())
+        summary(&tr, None, &table(spans), &mut Scratch::default())
     }
 
     #[test]
@@ -313,7 +318,6 @@ mod tests {
         running: false,
         error_message: None,
         final_status: None,
-        tokens: None,
     };
 
     #[test]

@@ -10,7 +10,7 @@ use super::records::{Record, SpanRecord, TraceRecord};
 use super::sources::SourceId;
 use super::span::{Span, SpanIdx, SpanStatus, flags};
 use super::store::Store;
-use super::trace::{Trace, TraceIdx, TraceInfo, TraceSummary};
+use super::trace::{TraceIdx, TraceInfo, TraceRow};
 
 /// Internal flag: the span was recorded whole.
 const COMPLETE: u8 = 128;
@@ -64,12 +64,11 @@ impl Store {
             None => TraceId::Text(self.strings.intern(id)?),
         };
         self.seq += 1;
-        self.traces.push(Trace {
+        self.traces.push(TraceRow {
             id: key,
             source,
             spans: Vec::new(),
             info: TraceInfo::default(),
-            summary: TraceSummary::default(),
             dirty: false,
             seq: self.seq,
             bytes: 0,
@@ -112,7 +111,9 @@ impl Store {
         }
         info.error_message = msg.or(info.error_message);
         info.final_status = r.final_status.or(info.final_status);
-        info.tokens = r.tokens.or(info.tokens);
+        if let Some(tokens) = r.tokens {
+            self.stated_tokens.insert(t, tokens);
+        }
         self.mark_dirty(t);
         Ok(Some(t))
     }

@@ -18,8 +18,8 @@ use super::ids::{self, IdStr, SpanId, TraceId};
 use super::idx::{self, Table};
 use super::payload::{Blob, BlobId, PayloadRef};
 use super::rows::SpanTable;
-use super::span::{Span, SpanIdx};
-use super::trace::{Trace, TraceIdx};
+use super::span::{Span, SpanIdx, Tokens};
+use super::trace::{Trace, TraceIdx, TraceRow, TraceSummary};
 use super::tree::TreeInput;
 use foldhash::HashMap;
 use std::ops::{Deref, DerefMut};
@@ -34,7 +34,7 @@ use std::sync::Arc;
 #[derive(Debug, Default)]
 pub struct Store {
     pub strings: Interner,
-    pub(super) traces: Vec<Trace>,
+    pub(super) traces: Vec<TraceRow>,
     /// What filters and sorts scan, in step with the trace rows.
     pub(super) columns: TraceColumns,
     pub(super) trace_by_id: HashMap<TraceId, TraceIdx>,
@@ -44,6 +44,8 @@ pub struct Store {
     pub(super) span_by_key: HashMap<(TraceIdx, SpanId), SpanIdx>,
     /// The source of each span that did not come from its trace's first source.
     pub(super) span_sources: HashMap<SpanIdx, SourceId>,
+    /// The token totals trace-level records stated (few traces have one).
+    pub(super) stated_tokens: HashMap<TraceIdx, Tokens>,
     /// The attributes of all spans, `(key, value)`, sliced by `Span::attrs`.
     pub(super) attrs: Vec<(Sym, Sym)>,
     pub(super) registry: Arc<Registry>,
@@ -274,9 +276,29 @@ impl Store {
         &self.columns
     }
 
+    /// Trace `idx`, with its summary put back together from the columns.
     #[must_use]
-    pub fn trace(&self, idx: TraceIdx) -> &Trace {
-        &self.traces[idx.0 as usize]
+    pub fn trace(&self, idx: TraceIdx) -> Trace<'_> {
+        let row = &self.traces[idx.0 as usize];
+        Trace {
+            id: row.id,
+            spans: &row.spans,
+            summary: self.summary(idx),
+            seq: row.seq,
+            revision: row.revision,
+        }
+    }
+
+    /// The spans of trace `idx`, in arrival order.
+    #[must_use]
+    pub fn trace_spans(&self, idx: TraceIdx) -> &[SpanIdx] {
+        &self.traces[idx.0 as usize].spans
+    }
+
+    /// The summary derived for trace `idx`.
+    #[must_use]
+    pub fn summary(&self, idx: TraceIdx) -> TraceSummary {
+        self.columns.summary(idx.0 as usize)
     }
 
     /// Span `idx`, assembled from the span table.
@@ -292,7 +314,7 @@ impl Store {
         self.span_sources
             .get(&s)
             .copied()
-            .unwrap_or(self.trace(trace).source)
+            .unwrap_or(self.traces[trace.0 as usize].source)
     }
 
     /// The span table, for loops over many spans (filters, statistics): its columns answer
@@ -305,7 +327,7 @@ impl Store {
     /// The id of trace `t`, as the producer wrote it.
     #[must_use]
     pub fn trace_id(&self, t: TraceIdx) -> IdStr<'_> {
-        self.id_str(self.trace(t).id)
+        self.id_str(self.traces[t.0 as usize].id)
     }
 
     /// Trace id `id`, as the producer wrote it.
@@ -384,7 +406,7 @@ impl Store {
     /// The tree inputs of a trace's spans, in the trace's span order.
     #[must_use]
     pub fn tree_inputs(&self, t: TraceIdx) -> Vec<TreeInput> {
-        derive::tree_inputs(&self.spans, &self.trace(t).spans)
+        derive::tree_inputs(&self.spans, self.trace_spans(t))
     }
 
     /// Derive the trace rows changed by records inserted one by one with [`Store::insert`].
@@ -397,12 +419,11 @@ impl Store {
             if !self.is_live(t) {
                 continue;
             }
-            let tr = self.trace(t);
-            let summary = derive::summary(tr, &self.spans, &mut scratch);
+            let tr = &self.traces[t.0 as usize];
+            let stated = self.stated_tokens.get(&t).copied();
+            let summary = derive::summary(tr, stated, &self.spans, &mut scratch);
             self.columns.set(t.0 as usize, &summary);
-            let tr = &mut self.traces[t.0 as usize];
-            tr.summary = summary;
-            tr.dirty = false;
+            self.traces[t.0 as usize].dirty = false;
         }
     }
 
@@ -412,7 +433,7 @@ impl Store {
             + self.attrs.len() * std::mem::size_of::<(Sym, Sym)>()
             + self.spans.footprint()
             + self.spans.len() * std::mem::size_of::<SpanIdx>()
-            + self.traces.len() * (std::mem::size_of::<Trace>() + TraceColumns::ROW_BYTES + 48)
+            + self.traces.len() * (std::mem::size_of::<TraceRow>() + TraceColumns::ROW_BYTES + 48)
     }
 
     /// Count a span's reference to a payload's blob (`delta` ±1). An in-memory blob counts
@@ -521,9 +542,9 @@ mod tests {
     use crate::model::testing::span;
     use crate::model::trace::{TraceStatus, TraceSummary};
 
-    fn one_trace(store: &Store) -> &TraceSummary {
+    fn one_trace(store: &Store) -> TraceSummary {
         assert_eq!(store.trace_count(), 1);
-        &store.traces[0].summary
+        store.summary(TraceIdx(0))
     }
 
     #[test]

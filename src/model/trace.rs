@@ -1,4 +1,6 @@
 //! The trace row: derived from its spans (and from trace-level records) whenever they change.
+//! The store keeps a small [`TraceRow`] per trace and the derived [`TraceSummary`] in its
+//! columns (`columns.rs`); readers get a [`Trace`] by value, assembled from both.
 
 use super::ids::TraceId;
 use super::idx::SpanIdx;
@@ -78,6 +80,7 @@ impl Outcome {
 }
 
 /// What a trace-level record said (MLflow trace info, an event stream's trace_start/trace_end).
+/// The producer's own token total, which few traces have, the store keeps on the side.
 #[derive(Debug, Clone, Default)]
 pub struct TraceInfo {
     pub name: Option<Sym>,
@@ -86,35 +89,43 @@ pub struct TraceInfo {
     pub error_message: Option<Sym>,
     /// The request's own outcome, when a record states it.
     pub final_status: Option<TraceStatus>,
-    /// The producer's own token total for the trace (never double counted).
-    pub tokens: Option<Tokens>,
 }
 
-/// A trace: its spans and the summary the list, filters and printers read.
+/// A trace as readers see it ([`Store::trace`](super::Store::trace)): its spans and the
+/// summary the list, filters and printers read.
 #[derive(Debug, Clone)]
-pub struct Trace {
+pub struct Trace<'a> {
     /// Its id; [`Store::trace_id`](super::Store::trace_id) prints it.
+    pub id: TraceId,
+    pub spans: &'a [SpanIdx],
+    /// Derived from the spans and what trace-level records said; the store derives it again
+    /// before it is read (see `Store::apply` and `Loading`).
+    pub summary: TraceSummary,
+    /// Arrival order of the first record, for stable ordering.
+    pub seq: u64,
+    /// How many records were merged into this trace: what is derived from one trace can tell
+    /// whether that trace changed, which the store's generation cannot.
+    pub revision: u32,
+}
+
+/// What the store keeps of a trace besides its columns.
+#[derive(Debug, Clone)]
+pub struct TraceRow {
     pub id: TraceId,
     /// The source whose record brought it first (and, unless the store notes otherwise, each
     /// of its spans).
     pub source: SourceId,
     pub spans: Vec<SpanIdx>,
     pub info: TraceInfo,
-    /// Derived from the spans and `info`; the store derives it again before it is read (see
-    /// `Store::apply` and `Loading`).
-    pub summary: TraceSummary,
     pub dirty: bool,
-    /// Arrival order of the first record, for stable ordering.
     pub seq: u64,
     /// Estimated bytes of index this trace holds (payloads apart).
     pub bytes: u32,
-    /// How many records were merged into this trace: what is derived from one trace can tell
-    /// whether that trace changed, which the store's generation cannot.
     pub revision: u32,
 }
 
 /// The derived row.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TraceSummary {
     pub name: Option<Sym>,
     pub start: Nanos,

@@ -100,7 +100,7 @@ impl Waterfall {
         let tree = Tree::build(&items);
         let rows = layout(&items, &tree, tr.summary.start, tr.summary.duration);
         Waterfall {
-            spans: tr.spans.clone(),
+            spans: tr.spans.to_vec(),
             tree,
             rows,
         }

@@ -60,7 +60,7 @@ impl Vocabulary {
             if let Some(n) = tr.summary.name {
                 *traces.entry(n).or_insert(0) += 1;
             }
-            for &s in &tr.spans {
+            for &s in tr.spans {
                 let sp = store.span(s);
                 *spans.entry(sp.name).or_insert(0) += 1;
                 if let Some(m) = sp.model {
@@ -197,7 +197,7 @@ fn attr_values(store: &Store, key: &str) -> Vec<Counted> {
     };
     let mut counts = HashMap::new();
     for t in store.trace_ids() {
-        for &s in &store.trace(t).spans {
+        for &s in store.trace_spans(t) {
             for &(kk, v) in store.span_attr_syms(&store.span(s)) {
                 if kk == k {
                     *counts.entry(v).or_insert(0) += 1;

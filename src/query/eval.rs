@@ -8,7 +8,7 @@ use super::fuzzy::Fuzzy;
 use super::id;
 use super::names::Names;
 use super::span_terms;
-use crate::model::{Store, Sym, TextHit, TextHits, Trace, TraceColumns, TraceIdx};
+use crate::model::{SpanIdx, Store, Sym, TextHit, TextHits, TraceColumns, TraceIdx};
 
 /// A compiled query bound to a store.
 pub struct Matcher<'a> {
@@ -86,8 +86,8 @@ impl<'a> Matcher<'a> {
     }
 
     /// The rows of trace `t`'s spans in the span table.
-    fn rows(t: &Trace) -> impl Iterator<Item = usize> + '_ {
-        t.spans.iter().map(|s| s.0 as usize)
+    fn rows(spans: &[SpanIdx]) -> impl Iterator<Item = usize> + '_ {
+        spans.iter().map(|s| s.0 as usize)
     }
 
     /// A trace-scope term; what the columns hold is read from them, without the trace row.
@@ -95,7 +95,7 @@ impl<'a> Matcher<'a> {
         let cols = self.store.columns();
         let table = self.store.spans();
         let i = idx.0 as usize;
-        let t = || Self::rows(self.store.trace(idx));
+        let t = || Self::rows(self.store.trace_spans(idx));
         match term {
             Term::Dur(cmp, ns) => cmp.eval(cols.duration[i], *ns),
             Term::Status(set) => status_in(set, cols.outcome(i)),
@@ -145,14 +145,14 @@ impl<'a> Matcher<'a> {
     pub fn matches(&self, idx: TraceIdx) -> bool {
         self.trace_ok(idx)
             && (self.span_clauses.is_empty()
-                || Self::rows(self.store.trace(idx))
+                || Self::rows(self.store.trace_spans(idx))
                     .any(|s| span_terms::span_ok(&self.names, &self.span_clauses, s)))
     }
 
     /// Whether span `s` satisfies the query's span terms (for highlighting the steps that made
     /// a trace match).
     #[must_use]
-    pub fn span_matches(&self, s: crate::model::SpanIdx) -> bool {
+    pub fn span_matches(&self, s: SpanIdx) -> bool {
         !self.span_clauses.is_empty()
             && span_terms::span_ok(&self.names, &self.span_clauses, s.0 as usize)
     }

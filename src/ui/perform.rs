@@ -164,7 +164,7 @@ pub const SEARCH_TEXT_SPANS: usize = 20_000;
 /// the spans it holds (an OTLP body, a request line). `true` when only the first
 /// [`SEARCH_TEXT_SPANS`] spans' texts were decoded.
 fn search_texts(store: &Store, t: TraceIdx) -> (Vec<(SpanIdx, String)>, bool) {
-    let mut spans = store.trace(t).spans.clone();
+    let mut spans = store.trace_spans(t).to_vec();
     spans.sort_by_key(|&s| (store.span(s).start, s.0));
     let decoded = spans.len().min(SEARCH_TEXT_SPANS);
     let details = details_of(store, &spans[..decoded]);

@@ -2,7 +2,7 @@
 //! generation, the query, the toggles, the sort), never in `render`.
 
 use crate::model::stats::{percentile, percentile_of};
-use crate::model::{Nanos, Store, TextHits, TraceIdx};
+use crate::model::{Nanos, Store, Sym, TextHits, TraceColumns, TraceIdx};
 use crate::query::{self, Query, SortKey};
 use crate::ui::state::list::Need;
 use crate::ui::state::scroll::Scroll;
@@ -98,21 +98,29 @@ impl View {
 /// The widest name and model of `rows` (at least as wide as their column headers, `NAME▼` and
 /// `MODEL▼`). Each distinct string is measured once.
 fn need(store: &Store, rows: &[TraceIdx]) -> Need {
-    let mut names = foldhash::HashSet::default();
-    let mut models = foldhash::HashSet::default();
+    // the distinct symbols of the name and model columns, each marked once
+    let cols = store.columns();
+    let mut seen = vec![0u8; store.strings.len()];
     for &t in rows {
-        let s = &store.trace(t).summary;
-        names.extend(s.name);
-        models.extend(s.model);
+        let i = t.0 as usize;
+        for (raw, bit) in [(cols.name[i], 1), (cols.model[i], 2)] {
+            if let Some(s) = TraceColumns::sym(raw) {
+                seen[s.0 as usize] |= bit;
+            }
+        }
     }
-    let widest = |syms: foldhash::HashSet<crate::model::Sym>, header: usize| {
-        syms.into_iter()
-            .map(|s| crate::text::width(store.str(s)))
+    let widest = |bit: u8, header: usize| {
+        seen.iter()
+            .enumerate()
+            .filter(|&(_, &b)| b & bit != 0)
+            // an index of the interner: a symbol
+            .filter_map(|(s, _)| u32::try_from(s).ok())
+            .map(|s| crate::text::width(store.str(Sym(s))))
             .fold(header, usize::max)
     };
     Need {
-        name: widest(names, 5),
-        model: widest(models, 6),
+        name: widest(1, 5),
+        model: widest(2, 6),
     }
 }
 

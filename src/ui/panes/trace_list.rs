@@ -168,10 +168,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let (name_w, model_w) = (width_of(Column::Name), width_of(Column::Model));
     // the names and models on screen, cut so that different ones stay different
     let visible: Vec<_> = app.list.visible(&app.view.rows, rows_area).collect();
-    let summaries: Vec<_> = visible
-        .iter()
-        .map(|v| &app.store.trace(*v.item).summary)
-        .collect();
+    let summaries: Vec<_> = visible.iter().map(|v| app.store.summary(*v.item)).collect();
     let names = cut_names(
         &summaries
             .iter()
