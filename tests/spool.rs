@@ -131,7 +131,7 @@ fn filling_a_small_spool_over_loopback_keeps_every_record_accounted_for() {
     for t in store.trace_ids() {
         let tr = store.trace(t);
         assert_eq!(tr.spans.len(), CHILDREN + 1);
-        for &s in &tr.spans {
+        for &s in tr.spans {
             let d = ingest::detail::span_detail(&store, s);
             assert!(d.problems.is_empty(), "{:?}", d.problems);
         }

@@ -842,7 +842,7 @@ mod tests {
         assert!(a.evicted > 0 && a.traces_evicted > 0, "{a:?}");
         // what is held reads back: nothing points into a dropped segment
         for t in store.trace_ids() {
-            for &span in &store.trace(t).spans {
+            for &span in store.trace(t).spans {
                 let d = crate::ingest::detail::span_detail(&store, span);
                 assert!(d.problems.is_empty(), "{:?}", d.problems);
             }
