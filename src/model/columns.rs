@@ -25,7 +25,7 @@ pub mod flag {
 }
 
 /// No symbol: a trace without a name or a model.
-pub const NO_SYM: u32 = u32::MAX;
+pub use super::intern::NO_SYM;
 
 /// Columns indexed by `TraceIdx`.
 #[derive(Debug, Default, Clone)]

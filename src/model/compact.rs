@@ -11,6 +11,7 @@ use super::rows::SpanTable;
 use super::span::SpanIdx;
 use super::store::Store;
 use super::trace::TraceIdx;
+use super::trace_index::TraceIndex;
 
 impl Store {
     fn over_retention(&self) -> bool {
@@ -53,10 +54,9 @@ impl Store {
     /// [`Store::compact`] reclaims them.
     fn evict(&mut self, t: TraceIdx) {
         let i = t.0 as usize;
-        let id = self.traces[i].id;
         let trace_source = self.traces[i].source;
         self.columns.kill(i);
-        self.trace_by_id.remove(&id);
+        self.trace_by_id.remove(t, &self.traces);
         self.stated_tokens.remove(&t);
         let spans = std::mem::take(&mut self.traces[i].spans);
         let keyed = spans.len() > Self::FEW_SPANS;
@@ -176,8 +176,9 @@ impl Store {
             if let TraceId::Text(s) = tr.id {
                 tr.id = TraceId::Text(sym(s));
             }
-            tr.info.name = tr.info.name.map(&mut sym);
-            tr.info.error_message = tr.info.error_message.map(&mut sym);
+            tr.info.set_name(tr.info.name().map(&mut sym));
+            tr.info
+                .set_error_message(tr.info.error_message().map(&mut sym));
             let mut summary = self.columns.summary(i);
             summary.name = summary.name.map(&mut sym);
             summary.model = summary.model.map(&mut sym);
@@ -194,11 +195,12 @@ impl Store {
             .into_iter()
             .filter_map(|t| remap.trace(t))
             .collect();
-        self.trace_by_id = traces
-            .iter()
-            .enumerate()
-            .map(|(i, tr)| (tr.id, TraceIdx(kept(i, Table::Traces))))
-            .collect();
+        self.trace_by_id = TraceIndex::default();
+        self.trace_by_id.reserve(traces.len(), &traces);
+        for i in 0..traces.len() {
+            self.trace_by_id
+                .insert(TraceIdx(kept(i, Table::Traces)), &traces);
+        }
         let table = &spans;
         self.span_by_key = traces
             .iter()

@@ -99,11 +99,11 @@ pub fn summary(
     let name_of = |i: usize| table.name(row(i));
     let name = tr
         .info
-        .name
+        .name()
         .or_else(|| root.map(name_of))
         .or_else(|| tree.tops.first().map(|&i| name_of(i)));
     let error_of = |i: usize| table.error(row(i));
-    let error_message = tr.info.error_message.or_else(|| {
+    let error_message = tr.info.error_message().or_else(|| {
         root.and_then(error_of)
             .or_else(|| tree.order.iter().find_map(|&i| error_of(i)))
     });
@@ -312,13 +312,7 @@ mod tests {
         s
     }
 
-    const NOTHING_STATED: TraceInfo = TraceInfo {
-        name: None,
-        error: false,
-        running: false,
-        error_message: None,
-        final_status: None,
-    };
+    const NOTHING_STATED: TraceInfo = TraceInfo::NONE;
 
     #[test]
     fn a_request_is_as_its_root_ended_whatever_failed_inside() {
@@ -357,26 +351,23 @@ mod tests {
             span(1, None, SpanKind::Chain, None),
             failed(span(2, Some(1), SpanKind::Tool, None)),
         ];
-        let stated = |s| TraceInfo {
-            final_status: Some(s),
-            ..NOTHING_STATED
+        let stated = |s| {
+            let mut info = NOTHING_STATED;
+            info.final_status = Some(s);
+            info
         };
         for s in [TraceStatus::Ok, TraceStatus::Error, TraceStatus::Running] {
             assert_eq!(status_of(&spans, stated(s)), (s, 1));
         }
         // a record that only says the request failed (MLflow's ERROR state)
-        let said_failed = TraceInfo {
-            error: true,
-            ..NOTHING_STATED
-        };
+        let mut said_failed = NOTHING_STATED;
+        said_failed.error = true;
         assert_eq!(
             status_of(&[span(1, None, SpanKind::Chain, None)], said_failed),
             (TraceStatus::Error, 0)
         );
-        let said_running = TraceInfo {
-            running: true,
-            ..NOTHING_STATED
-        };
+        let mut said_running = NOTHING_STATED;
+        said_running.running = true;
         assert_eq!(status_of(&spans, said_running), (TraceStatus::Running, 1));
     }
 

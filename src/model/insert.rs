@@ -76,7 +76,7 @@ impl Store {
         });
         self.columns.push();
         self.live_traces += 1;
-        self.trace_by_id.insert(key, idx);
+        self.trace_by_id.insert(idx, &self.traces);
         Ok(idx)
     }
 
@@ -104,12 +104,12 @@ impl Store {
         let name = self.intern_opt(r.name.as_deref())?;
         let msg = self.intern_opt(r.error_message.as_deref())?;
         let info = &mut self.traces[t.0 as usize].info;
-        info.name = name.or(info.name);
+        info.set_name(name.or(info.name()));
         info.error |= r.error.unwrap_or(false);
         if let Some(running) = r.running {
             info.running = running;
         }
-        info.error_message = msg.or(info.error_message);
+        info.set_error_message(msg.or(info.error_message()));
         info.final_status = r.final_status.or(info.final_status);
         if let Some(tokens) = r.tokens {
             self.stated_tokens.insert(t, tokens);

@@ -8,6 +8,10 @@ use foldhash::HashMap;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Sym(pub u32);
 
+/// No symbol, where a row keeps a symbol as its `u32` (never one: the table of strings holds
+/// fewer than `u32::MAX`).
+pub const NO_SYM: u32 = u32::MAX;
+
 /// Interned strings: names, ids, models and short attribute values are stored once.
 #[derive(Debug, Default)]
 pub struct Interner {

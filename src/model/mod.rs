@@ -4,7 +4,7 @@
 //! The store is split by concern: `store.rs` (the tables and reading them), `insert.rs`,
 //! `compact.rs` (eviction and compaction), `derive.rs` (a trace's row from its spans), with the
 //! plain parts below them: `idx.rs`, `ids.rs`, `intern.rs`, `rows.rs` (the span table),
-//! `records.rs`, `sources.rs`, `retention.rs`, `tree.rs`.
+//! `trace_index.rs`, `records.rs`, `sources.rs`, `retention.rs`, `tree.rs`.
 
 pub mod columns;
 mod compact;
@@ -25,6 +25,7 @@ pub mod store;
 #[cfg(test)]
 pub(crate) mod testing;
 pub mod trace;
+pub mod trace_index;
 pub mod tree;
 pub mod waterfall;
 

@@ -14,12 +14,13 @@
 //! [`Span`] for readers; [`SpanTable::push`] and [`SpanTable::set`] take one apart.
 
 use super::Nanos;
-use super::columns::NO_SYM;
 use super::ids::SpanId;
+use super::intern::NO_SYM;
 use super::intern::Sym;
 use super::payload::{BlobId, PayloadRef, RecordFormat};
 use super::span::{Span, SpanIdx, SpanKind, SpanStatus, Tokens};
 use super::trace::TraceIdx;
+use foldhash::HashMap;
 
 /// A start not known (yet). A producer's `i64::MIN` (before the year 1678) reads as one
 /// nanosecond later.
@@ -52,6 +53,8 @@ mod idbits {
     pub const PARENT_SHIFT: u32 = 10;
     pub const MASK: u16 = 0b11;
     pub const TOKENS: u16 = 1 << 12;
+    /// A count over `u32::MAX`: the tokens are in the table of wide ones.
+    pub const WIDE_TOKENS: u16 = 1 << 13;
 }
 
 /// What every span has that filters do not scan: 32 bytes.
@@ -69,11 +72,12 @@ struct Row {
     flags: u16,
 }
 
-/// What few spans carry (40 bytes).
+/// What few spans carry (28 bytes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Extra {
-    /// Prompt, completion and total, when [`idbits::TOKENS`] says there are tokens.
-    tokens: [u64; 3],
+    /// Prompt, completion and total, when [`idbits::TOKENS`] says there are tokens (and
+    /// [`idbits::WIDE_TOKENS`] does not).
+    tokens: [u32; 3],
     model: u32,
     error: u32,
     /// The second payload (an end line): record and locator.
@@ -114,6 +118,8 @@ pub struct SpanTable {
     attrs: Vec<(u32, u32)>,
     extras: Vec<Extra>,
     records: Vec<RecordAt>,
+    /// Token counts that do not fit the side table's, by side-table entry.
+    wide_tokens: HashMap<u32, Tokens>,
 }
 
 /// An id as a kind (2 bits) and a value.
@@ -277,10 +283,15 @@ impl SpanTable {
             Some(p) => (self.record(p), p.locator),
             None => (NONE, 0),
         };
+        let narrow = sp.tokens.and_then(|t| {
+            Some([
+                u32::try_from(t.prompt).ok()?,
+                u32::try_from(t.completion).ok()?,
+                u32::try_from(t.total).ok()?,
+            ])
+        });
         let mut extra = Extra {
-            tokens: sp
-                .tokens
-                .map_or([0; 3], |t| [t.prompt, t.completion, t.total]),
+            tokens: narrow.unwrap_or([0; 3]),
             model: raw(sp.model),
             error: raw(sp.error),
             ..Extra::EMPTY
@@ -309,6 +320,17 @@ impl SpanTable {
             self.extras.push(extra);
         } else {
             self.extras[row.extra as usize] = extra;
+        }
+        let e = row.extra;
+        match sp.tokens {
+            Some(t) if narrow.is_none() => {
+                row.flags |= idbits::WIDE_TOKENS;
+                self.wide_tokens.insert(e, t);
+            }
+            _ if !self.wide_tokens.is_empty() => {
+                self.wide_tokens.remove(&e);
+            }
+            _ => {}
         }
     }
 
@@ -480,7 +502,11 @@ impl SpanTable {
         if self.rows[i].flags & idbits::TOKENS == 0 {
             return None;
         }
-        let [prompt, completion, total] = self.extra(i).tokens;
+        let row = &self.rows[i];
+        if row.flags & idbits::WIDE_TOKENS != 0 {
+            return self.wide_tokens.get(&row.extra).copied();
+        }
+        let [prompt, completion, total] = self.extra(i).tokens.map(u64::from);
         Some(Tokens {
             prompt,
             completion,
@@ -596,7 +622,7 @@ mod tests {
             1,
             "only the span that carries more has an entry"
         );
-        assert_eq!((size_of::<Row>(), size_of::<Extra>()), (32, 40));
+        assert_eq!((size_of::<Row>(), size_of::<Extra>()), (32, 28));
         assert_eq!(SpanTable::ROW_BYTES, 65);
     }
 
@@ -649,5 +675,30 @@ mod tests {
         a.error = Some(Sym(8));
         t.set(0, &a);
         assert_eq!((t.get(0), t.extras.len()), (a, 1));
+    }
+
+    #[test]
+    fn token_counts_too_wide_for_the_side_table_are_kept_whole() {
+        let mut t = SpanTable::default();
+        let mut a = span(SpanId::Hex(1), None);
+        a.tokens = Some(Tokens {
+            prompt: u64::from(u32::MAX) + 1,
+            completion: 0,
+            total: u64::MAX,
+        });
+        t.push(&a);
+        let mut b = span(SpanId::Hex(2), None);
+        b.tokens = Some(Tokens {
+            prompt: u64::from(u32::MAX),
+            completion: 1,
+            total: 0,
+        });
+        t.push(&b);
+        assert_eq!((t.get(0), t.get(1)), (a.clone(), b));
+        assert_eq!(t.wide_tokens.len(), 1);
+        // narrow again: the wide entry goes
+        a.tokens = Some(Tokens::default());
+        t.set(0, &a);
+        assert_eq!((t.get(0), t.wide_tokens.len()), (a, 0));
     }
 }

@@ -20,6 +20,7 @@ use super::payload::{Blob, BlobId, PayloadRef};
 use super::rows::SpanTable;
 use super::span::{Span, SpanIdx, Tokens};
 use super::trace::{Trace, TraceIdx, TraceRow, TraceSummary};
+use super::trace_index::TraceIndex;
 use super::tree::TreeInput;
 use foldhash::HashMap;
 use std::ops::{Deref, DerefMut};
@@ -37,7 +38,7 @@ pub struct Store {
     pub(super) traces: Vec<TraceRow>,
     /// What filters and sorts scan, in step with the trace rows.
     pub(super) columns: TraceColumns,
-    pub(super) trace_by_id: HashMap<TraceId, TraceIdx>,
+    pub(super) trace_by_id: TraceIndex,
     pub(super) spans: SpanTable,
     /// The spans of traces with more than [`Store::FEW_SPANS`] spans by id (a span of a smaller
     /// trace is found by looking through its trace).
@@ -204,7 +205,7 @@ impl Store {
             .reserve_exact(traces.saturating_sub(self.traces.len()));
         self.columns.reserve_total(traces);
         self.trace_by_id
-            .reserve(traces.saturating_sub(self.trace_by_id.len()));
+            .reserve(traces.saturating_sub(self.trace_by_id.len()), &self.traces);
         let attrs = scale(self.attrs.len());
         self.attrs
             .reserve_exact(attrs.saturating_sub(self.attrs.len()));
@@ -400,7 +401,7 @@ impl Store {
             Some(hex) => hex,
             None => TraceId::Text(self.strings.get(id)?),
         };
-        self.trace_by_id.get(&key).copied()
+        self.trace_by_id.get(key, &self.traces)
     }
 
     /// The tree inputs of a trace's spans, in the trace's span order.

@@ -5,6 +5,7 @@
 use super::ids::TraceId;
 use super::idx::SpanIdx;
 pub use super::idx::TraceIdx;
+use super::intern::NO_SYM;
 use super::{Nanos, SourceId, Sym, Tokens};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -80,15 +81,51 @@ impl Outcome {
 }
 
 /// What a trace-level record said (MLflow trace info, an event stream's trace_start/trace_end).
-/// The producer's own token total, which few traces have, the store keeps on the side.
-#[derive(Debug, Clone, Default)]
+/// The producer's own token total, which few traces have, the store keeps on the side; the
+/// name and error message are symbols or [`NO_SYM`], four bytes each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TraceInfo {
-    pub name: Option<Sym>,
+    name: u32,
+    error_message: u32,
     pub error: bool,
     pub running: bool,
-    pub error_message: Option<Sym>,
     /// The request's own outcome, when a record states it.
     pub final_status: Option<TraceStatus>,
+}
+
+impl TraceInfo {
+    /// Nothing said.
+    pub const NONE: TraceInfo = TraceInfo {
+        name: NO_SYM,
+        error_message: NO_SYM,
+        error: false,
+        running: false,
+        final_status: None,
+    };
+
+    #[must_use]
+    pub fn name(&self) -> Option<Sym> {
+        (self.name != NO_SYM).then_some(Sym(self.name))
+    }
+
+    #[must_use]
+    pub fn error_message(&self) -> Option<Sym> {
+        (self.error_message != NO_SYM).then_some(Sym(self.error_message))
+    }
+
+    pub fn set_name(&mut self, name: Option<Sym>) {
+        self.name = name.map_or(NO_SYM, |s| s.0);
+    }
+
+    pub fn set_error_message(&mut self, message: Option<Sym>) {
+        self.error_message = message.map_or(NO_SYM, |s| s.0);
+    }
+}
+
+impl Default for TraceInfo {
+    fn default() -> Self {
+        Self::NONE
+    }
 }
 
 /// A trace as readers see it ([`Store::trace`](super::Store::trace)): its spans and the
@@ -157,6 +194,20 @@ impl TraceSummary {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_trace_row_is_small() {
+        // the id, the span list, the arrival number, three counters, what records said
+        assert_eq!(size_of::<TraceRow>(), 88);
+        let mut info = TraceInfo::default();
+        assert_eq!((info.name(), info.error_message()), (None, None));
+        info.set_name(Some(Sym(0)));
+        info.set_error_message(Some(Sym(7)));
+        assert_eq!(
+            (info.name(), info.error_message()),
+            (Some(Sym(0)), Some(Sym(7)))
+        );
+    }
 
     #[test]
     fn a_request_that_succeeded_despite_failed_steps_is_recovered() {
