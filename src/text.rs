@@ -187,12 +187,20 @@ pub fn cut_names(names: &[(&str, usize)]) -> Vec<String> {
         .iter()
         .map(|&(s, _)| s.rfind(['.', '/', ':']).filter(|&i| i > 0).map(|i| &s[i..]))
         .collect();
+    // per last segment: the first name that ends with it, and whether a different one does too
+    let mut ends: std::collections::HashMap<&str, (&str, bool)> = std::collections::HashMap::new();
+    for (seg, &(n, _)) in segments.iter().zip(names) {
+        if let Some(seg) = seg {
+            ends.entry(seg)
+                .and_modify(|(first, shared)| *shared |= *first != n)
+                .or_insert((n, false));
+        }
+    }
     let first: Vec<String> = names
         .iter()
         .enumerate()
         .map(|(i, &(n, w))| {
-            let shared = segments[i].is_some()
-                && (0..names.len()).any(|j| segments[j] == segments[i] && names[j].0 != n);
+            let shared = segments[i].is_some_and(|seg| ends[seg].1);
             if shared {
                 truncate(n, w)
             } else {
@@ -213,19 +221,38 @@ pub fn cut_distinct(names: &[(&str, usize)], cut: impl Fn(&str, usize) -> String
 }
 
 /// `out` (the cuts of `names`), with the cuts that make different names alike cut again.
+/// Linear in the names but for sorting each set of different names cut alike: a table of
+/// thousands of rows, most of them one name, is repaired at once.
 fn repair(names: &[(&str, usize)], mut out: Vec<String>) -> Vec<String> {
     let plain: Vec<std::borrow::Cow<'_, str>> =
         names.iter().map(|&(n, _)| neutralize(n, false)).collect();
+    let mut alike: std::collections::HashMap<&str, Vec<usize>> = std::collections::HashMap::new();
+    for (i, cut) in out.iter().enumerate() {
+        alike.entry(cut.as_str()).or_default().push(i);
+    }
     let mut again = Vec::new();
-    for i in 0..names.len() {
-        // the longest head this name shares with another name that was cut like it
-        let shared = (0..names.len())
-            .filter(|&j| out[j] == out[i] && plain[j] != plain[i])
-            .map(|j| common_head(&plain[i], &plain[j]))
-            .max();
-        if let Some(at) = shared {
-            again.push((i, at));
+    for group in alike.values().filter(|g| g.len() > 1) {
+        let mut different: Vec<&str> = group.iter().map(|&i| &*plain[i]).collect();
+        different.sort_unstable();
+        different.dedup();
+        if different.len() < 2 {
+            continue;
         }
+        // the longest head a name shares with another is the one it shares with a neighbour
+        // in sorted order
+        let head = |k: usize| {
+            let before = k
+                .checked_sub(1)
+                .map(|j| common_head(different[k], different[j]));
+            let after = different
+                .get(k + 1)
+                .map(|next| common_head(different[k], next));
+            before.max(after).unwrap_or(0)
+        };
+        let heads: std::collections::HashMap<&str, usize> = (0..different.len())
+            .map(|k| (different[k], head(k)))
+            .collect();
+        again.extend(group.iter().map(|&i| (i, heads[&*plain[i]])));
     }
     for (i, at) in again {
         out[i] = cut_at_difference(&plain[i], at, names[i].1);
@@ -590,6 +617,77 @@ mod tests {
         assert_eq!(cut_name("東京都庁.forward", 9), "東京都…rd");
         assert_eq!(cut_name("東京都庁.forward", 13), "東京….forward");
         assert_eq!(cut_name("a\u{1b}[2Jbcdefgh", 6), "a␛[2…h");
+    }
+
+    /// `cut_names` as first written, comparing every name with every other (quadratic).
+    fn cut_names_pairwise(names: &[(&str, usize)]) -> Vec<String> {
+        let seg = |s: &str| {
+            s.rfind(['.', '/', ':'])
+                .filter(|&i| i > 0)
+                .map(|i| s[i..].to_string())
+        };
+        let mut out: Vec<String> = names
+            .iter()
+            .map(|&(n, w)| {
+                let shared =
+                    seg(n).is_some() && names.iter().any(|&(m, _)| seg(m) == seg(n) && m != n);
+                if shared {
+                    truncate(n, w)
+                } else {
+                    cut_name(n, w)
+                }
+            })
+            .collect();
+        let plain: Vec<String> = names
+            .iter()
+            .map(|&(n, _)| neutralize(n, false).into())
+            .collect();
+        let again: Vec<(usize, usize)> = (0..names.len())
+            .filter_map(|i| {
+                (0..names.len())
+                    .filter(|&j| out[j] == out[i] && plain[j] != plain[i])
+                    .map(|j| common_head(&plain[i], &plain[j]))
+                    .max()
+                    .map(|at| (i, at))
+            })
+            .collect();
+        for (i, at) in again {
+            out[i] = cut_at_difference(&plain[i], at, names[i].1);
+        }
+        out
+    }
+
+    #[test]
+    fn names_cut_together_are_cut_as_by_comparing_every_pair() {
+        let heads = [
+            "Predict(Generate",
+            "ChatAdapter",
+            "東京都庁",
+            "rag_qa",
+            "multihop_qa",
+        ];
+        let tails = [
+            ".forward",
+            ".parse",
+            "SearchQuery).forward",
+            "Answer).forward",
+            "",
+            "_v2",
+        ];
+        let mut names = Vec::new();
+        for (i, h) in heads.iter().enumerate() {
+            for (j, t) in tails.iter().enumerate() {
+                // each name a few times, in an order that is neither sorted nor grouped
+                for _ in 0..=(i + j) % 3 {
+                    names.push(format!("{h}{t}"));
+                }
+            }
+        }
+        names.rotate_left(7);
+        for w in [4, 6, 9, 12, 16, 24, 40] {
+            let items: Vec<(&str, usize)> = names.iter().map(|n| (n.as_str(), w)).collect();
+            assert_eq!(cut_names(&items), cut_names_pairwise(&items), "{w} columns");
+        }
     }
 
     #[test]

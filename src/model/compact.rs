@@ -54,6 +54,7 @@ impl Store {
     /// [`Store::compact`] reclaims them.
     fn evict(&mut self, t: TraceIdx) {
         let i = t.0 as usize;
+        self.recent_trace = None;
         let trace_source = self.traces[i].source;
         self.columns.kill(i);
         self.trace_by_id.remove(t, &self.traces);
@@ -99,6 +100,7 @@ impl Store {
     /// with what is live, in the same order. Indexes change; the returned [`Remap`] says where
     /// each old one went.
     pub fn compact(&mut self) -> Remap {
+        self.recent_trace = None;
         let mut remap = Remap {
             traces: vec![Remap::GONE; self.traces.len()],
             spans: vec![Remap::GONE; self.spans.len()],

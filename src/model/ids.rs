@@ -40,20 +40,41 @@ pub enum SpanId {
     Trace,
 }
 
+/// The value of each byte as a lowercase hex digit; 0xff for any other byte.
+const DIGIT: [u8; 256] = {
+    let mut t = [0xff; 256];
+    let mut i = 0;
+    while i < 16 {
+        t[b"0123456789abcdef"[i] as usize] = i as u8;
+        i += 1;
+    }
+    t
+};
+
+/// The value of up to 16 lowercase hex digits.
+fn hex64(digits: &[u8]) -> Option<u64> {
+    let mut v = 0u64;
+    let mut bad = 0u8;
+    for &b in digits {
+        let d = DIGIT[usize::from(b)];
+        bad |= d;
+        v = v << 4 | u64::from(d & 0xf);
+    }
+    // a byte that is no digit has its high bits set
+    (bad & 0xf0 == 0).then_some(v)
+}
+
 /// The value of `s` when it is exactly `N` lowercase hex digits (N at most 32).
 #[must_use]
 pub fn hex_value<const N: usize>(s: &str) -> Option<u128> {
-    if s.len() != N {
+    let b = s.as_bytes();
+    if b.len() != N || N > 32 {
         return None;
     }
-    s.bytes().try_fold(0u128, |acc, b| {
-        let d = match b {
-            b'0'..=b'9' => b - b'0',
-            b'a'..=b'f' => b - b'a' + 10,
-            _ => return None,
-        };
-        Some(acc << 4 | u128::from(d))
-    })
+    let split = N.saturating_sub(16);
+    let hi = hex64(&b[..split])?;
+    let lo = hex64(&b[split..])?;
+    Some(u128::from(hi) << 64 | u128::from(lo))
 }
 
 /// How a trace id `s` is kept when it is hex; `None`: it is kept as text.
@@ -188,6 +209,23 @@ mod tests {
         assert_eq!(span_hex("step-1", "t"), None);
         assert_eq!(span_hex("t", "t"), Some(SpanId::Trace));
         assert_eq!(span_hex("00F067AA0BA902B7", id), None);
+    }
+
+    #[test]
+    fn every_byte_that_is_no_lowercase_hex_digit_makes_text() {
+        for b in 0..=127u8 {
+            let mut id = *b"00f067aa0ba902b7";
+            id[9] = b;
+            let Ok(s) = std::str::from_utf8(&id) else {
+                continue;
+            };
+            let digit = b.is_ascii_digit() || (b'a'..=b'f').contains(&b);
+            assert_eq!(hex_value::<16>(s).is_some(), digit, "{b}");
+            if digit {
+                assert_eq!(IdStr::hex(hex_value::<16>(s).unwrap_or(0), 16).as_str(), s);
+            }
+        }
+        assert_eq!(hex_value::<16>("00f067aa0ba902é"), None);
     }
 
     #[test]

@@ -50,9 +50,26 @@ impl Store {
         self.live_bytes += grown;
     }
 
-    /// The trace `id` names, if held; looked up without adding anything.
+    /// The trace `id` names, if held; looked up without adding anything. The records of one
+    /// line or body come one after the other for the same trace: the last one found is
+    /// compared first.
     fn held_trace(&self, id: &str) -> Option<TraceIdx> {
-        self.trace_by_id(id)
+        match &self.recent_trace {
+            Some((recent, t)) if recent == id => Some(*t),
+            _ => self.trace_by_id(id),
+        }
+    }
+
+    /// Trace `t` has id `id`: the next record's trace is compared with it first.
+    fn remember(&mut self, id: &str, t: TraceIdx) {
+        match &mut self.recent_trace {
+            Some((recent, held)) => {
+                recent.clear();
+                recent.push_str(id);
+                *held = t;
+            }
+            None => self.recent_trace = Some((id.to_string(), t)),
+        }
     }
 
     /// A new trace row for `id`, first brought by `source`. Nothing changes when the table of
@@ -101,6 +118,7 @@ impl Store {
             Some(t) => t,
             None => self.new_trace(&r.trace_id, source)?,
         };
+        self.remember(&r.trace_id, t);
         let name = self.intern_opt(r.name.as_deref())?;
         let msg = self.intern_opt(r.error_message.as_deref())?;
         let info = &mut self.traces[t.0 as usize].info;
@@ -205,10 +223,10 @@ impl Store {
         r: SpanRecord,
     ) -> Result<Option<TraceIdx>, CapacityError> {
         let held_trace = self.held_trace(&r.trace_id);
-        let existing = held_trace.and_then(|t| {
-            let id = self.known_span_id(&r.span_id, &r.trace_id)?;
-            self.find_span(t, id)
-        });
+        let known_id = self.known_span_id(&r.span_id, &r.trace_id);
+        let existing = held_trace
+            .zip(known_id)
+            .and_then(|(t, id)| self.find_span(t, id));
         if let Some(idx) = existing {
             let i = idx.0 as usize;
             if self.spans.has(i, COMPLETE) && r.complete {
@@ -223,7 +241,11 @@ impl Store {
             Some(t) => t,
             None => self.new_trace(&r.trace_id, source)?,
         };
-        let span_id = self.span_id_of(&r.span_id, &r.trace_id)?;
+        self.remember(&r.trace_id, t);
+        let span_id = match known_id {
+            Some(id) => id,
+            None => self.strings.intern(&r.span_id).map(SpanId::Text)?,
+        };
         let parent = match r.parent_id.as_deref() {
             Some(p) => Some(self.span_id_of(p, &r.trace_id)?),
             None => None,
@@ -282,7 +304,10 @@ impl Store {
             }
             None => {
                 let idx = SpanIdx(idx::to_u32(self.spans.len(), Table::Spans)?);
-                let empty = self.strings.intern("")?;
+                let name = match name {
+                    Some(n) => n,
+                    None => self.strings.intern("")?,
+                };
                 let mut payload = [None, None];
                 if let Some((slot, p)) = r.payload {
                     payload[slot.min(1)] = Some(p);
@@ -291,7 +316,7 @@ impl Store {
                     trace: t,
                     span_id,
                     parent_id: parent,
-                    name: name.unwrap_or(empty),
+                    name,
                     kind: r.kind.unwrap_or_default(),
                     start: r.start,
                     end: r.end,

@@ -74,6 +74,10 @@ pub struct Store {
     /// Bytes the sources read so far, for sizing the tables from what is announced
     /// ([`Registry::expect`]).
     pub(super) bytes_read: u64,
+    /// The id and row of the trace the last record named (cleared when rows move or go).
+    pub(super) recent_trace: Option<(String, TraceIdx)>,
+    /// The tables were sized for what the sources announced ([`Store::plan_room`]).
+    pub(super) planned: bool,
 }
 
 impl Store {
@@ -179,27 +183,34 @@ impl Store {
     }
 
     /// Reserve room, exactly, for what the bytes announced and not read yet will hold, at
-    /// the rate of the bytes read so far (their records are in): once, after the first block,
-    /// and again only if the rest turns out denser. Growing by doubling instead would, at the
+    /// the rate of the bytes read so far (their records are in): once a sample is read (a
+    /// thirty-second of what was announced, at most 8 MiB), and again only if the rest turns
+    /// out denser, then by at least an eighth more. Growing by doubling instead would, at the
     /// last doubling, hold twice the index for a moment and up to half of it unused for good.
     fn plan_room(&mut self) {
+        const SAMPLE: u64 = 8 << 20;
         let (read, expected) = (self.bytes_read, self.registry.expected());
-        if read == 0 || expected <= read || self.spans.len() < Self::FEW_SPANS {
+        if expected <= read || read < (expected / 32).min(SAMPLE) || self.spans.is_empty() {
             return;
         }
         // what `n` items in the bytes read scale to in all, with a margin of 1/32
-        let scale = |n: usize| {
+        let estimate = |n: usize| {
             let all =
                 u128::try_from(n).unwrap_or(u128::MAX) * u128::from(expected) / u128::from(read);
             usize::try_from(all + all / 32).unwrap_or(usize::MAX)
         };
-        let spans = scale(self.spans.len());
-        if spans <= self.spans.capacity() {
+        if estimate(self.spans.len()) <= self.spans.capacity() {
             return;
         }
+        // a second estimate means the first was short: leave room for the next to be short too
+        let again = std::mem::replace(&mut self.planned, true);
+        let scale = |n: usize| {
+            let all = estimate(n);
+            if again { all.max(n + n / 8) } else { all }
+        };
         let (records, extras) = (self.spans.records(), self.spans.extras());
         self.spans
-            .reserve_total(spans, scale(records), scale(extras));
+            .reserve_total(scale(self.spans.len()), scale(records), scale(extras));
         let traces = scale(self.traces.len());
         self.traces
             .reserve_exact(traces.saturating_sub(self.traces.len()));
@@ -546,6 +557,33 @@ mod tests {
     fn one_trace(store: &Store) -> TraceSummary {
         assert_eq!(store.trace_count(), 1);
         store.summary(TraceIdx(0))
+    }
+
+    #[test]
+    fn the_tables_are_sized_from_the_announced_bytes_instead_of_doubling() {
+        let mut s = Store::new();
+        let src = s.add_source("t");
+        // 1,100 traces of 4 spans in 100 bytes each, announced up front
+        s.registry.expect(110_000);
+        for t in 0..1_100 {
+            s.count_read(src, 1, 100);
+            let id = format!("t{t}");
+            s.insert(src, span(&id, "r", None, 0, 10));
+            for c in ["a", "b", "c"] {
+                s.insert(src, span(&id, c, Some("r"), 1, 2));
+            }
+        }
+        s.refresh();
+        let (spans, traces) = (s.spans.capacity(), s.traces.capacity());
+        // doubling would have left 8,192 and 2,048
+        assert!((4_400..=4_400 * 35 / 32).contains(&spans), "{spans}");
+        assert!((1_100..=1_100 * 35 / 32).contains(&traces), "{traces}");
+        // what was not announced grows as vectors do
+        for t in 1_100..1_200 {
+            s.count_read(src, 1, 100);
+            s.insert(src, span(&format!("t{t}"), "r", None, 0, 10));
+        }
+        assert_eq!(s.trace_count(), 1_200);
     }
 
     #[test]
