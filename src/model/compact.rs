@@ -1,6 +1,7 @@
 //! Eviction and compaction: the store drops its oldest whole traces beyond its retention, and
 //! later rebuilds its tables without them, saying in a [`Remap`] where every kept row went.
 
+use super::attrs::AttrArena;
 use super::columns::TraceColumns;
 use super::ids::{SpanId, TraceId};
 use super::idx::{self, Table};
@@ -122,7 +123,8 @@ impl Store {
         let old_attrs = std::mem::take(&mut self.attrs);
         let mut spans = SpanTable::default();
         spans.reserve_total(self.live_spans, 0, 0);
-        let mut attrs = Vec::new();
+        let mut attrs = AttrArena::default();
+        let mut list = Vec::new();
         for i in 0..old_spans.len() {
             if !self.columns.is_live(old_spans.trace(i).0 as usize) {
                 continue;
@@ -134,13 +136,17 @@ impl Store {
             sp.name = sym(sp.name);
             sp.error = sp.error.map(&mut sym);
             sp.model = sp.model.map(&mut sym);
-            let (start, len) = sp.attrs;
-            if len > 0 {
-                let at = kept(attrs.len(), Table::Attributes);
-                for &(k, v) in &old_attrs[start as usize..(start + len) as usize] {
-                    attrs.push((sym(k), sym(v)));
-                }
-                sp.attrs = (at, len);
+            if sp.attrs.1 > 0 {
+                list.clear();
+                list.extend(
+                    old_attrs
+                        .get(sp.attrs)
+                        .iter()
+                        .map(|&(k, v)| (sym(k), sym(v))),
+                );
+                sp.attrs = attrs
+                    .add(&list)
+                    .expect("some of the old lists fit where all did");
             }
             spans.push(&sp);
         }

@@ -12,6 +12,7 @@ pub use super::records::{Batch, Record, SpanRecord, TraceRecord};
 pub use super::retention::{Remap, Retention};
 pub use super::sources::{Accounting, Registry, Rejection, SourceId, SourceStats};
 
+use super::attrs::AttrArena;
 use super::columns::TraceColumns;
 use super::derive;
 use super::ids::{self, IdStr, SpanId, TraceId};
@@ -47,8 +48,11 @@ pub struct Store {
     pub(super) span_sources: HashMap<SpanIdx, SourceId>,
     /// The token totals trace-level records stated (few traces have one).
     pub(super) stated_tokens: HashMap<TraceIdx, Tokens>,
-    /// The attributes of all spans, `(key, value)`, sliced by `Span::attrs`.
-    pub(super) attrs: Vec<(Sym, Sym)>,
+    /// The attributes of all spans, `(key, value)`, sliced by `Span::attrs`; each distinct
+    /// list once.
+    pub(super) attrs: AttrArena,
+    /// A list of attributes being put together (kept for its room).
+    pub(super) attr_scratch: Vec<(Sym, Sym)>,
     pub(super) registry: Arc<Registry>,
     pub(super) sources: Vec<SourceStats>,
     /// Traces changed since they were last derived.
@@ -213,9 +217,7 @@ impl Store {
         self.columns.reserve_total(traces);
         self.trace_by_id
             .reserve(traces.saturating_sub(self.trace_by_id.len()), &self.traces);
-        let attrs = scale(self.attrs.len());
-        self.attrs
-            .reserve_exact(attrs.saturating_sub(self.attrs.len()));
+        self.attrs.reserve_total(scale(self.attrs.len()));
     }
 
     pub fn add_blob(&mut self, blob: Blob) -> BlobId {
@@ -384,8 +386,7 @@ impl Store {
     /// [`SpanTable::attrs`]).
     #[must_use]
     pub fn attr_syms(&self, range: (u32, u32)) -> &[(Sym, Sym)] {
-        let (start, len) = range;
-        &self.attrs[start as usize..(start + len) as usize]
+        self.attrs.get(range)
     }
 
     /// Find a trace by its exact id.
