@@ -350,6 +350,54 @@ mod tests {
         assert_eq!(listing(&kept), listing(&fresh));
     }
 
+    /// A trace of more spans than are looked through keeps them by id: a resend is found as a
+    /// duplicate and a later record merges, before and after the rows move, and an evicted big
+    /// trace leaves no id behind.
+    #[test]
+    fn the_spans_of_a_big_trace_are_found_by_id_through_eviction_and_compaction() {
+        let mut s = Store::new();
+        let src = s.add_source("t");
+        let n = Store::FEW_SPANS * 3;
+        for big in ["old", "big"] {
+            s.insert(src, span(big, "root", None, 0, 100));
+            for i in 0..n {
+                s.insert(src, span(big, &format!("s{i}"), Some("root"), 1, 2));
+            }
+        }
+        s.refresh();
+        let resend = |s: &mut Store| {
+            let before = s.source(src).duplicates;
+            s.insert(src, span("big", "s7", Some("root"), 1, 2));
+            s.insert(src, span("big", &format!("s{}", n - 1), Some("root"), 1, 2));
+            s.source(src).duplicates - before
+        };
+        assert_eq!(resend(&mut s), 2);
+        assert_eq!(s.span_by_key.len(), 2 * (n + 1));
+        s.set_retention(Retention {
+            max_traces: Some(1),
+            max_bytes: None,
+        });
+        assert_eq!(
+            s.span_by_key.len(),
+            n + 1,
+            "the evicted trace's ids are gone"
+        );
+        s.compact();
+        assert_eq!(resend(&mut s), 2);
+        // a later record of a held span merges into it
+        let Record::Span(mut late) = span("big", "s20", Some("root"), 1, 2) else {
+            unreachable!()
+        };
+        late.complete = false;
+        late.model = Some("m".into());
+        s.insert(src, Record::Span(late));
+        s.refresh();
+        let t = s.trace_by_id("big").expect("held");
+        assert_eq!(s.summary(t).span_count, u32::try_from(n + 1).unwrap());
+        assert_eq!(s.summary(t).model.map(|m| s.str(m)), Some("m"));
+        assert!(s.accounting().balanced(), "{:?}", s.accounting());
+    }
+
     #[test]
     fn max_memory_lets_in_memory_payloads_go() {
         let mut s = Store::new();

@@ -570,6 +570,58 @@ mod tests {
         assert_eq!(s.trace_count(), 1_200);
     }
 
+    /// However a producer wrote its ids, they print back exactly, find their trace, and link
+    /// children to parents: hex ids as values, the rest as text.
+    #[test]
+    fn ids_print_back_exactly_as_written() {
+        let mut s = Store::new();
+        let src = s.add_source("t");
+        let traces = [
+            "46685257bdd640fb06671ad11c80317f",
+            "46685257BDD640FB06671AD11C80317F",
+            "46685257-bdd6-40fb-0667-1ad11c80317f",
+            "t1",
+        ];
+        let spans = ["00f067aa0ba902b7", "00F067AA0BA902B7", "step-1"];
+        for t in traces {
+            // the root's id is the trace's own, as a request line's is
+            s.insert(src, span(t, t, None, 0, 100));
+            let mut parent = t;
+            for id in spans {
+                s.insert(src, span(t, id, Some(parent), 10, 20));
+                parent = id;
+            }
+        }
+        s.refresh();
+        assert_eq!(s.trace_count(), 4, "upper and lower case are different ids");
+        for t in traces {
+            let idx = s.trace_by_id(t).expect(t);
+            assert_eq!(s.trace_id(idx).as_str(), t);
+            let ids: Vec<(String, Option<String>)> = s
+                .trace_spans(idx)
+                .iter()
+                .map(|&i| {
+                    let sp = s.span(i);
+                    (
+                        s.span_id(&sp).to_string(),
+                        s.parent_id(&sp).map(String::from),
+                    )
+                })
+                .collect();
+            assert_eq!(ids[0], (t.to_string(), None));
+            assert_eq!(ids[1], (spans[0].to_string(), Some(t.to_string())));
+            assert_eq!(ids[3], (spans[2].to_string(), Some(spans[1].to_string())));
+            let sum = s.summary(idx);
+            assert_eq!((sum.orphans, sum.root), (0, Some(s.trace_spans(idx)[0])));
+        }
+        assert_eq!(s.trace_by_id("46685257bdd640fb06671ad11c80317e"), None);
+        assert_eq!(s.trace_by_id("T1"), None);
+        // only the ids that are not lowercase hex of their width took a string
+        assert!(s.strings.get("46685257bdd640fb06671ad11c80317f").is_none());
+        assert!(s.strings.get("00f067aa0ba902b7").is_none());
+        assert!(s.strings.get("00F067AA0BA902B7").is_some());
+    }
+
     #[test]
     fn children_before_parents_link_up() {
         let mut s = Store::new();
