@@ -9,6 +9,10 @@ use spanscope::query::{self, SortKey};
 use spanscope::ui::view::{View, ViewKey};
 use std::sync::OnceLock;
 
+/// The allocator the binary runs with: what a rebuild allocates is timed as the explorer pays it.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     divan::main();
 }

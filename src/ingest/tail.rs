@@ -155,6 +155,8 @@ impl Tail {
                 Ok(false)
             }
             Layout::Lines(head) => {
+                // what is there now: the store sizes its tables for it
+                sink.registry().expect(self.cur.file.metadata()?.len());
                 self.cur.pos.partial = head;
                 let end = if follow { End::Wait } else { End::Parse };
                 self.cur.read(sink, self.source, end)?;

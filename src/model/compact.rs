@@ -1,6 +1,7 @@
 //! Eviction and compaction: the store drops its oldest whole traces beyond its retention, and
 //! later rebuilds its tables without them, saying in a [`Remap`] where every kept row went.
 
+use super::attrs::AttrArena;
 use super::columns::TraceColumns;
 use super::ids::{SpanId, TraceId};
 use super::idx::{self, Table};
@@ -145,7 +146,8 @@ impl Store {
         let old_attrs = std::mem::take(&mut self.attrs);
         let mut spans = SpanTable::default();
         spans.reserve_total(self.live_spans, 0, 0);
-        let mut attrs = Vec::new();
+        let mut attrs = AttrArena::default();
+        let mut list = Vec::new();
         for i in 0..old_spans.len() {
             if !self.columns.is_live(old_spans.trace(i).0 as usize) {
                 continue;
@@ -157,13 +159,17 @@ impl Store {
             sp.name = sym(sp.name);
             sp.error = sp.error.map(&mut sym);
             sp.model = sp.model.map(&mut sym);
-            let (start, len) = sp.attrs;
-            if len > 0 {
-                let at = kept(attrs.len(), Table::Attributes);
-                for &(k, v) in &old_attrs[start as usize..(start + len) as usize] {
-                    attrs.push((sym(k), sym(v)));
-                }
-                sp.attrs = (at, len);
+            if sp.attrs.1 > 0 {
+                list.clear();
+                list.extend(
+                    old_attrs
+                        .get(sp.attrs)
+                        .iter()
+                        .map(|&(k, v)| (sym(k), sym(v))),
+                );
+                sp.attrs = attrs
+                    .add(&list)
+                    .expect("some of the old lists fit where all did");
             }
             spans.push(&sp);
         }
@@ -433,6 +439,54 @@ mod tests {
         s.compact();
         assert_eq!(s.trace_count(), 3);
         assert!(s.accounting().balanced());
+    }
+
+    /// A trace of more spans than are looked through keeps them by id: a resend is found as a
+    /// duplicate and a later record merges, before and after the rows move, and an evicted big
+    /// trace leaves no id behind.
+    #[test]
+    fn the_spans_of_a_big_trace_are_found_by_id_through_eviction_and_compaction() {
+        let mut s = Store::new();
+        let src = s.add_source("t");
+        let n = Store::FEW_SPANS * 3;
+        for big in ["old", "big"] {
+            s.insert(src, span(big, "root", None, 0, 100));
+            for i in 0..n {
+                s.insert(src, span(big, &format!("s{i}"), Some("root"), 1, 2));
+            }
+        }
+        s.refresh();
+        let resend = |s: &mut Store| {
+            let before = s.source(src).duplicates;
+            s.insert(src, span("big", "s7", Some("root"), 1, 2));
+            s.insert(src, span("big", &format!("s{}", n - 1), Some("root"), 1, 2));
+            s.source(src).duplicates - before
+        };
+        assert_eq!(resend(&mut s), 2);
+        assert_eq!(s.span_by_key.len(), 2 * (n + 1));
+        s.set_retention(Retention {
+            max_traces: Some(1),
+            max_bytes: None,
+        });
+        assert_eq!(
+            s.span_by_key.len(),
+            n + 1,
+            "the evicted trace's ids are gone"
+        );
+        s.compact();
+        assert_eq!(resend(&mut s), 2);
+        // a later record of a held span merges into it
+        let Record::Span(mut late) = span("big", "s20", Some("root"), 1, 2) else {
+            unreachable!()
+        };
+        late.complete = false;
+        late.model = Some("m".into());
+        s.insert(src, Record::Span(late));
+        s.refresh();
+        let t = s.trace_by_id("big").expect("held");
+        assert_eq!(s.summary(t).span_count, u32::try_from(n + 1).unwrap());
+        assert_eq!(s.summary(t).model.map(|m| s.str(m)), Some("m"));
+        assert!(s.accounting().balanced(), "{:?}", s.accounting());
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! into the span it completes, or counted as a duplicate; a trace record updates what its trace
 //! says of itself. A record that a full table has no room for is refused, and changes nothing.
 
+use super::attrs::AttrArena;
 use super::ids::{self, SpanId, TraceId};
 use super::idx::{self, CapacityError, Table};
 use super::intern::Sym;
@@ -256,12 +257,14 @@ impl Store {
         let attrs = if r.attrs.is_empty() {
             None
         } else {
-            let start = idx::to_u32(self.attrs.len(), Table::Attributes)?;
+            let mut list = std::mem::take(&mut self.attr_scratch);
+            list.clear();
             for (k, v) in &r.attrs {
-                let kv = (self.strings.intern(k)?, self.strings.intern(v)?);
-                self.attrs.push(kv);
+                list.push((self.strings.intern(k)?, self.strings.intern(v)?));
             }
-            Some((start, idx::count(r.attrs.len(), Table::Attributes)?))
+            let range = self.attrs.add(&list);
+            self.attr_scratch = list;
+            Some(range?)
         };
         let complete = if r.complete { COMPLETE } else { 0 };
         match existing {
@@ -345,29 +348,25 @@ impl Store {
     }
 }
 
-/// Append the attributes of range `b` after those of `a` (a later record of the same span adds
-/// to what the first said); returns the new range.
+/// The attributes of range `a` with those of range `b` after them (a later record of the same
+/// span adds to what the first said; a key it says again takes its new value); returns the
+/// merged list's range.
 fn merge_attr_ranges(
-    arena: &mut Vec<(Sym, Sym)>,
+    arena: &mut AttrArena,
     a: (u32, u32),
     b: (u32, u32),
 ) -> Result<(u32, u32), CapacityError> {
     if a.1 == 0 {
         return Ok(b);
     }
-    let start = idx::to_u32(arena.len(), Table::Attributes)?;
-    let old: Vec<(Sym, Sym)> = arena[a.0 as usize..(a.0 + a.1) as usize].to_vec();
-    let new: Vec<(Sym, Sym)> = arena[b.0 as usize..(b.0 + b.1) as usize].to_vec();
-    let mut merged = old;
-    for kv in new {
+    let mut merged = arena.get(a).to_vec();
+    for &kv in arena.get(b) {
         match merged.iter_mut().find(|(k, _)| *k == kv.0) {
             Some(slot) => *slot = kv,
             None => merged.push(kv),
         }
     }
-    let len = idx::count(merged.len(), Table::Attributes)?;
-    arena.extend(merged);
-    Ok((start, len))
+    arena.add(&merged)
 }
 
 #[cfg(test)]

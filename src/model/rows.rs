@@ -402,11 +402,13 @@ impl SpanTable {
     }
 
     /// The trace of span `i`.
+    #[inline]
     #[must_use]
     pub fn trace(&self, i: usize) -> TraceIdx {
         self.trace[i]
     }
 
+    #[inline]
     #[must_use]
     pub fn id(&self, i: usize) -> SpanId {
         let row = &self.rows[i];
@@ -414,6 +416,7 @@ impl SpanTable {
     }
 
     /// The parent id span `i` declared.
+    #[inline]
     #[must_use]
     pub fn parent(&self, i: usize) -> Option<SpanId> {
         match (self.rows[i].flags >> idbits::PARENT_SHIFT) & idbits::MASK {
@@ -422,22 +425,26 @@ impl SpanTable {
         }
     }
 
+    #[inline]
     #[must_use]
     pub fn name(&self, i: usize) -> Sym {
         self.name[i]
     }
 
+    #[inline]
     #[must_use]
     pub fn kind(&self, i: usize) -> SpanKind {
         SpanKind::ALL[usize::from(self.state[i] & state::KIND)]
     }
 
     /// The kind of span `i` as a bit (`1 << kind as u8`): a set of kinds tests it with a mask.
+    #[inline]
     #[must_use]
     pub fn kind_bit(&self, i: usize) -> u8 {
         1 << (self.state[i] & state::KIND)
     }
 
+    #[inline]
     #[must_use]
     pub fn status(&self, i: usize) -> SpanStatus {
         match (self.state[i] & state::STATUS) >> state::STATUS_SHIFT {
@@ -447,12 +454,14 @@ impl SpanTable {
         }
     }
 
+    #[inline]
     #[must_use]
     pub fn is_error(&self, i: usize) -> bool {
         self.state[i] & state::STATUS == status_bits(SpanStatus::Error)
     }
 
     /// Whether span `i` has the span flag `flag` (`span::flags`).
+    #[inline]
     #[must_use]
     pub fn has(&self, i: usize, flag: u8) -> bool {
         self.rows[i].flags & u16::from(flag) != 0
@@ -463,12 +472,14 @@ impl SpanTable {
         self.rows[i].flags |= u16::from(flag);
     }
 
+    #[inline]
     #[must_use]
     pub fn start(&self, i: usize) -> Option<Nanos> {
         some_time(self.start[i])
     }
 
     /// The end, derived from a duration when only that was reported.
+    #[inline]
     #[must_use]
     pub fn effective_end(&self, i: usize) -> Option<Nanos> {
         let d = self.dur[i];
@@ -483,6 +494,7 @@ impl SpanTable {
 
     /// Duration when both ends are known: read from the duration column (and the start only
     /// for an end kept as itself).
+    #[inline]
     #[must_use]
     pub fn duration(&self, i: usize) -> Option<Nanos> {
         let d = self.dur[i];
@@ -497,6 +509,7 @@ impl SpanTable {
         }
     }
 
+    #[inline]
     #[must_use]
     pub fn tokens(&self, i: usize) -> Option<Tokens> {
         if self.rows[i].flags & idbits::TOKENS == 0 {
@@ -514,17 +527,20 @@ impl SpanTable {
         })
     }
 
+    #[inline]
     #[must_use]
     pub fn model(&self, i: usize) -> Option<Sym> {
         sym(self.extra(i).model)
     }
 
+    #[inline]
     #[must_use]
     pub fn error(&self, i: usize) -> Option<Sym> {
         sym(self.extra(i).error)
     }
 
     /// The range of span `i`'s attributes in the store's arena.
+    #[inline]
     #[must_use]
     pub fn attrs(&self, i: usize) -> (u32, u32) {
         self.attrs[i]
@@ -542,6 +558,7 @@ impl SpanTable {
     }
 
     /// Whether span `i` has id `id`.
+    #[inline]
     #[must_use]
     pub fn has_id(&self, i: usize, id: SpanId) -> bool {
         let (kind, value) = id_parts(id);

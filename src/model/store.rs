@@ -12,6 +12,7 @@ pub use super::records::{Batch, Record, SpanRecord, TraceRecord};
 pub use super::retention::{Remap, Retention};
 pub use super::sources::{Accounting, Registry, Rejection, SourceId, SourceStats};
 
+use super::attrs::AttrArena;
 use super::columns::TraceColumns;
 use super::derive;
 use super::ids::{self, IdStr, SpanId, TraceId};
@@ -47,8 +48,11 @@ pub struct Store {
     pub(super) span_sources: HashMap<SpanIdx, SourceId>,
     /// The token totals trace-level records stated (few traces have one).
     pub(super) stated_tokens: HashMap<TraceIdx, Tokens>,
-    /// The attributes of all spans, `(key, value)`, sliced by `Span::attrs`.
-    pub(super) attrs: Vec<(Sym, Sym)>,
+    /// The attributes of all spans, `(key, value)`, sliced by `Span::attrs`; each distinct
+    /// list once.
+    pub(super) attrs: AttrArena,
+    /// A list of attributes being put together (kept for its room).
+    pub(super) attr_scratch: Vec<(Sym, Sym)>,
     pub(super) registry: Arc<Registry>,
     pub(super) sources: Vec<SourceStats>,
     /// Traces changed since they were last derived.
@@ -217,9 +221,7 @@ impl Store {
         self.columns.reserve_total(traces);
         self.trace_by_id
             .reserve(traces.saturating_sub(self.trace_by_id.len()), &self.traces);
-        let attrs = scale(self.attrs.len());
-        self.attrs
-            .reserve_exact(attrs.saturating_sub(self.attrs.len()));
+        self.attrs.reserve_total(scale(self.attrs.len()));
     }
 
     pub fn add_blob(&mut self, blob: Blob) -> BlobId {
@@ -401,8 +403,7 @@ impl Store {
     /// [`SpanTable::attrs`]).
     #[must_use]
     pub fn attr_syms(&self, range: (u32, u32)) -> &[(Sym, Sym)] {
-        let (start, len) = range;
-        &self.attrs[start as usize..(start + len) as usize]
+        self.attrs.get(range)
     }
 
     /// Find a trace by its exact id.
@@ -584,6 +585,58 @@ mod tests {
             s.insert(src, span(&format!("t{t}"), "r", None, 0, 10));
         }
         assert_eq!(s.trace_count(), 1_200);
+    }
+
+    /// However a producer wrote its ids, they print back exactly, find their trace, and link
+    /// children to parents: hex ids as values, the rest as text.
+    #[test]
+    fn ids_print_back_exactly_as_written() {
+        let mut s = Store::new();
+        let src = s.add_source("t");
+        let traces = [
+            "46685257bdd640fb06671ad11c80317f",
+            "46685257BDD640FB06671AD11C80317F",
+            "46685257-bdd6-40fb-0667-1ad11c80317f",
+            "t1",
+        ];
+        let spans = ["00f067aa0ba902b7", "00F067AA0BA902B7", "step-1"];
+        for t in traces {
+            // the root's id is the trace's own, as a request line's is
+            s.insert(src, span(t, t, None, 0, 100));
+            let mut parent = t;
+            for id in spans {
+                s.insert(src, span(t, id, Some(parent), 10, 20));
+                parent = id;
+            }
+        }
+        s.refresh();
+        assert_eq!(s.trace_count(), 4, "upper and lower case are different ids");
+        for t in traces {
+            let idx = s.trace_by_id(t).expect(t);
+            assert_eq!(s.trace_id(idx).as_str(), t);
+            let ids: Vec<(String, Option<String>)> = s
+                .trace_spans(idx)
+                .iter()
+                .map(|&i| {
+                    let sp = s.span(i);
+                    (
+                        s.span_id(&sp).to_string(),
+                        s.parent_id(&sp).map(String::from),
+                    )
+                })
+                .collect();
+            assert_eq!(ids[0], (t.to_string(), None));
+            assert_eq!(ids[1], (spans[0].to_string(), Some(t.to_string())));
+            assert_eq!(ids[3], (spans[2].to_string(), Some(spans[1].to_string())));
+            let sum = s.summary(idx);
+            assert_eq!((sum.orphans, sum.root), (0, Some(s.trace_spans(idx)[0])));
+        }
+        assert_eq!(s.trace_by_id("46685257bdd640fb06671ad11c80317e"), None);
+        assert_eq!(s.trace_by_id("T1"), None);
+        // only the ids that are not lowercase hex of their width took a string
+        assert!(s.strings.get("46685257bdd640fb06671ad11c80317f").is_none());
+        assert!(s.strings.get("00f067aa0ba902b7").is_none());
+        assert!(s.strings.get("00F067AA0BA902B7").is_some());
     }
 
     #[test]

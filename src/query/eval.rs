@@ -8,7 +8,7 @@ use super::fuzzy::Fuzzy;
 use super::id;
 use super::names::Names;
 use super::span_terms;
-use crate::model::{SpanIdx, Store, Sym, TextHit, TextHits, TraceColumns, TraceIdx};
+use crate::model::{Outcome, SpanIdx, Store, Sym, TextHit, TextHits, TraceColumns, TraceIdx};
 
 /// A compiled query bound to a store.
 pub struct Matcher<'a> {
@@ -34,13 +34,15 @@ impl<'a> Matcher<'a> {
                 .collect::<Vec<_>>()
         };
         let mut span_clauses = scoped(Scope::Span);
+        let mut trace_clauses = scoped(Scope::Trace);
         // a conjunction: its order changes what is read, never the answer
         span_clauses.sort_by_key(|(_, c)| span_terms::cost(&c.term));
+        trace_clauses.sort_by_key(|(_, c)| trace_cost(&c.term));
         Matcher {
             store,
             names: Names::new(store, query.clauses.len()),
             fuzzy: Fuzzy::default(),
-            trace_clauses: scoped(Scope::Trace),
+            trace_clauses,
             span_clauses,
             text: None,
         }
@@ -140,6 +142,59 @@ impl<'a> Matcher<'a> {
             .all(|&(ci, c)| self.trace_term(ci, idx, &c.term) != c.negated)
     }
 
+    /// Keep, of `rows`, the traces for which trace clause `c` (the `ci`-th) holds: the common
+    /// terms read their column in a loop of their own.
+    fn narrow(&self, ci: usize, c: &Clause, rows: &mut Vec<TraceIdx>) {
+        let cols = self.store.columns();
+        let table = self.store.spans();
+        let neg = c.negated;
+        let sym = |col: &[u32], t: TraceIdx| TraceColumns::sym(col[t.0 as usize]);
+        match &c.term {
+            Term::Dur(cmp, ns) => {
+                span_terms::retain_cmp(rows, *cmp, *ns, neg, |t| cols.duration[t.0 as usize]);
+            }
+            Term::Tokens(cmp, n) => span_terms::retain_cmp(rows, *cmp, *n, neg, |t| {
+                cols.tokens[t.0 as usize].saturating_sub(1)
+            }),
+            Term::Spans(cmp, n) => span_terms::retain_cmp(rows, *cmp, *n, neg, |t| {
+                u64::from(cols.span_count[t.0 as usize])
+            }),
+            Term::Status(set) => {
+                let ok = Outcome::ALL.map(|o| status_in(set, o));
+                rows.retain(|t| ok[cols.outcome(t.0 as usize) as usize] != neg);
+            }
+            Term::Name(n) => {
+                let mut hit = self
+                    .names
+                    .tester(ci, |s| s.to_lowercase().contains(n.as_str()));
+                rows.retain(|&t| sym(&cols.name, t).is_some_and(&mut hit) != neg);
+            }
+            Term::Model(m) => {
+                let mut hit = self
+                    .names
+                    .tester(ci, |s| s.to_lowercase().contains(m.as_str()));
+                rows.retain(|&t| {
+                    let found = if cols.one_model(t.0 as usize) {
+                        sym(&cols.model, t).is_some_and(&mut hit)
+                    } else {
+                        let spans = Self::rows(self.store.trace_spans(t));
+                        spans.filter_map(|s| table.model(s)).any(&mut hit)
+                    };
+                    found != neg
+                });
+            }
+            Term::Fuzzy(word) => {
+                let mut hit = self.names.tester(ci, |n| self.fuzzy.matches(n, word));
+                rows.retain(|&t| {
+                    let found = sym(&cols.name, t).is_some_and(&mut hit)
+                        || Self::rows(self.store.trace_spans(t)).any(|s| hit(table.name(s)));
+                    found != neg
+                });
+            }
+            term => rows.retain(|&t| self.trace_term(ci, t, term) != neg),
+        }
+    }
+
     /// Whether trace `idx` matches.
     #[must_use]
     pub fn matches(&self, idx: TraceIdx) -> bool {
@@ -177,12 +232,27 @@ pub fn filter_with_text(store: &Store, query: &Query, hits: Option<&TextHits>) -
     if let Some(h) = hits {
         m = m.with_text(h);
     }
-    if m.span_clauses.is_empty() {
-        return all.filter(|&t| m.trace_ok(t)).collect();
+    let mut rows: Vec<TraceIdx> = if m.span_clauses.is_empty() {
+        all.collect()
+    } else {
+        let by_spans = span_terms::traces_with_matching_span(&m.names, &m.span_clauses);
+        all.filter(|&t| by_spans[t.0 as usize]).collect()
+    };
+    for &(ci, c) in &m.trace_clauses {
+        m.narrow(ci, c, &mut rows);
     }
-    let by_spans = span_terms::traces_with_matching_span(&m.names, &m.span_clauses);
-    all.filter(|&t| by_spans[t.0 as usize] && m.trace_ok(t))
-        .collect()
+    rows
+}
+
+/// What reading a trace term costs per trace, lowest first: one column, a name's test, the
+/// spans' columns, the rest.
+fn trace_cost(term: &Term) -> u8 {
+    match term {
+        Term::Dur(..) | Term::Status(_) | Term::Tokens(..) | Term::Spans(..) => 0,
+        Term::Name(_) | Term::Model(_) => 1,
+        Term::Fuzzy(_) | Term::Text(_) | Term::Kind(_) => 2,
+        _ => 3,
+    }
 }
 
 #[cfg(test)]
@@ -279,6 +349,47 @@ mod tests {
             .into_iter()
             .map(|t| store.trace_id(t).to_string())
             .collect()
+    }
+
+    /// The whole-list path (a column at a time) and the one-trace path agree, on every kind
+    /// of term, negated or not, alone or together.
+    #[test]
+    fn a_list_filtered_at_once_is_the_traces_that_match_one_by_one() {
+        let s = store();
+        let terms = [
+            "dur>2s",
+            "dur<=100ms",
+            "status:error|recovered",
+            "name:predict",
+            "model:4o",
+            "tokens>1k",
+            "spans>=3",
+            "kind:llm",
+            "id:CC",
+            "attr.fixture.program:hop",
+            "react",
+            "retri",
+            "\"retrieve.forward\"",
+            "span.dur>1s",
+            "span.status:error",
+            "span.name:retrieve",
+            "span.kind:llm",
+            "span.pct>85",
+            "span.model:gpt",
+            "span.tokens>=1600",
+            "span.attr.fixture.program",
+        ];
+        let mut queries: Vec<String> = terms.iter().map(|t| (*t).to_string()).collect();
+        queries.extend(terms.iter().map(|t| format!("-{t}")));
+        for (i, a) in terms.iter().enumerate() {
+            queries.push(format!("{a} {}", terms[(i * 7 + 3) % terms.len()]));
+        }
+        for q in &queries {
+            let parsed = parse(q).unwrap_or_else(|e| panic!("{q}: {e:?}"));
+            let m = Matcher::new(&s, &parsed);
+            let one_by_one: Vec<TraceIdx> = s.trace_ids().filter(|&t| m.matches(t)).collect();
+            assert_eq!(filter(&s, &parsed), one_by_one, "{q}");
+        }
     }
 
     #[test]

@@ -39,6 +39,37 @@ impl<'a> Names<'a> {
         }
     }
 
+    /// Clause `ci`'s text `test` as a function of a symbol, for a loop over a column: the
+    /// clause's cache is borrowed once for the whole loop (the clause's strings are tested
+    /// through it only while it lives).
+    pub(super) fn tester<'b>(
+        &'b self,
+        ci: usize,
+        test: impl Fn(&str) -> bool + 'b,
+    ) -> impl FnMut(Sym) -> bool + 'b {
+        let store = self.store;
+        let mut cache = self.cache.borrow_mut();
+        let strings = store.strings.len();
+        if cache[ci].len() < strings {
+            cache[ci].resize(strings, 0);
+        }
+        move |sym| {
+            let known = &mut cache[ci];
+            let i = sym.0 as usize;
+            if known.len() <= i {
+                known.resize(i + 1, 0);
+            }
+            match known[i] {
+                0 => {
+                    let hit = test(store.str(sym));
+                    known[i] = 1 + u8::from(hit);
+                    hit
+                }
+                v => v == 2,
+            }
+        }
+    }
+
     /// Whether `sym`, lowercased, contains `needle` (lowercased already).
     pub(super) fn contains(&self, ci: usize, sym: Sym, needle: &str) -> bool {
         self.text_match(ci, sym, |s| s.to_lowercase().contains(needle))

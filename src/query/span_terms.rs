@@ -3,7 +3,7 @@
 //! first clause is a pass over one column of every span, each next one a pass over the spans
 //! still in the running, and the traces of the spans left match.
 
-use super::ast::{Clause, Term, status_in};
+use super::ast::{Clause, Cmp, Term, status_in};
 use super::names::Names;
 use crate::model::span::flags;
 use crate::model::{Outcome, SpanId};
@@ -23,8 +23,26 @@ pub(super) fn cost(term: &Term) -> u8 {
     }
 }
 
+/// Keep the items of `v` whose value (`get`) compares with `rhs` as `cmp` says (or, `neg`,
+/// does not): the comparison is chosen once, outside the loop.
+pub(super) fn retain_cmp<I: Copy, T: PartialOrd + Copy>(
+    v: &mut Vec<I>,
+    cmp: Cmp,
+    rhs: T,
+    neg: bool,
+    get: impl Fn(I) -> T,
+) {
+    match cmp {
+        Cmp::Gt => v.retain(|&i| (get(i) > rhs) != neg),
+        Cmp::Ge => v.retain(|&i| (get(i) >= rhs) != neg),
+        Cmp::Lt => v.retain(|&i| (get(i) < rhs) != neg),
+        Cmp::Le => v.retain(|&i| (get(i) <= rhs) != neg),
+        Cmp::Eq => v.retain(|&i| (get(i) == rhs) != neg),
+    }
+}
+
 /// Keep, of the spans still in the running (all `n` when `None`), those `keep` accepts.
-fn narrow(cand: &mut Option<Vec<u32>>, n: usize, keep: impl Fn(usize) -> bool) {
+fn narrow(cand: &mut Option<Vec<u32>>, n: usize, mut keep: impl FnMut(usize) -> bool) {
     *cand = Some(match cand.take() {
         None => (0..n)
             .filter(|&i| keep(i))
@@ -110,9 +128,10 @@ pub(super) fn traces_with_matching_span(
             Term::Dur(cmp, ns) => narrow(&mut cand, n, |i| {
                 table.duration(i).is_some_and(|d| cmp.eval(d, *ns)) != neg
             }),
-            Term::Name(name) => narrow(&mut cand, n, |i| {
-                names.contains(ci, table.name(i), name) != neg
-            }),
+            Term::Name(name) => {
+                let mut hit = names.tester(ci, |s| s.to_lowercase().contains(name.as_str()));
+                narrow(&mut cand, n, |i| hit(table.name(i)) != neg);
+            }
             term => narrow(&mut cand, n, |i| span_term(names, ci, i, term) != neg),
         }
     }
