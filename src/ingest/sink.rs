@@ -170,6 +170,13 @@ impl Feed {
         })
     }
 
+    /// Whether a batch of `n` records would be queued now (the store is not behind).
+    #[must_use]
+    pub fn has_room(&self, n: usize) -> bool {
+        let queued = self.registry.in_flight();
+        queued == 0 || queued + n <= self.backlog
+    }
+
     /// A batcher for one thread.
     #[must_use]
     pub fn batcher(&self) -> Batcher {

@@ -122,7 +122,7 @@ async fn traces(State(s): State<Arc<Shared>>, req: Request) -> Response {
         Ok(b) => b,
         Err(r) => return s.refuse(r, enc),
     };
-    match s.export(enc, body) {
+    match s.patiently(|| s.export(enc, &body)).await {
         Ok(rejected) => {
             let partial = (rejected > 0).then(|| ExportTracePartialSuccess {
                 rejected_spans: i64::try_from(rejected).unwrap_or(i64::MAX),
@@ -160,7 +160,7 @@ async fn jsonl(State(s): State<Arc<Shared>>, req: Request) -> Response {
         Ok(b) => b,
         Err(r) => return s.refuse(r, Encoding::Json),
     };
-    match s.lines(body) {
+    match s.patiently(|| s.lines(&body)).await {
         Ok((accepted, errors)) => {
             let status = if accepted == 0 && !errors.is_empty() {
                 StatusCode::BAD_REQUEST

@@ -47,6 +47,11 @@ struct RpcStatus {
 }
 
 impl Refusal {
+    /// The index had no room for the request: it may be taken a moment later.
+    pub(super) fn is_behind(&self) -> bool {
+        self.0 == StatusCode::SERVICE_UNAVAILABLE && self.1 == super::intake::BEHIND
+    }
+
     pub(super) fn response(self, enc: Encoding) -> Response {
         let Refusal(status, message) = self;
         let code = match status {
