@@ -157,6 +157,7 @@ impl Store {
             self.insert(source, r);
         }
         self.registry.applied(n);
+        self.registry.applied_bytes(bytes);
         for blob in dropped_blobs {
             self.evict_blob(blob);
         }

@@ -5,7 +5,7 @@
 
 use super::body::decode_body;
 use super::counters::{Counters, bump};
-use super::reply::{Encoding, Refusal};
+use super::reply::{BEHIND, Encoding, Refusal};
 use crate::ingest::sink::{Collect, Feed, Refused};
 use crate::ingest::spool::{self, Refused as NotKept, Spool, UNPLACED};
 use crate::ingest::{Ctx, Options, load_lines, otlp};
@@ -28,9 +28,6 @@ pub(super) fn decode_otlp(enc: Encoding, body: &[u8]) -> Result<ExportTraceServi
         Encoding::Json => otlp::decode_json(body).map_err(|e| e.to_string()),
     }
 }
-
-/// Why a request the index has no room for is refused.
-pub(super) const BEHIND: &str = "the index is behind: retry shortly";
 
 /// What every request of one receiver shares.
 pub(super) struct Shared {
@@ -442,16 +439,29 @@ mod tests {
 
     #[test]
     fn a_request_the_index_cannot_take_is_refused_whole_and_cut_off_the_spool() {
-        let f = shared(1);
+        let f = shared(2);
         let Fixture { s, rx, dir, .. } = &f;
+        // one span waits for the store: the queue has room for one more
+        s.export(Encoding::Json, &otlp_json(&[9])).unwrap();
+        let kept = std::fs::read(dir.path().join("000001.seg")).unwrap();
+        let written = s.spool.stats().written;
         let r = s.export(Encoding::Json, &otlp_json(&[1, 2])).unwrap_err();
-        assert_eq!(r.0, StatusCode::SERVICE_UNAVAILABLE);
-        assert!(rx.try_recv().is_err());
-        assert_eq!(count(s), [0, 0, 0]);
+        assert!(r.is_behind(), "{r:?}");
+        assert_eq!(count(s), [1, 0, 1]);
         let r = s.lines(format!("{LINE}\n{LINE}\n").as_bytes()).unwrap_err();
-        assert_eq!(r.0, StatusCode::SERVICE_UNAVAILABLE);
-        assert_eq!(s.spool.stats().written, 0);
-        assert_eq!(std::fs::read(dir.path().join("000001.seg")).unwrap(), b"");
+        assert!(r.is_behind(), "{r:?}");
+        assert_eq!(s.spool.stats().written, written);
+        assert_eq!(std::fs::read(dir.path().join("000001.seg")).unwrap(), kept);
+        // only the first request was queued
+        assert_eq!(rx.try_iter().map(|b| b.records.len()).sum::<usize>(), 1);
+    }
+
+    #[test]
+    fn an_empty_queue_takes_a_request_bigger_than_its_bound() {
+        let f = shared(1);
+        let Fixture { s, rx, .. } = &f;
+        assert_eq!(s.export(Encoding::Json, &otlp_json(&[1, 2, 3])).unwrap(), 0);
+        assert_eq!(rx.try_recv().unwrap().records.len(), 3);
     }
 
     #[test]
