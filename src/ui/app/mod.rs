@@ -17,6 +17,7 @@ mod waterfall;
 
 use crate::analysis::steps::GroupBy;
 use crate::ingest::detail::SpanDetail;
+use crate::ingest::spool::Spool;
 use crate::model::store::Remap;
 use crate::model::waterfall::Waterfall;
 use crate::model::{Nanos, SourceStats, SpanIdx, Store, TraceIdx};
@@ -125,6 +126,8 @@ pub struct Options {
     /// Sources are followed (or received): traces may keep arriving, and the newest is
     /// followed from the start.
     pub follow: bool,
+    /// Where live sources keep what they accept, for `:stats`.
+    pub spool: Option<Spool>,
 }
 
 impl Default for Options {
@@ -144,6 +147,7 @@ impl Default for Options {
             relative_time: false,
             welcome: false,
             follow: false,
+            spool: None,
         }
     }
 }
