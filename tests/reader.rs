@@ -166,3 +166,25 @@ fn r_in_the_waterfall_reads_the_trace() {
     s.wait_for("▶ Waterfall");
     s.quit_cleanly();
 }
+
+/// An inspect_history file opened in the explorer: its entries listed, one read with `r`.
+#[test]
+fn an_inspect_history_file_opens_in_the_explorer() {
+    let mut s = Session::start(
+        &["tests/fixtures/dspy-inspect-history/history.txt"],
+        100,
+        30,
+    );
+    s.wait_for("7 of 7 traces");
+    s.wait_for("image, question -> answer");
+    s.keys("g\r");
+    s.wait_for("▶ Waterfall question -> answer");
+    s.keys("r");
+    s.wait_for("── 1 · LM call · question -> answer · +0µs · 0µs");
+    s.wait_for("What is the capital of France?");
+    s.keys("G");
+    s.wait_for("Paris");
+    s.keys("r");
+    s.wait_gone("▶ Reader");
+    s.quit_cleanly();
+}

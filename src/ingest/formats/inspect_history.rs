@@ -133,8 +133,8 @@ fn entry_starts(lines: &[(Range<usize>, Cow<'_, [u8]>)]) -> Vec<usize> {
 }
 
 /// A `Tool calls:` block: the header and `name: arguments` lines up to a blank line.
-fn tool_block(lines: &[Cow<'_, [u8]>], at: usize) -> Option<usize> {
-    if lines[at].as_ref() != b"Tool calls:" {
+fn tool_block(lines: &[&[u8]], at: usize) -> Option<usize> {
+    if lines[at] != b"Tool calls:" {
         return None;
     }
     let calls = lines[at + 1..]
@@ -156,15 +156,23 @@ fn is_tool_call(line: &[u8]) -> bool {
 }
 
 impl Entry {
-    /// Read one entry: its `[timestamp]` line, then its blocks.
+    /// Read one entry (a record, for its detail): its `[timestamp]` line, then its blocks,
+    /// and its text as the raw record.
     fn read(bytes: &[u8]) -> Result<Entry, ParseError> {
-        let text = std::str::from_utf8(bytes).map_err(|e| {
-            ParseError::new(
-                ErrorKind::Value,
-                format!("not UTF-8 text (at byte {})", e.valid_up_to()),
-            )
-        })?;
-        let lines: Vec<Cow<'_, [u8]>> = lines(text.as_bytes()).into_iter().map(|l| l.1).collect();
+        utf8(bytes)?;
+        let lines = lines(bytes);
+        let mut e = Entry::of_lines(&lines)?;
+        e.raw = lines
+            .iter()
+            .map(|l| lossy(&l.1))
+            .collect::<Vec<_>>()
+            .join("\n");
+        Ok(e)
+    }
+
+    /// An entry from its lines (UTF-8, colour codes taken out), without its raw text.
+    fn of_lines(all: &[(Range<usize>, Cow<'_, [u8]>)]) -> Result<Entry, ParseError> {
+        let lines: Vec<&[u8]> = all.iter().map(|l| l.1.as_ref()).collect();
         let first = lines.iter().position(|l| !blank(l)).unwrap_or(lines.len());
         let timestamp = lines
             .get(first)
@@ -176,17 +184,23 @@ impl Entry {
             response: None,
             tool_calls: Vec::new(),
             completions: 1,
-            raw: lines.iter().map(|l| lossy(l)).collect::<Vec<_>>().join("\n"),
+            raw: String::new(),
         };
+        // the response comes after every message: a `Response:` line inside a message's text
+        // (before the last role header) is text
+        let last_header = (first + 1..lines.len())
+            .rev()
+            .find(|&i| blank(lines[i - 1]) && role_header(lines[i]).is_some())
+            .unwrap_or(first);
         let mut block = Block::None;
         let mut body: Vec<&[u8]> = Vec::new();
         let mut i = first + 1;
         while i < lines.len() {
-            let line = lines[i].as_ref();
-            let after_blank = blank(&lines[i - 1]);
+            let line = lines[i];
+            let after_blank = blank(lines[i - 1]);
             let header = if after_blank { role_header(line) } else { None };
             let tools = tool_block(&lines, i);
-            let response = after_blank && line == b"Response:";
+            let response = after_blank && i > last_header && line == b"Response:";
             if header.is_some() || tools.is_some() || response {
                 e.close(&block, &mut body);
             }
@@ -200,7 +214,7 @@ impl Entry {
                 let calls = lines[i + 1..=i + n].iter().map(|l| lossy(l));
                 // a message's calls follow its text (or its header's blank line); the
                 // response's, when it has no text, follow the last message's two blank lines
-                let own = i >= 2 && !(blank(&lines[i - 1]) && blank(&lines[i - 2]));
+                let own = i >= 2 && !(blank(lines[i - 1]) && blank(lines[i - 2]));
                 match block {
                     Block::Message(m) if own => {
                         let content = &mut e.messages[m].content;
@@ -258,6 +272,16 @@ enum Block {
     Message(usize),
     Response,
     None,
+}
+
+/// Text that is not UTF-8 is refused, where it stops being UTF-8.
+fn utf8(bytes: &[u8]) -> Result<(), ParseError> {
+    std::str::from_utf8(bytes).map(|_| ()).map_err(|e| {
+        ParseError::new(
+            ErrorKind::Value,
+            format!("not UTF-8 text (at byte {})", e.valid_up_to()),
+        )
+    })
 }
 
 fn lossy(line: &[u8]) -> String {
@@ -460,7 +484,7 @@ pub fn parse(bytes: &[u8], at: &At<'_>, out: &mut Vec<Record>) -> Result<(), Par
         // the entry runs to its last line that is not blank
         let last = (s..next).rev().find(|&i| !blank(&lines[i].1)).unwrap_or(s);
         let range = lines[s].0.start..lines[last].0.end;
-        match Entry::read(&bytes[range.clone()]) {
+        match utf8(&bytes[range.clone()]).and_then(|()| Entry::of_lines(&lines[s..=last])) {
             Ok(e) => records(&e, at, range, out),
             Err(e) => out.push(Record::Rejected(format!(
                 "line {}: inspect_history entry {}: {}",
@@ -746,6 +770,18 @@ mod tests {
         assert_eq!(d.messages[1].content, "→ tool call get_weather: {\"city\": \"Paris\"}");
         assert_eq!(d.messages[2].content, "sunny");
         assert_eq!(d.response.as_deref(), Some("→ tool call report: {\"text\": \"sunny\"}"));
+    }
+
+    /// A `Response:` line in a message's text is text: the response follows every message.
+    #[test]
+    fn a_response_line_inside_a_message_is_text() {
+        let text = "[2026-12-02T08:00:00]\n\nSystem message:\n\nAnswer like this:\n\nResponse:\n\n\
+                    42\n\n\nUser message:\n\nhi\n\n\nResponse:\n\nhello\n";
+        let out = parse_all(text);
+        let d = detail(text, spans(&out)[0]);
+        assert_eq!(roles(&d), ["system", "user"]);
+        assert_eq!(d.messages[0].content, "Answer like this:\n\nResponse:\n\n42");
+        assert_eq!(d.response.as_deref(), Some("hello"));
     }
 
     /// The same entry in two dumps (`inspect_history` prints the last n calls each time) is
