@@ -185,13 +185,13 @@ fn inspect_history_files_are_read_entry_by_entry() {
     assert_eq!(
         names,
         [
-            "question -> answer",
-            "claim -> reasoning, verdict, confidence",
-            "question -> answer",
-            "question -> answer",
-            "image, question -> answer",
-            "question -> answer",
-            "question -> answer",
+            "What is the capital of France?",
+            "Water boils at 100 C at sea level.",
+            "Which planet is closest to the Sun?",
+            "And the next one?",
+            "What does this image show?",
+            "What colour is the sky?",
+            "How do I make tea?",
         ]
     );
     assert!(

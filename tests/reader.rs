@@ -94,6 +94,28 @@ fn every_producer_of_the_react_run_gives_its_calls() {
     }
 }
 
+/// An inspect_history file found by what a call said, as any source.
+#[test]
+fn an_inspect_history_entry_is_found_by_its_text() {
+    let o = Command::new(env!("CARGO_BIN_EXE_spanscope"))
+        .args([
+            "list",
+            &fixture("dspy-inspect-history"),
+            "--filter",
+            "text:\"Venus is second\"",
+            "--format",
+            "jsonl",
+        ])
+        .output()
+        .unwrap();
+    let out = String::from_utf8(o.stdout).unwrap();
+    let names: Vec<String> = out
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["name"].to_string())
+        .collect();
+    assert_eq!(names, ["\"And the next one?\""]);
+}
+
 /// An inspect_history entry: one LM call with every message and the response.
 #[test]
 fn an_inspect_history_entry_reads_as_its_messages_and_response() {
@@ -176,9 +198,9 @@ fn an_inspect_history_file_opens_in_the_explorer() {
         30,
     );
     s.wait_for("7 of 7 traces");
-    s.wait_for("image, question -> answer");
+    s.wait_for("What does this image show?");
     s.keys("g\r");
-    s.wait_for("▶ Waterfall question -> answer");
+    s.wait_for("▶ Waterfall What is the capital of France?");
     s.keys("r");
     s.wait_for("── 1 · LM call · question -> answer · +0µs · 0µs");
     s.wait_for("What is the capital of France?");

@@ -17,6 +17,8 @@
 //!  (and 2 other completions)
 //! ```
 //!
+//! A trace is named after what was asked (its first input field), its span after the call's
+//! signature as the adapter's markers show it (`question -> answer`).
 //! The entry records no latency, tokens or model: its span lasts no time and says no model.
 //! The timestamp is when the response came back (naive local time, as Python writes it).
 //! A trace's id is a hash of the entry's text, so the same call found in two dumps is kept once.
@@ -401,6 +403,27 @@ impl Entry {
         }
     }
 
+    /// The request's name: what was asked, as the list shows it (the first line of the first
+    /// input field that is text, else of the last user message), else the call's name.
+    fn asked(&self) -> String {
+        let first_line = |t: &str| {
+            t.lines()
+                .map(str::trim)
+                .find(|l| !l.is_empty())
+                .map(|l| l.chars().take(80).collect::<String>())
+        };
+        let placeholder = |l: &String| l.starts_with('<') && l.ends_with('>');
+        self.inputs()
+            .iter()
+            .filter_map(|(_, v)| first_line(v))
+            .find(|l| !placeholder(l))
+            .or_else(|| {
+                let user = self.messages.iter().rev().find(|m| m.role == "user")?;
+                first_line(&user.content).filter(|l| !placeholder(l) && marker(l).is_none())
+            })
+            .unwrap_or_else(|| self.name())
+    }
+
     /// The placeholders DSPy prints for what is not text: images, audio, files.
     fn attachments(&self) -> [(&'static str, usize); 3] {
         let count = |prefixes: &[&str]| {
@@ -538,7 +561,13 @@ fn records(e: &Entry, at: &At<'_>, range: Range<usize>, out: &mut Vec<Record>) {
         attrs: kept(e.attributes()),
         complete: true,
     }));
-    out.push(Record::Trace(stated_trace(id, Some(name), false, None, None)));
+    out.push(Record::Trace(stated_trace(
+        id,
+        Some(e.asked()),
+        false,
+        None,
+        None,
+    )));
 }
 
 impl Decoded for Entry {
@@ -633,6 +662,26 @@ mod tests {
             assert!(d.messages.iter().all(|m| !m.content.is_empty()));
         }
         let all: Vec<SpanDetail> = spans.iter().map(|s| detail(SAMPLE, s)).collect();
+        // each request is named after what was asked (an image's placeholder is not a name)
+        let asked: Vec<&str> = out
+            .iter()
+            .filter_map(|r| match r {
+                Record::Trace(t) => t.name.as_deref(),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            asked,
+            [
+                "What is the capital of France?",
+                "Water boils at 100 C at sea level.",
+                "Which planet is closest to the Sun?",
+                "And the next one?",
+                "What does this image show?",
+                "What colour is the sky?",
+                "How do I make tea?"
+            ]
+        );
         // 1. Predict
         assert_eq!(spans[0].name.as_deref(), Some("question -> answer"));
         assert_eq!(roles(&all[0]), ["system", "user"]);
