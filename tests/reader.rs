@@ -183,6 +183,11 @@ fn r_in_the_waterfall_reads_the_trace() {
     s.wait_for("Completed.");
     s.keys("g");
     s.wait_for("line 1 of");
+    // `/` filters over the reader; n goes to the first row that says the text
+    s.keys("/text:\"did not answer\"\r");
+    s.wait_for("r/Esc close");
+    s.keys("n");
+    s.wait_for("TimeoutError: weather service did not answer");
     s.keys("r");
     s.wait_gone("▶ Reader");
     s.wait_for("▶ Waterfall");

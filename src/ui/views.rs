@@ -187,6 +187,11 @@ pub const VIEWS: &[ViewKeys] = &[
                 "filter's text",
                 "Previous row that says the filter's text",
             ),
+            (
+                Action::OpenSearch,
+                "filter",
+                "The filter bar: a text (text:\"…\") is marked, n / N go to it",
+            ),
             (Action::ToggleReader, "close", "Close"),
             (Action::Back, "close", "Close"),
             (Action::Quit, "quit", ""),

@@ -90,6 +90,12 @@ impl App {
             Action::PrevMatch | Action::PrevFound => self.reader_match(false),
             Action::Quit => self.run_command("q"),
             Action::Help => self.open_help(),
+            Action::OpenSearch | Action::OpenFilter => {
+                // a text typed in the filter (text:"…") is marked here, n / N go to it
+                self.reader.filtering = true;
+                self.reader.mark = None;
+                self.open_bar(Mode::Filter, &self.query_text.clone());
+            }
             Action::Back | Action::ToggleReader => self.close_reader(),
             _ => {}
         }
@@ -243,6 +249,29 @@ mod tests {
         assert_eq!(a.reader.mark, Some(*rows.last().expect("rows")));
         let shown = screen(&mut a, 80, 24);
         assert!(shown.contains("Paris"), "{shown}");
+    }
+
+    /// `/` in the reader opens the filter bar over it; the text typed there is marked and
+    /// `n` goes to it; closing the bar comes back to the reader.
+    #[test]
+    fn slash_in_the_reader_filters_and_comes_back() {
+        let mut a = react();
+        run(&mut a, &[Action::ToggleReader, Action::OpenSearch]);
+        assert_eq!(a.mode, Mode::Filter);
+        assert_eq!(a.view_mode(), Mode::Reader);
+        type_text(&mut a, "text:\"weather service\"");
+        a.input_submit();
+        settle(&mut a);
+        assert_eq!(a.mode, Mode::Reader);
+        run(&mut a, &[Action::NextMatch]);
+        let text = a.reader.shown().expect("made").clone();
+        let row = usize::from(a.reader.scroll);
+        let said = crate::ui::state::found::row_text(&text.lines[row]);
+        assert!(said.contains("weather service"), "{said}");
+        // Esc in the bar comes back too
+        run(&mut a, &[Action::OpenFilter]);
+        a.input_cancel();
+        assert_eq!(a.mode, Mode::Reader);
     }
 
     #[test]

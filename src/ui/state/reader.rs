@@ -24,6 +24,8 @@ pub struct ReaderState {
     pub width: u16,
     /// The row `n` / `N` last moved to: the next move starts there.
     pub mark: Option<usize>,
+    /// The filter bar was opened from the reader: closing it comes back here.
+    pub filtering: bool,
     /// The lines, and the trace, decoding and width they were made for.
     made: Option<(Key, Text<'static>)>,
 }
