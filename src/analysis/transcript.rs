@@ -69,8 +69,10 @@ pub struct Said {
     pub messages: Vec<Message>,
     /// What the model answered: its response text, else its outputs.
     pub response: Option<String>,
-    /// A tool's arguments (its inputs), or an LM call's inputs when it has no messages.
+    /// A tool's arguments (its inputs).
     pub arguments: Option<String>,
+    /// An LM call's inputs, when it has no messages.
+    pub inputs: Option<String>,
     /// A tool's result (its outputs, or its response).
     pub result: Option<String>,
     pub error: Option<ErrorInfo>,
@@ -174,7 +176,7 @@ pub fn said(turn: &Turn, spans: &[SpanIdx], details: &[SpanDetail]) -> Said {
     } else {
         out.response = first(&|d| d.response.clone()).or_else(|| first(&|d| d.outputs.clone()));
         if out.messages.is_empty() {
-            out.arguments = first(&|d| d.inputs.clone());
+            out.inputs = first(&|d| d.inputs.clone());
         }
     }
     out
@@ -197,6 +199,9 @@ impl Said {
                 &m.role
             };
             out.push((role.to_string(), m.content.clone()));
+        }
+        if let Some(i) = &s.inputs {
+            out.push(("inputs".into(), pretty(i)));
         }
         if let Some(a) = &s.arguments {
             out.push(("arguments".into(), pretty(a)));
@@ -307,6 +312,7 @@ mod tests {
         assert_eq!(s.messages, [m("hi")]);
         assert_eq!(s.response.as_deref(), Some("hello"));
         assert_eq!(s.arguments, None);
+        assert_eq!(s.inputs, None);
         // a tool: its inputs are the arguments, its outputs the result
         turn.kind = SpanKind::Tool;
         turn.parts = vec![a];
