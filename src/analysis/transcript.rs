@@ -23,7 +23,7 @@ pub struct Turn {
     pub kind: SpanKind,
     /// From the start of the trace.
     pub offset: Nanos,
-    /// `None`: still running.
+    /// `None`: still running, or not known.
     pub duration: Option<Nanos>,
     /// Of the part that reports them (the innermost carrier).
     pub tokens: Option<Tokens>,
@@ -116,7 +116,8 @@ pub fn turns(store: &Store, wf: &Waterfall) -> Vec<Turn> {
                 span: wf.spans[r.idx],
                 kind: k,
                 offset: r.offset,
-                duration: sp.duration(),
+                // a span without a start (an undated entry) still says how long it took
+                duration: sp.duration().or(sp.dur_hint),
                 tokens: carrier.as_ref().and_then(|s| s.tokens),
                 model: carrier.as_ref().and_then(|s| s.model).or(sp.model),
                 failed: parts.iter().any(|&s| store.span(s).is_error()),
