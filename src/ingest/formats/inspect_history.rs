@@ -389,13 +389,16 @@ impl Entry {
         }
     }
 
-    /// The call's name, as a DSPy signature: `question -> answer` (its input and output
-    /// fields), else `lm call`.
-    fn name(&self) -> String {
-        let names = |f: Vec<(String, String)>| {
-            f.into_iter().map(|(k, _)| k).collect::<Vec<_>>().join(", ")
+    /// The call's name, as a DSPy signature: `question -> answer` (the names of its input and
+    /// output fields), else `lm call`.
+    fn name(inputs: &[(String, String)], outputs: &[(String, String)]) -> String {
+        let names = |f: &[(String, String)]| {
+            f.iter()
+                .map(|(k, _)| k.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         };
-        let (i, o) = (names(self.inputs()), names(self.outputs()));
+        let (i, o) = (names(inputs), names(outputs));
         if i.is_empty() && o.is_empty() {
             "lm call".to_string()
         } else {
@@ -404,8 +407,8 @@ impl Entry {
     }
 
     /// The request's name: what was asked, as the list shows it (the first line of the first
-    /// input field that is text, else of the last user message), else the call's name.
-    fn asked(&self) -> String {
+    /// input field that is text, else of the last user message); `None`: nothing was.
+    fn asked(&self, inputs: &[(String, String)]) -> Option<String> {
         let first_line = |t: &str| {
             t.lines()
                 .map(str::trim)
@@ -413,7 +416,7 @@ impl Entry {
                 .map(|l| l.chars().take(80).collect::<String>())
         };
         let placeholder = |l: &String| l.starts_with('<') && l.ends_with('>');
-        self.inputs()
+        inputs
             .iter()
             .filter_map(|(_, v)| first_line(v))
             .find(|l| !placeholder(l))
@@ -421,7 +424,6 @@ impl Entry {
                 let user = self.messages.iter().rev().find(|m| m.role == "user")?;
                 first_line(&user.content).filter(|l| !placeholder(l) && marker(l).is_none())
             })
-            .unwrap_or_else(|| self.name())
     }
 
     /// The placeholders DSPy prints for what is not text: images, audio, files.
@@ -429,6 +431,7 @@ impl Entry {
         let count = |prefixes: &[&str]| {
             self.messages
                 .iter()
+                .filter(|m| m.content.contains('<'))
                 .flat_map(|m| m.content.lines())
                 .filter(|l| prefixes.iter().any(|p| l.starts_with(p)))
                 .count()
@@ -536,7 +539,8 @@ fn records(e: &Entry, at: &At<'_>, range: Range<usize>, out: &mut Vec<Record>) {
         }
     };
     let id = e.id();
-    let name = e.name();
+    let (inputs, outputs) = (e.inputs(), e.outputs());
+    let name = Entry::name(&inputs, &outputs);
     let payload = at.ctx.payload(
         at.offset + range.start as u64,
         range.len(),
@@ -563,7 +567,7 @@ fn records(e: &Entry, at: &At<'_>, range: Range<usize>, out: &mut Vec<Record>) {
     }));
     out.push(Record::Trace(stated_trace(
         id,
-        Some(e.asked()),
+        Some(e.asked(&inputs).unwrap_or_else(|| name.clone())),
         false,
         None,
         None,
