@@ -10,6 +10,7 @@ pub mod help;
 mod histogram;
 mod input;
 mod navigate;
+mod reader;
 mod sources;
 mod steps;
 mod text;
@@ -31,6 +32,7 @@ use crate::ui::state::groups::GroupsState;
 use crate::ui::state::histogram::HistogramState;
 use crate::ui::state::input::InputLine;
 use crate::ui::state::list::Column;
+use crate::ui::state::reader::ReaderState;
 use crate::ui::state::screen::Screen;
 use crate::ui::state::scroll::Scroll;
 use crate::ui::state::steps::StepsState;
@@ -86,6 +88,8 @@ pub enum Mode {
     Histogram,
     /// The listed traces split by a metadata value (`:group KEY`).
     Groups,
+    /// The selected trace read as a transcript of its LM and tool calls (`r`).
+    Reader,
 }
 
 /// The list's sortable columns, in screen order.
@@ -212,6 +216,8 @@ pub struct App {
     pub groups: GroupsState,
     /// The filter's text searches.
     pub text: TextSearch,
+    /// The reader view.
+    pub reader: ReaderState,
     /// The I/O asked of the loop (see [`super::effect`]).
     effects: Vec<Effect>,
     quit: bool,
@@ -263,6 +269,7 @@ impl App {
             histogram: HistogramState::default(),
             groups: GroupsState::default(),
             text: TextSearch::default(),
+            reader: ReaderState::default(),
             quit: false,
             opts,
         };
@@ -377,6 +384,10 @@ impl App {
             }
             Mode::Groups => {
                 self.groups_update(action);
+                return;
+            }
+            Mode::Reader => {
+                self.reader_update(action);
                 return;
             }
             Mode::Filter | Mode::Command | Mode::Search => return,
@@ -516,6 +527,7 @@ impl App {
             Action::Mark => self.toggle_mark(),
             Action::Compare => self.open_compare(),
             Action::ToggleHistogram => self.toggle_histogram(),
+            Action::ToggleReader => self.open_reader(),
         }
         if is_tab_change(action) {
             self.detail.scroll = 0;

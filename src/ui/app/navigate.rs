@@ -236,6 +236,7 @@ impl App {
                 self.groups.page = h;
                 self.groups.scroll.follow(h);
             }
+            Mode::Reader => self.reader_layout(screen.view_rows),
             _ => {}
         }
     }
