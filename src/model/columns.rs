@@ -141,6 +141,7 @@ impl TraceColumns {
                 prompt: rest.prompt,
                 completion: rest.completion,
                 total,
+                ..Tokens::default()
             }),
             model: Self::sym(self.model[i]),
             root: rest.root.checked_sub(1).map(SpanIdx),
@@ -247,6 +248,7 @@ mod tests {
                 prompt: 1,
                 completion: 1,
                 total: 0,
+                ..Tokens::default()
             }),
             name: Some(Sym(4)),
             ..TraceSummary::default()

@@ -224,6 +224,7 @@ mod tests {
                 prompt: n,
                 completion: 0,
                 total: n,
+                ..Tokens::default()
             }),
             flags: 0,
             payload: [None, None],

@@ -180,6 +180,7 @@ mod tests {
             prompt: 10,
             completion: 2,
             total: 12,
+            ..Tokens::default()
         };
         acc.push(Some(100), Some(50.0), false, Some(t), SpanKind::Llm);
         acc.push(Some(300), Some(25.0), true, Some(t), SpanKind::Llm);
@@ -196,7 +197,8 @@ mod tests {
             Some(Tokens {
                 prompt: 20,
                 completion: 4,
-                total: 24
+                total: 24,
+                ..Tokens::default()
             })
         );
         assert_eq!(s.kind, SpanKind::Llm);

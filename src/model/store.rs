@@ -819,6 +819,7 @@ mod tests {
             prompt: 100,
             completion: 10,
             total: 110,
+            ..Tokens::default()
         };
         let mk = |id: &str, parent: Option<&str>, kind, tokens| {
             Record::Span(SpanRecord {
@@ -846,7 +847,8 @@ mod tests {
             Some(Tokens {
                 prompt: 200,
                 completion: 20,
-                total: 220
+                total: 220,
+                ..Tokens::default()
             })
         );
         assert_eq!(s.str(t.model.unwrap()), "gpt-4o-mini");
@@ -867,6 +869,7 @@ mod tests {
                     prompt: n,
                     completion: 0,
                     total: n,
+                    ..Tokens::default()
                 }),
                 flags: flags::TOKENS_CUMULATIVE,
                 complete: true,
@@ -895,6 +898,7 @@ mod tests {
                     prompt: 1,
                     completion: 2,
                     total: 3,
+                    ..Tokens::default()
                 }),
                 ..TraceRecord::default()
             }),

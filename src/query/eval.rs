@@ -320,6 +320,7 @@ mod tests {
             prompt: 1500,
             completion: 100,
             total: 1600,
+            ..Tokens::default()
         });
         lm.status = Some(SpanStatus::Error);
         lm.error = Some("timeout".into());

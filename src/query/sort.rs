@@ -254,6 +254,7 @@ mod tests {
                     prompt: 1,
                     completion: 1,
                     total: (n % 4) as u64,
+                    ..Tokens::default()
                 });
             }
             s.insert(src, Record::Span(r));
