@@ -19,7 +19,9 @@ use super::ids::{self, IdStr, SpanId, TraceId};
 use super::idx::{self, Table};
 use super::payload::{Blob, BlobId, PayloadRef};
 use super::rows::SpanTable;
-use super::span::{Span, SpanIdx, Tokens};
+use super::prices;
+use super::span::{Nanodollars, Span, SpanIdx, Tokens};
+use super::Nanos;
 use super::trace::{Trace, TraceIdx, TraceRow, TraceSummary};
 use super::trace_index::TraceIndex;
 use super::tree::TreeInput;
@@ -406,6 +408,16 @@ impl Store {
         self.attrs.get(range)
     }
 
+    /// What span `s`'s LM call cost (`prices.rs`): the producer's figure, else its model's
+    /// price of its tokens; `None` without tokens or a price.
+    #[must_use]
+    pub fn span_cost(&self, s: SpanIdx) -> Option<Nanodollars> {
+        let i = s.0 as usize;
+        let t = self.spans.tokens(i)?;
+        let model = self.spans.model(i).map(|m| self.strings.resolve(m));
+        prices::call_cost(model, &t, self.spans.start(i))
+    }
+
     /// Find a trace by its exact id.
     #[must_use]
     pub fn trace_by_id(&self, id: &str) -> Option<TraceIdx> {
@@ -434,7 +446,11 @@ impl Store {
             }
             let tr = &self.traces[t.0 as usize];
             let stated = self.stated_tokens.get(&t).copied();
-            let summary = derive::summary(tr, stated, &self.spans, &mut scratch);
+            let strings = &self.strings;
+            let cost_of = |t: &Tokens, model: Option<Sym>, at: Option<Nanos>| {
+                prices::call_cost(model.map(|m| strings.resolve(m)), t, at)
+            };
+            let summary = derive::summary(tr, stated, &self.spans, &cost_of, &mut scratch);
             self.columns.set(t.0 as usize, &summary);
             self.traces[t.0 as usize].dirty = false;
         }
