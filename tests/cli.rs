@@ -775,8 +775,8 @@ fn bad_duration_unit_points_a_caret_at_the_unit() {
 fn unknown_field_is_underlined_whole() {
     assert_bad_query(
         "foo:bar",
-        "^^^ unknown field \"foo\" (known: dur, status, name, model, tokens, spans, kind, id, \
-         text, attr.KEY, span.FIELD)",
+        "^^^ unknown field \"foo\" (known: dur, status, name, model, tokens, cost, spans, kind, \
+         id, text, attr.KEY, span.FIELD)",
     );
 }
 

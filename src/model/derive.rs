@@ -40,7 +40,8 @@ pub struct Scratch {
 
 /// What one LM call cost, from its usage, its model and when it started (`prices::call_cost`
 /// with the store's names); `None` when unpriced.
-pub type CostOf<'a> = dyn Fn(&Tokens, Option<super::Sym>, Option<super::Nanos>) -> Option<Nanodollars> + 'a;
+pub type CostOf<'a> =
+    dyn Fn(&Tokens, Option<super::Sym>, Option<super::Nanos>) -> Option<Nanodollars> + 'a;
 
 /// The summary of trace `tr`, whose spans are rows of `table`; `stated`: the token total a
 /// trace-level record gave, if one did.
@@ -312,7 +313,13 @@ mod tests {
     fn summarize(spans: &[Span], info: TraceInfo) -> TraceSummary {
         let mut tr = trace_of(spans);
         tr.info = info;
-        summary(&tr, None, &table(spans), &|_, _, _| None, &mut Scratch::default())
+        summary(
+            &tr,
+            None,
+            &table(spans),
+            &|_, _, _| None,
+            &mut Scratch::default(),
+        )
     }
 
     #[test]
@@ -481,7 +488,13 @@ mod tests {
         assert_eq!((t.cost, t.unpriced), (Some(Nanodollars(530)), 1));
         // LM calls that reported no usage at all: none is priced
         let bare = [span(1, None, SpanKind::Llm, None)];
-        let t = summary(&trace_of(&bare), None, &table(&bare), &price, &mut Scratch::default());
+        let t = summary(
+            &trace_of(&bare),
+            None,
+            &table(&bare),
+            &price,
+            &mut Scratch::default(),
+        );
         assert_eq!((t.cost, t.unpriced), (None, 1));
     }
 }

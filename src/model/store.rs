@@ -12,16 +12,16 @@ pub use super::records::{Batch, Record, SpanRecord, TraceRecord};
 pub use super::retention::{Remap, Retention};
 pub use super::sources::{Accounting, Registry, Rejection, SourceId, SourceStats};
 
+use super::Nanos;
 use super::attrs::AttrArena;
 use super::columns::TraceColumns;
 use super::derive;
 use super::ids::{self, IdStr, SpanId, TraceId};
 use super::idx::{self, Table};
 use super::payload::{Blob, BlobId, PayloadRef};
-use super::rows::SpanTable;
 use super::prices;
+use super::rows::SpanTable;
 use super::span::{Nanodollars, Span, SpanIdx, Tokens};
-use super::Nanos;
 use super::trace::{Trace, TraceIdx, TraceRow, TraceSummary};
 use super::trace_index::TraceIndex;
 use super::tree::TreeInput;
