@@ -48,7 +48,7 @@ const LITELLM_PREDICT: &str = "7c1960a378e1fc2eb388de6893d872da";
 const LITELLM_MULTIHOP: &str = "61b68a4be98d1c6c8e84d6430568f670";
 
 /// Keys of a `list --format json|jsonl` object, in order.
-const LIST_KEYS: [&str; 11] = [
+const LIST_KEYS: [&str; 13] = [
     "trace_id",
     "name",
     "start",
@@ -60,11 +60,14 @@ const LIST_KEYS: [&str; 11] = [
     "llm_calls",
     "tokens",
     "model",
+    "cost",
+    "unpriced_calls",
 ];
 const LIST_CSV_HEADER: &str = "trace_id,name,start,duration_ms,status,spans,error_spans,llm_calls,\
-                               prompt_tokens,completion_tokens,total_tokens,model,recovered";
+                               prompt_tokens,completion_tokens,total_tokens,model,recovered,\
+                               cost,unpriced_calls";
 /// Keys of a `stats --format json` group, in order.
-const STATS_KEYS: [&str; 11] = [
+const STATS_KEYS: [&str; 13] = [
     "name",
     "kind",
     "count",
@@ -76,6 +79,8 @@ const STATS_KEYS: [&str; 11] = [
     "errors",
     "error_rate",
     "tokens",
+    "cost",
+    "unpriced_calls",
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -1465,7 +1470,7 @@ fn stats_csv_header() {
         out.lines().next(),
         Some(
             "name,kind,count,p50_ms,p95_ms,p99_ms,max_ms,mean_pct,errors,error_rate,\
-             prompt_tokens,completion_tokens,total_tokens"
+             prompt_tokens,completion_tokens,total_tokens,cost,unpriced_calls"
         )
     );
     assert_eq!(out.lines().count(), 1 + 14);

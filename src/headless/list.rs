@@ -99,7 +99,7 @@ fn write_rows(
             if header {
                 writeln!(
                     out,
-                    "trace_id,name,start,duration_ms,status,spans,error_spans,llm_calls,prompt_tokens,completion_tokens,total_tokens,model,recovered"
+                    "trace_id,name,start,duration_ms,status,spans,error_spans,llm_calls,prompt_tokens,completion_tokens,total_tokens,model,recovered,cost,unpriced_calls"
                 )?;
             }
             for &t in traces {
@@ -118,6 +118,8 @@ fn write_rows(
                     crate::text::csv_cell(j.tokens.as_ref().map(|t| t.total)),
                     j.model.clone().unwrap_or_default(),
                     j.recovered.to_string(),
+                    crate::text::csv_cell(j.cost),
+                    j.unpriced_calls.to_string(),
                 ];
                 writeln!(out, "{}", csv_line(&cells))?;
             }
