@@ -81,6 +81,18 @@ pub fn usd(v: f64) -> String {
     }
 }
 
+/// A cost for people: the priced calls' sum in USD, `+` after it when some calls have no
+/// price, `unpriced` when none has one, `—` when there were no calls with usage.
+#[must_use]
+pub fn cost_cell(usd_sum: Option<f64>, unpriced: u64) -> String {
+    match (usd_sum, unpriced) {
+        (Some(c), 0) => usd(c),
+        (Some(c), _) => format!("{}+", usd(c)),
+        (None, 0) => "—".into(),
+        (None, _) => "unpriced".into(),
+    }
+}
+
 /// A milliseconds value for machine formats, exact to the nanosecond.
 #[must_use]
 #[allow(clippy::cast_precision_loss)]

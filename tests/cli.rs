@@ -364,7 +364,7 @@ fn list_csv_has_the_header_and_one_row_per_trace() {
     assert_eq!(lines.next(), Some(LIST_CSV_HEADER));
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
     assert_eq!(rows.len(), 15);
-    assert!(rows.iter().all(|r| r.len() == 13), "{rows:?}");
+    assert!(rows.iter().all(|r| r.len() == 15), "{rows:?}");
     let csv_ids: Vec<&str> = rows.iter().map(|r| r[0]).collect();
     assert_eq!(csv_ids, OTLP_IDS);
 }
@@ -379,7 +379,16 @@ fn list_csv_splits_tokens_into_three_columns() {
     let cols: Vec<&str> = row.split(',').collect();
     assert_eq!(
         cols[8..],
-        ["148", "12", "160", "openai/gpt-4o-mini", "false"]
+        // gpt-4o-mini at $0.15 in and $0.6 out per million tokens
+        [
+            "148",
+            "12",
+            "160",
+            "openai/gpt-4o-mini",
+            "false",
+            "0.0000294",
+            "0"
+        ]
     );
 }
 
@@ -392,7 +401,7 @@ fn list_csv_quotes_commas_quotes_and_newlines() {
     assert_eq!(
         out,
         format!(
-            "{LIST_CSV_HEADER}\nx1,\"a,\"\"b\"\"\nc\",2026-11-21T05:37:00Z,5,ok,2,0,0,,,,,false\n"
+            "{LIST_CSV_HEADER}\nx1,\"a,\"\"b\"\"\nc\",2026-11-21T05:37:00Z,5,ok,2,0,0,,,,,false,,0\n"
         )
     );
 }
@@ -1202,6 +1211,7 @@ fn show_json_span_objects_have_the_documented_keys() {
             "error",
             "model",
             "tokens",
+            "cost",
             "orphan",
             "critical",
         ]);
@@ -1952,7 +1962,8 @@ fn stats_group_splits_traces_by_a_metadata_value() {
     ]);
     assert_eq!(
         csv.lines().next().unwrap(),
-        "value,traces,errors,error_rate,p50_ms,p95_ms,max_ms,llm_calls,total_tokens,mean_tokens"
+        "value,traces,errors,error_rate,p50_ms,p95_ms,max_ms,llm_calls,total_tokens,mean_tokens,\
+         cost,unpriced_calls"
     );
     // a failed request is an error; one that recovered from a failed step is its own group
     assert!(csv.contains("\nerror,1,1,1,"), "{csv}");

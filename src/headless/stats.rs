@@ -33,18 +33,6 @@ struct GroupJson<'a> {
     unpriced_calls: u64,
 }
 
-/// A cost for people: the priced calls' sum, `+` when some calls have no price, `unpriced`
-/// when none has.
-#[must_use]
-pub fn cost_cell(cost: Option<crate::model::Nanodollars>, unpriced: u64) -> String {
-    match (cost, unpriced) {
-        (Some(c), 0) => crate::text::usd(c.usd()),
-        (Some(c), _) => format!("{}+", crate::text::usd(c.usd())),
-        (None, 0) => "—".into(),
-        (None, _) => "unpriced".into(),
-    }
-}
-
 /// Print groups in `format`.
 ///
 /// # Errors
@@ -178,7 +166,10 @@ pub fn print(
                     ));
                 }
                 if costs {
-                    cells.push(cost_cell(s.cost, s.unpriced));
+                    cells.push(crate::text::cost_cell(
+                        s.cost.map(crate::model::Nanodollars::usd),
+                        s.unpriced,
+                    ));
                 }
                 t.row_toned(cells, tones);
             }
