@@ -259,7 +259,7 @@ mod tests {
                     completion: 1,
                     total: (n % 4) as u64,
                     // costs with ties, and unpriced calls (no table knows the models)
-                    stated_cost: (n % 5 != 0).then(|| Nanodollars((n % 3) as u64)),
+                    stated_cost: (n % 5 != 0).then_some(Nanodollars((n % 3) as u64)),
                     ..Tokens::default()
                 });
             }
