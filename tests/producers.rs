@@ -51,6 +51,9 @@ impl Transport {
     }
 }
 
+/// The transports checked (a gRPC receiver adds its own).
+const TRANSPORTS: [Transport; 1] = [Transport::Http];
+
 /// Where a producer puts the prompt and the response.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Content {
@@ -314,7 +317,7 @@ fn export(path: &str) -> Vec<Value> {
 fn case(name: &str) {
     let Some(py) = python() else { return };
     let p = PRODUCERS.iter().find(|p| p.name == name).unwrap();
-    for transport in [Transport::Http] {
+    for transport in TRANSPORTS {
         check(py, p, transport);
     }
 }
