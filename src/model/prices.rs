@@ -248,17 +248,23 @@ impl When {
     }
 }
 
+/// A model of a price table: its prices over time.
 #[derive(Debug)]
-struct Model {
+pub struct Model {
     rule: Clause,
     /// Prices and when each applies: the last that applies is the price.
     prices: Vec<(When, ModelPrice)>,
 }
 
 impl Model {
-    fn price_at(&self, at: Option<i64>) -> Option<&ModelPrice> {
-        // a call whose time is not known pays what applies now
-        let at = at.unwrap_or_else(|| chrono::Utc::now().timestamp());
+    /// Its price for a call at `at` (nanoseconds since the epoch; a call whose time is not
+    /// known pays what applies now).
+    #[must_use]
+    pub fn price_at(&self, at: Option<Nanos>) -> Option<&ModelPrice> {
+        let at = at.map_or_else(
+            || chrono::Utc::now().timestamp(),
+            |ns| ns.div_euclid(1_000_000_000),
+        );
         self.prices
             .iter()
             .rev()
@@ -499,6 +505,12 @@ fn table(user: bool) -> &'static PriceTable {
 /// The price of `model` for a call at `at` (nanoseconds since the epoch), if a table knows it.
 #[must_use]
 pub fn price_of(model: &str, at: Option<Nanos>) -> Option<&'static ModelPrice> {
+    model_of(model)?.price_at(at)
+}
+
+/// The model a table knows by the name `model` (as producers write it), if one does.
+#[must_use]
+pub fn model_of(model: &str) -> Option<&'static Model> {
     let name = model.trim().to_lowercase();
     let found = {
         let mut cache = FOUND
@@ -513,7 +525,7 @@ pub fn price_of(model: &str, at: Option<Nanos>) -> Option<&'static ModelPrice> {
         })
     };
     let (user, p, m) = found?;
-    table(user).providers[p].models[m].price_at(at.map(|ns| ns.div_euclid(1_000_000_000)))
+    Some(&table(user).providers[p].models[m])
 }
 
 /// What a call of `model` with usage `t` at `at` cost: the producer's figure when it stated

@@ -26,6 +26,7 @@ use super::trace::{Trace, TraceIdx, TraceRow, TraceSummary};
 use super::trace_index::TraceIndex;
 use super::tree::TreeInput;
 use foldhash::HashMap;
+use std::cell::RefCell;
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 
@@ -440,6 +441,8 @@ impl Store {
     pub fn refresh(&mut self) {
         let dirty = std::mem::take(&mut self.dirty);
         let mut scratch = derive::Scratch::default();
+        // each model's prices, looked up once per refresh
+        let models: RefCell<HashMap<Sym, Option<&'static prices::Model>>> = RefCell::default();
         for t in dirty {
             if !self.is_live(t) {
                 continue;
@@ -448,7 +451,14 @@ impl Store {
             let stated = self.stated_tokens.get(&t).copied();
             let strings = &self.strings;
             let cost_of = |t: &Tokens, model: Option<Sym>, at: Option<Nanos>| {
-                prices::call_cost(model.map(|m| strings.resolve(m)), t, at)
+                t.stated_cost.or_else(|| {
+                    let m = model?;
+                    let found = *models
+                        .borrow_mut()
+                        .entry(m)
+                        .or_insert_with(|| prices::model_of(strings.resolve(m)));
+                    Some(found?.price_at(at)?.cost(t))
+                })
             };
             let summary = derive::summary(tr, stated, &self.spans, &cost_of, &mut scratch);
             self.columns.set(t.0 as usize, &summary);
