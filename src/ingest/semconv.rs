@@ -439,7 +439,8 @@ pub fn usage_from_value(v: &Value) -> Option<Tokens> {
             .try_fold(v, |v, k| v.get(k))
             .and_then(Value::as_u64)
     };
-    // Anthropic's own usage leaves cached input out of `input_tokens`
+    // Anthropic's own usage (no total) leaves cached input out of `input_tokens`; where a
+    // total is given (MLflow's usage, OpenAI's), the input count already holds it
     let anthropic_read = n(&["cache_read_input_tokens"]);
     let anthropic_write = n(&["cache_creation_input_tokens"]);
     let mut t = Tokens::from_parts(
@@ -454,14 +455,15 @@ pub fn usage_from_value(v: &Value) -> Option<Tokens> {
     t.reasoning = at(&["completion_tokens_details", "reasoning_tokens"])
         .or_else(|| at(&["output_tokens_details", "reasoning_tokens"]))
         .unwrap_or(0);
-    if v.get("prompt_tokens").is_none() && (anthropic_read.is_some() || anthropic_write.is_some()) {
+    if v.get("prompt_tokens").is_none()
+        && v.get("total_tokens").is_none()
+        && (anthropic_read.is_some() || anthropic_write.is_some())
+    {
         let extra = anthropic_read
             .unwrap_or(0)
             .saturating_add(anthropic_write.unwrap_or(0));
         t.prompt = t.prompt.saturating_add(extra);
-        if v.get("total_tokens").is_none() {
-            t.total = t.total.saturating_add(extra);
-        }
+        t.total = t.total.saturating_add(extra);
     }
     t.cache_read = read.or(anthropic_read).unwrap_or(0);
     t.cache_write = write.or(anthropic_write).unwrap_or(0);
@@ -940,6 +942,16 @@ mod tests {
                 anthropic.total
             ),
             (130, 100, 20, 135)
+        );
+        // MLflow's usage has a total: its input count holds the cached tokens already
+        let mlflow = usage_from_json(
+            r#"{"input_tokens":130,"output_tokens":5,"total_tokens":135,
+                "cache_read_input_tokens":100}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (mlflow.prompt, mlflow.cache_read, mlflow.total),
+            (130, 100, 135)
         );
     }
 }
