@@ -2,7 +2,8 @@
 //! (`opentelemetry-instrumentation-openai-v2`) in its default and `gen_ai_latest_experimental`
 //! modes, OpenInference's OpenAI instrumentation, and litellm under OpenInference's litellm
 //! instrumentation, each making one chat call against a local OpenAI-compatible stub
-//! (`tests/python/genai_producers.py`: no network) and exporting to `spanscope record`. Each
+//! (`tests/python/genai_producers.py`: no network) and exporting to `spanscope record`; and
+//! DSPy on that stub with spanscope's DSPy writer, which records DSPy's own cost. Each
 //! case fails when the prompt, the response, the tokens (cached and reasoning ones included,
 //! where the producer sends them) or the cost is missing or wrong.
 //!
@@ -340,4 +341,58 @@ fn openinference_openai() {
 #[test]
 fn litellm_with_its_cost() {
     case("litellm");
+}
+
+#[test]
+fn dspy_writer_records_dspy_s_own_cost() {
+    let Some(py) = python() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("dspy.jsonl");
+    let path = out.to_str().unwrap();
+    let o = Command::new(py)
+        .args(["tests/python/genai_producers.py", "dspy-writer", path])
+        .current_dir(ROOT)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "the DSPy run failed:\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let list = spanscope_json(&["list", path, "--strict", "--format", "json"]);
+    let [t] = list.as_array().unwrap().as_slice() else {
+        panic!("one trace expected: {list:#}")
+    };
+    assert_eq!(t["llm_calls"], 1, "{t}");
+    assert_eq!(
+        t["tokens"],
+        serde_json::json!({"prompt":1200,"completion":300,"total":1500,"cache_read":1000,"reasoning":200})
+    );
+    // litellm's figure, through DSPy's LM history: cached input at its own price
+    let cost = t["cost"].as_f64().unwrap_or_else(|| panic!("no cost: {t}"));
+    assert!(close(cost, COST_WITH_CACHE), "cost {cost}");
+    let [line] = export(path)
+        .try_into()
+        .unwrap_or_else(|l: Vec<Value>| panic!("one exported trace expected, got {}", l.len()));
+    let lm = line["spans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["kind"] == "llm")
+        .unwrap_or_else(|| panic!("no LM span in {line}"));
+    assert!(
+        lm["attributes"]["lm.cost"].as_str().is_some(),
+        "DSPy's own cost: {lm}"
+    );
+    let said: Vec<&str> = lm["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["content"].as_str())
+        .collect();
+    assert!(said.iter().any(|m| m.contains(PROMPT)), "{said:?}");
+    assert!(
+        lm["response"].as_str().is_some_and(|r| r.contains(ANSWER)),
+        "{lm}"
+    );
 }

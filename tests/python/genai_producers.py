@@ -10,7 +10,10 @@ PRODUCER  openai-v2         opentelemetry-instrumentation-openai-v2, default con
           openinference     openinference-instrumentation-openai
           litellm           litellm.completion under openinference-instrumentation-litellm
                             (litellm's own cost on the span)
-ENDPOINT  the receiver, e.g. http://127.0.0.1:4318 (HTTP) or http://127.0.0.1:4317 (gRPC)
+          dspy-writer       a DSPy Predict on dspy.LM (litellm) with spanscope's DSPy writer
+                            (assets/spanscope_dspy.py), which records DSPy's own cost
+ENDPOINT  the receiver, e.g. http://127.0.0.1:4318 (HTTP) or http://127.0.0.1:4317 (gRPC);
+          for dspy-writer, the file the writer appends to
 PROTOCOL  http (default) or grpc
 LOGS      logs: also export log events (the default openai-v2 mode puts content there)
 
@@ -42,7 +45,11 @@ class Stub(http.server.BaseHTTPRequestHandler):
 
     def do_POST(self):  # noqa: N802 (http.server's name)
         length = int(self.headers.get("content-length", "0"))
-        self.rfile.read(length)
+        request = self.rfile.read(length)
+        # DSPy's chat adapter asks for its field markers
+        content = ANSWER
+        if b"[[ ## answer ## ]]" in request:
+            content = f"[[ ## answer ## ]]\n{ANSWER}\n\n[[ ## completed ## ]]"
         if self.path.rstrip("/") != "/v1/chat/completions":
             self.send_error(404)
             return
@@ -56,7 +63,7 @@ class Stub(http.server.BaseHTTPRequestHandler):
                 "choices": [
                     {
                         "index": 0,
-                        "message": {"role": "assistant", "content": ANSWER},
+                        "message": {"role": "assistant", "content": content},
                         "finish_reason": "stop",
                     }
                 ],
@@ -97,8 +104,31 @@ def exporters(endpoint, protocol):
     )
 
 
+def dspy_writer(out):
+    """One Predict through dspy.LM against the stub, traced by spanscope's DSPy writer."""
+    os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path.insert(0, os.path.join(here, "..", "..", "assets"))
+    import dspy
+    from spanscope_dspy import SpanscopeCallback
+
+    lm = dspy.LM(
+        "openai/gpt-4o-mini",
+        api_base=start_stub(),
+        api_key="not-a-key",
+        cache=False,
+        num_retries=0,
+    )
+    dspy.configure(lm=lm, callbacks=[SpanscopeCallback(out)])
+    answer = dspy.Predict("question -> answer")(question=PROMPT).answer
+    assert answer == ANSWER, answer
+
+
 def main():
     producer, endpoint = sys.argv[1], sys.argv[2].rstrip("/")
+    if producer == "dspy-writer":
+        dspy_writer(endpoint)
+        return
     protocol = sys.argv[3] if len(sys.argv) > 3 else "http"
     logs = len(sys.argv) > 4 and sys.argv[4] == "logs"
     if producer == "openai-v2":
