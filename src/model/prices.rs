@@ -25,9 +25,9 @@ enum Clause {
     StartsWith(String),
     EndsWith(String),
     Contains(String),
-    Regex(regex::Regex),
+    Regex(LazyRegex),
     /// `^(?!A)B`: a look-ahead the regex crate does not have, as "not `^A`, and `^B`".
-    NotThen(regex::Regex, regex::Regex),
+    NotThen(LazyRegex, LazyRegex),
     Or(Vec<Clause>),
     And(Vec<Clause>),
 }
@@ -76,7 +76,6 @@ impl Clause {
 }
 
 fn regex_clause(re: &str) -> Result<Clause, String> {
-    let compile = |re: &str| regex::Regex::new(re).map_err(|e| format!("{re:?}: {e}"));
     if let Some(rest) = re.strip_prefix("^(?!") {
         // the look-ahead ends at the parenthesis that closes it
         let mut depth = 1;
@@ -89,8 +88,8 @@ fn regex_clause(re: &str) -> Result<Clause, String> {
                 ')' => {
                     depth -= 1;
                     if depth == 0 {
-                        let not = compile(&format!("^(?:{})", &rest[..i]))?;
-                        let then = compile(&format!("^(?:{})", &rest[i + 1..]))?;
+                        let not = LazyRegex::new(format!("^(?:{})", &rest[..i]));
+                        let then = LazyRegex::new(format!("^(?:{})", &rest[i + 1..]));
                         return Ok(Clause::NotThen(not, then));
                     }
                 }
@@ -98,7 +97,32 @@ fn regex_clause(re: &str) -> Result<Clause, String> {
             }
         }
     }
-    compile(re).map(Clause::Regex)
+    Ok(Clause::Regex(LazyRegex::new(re.to_string())))
+}
+
+/// A regex compiled the first time a name is tested against it: most rules of the table are
+/// never reached, and compiled regexes are what the table would weigh most.
+#[derive(Debug)]
+struct LazyRegex {
+    pattern: String,
+    compiled: OnceLock<Option<regex::Regex>>,
+}
+
+impl LazyRegex {
+    fn new(pattern: String) -> LazyRegex {
+        LazyRegex {
+            pattern,
+            compiled: OnceLock::new(),
+        }
+    }
+
+    /// Whether `name` matches; a pattern the regex crate cannot read matches nothing.
+    fn is_match(&self, name: &str) -> bool {
+        self.compiled
+            .get_or_init(|| regex::Regex::new(&self.pattern).ok())
+            .as_ref()
+            .is_some_and(|re| re.is_match(name))
+    }
 }
 
 /// USD per million tokens: one rate, or tiers by the call's input tokens (a call over a tier's
