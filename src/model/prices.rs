@@ -306,6 +306,78 @@ struct Provider {
     models: Vec<Model>,
 }
 
+/// The data file, as read: a provider's rules, and its models converted one by one.
+#[derive(serde::Deserialize)]
+struct RawDoc {
+    providers: Vec<RawProvider>,
+}
+
+#[derive(serde::Deserialize)]
+struct RawProvider {
+    #[serde(default)]
+    id: String,
+    #[serde(default)]
+    model_match: Option<Value>,
+    #[serde(default)]
+    provider_match: Option<Value>,
+    #[serde(default)]
+    fallback_model_providers: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "models")]
+    models: Vec<Model>,
+}
+
+#[derive(serde::Deserialize)]
+struct RawModel {
+    #[serde(rename = "match")]
+    rule: Value,
+    #[serde(default)]
+    prices: Value,
+}
+
+impl RawModel {
+    fn into_model(self) -> Result<Model, String> {
+        let prices = match &self.prices {
+            Value::Array(cs) => cs
+                .iter()
+                .map(|c| {
+                    (
+                        When::parse(c.get("constraint")),
+                        ModelPrice::parse(c.get("prices").unwrap_or(&Value::Null)),
+                    )
+                })
+                .collect(),
+            Value::Null => Vec::new(),
+            one => vec![(When::Always, ModelPrice::parse(one))],
+        };
+        Ok(Model {
+            rule: Clause::parse(&self.rule)?,
+            prices,
+        })
+    }
+}
+
+/// A provider's models, each converted as soon as it is read.
+fn models<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Model>, D::Error> {
+    struct Models;
+    impl<'de> serde::de::Visitor<'de> for Models {
+        type Value = Vec<Model>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a list of models")
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> Result<Vec<Model>, A::Error> {
+            let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+            while let Some(m) = seq.next_element::<RawModel>()? {
+                out.push(m.into_model().map_err(serde::de::Error::custom)?);
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_seq(Models)
+}
+
 /// A price table: the embedded data, or a user's file.
 #[derive(Debug, Default)]
 pub struct PriceTable {
@@ -326,60 +398,23 @@ impl PriceTable {
     /// # Errors
     /// Not JSON, or a rule that cannot be read.
     pub fn from_genai_prices(text: &str) -> Result<PriceTable, String> {
-        let doc: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
-        let providers = doc
-            .get("providers")
-            .and_then(Value::as_array)
-            .ok_or("no providers")?;
-        let mut out = Vec::with_capacity(providers.len());
-        for p in providers {
-            let rule = |k: &str| {
-                p.get(k)
-                    .filter(|v| !v.is_null())
+        // read a model at a time: the whole document as one tree would weigh ten times the
+        // table
+        let doc: RawDoc = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        let mut out = Vec::with_capacity(doc.providers.len());
+        for p in doc.providers {
+            let rule = |v: Option<Value>| {
+                v.filter(|v| !v.is_null())
+                    .as_ref()
                     .map(Clause::parse)
                     .transpose()
             };
-            let mut models = Vec::new();
-            for m in p
-                .get("models")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                let prices = match m.get("prices") {
-                    Some(Value::Array(cs)) => cs
-                        .iter()
-                        .map(|c| {
-                            (
-                                When::parse(c.get("constraint")),
-                                ModelPrice::parse(c.get("prices").unwrap_or(&Value::Null)),
-                            )
-                        })
-                        .collect(),
-                    Some(one) => vec![(When::Always, ModelPrice::parse(one))],
-                    None => Vec::new(),
-                };
-                models.push(Model {
-                    rule: Clause::parse(m.get("match").unwrap_or(&Value::Null))?,
-                    prices,
-                });
-            }
             out.push(Provider {
-                id: p
-                    .get("id")
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_string(),
-                model_rule: rule("model_match")?,
-                provider_rule: rule("provider_match")?,
-                fallback: p
-                    .get("fallback_model_providers")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|v| Some(v.as_str()?.to_string()))
-                    .collect(),
-                models,
+                id: p.id,
+                model_rule: rule(p.model_match)?,
+                provider_rule: rule(p.provider_match)?,
+                fallback: p.fallback_model_providers.unwrap_or_default(),
+                models: p.models,
             });
         }
         Ok(PriceTable { providers: out })
