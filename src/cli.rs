@@ -49,6 +49,11 @@ pub struct Cli {
     /// $XDG_CONFIG_HOME/spanscope/config.toml, i.e. ~/.config/spanscope/config.toml].
     #[arg(long, value_name = "FILE", env = "SPANSCOPE_CONFIG", global = true)]
     pub config: Option<std::path::PathBuf>,
+    /// Prices of models the embedded table does not know, or overrides (self-hosted models): a
+    /// TOML or JSON file of `[[model]]` entries with `name` (or `prefix`), `input` and `output`
+    /// in USD per million tokens, and optionally `cache_read`, `cache_write`, `reasoning`.
+    #[arg(long, value_name = "FILE", env = "SPANSCOPE_PRICES", global = true)]
+    pub prices: Option<std::path::PathBuf>,
     /// With no subcommand: the explorer when stdout is a terminal, else the same as `list`.
     #[command(flatten)]
     pub list: ListArgs,

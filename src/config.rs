@@ -385,9 +385,10 @@ min_pct = 1.0
 
 [list]
 # The trace list's columns, in order. Available: status, start, name, dur, bar, spans, llm,
-# tokens, model.
+# tokens, cost, model.
 columns = ["status", "start", "name", "dur", "bar", "spans", "llm", "tokens", "model"]
-# The first sort: start, dur, status, tokens, spans, llm, name, model (< and > change it).
+# The first sort: start, dur, status, tokens, cost, spans, llm, name, model (< and > change
+# it).
 sort = "start"
 # Invert the sort order (i).
 reverse = false
@@ -452,7 +453,12 @@ mod tests {
             );
         }
         for c in Column::value_variants() {
-            assert!(DEFAULT_FILE.contains(&format!("\"{}\"", name(c))), "{c:?}");
+            // the cost column is listed as available, not shown by default
+            let shown = format!("\"{}\"", name(c));
+            assert!(
+                DEFAULT_FILE.contains(&shown) || DEFAULT_FILE.contains(&format!(" {},", name(c))),
+                "{c:?}"
+            );
         }
     }
 

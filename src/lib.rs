@@ -41,6 +41,13 @@ use std::process::ExitCode;
 /// A [`Failure`] (carrying its exit code), or an I/O error writing the output.
 pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
     let paint = headless::Paint::new(cli.color.enabled(stdout_is_terminal()));
+    if let Some(path) = &cli.prices {
+        let table = std::fs::read_to_string(path)
+            .map_err(|e| e.to_string())
+            .and_then(|text| model::prices::PriceTable::from_user_file(&text))
+            .map_err(|e| Failure::usage(format!("--prices {}: {e}", path.display())))?;
+        model::prices::add_user_prices(table);
+    }
     let result = match cli.command {
         // a single read keeps every trace (without a subcommand, the explorer's bounds are
         // simply not needed when stdout is not a terminal)

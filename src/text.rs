@@ -63,6 +63,36 @@ pub fn human_count(n: u64) -> String {
     }
 }
 
+/// US dollars for people: `$12`, `$1.25`, `$0.0031`, `$0.000023` (two significant digits
+/// under a dollar, so a cheap call does not read as free).
+#[must_use]
+#[allow(clippy::cast_possible_truncation)]
+pub fn usd(v: f64) -> String {
+    if v <= 0.0 || !v.is_finite() {
+        "$0".into()
+    } else if v >= 100.0 {
+        format!("${v:.0}")
+    } else if v >= 1.0 {
+        format!("${v:.2}")
+    } else {
+        // the digits after the point up to the second significant one
+        let decimals = (1 - v.log10().floor() as i32).clamp(2, 12) as usize;
+        format!("${v:.decimals$}")
+    }
+}
+
+/// A cost for people: the priced calls' sum in USD, `+` after it when some calls have no
+/// price, `unpriced` when none has one, `—` when there were no calls with usage.
+#[must_use]
+pub fn cost_cell(usd_sum: Option<f64>, unpriced: u64) -> String {
+    match (usd_sum, unpriced) {
+        (Some(c), 0) => usd(c),
+        (Some(c), _) => format!("{}+", usd(c)),
+        (None, 0) => "—".into(),
+        (None, _) => "unpriced".into(),
+    }
+}
+
 /// A milliseconds value for machine formats, exact to the nanosecond.
 #[must_use]
 #[allow(clippy::cast_precision_loss)]
@@ -887,5 +917,15 @@ mod tests {
             .map(|r| &"one two three four"[r])
             .collect();
         assert_eq!(hanging, vec!["one two", "three", "four"]);
+    }
+
+    #[test]
+    fn dollars_keep_two_significant_digits_under_a_dollar() {
+        assert_eq!(super::usd(0.0), "$0");
+        assert_eq!(super::usd(0.000_022_5), "$0.000023");
+        assert_eq!(super::usd(0.003_14), "$0.0031");
+        assert_eq!(super::usd(0.25), "$0.25");
+        assert_eq!(super::usd(1.256), "$1.26");
+        assert_eq!(super::usd(1234.5), "$1234");
     }
 }

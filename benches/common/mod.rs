@@ -55,11 +55,7 @@ pub fn synthetic_store(traces: usize) -> Store {
         );
         lm.model = Some(models[t % models.len()].into());
         let prompt = 1200 + u64::try_from(t % 1000).unwrap_or(0);
-        lm.tokens = Some(Tokens {
-            prompt,
-            completion: 200,
-            total: prompt + 200,
-        });
+        lm.tokens = Some(Tokens::counts(prompt, 200, prompt + 200));
         if t % 33 == 0 {
             lm.status = Some(SpanStatus::Error);
             lm.error = Some("TimeoutError: upstream".into());

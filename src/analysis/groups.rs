@@ -5,7 +5,7 @@
 //! error); a request that recovered from a failed step is not one.
 
 use crate::model::stats::percentile_of;
-use crate::model::{Nanos, Store, TraceIdx, TraceStatus};
+use crate::model::{Nanodollars, Nanos, Store, TraceIdx, TraceStatus};
 use crate::text::{human_count, human_dur};
 
 /// What traces are grouped by.
@@ -106,6 +106,9 @@ pub struct TraceGroup {
     /// Total tokens of the group's traces, and how many traces reported any.
     pub tokens: u64,
     pub with_tokens: usize,
+    /// What the group's LM calls cost, the ones with a price, and how many have none.
+    pub cost: Option<Nanodollars>,
+    pub unpriced: u64,
 }
 
 /// Group `traces` by `key`: the most traces first, ties by value.
@@ -137,6 +140,8 @@ pub fn compute(store: &Store, traces: &[TraceIdx], key: &GroupKey) -> Vec<TraceG
                 p50: percentile_of(&mut durs, 50.0),
                 llm_calls: sums.clone().map(|s| u64::from(s.llm_calls)).sum(),
                 tokens: sums.clone().filter_map(|s| s.tokens).map(|t| t.total).sum(),
+                cost: sums.clone().filter_map(|s| s.cost).reduce(|a, b| a + b),
+                unpriced: sums.clone().map(|s| u64::from(s.unpriced)).sum(),
                 with_tokens: sums.filter(|s| s.tokens.is_some()).count(),
             }
         })
@@ -151,6 +156,12 @@ impl TraceGroup {
     #[allow(clippy::cast_precision_loss)]
     pub fn mean_tokens(&self) -> Option<f64> {
         (self.with_tokens > 0).then(|| self.tokens as f64 / self.with_tokens as f64)
+    }
+
+    /// The cost cell: the sum, `+` when some calls are unpriced, `unpriced` when all are.
+    #[must_use]
+    pub fn cost_cell(&self) -> String {
+        crate::text::cost_cell(self.cost.map(Nanodollars::usd), self.unpriced)
     }
 
     /// The cells of a table row: value, traces, errors, rate, p50, p95, max, LM calls, tokens.

@@ -135,6 +135,9 @@ pub fn compute(store: &Store, traces: &[TraceIdx], by: GroupBy, roots: bool) -> 
                 .map(|d| d as f64 * 100.0 / total as f64);
             let acc = groups.entry(key).or_default();
             acc.push(dur, pct, sp.is_error(), sp.tokens, sp.kind);
+            if sp.tokens.is_some() {
+                acc.add_cost(store.span_cost(step.span));
+            }
             acc.add_self_time(step.self_time);
         }
     }

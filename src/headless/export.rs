@@ -7,7 +7,9 @@ use crate::ingest::normalized::{
 };
 use crate::model::span::flags;
 use crate::model::waterfall::Waterfall;
-use crate::model::{Outcome, SpanIdx, SpanKind, SpanStatus, Store, TraceIdx, TraceStatus};
+use crate::model::{
+    Nanodollars, Outcome, SpanIdx, SpanKind, SpanStatus, Store, TraceIdx, TraceStatus,
+};
 use crate::text::{ms, rfc3339};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, InstrumentationScope, KeyValue, any_value};
@@ -111,6 +113,8 @@ pub fn trace_line(store: &Store, t: TraceIdx) -> TraceLine {
         outputs: root.and_then(|r| r.outputs.clone()),
         model: s.model.map(|m| store.str(m).into()),
         tokens: s.tokens,
+        cost: s.cost.map(Nanodollars::usd),
+        unpriced_calls: s.unpriced,
         llm_calls: s.llm_calls,
         error_spans: s.error_spans,
         spans,
@@ -152,6 +156,7 @@ pub fn span_line(store: &Store, s: SpanIdx, d: &SpanDetail) -> SpanLine {
             }),
         model: sp.model.map(|m| store.str(m).into()),
         tokens: sp.tokens,
+        cost: store.span_cost(s).map(Nanodollars::usd),
         tokens_cover_subtree: sp.has(flags::TOKENS_CUMULATIVE),
         start_inferred: sp.has(flags::SEQUENTIAL),
         synthesized: sp.has(flags::SYNTHETIC_ROOT),
@@ -229,6 +234,10 @@ fn int(key: &str, v: u64) -> KeyValue {
     )
 }
 
+fn double(key: &str, v: f64) -> KeyValue {
+    kv(key, any_value::Value::DoubleValue(v))
+}
+
 /// OpenInference's name for a span kind.
 fn openinference_kind(k: SpanKind) -> &'static str {
     match k {
@@ -273,6 +282,18 @@ fn otlp_span(store: &Store, s: SpanIdx, trace_id: &[u8], request_root: Option<Sp
         attrs.push(int("llm.token_count.prompt", t.prompt));
         attrs.push(int("llm.token_count.completion", t.completion));
         attrs.push(int("llm.token_count.total", t.total));
+        for (k, n) in [
+            ("llm.token_count.prompt_details.cache_read", t.cache_read),
+            ("llm.token_count.prompt_details.cache_write", t.cache_write),
+            ("llm.token_count.completion_details.reasoning", t.reasoning),
+        ] {
+            if n > 0 {
+                attrs.push(int(k, n));
+            }
+        }
+    }
+    if let Some(c) = store.span_cost(s) {
+        attrs.push(double("llm.cost.total", c.usd()));
     }
     if let Some(i) = &d.inputs {
         attrs.push(text("input.value", i.as_str()));

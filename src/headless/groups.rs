@@ -19,6 +19,9 @@ struct GroupJson<'a> {
     llm_calls: u64,
     total_tokens: Option<u64>,
     mean_tokens: Option<f64>,
+    /// USD, the calls with a price; null when none has one.
+    cost: Option<f64>,
+    unpriced_calls: u64,
 }
 
 fn json(g: &TraceGroup) -> GroupJson<'_> {
@@ -33,6 +36,8 @@ fn json(g: &TraceGroup) -> GroupJson<'_> {
         llm_calls: g.llm_calls,
         total_tokens: (g.with_tokens > 0).then_some(g.tokens),
         mean_tokens: g.mean_tokens().map(round3),
+        cost: g.cost.map(crate::model::Nanodollars::usd),
+        unpriced_calls: g.unpriced,
     }
 }
 
@@ -56,7 +61,7 @@ pub fn print(
         StatsFormat::Csv => {
             writeln!(
                 out,
-                "value,traces,errors,error_rate,p50_ms,p95_ms,max_ms,llm_calls,total_tokens,mean_tokens"
+                "value,traces,errors,error_rate,p50_ms,p95_ms,max_ms,llm_calls,total_tokens,mean_tokens,cost,unpriced_calls"
             )?;
             for g in groups {
                 let j = json(g);
@@ -74,21 +79,30 @@ pub fn print(
                         j.llm_calls.to_string(),
                         j.total_tokens.map(|t| t.to_string()).unwrap_or_default(),
                         crate::text::csv_cell(j.mean_tokens),
+                        crate::text::csv_cell(j.cost),
+                        j.unpriced_calls.to_string(),
                     ])
                 )?;
             }
             Ok(())
         }
         StatsFormat::Table => {
-            let cols: Vec<(&'static str, bool)> = HEADERS
+            let costs = groups.iter().any(|g| g.cost.is_some());
+            let mut cols: Vec<(&'static str, bool)> = HEADERS
                 .iter()
                 .enumerate()
                 .map(|(i, h)| (*h, i > 0))
                 .collect();
+            if costs {
+                cols.push(("COST", true));
+            }
             let mut t = super::Table::new(&cols).painted(paint);
             for g in groups {
                 let mut c = g.cells().to_vec();
                 c[0] = crate::text::truncate(&c[0], 60);
+                if costs {
+                    c.push(g.cost_cell());
+                }
                 let tones = if g.errors > 0 {
                     vec![(2, super::Tone::Error)]
                 } else {

@@ -99,7 +99,7 @@ fn write_rows(
             if header {
                 writeln!(
                     out,
-                    "trace_id,name,start,duration_ms,status,spans,error_spans,llm_calls,prompt_tokens,completion_tokens,total_tokens,model,recovered"
+                    "trace_id,name,start,duration_ms,status,spans,error_spans,llm_calls,prompt_tokens,completion_tokens,total_tokens,model,recovered,cost,unpriced_calls"
                 )?;
             }
             for &t in traces {
@@ -118,6 +118,8 @@ fn write_rows(
                     crate::text::csv_cell(j.tokens.as_ref().map(|t| t.total)),
                     j.model.clone().unwrap_or_default(),
                     j.recovered.to_string(),
+                    crate::text::csv_cell(j.cost),
+                    j.unpriced_calls.to_string(),
                 ];
                 writeln!(out, "{}", csv_line(&cells))?;
             }
@@ -183,7 +185,13 @@ fn table(
     out: &mut impl Write,
     rows: Rows<'_>,
 ) -> io::Result<()> {
-    let mut t = super::Table::new(&[
+    // what the traces cost, when some call has a price
+    // (once shown, a followed list keeps the column)
+    let costs = rows.widths.len() > 9
+        || traces
+            .iter()
+            .any(|t| store.columns().cost(t.0 as usize).is_some());
+    let mut cols = vec![
         ("START", false),
         ("TRACE", false),
         ("NAME", false),
@@ -193,8 +201,11 @@ fn table(
         ("LLM", true),
         ("TOKENS", true),
         ("MODEL", false),
-    ])
-    .painted(rows.paint);
+    ];
+    if costs {
+        cols.insert(8, ("COST", true));
+    }
+    let mut t = super::Table::new(&cols).painted(rows.paint);
     let names = crate::text::cut_names(
         &traces
             .iter()
@@ -205,22 +216,24 @@ fn table(
         let tr = store.trace(i);
         let s = &tr.summary;
         let tone = Tone::of(s.outcome());
-        t.row_toned(
-            vec![
-                time.human(s.start),
-                truncate(&store.id_str(tr.id), 18),
-                name,
-                status_mark(s),
-                human_dur(s.duration),
-                s.span_count.to_string(),
-                s.llm_calls.to_string(),
-                s.tokens
-                    .map_or_else(|| "—".into(), |t| human_count(t.total)),
-                s.model
-                    .map_or_else(|| "—".into(), |m| truncate(store.str(m), 28)),
-            ],
-            vec![(3, tone)],
-        );
+        let mut cells = vec![
+            time.human(s.start),
+            truncate(&store.id_str(tr.id), 18),
+            name,
+            status_mark(s),
+            human_dur(s.duration),
+            s.span_count.to_string(),
+            s.llm_calls.to_string(),
+            s.tokens
+                .map_or_else(|| "—".into(), |t| human_count(t.total)),
+            s.model
+                .map_or_else(|| "—".into(), |m| truncate(store.str(m), 28)),
+        ];
+        if costs {
+            let usd = s.cost.map(crate::model::Nanodollars::usd);
+            cells.insert(8, crate::text::cost_cell(usd, u64::from(s.unpriced)));
+        }
+        t.row_toned(cells, vec![(3, tone)]);
     }
     t.write_continued(out, rows.widths, rows.header)
 }

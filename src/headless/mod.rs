@@ -10,7 +10,7 @@ pub mod show_markdown;
 pub mod show_transcript;
 pub mod stats;
 
-use crate::model::{Outcome, Store, Tokens, TraceIdx};
+use crate::model::{Nanodollars, Outcome, Store, Tokens, TraceIdx};
 use crate::text::{ms, rfc3339, width};
 use serde::Serialize;
 use std::io::{self, Write};
@@ -31,6 +31,10 @@ pub struct TraceJson {
     pub llm_calls: u32,
     pub tokens: Option<Tokens>,
     pub model: Option<String>,
+    /// What the LM calls cost in USD, the ones with a price; null when none has one.
+    pub cost: Option<f64>,
+    /// LM calls whose cost is not known.
+    pub unpriced_calls: u32,
 }
 
 impl TraceJson {
@@ -50,6 +54,8 @@ impl TraceJson {
             llm_calls: s.llm_calls,
             tokens: s.tokens,
             model: s.model.map(|m| store.str(m).to_string()),
+            cost: s.cost.map(Nanodollars::usd),
+            unpriced_calls: s.unpriced,
         }
     }
 }

@@ -36,6 +36,8 @@ struct SpanJson {
     error: Option<String>,
     model: Option<String>,
     tokens: Option<crate::model::Tokens>,
+    /// USD; null when unpriced or not a call.
+    cost: Option<f64>,
     orphan: bool,
     /// On the trace's critical path (README "What the numbers mean").
     critical: bool,
@@ -54,6 +56,8 @@ struct ShowJson {
     llm_calls: u32,
     tokens: Option<crate::model::Tokens>,
     model: Option<String>,
+    cost: Option<f64>,
+    unpriced_calls: u32,
     /// Steps carried only durations and were laid out one after another.
     sequential_steps: bool,
     spans: Vec<SpanJson>,
@@ -95,6 +99,7 @@ pub fn print(
                         error: sp.error.map(|e| store.str(e).to_string()),
                         model: sp.model.map(|m| store.str(m).to_string()),
                         tokens: sp.tokens,
+                        cost: store.span_cost(s).map(crate::model::Nanodollars::usd),
                         orphan: wf.tree.orphan[r.idx],
                         critical: time_went.on_path(r.idx),
                     }
@@ -112,6 +117,8 @@ pub fn print(
                 llm_calls: tj.llm_calls,
                 tokens: tj.tokens,
                 model: tj.model,
+                cost: tj.cost,
+                unpriced_calls: tj.unpriced_calls,
                 sequential_steps: store.trace(t).summary.sequential,
                 spans,
             };
@@ -169,11 +176,32 @@ fn header(store: &Store, t: TraceIdx, time: TimeFmt) -> Vec<(&'static str, Strin
             "tokens",
             s.tokens.map_or_else(
                 || "—".into(),
-                |t| format!("{} in / {} out / {} total", t.prompt, t.completion, t.total),
+                |t| {
+                    let mut line =
+                        format!("{} in / {} out / {} total", t.prompt, t.completion, t.total);
+                    for (n, what) in [
+                        (t.cache_read, "cached"),
+                        (t.cache_write, "written to cache"),
+                        (t.reasoning, "reasoning"),
+                    ] {
+                        if n > 0 {
+                            line.push_str(&format!(", {n} {what}"));
+                        }
+                    }
+                    line
+                },
             ),
         ),
         ("model", s.model.map_or("—", |m| store.str(m)).to_string()),
     ];
+    if s.cost.is_some() || s.unpriced > 0 {
+        let usd = s.cost.map(crate::model::Nanodollars::usd);
+        let mut line = crate::text::cost_cell(usd, u64::from(s.unpriced));
+        if s.unpriced > 0 {
+            line.push_str(&format!(" ({} LM call(s) without a price)", s.unpriced));
+        }
+        lines.insert(lines.len() - 1, ("cost", line));
+    }
     if let Some(e) = s.error_message {
         let error = first_line(store.str(e), 200);
         if outcome == Outcome::Recovered {

@@ -28,6 +28,9 @@ struct GroupJson<'a> {
     errors: u64,
     error_rate: f64,
     tokens: Option<crate::model::Tokens>,
+    /// USD, the calls with a price; null when none has one.
+    cost: Option<f64>,
+    unpriced_calls: u64,
 }
 
 /// Print groups in `format`.
@@ -54,6 +57,8 @@ pub fn print(
             errors: s.errors,
             error_rate: round3(s.error_rate),
             tokens: s.tokens,
+            cost: s.cost.map(crate::model::Nanodollars::usd),
+            unpriced_calls: s.unpriced,
         }
     }
     match format {
@@ -65,7 +70,7 @@ pub fn print(
         StatsFormat::Csv => {
             writeln!(
                 out,
-                "name,kind,count,p50_ms,p95_ms,p99_ms,max_ms,mean_pct,errors,error_rate,prompt_tokens,completion_tokens,total_tokens"
+                "name,kind,count,p50_ms,p95_ms,p99_ms,max_ms,mean_pct,errors,error_rate,prompt_tokens,completion_tokens,total_tokens,cost,unpriced_calls"
             )?;
             for g in groups {
                 let j = json(g);
@@ -86,13 +91,22 @@ pub fn print(
                         crate::text::csv_cell(j.tokens.as_ref().map(|t| t.prompt)),
                         crate::text::csv_cell(j.tokens.as_ref().map(|t| t.completion)),
                         crate::text::csv_cell(j.tokens.as_ref().map(|t| t.total)),
+                        crate::text::csv_cell(j.cost),
+                        j.unpriced_calls.to_string(),
                     ])
                 )?;
             }
             Ok(())
         }
         StatsFormat::Table => {
-            let mut t = super::Table::new(&[
+            // cached/reasoning tokens and cost when some step has them
+            let details = groups.iter().any(|g| {
+                g.stats
+                    .tokens
+                    .is_some_and(|t| t.cache_read + t.cache_write + t.reasoning > 0)
+            });
+            let costs = groups.iter().any(|g| g.stats.cost.is_some());
+            let mut cols = vec![
                 ("NAME", false),
                 ("KIND", false),
                 ("COUNT", true),
@@ -103,8 +117,14 @@ pub fn print(
                 ("%TRACE", true),
                 ("ERRORS", true),
                 ("TOKENS IN/OUT", true),
-            ])
-            .painted(paint);
+            ];
+            if details {
+                cols.push(("CACHED/REASONING", true));
+            }
+            if costs {
+                cols.push(("COST", true));
+            }
+            let mut t = super::Table::new(&cols).painted(paint);
             let d = |v: Option<i64>| v.map_or_else(|| "—".into(), human_dur);
             let names = crate::text::cut_names(
                 &groups
@@ -119,29 +139,39 @@ pub fn print(
                 } else {
                     Vec::new()
                 };
-                t.row_toned(
-                    vec![
-                        name,
-                        s.kind.as_str().into(),
-                        s.count.to_string(),
-                        d(s.p50),
-                        d(s.p95),
-                        d(s.p99),
-                        d(s.max),
-                        s.mean_pct
-                            .map_or_else(|| "—".into(), |p| format!("{p:.1}%")),
-                        if s.errors == 0 {
-                            "0".into()
-                        } else {
-                            format!("{} ({:.0}%)", s.errors, s.error_rate * 100.0)
-                        },
-                        s.tokens.map_or_else(
-                            || "—".into(),
-                            |t| format!("{}/{}", human_count(t.prompt), human_count(t.completion)),
-                        ),
-                    ],
-                    tones,
-                );
+                let mut cells = vec![
+                    name,
+                    s.kind.as_str().into(),
+                    s.count.to_string(),
+                    d(s.p50),
+                    d(s.p95),
+                    d(s.p99),
+                    d(s.max),
+                    s.mean_pct
+                        .map_or_else(|| "—".into(), |p| format!("{p:.1}%")),
+                    if s.errors == 0 {
+                        "0".into()
+                    } else {
+                        format!("{} ({:.0}%)", s.errors, s.error_rate * 100.0)
+                    },
+                    s.tokens.map_or_else(
+                        || "—".into(),
+                        |t| format!("{}/{}", human_count(t.prompt), human_count(t.completion)),
+                    ),
+                ];
+                if details {
+                    cells.push(s.tokens.map_or_else(
+                        || "—".into(),
+                        |t| format!("{}/{}", human_count(t.cache_read), human_count(t.reasoning)),
+                    ));
+                }
+                if costs {
+                    cells.push(crate::text::cost_cell(
+                        s.cost.map(crate::model::Nanodollars::usd),
+                        s.unpriced,
+                    ));
+                }
+                t.row_toned(cells, tones);
             }
             t.write(out)
         }

@@ -4,7 +4,7 @@
 
 use super::attributes::of_object;
 use super::texts::Message;
-use crate::model::{SpanKind, Tokens};
+use crate::model::{Nanodollars, SpanKind, Tokens};
 use serde_json::Value;
 use std::borrow::Cow;
 
@@ -37,6 +37,18 @@ impl AttrValue<'_> {
             AttrValue::Str(s) => s.trim().parse().ok(),
             _ => None,
         }
+    }
+
+    #[must_use]
+    #[allow(clippy::cast_precision_loss)]
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            AttrValue::Int(i) => Some(*i as f64),
+            AttrValue::Double(d) => Some(*d),
+            AttrValue::Str(s) => s.trim().parse().ok(),
+            _ => None,
+        }
+        .filter(|d: &f64| d.is_finite())
     }
 
     /// The value as display text.
@@ -101,6 +113,8 @@ pub fn shown_elsewhere(k: &str) -> bool {
                 | "gen_ai.prompt"
                 | "gen_ai.completion"
                 | "gen_ai.system_instructions"
+                | "gen_ai.tool.call.arguments"
+                | "gen_ai.tool.call.result"
         )
 }
 
@@ -168,9 +182,45 @@ impl<'a> Attrs<'a> {
         .filter(|m| !m.is_empty())
     }
 
-    /// Token usage, and whether it covers the span's whole subtree (MLflow's module usage).
+    /// Token usage, and whether it covers the span's whole subtree (MLflow's module usage), with
+    /// cached and reasoning tokens and the producer's own cost where it gives them.
     #[must_use]
     pub fn tokens(&self) -> Option<(Tokens, bool)> {
+        let (mut t, cumulative) = self.counts()?;
+        let first = |keys: &[&str]| keys.iter().find_map(|k| self.u64(k)).unwrap_or(0);
+        t.cache_read = first(&[
+            "llm.token_count.prompt_details.cache_read",
+            "gen_ai.usage.cache_read.input_tokens",
+        ]);
+        t.cache_write = first(&[
+            "llm.token_count.prompt_details.cache_write",
+            "gen_ai.usage.cache_write.input_tokens",
+            "gen_ai.usage.cache_creation.input_tokens",
+        ]);
+        t.reasoning = first(&[
+            "llm.token_count.completion_details.reasoning",
+            "gen_ai.usage.reasoning.output_tokens",
+        ]);
+        t.stated_cost = self.cost();
+        Some((t, cumulative))
+    }
+
+    /// What the producer said the call cost, in USD: OpenInference's (and litellm's)
+    /// `llm.cost.total`, litellm's `gen_ai.usage.cost`, MLflow's `mlflow.llm.cost`.
+    #[must_use]
+    pub fn cost(&self) -> Option<Nanodollars> {
+        let usd = ["llm.cost.total", "gen_ai.usage.cost"]
+            .into_iter()
+            .find_map(|k| self.get(k).and_then(AttrValue::as_f64))
+            .or_else(|| {
+                let v = json(&self.get("mlflow.llm.cost")?.to_text());
+                v.get("total_cost")?.as_f64()
+            })?;
+        Nanodollars::from_usd(usd)
+    }
+
+    /// Prompt, completion and total, from whichever convention the span follows.
+    fn counts(&self) -> Option<(Tokens, bool)> {
         if let Some(t) = Tokens::from_parts(
             self.u64("llm.token_count.prompt"),
             self.u64("llm.token_count.completion"),
@@ -268,9 +318,13 @@ impl<'a> Attrs<'a> {
                 .find_map(|k| self.get(k))
                 .map(|v| v.to_text().into_owned())
         };
+        let pick_one = |k: &str| self.get(k).map(|v| v.to_text().into_owned());
         (
-            pick(["input.value", "mlflow.spanInputs"]),
-            pick(["output.value", "mlflow.spanOutputs"]).or_else(|| self.documents()),
+            pick(["input.value", "mlflow.spanInputs"])
+                .or_else(|| pick_one("gen_ai.tool.call.arguments")),
+            pick(["output.value", "mlflow.spanOutputs"])
+                .or_else(|| pick_one("gen_ai.tool.call.result"))
+                .or_else(|| self.documents()),
         )
     }
 
@@ -379,12 +433,41 @@ pub fn usage_from_json(text: &str) -> Option<Tokens> {
 
 #[must_use]
 pub fn usage_from_value(v: &Value) -> Option<Tokens> {
-    let n = |keys: [&str; 2]| keys.into_iter().find_map(|k| v.get(k)?.as_u64());
-    Tokens::from_parts(
-        n(["input_tokens", "prompt_tokens"]),
-        n(["output_tokens", "completion_tokens"]),
-        n(["total_tokens", "total"]),
-    )
+    let n = |keys: &[&str]| keys.iter().find_map(|k| v.get(k)?.as_u64());
+    let at = |path: &[&str]| {
+        path.iter()
+            .try_fold(v, |v, k| v.get(k))
+            .and_then(Value::as_u64)
+    };
+    // Anthropic's own usage (no total) leaves cached input out of `input_tokens`; where a
+    // total is given (MLflow's usage, OpenAI's), the input count already holds it
+    let anthropic_read = n(&["cache_read_input_tokens"]);
+    let anthropic_write = n(&["cache_creation_input_tokens"]);
+    let mut t = Tokens::from_parts(
+        n(&["input_tokens", "prompt_tokens"]),
+        n(&["output_tokens", "completion_tokens"]),
+        n(&["total_tokens", "total"]),
+    )?;
+    let read = at(&["prompt_tokens_details", "cached_tokens"])
+        .or_else(|| at(&["input_tokens_details", "cached_tokens"]));
+    let write = at(&["prompt_tokens_details", "cache_write_tokens"])
+        .or_else(|| at(&["prompt_tokens_details", "cache_creation_tokens"]));
+    t.reasoning = at(&["completion_tokens_details", "reasoning_tokens"])
+        .or_else(|| at(&["output_tokens_details", "reasoning_tokens"]))
+        .unwrap_or(0);
+    if v.get("prompt_tokens").is_none()
+        && v.get("total_tokens").is_none()
+        && (anthropic_read.is_some() || anthropic_write.is_some())
+    {
+        let extra = anthropic_read
+            .unwrap_or(0)
+            .saturating_add(anthropic_write.unwrap_or(0));
+        t.prompt = t.prompt.saturating_add(extra);
+        t.total = t.total.saturating_add(extra);
+    }
+    t.cache_read = read.or(anthropic_read).unwrap_or(0);
+    t.cache_write = write.or(anthropic_write).unwrap_or(0);
+    Some(t)
 }
 
 /// `prefix.<i>.message.role` / `.message.content`, ordered by `i`.
@@ -450,6 +533,15 @@ pub fn messages_from_json(v: &Value) -> Vec<Message> {
     };
     arr.iter()
         .filter_map(|m| {
+            // some producers write each message as a JSON string of its own
+            let parsed;
+            let m = match m {
+                Value::String(text) => {
+                    parsed = json(text);
+                    &parsed
+                }
+                other => other,
+            };
             let role = m.get("role")?.as_str().unwrap_or("").to_string();
             let content = match (m.get("content"), m.get("parts")) {
                 (Some(c), _) => content_text(c),
@@ -476,6 +568,20 @@ fn parts_text(p: &Value) -> String {
             .iter()
             .map(|part| match part {
                 Value::String(s) => s.clone(),
+                _ if part.get("type").and_then(Value::as_str) == Some("tool_call") => {
+                    let name = part.get("name").and_then(Value::as_str).unwrap_or("");
+                    let args = part.get("arguments").map_or_else(String::new, |a| {
+                        a.as_str().map_or_else(|| a.to_string(), str::to_string)
+                    });
+                    format!("tool call {name}({args})")
+                }
+                _ if part.get("type").and_then(Value::as_str) == Some("tool_call_response") => {
+                    let r = part.get("response").or_else(|| part.get("result"));
+                    let text = r.map_or_else(String::new, |r| {
+                        r.as_str().map_or_else(|| r.to_string(), str::to_string)
+                    });
+                    format!("tool result: {text}")
+                }
                 _ => part
                     .get("content")
                     .or_else(|| part.get("text"))
@@ -558,7 +664,8 @@ mod tests {
                 Tokens {
                     prompt: 148,
                     completion: 12,
-                    total: 160
+                    total: 160,
+                    ..Tokens::default()
                 },
                 false
             ))
@@ -604,7 +711,8 @@ mod tests {
                 Tokens {
                     prompt: 10,
                     completion: 5,
-                    total: 15
+                    total: 15,
+                    ..Tokens::default()
                 },
                 false
             ))
@@ -653,7 +761,8 @@ mod tests {
                 Tokens {
                     prompt: 148,
                     completion: 6,
-                    total: 154
+                    total: 154,
+                    ..Tokens::default()
                 },
                 true
             ))
@@ -661,5 +770,188 @@ mod tests {
         assert_eq!(a.messages()[0].content, "q");
         assert_eq!(mlflow_kind("PARSER"), SpanKind::Chain);
         assert_eq!(mlflow_kind("TOOL"), SpanKind::Tool);
+    }
+
+    #[test]
+    fn genai_2026_structured_messages_cache_and_reasoning() {
+        // arrays and kvlists arrive as JSON text of arrays and objects
+        let a = attrs(&[
+            ("gen_ai.operation.name", s("chat")),
+            ("gen_ai.request.model", s("gpt-5-mini")),
+            ("gen_ai.usage.input_tokens", AttrValue::Int(1200)),
+            ("gen_ai.usage.output_tokens", AttrValue::Int(300)),
+            ("gen_ai.usage.cache_read.input_tokens", AttrValue::Int(1000)),
+            ("gen_ai.usage.cache_creation.input_tokens", AttrValue::Int(100)),
+            ("gen_ai.usage.reasoning.output_tokens", AttrValue::Int(200)),
+            (
+                "gen_ai.system_instructions",
+                AttrValue::Json(r#"[{"type":"text","content":"be brief"}]"#.into()),
+            ),
+            (
+                "gen_ai.input.messages",
+                AttrValue::Json(
+                    r#"["{\"role\":\"user\",\"parts\":[{\"type\":\"text\",\"content\":\"weather?\"}]}",{"role":"tool","parts":[{"type":"tool_call_response","id":"c1","response":"sunny"}]}]"#
+                        .into(),
+                ),
+            ),
+            (
+                "gen_ai.output.messages",
+                AttrValue::Json(
+                    r#"[{"role":"assistant","parts":[{"type":"tool_call","id":"c1","name":"get_weather","arguments":{"city":"Paris"}}],"finish_reason":"tool_call"}]"#
+                        .into(),
+                ),
+            ),
+            ("gen_ai.response.finish_reasons", AttrValue::Json(r#"["tool_call"]"#.into())),
+            ("gen_ai.conversation.id", s("conv-1")),
+        ]);
+        let (t, cumulative) = a.tokens().unwrap();
+        assert!(!cumulative);
+        assert_eq!(
+            (t.prompt, t.completion, t.total),
+            (1200, 300, 1500),
+            "input tokens include the cached ones"
+        );
+        assert_eq!((t.cache_read, t.cache_write, t.reasoning), (1000, 100, 200));
+        let m = a.messages();
+        let texts: Vec<(&str, &str)> = m
+            .iter()
+            .map(|m| (m.role.as_str(), m.content.as_str()))
+            .collect();
+        assert_eq!(
+            texts,
+            [
+                ("system", "be brief"),
+                ("user", "weather?"),
+                ("tool", "tool result: sunny")
+            ]
+        );
+        assert_eq!(
+            a.response().as_deref(),
+            Some(r#"tool call get_weather({"city":"Paris"})"#)
+        );
+        let listed = a.attributes();
+        assert!(listed.contains(&("gen_ai.conversation.id".into(), "conv-1".into())));
+        assert!(listed.contains(&(
+            "gen_ai.response.finish_reasons".into(),
+            r#"["tool_call"]"#.into()
+        )));
+        // the newer name for a cache write
+        let w = attrs(&[
+            ("gen_ai.usage.input_tokens", AttrValue::Int(10)),
+            ("gen_ai.usage.cache_write.input_tokens", AttrValue::Int(4)),
+        ]);
+        assert_eq!(w.tokens().unwrap().0.cache_write, 4);
+    }
+
+    #[test]
+    fn openinference_token_details_and_cost() {
+        let a = attrs(&[
+            ("llm.token_count.prompt", AttrValue::Int(30)),
+            ("llm.token_count.completion", AttrValue::Int(10)),
+            (
+                "llm.token_count.prompt_details.cache_read",
+                AttrValue::Int(20),
+            ),
+            (
+                "llm.token_count.prompt_details.cache_write",
+                AttrValue::Int(5),
+            ),
+            (
+                "llm.token_count.completion_details.reasoning",
+                AttrValue::Int(4),
+            ),
+            ("llm.cost.total", AttrValue::Double(0.00125)),
+        ]);
+        let t = a.tokens().unwrap().0;
+        assert_eq!((t.prompt, t.completion, t.total), (30, 10, 40));
+        assert_eq!((t.cache_read, t.cache_write, t.reasoning), (20, 5, 4));
+        assert_eq!(t.stated_cost, Some(Nanodollars(1_250_000)));
+        let mlflow = attrs(&[
+            (
+                "mlflow.chat.tokenUsage",
+                s(r#"{"input_tokens":3,"output_tokens":4,"total_tokens":7}"#),
+            ),
+            (
+                "mlflow.llm.cost",
+                s(r#"{"input_cost":0.5,"output_cost":0.25,"total_cost":0.75}"#),
+            ),
+        ]);
+        assert_eq!(
+            mlflow.tokens().unwrap().0.stated_cost,
+            Some(Nanodollars(750_000_000))
+        );
+        // a negative or unreadable figure is no figure
+        let bad = attrs(&[
+            ("llm.token_count.prompt", AttrValue::Int(1)),
+            ("llm.cost.total", AttrValue::Double(-1.0)),
+        ]);
+        assert_eq!(bad.tokens().unwrap().0.stated_cost, None);
+    }
+
+    #[test]
+    fn a_tool_calls_arguments_and_result_are_its_inputs_and_outputs() {
+        let a = attrs(&[
+            ("gen_ai.operation.name", s("execute_tool")),
+            ("gen_ai.tool.name", s("get_weather")),
+            (
+                "gen_ai.tool.call.arguments",
+                AttrValue::Json(r#"{"city":"Paris"}"#.into()),
+            ),
+            ("gen_ai.tool.call.result", s("sunny")),
+        ]);
+        assert_eq!(a.kind(), Some(SpanKind::Tool));
+        assert_eq!(
+            a.io(),
+            (Some(r#"{"city":"Paris"}"#.into()), Some("sunny".into()))
+        );
+        assert!(
+            !a.attributes()
+                .iter()
+                .any(|(k, _)| k.starts_with("gen_ai.tool.call."))
+        );
+    }
+
+    #[test]
+    fn usage_objects_with_details() {
+        let openai = usage_from_json(
+            r#"{"prompt_tokens":1200,"completion_tokens":300,"total_tokens":1500,
+                "prompt_tokens_details":{"cached_tokens":1000},
+                "completion_tokens_details":{"reasoning_tokens":200}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (
+                openai.prompt,
+                openai.cache_read,
+                openai.reasoning,
+                openai.total
+            ),
+            (1200, 1000, 200, 1500)
+        );
+        // Anthropic counts cached input apart: the prompt is the sum
+        let anthropic = usage_from_json(
+            r#"{"input_tokens":10,"output_tokens":5,"cache_read_input_tokens":100,
+                "cache_creation_input_tokens":20}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (
+                anthropic.prompt,
+                anthropic.cache_read,
+                anthropic.cache_write,
+                anthropic.total
+            ),
+            (130, 100, 20, 135)
+        );
+        // MLflow's usage has a total: its input count holds the cached tokens already
+        let mlflow = usage_from_json(
+            r#"{"input_tokens":130,"output_tokens":5,"total_tokens":135,
+                "cache_read_input_tokens":100}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (mlflow.prompt, mlflow.cache_read, mlflow.total),
+            (130, 100, 135)
+        );
     }
 }

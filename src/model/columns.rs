@@ -6,7 +6,8 @@
 use super::idx::SpanIdx;
 use super::trace::Outcome;
 use super::trace::TraceSummary;
-use super::{Nanos, Sym, Tokens, TraceStatus};
+use super::{Nanodollars, Nanos, Sym, Tokens, TraceStatus};
+use foldhash::HashMap;
 
 /// Bits of [`TraceColumns::flags`].
 pub mod flag {
@@ -42,6 +43,19 @@ pub struct TraceColumns {
     pub flags: Vec<u8>,
     /// The rest of the summary, read when one trace is shown.
     rest: Vec<Rest>,
+    /// Cached and reasoning tokens, cost and unpriced calls, of the traces that have any: most
+    /// traces of most logs have none, so they cost those nothing.
+    usage: HashMap<u32, Usage>,
+}
+
+/// What a trace's LM calls cost and the token details of its total.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Usage {
+    cache_read: u64,
+    cache_write: u64,
+    reasoning: u64,
+    cost: Option<Nanodollars>,
+    unpriced: u32,
 }
 
 /// What the columns scanned by filters do not hold of a summary.
@@ -114,6 +128,20 @@ impl TraceColumns {
         let sequential = if s.sequential { flag::SEQUENTIAL } else { 0 };
         self.flags[i] =
             (self.flags[i] & flag::LIVE) | status | failed_step | one_model | sequential;
+        let usage = Usage {
+            cache_read: s.tokens.map_or(0, |t| t.cache_read),
+            cache_write: s.tokens.map_or(0, |t| t.cache_write),
+            reasoning: s.tokens.map_or(0, |t| t.reasoning),
+            cost: s.cost,
+            unpriced: s.unpriced,
+        };
+        // a trace index fits a u32: the store counts traces in u32
+        let key = u32::try_from(i).unwrap_or(u32::MAX);
+        if usage == Usage::default() {
+            self.usage.remove(&key);
+        } else {
+            self.usage.insert(key, usage);
+        }
         self.rest[i] = Rest {
             prompt: s.tokens.map_or(0, |t| t.prompt),
             completion: s.tokens.map_or(0, |t| t.completion),
@@ -129,6 +157,7 @@ impl TraceColumns {
     pub fn summary(&self, i: usize) -> TraceSummary {
         let rest = &self.rest[i];
         let f = self.flags[i];
+        let usage = self.usage_of(i);
         TraceSummary {
             name: Self::sym(self.name[i]),
             start: self.start[i],
@@ -141,7 +170,13 @@ impl TraceColumns {
                 prompt: rest.prompt,
                 completion: rest.completion,
                 total,
+                cache_read: usage.cache_read,
+                cache_write: usage.cache_write,
+                reasoning: usage.reasoning,
+                stated_cost: None,
             }),
+            cost: usage.cost,
+            unpriced: usage.unpriced,
             model: Self::sym(self.model[i]),
             root: rest.root.checked_sub(1).map(SpanIdx),
             orphans: rest.orphans,
@@ -151,9 +186,35 @@ impl TraceColumns {
         }
     }
 
+    fn usage_of(&self, i: usize) -> Usage {
+        if self.usage.is_empty() {
+            return Usage::default();
+        }
+        u32::try_from(i)
+            .ok()
+            .and_then(|k| self.usage.get(&k))
+            .copied()
+            .unwrap_or_default()
+    }
+
+    /// What trace `i`'s LM calls cost (the ones with a price).
+    #[must_use]
+    pub fn cost(&self, i: usize) -> Option<Nanodollars> {
+        self.usage_of(i).cost
+    }
+
+    /// How many of trace `i`'s LM calls have no known cost.
+    #[must_use]
+    pub fn unpriced(&self, i: usize) -> u32 {
+        self.usage_of(i).unpriced
+    }
+
     /// Trace `i` was evicted.
     pub fn kill(&mut self, i: usize) {
         self.flags[i] &= !flag::LIVE;
+        if let Ok(k) = u32::try_from(i) {
+            self.usage.remove(&k);
+        }
     }
 
     #[must_use]
@@ -247,6 +308,7 @@ mod tests {
                 prompt: 1,
                 completion: 1,
                 total: 0,
+                ..Tokens::default()
             }),
             name: Some(Sym(4)),
             ..TraceSummary::default()
@@ -265,6 +327,19 @@ mod tests {
         };
         c.set(0, &every);
         assert_eq!(c.summary(0), every);
+        let costly = TraceSummary {
+            tokens: Some(Tokens {
+                cache_read: 1,
+                reasoning: 2,
+                ..Tokens::counts(5, 4, 9)
+            }),
+            cost: Some(Nanodollars(7)),
+            unpriced: 1,
+            ..s.clone()
+        };
+        c.set(0, &costly);
+        assert_eq!(c.summary(0), costly);
+        assert_eq!((c.cost(0), c.unpriced(0)), (Some(Nanodollars(7)), 1));
         c.set(0, &s);
         assert_eq!((c.start[0], c.duration[0], c.tokens[0]), (5, 7, 1));
         assert_eq!((c.span_count[0], c.llm_calls[0]), (3, 2));

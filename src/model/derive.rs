@@ -6,7 +6,7 @@
 
 use super::idx::{self, Table};
 use super::rows::SpanTable;
-use super::span::{SpanIdx, SpanKind, Tokens, flags};
+use super::span::{Nanodollars, SpanIdx, SpanKind, Tokens, flags};
 use super::trace::{TraceInfo, TraceRow, TraceStatus, TraceSummary};
 use super::tree::{Tree, TreeInput};
 
@@ -38,6 +38,11 @@ pub struct Scratch {
     items: Vec<TreeInput>,
 }
 
+/// What one LM call cost, from its usage, its model and when it started (`prices::call_cost`
+/// with the store's names); `None` when unpriced.
+pub type CostOf<'a> =
+    dyn Fn(&Tokens, Option<super::Sym>, Option<super::Nanos>) -> Option<Nanodollars> + 'a;
+
 /// The summary of trace `tr`, whose spans are rows of `table`; `stated`: the token total a
 /// trace-level record gave, if one did.
 ///
@@ -49,6 +54,7 @@ pub fn summary(
     tr: &TraceRow,
     stated: Option<Tokens>,
     table: &SpanTable,
+    cost_of: &CostOf<'_>,
     scratch: &mut Scratch,
 ) -> TraceSummary {
     fill_inputs(table, &tr.spans, &mut scratch.items);
@@ -77,12 +83,20 @@ pub fn summary(
         .filter(|&i| is_llm(i) && !ancestors(&tree, i).any(is_llm))
         .count();
 
-    let tokens = stated.or_else(|| {
-        let carried: Vec<Option<Tokens>> = (0..n).map(|i| table.tokens(row(i))).collect();
-        let cumulative: Vec<bool> = (0..n)
-            .map(|i| table.has(row(i), flags::TOKENS_CUMULATIVE))
-            .collect();
-        trace_tokens(&carried, &cumulative, &tree)
+    let carried: Vec<Option<Tokens>> = (0..n).map(|i| table.tokens(row(i))).collect();
+    let tokens = stated
+        .or_else(|| {
+            let cumulative: Vec<bool> = (0..n)
+                .map(|i| table.has(row(i), flags::TOKENS_CUMULATIVE))
+                .collect();
+            trace_tokens(&carried, &cumulative, &tree)
+        })
+        .map(|t| Tokens {
+            stated_cost: None,
+            ..t
+        });
+    let (cost, mut unpriced) = trace_cost(&carried, &tree, &|i, t| {
+        cost_of(t, table.model(row(i)), items[i].start)
     });
     let model_of = |i: usize| table.model(row(i));
     let model = tree
@@ -109,6 +123,10 @@ pub fn summary(
     });
     // each is a count of some of the trace's spans, at most the span table's capacity
     let spans_u32 = |n: usize| idx::count(n, Table::Spans).expect("a trace's spans are rows");
+    if carried.iter().all(Option::is_none) {
+        // LM calls without any usage: what they cost is not known
+        unpriced = llm_calls;
+    }
     TraceSummary {
         name,
         start,
@@ -124,7 +142,43 @@ pub fn summary(
         sequential: (0..n).any(|i| table.has(row(i), flags::SEQUENTIAL)),
         error_message,
         one_model: (0..n).all(|i| model_of(i).is_none() || model_of(i) == model),
+        cost,
+        unpriced: spans_u32(unpriced),
     }
+}
+
+/// What a trace's calls cost and how many have no known cost. The calls are the innermost
+/// spans that carry usage (one call reported by a DSPy LM span and the client span under it
+/// is counted once, as for tokens; for producers whose usage covers a subtree these are its
+/// LM spans). A call's cost is the one its producer stated, on its span or on an enclosing
+/// span that reports the same call, else what its model's price makes of its tokens.
+fn trace_cost(
+    carried: &[Option<Tokens>],
+    tree: &Tree,
+    cost_of: &dyn Fn(usize, &Tokens) -> Option<Nanodollars>,
+) -> (Option<Nanodollars>, usize) {
+    let n = carried.len();
+    let mut has_carrying_descendant = vec![false; n];
+    for i in (0..n).filter(|&i| carried[i].is_some()) {
+        for a in ancestors(tree, i) {
+            has_carrying_descendant[a] = true;
+        }
+    }
+    let mut total: Option<Nanodollars> = None;
+    let mut unpriced = 0;
+    for i in (0..n).filter(|&i| !has_carrying_descendant[i]) {
+        let Some(t) = carried[i] else { continue };
+        let stated = t.stated_cost.or_else(|| {
+            ancestors(tree, i)
+                .filter_map(|a| carried[a])
+                .find_map(|a| a.stated_cost)
+        });
+        match stated.or_else(|| cost_of(i, &t)) {
+            Some(c) => total = Some(total.unwrap_or_default() + c),
+            None => unpriced += 1,
+        }
+    }
+    (total, unpriced)
 }
 
 /// The request's outcome (README "What failed means"): the outcome a record states (a request
@@ -224,6 +278,7 @@ mod tests {
                 prompt: n,
                 completion: 0,
                 total: n,
+                ..Tokens::default()
             }),
             flags: 0,
             payload: [None, None],
@@ -258,7 +313,13 @@ mod tests {
     fn summarize(spans: &[Span], info: TraceInfo) -> TraceSummary {
         let mut tr = trace_of(spans);
         tr.info = info;
-        summary(&tr, None, &table(spans), &mut Scratch::default())
+        summary(
+            &tr,
+            None,
+            &table(spans),
+            &|_, _, _| None,
+            &mut Scratch::default(),
+        )
     }
 
     #[test]
@@ -396,5 +457,44 @@ mod tests {
         );
         // no span at all yet
         assert_eq!(status_of(&[], NOTHING_STATED), (TraceStatus::Ok, 0));
+    }
+
+    #[test]
+    fn a_trace_costs_each_call_once_and_counts_the_unpriced() {
+        let with = |mut s: Span, model: u32, cost: Option<u64>| {
+            s.model = Some(Sym(model));
+            if let Some(t) = s.tokens.as_mut() {
+                t.stated_cost = cost.map(Nanodollars);
+            }
+            s
+        };
+        let spans = [
+            span(1, None, SpanKind::Chain, None),
+            // a DSPy LM span that states its cost, and the client span of the same call
+            with(span(2, Some(1), SpanKind::Llm, Some(100)), 7, Some(500)),
+            with(span(3, Some(2), SpanKind::Llm, Some(100)), 7, None),
+            // a priced call, and one of a model no table knows
+            with(span(4, Some(1), SpanKind::Llm, Some(10)), 7, None),
+            with(span(5, Some(1), SpanKind::Llm, Some(10)), 8, None),
+        ];
+        let tr = trace_of(&spans);
+        // model 7 costs 3 a token, model 8 is unknown
+        let price = |t: &Tokens, m: Option<Sym>, _: Option<i64>| {
+            (m == Some(Sym(7))).then(|| Nanodollars(3 * t.total))
+        };
+        let t = summary(&tr, None, &table(&spans), &price, &mut Scratch::default());
+        assert_eq!(t.llm_calls, 3);
+        assert_eq!(t.tokens.map(|t| t.total), Some(120));
+        assert_eq!((t.cost, t.unpriced), (Some(Nanodollars(530)), 1));
+        // LM calls that reported no usage at all: none is priced
+        let bare = [span(1, None, SpanKind::Llm, None)];
+        let t = summary(
+            &trace_of(&bare),
+            None,
+            &table(&bare),
+            &price,
+            &mut Scratch::default(),
+        );
+        assert_eq!((t.cost, t.unpriced), (None, 1));
     }
 }

@@ -16,6 +16,7 @@ pub mod idx;
 mod insert;
 pub mod intern;
 pub mod payload;
+pub mod prices;
 pub mod records;
 pub mod retention;
 pub mod rows;
@@ -38,7 +39,7 @@ pub use payload::{Blob, BlobId, Blobs, PayloadRef};
 pub use records::Batch;
 pub use rows::SpanTable;
 pub use sources::{Registry, SourceId, SourceStats};
-pub use span::{Span, SpanIdx, SpanKind, SpanStatus, Tokens};
+pub use span::{Nanodollars, Span, SpanIdx, SpanKind, SpanStatus, Tokens};
 pub use store::{Loading, Store};
 pub use trace::{Outcome, Trace, TraceIdx, TraceStatus};
 

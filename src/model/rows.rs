@@ -53,7 +53,7 @@ mod idbits {
     pub const PARENT_SHIFT: u32 = 10;
     pub const MASK: u16 = 0b11;
     pub const TOKENS: u16 = 1 << 12;
-    /// A count over `u32::MAX`: the tokens are in the table of wide ones.
+    /// A count over `u32::MAX`, or details: the tokens are in the table of wide ones.
     pub const WIDE_TOKENS: u16 = 1 << 13;
 }
 
@@ -118,7 +118,8 @@ pub struct SpanTable {
     attrs: Vec<(u32, u32)>,
     extras: Vec<Extra>,
     records: Vec<RecordAt>,
-    /// Token counts that do not fit the side table's, by side-table entry.
+    /// Token counts that do not fit the side table's (a count over `u32::MAX`, or details: cache,
+    /// reasoning, a stated cost), by side-table entry.
     wide_tokens: HashMap<u32, Tokens>,
 }
 
@@ -283,7 +284,8 @@ impl SpanTable {
             Some(p) => (self.record(p), p.locator),
             None => (NONE, 0),
         };
-        let narrow = sp.tokens.and_then(|t| {
+        // cache, reasoning and a stated cost are rare: such counts live in the wide table
+        let narrow = sp.tokens.filter(|t| !t.has_details()).and_then(|t| {
             Some([
                 u32::try_from(t.prompt).ok()?,
                 u32::try_from(t.completion).ok()?,
@@ -520,11 +522,7 @@ impl SpanTable {
             return self.wide_tokens.get(&row.extra).copied();
         }
         let [prompt, completion, total] = self.extra(i).tokens.map(u64::from);
-        Some(Tokens {
-            prompt,
-            completion,
-            total,
-        })
+        Some(Tokens::counts(prompt, completion, total))
     }
 
     #[inline]
@@ -620,6 +618,7 @@ mod tests {
             prompt: 1,
             completion: 2,
             total: 3,
+            ..Tokens::default()
         });
         rich.payload = [Some(payload(0, 2)), Some(payload(40, PayloadRef::WHOLE))];
         rich.start = None;
@@ -702,6 +701,7 @@ mod tests {
             prompt: u64::from(u32::MAX) + 1,
             completion: 0,
             total: u64::MAX,
+            ..Tokens::default()
         });
         t.push(&a);
         let mut b = span(SpanId::Hex(2), None);
@@ -709,6 +709,7 @@ mod tests {
             prompt: u64::from(u32::MAX),
             completion: 1,
             total: 0,
+            ..Tokens::default()
         });
         t.push(&b);
         assert_eq!((t.get(0), t.get(1)), (a.clone(), b));

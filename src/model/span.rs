@@ -91,12 +91,63 @@ pub enum SpanStatus {
 }
 
 /// Token usage of one LM call (or, for producers that report it so, of a whole subtree). Its
-/// JSON shape (`prompt`, `completion`, `total`) is part of the output contract.
+/// JSON shape (`prompt`, `completion`, `total`, and the details when a producer gave them) is
+/// part of the output contract.
+///
+/// `prompt` counts every input token, cached ones included (as `gen_ai.usage.input_tokens` and
+/// OpenInference's `llm.token_count.prompt` do): `cache_read` and `cache_write` say how many of
+/// them were read from or written to a prompt cache. `reasoning` is the part of `completion`
+/// the model spent reasoning. `stated_cost` is what the producer itself said the call cost.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Tokens {
     pub prompt: u64,
     pub completion: u64,
     pub total: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cache_read: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cache_write: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub reasoning: u64,
+    /// The producer's own figure for the call, in nano-USD (kept exact, summed exactly).
+    #[serde(skip)]
+    pub stated_cost: Option<Nanodollars>,
+}
+
+/// An amount of US dollars in units of 10^-9 USD.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Hash)]
+pub struct Nanodollars(pub u64);
+
+impl Nanodollars {
+    /// Dollars as a producer reports them; `None` for a negative or not finite figure.
+    #[must_use]
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        clippy::cast_precision_loss
+    )]
+    pub fn from_usd(usd: f64) -> Option<Self> {
+        (usd.is_finite() && usd >= 0.0 && usd < u64::MAX as f64 / 1e9)
+            .then(|| Nanodollars((usd * 1e9).round() as u64))
+    }
+
+    #[must_use]
+    #[allow(clippy::cast_precision_loss)]
+    pub fn usd(self) -> f64 {
+        self.0 as f64 / 1e9
+    }
+}
+
+impl std::ops::Add for Nanodollars {
+    type Output = Nanodollars;
+    fn add(self, o: Nanodollars) -> Nanodollars {
+        Nanodollars(self.0.saturating_add(o.0))
+    }
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)]
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Tokens {
@@ -116,17 +167,43 @@ impl Tokens {
             prompt: p,
             completion: c,
             total: total.unwrap_or(p.saturating_add(c)),
+            ..Tokens::default()
         })
+    }
+
+    /// Prompt, completion and total only.
+    #[must_use]
+    pub fn counts(prompt: u64, completion: u64, total: u64) -> Self {
+        Tokens {
+            prompt,
+            completion,
+            total,
+            ..Tokens::default()
+        }
+    }
+
+    /// Whether it says more than prompt, completion and total (cache, reasoning, a cost).
+    #[must_use]
+    pub fn has_details(&self) -> bool {
+        self.cache_read != 0
+            || self.cache_write != 0
+            || self.reasoning != 0
+            || self.stated_cost.is_some()
     }
 }
 
 impl std::ops::Add for Tokens {
     type Output = Tokens;
+    /// Counts add up; a cost only when both sides stated one.
     fn add(self, o: Tokens) -> Tokens {
         Tokens {
             prompt: self.prompt.saturating_add(o.prompt),
             completion: self.completion.saturating_add(o.completion),
             total: self.total.saturating_add(o.total),
+            cache_read: self.cache_read.saturating_add(o.cache_read),
+            cache_write: self.cache_write.saturating_add(o.cache_write),
+            reasoning: self.reasoning.saturating_add(o.reasoning),
+            stated_cost: self.stated_cost.zip(o.stated_cost).map(|(a, b)| a + b),
         }
     }
 }

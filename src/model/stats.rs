@@ -1,7 +1,7 @@
 //! Per-step statistics: count, latency percentiles, error rate, tokens. Pure functions over
 //! samples; grouping (by name, model or kind) is the caller's.
 
-use super::{Nanos, SpanKind, Tokens};
+use super::{Nanodollars, Nanos, SpanKind, Tokens};
 
 /// Linear-interpolated percentile (`p` in 0–100) of an ascending slice, as numpy's default.
 #[must_use]
@@ -54,6 +54,8 @@ pub struct StatsAcc {
     errors: u64,
     self_time: Nanos,
     tokens: Option<Tokens>,
+    cost: Option<Nanodollars>,
+    unpriced: u64,
     /// Spans per kind, indexed by `SpanKind as usize`.
     kinds: [u64; SpanKind::ALL.len()],
 }
@@ -72,6 +74,10 @@ pub struct StepStats {
     /// The group's self time, summed: its own work, its children's apart.
     pub self_time: Nanos,
     pub tokens: Option<Tokens>,
+    /// What the group's LM calls cost, the ones with a price (`prices.rs`).
+    pub cost: Option<Nanodollars>,
+    /// The group's LM calls whose cost is not known.
+    pub unpriced: u64,
     /// The most frequent kind in the group.
     pub kind: SpanKind,
 }
@@ -106,6 +112,14 @@ impl StatsAcc {
         self.self_time += ns.unwrap_or(0).max(0);
     }
 
+    /// Add what one span that reported usage cost (`None`: unpriced).
+    pub fn add_cost(&mut self, cost: Option<Nanodollars>) {
+        match cost {
+            Some(c) => self.cost = Some(self.cost.unwrap_or_default() + c),
+            None => self.unpriced += 1,
+        }
+    }
+
     #[must_use]
     #[allow(clippy::cast_precision_loss)]
     pub fn finish(mut self) -> StepStats {
@@ -130,6 +144,8 @@ impl StatsAcc {
             },
             self_time: self.self_time,
             tokens: self.tokens,
+            cost: self.cost,
+            unpriced: self.unpriced,
             kind,
         }
     }
@@ -180,6 +196,7 @@ mod tests {
             prompt: 10,
             completion: 2,
             total: 12,
+            ..Tokens::default()
         };
         acc.push(Some(100), Some(50.0), false, Some(t), SpanKind::Llm);
         acc.push(Some(300), Some(25.0), true, Some(t), SpanKind::Llm);
@@ -196,7 +213,8 @@ mod tests {
             Some(Tokens {
                 prompt: 20,
                 completion: 4,
-                total: 24
+                total: 24,
+                ..Tokens::default()
             })
         );
         assert_eq!(s.kind, SpanKind::Llm);

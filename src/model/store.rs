@@ -12,18 +12,21 @@ pub use super::records::{Batch, Record, SpanRecord, TraceRecord};
 pub use super::retention::{Remap, Retention};
 pub use super::sources::{Accounting, Registry, Rejection, SourceId, SourceStats};
 
+use super::Nanos;
 use super::attrs::AttrArena;
 use super::columns::TraceColumns;
 use super::derive;
 use super::ids::{self, IdStr, SpanId, TraceId};
 use super::idx::{self, Table};
 use super::payload::{Blob, BlobId, PayloadRef};
+use super::prices;
 use super::rows::SpanTable;
-use super::span::{Span, SpanIdx, Tokens};
+use super::span::{Nanodollars, Span, SpanIdx, Tokens};
 use super::trace::{Trace, TraceIdx, TraceRow, TraceSummary};
 use super::trace_index::TraceIndex;
 use super::tree::TreeInput;
 use foldhash::HashMap;
+use std::cell::RefCell;
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 
@@ -434,6 +437,16 @@ impl Store {
         self.attrs.get(range)
     }
 
+    /// What span `s`'s LM call cost (`prices.rs`): the producer's figure, else its model's
+    /// price of its tokens; `None` without tokens or a price.
+    #[must_use]
+    pub fn span_cost(&self, s: SpanIdx) -> Option<Nanodollars> {
+        let i = s.0 as usize;
+        let t = self.spans.tokens(i)?;
+        let model = self.spans.model(i).map(|m| self.strings.resolve(m));
+        prices::call_cost(model, &t, self.spans.start(i))
+    }
+
     /// Find a trace by its exact id.
     #[must_use]
     pub fn trace_by_id(&self, id: &str) -> Option<TraceIdx> {
@@ -456,13 +469,26 @@ impl Store {
     pub fn refresh(&mut self) {
         let dirty = std::mem::take(&mut self.dirty);
         let mut scratch = derive::Scratch::default();
+        // each model's prices, looked up once per refresh
+        let models: RefCell<HashMap<Sym, Option<&'static prices::Model>>> = RefCell::default();
         for t in dirty {
             if !self.is_live(t) {
                 continue;
             }
             let tr = &self.traces[t.0 as usize];
             let stated = self.stated_tokens.get(&t).copied();
-            let summary = derive::summary(tr, stated, &self.spans, &mut scratch);
+            let strings = &self.strings;
+            let cost_of = |t: &Tokens, model: Option<Sym>, at: Option<Nanos>| {
+                t.stated_cost.or_else(|| {
+                    let m = model?;
+                    let found = *models
+                        .borrow_mut()
+                        .entry(m)
+                        .or_insert_with(|| prices::model_of(strings.resolve(m)));
+                    Some(found?.price_at(at)?.cost(t))
+                })
+            };
+            let summary = derive::summary(tr, stated, &self.spans, &cost_of, &mut scratch);
             self.columns.set(t.0 as usize, &summary);
             self.traces[t.0 as usize].dirty = false;
         }
@@ -847,6 +873,7 @@ mod tests {
             prompt: 100,
             completion: 10,
             total: 110,
+            ..Tokens::default()
         };
         let mk = |id: &str, parent: Option<&str>, kind, tokens| {
             Record::Span(SpanRecord {
@@ -874,7 +901,8 @@ mod tests {
             Some(Tokens {
                 prompt: 200,
                 completion: 20,
-                total: 220
+                total: 220,
+                ..Tokens::default()
             })
         );
         assert_eq!(s.str(t.model.unwrap()), "gpt-4o-mini");
@@ -895,6 +923,7 @@ mod tests {
                     prompt: n,
                     completion: 0,
                     total: n,
+                    ..Tokens::default()
                 }),
                 flags: flags::TOKENS_CUMULATIVE,
                 complete: true,
@@ -923,6 +952,7 @@ mod tests {
                     prompt: 1,
                     completion: 2,
                     total: 3,
+                    ..Tokens::default()
                 }),
                 ..TraceRecord::default()
             }),

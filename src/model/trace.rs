@@ -6,7 +6,7 @@ use super::ids::TraceId;
 use super::idx::SpanIdx;
 pub use super::idx::TraceIdx;
 use super::intern::NO_SYM;
-use super::{Nanos, SourceId, Sym, Tokens};
+use super::{Nanodollars, Nanos, SourceId, Sym, Tokens};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum TraceStatus {
@@ -181,6 +181,11 @@ pub struct TraceSummary {
     pub error_message: Option<Sym>,
     /// Every span that names a model names `model` (so `model` alone answers "which models").
     pub one_model: bool,
+    /// What the trace's LM calls cost, the ones with a price (see `prices.rs`); `None` when
+    /// none has one.
+    pub cost: Option<Nanodollars>,
+    /// LM calls whose cost is not known: a model no price table knows, or no token counts.
+    pub unpriced: u32,
 }
 
 impl TraceSummary {

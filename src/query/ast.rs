@@ -64,6 +64,9 @@ pub enum Term {
     Model(String),
     /// Total token count compare.
     Tokens(Cmp, u64),
+    /// What the LM calls cost, in nano-USD (`prices.rs`); an unpriced trace or span has no
+    /// cost to compare.
+    Cost(Cmp, u64),
     /// Number-of-spans compare (trace scope only).
     Spans(Cmp, u64),
     /// Span kind is one of these (deduplicated, in written order).

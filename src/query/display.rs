@@ -45,6 +45,12 @@ impl fmt::Display for Term {
             Term::Name(s) => write!(f, "name:{}", quote_value(s)),
             Term::Model(s) => write!(f, "model:{}", quote_value(s)),
             Term::Tokens(c, n) => write!(f, "tokens{c}{n}"),
+            Term::Cost(c, n) => {
+                let frac = format!("{:09}", n % 1_000_000_000);
+                let frac = frac.trim_end_matches('0');
+                let dot = if frac.is_empty() { "" } else { "." };
+                write!(f, "cost{c}{}{dot}{frac}", n / 1_000_000_000)
+            }
             Term::Spans(c, n) => write!(f, "spans{c}{n}"),
             Term::Kind(v) => write!(f, "kind:{}", alternatives(v, SpanKind::as_str)),
             Term::Id(s) => write!(f, "id:{}", quote_value(s)),

@@ -105,6 +105,7 @@ impl<'a> Matcher<'a> {
                 TraceColumns::sym(cols.name[i]).is_some_and(|sym| self.names.contains(ci, sym, n))
             }
             Term::Tokens(cmp, n) => cmp.eval(cols.tokens[i].saturating_sub(1), *n),
+            Term::Cost(cmp, n) => cols.cost(i).is_some_and(|c| cmp.eval(c.0, *n)),
             Term::Spans(cmp, n) => cmp.eval(u64::from(cols.span_count[i]), *n),
             Term::Model(m) if cols.one_model(i) => {
                 TraceColumns::sym(cols.model[i]).is_some_and(|sym| self.names.contains(ci, sym, m))
@@ -248,7 +249,7 @@ pub fn filter_with_text(store: &Store, query: &Query, hits: Option<&TextHits>) -
 /// spans' columns, the rest.
 fn trace_cost(term: &Term) -> u8 {
     match term {
-        Term::Dur(..) | Term::Status(_) | Term::Tokens(..) | Term::Spans(..) => 0,
+        Term::Dur(..) | Term::Status(_) | Term::Tokens(..) | Term::Spans(..) | Term::Cost(..) => 0,
         Term::Name(_) | Term::Model(_) => 1,
         Term::Fuzzy(_) | Term::Text(_) | Term::Kind(_) => 2,
         _ => 3,
@@ -320,6 +321,7 @@ mod tests {
             prompt: 1500,
             completion: 100,
             total: 1600,
+            ..Tokens::default()
         });
         lm.status = Some(SpanStatus::Error);
         lm.error = Some("timeout".into());

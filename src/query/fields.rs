@@ -2,9 +2,9 @@
 
 /// What an unknown field's error lists.
 pub(super) const KNOWN_FIELDS: &str =
-    "dur, status, name, model, tokens, spans, kind, id, text, attr.KEY, span.FIELD";
+    "dur, status, name, model, tokens, cost, spans, kind, id, text, attr.KEY, span.FIELD";
 /// What a span field's error lists.
-pub(super) const SPAN_FIELDS: &str = "dur, status, name, kind, model, tokens, pct, attr.KEY";
+pub(super) const SPAN_FIELDS: &str = "dur, status, name, kind, model, tokens, cost, pct, attr.KEY";
 
 /// A field of a `field op value` clause; `Attr` holds the key as written.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,6 +14,7 @@ pub(super) enum Field {
     Name,
     Model,
     Tokens,
+    Cost,
     Spans,
     Kind,
     Id,
@@ -31,6 +32,7 @@ impl Field {
             "name" => Field::Name,
             "model" => Field::Model,
             "tokens" => Field::Tokens,
+            "cost" => Field::Cost,
             "spans" => Field::Spans,
             "kind" => Field::Kind,
             "id" => Field::Id,
@@ -41,7 +43,7 @@ impl Field {
     }
 
     /// Every field written by name, in the order completion offers them.
-    pub(super) const NAMED: [Field; 10] = [
+    pub(super) const NAMED: [Field; 11] = [
         Field::Status,
         Field::Dur,
         Field::Name,
@@ -49,6 +51,7 @@ impl Field {
         Field::Kind,
         Field::Text,
         Field::Tokens,
+        Field::Cost,
         Field::Spans,
         Field::Id,
         Field::Pct,
@@ -62,6 +65,7 @@ impl Field {
             Field::Name => "name",
             Field::Model => "model",
             Field::Tokens => "tokens",
+            Field::Cost => "cost",
             Field::Spans => "spans",
             Field::Kind => "kind",
             Field::Id => "id",
@@ -74,7 +78,7 @@ impl Field {
     /// The operator completion writes after the field: `:` for text and sets, `>` for numbers.
     pub(super) fn usual_op(&self) -> &'static str {
         match self {
-            Field::Dur | Field::Tokens | Field::Spans | Field::Pct => ">",
+            Field::Dur | Field::Tokens | Field::Cost | Field::Spans | Field::Pct => ">",
             Field::Status | Field::Name | Field::Model | Field::Kind | Field::Id | Field::Text => {
                 ":"
             }
@@ -103,7 +107,7 @@ mod tests {
     fn the_fields_completion_offers_are_the_grammar_s() {
         let example = |f: &Field| match f {
             Field::Dur => "2s",
-            Field::Tokens | Field::Spans | Field::Pct => "5",
+            Field::Tokens | Field::Cost | Field::Spans | Field::Pct => "5",
             Field::Status => "error",
             Field::Kind => "llm",
             _ => "x",

@@ -267,6 +267,7 @@ impl Parser<'_> {
         Ok(match field {
             Field::Dur => Term::Dur(self.numeric(w, "2s")?, v.duration()?),
             Field::Tokens => Term::Tokens(self.numeric(w, "1k")?, v.tokens()?),
+            Field::Cost => Term::Cost(self.numeric(w, "0.01")?, v.cost()?),
             Field::Spans => Term::Spans(self.numeric(w, "10")?, v.whole_number()?),
             Field::Pct => Term::Pct(self.numeric(w, "25")?, v.percentage()?),
             Field::Status => {
@@ -801,7 +802,7 @@ pub(super) mod tests {
         let e = fail("span.spans>3");
         assert_eq!(
             e.message,
-            "\"spans\" is a trace field, not a span field (span fields: dur, status, name, kind, model, tokens, pct, attr.KEY)"
+            "\"spans\" is a trace field, not a span field (span fields: dur, status, name, kind, model, tokens, cost, pct, attr.KEY)"
         );
         assert_eq!((e.column, e.len), (6, 5));
         assert!(
@@ -811,7 +812,7 @@ pub(super) mod tests {
         );
         assert_eq!(
             fail("span.bogus:x").message,
-            "unknown span field \"bogus\" (known: dur, status, name, kind, model, tokens, pct, attr.KEY)"
+            "unknown span field \"bogus\" (known: dur, status, name, kind, model, tokens, cost, pct, attr.KEY)"
         );
         assert_eq!(
             fail("span:x").message,
@@ -906,7 +907,7 @@ pub(super) mod tests {
         let e = fail("name:x bogus:x");
         assert_eq!(
             e.message,
-            "unknown field \"bogus\" (known: dur, status, name, model, tokens, spans, kind, id, text, attr.KEY, span.FIELD)"
+            "unknown field \"bogus\" (known: dur, status, name, model, tokens, cost, spans, kind, id, text, attr.KEY, span.FIELD)"
         );
         assert_eq!((e.column, e.len), (8, 5));
         let e = fail("foo>3");

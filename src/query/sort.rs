@@ -14,6 +14,8 @@ pub enum SortKey {
     Status,
     /// Most tokens first.
     Tokens,
+    /// Most expensive first (unpriced traces last).
+    Cost,
     /// Most spans first.
     Spans,
     /// Most LM calls first.
@@ -57,6 +59,7 @@ pub fn sort(store: &Store, traces: &mut [TraceIdx], key: SortKey, reverse: bool)
                 SortKey::Dur => !asc(cols.duration[i]),
                 SortKey::Start => 0,
                 SortKey::Tokens => !cols.tokens[i],
+                SortKey::Cost => !cols.cost(i).map_or(0, |c| c.0.saturating_add(1)),
                 SortKey::Spans => !u64::from(cols.span_count[i]),
                 SortKey::Llm => !u64::from(cols.llm_calls[i]),
                 SortKey::Status => u64::from(cols.status_rank(i)),
@@ -192,7 +195,7 @@ mod tests {
     use crate::model::TraceStatus;
     use crate::model::store::{Record, SpanRecord};
     use crate::model::trace::TraceSummary;
-    use crate::model::{SpanKind, SpanStatus, Tokens};
+    use crate::model::{Nanodollars, SpanKind, SpanStatus, Tokens};
     use std::cmp::Ordering;
 
     /// The sort as a plain comparison over the trace rows: what the columnar sort must equal.
@@ -212,6 +215,7 @@ mod tests {
                 SortKey::Dur => sb.duration.cmp(&sa.duration),
                 SortKey::Start => Ordering::Equal,
                 SortKey::Tokens => sb.tokens.map(|t| t.total).cmp(&sa.tokens.map(|t| t.total)),
+                SortKey::Cost => sb.cost.cmp(&sa.cost),
                 SortKey::Spans => sb.span_count.cmp(&sa.span_count),
                 SortKey::Llm => sb.llm_calls.cmp(&sa.llm_calls),
                 SortKey::Status => rank(sa).cmp(&rank(sb)),
@@ -283,6 +287,9 @@ mod tests {
                     prompt: 1,
                     completion: 1,
                     total: (n % 4) as u64,
+                    // costs with ties, and unpriced calls (no table knows the models)
+                    stated_cost: (n % 5 != 0).then_some(Nanodollars((n % 3) as u64)),
+                    ..Tokens::default()
                 });
             }
             s.insert(src, Record::Span(r));
@@ -322,6 +329,7 @@ mod tests {
             SortKey::Start,
             SortKey::Status,
             SortKey::Tokens,
+            SortKey::Cost,
             SortKey::Spans,
             SortKey::Llm,
             SortKey::Name,

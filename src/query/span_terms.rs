@@ -17,7 +17,7 @@ pub(super) fn cost(term: &Term) -> u8 {
         Term::Name(_) => 2,
         Term::Dur(..) => 3,
         Term::Pct(..) => 4,
-        Term::Model(_) | Term::Tokens(..) => 5,
+        Term::Model(_) | Term::Tokens(..) | Term::Cost(..) => 5,
         Term::Id(_) => 6,
         _ => 7,
     }
@@ -84,6 +84,10 @@ fn span_term(names: &Names<'_>, ci: usize, i: usize, term: &Term) -> bool {
         Term::Name(n) => names.contains(ci, table.name(i), n),
         Term::Model(m) => table.model(i).is_some_and(|sym| names.contains(ci, sym, m)),
         Term::Tokens(cmp, n) => cmp.eval(table.tokens(i).map_or(0, |t| t.total), *n),
+        Term::Cost(cmp, n) => u32::try_from(i)
+            .ok()
+            .and_then(|i| store.span_cost(crate::model::SpanIdx(i)))
+            .is_some_and(|c| cmp.eval(c.0, *n)),
         Term::Kind(set) => set.contains(&table.kind(i)),
         // a step's share: the request's own spans are all of it
         Term::Pct(cmp, p) => {

@@ -147,6 +147,37 @@ impl Value<'_> {
             .ok_or_else(|| self.err_whole("token count is too large"))
     }
 
+    /// A cost in USD (`0.01`, `$0.01`), as nano-USD.
+    pub(super) fn cost(&self) -> Result<u64, QueryError> {
+        if !self.written() {
+            return Err(self.missing("a cost in USD", None));
+        }
+        let skip = usize::from(self.chars.first().is_some_and(|c| c.ch == '$'));
+        let digits = &self.chars[skip..];
+        let n = digits
+            .iter()
+            .take_while(|c| c.ch.is_ascii_digit() || c.ch == '.')
+            .count();
+        if !digits[..n].iter().any(|c| c.ch.is_ascii_digit()) {
+            return Err(self.not_a("a cost in USD"));
+        }
+        if n < digits.len() {
+            return Err(self.err_span(
+                skip + n,
+                self.chars.len(),
+                format!(
+                    "unexpected \"{}\" in a cost: write it in USD (cost>0.01 or cost>$0.01)",
+                    text(&digits[n..])
+                ),
+            ));
+        }
+        Decimal::parse(&digits[..n])
+            .ok_or_else(|| self.err_span(skip, skip + n, "invalid number"))?
+            .scale(1_000_000_000)
+            .and_then(|v| u64::try_from(v).ok())
+            .ok_or_else(|| self.err_whole("cost is too large"))
+    }
+
     pub(super) fn whole_number(&self) -> Result<u64, QueryError> {
         const WHAT: &str = "a whole number";
         if !self.written() {
@@ -450,5 +481,25 @@ mod tests {
             fail("span.pct>").message,
             "expected a percentage after \"span.pct>\""
         );
+    }
+
+    #[test]
+    fn costs_in_usd_with_or_without_a_dollar_sign() {
+        assert_eq!(term("cost>0.01"), Term::Cost(Cmp::Gt, 10_000_000));
+        assert_eq!(term("cost>=$1.5"), Term::Cost(Cmp::Ge, 1_500_000_000));
+        assert_eq!(span_term("span.cost<0.000001"), Term::Cost(Cmp::Lt, 1_000));
+        assert_eq!(term("cost>0.01").to_string(), "cost>0.01");
+        assert_eq!(term("cost=2").to_string(), "cost=2");
+        assert!(
+            fail("cost>cheap")
+                .message
+                .contains("expected a cost in USD")
+        );
+        assert!(
+            fail("cost>1c")
+                .message
+                .contains("unexpected \"c\" in a cost")
+        );
+        assert!(fail("cost:1").message.contains("cannot compare numbers"));
     }
 }

@@ -2,7 +2,7 @@
 //! generation, the query, the toggles, the sort), never in `render`.
 
 use crate::model::stats::{percentile, percentile_of};
-use crate::model::{Nanos, Store, Sym, TextHits, TraceColumns, TraceIdx};
+use crate::model::{Nanodollars, Nanos, Store, Sym, TextHits, TraceColumns, TraceIdx};
 use crate::query::{self, Query, SortKey};
 use crate::ui::state::list::Need;
 use crate::ui::state::scroll::Scroll;
@@ -31,6 +31,9 @@ pub struct View {
     pub max_duration: Nanos,
     /// How wide the listed traces' names and models are, for sharing the width between them.
     pub need: Need,
+    /// What the listed traces' LM calls cost (the priced ones), and how many have no price.
+    pub cost: Option<Nanodollars>,
+    pub unpriced: u64,
     key: Option<ViewKey>,
 }
 
@@ -89,6 +92,14 @@ impl View {
         }
         self.max_duration = durs.iter().copied().max().unwrap_or(0);
         self.need = need(store, &rows);
+        self.cost = rows
+            .iter()
+            .filter_map(|t| cols.cost(t.0 as usize))
+            .reduce(|a, b| a + b);
+        self.unpriced = rows
+            .iter()
+            .map(|t| u64::from(cols.unpriced(t.0 as usize)))
+            .sum();
         self.rows = rows;
         self.key = Some(key);
         true

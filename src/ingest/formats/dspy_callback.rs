@@ -10,7 +10,7 @@ use crate::ingest::texts::{ErrorInfo, Message, SpanDetail, flatten};
 use crate::ingest::values::{error_text, ms_to_ns, parse_time};
 use crate::model::payload::PayloadRef;
 use crate::model::store::{Record, SpanRecord};
-use crate::model::{SpanKind, SpanStatus};
+use crate::model::{Nanodollars, SpanKind, SpanStatus};
 use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -239,10 +239,16 @@ pub fn parse(bytes: &[u8], place: &At<'_>, out: &mut Vec<Record>) -> Result<(), 
                 SpanStatus::Ok
             });
             rec.error = error;
-            rec.tokens =
-                l.lm.as_ref()
-                    .and_then(|m| m.usage.as_ref())
-                    .and_then(usage_from_value);
+            // the LM history's usage, and the cost DSPy (through litellm) put beside it
+            rec.tokens = l.lm.as_ref().and_then(|m| {
+                let mut t = m.usage.as_ref().and_then(usage_from_value)?;
+                t.stated_cost = m
+                    .cost
+                    .as_ref()
+                    .and_then(Value::as_f64)
+                    .and_then(Nanodollars::from_usd);
+                Some(t)
+            });
         }
         other => {
             return Err(ParseError::new(
@@ -351,7 +357,8 @@ mod tests {
             Some(Tokens {
                 prompt: 148,
                 completion: 6,
-                total: 154
+                total: 154,
+                ..Tokens::default()
             })
         );
         assert_eq!(e.status, Some(SpanStatus::Ok));

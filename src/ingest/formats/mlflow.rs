@@ -291,7 +291,8 @@ mod tests {
             Some(Tokens {
                 prompt: 148,
                 completion: 6,
-                total: 154
+                total: 154,
+                ..Tokens::default()
             })
         );
         assert!(root.attrs.iter().any(|(k, _)| k == "tag.mlflow.traceName"));

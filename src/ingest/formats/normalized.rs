@@ -11,7 +11,7 @@ use crate::ingest::texts::{ErrorInfo, Message, SpanDetail};
 use crate::ingest::values::{ms_to_ns, parse_time};
 use crate::model::span::flags;
 use crate::model::store::{Record, SpanRecord, TraceRecord};
-use crate::model::{SpanStatus, Tokens, TraceStatus};
+use crate::model::{Nanodollars, SpanStatus, Tokens, TraceStatus};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -60,6 +60,12 @@ pub struct TraceLine {
     pub model: Option<String>,
     #[serde(default)]
     pub tokens: Option<Tokens>,
+    /// What the LM calls cost in USD, the ones with a price; null when none has one.
+    #[serde(default)]
+    pub cost: Option<f64>,
+    /// LM calls whose cost is not known (no price, or no usage).
+    #[serde(default)]
+    pub unpriced_calls: u32,
     #[serde(default)]
     pub llm_calls: u32,
     #[serde(default)]
@@ -92,6 +98,10 @@ pub struct SpanLine {
     pub model: Option<String>,
     #[serde(default)]
     pub tokens: Option<Tokens>,
+    /// What the call cost in USD (its producer's figure, or its model's price); null when
+    /// unpriced or not a call. Read back as the producer's figure.
+    #[serde(default)]
+    pub cost: Option<f64>,
     /// The token counts cover the span's whole subtree (MLflow module spans).
     #[serde(default, skip_serializing_if = "is_false")]
     pub tokens_cover_subtree: bool,
@@ -215,7 +225,10 @@ pub fn parse(bytes: &[u8], at: &At<'_>, out: &mut Vec<Record>) -> Result<(), Par
             status: Some(span_status),
             error: s.error,
             model: s.model,
-            tokens: s.tokens,
+            tokens: s.tokens.map(|t| Tokens {
+                stated_cost: s.cost.and_then(Nanodollars::from_usd),
+                ..t
+            }),
             flags: fl,
             payload: Some((0, at.part(i)?)),
             attrs: kept(s.attributes.into_iter().collect()),

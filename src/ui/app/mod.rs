@@ -92,8 +92,8 @@ pub enum Mode {
     Reader,
 }
 
-/// The list's sortable columns, in screen order.
-pub const SORT_COLUMNS: [SortKey; 8] = [
+/// The list's sortable columns, in screen order (the cost column last).
+pub const SORT_COLUMNS: [SortKey; 9] = [
     SortKey::Start,
     SortKey::Status,
     SortKey::Name,
@@ -102,6 +102,8 @@ pub const SORT_COLUMNS: [SortKey; 8] = [
     SortKey::Llm,
     SortKey::Tokens,
     SortKey::Model,
+    // not on screen unless configured: last, so the default columns walk as they did
+    SortKey::Cost,
 ];
 
 /// How the explorer starts.
@@ -145,7 +147,12 @@ impl Default for Options {
             utc: false,
             mouse: false,
             keymap: Keymap::default(),
-            columns: <Column as clap::ValueEnum>::value_variants().to_vec(),
+            // every column but the cost, which a configuration adds
+            columns: <Column as clap::ValueEnum>::value_variants()
+                .iter()
+                .copied()
+                .filter(|&c| c != Column::Cost)
+                .collect(),
             sort: SortKey::Start,
             reverse: false,
             relative_time: false,

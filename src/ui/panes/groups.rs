@@ -12,6 +12,7 @@ use ratatui::text::{Line, Span};
 
 const NUM_W: usize = 8;
 const BAR_W: usize = 16;
+const COST_W: usize = 9;
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let theme = app.theme;
@@ -37,8 +38,11 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     if body.height < 2 {
         return;
     }
+    // what the groups cost, when some call has a price
+    let costs = st.groups.iter().any(|g| g.cost.is_some());
+    let cost_w = if costs { COST_W + 1 } else { 0 };
     let value_w = (body.width as usize)
-        .saturating_sub(1 + 7 * (NUM_W + 1) + 13 + BAR_W + 1)
+        .saturating_sub(1 + 7 * (NUM_W + 1) + 13 + BAR_W + 1 + cost_w)
         .clamp(8, 60);
     let mut header = format!(" {}", fit(HEADERS[0], value_w));
     for (i, h) in HEADERS.iter().enumerate().skip(1) {
@@ -48,6 +52,10 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             header.push(' ');
             header.push_str(&fit("", BAR_W));
         }
+    }
+    if costs {
+        header.push(' ');
+        header.push_str(&fit_right("COST", COST_W));
     }
     let rows = header_row(buf, body, &header, theme);
     if st.groups.is_empty() {
@@ -92,6 +100,10 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
                     theme.style(Role::Bar).patch(base),
                 ));
             }
+        }
+        if costs {
+            spans.push(Span::styled(" ", base));
+            spans.push(Span::styled(fit_right(&g.cost_cell(), COST_W), base));
         }
         buf.set_line(rows.x, y, &Line::from(spans), rows.width);
     }

@@ -72,6 +72,17 @@ pub fn render_header(app: &App, area: Rect, buf: &mut Buffer) {
             theme.style(Role::Error),
         ));
     }
+    // what the listed requests cost, and how many calls no price covers
+    if app.view.cost.is_some() || app.view.unpriced > 0 {
+        let n = app.view.unpriced;
+        let calls = if n == 1 { "call" } else { "calls" };
+        let cost = match app.view.cost {
+            Some(c) if n > 0 => format!("  {} ({n} {calls} unpriced)", crate::text::usd(c.usd())),
+            Some(c) => format!("  {}", crate::text::usd(c.usd())),
+            None => format!("  {n} {calls} unpriced"),
+        };
+        spans.push(Span::styled(cost, theme.style(Role::Muted)));
+    }
     if !app.query_text.is_empty() {
         spans.push(Span::styled("  filter: ", theme.style(Role::Muted)));
         spans.push(Span::styled(

@@ -135,6 +135,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             Column::Spans => fit_right(&label("SPANS", SortKey::Spans), w),
             Column::Llm => fit_right(&label("LLM", SortKey::Llm), w),
             Column::Tokens => fit_right(&label("TOKENS", SortKey::Tokens), w),
+            Column::Cost => fit_right(&label("COST", SortKey::Cost), w),
             // with a text in the filter, where each request said it
             Column::Model if app.sought().is_some() => fit("FOUND IN", w),
             Column::Model => fit(&label("MODEL", SortKey::Model), w),
@@ -266,6 +267,16 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
                         w,
                     ),
                     theme.style(Role::TokensIn).patch(base),
+                )),
+                Column::Cost => spans.push(Span::styled(
+                    fit_right(
+                        &crate::text::cost_cell(
+                            s.cost.map(crate::model::Nanodollars::usd),
+                            u64::from(s.unpriced),
+                        ),
+                        w,
+                    ),
+                    base,
                 )),
                 Column::Model => match &found {
                     Some(found) => spans.push(Span::styled(

@@ -245,6 +245,24 @@ pub fn tab_text(
                         Span::styled(t.completion.to_string(), theme.style(Role::TokensOut)),
                     ]));
                     lines.push(kv("total", t.total.to_string()));
+                    for (k, n) in [
+                        ("cached", t.cache_read),
+                        ("cache write", t.cache_write),
+                        ("reasoning", t.reasoning),
+                    ] {
+                        if n > 0 {
+                            lines.push(kv(k, n.to_string()));
+                        }
+                    }
+                    let cost = store.span_cost(span);
+                    let source = match (cost, t.stated_cost) {
+                        (Some(_), Some(_)) => " (as its producer reported it)",
+                        (Some(_), None) => " (its model's price, genai-prices)",
+                        (None, _) => " (no price known for its model: see --prices)",
+                    };
+                    let shown =
+                        cost.map_or_else(|| "unpriced".to_string(), |c| crate::text::usd(c.usd()));
+                    lines.push(kv("cost", format!("{shown}{source}")));
                 }
                 None => lines.push(muted("no token usage on this span")),
             }
@@ -264,6 +282,14 @@ pub fn tab_text(
                     ),
                 ));
                 lines.push(kv("LM calls", tr.llm_calls.to_string()));
+                if tr.cost.is_some() || tr.unpriced > 0 {
+                    let usd = tr.cost.map(crate::model::Nanodollars::usd);
+                    let mut cost = crate::text::cost_cell(usd, u64::from(tr.unpriced));
+                    if tr.unpriced > 0 {
+                        cost.push_str(&format!(" ({} LM call(s) without a price)", tr.unpriced));
+                    }
+                    lines.push(kv("cost", cost));
+                }
             }
             if let Some(p) = &d.params {
                 lines.push(Line::raw(""));

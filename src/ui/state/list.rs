@@ -23,6 +23,8 @@ pub enum Column {
     Llm,
     /// Token total.
     Tokens,
+    /// What the LM calls cost (not shown by default: add `cost` to `[list] columns`).
+    Cost,
     /// The model (the first, when several).
     Model,
 }
@@ -39,6 +41,7 @@ impl Column {
             Column::Spans => SortKey::Spans,
             Column::Llm => SortKey::Llm,
             Column::Tokens => SortKey::Tokens,
+            Column::Cost => SortKey::Cost,
             Column::Model => SortKey::Model,
         }
     }
@@ -55,6 +58,7 @@ impl Column {
             Column::Spans => Some(6),
             Column::Llm => Some(4),
             Column::Tokens => Some(7),
+            Column::Cost => Some(9),
             Column::Name | Column::Model => None,
         }
     }
@@ -168,8 +172,9 @@ pub fn column_at(placed: &[Placed], x: usize) -> Option<Column> {
 mod tests {
     use super::*;
 
+    /// The default columns: every one but the cost.
     fn all() -> Vec<Column> {
-        <Column as clap::ValueEnum>::value_variants().to_vec()
+        crate::ui::app::Options::default().columns
     }
 
     fn width_of(p: &[Placed], c: Column) -> Option<usize> {
