@@ -23,53 +23,75 @@ pub fn render_header(app: &App, area: Rect, buf: &mut Buffer) {
         return;
     }
     let listed = app.view.rows.len();
-    let mut spans = vec![
-        Span::styled(" spanscope ", theme.style(Role::Title)),
-        Span::raw(format!(" {listed} of {} traces", app.store.trace_count())),
-    ];
+    // each part with its rank: when the width runs out, the lowest ranked go first, whole
+    let mut parts: Vec<(u8, Vec<Span>)> = vec![(
+        u8::MAX,
+        vec![
+            Span::styled(" spanscope ", theme.style(Role::Title)),
+            Span::raw(format!(" {listed} of {} traces", app.store.trace_count())),
+        ],
+    )];
     // one p95, of the listed traces, and it says so
     if let (Some(p50), Some(p95)) = (app.view.p50, app.view.p95) {
-        spans.push(Span::raw(format!(
-            "  p50 {}  p95 {} over {listed} listed",
-            human_dur(p50),
-            human_dur(p95)
-        )));
+        parts.push((
+            3,
+            vec![Span::raw(format!(
+                "  p50 {}  p95 {} over {listed} listed",
+                human_dur(p50),
+                human_dur(p95)
+            ))],
+        ));
     }
     // the threshold of `s` (by default the p95 of every loaded trace); none before there is one
     if app.slow_threshold > 0 || app.opts.slow.is_some() {
-        spans.push(Span::styled(
-            format!("  slow ≥ {}", human_dur(app.slow_threshold)),
-            theme.style(if app.slow_only {
-                Role::BarHot
-            } else {
-                Role::Muted
-            }),
+        parts.push((
+            2,
+            vec![Span::styled(
+                format!("  slow ≥ {}", human_dur(app.slow_threshold)),
+                theme.style(if app.slow_only {
+                    Role::BarHot
+                } else {
+                    Role::Muted
+                }),
+            )],
         ));
     }
     let evicted = app.store.accounting().traces_evicted;
     if evicted > 0 {
-        spans.push(Span::styled(
-            format!("  {evicted} evicted (:stats)"),
-            theme.style(Role::Muted),
+        parts.push((
+            4,
+            vec![Span::styled(
+                format!("  {evicted} evicted (:stats)"),
+                theme.style(Role::Muted),
+            )],
         ));
     }
     if let Some(at) = app.paused {
-        spans.push(Span::styled(
-            format!(
-                "  [paused: {} new, Space resumes]",
-                app.store.traces_seen().saturating_sub(at)
-            ),
-            theme.style(Role::BarHot),
+        parts.push((
+            8,
+            vec![Span::styled(
+                format!(
+                    "  [paused: {} new, Space resumes]",
+                    app.store.traces_seen().saturating_sub(at)
+                ),
+                theme.style(Role::BarHot),
+            )],
         ));
     }
     if app.slow_only {
-        spans.push(Span::styled("  [slow only]", theme.style(Role::BarHot)));
+        parts.push((
+            8,
+            vec![Span::styled("  [slow only]", theme.style(Role::BarHot))],
+        ));
     }
     if app.failed_only {
         // every trace with a failed step: the requests that failed and those that recovered
-        spans.push(Span::styled(
-            "  [failed or recovered]",
-            theme.style(Role::Error),
+        parts.push((
+            8,
+            vec![Span::styled(
+                "  [failed or recovered]",
+                theme.style(Role::Error),
+            )],
         ));
     }
     // what the listed requests cost, and how many calls no price covers
@@ -81,19 +103,54 @@ pub fn render_header(app: &App, area: Rect, buf: &mut Buffer) {
             Some(c) => format!("  {}", crate::text::usd(c.usd())),
             None => format!("  {n} {calls} unpriced"),
         };
-        spans.push(Span::styled(cost, theme.style(Role::Muted)));
+        parts.push((1, vec![Span::styled(cost, theme.style(Role::Muted))]));
     }
     if !app.query_text.is_empty() {
-        spans.push(Span::styled("  filter: ", theme.style(Role::Muted)));
-        spans.push(Span::styled(
-            crate::text::neutralize(&app.query_text, false).into_owned(),
-            theme.style(Role::Match),
+        // the filter is cut at the edge rather than dropped: it says why the list is short
+        parts.push((
+            u8::MAX,
+            vec![
+                Span::styled("  filter: ", theme.style(Role::Muted)),
+                Span::styled(
+                    crate::text::neutralize(&app.query_text, false).into_owned(),
+                    theme.style(Role::Match),
+                ),
+            ],
         ));
     }
     if let Some(note) = searching(app) {
-        spans.push(Span::styled(format!("  {note}"), theme.style(Role::Key)));
+        parts.push((
+            6,
+            vec![Span::styled(format!("  {note}"), theme.style(Role::Key))],
+        ));
     }
+    let spans = fit(parts, usize::from(area.width));
     buf.set_line(area.x, area.y, &Line::from(spans), area.width);
+}
+
+/// The parts that fit in `width` columns, in their order: while they are too wide, the lowest
+/// ranked part (the last of equals) is left out whole; parts ranked `u8::MAX` always stay.
+fn fit(mut parts: Vec<(u8, Vec<Span<'_>>)>, width: usize) -> Vec<Span<'_>> {
+    let wide = |parts: &[(u8, Vec<Span>)]| -> usize {
+        parts
+            .iter()
+            .flat_map(|(_, spans)| spans)
+            .map(Span::width)
+            .sum()
+    };
+    while wide(&parts) > width {
+        let Some(drop) = parts
+            .iter()
+            .enumerate()
+            .filter(|(_, (rank, _))| *rank < u8::MAX)
+            .min_by_key(|&(i, (rank, _))| (*rank, std::cmp::Reverse(i)))
+            .map(|(i, _)| i)
+        else {
+            break;
+        };
+        parts.remove(drop);
+    }
+    parts.into_iter().flat_map(|(_, spans)| spans).collect()
 }
 
 /// A text search under way: what it looks for and how far it is (`searching "rate limit"
@@ -248,4 +305,31 @@ pub fn render_hints(app: &App, area: Rect, buf: &mut Buffer) {
         spans.push(Span::styled(format!(" {what} "), Style::default()));
     }
     buf.set_line(area.x, area.y, &Line::from(spans), area.width);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(spans: &[Span]) -> String {
+        spans.iter().map(|s| s.content.as_ref()).collect()
+    }
+
+    #[test]
+    fn a_header_too_wide_leaves_out_its_lowest_ranked_parts_whole() {
+        let parts = || {
+            vec![
+                (u8::MAX, vec![Span::raw("title")]),
+                (3, vec![Span::raw(" p50")]),
+                (1, vec![Span::raw(" $1")]),
+                (8, vec![Span::raw(" [slow]")]),
+                (u8::MAX, vec![Span::raw(" f: "), Span::raw("query")]),
+            ]
+        };
+        assert_eq!(text(&fit(parts(), 80)), "title p50 $1 [slow] f: query");
+        assert_eq!(text(&fit(parts(), 25)), "title p50 [slow] f: query");
+        assert_eq!(text(&fit(parts(), 22)), "title [slow] f: query");
+        // what always stays is cut at the edge by the buffer
+        assert_eq!(text(&fit(parts(), 5)), "title f: query");
+    }
 }
