@@ -29,6 +29,9 @@ pub(super) fn decode_otlp(enc: Encoding, body: &[u8]) -> Result<ExportTraceServi
     }
 }
 
+/// Why a request is refused when the queue to the index is full (the client retries).
+pub(super) const BEHIND: &str = "the index is behind: retry shortly";
+
 /// What every request of one receiver shares.
 pub(super) struct Shared {
     pub(super) feed: Feed,
@@ -95,12 +98,23 @@ impl Shared {
     /// spool keeps the body as it came; a record file keeps it as one OTLP/JSON line.
     pub(super) fn export(&self, enc: Encoding, body: Vec<u8>) -> Result<u64, Refusal> {
         let req = (self.decode)(enc, &body).map_err(|e| Refusal(StatusCode::BAD_REQUEST, e))?;
+        self.export_decoded(enc, &req, &body)
+    }
+
+    /// Queue an OTLP request already decoded from `body` (`enc`, as it came: gRPC's message
+    /// bytes are protobuf); returns the number of spans rejected.
+    pub(super) fn export_decoded(
+        &self,
+        enc: Encoding,
+        req: &ExportTraceServiceRequest,
+        body: &[u8],
+    ) -> Result<u64, Refusal> {
         let line;
         let (kept, separator, format): (&[u8], &[u8], _) = match (self.spool.keeps_raw(), enc) {
-            (true, Encoding::Protobuf) => (&body, b"", RecordFormat::OtlpProto),
-            (true, Encoding::Json) => (&body, b"\n", RecordFormat::OtlpJson),
+            (true, Encoding::Protobuf) => (body, b"", RecordFormat::OtlpProto),
+            (true, Encoding::Json) => (body, b"\n", RecordFormat::OtlpJson),
             (false, _) => {
-                line = serde_json::to_vec(&req).map_err(|e| {
+                line = serde_json::to_vec(req).map_err(|e| {
                     Refusal(
                         StatusCode::INTERNAL_SERVER_ERROR,
                         format!("cannot write the request as JSON: {e}"),
@@ -110,7 +124,7 @@ impl Shared {
             }
         };
         let mut records = Vec::new();
-        otlp::records(&req, &self.unplaced(), 0, kept.len(), format, &mut records);
+        otlp::records(req, &self.unplaced(), 0, kept.len(), format, &mut records);
         // spans refused on their own (invalid ids) stay in the batch: the store counts them
         let rejected = records
             .iter()
@@ -161,7 +175,7 @@ impl Shared {
     fn queue(&self, batch: Batch) -> Result<(), Refusal> {
         self.feed.try_send(batch).map_err(|e| {
             let why = match e {
-                Refused::Busy => "the index is behind: retry shortly",
+                Refused::Busy => BEHIND,
                 Refused::Closed => "shutting down",
             };
             Refusal(StatusCode::SERVICE_UNAVAILABLE, why.into())
