@@ -237,6 +237,97 @@ fn mlflow_otlp_export_sends_to_the_listener() {
     );
 }
 
+/// A real DSPy run under OpenInference, exported by the real OpenTelemetry exporters over
+/// OTLP/HTTP protobuf, gzip, OTLP/HTTP JSON and OTLP/gRPC to one `spanscope record`: each run's
+/// two traces arrive exactly once (none missing, no duplicate, nothing rejected), alike.
+#[test]
+fn a_dspy_run_arrives_exactly_once_over_every_transport() {
+    use std::io::{BufRead as _, Read as _};
+    let Some(py) = python() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("session.jsonl");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_spanscope"))
+        .args([
+            "record",
+            "--http",
+            "127.0.0.1:0",
+            "--grpc",
+            "127.0.0.1:0",
+            "--out",
+        ])
+        .arg(&out)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut first = String::new();
+    err.read_line(&mut first).unwrap();
+    let after = |marker: &str| {
+        first
+            .split(marker)
+            .nth(1)
+            .and_then(|s| s.split_whitespace().next())
+            .unwrap_or_else(|| panic!("no {marker:?} in {first}"))
+            .to_string()
+    };
+    let http = format!("http://{}", after("http://"));
+    let grpc = format!("http://{}", after("OTLP/gRPC on "));
+    let transports = ["http-protobuf", "http-gzip", "http-json", "grpc"];
+    for t in transports {
+        let endpoint = if t == "grpc" { &grpc } else { &http };
+        run_python(py, &["tests/python/transports_example.py", t, endpoint]);
+    }
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    let mut summary = String::new();
+    err.read_to_string(&mut summary).unwrap();
+    let balance = summary
+        .lines()
+        .find(|l| l.contains("received ="))
+        .unwrap_or_else(|| panic!("{summary}"));
+    assert!(
+        balance.contains("0 merged into earlier records + 0 duplicate + 0 evicted + 0 rejected"),
+        "{summary}"
+    );
+
+    let list = spanscope_json(&[
+        "list",
+        out.to_str().unwrap(),
+        "--strict",
+        "--format",
+        "json",
+    ]);
+    let traces = list.as_array().unwrap();
+    let shape = |t: &Value| {
+        (
+            field(t, "name").as_str().unwrap().to_string(),
+            field(t, "spans").as_u64().unwrap(),
+            field(t, "llm_calls").as_u64().unwrap(),
+        )
+    };
+    let runs: Vec<Vec<(String, u64, u64)>> = traces
+        .chunks(2)
+        .map(|r| r.iter().map(shape).collect())
+        .collect();
+    assert_eq!(runs.len(), transports.len(), "{list:#}");
+    assert_eq!(runs[0][0].0, "Predict.forward", "{list:#}");
+    assert_eq!(runs[0][1].0, "ChainOfThought.forward", "{list:#}");
+    assert!(runs[0][0].1 >= 2 && runs[0][0].2 == 1, "{list:#}");
+    for (t, run) in transports.iter().zip(&runs) {
+        assert_eq!(run, &runs[0], "{t}: {list:#}");
+    }
+    let spans: u64 = runs.iter().flatten().map(|r| r.1).sum();
+    assert!(
+        balance.starts_with(&format!(
+            "spanscope: {spans} span record(s) received = {spans} indexed"
+        )),
+        "{summary}"
+    );
+}
+
 /// The suite's traces in start order: name.
 const EXPECTED_NAMES: [&str; 7] = [
     "Predict",
