@@ -20,6 +20,14 @@ pub fn summarize_receiver(store: &Store, counters: &ingest::http::Counters, spoo
     );
     for (n, what) in [
         (
+            c(&counters.logs),
+            "log record(s) accepted, shown with their spans",
+        ),
+        (
+            c(&counters.logs_without_span),
+            "of those log records named no span (counted, shown on none)",
+        ),
+        (
             c(&counters.unauthorized),
             "refused for a missing or wrong token",
         ),

@@ -1,5 +1,6 @@
-//! OTLP/gRPC: `opentelemetry.proto.collector.trace.v1.TraceService/Export`, a thin adapter
-//! over the same intake as OTLP/HTTP, so one set of rules decides what is kept. The message
+//! OTLP/gRPC: `opentelemetry.proto.collector.trace.v1.TraceService/Export` and
+//! `…logs.v1.LogsService/Export`, thin adapters over the same intake as OTLP/HTTP, so one set
+//! of rules decides what is kept. The message
 //! limit is the receiver's body limit (before and after gzip), the token is the
 //! `authorization` metadata (`UNAUTHENTICATED` without it), a request the index cannot take
 //! now is answered `RESOURCE_EXHAUSTED` (the index is behind) or `UNAVAILABLE` (the spool
@@ -11,6 +12,12 @@ use super::counters::bump;
 use super::intake::{BEHIND, Shared};
 use super::reply::{Encoding, Refusal};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use opentelemetry_proto::tonic::collector::logs::v1::logs_service_server::{
+    LogsService, LogsServiceServer,
+};
+use opentelemetry_proto::tonic::collector::logs::v1::{
+    ExportLogsServiceRequest, ExportLogsServiceResponse,
+};
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
     TraceService, TraceServiceServer,
 };
@@ -42,24 +49,46 @@ impl TraceService for Traces {
         let req = request.into_inner();
         // the spool keeps the message as protobuf bytes, as OTLP/HTTP's protobuf bodies are
         let body = req.encode_to_vec();
-        let done = catch_unwind(AssertUnwindSafe(|| {
-            s.export_decoded(Encoding::Protobuf, &req, &body)
-        }));
-        match done {
-            Ok(Ok(rejected)) => Ok(tonic::Response::new(ExportTraceServiceResponse {
-                partial_success: partial(rejected),
-            })),
-            Ok(Err(r)) => Err(refuse(s, r)),
-            Err(_) => {
-                bump(&s.counters.panicked);
-                Err(refuse(
-                    s,
-                    Refusal(
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        "the receiver failed on this request; it was not indexed".into(),
-                    ),
-                ))
-            }
+        let rejected = contained(s, || s.export_decoded(Encoding::Protobuf, &req, &body))?;
+        Ok(tonic::Response::new(ExportTraceServiceResponse {
+            partial_success: partial(rejected),
+        }))
+    }
+}
+
+/// The gRPC face of a receiver, for logs.
+struct Logs(Arc<Shared>);
+
+#[tonic::async_trait]
+impl LogsService for Logs {
+    async fn export(
+        &self,
+        request: tonic::Request<ExportLogsServiceRequest>,
+    ) -> Result<tonic::Response<ExportLogsServiceResponse>, Status> {
+        let s = &self.0;
+        bump(&s.counters.requests);
+        let req = request.into_inner();
+        let body = req.encode_to_vec();
+        contained(s, || s.export_logs(Encoding::Protobuf, &req, &body))?;
+        Ok(tonic::Response::new(ExportLogsServiceResponse::default()))
+    }
+}
+
+/// Run the intake's answer to a call, a panic in it answered `INTERNAL` and counted (the
+/// receiver goes on serving), a refusal counted and answered as its gRPC status.
+fn contained<T>(s: &Shared, f: impl FnOnce() -> Result<T, Refusal>) -> Result<T, Status> {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(r)) => Err(refuse(s, r)),
+        Err(_) => {
+            bump(&s.counters.panicked);
+            Err(refuse(
+                s,
+                Refusal(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "the receiver failed on this request; it was not indexed".into(),
+                ),
+            ))
         }
     }
 }
@@ -139,14 +168,20 @@ pub(super) async fn serve(
     let traces = TraceServiceServer::new(Traces(Arc::clone(&shared)))
         .accept_compressed(CompressionEncoding::Gzip)
         .max_decoding_message_size(limit);
-    let guard = Arc::clone(&shared);
-    let traces = tonic::service::interceptor::InterceptedService::new(traces, move |req| {
-        authorize(&guard, &req).map(|()| req)
-    });
+    let logs = LogsServiceServer::new(Logs(Arc::clone(&shared)))
+        .accept_compressed(CompressionEncoding::Gzip)
+        .max_decoding_message_size(limit);
+    let guard = |s: &Arc<Shared>| {
+        let s = Arc::clone(s);
+        move |req: tonic::Request<()>| authorize(&s, &req).map(|()| req)
+    };
+    let traces = tonic::service::interceptor::InterceptedService::new(traces, guard(&shared));
+    let logs = tonic::service::interceptor::InterceptedService::new(logs, guard(&shared));
     tonic::transport::Server::builder()
         .concurrency_limit_per_connection(super::MAX_CONNECTIONS)
         .timeout(super::BODY_TIMEOUT + super::HEADER_TIMEOUT)
         .add_service(traces)
+        .add_service(logs)
         .serve_with_incoming_shutdown(
             tonic::transport::server::TcpIncoming::from(listener),
             async {

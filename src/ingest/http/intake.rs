@@ -81,7 +81,7 @@ impl Shared {
     }
 
     /// Parsing context for a body not yet in the spool: its records are placed when it is.
-    fn unplaced(&self) -> Ctx {
+    pub(super) fn unplaced(&self) -> Ctx {
         Ctx {
             blob: UNPLACED,
             opts: self.opts,
@@ -187,7 +187,7 @@ impl Shared {
     /// full disk, or a file still holding part of an earlier refused request) or queued is
     /// refused with 503, so the client's retry neither loses nor duplicates it; the source's
     /// state says why until the spool takes requests again.
-    fn commit(&self, parts: &[&[u8]], mut batch: Batch) -> Result<(), Refusal> {
+    pub(super) fn commit(&self, parts: &[&[u8]], mut batch: Batch) -> Result<(), Refusal> {
         let res = self.spool.commit(parts, |blob, at| {
             spool::place(&mut batch.records, blob, at);
             self.queue(batch)

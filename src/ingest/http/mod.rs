@@ -20,6 +20,7 @@ mod counters;
 mod grpc;
 mod handlers;
 mod intake;
+mod logs;
 mod reply;
 mod server;
 
