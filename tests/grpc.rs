@@ -1,8 +1,9 @@
 //! The OTLP/gRPC receiver over loopback, called by a tonic client built from the same
 //! generated types: the captured protobuf requests index as they do from disk; the message
 //! limit (above tonic's 4 MiB default, and after gzip), the token, the answers under pressure
-//! and `partial_success` behave as OTLP/gRPC clients expect; the accounting balances; and both
-//! servers stop together.
+//! and `partial_success` behave as OTLP/gRPC clients expect; the accounting balances; both
+//! servers stop together; and log events (gRPC LogsService, OTLP/HTTP `/v1/logs`) attach to
+//! their spans in the live index whichever arrives first.
 
 #![allow(clippy::unwrap_used)]
 
@@ -372,4 +373,121 @@ fn both_servers_stop_together() {
     live.r.stop().unwrap();
     assert!(std::net::TcpStream::connect(http_addr).is_err());
     assert!(std::net::TcpStream::connect(grpc_addr).is_err());
+}
+
+/// A log record of the event `name` for span `span` of trace `trace` (0: none), its body a
+/// map of one `content` text.
+fn log(
+    trace: u32,
+    span: u32,
+    name: &str,
+    content: &str,
+) -> opentelemetry_proto::tonic::logs::v1::LogRecord {
+    opentelemetry_proto::tonic::logs::v1::LogRecord {
+        trace_id: u128::from(trace).to_be_bytes().to_vec(),
+        span_id: if span == 0 {
+            Vec::new()
+        } else {
+            u64::from(span).to_be_bytes().to_vec()
+        },
+        event_name: name.into(),
+        body: Some(AnyValue {
+            value: Some(any_value::Value::KvlistValue(
+                opentelemetry_proto::tonic::common::v1::KeyValueList {
+                    values: vec![KeyValue {
+                        key: "content".into(),
+                        value: Some(AnyValue {
+                            value: Some(any_value::Value::StringValue(content.into())),
+                        }),
+                        key_strindex: 0,
+                    }],
+                },
+            )),
+        }),
+        ..Default::default()
+    }
+}
+
+fn logs(
+    records: Vec<opentelemetry_proto::tonic::logs::v1::LogRecord>,
+) -> opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest {
+    use opentelemetry_proto::tonic::logs::v1::{ResourceLogs, ScopeLogs};
+    opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest {
+        resource_logs: vec![ResourceLogs {
+            scope_logs: vec![ScopeLogs {
+                log_records: records,
+                ..ScopeLogs::default()
+            }],
+            ..ResourceLogs::default()
+        }],
+    }
+}
+
+/// Log events over the gRPC LogsService (gzip) and OTLP/HTTP `/v1/logs` (JSON) attach to
+/// their spans in the live index, whether the span came first or last; a record of no span is
+/// counted.
+#[test]
+fn log_events_attach_to_their_spans_whichever_comes_first() {
+    use opentelemetry_proto::tonic::collector::logs::v1::logs_service_client::LogsServiceClient;
+    let mut live = receiver(sink::BACKLOG, |_| {});
+    let (http_addr, grpc_addr) = (live.r.addr, live.grpc());
+    runtime().block_on(async {
+        let mut spans = client(grpc_addr).await;
+        spans.export(request(&[1], 0)).await.unwrap();
+        let mut c = LogsServiceClient::connect(format!("http://{grpc_addr}"))
+            .await
+            .unwrap()
+            .send_compressed(CompressionEncoding::Gzip);
+        let events = vec![
+            log(1, 1, "gen_ai.user.message", "first?"),
+            log(2, 2, "gen_ai.user.message", "second?"),
+            log(2, 0, "gen_ai.user.message", "nobody's"),
+        ];
+        let answer = c.export(logs(events)).await.unwrap().into_inner();
+        assert_eq!(answer.partial_success, None);
+    });
+    // the response to span 2 over OTLP/HTTP JSON, before span 2 itself
+    let json = format!(
+        r#"{{"resourceLogs":[{{"scopeLogs":[{{"logRecords":[{{"traceId":"{:032x}","spanId":"{:016x}","eventName":"gen_ai.choice","body":{{"kvlistValue":{{"values":[{{"key":"message","value":{{"kvlistValue":{{"values":[{{"key":"content","value":{{"stringValue":"second!"}}}}]}}}}}}]}}}}}}]}}]}}]}}"#,
+        2, 2
+    );
+    let answer = ureq::post(format!("http://{http_addr}/v1/logs"))
+        .header("Content-Type", "application/json")
+        .send(json.as_bytes())
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    live.drain();
+    let detail = |store: &Store, id: u32| {
+        let t = spanscope::query::filter(store, &spanscope::query::Query::default())
+            .into_iter()
+            .find(|&t| {
+                store.trace(t).spans.len() == 1
+                    && store.str(store.span(store.trace(t).spans[0]).name) == format!("s{id}")
+            })
+            .unwrap();
+        spanscope::ingest::detail::span_detail(store, store.trace(t).spans[0])
+    };
+    let first = detail(&live.store, 1);
+    assert_eq!(first.messages.len(), 1);
+    assert_eq!(first.messages[0].content, "first?");
+    assert_eq!(first.messages[0].role, "user");
+    runtime().block_on(async {
+        client(grpc_addr)
+            .await
+            .export(request(&[2], 0))
+            .await
+            .unwrap();
+    });
+    live.drain();
+    let second = detail(&live.store, 2);
+    assert_eq!(second.messages.len(), 1, "{:?}", second.messages);
+    assert_eq!(second.messages[0].content, "second?");
+    assert_eq!(second.response.as_deref(), Some("second!"));
+    let s = &live.store.sources()[0];
+    assert_eq!((s.logs, s.logs_without_span), (3, 1));
+    let c = &live.r.counters;
+    assert_eq!(c.logs.load(Ordering::Relaxed), 4);
+    assert_eq!(c.logs_without_span.load(Ordering::Relaxed), 1);
+    assert!(live.store.accounting().balanced());
+    live.r.stop().unwrap();
 }

@@ -38,10 +38,10 @@ pub fn run(a: &cli::RecordArgs) -> Result<(), Failure> {
     drop(feed);
     let grpc = receiver
         .grpc_addr
-        .map(|g| format!(" and OTLP/gRPC on {g} (TraceService)"))
+        .map(|g| format!(" and OTLP/gRPC on {g} (TraceService, LogsService)"))
         .unwrap_or_default();
     eprintln!(
-        "spanscope: receiving on http://{} (POST /v1/traces, /v1/jsonl){grpc}, recording to {}; Ctrl-C to stop",
+        "spanscope: receiving on http://{} (POST /v1/traces, /v1/logs, /v1/jsonl){grpc}, recording to {}; Ctrl-C to stop",
         receiver.addr,
         a.out.display()
     );
