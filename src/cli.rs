@@ -21,7 +21,7 @@ Examples:
   spanscope diff 6097b69a d0d1529e traces.jsonl          # two runs, step by step
   cat traces.jsonl | spanscope list - --format jsonl
   spanscope list traces.jsonl -f status:error --format markdown   # a table to paste
-  spanscope traces.jsonl --listen                        # follow a file and receive OTLP/HTTP
+  spanscope traces.jsonl --listen                        # follow a file and receive OTLP (gRPC, HTTP)
   spanscope record --out session.jsonl                   # keep a live feed for later
   spanscope                                              # with nothing to read: how to feed it, and a demo
   spanscope config --default > ~/.config/spanscope/config.toml   # thresholds, columns, theme, keys
@@ -172,9 +172,9 @@ impl RetentionArgs {
 /// The OTLP receiver.
 #[derive(Debug, Args, Clone, Default)]
 pub struct ReceiverArgs {
-    /// Receive OTLP on 127.0.0.1:4318 (HTTP: POST /v1/traces, and JSON lines on POST
-    /// /v1/jsonl) and 127.0.0.1:4317 (gRPC), where OTLP exporters send by default. With an
-    /// ADDR, OTLP/HTTP only, on ADDR (add --grpc ADDR for gRPC too).
+    /// Receive OTLP traces and logs on 127.0.0.1:4317 (gRPC) and 127.0.0.1:4318 (HTTP: POST
+    /// /v1/traces, /v1/logs, and JSON lines on /v1/jsonl), where OTLP exporters send by
+    /// default. With an ADDR, OTLP/HTTP only, on ADDR (add --grpc ADDR for gRPC too).
     #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = "")]
     pub listen: Option<String>,
     /// Receive OTLP/HTTP on this address (and OTLP/gRPC on its default, unless --grpc says
@@ -362,7 +362,8 @@ pub struct RecordArgs {
     /// otherwise).
     #[arg(long, value_name = "ADDR")]
     pub http: Option<String>,
-    /// Receive OTLP/gRPC on this address.
+    /// Receive OTLP/gRPC on this address (and OTLP/HTTP on its default, unless --http or
+    /// --listen ADDR says otherwise).
     #[arg(long, value_name = "ADDR")]
     pub grpc: Option<String>,
     /// Append every accepted request here: one OTLP/JSON line per OTLP request, JSON lines
