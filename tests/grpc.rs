@@ -252,6 +252,21 @@ fn the_message_limit_is_the_body_limit_before_and_after_gzip() {
     live.drain();
     assert_eq!(live.store.span_count(), 2);
     assert!(live.store.accounting().balanced());
+    // refused before any handler saw them, and still counted and shown, as OTLP/HTTP's 413s
+    let c = &live.r.counters;
+    assert_eq!(c.requests.load(Ordering::Relaxed), 4);
+    assert_eq!(c.rejected.load(Ordering::Relaxed), 2);
+    let reasons: Vec<&str> = live.store.sources()[0]
+        .rejections
+        .iter()
+        .map(|r| r.reason.as_str())
+        .collect();
+    assert_eq!(reasons.len(), 2, "{reasons:?}");
+    assert!(reasons[0].starts_with("gRPC OutOfRange: "), "{reasons:?}");
+    assert!(
+        reasons[1].starts_with("gRPC ResourceExhausted: "),
+        "{reasons:?}"
+    );
     live.r.stop().unwrap();
 }
 
@@ -279,7 +294,8 @@ fn the_token_is_authorization_metadata() {
     assert_eq!(live.store.span_count(), 1);
     let c = &live.r.counters;
     assert_eq!(c.unauthorized.load(Ordering::Relaxed), 2);
-    assert_eq!(c.requests.load(Ordering::Relaxed), 3);
+    assert_eq!(c.requests.load(Ordering::Relaxed), 3, "each counted once");
+    assert_eq!(live.store.sources()[0].rejections.len(), 2);
     live.r.stop().unwrap();
 }
 

@@ -11,6 +11,7 @@ use super::auth;
 use super::counters::bump;
 use super::intake::{BEHIND, Shared};
 use super::reply::{Encoding, Refusal};
+use crate::model::store::{Batch, Rejection};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use opentelemetry_proto::tonic::collector::logs::v1::logs_service_server::{
     LogsService, LogsServiceServer,
@@ -27,8 +28,12 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
 use prost::Message as _;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
 use std::time::Duration;
 use tonic::codec::CompressionEncoding;
+use tonic::codegen::{BoxFuture, InterceptedService, Service, http};
+use tonic::server::NamedService;
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt as _};
 
@@ -46,6 +51,7 @@ impl TraceService for Traces {
     ) -> Result<tonic::Response<ExportTraceServiceResponse>, Status> {
         let s = &self.0;
         bump(&s.counters.requests);
+        Seen::mark(request.extensions());
         let req = request.into_inner();
         // the spool keeps the message as protobuf bytes, as OTLP/HTTP's protobuf bodies are
         let body = req.encode_to_vec();
@@ -67,6 +73,7 @@ impl LogsService for Logs {
     ) -> Result<tonic::Response<ExportLogsServiceResponse>, Status> {
         let s = &self.0;
         bump(&s.counters.requests);
+        Seen::mark(request.extensions());
         let req = request.into_inner();
         let body = req.encode_to_vec();
         contained(s, || s.export_logs(Encoding::Protobuf, &req, &body))?;
@@ -103,13 +110,29 @@ pub(super) fn partial(rejected: u64) -> Option<ExportTracePartialSuccess> {
 
 /// Count a refusal as OTLP/HTTP does, and answer it as a gRPC status.
 fn refuse(s: &Shared, r: Refusal) -> Status {
+    let st = status(&r);
     if r.0 == StatusCode::SERVICE_UNAVAILABLE {
         bump(&s.counters.busy);
     } else {
         bump(&s.counters.rejected);
-        s.note_refusal(r.0, &r.1);
+        note(s, &st);
     }
-    status(&r)
+    st
+}
+
+/// A refused call, for `:errors` and the source's rejected count (as OTLP/HTTP notes its
+/// refusals); when the queue is full, the counters still have it.
+fn note(s: &Shared, st: &Status) {
+    let _ = s.feed.try_send(Batch {
+        source: s.source,
+        units: 1,
+        requests: 1,
+        rejections: vec![Rejection {
+            line: 0,
+            reason: format!("gRPC {:?}: {}", st.code(), st.message()),
+        }],
+        ..Batch::default()
+    });
 }
 
 /// The gRPC status for a refusal: what OTLP/gRPC clients retry (with the delay given) and
@@ -148,14 +171,75 @@ fn authorize(s: &Shared, req: &tonic::Request<()>) -> Result<(), Status> {
         headers.insert(header::AUTHORIZATION, v);
     }
     auth::check(&headers, token).map_err(|denied| {
+        Seen::mark(req.extensions());
         bump(&s.counters.requests);
         bump(&s.counters.unauthorized);
         let why = format!("{} (--token)", denied.why());
-        s.note_refusal(StatusCode::UNAUTHORIZED, &why);
-        Status::unauthenticated(format!(
+        let st = Status::unauthenticated(format!(
             "spanscope: this receiver requires a token; the request had {why}"
-        ))
+        ));
+        note(s, &st);
+        st
     })
+}
+
+/// Set on a call's way in; a handler (or the token check) marks it when it counted the call.
+/// A call answered with an error and not marked was refused by the server before any handler
+/// saw it (a message over the limit, one that does not decode): counted as OTLP/HTTP counts
+/// its refusals.
+#[derive(Clone, Default)]
+struct Seen(Arc<AtomicBool>);
+
+impl Seen {
+    fn mark(ext: &tonic::Extensions) {
+        if let Some(seen) = ext.get::<Seen>() {
+            seen.0.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
+/// A gRPC service whose calls refused before a handler saw them are counted.
+#[derive(Clone)]
+struct Counted<S> {
+    inner: S,
+    shared: Arc<Shared>,
+}
+
+impl<S: NamedService> NamedService for Counted<S> {
+    const NAME: &'static str = S::NAME;
+}
+
+impl<S, B, R> Service<http::Request<B>> for Counted<S>
+where
+    S: Service<http::Request<B>, Response = http::Response<R>>,
+    S::Future: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = BoxFuture<S::Response, S::Error>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: http::Request<B>) -> Self::Future {
+        let seen = Seen::default();
+        req.extensions_mut().insert(seen.clone());
+        let answer = self.inner.call(req);
+        let shared = Arc::clone(&self.shared);
+        Box::pin(async move {
+            let r = answer.await?;
+            if !seen.0.load(Ordering::Relaxed) {
+                let status = Status::from_header_map(r.headers());
+                if let Some(st) = status.filter(|st| st.code() != Code::Ok) {
+                    bump(&shared.counters.requests);
+                    bump(&shared.counters.rejected);
+                    note(&shared, &st);
+                }
+            }
+            Ok(r)
+        })
+    }
 }
 
 /// Serve OTLP/gRPC on `listener` until `stop` fires, then finish the calls in flight.
@@ -175,8 +259,15 @@ pub(super) async fn serve(
         let s = Arc::clone(s);
         move |req: tonic::Request<()>| authorize(&s, &req).map(|()| req)
     };
-    let traces = tonic::service::interceptor::InterceptedService::new(traces, guard(&shared));
-    let logs = tonic::service::interceptor::InterceptedService::new(logs, guard(&shared));
+    let counted = |inner| Counted {
+        inner,
+        shared: Arc::clone(&shared),
+    };
+    let traces = counted(InterceptedService::new(traces, guard(&shared)));
+    let logs = Counted {
+        inner: InterceptedService::new(logs, guard(&shared)),
+        shared: Arc::clone(&shared),
+    };
     tonic::transport::Server::builder()
         .concurrency_limit_per_connection(super::MAX_CONNECTIONS)
         .timeout(super::BODY_TIMEOUT + super::HEADER_TIMEOUT)
