@@ -324,7 +324,7 @@ if acc:
             d["label"], d["total_requests_incl_warmup"], s["requests"],
             d["total_spans_accepted_incl_warmup"], s["accepted"], s["busy"], s["rejected"], s["recorded"],
             eq, d["record_bytes"] / 1048576, "yes" if ok else "**NO**"))
-for d in (d for ds in rows.values() for d in ds if not d["scenario"].startswith("tui") and "server_summary" not in d):
+for d in (d for ds in rows.values() for d in ds if d["scenario"].startswith("record") and "server_summary" not in d):
     print("\nnote: %s: no exit summary from `record` on stderr" % d["label"])
 odd = [d for ds in rows.values() for d in ds if d["server_exit"] != 0 or ("pty" in d and not d["pty"].startswith("quit on 'q', exit code 0"))]
 for d in odd:
