@@ -53,18 +53,25 @@ add "spanscope list --filter 'dur>2s' --format jsonl, on OTLP/JSON lines" "$bin 
 
 has_time=0
 if /usr/bin/time -v true >/dev/null 2>&1; then has_time=1; fi
+rss_file=$(mktemp)
+trap 'rm -f "$rss_file"' EXIT
 
 median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 
 printf '%s, %s runs, %s bytes\n\n' "$data" "$runs" "$(stat -L -c %s "$data")"
-printf '| command | median s | min s | max s | MB/s | x spanscope | matches | peak RSS MiB |\n|---|---:|---:|---:|---:|---:|---:|---:|\n'
+printf '| command | median s | min s | max s | MB/s | x spanscope | matches | peak RSS MiB, median (range) |\n|---|---:|---:|---:|---:|---:|---:|---:|\n'
 base=""
 for i in "${!names[@]}"; do
   cmd=${cmds[$i]}
-  times=()
+  times=() rsss=()
   for _ in $(seq "$runs"); do
     s=$(date +%s.%N)
-    bash -c "$cmd" > /dev/null
+    if [ "$has_time" = 1 ]; then
+      /usr/bin/time -f %M -o "$rss_file" bash -c "exec $cmd > /dev/null"
+      rsss+=("$(tail -n 1 "$rss_file")")
+    else
+      bash -c "$cmd" > /dev/null
+    fi
     e=$(date +%s.%N)
     times+=("$(echo "$e - $s" | bc -l)")
   done
@@ -74,7 +81,9 @@ for i in "${!names[@]}"; do
   matches=$(bash -c "$cmd" | wc -l)
   rss="—"
   if [ "$has_time" = 1 ]; then
-    rss=$( { /usr/bin/time -v bash -c "exec $cmd > /dev/null"; } 2>&1 | awk -F: '/Maximum resident/ {printf "%.0f", $2/1024}')
+    # the median of every run's peak, and the range
+    rss=$(printf '%s\n' "${rsss[@]}" | median | awk '{printf "%.0f", $1/1024}')
+    rss="$rss ($(printf '%s\n' "${rsss[@]}" | sort -n | head -1 | awk '{printf "%.0f", $1/1024}')–$(printf '%s\n' "${rsss[@]}" | sort -n | tail -1 | awk '{printf "%.0f", $1/1024}'))"
   fi
   [ -z "$base" ] && base=$med
   ratio=$(echo "$med / $base" | bc -l)
@@ -90,7 +99,7 @@ fi
 
 # How the cost grows with the log: time and peak RSS of the same command on each size.
 if [ -n "${GROWTH:-}" ]; then
-  printf '\n| steps log | list --filter dur>2s, median s | s per GB | peak RSS MiB | RSS MiB per GB |\n|---:|---:|---:|---:|---:|\n'
+  printf '\n| steps log | list --filter dur>2s, median s | s per GB | peak RSS MiB (median) | RSS MiB per GB |\n|---:|---:|---:|---:|---:|\n'
   for g in $GROWTH; do
     f=target/bench-data/steps-${g}mb-seed42.jsonl
     if [ ! -f "$f" ]; then
@@ -98,17 +107,22 @@ if [ -n "${GROWTH:-}" ]; then
       mv "$f.tmp" "$f"
     fi
     cat "$f" > /dev/null
-    times=()
+    times=() rsss=()
     for _ in $(seq "$runs"); do
       s=$(date +%s.%N)
-      "$bin" list "$f" --filter 'dur>2s' --format jsonl > /dev/null
+      if [ "$has_time" = 1 ]; then
+        /usr/bin/time -f %M -o "$rss_file" "$bin" list "$f" --filter 'dur>2s' --format jsonl > /dev/null
+        rsss+=("$(tail -n 1 "$rss_file")")
+      else
+        "$bin" list "$f" --filter 'dur>2s' --format jsonl > /dev/null
+      fi
       e=$(date +%s.%N)
       times+=("$(echo "$e - $s" | bc -l)")
     done
     med=$(printf '%s\n' "${times[@]}" | median)
     rss="—" rpg="—"
     if [ "$has_time" = 1 ]; then
-      rss=$( { /usr/bin/time -v "$bin" list "$f" --filter 'dur>2s' --format jsonl > /dev/null; } 2>&1 | awk -F: '/Maximum resident/ {printf "%.0f", $2/1024}')
+      rss=$(printf '%s\n' "${rsss[@]}" | median | awk '{printf "%.0f", $1/1024}')
       rpg=$(echo "$rss * 1000 / $g" | bc -l | xargs printf '%.0f')
     fi
     printf '| %s MB | %.3f | %.3f | %s | %s |\n' "$g" "$med" "$(echo "$med * 1000 / $g" | bc -l)" "$rss" "$rpg"

@@ -11,7 +11,7 @@ FIXTURES = ROOT.parent / "tests" / "fixtures"
 CORPUS = ROOT / "corpus"
 # the `record` target's first byte picks the parser: 0 sniffs, 1 + i is entry i of the format
 # table (src/ingest/formats/mod.rs, names as there; tests/fuzz_corpus.rs checks this line)
-PARSER = {"detect": 0, "otlp-json": 1, "otlp-proto": 2, "mlflow": 3, "dspy-callback": 4, "event": 5, "request": 6, "spanscope-trace": 7, "otlp-logs-json": 8, "otlp-logs-proto": 9}
+PARSER = {"detect": 0, "otlp-json": 1, "otlp-proto": 2, "mlflow": 3, "dspy-callback": 4, "event": 5, "request": 6, "spanscope-trace": 7, "dspy-history": 8, "otlp-logs-json": 9, "otlp-logs-proto": 10}
 MAX_FILE = 300_000
 
 QUERIES = [
@@ -67,6 +67,8 @@ def main() -> None:
             put("otlp_body", bytes([enc | proto]) + data)
             if enc == 0 and proto == 0 and len(data) <= MAX_FILE:
                 put("record", bytes([PARSER["otlp-proto"]]) + data)
+        if f.suffix == ".txt" and len(data) <= MAX_FILE:
+            put("record", bytes([PARSER["dspy-history"]]) + data)
         if f.suffix in (".jsonl", ".json"):
             lines = data.splitlines() if f.suffix == ".jsonl" else [data]
             for line in lines[:40]:

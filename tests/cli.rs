@@ -1667,8 +1667,9 @@ fn follow_keeps_within_its_bound_and_says_what_it_could_not_print() {
 // ---------------------------------------------------------------------------------------------
 
 /// Every fixture folder: one of each format.
-const FIXTURE_DIRS: [&str; 11] = [
+const FIXTURE_DIRS: [&str; 12] = [
     "dspy-callback-jsonl",
+    "dspy-inspect-history",
     "event-stream-jsonl",
     "mlflow",
     "mlflow-otlp",

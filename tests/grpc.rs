@@ -80,6 +80,8 @@ fn receiver(backlog: usize, f: impl FnOnce(&mut http::Config)) -> Live {
     let mut cfg = http::Config::new("127.0.0.1:0".parse().unwrap());
     cfg.grpc = Some("127.0.0.1:0".parse().unwrap());
     cfg.opts = ingest::Options { naive_utc: true };
+    // refuse at once when the index is behind, rather than wait for it
+    cfg.patience = Duration::ZERO;
     f(&mut cfg);
     let store = Store::new();
     let (feed, rx) = sink::channel_with_backlog(store.registry(), backlog);

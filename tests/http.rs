@@ -124,6 +124,8 @@ fn receiver(max_body: usize) -> Live {
 fn receiver_with_backlog(max_body: usize, backlog: usize) -> Live {
     let mut cfg = http::Config::new("127.0.0.1:0".parse().unwrap());
     cfg.max_body = max_body;
+    // a full queue answers at once
+    cfg.patience = Duration::ZERO;
     cfg.opts = ingest::Options { naive_utc: true };
     receiver_with(cfg, backlog, None)
 }
@@ -524,6 +526,54 @@ fn a_full_queue_answers_busy_and_retries_lose_nothing() {
     assert_eq!(
         r.counters.busy.load(std::sync::atomic::Ordering::Relaxed),
         busy.len() as u64
+    );
+    r.stop().unwrap();
+}
+
+/// One span of its own trace, as an OTLP/JSON body.
+fn one_span(i: usize) -> String {
+    format!(
+        r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{{"traceId":"{i:032x}","spanId":"{i:016x}","name":"s{i}","startTimeUnixNano":"1000","endTimeUnixNano":"2000"}}]}}]}}]}}"#
+    )
+}
+
+/// While the index is behind, a request waits for it (up to the receiver's patience) and is
+/// taken once it catches up: a burst the index absorbs is never answered 503.
+#[test]
+fn a_request_waits_for_a_busy_index_instead_of_being_refused() {
+    let backlog = 5;
+    let mut cfg = http::Config::new("127.0.0.1:0".parse().unwrap());
+    cfg.opts = ingest::Options { naive_utc: true };
+    cfg.patience = Duration::from_secs(60);
+    let Live {
+        r,
+        mut store,
+        rx,
+        _kept,
+    } = receiver_with(cfg, backlog, None);
+    let json = [("Content-Type", "application/json")];
+    for i in 1..=backlog {
+        assert_eq!(
+            post(r.addr, "/v1/traces", &json, one_span(i).as_bytes()).0,
+            200
+        );
+    }
+    let addr = r.addr;
+    let waiting =
+        std::thread::spawn(move || post(addr, "/v1/traces", &json, one_span(6).as_bytes()).0);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        !waiting.is_finished(),
+        "the queue is full: the request waits"
+    );
+    drain(&mut store, &rx);
+    assert_eq!(waiting.join().unwrap(), 200);
+    drain(&mut store, &rx);
+    assert_eq!(store.trace_count(), backlog + 1);
+    assert_eq!(
+        r.counters.busy.load(std::sync::atomic::Ordering::Relaxed),
+        0,
+        "nothing was refused"
     );
     r.stop().unwrap();
 }

@@ -152,6 +152,78 @@ fn the_dspy_callback_writes_what_spanscope_reads() {
     }
 }
 
+/// `dspy.inspect_history` of a Predict, a ChainOfThought, a two-turn conversation, an image,
+/// three completions and a multi-line answer, written to a file and printed to a terminal (with
+/// colour codes): each entry is a trace of one LM call, the same in both, kept once when both
+/// are read.
+#[test]
+fn inspect_history_files_are_read_entry_by_entry() {
+    let Some(py) = python() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let (plain, coloured) = (
+        dir.path().join("history.txt"),
+        dir.path().join("terminal.txt"),
+    );
+    let (plain, coloured) = (plain.to_str().unwrap(), coloured.to_str().unwrap());
+    run_python(py, &["tests/python/inspect_history.py", plain, coloured]);
+    assert!(
+        std::fs::read_to_string(coloured)
+            .unwrap()
+            .contains("\x1b[31mUser message:")
+    );
+    let list = |paths: &[&str]| {
+        let mut args = vec!["list"];
+        args.extend_from_slice(paths);
+        args.extend(["--strict", "--format", "json"]);
+        spanscope_json(&args).as_array().unwrap().clone()
+    };
+    let traces = list(&[plain]);
+    let names: Vec<&str> = traces
+        .iter()
+        .map(|t| field(t, "name").as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "What is the capital of France?",
+            "Water boils at 100 C at sea level.",
+            "Which planet is closest to the Sun?",
+            "And the next one?",
+            "What does this image show?",
+            "What colour is the sky?",
+            "How do I make tea?",
+        ]
+    );
+    assert!(
+        traces
+            .iter()
+            .all(|t| t["llm_calls"] == 1 && t["status"] == "ok")
+    );
+    let ids = |ts: &[Value]| -> Vec<String> {
+        ts.iter()
+            .map(|t| field(t, "trace_id").as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(ids(&list(&[coloured])), ids(&traces));
+    assert_eq!(ids(&list(&[plain, coloured])), ids(&traces));
+
+    // the second turn, as the reader prints it: every message, the response
+    let turn = ids(&traces)[3].clone();
+    let o = Command::new(env!("CARGO_BIN_EXE_spanscope"))
+        .args(["show", &turn, plain, "--format", "markdown"])
+        .output()
+        .unwrap();
+    let md = String::from_utf8_lossy(&o.stdout);
+    for needle in [
+        "Which planet is closest to the Sun?",
+        "Mercury is the closest planet to the Sun.",
+        "And the next one?",
+        "Venus is second",
+    ] {
+        assert!(md.contains(needle), "{needle} missing from:\n{md}");
+    }
+}
+
 #[test]
 fn the_readme_three_lines_trace_a_dspy_program() {
     let Some(py) = python() else { return };

@@ -9,3 +9,4 @@ pub mod diff;
 pub mod groups;
 pub mod histogram;
 pub mod steps;
+pub mod transcript;

@@ -93,6 +93,7 @@ pub fn run(cli: &Cli) -> Result<(), Failure> {
                 .sources
                 .iter()
                 .any(|s| s == "-" || ingest::follow::is_url(s)),
+        spool: session.as_ref().map(|s| s.spool.clone()),
     };
     let app = ui::app::App::new(store, theme, opts);
     let (mut app, rest) = ui::run(app, Some(rx), &HeadlessPrinters)

@@ -7,6 +7,7 @@ pub mod groups;
 pub mod list;
 pub mod show;
 pub mod show_markdown;
+pub mod show_transcript;
 pub mod stats;
 
 use crate::model::{Outcome, Store, Tokens, TraceIdx};

@@ -17,6 +17,8 @@ pub enum ShowFormat {
     Text,
     Json,
     Markdown,
+    /// The LM and tool calls only, in time order, with their texts (the explorer's reader).
+    Transcript,
 }
 
 #[derive(Serialize)]
@@ -117,6 +119,9 @@ pub fn print(
             writeln!(out)
         }
         ShowFormat::Text => text(store, t, &wf, &time_went, time, paint, out),
+        ShowFormat::Transcript => {
+            super::show_transcript::transcript(store, t, &header(store, t, time), out)
+        }
         ShowFormat::Markdown => super::show_markdown::markdown(
             store,
             t,

@@ -176,7 +176,11 @@ pub fn decode<'a, T: Deserialize<'a>>(bytes: &'a [u8], what: &str) -> Result<T, 
     let read = if armed {
         noting(bytes)
     } else {
-        serde_json::from_slice(bytes)
+        // a line checked once as UTF-8 spares the parser checking each of its strings
+        match std::str::from_utf8(bytes) {
+            Ok(text) => serde_json::from_str(text),
+            Err(_) => serde_json::from_slice(bytes),
+        }
     };
     read.map_err(|e| {
         if e.classify() == serde_json::error::Category::Data {

@@ -15,7 +15,8 @@ pub enum FileKind {
     Gzip,
     /// JSON text: lines or one document, decided by [`json_layout`].
     Json,
-    /// Anything else: tried by the binary formats (an OTLP protobuf body).
+    /// Anything else: tried by the formats read whole (an OTLP protobuf body, the text DSPy's
+    /// `inspect_history` writes).
     Binary,
 }
 
@@ -26,9 +27,23 @@ pub fn sniff_file(bytes: &[u8]) -> FileKind {
     }
     match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
         None => FileKind::Empty,
+        Some(b'[') if bracketed_text(bytes) => FileKind::Binary,
         Some(b'{' | b'[') => FileKind::Json,
         Some(_) => FileKind::Binary,
     }
+}
+
+/// Whether the first line that is not blank is `[…]` with no object or string in it, and not
+/// JSON: the `[timestamp]` an `inspect_history` text starts with (a JSON array starts with a
+/// line that parses, or that does not end in `]`, or holds objects: a bad line of records).
+fn bracketed_text(bytes: &[u8]) -> bool {
+    let body = trim_start(bytes);
+    let first = memchr::memchr(b'\n', body).map_or(body, |i| &body[..i]);
+    let first = first.trim_ascii_end();
+    first.len() > 1
+        && first.ends_with(b"]")
+        && !first.iter().any(|b| matches!(b, b'{' | b'"'))
+        && serde_json::from_slice::<serde::de::IgnoredAny>(first).is_err()
 }
 
 /// JSON text is one record per line unless its first line is not a complete value (a
@@ -388,6 +403,15 @@ mod tests {
         assert_eq!(sniff_file(b"  \n"), FileKind::Empty);
         assert_eq!(sniff_file(b"\x1f\x8b\x08"), FileKind::Gzip);
         assert_eq!(sniff_file(b"\n{\"a\":1}"), FileKind::Json);
+        // JSON arrays, one line or pretty-printed, and an inspect_history text
+        assert_eq!(sniff_file(b"[1, 2]\n"), FileKind::Json);
+        assert_eq!(sniff_file(b"[\n  {\"a\": 1}\n]"), FileKind::Json);
+        assert_eq!(sniff_file(b"[]"), FileKind::Json);
+        assert_eq!(
+            sniff_file(b"\n\n\n\n[2026-12-02T08:00:00.123456]\n\nUser message:\n"),
+            FileKind::Binary
+        );
+        assert_eq!(sniff_file(b"[Unknown time]\r\n"), FileKind::Binary);
         assert_eq!(sniff_file(b"\x0a\x05hello"), FileKind::Binary);
     }
 

@@ -72,6 +72,11 @@ pub struct Closed;
 /// "busy": several seconds of a fast live feed, so a slow frame does not refuse requests.
 pub const BACKLOG: usize = 128 * 1024;
 
+/// How many source bytes the records waiting for the store may come from: about what they hold
+/// in memory. A live feed's spans carry their attributes (a couple of KiB each for an LM call),
+/// so this, not the record count, bounds the queue's memory.
+pub const BACKLOG_BYTES: u64 = 32 << 20;
+
 /// How many batches the channel holds (the record count above is the bound that matters).
 const BATCHES: usize = 4096;
 
@@ -91,6 +96,7 @@ pub fn channel_with_backlog(registry: Arc<Registry>, backlog: usize) -> (Feed, R
             tx,
             registry,
             backlog,
+            backlog_bytes: BACKLOG_BYTES,
             spool: None,
         },
         rx,
@@ -103,6 +109,7 @@ pub struct Feed {
     tx: SyncSender<Batch>,
     pub registry: Arc<Registry>,
     backlog: usize,
+    backlog_bytes: u64,
     /// Where live sources (a receiver, stdin, a followed URL) keep the bytes they accept.
     spool: Option<Spool>,
 }
@@ -137,16 +144,16 @@ impl Feed {
     /// The store is gone.
     pub fn send(&self, batch: Batch) -> Result<(), Closed> {
         let mut wait = std::time::Duration::from_micros(100);
-        while self.registry.in_flight() + batch.records.len() > self.backlog
-            && self.registry.in_flight() > 0
-        {
+        while !self.has_room_for(batch.records.len(), batch.bytes) {
             std::thread::sleep(wait);
             wait = (wait * 2).min(std::time::Duration::from_millis(20));
         }
-        let n = batch.records.len();
+        let (n, bytes) = (batch.records.len(), batch.bytes);
         self.registry.queued(n);
-        self.tx.send(batch).map_err(|e| {
-            self.registry.applied(e.0.records.len());
+        self.registry.queued_bytes(bytes);
+        self.tx.send(batch).map_err(|_| {
+            self.registry.applied(n);
+            self.registry.applied_bytes(bytes);
             Closed
         })
     }
@@ -156,18 +163,33 @@ impl Feed {
     /// # Errors
     /// [`Refused::Busy`] or [`Refused::Closed`]; the batch is dropped.
     pub fn try_send(&self, batch: Batch) -> Result<(), Refused> {
-        let n = batch.records.len();
-        if n > 0 && self.registry.in_flight() + n > self.backlog {
+        let (n, bytes) = (batch.records.len(), batch.bytes);
+        if n > 0 && !self.has_room_for(n, bytes) {
             return Err(Refused::Busy);
         }
         self.registry.queued(n);
+        self.registry.queued_bytes(bytes);
         self.tx.try_send(batch).map_err(|e| {
             self.registry.applied(n);
+            self.registry.applied_bytes(bytes);
             match e {
                 std::sync::mpsc::TrySendError::Full(_) => Refused::Busy,
                 std::sync::mpsc::TrySendError::Disconnected(_) => Refused::Closed,
             }
         })
+    }
+
+    /// Whether a batch of `n` records would be queued now (the store is not behind).
+    #[must_use]
+    pub fn has_room(&self, n: usize) -> bool {
+        self.has_room_for(n, 1)
+    }
+
+    /// Whether `n` records from `bytes` source bytes fit in the queue now; an empty queue
+    /// takes any batch, however big.
+    fn has_room_for(&self, n: usize, bytes: u64) -> bool {
+        let (queued, held) = (self.registry.in_flight(), self.registry.in_flight_bytes());
+        queued == 0 || (queued + n <= self.backlog && held + bytes <= self.backlog_bytes)
     }
 
     /// A batcher for one thread.
@@ -404,6 +426,34 @@ mod tests {
             assert_eq!(live.trace(other).summary.duration, t.summary.duration);
             assert_eq!(live.trace(other).summary.status, t.summary.status);
         }
+    }
+
+    /// A batch of one record from `bytes` source bytes.
+    fn batch_of(bytes: u64) -> Batch {
+        Batch {
+            records: vec![Record::Rejected("x".into())],
+            bytes,
+            ..Batch::default()
+        }
+    }
+
+    #[test]
+    fn the_queue_is_bounded_by_the_bytes_its_records_came_from() {
+        let mut store = Store::new();
+        let (feed, rx) = channel(store.registry());
+        assert_eq!(feed.try_send(batch_of(BACKLOG_BYTES - 10)), Ok(()));
+        assert_eq!(feed.try_send(batch_of(10)), Ok(()));
+        assert_eq!(feed.try_send(batch_of(1)), Err(Refused::Busy));
+        assert!(!feed.has_room(1));
+        store.apply(rx.try_recv().unwrap());
+        assert_eq!(store.registry().in_flight_bytes(), 10);
+        assert_eq!(feed.try_send(batch_of(1)), Ok(()));
+        for b in rx.try_iter() {
+            store.apply(b);
+        }
+        assert_eq!(store.registry().in_flight_bytes(), 0);
+        // an empty queue takes a batch of any size
+        assert_eq!(feed.try_send(batch_of(BACKLOG_BYTES * 2)), Ok(()));
     }
 
     #[test]

@@ -18,6 +18,8 @@ pub struct Registry {
     sources: Mutex<Vec<String>>,
     /// Records sent to the store and not yet indexed (the bound of the live queue).
     in_flight: AtomicUsize,
+    /// Source bytes of the records in flight: what the queue holds, in memory, is about as big.
+    in_flight_bytes: AtomicU64,
     /// Bytes the sources announced they will read (a file's size when it is opened).
     expected: AtomicU64,
 }
@@ -37,6 +39,27 @@ impl Registry {
     /// `n` queued records were indexed (or dropped).
     pub fn applied(&self, n: usize) {
         self.in_flight.fetch_sub(n, Ordering::AcqRel);
+    }
+
+    /// Source bytes of the records queued and not yet indexed.
+    #[must_use]
+    pub fn in_flight_bytes(&self) -> u64 {
+        self.in_flight_bytes.load(Ordering::Acquire)
+    }
+
+    /// Records of `bytes` source bytes were queued.
+    pub fn queued_bytes(&self, bytes: u64) {
+        self.in_flight_bytes.fetch_add(bytes, Ordering::AcqRel);
+    }
+
+    /// Records of `bytes` source bytes were indexed (or dropped).
+    pub fn applied_bytes(&self, bytes: u64) {
+        // batches applied without going through the queue were never counted: stay at zero
+        let _ = self
+            .in_flight_bytes
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |v| {
+                Some(v.saturating_sub(bytes))
+            });
     }
 
     /// A source is about to read `bytes` bytes (a file of that size): the store sizes its

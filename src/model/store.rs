@@ -159,6 +159,7 @@ impl Store {
             self.insert(source, r);
         }
         self.registry.applied(n);
+        self.registry.applied_bytes(bytes);
         for blob in dropped_blobs {
             self.evict_blob(blob);
         }
@@ -344,6 +345,33 @@ impl Store {
     #[must_use]
     pub fn trace_id(&self, t: TraceIdx) -> IdStr<'_> {
         self.id_str(self.traces[t.0 as usize].id)
+    }
+
+    /// The order of two traces' ids as text, without writing hex ids out: a hex id's text is
+    /// its 32 lowercase digits, so their numeric order is their text order.
+    #[must_use]
+    pub fn cmp_trace_ids(&self, a: TraceIdx, b: TraceIdx) -> std::cmp::Ordering {
+        match (self.traces[a.0 as usize].id, self.traces[b.0 as usize].id) {
+            (TraceId::Hex { hi: ah, lo: al }, TraceId::Hex { hi: bh, lo: bl }) => {
+                (ah, al).cmp(&(bh, bl))
+            }
+            _ => self.trace_id(a).as_str().cmp(self.trace_id(b).as_str()),
+        }
+    }
+
+    /// The value of trace `t`'s id when it is 32 hex digits (their order is the text's).
+    #[must_use]
+    pub fn trace_hex(&self, t: TraceIdx) -> Option<u128> {
+        match self.traces[t.0 as usize].id {
+            TraceId::Hex { hi, lo } => Some(u128::from(hi) << 64 | u128::from(lo)),
+            TraceId::Text(_) => None,
+        }
+    }
+
+    /// When trace `t` first arrived: a number that grows with every new trace.
+    #[must_use]
+    pub fn arrival(&self, t: TraceIdx) -> u64 {
+        self.traces[t.0 as usize].seq
     }
 
     /// Trace id `id`, as the producer wrote it.

@@ -87,20 +87,34 @@ pub fn sort(store: &Store, traces: &mut [TraceIdx], key: SortKey, reverse: bool)
         sort_halves(&mut keyed, <[_]>::sort_unstable);
     }
     // equal (key, start): by trace id (the index was only a placeholder tie-break)
-    let id = |t: u32| store.trace_id(TraceIdx(t));
+    let ids_reversed = reverse && key == SortKey::Start;
+    let mut hex: Vec<(u128, u32)> = Vec::new();
     let mut i = 0;
     while i < keyed.len() {
         let head = (keyed[i].0, keyed[i].1);
         let run = keyed[i..].iter().take_while(|k| (k.0, k.1) == head).count();
         if run > 1 {
-            keyed[i..i + run].sort_by(|a, b| {
-                let o = id(a.2).cmp(&id(b.2));
-                if reverse && key == SortKey::Start {
-                    o.reverse()
-                } else {
-                    o
+            let tied = &mut keyed[i..i + run];
+            // ids of 32 hex digits are numbers in text order: read each once, sort the numbers
+            hex.clear();
+            hex.extend(
+                tied.iter()
+                    .map_while(|k| store.trace_hex(TraceIdx(k.2)).map(|h| (h, k.2))),
+            );
+            if hex.len() == run {
+                hex.sort_unstable();
+                if ids_reversed {
+                    hex.reverse();
                 }
-            });
+                for (k, &(_, t)) in tied.iter_mut().zip(&hex) {
+                    k.2 = t;
+                }
+            } else {
+                tied.sort_by(|a, b| {
+                    let o = store.cmp_trace_ids(TraceIdx(a.2), TraceIdx(b.2));
+                    if ids_reversed { o.reverse() } else { o }
+                });
+            }
         }
         i += run;
     }
@@ -223,14 +237,29 @@ mod tests {
         });
     }
 
+    /// Trace ids of both kinds: 32 hex digits (held as numbers) and short ones (held as text),
+    /// so ties are broken across the two.
+    fn id(n: i64) -> String {
+        let v = (n * 7_919) % 1_000_003;
+        if n % 2 == 0 {
+            format!("{v:032x}")
+        } else {
+            format!("{v:08x}")
+        }
+    }
+
     /// 300 traces with many ties: 7 durations, 5 starts, 4 names (one empty), 3 models or none,
     /// tokens or none, every status.
     fn store() -> Store {
+        store_with(id)
+    }
+
+    fn store_with(id: fn(i64) -> String) -> Store {
         let mut s = Store::new();
         let src = s.add_source("t");
         for n in 0..300i64 {
             let mut r = SpanRecord {
-                trace_id: format!("{:08x}", (n * 7_919) % 1_000_003),
+                trace_id: id(n),
                 span_id: "r".into(),
                 name: Some(["b", "a", "", "c"][(n % 4) as usize].into()),
                 kind: Some(SpanKind::Llm),
@@ -259,7 +288,7 @@ mod tests {
             s.insert(src, Record::Span(r));
             if n % 9 == 0 {
                 let child = SpanRecord {
-                    trace_id: format!("{:08x}", (n * 7_919) % 1_000_003),
+                    trace_id: id(n),
                     span_id: "c".into(),
                     parent_id: Some("r".into()),
                     name: Some("x".into()),
@@ -278,7 +307,15 @@ mod tests {
 
     #[test]
     fn the_columnar_sort_orders_like_the_row_comparison() {
-        let s = store();
+        for s in [
+            store(),
+            store_with(|n| format!("{:032x}", (n * 7_919) % 1_000_003)),
+        ] {
+            columnar_sort_orders_like_the_row_comparison(&s);
+        }
+    }
+
+    fn columnar_sort_orders_like_the_row_comparison(s: &Store) {
         let all: Vec<TraceIdx> = s.trace_ids().collect();
         let keys = [
             SortKey::Dur,
@@ -294,10 +331,10 @@ mod tests {
             for reverse in [false, true] {
                 let mut want = all.clone();
                 want.reverse();
-                reference(&s, &mut want, key, reverse);
+                reference(s, &mut want, key, reverse);
                 let mut got = all.clone();
                 got.reverse();
-                sort(&s, &mut got, key, reverse);
+                sort(s, &mut got, key, reverse);
                 assert_eq!(got, want, "{key:?} reverse {reverse}");
             }
         }

@@ -106,4 +106,6 @@ pub enum Action {
     ToggleSearchOnly,
     /// The latency histogram of the listed traces (Enter on a bucket filters to it).
     ToggleHistogram,
+    /// Read the trace as a transcript of its LM and tool calls (again: close).
+    ToggleReader,
 }

@@ -31,6 +31,8 @@ pub enum Effect {
     DecodeDetail(SpanIdx),
     /// Decode the texts of every span of a trace, for `/` in the waterfall.
     IndexSearch(TraceIdx),
+    /// Decode the texts of a trace's LM and tool calls, for the reader view.
+    ReadTranscript(TraceIdx),
     /// Read the bundled demo traces into the store (the welcome screen's `d`).
     LoadDemo,
     /// Put a trace or a span on the clipboard, as Markdown (for an LLM) or JSON.
@@ -61,7 +63,9 @@ impl Effect {
         };
         match self {
             Effect::DecodeDetail(s) => remap.span(*s).map(|n| *s = n).is_some(),
-            Effect::IndexSearch(t) => remap.trace(*t).map(|n| *t = n).is_some(),
+            Effect::IndexSearch(t) | Effect::ReadTranscript(t) => {
+                remap.trace(*t).map(|n| *t = n).is_some()
+            }
             Effect::Copy { target: t, .. } => target(t),
             Effect::Write { traces, .. } => {
                 traces.retain_mut(|t| remap.trace(*t).map(|n| *t = n).is_some());

@@ -136,6 +136,7 @@ pub const DEFAULT: &[Binding] = &[
     b(W, C('c'), "c", Action::ToggleCritical, true),
     b(W, C('/'), "/", Action::OpenSearch, true),
     b(W, C('f'), "f", Action::ToggleSearchOnly, false),
+    b(W, C('r'), "r", Action::ToggleReader, true),
     b(W, C('n'), "n", Action::NextMatch, false),
     b(W, C('N'), "N", Action::PrevMatch, false),
     b(D, C('l'), "l", Action::NextTab, true),
@@ -438,6 +439,7 @@ pub fn short_help(a: Action) -> &'static str {
         Action::CopyMarkdown => "copy",
         Action::Compare => "compare",
         Action::OpenSearch => "search",
+        Action::ToggleReader => "reader",
         _ => "",
     }
 }
@@ -501,6 +503,7 @@ pub fn describe(a: Action) -> &'static str {
         Action::ToggleHistogram => "Latency histogram of the listed traces (Enter: filter)",
         Action::ToggleSearchOnly => "Only the spans the search found (and their parents)",
         Action::Compare => "Compare the trace with the marked one (= again closes)",
+        Action::ToggleReader => "Read the trace as its LM and tool calls, in time order",
     }
 }
 

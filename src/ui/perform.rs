@@ -5,6 +5,7 @@
 use super::app::App;
 use super::clipboard::Clip;
 use super::effect::{Effect, Printers, Target};
+use crate::analysis::transcript::{self, Said, Turn};
 use crate::ingest;
 use crate::ingest::detail::{SpanDetail, details_of, span_detail};
 use crate::ingest::search::{Control, Corpus, Needle, search};
@@ -28,6 +29,10 @@ pub fn run(
         Effect::DecodeDetail(s) => {
             let detail = span_detail(&app.store, s);
             app.on_detail(s, detail);
+        }
+        Effect::ReadTranscript(t) => {
+            let turns = transcript(&app.store, t);
+            app.on_transcript(t, turns);
         }
         Effect::IndexSearch(t) => {
             let (texts, partial) = search_texts(&app.store, t);
@@ -60,6 +65,22 @@ pub fn run(
         Effect::SearchText { text, since } => start_search(app, text, &since),
         Effect::Crash => panic!("crash test requested with :crash-test"),
     }
+}
+
+/// The LM and tool calls of trace `t` with what each said, every record they come from
+/// decoded once.
+fn transcript(store: &Store, t: TraceIdx) -> Vec<(Turn, Said)> {
+    let wf = crate::model::waterfall::Waterfall::new(store, t);
+    let turns = transcript::turns(store, &wf);
+    let spans = transcript::parts_of(&turns);
+    let details = details_of(store, &spans);
+    turns
+        .into_iter()
+        .map(|turn| {
+            let said = transcript::said(&turn, &spans, &details);
+            (turn, said)
+        })
+        .collect()
 }
 
 /// Start searching the payloads for `text` on a thread of its own: the records the store

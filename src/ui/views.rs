@@ -16,6 +16,8 @@ pub enum View {
     CompareDiff,
     Histogram,
     Groups,
+    /// The trace as a transcript of its LM and tool calls (`r` in the waterfall).
+    Reader,
 }
 
 /// What a view's keys do there: the view, its title in the help, where its keys are looked up,
@@ -160,6 +162,37 @@ pub const VIEWS: &[ViewKeys] = &[
             ),
             (Action::ToggleSlow, "slow", "Only slow traces"),
             (Action::ToggleFailed, "failed", "Only failed traces"),
+            (Action::Back, "close", "Close"),
+            (Action::Quit, "quit", ""),
+        ],
+    },
+    ViewKeys {
+        view: View::Reader,
+        title: "Reading a trace (r in the waterfall)",
+        context: Context::Waterfall,
+        keys: &[
+            (Action::Down, "scroll", "Scroll down one row"),
+            (Action::Up, "scroll", "Scroll up one row"),
+            (Action::PageDown, "scroll", "Scroll down one page"),
+            (Action::PageUp, "scroll", "Scroll up one page"),
+            (Action::First, "top / end", "The first call"),
+            (Action::Last, "top / end", "The end of the transcript"),
+            (
+                Action::NextMatch,
+                "filter's text",
+                "Next row that says the filter's text (text:\"…\")",
+            ),
+            (
+                Action::PrevMatch,
+                "filter's text",
+                "Previous row that says the filter's text",
+            ),
+            (
+                Action::OpenSearch,
+                "filter",
+                "The filter bar: a text (text:\"…\") is marked, n / N go to it",
+            ),
+            (Action::ToggleReader, "close", "Close"),
             (Action::Back, "close", "Close"),
             (Action::Quit, "quit", ""),
         ],

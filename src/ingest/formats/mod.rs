@@ -31,6 +31,7 @@ table! {
     events: [FORMAT],
     requests: [FORMAT],
     normalized: [FORMAT],
+    inspect_history: [FORMAT],
     otlp_logs: [JSON, PROTO],
 }
 
@@ -431,8 +432,9 @@ mod tests {
         };
         let err = parse_binary(b"\x00\x01garbage", &ctx, &mut Vec::new()).unwrap_err();
         assert!(
-            err.reason
-                .starts_with("not JSON, and not an OTLP protobuf body either ("),
+            err.reason.starts_with(
+                "not JSON, and not an OTLP protobuf body or a DSPy inspect_history text either ("
+            ),
             "{err}"
         );
     }

@@ -9,7 +9,8 @@
 
 use super::auth;
 use super::counters::bump;
-use super::intake::{BEHIND, Shared};
+use super::handlers::CatchUnwind;
+use super::intake::Shared;
 use super::reply::{Encoding, Refusal};
 use crate::model::store::{Batch, Rejection};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -26,7 +27,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
 use prost::Message as _;
-use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
@@ -55,7 +56,11 @@ impl TraceService for Traces {
         let req = request.into_inner();
         // the spool keeps the message as protobuf bytes, as OTLP/HTTP's protobuf bodies are
         let body = req.encode_to_vec();
-        let rejected = contained(s, || s.export_decoded(Encoding::Protobuf, &req, &body))?;
+        let rejected = contained(
+            s,
+            s.patiently(|| s.export_decoded(Encoding::Protobuf, &req, &body)),
+        )
+        .await?;
         Ok(tonic::Response::new(ExportTraceServiceResponse {
             partial_success: partial(rejected),
         }))
@@ -76,15 +81,23 @@ impl LogsService for Logs {
         Seen::mark(request.extensions());
         let req = request.into_inner();
         let body = req.encode_to_vec();
-        contained(s, || s.export_logs(Encoding::Protobuf, &req, &body))?;
+        contained(
+            s,
+            s.patiently(|| s.export_logs(Encoding::Protobuf, &req, &body)),
+        )
+        .await?;
         Ok(tonic::Response::new(ExportLogsServiceResponse::default()))
     }
 }
 
-/// Run the intake's answer to a call, a panic in it answered `INTERNAL` and counted (the
-/// receiver goes on serving), a refusal counted and answered as its gRPC status.
-fn contained<T>(s: &Shared, f: impl FnOnce() -> Result<T, Refusal>) -> Result<T, Status> {
-    match catch_unwind(AssertUnwindSafe(f)) {
+/// Await the intake's answer to a call (waiting, as OTLP/HTTP requests do, while the index
+/// is behind), a panic in it answered `INTERNAL` and counted (the receiver goes on serving),
+/// a refusal counted and answered as its gRPC status.
+async fn contained<T>(
+    s: &Shared,
+    answer: impl Future<Output = Result<T, Refusal>>,
+) -> Result<T, Status> {
+    match CatchUnwind(Box::pin(answer)).await {
         Ok(Ok(v)) => Ok(v),
         Ok(Err(r)) => Err(refuse(s, r)),
         Err(_) => {
@@ -140,7 +153,7 @@ fn note(s: &Shared, st: &Status) {
 pub(super) fn status(r: &Refusal) -> Status {
     let Refusal(http, why) = r;
     let code = match *http {
-        StatusCode::SERVICE_UNAVAILABLE if why == BEHIND => Code::ResourceExhausted,
+        StatusCode::SERVICE_UNAVAILABLE if r.is_behind() => Code::ResourceExhausted,
         StatusCode::SERVICE_UNAVAILABLE => Code::Unavailable,
         StatusCode::PAYLOAD_TOO_LARGE => Code::OutOfRange,
         StatusCode::REQUEST_TIMEOUT => Code::DeadlineExceeded,
@@ -284,6 +297,7 @@ pub(super) async fn serve(
 
 #[cfg(test)]
 mod tests {
+    use super::super::reply::BEHIND;
     use super::*;
 
     #[test]

@@ -42,7 +42,7 @@ pub(super) fn router(shared: Arc<Shared>) -> Router {
 /// future is dropped after a panic and never polled again; what it shares with other
 /// requests is atomics, a channel and a spool behind a mutex whose poisoning is
 /// ignored on purpose, so asserting unwind safety is sound.
-struct CatchUnwind<F>(Pin<Box<F>>);
+pub(super) struct CatchUnwind<F>(pub(super) Pin<Box<F>>);
 
 impl<F: Future> Future for CatchUnwind<F> {
     type Output = Result<F::Output, Box<dyn Any + Send>>;
@@ -156,7 +156,7 @@ async fn traces(State(s): State<Arc<Shared>>, req: Request) -> Response {
         Ok(b) => b,
         Err(r) => return s.refuse(r, enc),
     };
-    match s.export(enc, body) {
+    match s.patiently(|| s.export(enc, &body)).await {
         Ok(rejected) => {
             let partial = (rejected > 0).then(|| ExportTracePartialSuccess {
                 rejected_spans: i64::try_from(rejected).unwrap_or(i64::MAX),
@@ -194,7 +194,7 @@ async fn jsonl(State(s): State<Arc<Shared>>, req: Request) -> Response {
         Ok(b) => b,
         Err(r) => return s.refuse(r, Encoding::Json),
     };
-    match s.lines(body) {
+    match s.patiently(|| s.lines(&body)).await {
         Ok((accepted, errors)) => {
             let status = if accepted == 0 && !errors.is_empty() {
                 StatusCode::BAD_REQUEST

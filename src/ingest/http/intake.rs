@@ -5,7 +5,7 @@
 
 use super::body::decode_body;
 use super::counters::{Counters, bump};
-use super::reply::{Encoding, Refusal};
+use super::reply::{BEHIND, Encoding, Refusal};
 use crate::ingest::sink::{Collect, Feed, Refused};
 use crate::ingest::spool::{self, Refused as NotKept, Spool, UNPLACED};
 use crate::ingest::{Ctx, Options, load_lines, otlp};
@@ -29,9 +29,6 @@ pub(super) fn decode_otlp(enc: Encoding, body: &[u8]) -> Result<ExportTraceServi
     }
 }
 
-/// Why a request is refused when the queue to the index is full (the client retries).
-pub(super) const BEHIND: &str = "the index is behind: retry shortly";
-
 /// What every request of one receiver shares.
 pub(super) struct Shared {
     pub(super) feed: Feed,
@@ -47,6 +44,8 @@ pub(super) struct Shared {
     pub(super) failing: AtomicBool,
     pub(super) token: Option<String>,
     pub(super) body_timeout: Duration,
+    /// How long a request waits for a busy index before it is refused.
+    pub(super) patience: Duration,
     pub(super) decode: Decode,
 }
 
@@ -80,6 +79,29 @@ impl Shared {
         });
     }
 
+    /// Run `take` (a request's intake) once the index has room for it, and again while it
+    /// answers that the index is behind, for at most the receiver's patience; then its answer
+    /// stands. While the index catches up, requests wait here instead of being refused, so a
+    /// burst slows its clients down rather than making them send it again.
+    pub(super) async fn patiently<T>(
+        &self,
+        mut take: impl FnMut() -> Result<T, Refusal>,
+    ) -> Result<T, Refusal> {
+        let deadline = tokio::time::Instant::now() + self.patience;
+        let mut pause = Duration::from_millis(1);
+        loop {
+            let late = tokio::time::Instant::now() >= deadline;
+            if late || self.feed.has_room(1) {
+                match take() {
+                    Err(r) if r.is_behind() && !late => {}
+                    answer => return answer,
+                }
+            }
+            tokio::time::sleep_until(deadline.min(tokio::time::Instant::now() + pause)).await;
+            pause = (pause * 2).min(Duration::from_millis(20));
+        }
+    }
+
     /// Parsing context for a body not yet in the spool: its records are placed when it is.
     pub(super) fn unplaced(&self) -> Ctx {
         Ctx {
@@ -96,9 +118,9 @@ impl Shared {
 
     /// Decode and queue an OTLP request; returns the number of spans rejected. A private
     /// spool keeps the body as it came; a record file keeps it as one OTLP/JSON line.
-    pub(super) fn export(&self, enc: Encoding, body: Vec<u8>) -> Result<u64, Refusal> {
-        let req = (self.decode)(enc, &body).map_err(|e| Refusal(StatusCode::BAD_REQUEST, e))?;
-        self.export_decoded(enc, &req, &body)
+    pub(super) fn export(&self, enc: Encoding, body: &[u8]) -> Result<u64, Refusal> {
+        let req = (self.decode)(enc, body).map_err(|e| Refusal(StatusCode::BAD_REQUEST, e))?;
+        self.export_decoded(enc, &req, body)
     }
 
     /// Queue an OTLP request already decoded from `body` (`enc`, as it came: gRPC's message
@@ -145,7 +167,7 @@ impl Shared {
     }
 
     /// Parse and queue a JSON-lines body; returns the lines accepted and the rejections.
-    pub(super) fn lines(&self, body: Vec<u8>) -> Result<(u64, Vec<Rejection>), Refusal> {
+    pub(super) fn lines(&self, body: &[u8]) -> Result<(u64, Vec<Rejection>), Refusal> {
         let mut sink = Collect {
             registry: &self.feed.registry,
             batch: Batch {
@@ -155,14 +177,14 @@ impl Shared {
                 ..Batch::default()
             },
         };
-        load_lines(&mut sink, self.source, &body, 0, 0, &self.unplaced());
+        load_lines(&mut sink, self.source, body, 0, 0, &self.unplaced());
         let batch = sink.batch;
         let rejected = batch.rejections.len() as u64;
         let accepted = batch.units - rejected;
         let rejections = batch.rejections.clone();
         if accepted > 0 {
             let newline: &[u8] = if body.ends_with(b"\n") { b"" } else { b"\n" };
-            self.commit(&[&body, newline], batch)?;
+            self.commit(&[body, newline], batch)?;
         } else {
             // nothing to index: the body is not kept, the rejections are still shown
             self.queue(batch)?;
@@ -283,6 +305,7 @@ impl Shared {
             failing: AtomicBool::new(false),
             token: None,
             body_timeout: Duration::from_secs(5),
+            patience: Duration::ZERO,
             decode: decode_otlp,
         }
     }
@@ -373,7 +396,7 @@ mod tests {
         let Fixture { s, rx, .. } = &f;
         let body = otlp_json(&[1, 2, 0]);
         let len = body.len();
-        assert_eq!(s.export(Encoding::Json, body.clone()).unwrap(), 1);
+        assert_eq!(s.export(Encoding::Json, &body).unwrap(), 1);
         let b = rx.try_recv().unwrap();
         assert_eq!((b.records.len(), b.units, b.requests), (3, 1, 1));
         assert_eq!(b.bytes, len as u64);
@@ -382,7 +405,7 @@ mod tests {
         assert_eq!(payloads(s, &b), [body.clone(), body.clone()]);
         // the next body goes after it (and its newline), and reads back as itself
         let second = otlp_json(&[3]);
-        s.export(Encoding::Json, second.clone()).unwrap();
+        s.export(Encoding::Json, &second).unwrap();
         let b = rx.try_recv().unwrap();
         let Record::Span(sp) = &b.records[0] else {
             panic!("{:?}", b.records[0])
@@ -406,7 +429,7 @@ mod tests {
         let Fixture { s, rx, .. } = &f;
         let req = otlp::decode_json(&otlp_json(&[7])).unwrap();
         let body = req.encode_to_vec();
-        s.export(Encoding::Protobuf, body.clone()).unwrap();
+        s.export(Encoding::Protobuf, &body).unwrap();
         let b = rx.try_recv().unwrap();
         assert_eq!(payloads(s, &b), std::slice::from_ref(&body));
         assert_eq!(s.spool.stats().written, body.len() as u64, "no separator");
@@ -416,11 +439,9 @@ mod tests {
     fn a_body_that_does_not_decode_is_a_bad_request_and_keeps_nothing() {
         let f = shared(100);
         let Fixture { s, rx, .. } = &f;
-        let r = s.export(Encoding::Json, b"{".to_vec()).unwrap_err();
+        let r = s.export(Encoding::Json, b"{").unwrap_err();
         assert_eq!(r.0, StatusCode::BAD_REQUEST);
-        let r = s
-            .export(Encoding::Protobuf, b"\xff\xff".to_vec())
-            .unwrap_err();
+        let r = s.export(Encoding::Protobuf, b"\xff\xff").unwrap_err();
         assert_eq!(r.0, StatusCode::BAD_REQUEST);
         assert!(rx.try_recv().is_err());
         assert_eq!(count(s), [0, 0, 0]);
@@ -429,18 +450,29 @@ mod tests {
 
     #[test]
     fn a_request_the_index_cannot_take_is_refused_whole_and_cut_off_the_spool() {
-        let f = shared(1);
+        let f = shared(2);
         let Fixture { s, rx, dir, .. } = &f;
-        let r = s.export(Encoding::Json, otlp_json(&[1, 2])).unwrap_err();
-        assert_eq!(r.0, StatusCode::SERVICE_UNAVAILABLE);
-        assert!(rx.try_recv().is_err());
-        assert_eq!(count(s), [0, 0, 0]);
-        let r = s
-            .lines(format!("{LINE}\n{LINE}\n").into_bytes())
-            .unwrap_err();
-        assert_eq!(r.0, StatusCode::SERVICE_UNAVAILABLE);
-        assert_eq!(s.spool.stats().written, 0);
-        assert_eq!(std::fs::read(dir.path().join("000001.seg")).unwrap(), b"");
+        // one span waits for the store: the queue has room for one more
+        s.export(Encoding::Json, &otlp_json(&[9])).unwrap();
+        let kept = std::fs::read(dir.path().join("000001.seg")).unwrap();
+        let written = s.spool.stats().written;
+        let r = s.export(Encoding::Json, &otlp_json(&[1, 2])).unwrap_err();
+        assert!(r.is_behind(), "{r:?}");
+        assert_eq!(count(s), [1, 0, 1]);
+        let r = s.lines(format!("{LINE}\n{LINE}\n").as_bytes()).unwrap_err();
+        assert!(r.is_behind(), "{r:?}");
+        assert_eq!(s.spool.stats().written, written);
+        assert_eq!(std::fs::read(dir.path().join("000001.seg")).unwrap(), kept);
+        // only the first request was queued
+        assert_eq!(rx.try_iter().map(|b| b.records.len()).sum::<usize>(), 1);
+    }
+
+    #[test]
+    fn an_empty_queue_takes_a_request_bigger_than_its_bound() {
+        let f = shared(1);
+        let Fixture { s, rx, .. } = &f;
+        assert_eq!(s.export(Encoding::Json, &otlp_json(&[1, 2, 3])).unwrap(), 0);
+        assert_eq!(rx.try_recv().unwrap().records.len(), 3);
     }
 
     #[test]
@@ -448,7 +480,7 @@ mod tests {
         let f = shared(100);
         let Fixture { s, rx, .. } = &f;
         let body = format!("{LINE}\nnot json");
-        let (accepted, rejections) = s.lines(body.clone().into_bytes()).unwrap();
+        let (accepted, rejections) = s.lines(body.as_bytes()).unwrap();
         assert_eq!(accepted, 1);
         assert_eq!(rejections.len(), 1);
         assert_eq!(rejections[0].line, 2);
@@ -464,7 +496,7 @@ mod tests {
     fn json_lines_with_nothing_to_index_still_show_their_rejections() {
         let f = shared(100);
         let Fixture { s, rx, .. } = &f;
-        let (accepted, rejections) = s.lines(b"nope\n".to_vec()).unwrap();
+        let (accepted, rejections) = s.lines(b"nope\n").unwrap();
         assert_eq!((accepted, rejections.len()), (0, 1));
         assert_eq!(rx.try_recv().unwrap().rejections.len(), 1);
         assert_eq!(s.spool.stats().written, 0, "nothing refers to the body");
@@ -476,7 +508,7 @@ mod tests {
         let f = shared(100);
         let Fixture { s, rx, dir, .. } = &f;
         std::fs::remove_dir_all(dir.path()).unwrap();
-        let r = s.export(Encoding::Json, otlp_json(&[1])).unwrap_err();
+        let r = s.export(Encoding::Json, &otlp_json(&[1])).unwrap_err();
         assert_eq!(r.0, StatusCode::SERVICE_UNAVAILABLE);
         assert!(r.1.starts_with("cannot append to the spool"), "{}", r.1);
         let states: Vec<String> = rx.try_iter().filter_map(|b| b.state).collect();
@@ -487,7 +519,7 @@ mod tests {
         );
         assert_eq!(s.counters.spool_failed.load(Ordering::Relaxed), 1);
         std::fs::create_dir(dir.path()).unwrap();
-        s.export(Encoding::Json, otlp_json(&[1])).unwrap();
+        s.export(Encoding::Json, &otlp_json(&[1])).unwrap();
         let states: Vec<String> = rx.try_iter().filter_map(|b| b.state).collect();
         assert_eq!(states, ["listening"]);
     }
@@ -499,7 +531,8 @@ mod tests {
         let f = with_spool(100_000, 16 << 10);
         let Fixture { s, rx, .. } = &f;
         for i in 1..=200 {
-            s.export(Encoding::Json, otlp_json(&[i, i + 1000])).unwrap();
+            s.export(Encoding::Json, &otlp_json(&[i, i + 1000]))
+                .unwrap();
         }
         let batches: Vec<Batch> = rx.try_iter().collect();
         let dropped: Vec<(usize, BlobId)> = batches
@@ -530,10 +563,10 @@ mod tests {
         let (feed, rx) = sink::channel_with_backlog(store.registry(), 10);
         let feed = feed.with_spool(Spool::record(store.registry(), &path).unwrap());
         let s = Shared::for_tests(&feed);
-        s.export(Encoding::Json, otlp_json(&[1])).unwrap();
-        s.lines(format!("{LINE}\n").into_bytes()).unwrap();
+        s.export(Encoding::Json, &otlp_json(&[1])).unwrap();
+        s.lines(format!("{LINE}\n").as_bytes()).unwrap();
         // more than the queue has room for: refused, and not recorded
-        let r = s.export(Encoding::Json, otlp_json(&[2; 10])).unwrap_err();
+        let r = s.export(Encoding::Json, &otlp_json(&[2; 10])).unwrap_err();
         assert_eq!(r.0, StatusCode::SERVICE_UNAVAILABLE);
         let text = std::fs::read_to_string(&path).unwrap();
         let lines: Vec<&str> = text.lines().collect();

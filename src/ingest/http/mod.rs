@@ -26,7 +26,7 @@ mod server;
 
 pub use counters::Counters;
 pub(crate) use intake::decode_request;
-pub use server::{BODY_TIMEOUT, HEADER_TIMEOUT, MAX_CONNECTIONS};
+pub use server::{BODY_TIMEOUT, HEADER_TIMEOUT, MAX_CONNECTIONS, PATIENCE};
 
 use super::Options;
 use super::sink::Feed;
@@ -88,6 +88,8 @@ pub struct Config {
     /// ([`BODY_TIMEOUT`]).
     pub header_timeout: Duration,
     pub body_timeout: Duration,
+    /// How long a request waits for a busy index before it is refused ([`PATIENCE`]).
+    pub patience: Duration,
 }
 
 impl Config {
@@ -102,6 +104,7 @@ impl Config {
             token: None,
             header_timeout: HEADER_TIMEOUT,
             body_timeout: BODY_TIMEOUT,
+            patience: PATIENCE,
         }
     }
 }
@@ -217,6 +220,7 @@ fn start_with(feed: &Feed, cfg: Config, decode: Decode) -> Result<Receiver, Star
         failing: AtomicBool::new(false),
         token,
         body_timeout: cfg.body_timeout,
+        patience: cfg.patience,
         decode,
     });
     let app = handlers::router(Arc::clone(&shared));

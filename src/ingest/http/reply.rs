@@ -33,6 +33,9 @@ impl Encoding {
     }
 }
 
+/// Why a request the index has no room for is refused.
+pub(super) const BEHIND: &str = "the index is behind: retry shortly";
+
 /// A refusal: the status, and why.
 #[derive(Debug)]
 pub(super) struct Refusal(pub(super) StatusCode, pub(super) String);
@@ -47,6 +50,11 @@ struct RpcStatus {
 }
 
 impl Refusal {
+    /// The index had no room for the request: it may be taken a moment later.
+    pub(super) fn is_behind(&self) -> bool {
+        self.0 == StatusCode::SERVICE_UNAVAILABLE && self.1 == BEHIND
+    }
+
     pub(super) fn response(self, enc: Encoding) -> Response {
         let Refusal(status, message) = self;
         let code = match status {

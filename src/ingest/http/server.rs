@@ -10,6 +10,9 @@ use std::time::Duration;
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// … and this long for its body (a client sending a byte a second is cut off).
 pub const BODY_TIMEOUT: Duration = Duration::from_secs(30);
+/// A request that arrives while the index is behind waits this long for it to catch up before
+/// it is answered 503: a burst slows its clients down instead of making them resend.
+pub const PATIENCE: Duration = Duration::from_secs(2);
 /// Connections served at once; more wait in the kernel's backlog. With the body limit, this
 /// bounds what clients can make the receiver hold.
 pub const MAX_CONNECTIONS: usize = 64;

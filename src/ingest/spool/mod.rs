@@ -218,6 +218,15 @@ impl Spool {
         }
     }
 
+    /// The most bytes a private spool keeps on disk (`--max-spool`); a record file has no bound.
+    #[must_use]
+    pub fn max(&self) -> Option<u64> {
+        match &self.inner.kind {
+            Kind::Private { max, .. } => Some(*max),
+            Kind::Record { .. } => None,
+        }
+    }
+
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
         self.inner
             .state

@@ -168,7 +168,8 @@ fn moves(action: Action) -> bool {
         | Action::CopyMarkdown
         | Action::CopyJson
         | Action::Mark
-        | Action::ToggleHistogram => false,
+        | Action::ToggleHistogram
+        | Action::ToggleReader => false,
     }
 }
 

@@ -176,6 +176,9 @@ impl App {
     pub fn view_mode(&self) -> Mode {
         if self.mode == Mode::Help {
             self.help_from
+        } else if self.mode == Mode::Filter && self.reader.filtering {
+            // the filter bar opened from the reader: the reader stays on screen
+            Mode::Reader
         } else {
             self.mode
         }

@@ -257,6 +257,8 @@ impl App {
         self.input.menu = None;
         self.mode = if std::mem::take(&mut self.steps_return) {
             Mode::Steps
+        } else if std::mem::take(&mut self.reader.filtering) {
+            Mode::Reader
         } else {
             Mode::Normal
         };

@@ -10,6 +10,7 @@ pub mod help;
 mod histogram;
 mod input;
 mod navigate;
+mod reader;
 mod sources;
 mod steps;
 mod text;
@@ -17,6 +18,7 @@ mod waterfall;
 
 use crate::analysis::steps::GroupBy;
 use crate::ingest::detail::SpanDetail;
+use crate::ingest::spool::Spool;
 use crate::model::store::Remap;
 use crate::model::waterfall::Waterfall;
 use crate::model::{Nanos, SourceStats, SpanIdx, Store, TraceIdx};
@@ -30,6 +32,7 @@ use crate::ui::state::groups::GroupsState;
 use crate::ui::state::histogram::HistogramState;
 use crate::ui::state::input::InputLine;
 use crate::ui::state::list::Column;
+use crate::ui::state::reader::ReaderState;
 use crate::ui::state::screen::Screen;
 use crate::ui::state::scroll::Scroll;
 use crate::ui::state::steps::StepsState;
@@ -85,6 +88,8 @@ pub enum Mode {
     Histogram,
     /// The listed traces split by a metadata value (`:group KEY`).
     Groups,
+    /// The selected trace read as a transcript of its LM and tool calls (`r`).
+    Reader,
 }
 
 /// The list's sortable columns, in screen order.
@@ -125,6 +130,8 @@ pub struct Options {
     /// Sources are followed (or received): traces may keep arriving, and the newest is
     /// followed from the start.
     pub follow: bool,
+    /// Where live sources keep what they accept, for `:stats`.
+    pub spool: Option<Spool>,
 }
 
 impl Default for Options {
@@ -144,6 +151,7 @@ impl Default for Options {
             relative_time: false,
             welcome: false,
             follow: false,
+            spool: None,
         }
     }
 }
@@ -208,6 +216,8 @@ pub struct App {
     pub groups: GroupsState,
     /// The filter's text searches.
     pub text: TextSearch,
+    /// The reader view.
+    pub reader: ReaderState,
     /// The I/O asked of the loop (see [`super::effect`]).
     effects: Vec<Effect>,
     quit: bool,
@@ -259,6 +269,7 @@ impl App {
             histogram: HistogramState::default(),
             groups: GroupsState::default(),
             text: TextSearch::default(),
+            reader: ReaderState::default(),
             quit: false,
             opts,
         };
@@ -373,6 +384,10 @@ impl App {
             }
             Mode::Groups => {
                 self.groups_update(action);
+                return;
+            }
+            Mode::Reader => {
+                self.reader_update(action);
                 return;
             }
             Mode::Filter | Mode::Command | Mode::Search => return,
@@ -512,6 +527,7 @@ impl App {
             Action::Mark => self.toggle_mark(),
             Action::Compare => self.open_compare(),
             Action::ToggleHistogram => self.toggle_histogram(),
+            Action::ToggleReader => self.open_reader(),
         }
         if is_tab_change(action) {
             self.detail.scroll = 0;

@@ -89,7 +89,7 @@ impl App {
     /// Select the trace that arrived last.
     pub(super) fn select_newest(&mut self) {
         if let Some(i) =
-            (0..self.view.rows.len()).max_by_key(|&i| self.store.trace(self.view.rows[i]).seq)
+            (0..self.view.rows.len()).max_by_key(|&i| self.store.arrival(self.view.rows[i]))
         {
             self.list.selected = i;
         }
@@ -236,6 +236,7 @@ impl App {
                 self.groups.page = h;
                 self.groups.scroll.follow(h);
             }
+            Mode::Reader => self.reader_layout(screen.view_rows),
             _ => {}
         }
     }

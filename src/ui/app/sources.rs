@@ -57,6 +57,7 @@ impl App {
         self.wf.search_requested = None;
         // the comparison holds span indexes: close it rather than show moved spans
         self.close_compare();
+        self.remap_reader(remap);
         self.detail.span = self.detail.span.and_then(|s| remap.span(s));
         self.detail.built_for = self.detail.span.map(|s| (s, u64::MAX));
         self.detail.requested = None;
@@ -153,5 +154,33 @@ mod tests {
         // the same label wherever the repository is checked out
         a.store.source_mut(crate::model::SourceId(0)).label = "otlp-jsonl/otlp.jsonl".into();
         insta::assert_snapshot!(screen(&mut a, 120, 24));
+    }
+
+    #[test]
+    fn stats_show_the_spool_against_its_bound_and_what_it_dropped() {
+        use crate::ingest::spool::{Spool, SpoolDir};
+        let root = tempfile::tempdir().unwrap();
+        let dir = SpoolDir::create(root.path(), false).unwrap();
+        let mut a = app("otlp-jsonl");
+        let spool = Spool::private(a.store.registry(), &dir, 32 << 10);
+        let line = vec![b'x'; 4000];
+        for _ in 0..20 {
+            spool.append(&line).unwrap();
+        }
+        let st = spool.stats();
+        assert!(st.dropped_segments > 0, "{st:?}");
+        a.opts.spool = Some(spool);
+        a.run_command("stats");
+        let s = screen(&mut a, 200, 30);
+        assert!(s.contains("on disk of 32.0 KiB (--max-spool)"), "{s}");
+        assert!(s.contains("78.1 KiB written"), "{s}");
+        assert!(
+            s.contains(&format!(
+                "{} oldest segment(s) dropped",
+                st.dropped_segments
+            )),
+            "{s}"
+        );
+        assert!(s.contains(&dir.path().display().to_string()), "{s}");
     }
 }

@@ -80,7 +80,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
 }
 
 /// `text` in `style` as spans, the parts that say `sought` marked.
-fn marked<'a>(
+pub(crate) fn marked<'a>(
     out: &mut Vec<Span<'a>>,
     text: &'a str,
     style: Style,

@@ -1,6 +1,7 @@
 //! Overlays: the help (generated from the keymap) and the ingest accounting with the rejected
 //! lines (`:stats`, `:errors`).
 
+use crate::ingest::spool::Spool;
 use crate::ui::app::App;
 use crate::ui::app::help::{HelpLine, KEYS_W};
 use crate::ui::theme::Role;
@@ -150,6 +151,9 @@ pub fn ingest_lines(app: &App) -> Vec<Line<'static>> {
             }
         )),
     ]));
+    if let Some(spool) = &app.opts.spool {
+        lines.push(spool_line(spool, theme, w));
+    }
     lines.push(Line::raw(""));
     for s in store.sources() {
         let mut head = vec![Span::styled(
@@ -229,6 +233,42 @@ fn group_digits(v: u64) -> String {
         out.push(c);
     }
     out
+}
+
+/// The spool's line: what it holds on disk against its bound, what went through it, what was
+/// dropped to stay within the bound, failed writes, and where it is.
+fn spool_line(spool: &Spool, theme: crate::ui::theme::Theme, w: usize) -> Line<'static> {
+    let st = spool.stats();
+    let mut what = match spool.max() {
+        Some(max) => format!(" on disk of {} (--max-spool)", mib(max)),
+        None => " in the record file".to_string(),
+    };
+    what.push_str(&format!(", {} written", mib(st.written)));
+    if st.dropped_segments > 0 {
+        what.push_str(&format!(
+            ", {} oldest segment(s) dropped ({}) with their traces",
+            group_digits(st.dropped_segments),
+            mib(st.dropped_bytes)
+        ));
+    }
+    if st.failed > 0 {
+        what.push_str(&format!(
+            ", {} write(s) failed (a full disk?)",
+            group_digits(st.failed)
+        ));
+    }
+    Line::from(vec![
+        Span::styled(format!("{:<14}", "Spool"), theme.style(Role::Title)),
+        Span::raw(format!("{:>w$}", mib(st.held))),
+        Span::raw(what),
+        Span::styled(
+            format!(
+                " — {}",
+                crate::text::neutralize(&spool.path().display().to_string(), false)
+            ),
+            theme.style(Role::Muted),
+        ),
+    ])
 }
 
 /// Bytes as KiB, MiB or GiB.

@@ -6,6 +6,7 @@ pub mod detail;
 pub mod groups;
 pub mod help;
 pub mod histogram;
+pub mod reader;
 pub mod status;
 pub mod steps;
 pub mod trace_list;

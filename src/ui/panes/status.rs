@@ -214,13 +214,14 @@ pub fn render_hints(app: &App, area: Rect, buf: &mut Buffer) {
         }
         Mode::Filter | Mode::Command | Mode::Search => return,
         Mode::Help | Mode::Ingest => vec![("j/k PgDn/PgUp", "scroll"), ("any other key", "close")],
-        Mode::Steps | Mode::Compare | Mode::Histogram | Mode::Groups => {
+        Mode::Steps | Mode::Compare | Mode::Histogram | Mode::Groups | Mode::Reader => {
             let view = match app.mode {
                 Mode::Steps if app.steps.drill.is_some() => View::StepSpans,
                 Mode::Steps => View::Steps,
                 Mode::Compare if app.compare.text_focus => View::CompareDiff,
                 Mode::Compare => View::Compare,
                 Mode::Histogram => View::Histogram,
+                Mode::Reader => View::Reader,
                 _ => View::Groups,
             };
             owned = app.opts.keymap.view_hints(view);

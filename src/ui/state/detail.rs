@@ -124,7 +124,11 @@ fn body(text: &str) -> Vec<Line<'static>> {
 /// keeping its style. A row after the first hangs under the line's own indentation, or
 /// `hangs[i]` columns in for line `i` (an attribute's value under its key); at most half the
 /// width.
-fn wrap_lines(lines: Vec<Line<'static>>, hangs: &[usize], width: usize) -> Text<'static> {
+pub(crate) fn wrap_lines(
+    lines: Vec<Line<'static>>,
+    hangs: &[usize],
+    width: usize,
+) -> Text<'static> {
     let mut rows: Vec<Line<'static>> = Vec::with_capacity(lines.len());
     for (i, line) in lines.into_iter().enumerate() {
         let hang = hangs.get(i).copied().unwrap_or(0);

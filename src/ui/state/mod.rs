@@ -8,6 +8,7 @@ pub mod histogram;
 pub mod input;
 pub mod line;
 pub mod list;
+pub mod reader;
 pub mod screen;
 pub mod scroll;
 pub mod steps;
