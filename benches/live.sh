@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Throughput and latency of spanscope's OTLP/HTTP receiver (POST /v1/traces), driven by
+# Throughput and latency of spanscope's OTLP receiver (OTLP/HTTP POST /v1/traces, or OTLP/gRPC), driven by
 # benches/otlp_load.py with fresh trace/span ids per request (--unique-ids), 4 clients in 2
 # processes, 2 s warm-up, on loopback only. Scenarios, each against a fresh server on a free port:
 #
@@ -8,6 +8,10 @@
 #   tui-bounded  the same with `--max-memory 256MiB`: the oldest traces are evicted as spans arrive
 #   record       `spanscope record` (headless, appends to a file), protobuf bodies
 #   record-json  `spanscope record`, OTLP/JSON bodies
+#   grpc         the explorer as in `tui` (default settings), the same protobuf bodies sent as
+#                OTLP/gRPC TraceService/Export calls (otlp_load.py --grpc); the load generator
+#                needs grpcio: GRPC_PYTHON names a python that has it (default python3), e.g.
+#                the test virtualenv's, target/tmp/py-venv/bin/python
 #
 # For `record`, the spans accepted in its exit summary are checked against the generator's count.
 # `record` writes its file to a temporary directory (about 2.5 KB per span; deleted after each run).
@@ -24,7 +28,7 @@ runs=${RUNS:-3}
 # the explorer runs 60 s (memory must be flat, not just small); record 10 s, since its file
 # takes about 2.5 KB per span
 seconds_for() {
-  if [ -n "${SECONDS_PER_RUN:-}" ]; then echo "$SECONDS_PER_RUN"; else case $1 in tui*) echo 60 ;; *) echo 10 ;; esac; fi
+  if [ -n "${SECONDS_PER_RUN:-}" ]; then echo "$SECONDS_PER_RUN"; else case $1 in tui* | grpc) echo 60 ;; *) echo 10 ;; esac; fi
 }
 scenarios=${SCENARIOS:-tui tui-bounded record record-json}
 clients=4
@@ -32,6 +36,15 @@ procs=2
 warmup=2
 otelite_spans_per_s=2888 # otelite 0.1.156, 4 clients, from PEERS-LIVE.md (not measured here)
 load=benches/otlp_load.py
+grpc_python=${GRPC_PYTHON:-python3}
+case " $scenarios " in
+  *" grpc "*)
+    "$grpc_python" -c 'import grpc' 2>/dev/null || {
+      echo "live.sh: the grpc scenario needs grpcio in $grpc_python (pip install grpcio==1.85.3, or GRPC_PYTHON=target/tmp/py-venv/bin/python)" >&2
+      exit 2
+    }
+    ;;
+esac
 
 if [ -n "${SPANSCOPE_BIN:-}" ]; then
   bin=$SPANSCOPE_BIN
@@ -164,8 +177,10 @@ stop() {
 # run_once SCENARIO RUN: one fresh server, one load run; writes $out/SCENARIO-RUN.{json,meta.json,stderr}
 run_once() {
   local scenario=$1 i=$2 port server wrapper="" bodies rc=0 idle rec=$tmp/rec.jsonl
+  local py=python3 target grpc_port="" via=()
   local base=$out/$scenario-$i
   port=$(free_port)
+  target=http://127.0.0.1:$port/v1/traces
   rm -f "$rec" "$tmp/pid"
   case $scenario in
     tui | tui-bounded)
@@ -178,6 +193,18 @@ run_once() {
       for _ in $(seq 100); do [ -s "$tmp/pid" ] && break; sleep 0.05; done
       server=$(cat "$tmp/pid")
       ;;
+    grpc)
+      bodies=tests/fixtures/otlp-protobuf
+      grpc_port=$(free_port)
+      python3 -c "$pty_py" "$tmp/pid" "$bin" --http "127.0.0.1:$port" --grpc "127.0.0.1:$grpc_port" 2> "$base.stderr" &
+      wrapper=$!
+      pids+=("$wrapper")
+      for _ in $(seq 100); do [ -s "$tmp/pid" ] && break; sleep 0.05; done
+      server=$(cat "$tmp/pid")
+      py=$grpc_python
+      target=http://127.0.0.1:$grpc_port
+      via=(--grpc)
+      ;;
     record | record-json)
       bodies=tests/fixtures/otlp-protobuf
       [ "$scenario" = record-json ] && bodies=tests/fixtures/otlp-json
@@ -186,13 +213,13 @@ run_once() {
       pids+=("$server")
       ;;
     *)
-      echo "live.sh: unknown scenario $scenario (tui, tui-bounded, record, record-json)" >&2
+      echo "live.sh: unknown scenario $scenario (tui, tui-bounded, record, record-json, grpc)" >&2
       exit 2
       ;;
   esac
   wait_ready "$server" "$port"
   idle=$(rss_kib "$server")
-  python3 "$load" --url "http://127.0.0.1:$port/v1/traces" --bodies "$bodies" \
+  "$py" "$load" --url "$target" "${via[@]}" --bodies "$bodies" \
     --clients "$clients" --procs "$procs" --warmup "$warmup" --seconds "$(seconds_for "$scenario")" \
     --unique-ids --server-pid "$server" --label "$scenario#$i" > "$base.json"
   if [ -n "$wrapper" ]; then
@@ -201,10 +228,12 @@ run_once() {
   else
     stop "$server" || rc=$?
   fi
-  if port_open "$port"; then
-    echo "live.sh: $scenario#$i: port $port still accepts connections after the stop" >&2
-    rc=1
-  fi
+  for p in "$port" $grpc_port; do
+    if port_open "$p"; then
+      echo "live.sh: $scenario#$i: port $p still accepts connections after the stop" >&2
+      rc=1
+    fi
+  done
   printf '{"scenario": "%s", "run": %d, "port": %d, "server_exit": %d, "server_rss_mib_idle": %.1f, "record_bytes": %d}\n' \
     "$scenario" "$i" "$port" "$rc" "$(awk -v k="${idle:-0}" 'BEGIN {print k / 1024}')" "$(stat -c %s "$rec" 2>/dev/null || echo 0)" > "$base.meta.json"
   echo "  $scenario #$i: $(python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print("%.0f spans/s accepted, p99 %.2f ms, status %s" % (d["spans_per_s_accepted"], d["latency_ms"]["p99"], d["status"]))' "$base.json")" >&2
@@ -295,7 +324,7 @@ if acc:
             d["label"], d["total_requests_incl_warmup"], s["requests"],
             d["total_spans_accepted_incl_warmup"], s["accepted"], s["busy"], s["rejected"], s["recorded"],
             eq, d["record_bytes"] / 1048576, "yes" if ok else "**NO**"))
-for d in (d for ds in rows.values() for d in ds if not d["scenario"].startswith("tui") and "server_summary" not in d):
+for d in (d for ds in rows.values() for d in ds if d["scenario"].startswith("record") and "server_summary" not in d):
     print("\nnote: %s: no exit summary from `record` on stderr" % d["label"])
 odd = [d for ds in rows.values() for d in ds if d["server_exit"] != 0 or ("pty" in d and not d["pty"].startswith("quit on 'q', exit code 0"))]
 for d in odd:

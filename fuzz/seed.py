@@ -11,7 +11,7 @@ FIXTURES = ROOT.parent / "tests" / "fixtures"
 CORPUS = ROOT / "corpus"
 # the `record` target's first byte picks the parser: 0 sniffs, 1 + i is entry i of the format
 # table (src/ingest/formats/mod.rs, names as there; tests/fuzz_corpus.rs checks this line)
-PARSER = {"detect": 0, "otlp-json": 1, "otlp-proto": 2, "mlflow": 3, "dspy-callback": 4, "event": 5, "request": 6, "spanscope-trace": 7, "dspy-history": 8}
+PARSER = {"detect": 0, "otlp-json": 1, "otlp-proto": 2, "mlflow": 3, "dspy-callback": 4, "event": 5, "request": 6, "spanscope-trace": 7, "dspy-history": 8, "otlp-logs-json": 9, "otlp-logs-proto": 10}
 MAX_FILE = 300_000
 
 QUERIES = [
@@ -40,6 +40,8 @@ def shape(line: bytes) -> str:
         return "spanscope-trace"
     if "resourceSpans" in v or "resource_spans" in v:
         return "otlp-json"
+    if "resourceLogs" in v or "resource_logs" in v:
+        return "otlp-logs-json"
     if "info" in v and "data" in v:
         return "mlflow"
     if "call_id" in v:

@@ -21,7 +21,7 @@ Examples:
   spanscope diff 6097b69a d0d1529e traces.jsonl          # two runs, step by step
   cat traces.jsonl | spanscope list - --format jsonl
   spanscope list traces.jsonl -f status:error --format markdown   # a table to paste
-  spanscope traces.jsonl --listen                        # follow a file and receive OTLP/HTTP
+  spanscope traces.jsonl --listen                        # follow a file and receive OTLP (gRPC, HTTP)
   spanscope record --out session.jsonl                   # keep a live feed for later
   spanscope                                              # with nothing to read: how to feed it, and a demo
   spanscope config --default > ~/.config/spanscope/config.toml   # thresholds, columns, theme, keys
@@ -174,18 +174,93 @@ impl RetentionArgs {
     }
 }
 
-/// The OTLP/HTTP receiver.
+/// The OTLP receiver.
 #[derive(Debug, Args, Clone, Default)]
 pub struct ReceiverArgs {
-    /// Receive OTLP/HTTP (POST /v1/traces) and JSON lines (POST /v1/jsonl) on this address
-    /// [default: 127.0.0.1:4318, where OTLP exporters send by default].
-    #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = crate::ingest::http::DEFAULT_ADDR)]
+    /// Receive OTLP traces and logs on 127.0.0.1:4317 (gRPC) and 127.0.0.1:4318 (HTTP: POST
+    /// /v1/traces, /v1/logs, and JSON lines on /v1/jsonl), where OTLP exporters send by
+    /// default. With an ADDR, OTLP/HTTP only, on ADDR (add --grpc ADDR for gRPC too).
+    #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = "")]
     pub listen: Option<String>,
+    /// Receive OTLP/HTTP on this address (and OTLP/gRPC on its default, unless --grpc says
+    /// otherwise).
+    #[arg(long, value_name = "ADDR")]
+    pub http: Option<String>,
+    /// Receive OTLP/gRPC on this address (and OTLP/HTTP on its default, unless --http or
+    /// --listen ADDR says otherwise).
+    #[arg(long, value_name = "ADDR")]
+    pub grpc: Option<String>,
     /// Largest request body accepted, before and after decompression (e.g. 16MiB, 512KiB).
     #[arg(long, value_name = "SIZE", default_value = "16MiB", value_parser = parse_size)]
     pub max_body: usize,
     #[command(flatten)]
     pub auth: AuthArgs,
+}
+
+impl ReceiverArgs {
+    /// Where to receive, if anywhere.
+    ///
+    /// # Errors
+    /// The OTLP/HTTP address is given twice.
+    pub fn endpoints(&self) -> Result<Option<Endpoints>, String> {
+        Endpoints::of(
+            self.listen.as_deref(),
+            self.http.as_deref(),
+            self.grpc.as_deref(),
+        )
+    }
+}
+
+/// Where a receiver listens: OTLP/HTTP always, OTLP/gRPC when asked (or by default).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoints {
+    pub http: String,
+    pub grpc: Option<String>,
+}
+
+impl Endpoints {
+    /// OTLP/HTTP and OTLP/gRPC, each where exporters send by default.
+    #[must_use]
+    pub fn defaults() -> Endpoints {
+        Endpoints {
+            http: crate::ingest::http::DEFAULT_ADDR.into(),
+            grpc: Some(crate::ingest::http::DEFAULT_GRPC_ADDR.into()),
+        }
+    }
+
+    /// From `--listen [ADDR]` (empty when given bare), `--http ADDR` and `--grpc ADDR`:
+    /// `--listen` alone, `--http` or `--grpc` open both, each at its default unless given;
+    /// `--listen ADDR`, the older spelling, opens OTLP/HTTP on ADDR and gRPC only with
+    /// `--grpc`. None when no flag asks for a receiver.
+    ///
+    /// # Errors
+    /// `--listen ADDR` and `--http ADDR` both given.
+    pub fn of(
+        listen: Option<&str>,
+        http: Option<&str>,
+        grpc: Option<&str>,
+    ) -> Result<Option<Endpoints>, String> {
+        use crate::ingest::http::{DEFAULT_ADDR, DEFAULT_GRPC_ADDR};
+        let or = |given: Option<&str>, default: &str| given.unwrap_or(default).to_string();
+        Ok(match listen {
+            Some(addr) if !addr.is_empty() => {
+                if http.is_some() {
+                    return Err(format!(
+                        "--listen {addr} and --http both give the OTLP/HTTP address: give it once"
+                    ));
+                }
+                Some(Endpoints {
+                    http: addr.to_string(),
+                    grpc: grpc.map(str::to_string),
+                })
+            }
+            None if http.is_none() && grpc.is_none() => None,
+            _ => Some(Endpoints {
+                http: or(http, DEFAULT_ADDR),
+                grpc: Some(or(grpc, DEFAULT_GRPC_ADDR)),
+            }),
+        })
+    }
 }
 
 /// Who may send to the receiver.
@@ -284,9 +359,18 @@ pub fn parse_size(s: &str) -> Result<usize, String> {
 /// `spanscope record`.
 #[derive(Debug, Args, Clone)]
 pub struct RecordArgs {
-    /// Address to receive on.
-    #[arg(long, value_name = "ADDR", default_value = crate::ingest::http::DEFAULT_ADDR)]
-    pub listen: String,
+    /// Receive OTLP/HTTP only, on this address (add --grpc ADDR for gRPC too) [default:
+    /// OTLP/HTTP on 127.0.0.1:4318 and OTLP/gRPC on 127.0.0.1:4317].
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// Receive OTLP/HTTP on this address (and OTLP/gRPC on its default, unless --grpc says
+    /// otherwise).
+    #[arg(long, value_name = "ADDR")]
+    pub http: Option<String>,
+    /// Receive OTLP/gRPC on this address (and OTLP/HTTP on its default, unless --http or
+    /// --listen ADDR says otherwise).
+    #[arg(long, value_name = "ADDR")]
+    pub grpc: Option<String>,
     /// Append every accepted request here: one OTLP/JSON line per OTLP request, JSON lines
     /// as they came. The file is a normal source later (`spanscope FILE`).
     #[arg(long, value_name = "FILE.jsonl")]
@@ -303,6 +387,21 @@ pub struct RecordArgs {
     pub retention: RetentionArgs,
     #[command(flatten)]
     pub auth: AuthArgs,
+}
+
+impl RecordArgs {
+    /// Where to receive: both defaults unless told.
+    ///
+    /// # Errors
+    /// The OTLP/HTTP address is given twice.
+    pub fn endpoints(&self) -> Result<Endpoints, String> {
+        Endpoints::of(
+            self.listen.as_deref(),
+            self.http.as_deref(),
+            self.grpc.as_deref(),
+        )
+        .map(|e| e.unwrap_or_else(Endpoints::defaults))
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -515,5 +614,36 @@ mod tests {
         assert_eq!(unbounded.retention_or(7).max_bytes, None);
         assert!(unbounded.given() && !none.given());
         assert!(none.retention().max_bytes.is_some());
+    }
+
+    #[test]
+    fn listen_alone_opens_both_and_an_address_keeps_its_old_meaning() {
+        let at = |http: &str, grpc: Option<&str>| {
+            Ok(Some(Endpoints {
+                http: http.into(),
+                grpc: grpc.map(Into::into),
+            }))
+        };
+        assert_eq!(Endpoints::of(None, None, None), Ok(None));
+        let both = at("127.0.0.1:4318", Some("127.0.0.1:4317"));
+        assert_eq!(Endpoints::of(Some(""), None, None), both);
+        assert_eq!(
+            Endpoints::of(Some("0.0.0.0:9"), None, None),
+            at("0.0.0.0:9", None)
+        );
+        assert_eq!(
+            Endpoints::of(Some("0.0.0.0:9"), None, Some(":1")),
+            at("0.0.0.0:9", Some(":1"))
+        );
+        assert_eq!(
+            Endpoints::of(None, None, Some("127.0.0.1:1")),
+            at("127.0.0.1:4318", Some("127.0.0.1:1"))
+        );
+        assert_eq!(
+            Endpoints::of(Some(""), Some("127.0.0.1:2"), None),
+            at("127.0.0.1:2", Some("127.0.0.1:4317"))
+        );
+        let twice = Endpoints::of(Some("a:1"), Some("b:2"), None).unwrap_err();
+        assert!(twice.contains("give it once"), "{twice}");
     }
 }

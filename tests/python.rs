@@ -309,6 +309,207 @@ fn mlflow_otlp_export_sends_to_the_listener() {
     );
 }
 
+/// A real DSPy run under OpenInference, exported by the real OpenTelemetry exporters over
+/// OTLP/HTTP protobuf, gzip, OTLP/HTTP JSON and OTLP/gRPC to one `spanscope record`: each run's
+/// two traces arrive exactly once (none missing, no duplicate, nothing rejected), alike.
+#[test]
+fn a_dspy_run_arrives_exactly_once_over_every_transport() {
+    use std::io::{BufRead as _, Read as _};
+    let Some(py) = python() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("session.jsonl");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_spanscope"))
+        .args([
+            "record",
+            "--http",
+            "127.0.0.1:0",
+            "--grpc",
+            "127.0.0.1:0",
+            "--out",
+        ])
+        .arg(&out)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut first = String::new();
+    err.read_line(&mut first).unwrap();
+    let after = |marker: &str| {
+        first
+            .split(marker)
+            .nth(1)
+            .and_then(|s| s.split_whitespace().next())
+            .unwrap_or_else(|| panic!("no {marker:?} in {first}"))
+            .to_string()
+    };
+    let http = format!("http://{}", after("http://"));
+    let grpc = format!("http://{}", after("OTLP/gRPC on "));
+    let transports = ["http-protobuf", "http-gzip", "http-json", "grpc"];
+    for t in transports {
+        let endpoint = if t == "grpc" { &grpc } else { &http };
+        run_python(py, &["tests/python/transports_example.py", t, endpoint]);
+    }
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    let mut summary = String::new();
+    err.read_to_string(&mut summary).unwrap();
+    let balance = summary
+        .lines()
+        .find(|l| l.contains("received ="))
+        .unwrap_or_else(|| panic!("{summary}"));
+    assert!(
+        balance.contains("0 merged into earlier records + 0 duplicate + 0 evicted + 0 rejected"),
+        "{summary}"
+    );
+
+    let list = spanscope_json(&[
+        "list",
+        out.to_str().unwrap(),
+        "--strict",
+        "--format",
+        "json",
+    ]);
+    let traces = list.as_array().unwrap();
+    let shape = |t: &Value| {
+        (
+            field(t, "name").as_str().unwrap().to_string(),
+            field(t, "spans").as_u64().unwrap(),
+            field(t, "llm_calls").as_u64().unwrap(),
+        )
+    };
+    let runs: Vec<Vec<(String, u64, u64)>> = traces
+        .chunks(2)
+        .map(|r| r.iter().map(shape).collect())
+        .collect();
+    assert_eq!(runs.len(), transports.len(), "{list:#}");
+    assert_eq!(runs[0][0].0, "Predict.forward", "{list:#}");
+    assert_eq!(runs[0][1].0, "ChainOfThought.forward", "{list:#}");
+    assert!(runs[0][0].1 >= 2 && runs[0][0].2 == 1, "{list:#}");
+    for (t, run) in transports.iter().zip(&runs) {
+        assert_eq!(run, &runs[0], "{t}: {list:#}");
+    }
+    let spans: u64 = runs.iter().flatten().map(|r| r.1).sum();
+    assert!(
+        balance.starts_with(&format!(
+            "spanscope: {spans} span record(s) received = {spans} indexed"
+        )),
+        "{summary}"
+    );
+}
+
+/// GenAI log events from the real OpenTelemetry SDK's OTLP log exporter, over OTLP/HTTP and
+/// OTLP/gRPC, for a span exported before its events and one exported after: the recorded
+/// session shows each span's prompt, response and evaluation score, and counts the record of no
+/// span.
+#[test]
+fn gen_ai_log_events_show_with_their_spans_over_http_and_grpc() {
+    use std::io::{BufRead as _, Read as _};
+    let Some(py) = python() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("session.jsonl");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_spanscope"))
+        .args([
+            "record",
+            "--http",
+            "127.0.0.1:0",
+            "--grpc",
+            "127.0.0.1:0",
+            "--out",
+        ])
+        .arg(&out)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut first = String::new();
+    err.read_line(&mut first).unwrap();
+    let after = |marker: &str| {
+        let at = first
+            .split(marker)
+            .nth(1)
+            .and_then(|s| s.split_whitespace().next());
+        format!(
+            "http://{}",
+            at.unwrap_or_else(|| panic!("no {marker:?} in {first}"))
+        )
+    };
+    let mut sent = Vec::new();
+    for (t, endpoint) in [("http", after("http://")), ("grpc", after("OTLP/gRPC on "))] {
+        let o = Command::new(py)
+            .args(["tests/python/logs_example.py", t, &endpoint])
+            .current_dir(ROOT)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "{t}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let ids: Value = serde_json::from_slice(&o.stdout).unwrap();
+        sent.push((t, ids));
+    }
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    let mut summary = String::new();
+    err.read_to_string(&mut summary).unwrap();
+    assert!(summary.contains("12 log record(s) accepted"), "{summary}");
+    assert!(
+        summary.contains("2 of those log records named no span"),
+        "{summary}"
+    );
+
+    let o = Command::new(env!("CARGO_BIN_EXE_spanscope"))
+        .args(["export", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let spans: Vec<Value> = String::from_utf8(o.stdout)
+        .unwrap()
+        .lines()
+        .flat_map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            field(&v, "spans").as_array().unwrap().clone()
+        })
+        .collect();
+    assert_eq!(spans.len(), 4);
+    let span = |ids: &Value| {
+        let id = field(ids, "span_id");
+        spans
+            .iter()
+            .find(|s| field(s, "span_id") == id)
+            .unwrap_or_else(|| panic!("no span {id} in {spans:#?}"))
+    };
+    for (t, ids) in &sent {
+        let before = span(field(ids, "before"));
+        assert_eq!(
+            field(before, "messages"),
+            &serde_json::json!([
+                {"role": "system", "content": "Be brief."},
+                {"role": "user", "content": "What is the capital of France?"}
+            ]),
+            "{t}"
+        );
+        assert_eq!(field(before, "response"), "Paris.", "{t}");
+        let after = span(field(ids, "after"));
+        assert_eq!(
+            field(after, "messages"),
+            &serde_json::json!([{"role": "user", "content": "Which river flows through Paris?"}]),
+            "{t}"
+        );
+        assert_eq!(field(after, "response"), "The Seine.", "{t}");
+        assert_eq!(
+            after["attributes"]["gen_ai.evaluation.relevance"], "score 0.9; label relevant",
+            "{t}"
+        );
+    }
+}
+
 /// The suite's traces in start order: name.
 const EXPECTED_NAMES: [&str; 7] = [
     "Predict",

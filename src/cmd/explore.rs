@@ -44,7 +44,8 @@ pub fn run(cli: &Cli) -> Result<(), Failure> {
     // The sources are read on threads; the explorer shows what is indexed so far.
     let mut store = Store::new();
     store.set_retention(a.retention.retention());
-    let live = super::spool::needed(&a.src.sources, t.receiver.listen.is_some());
+    let endpoints = t.receiver.endpoints().map_err(Failure::usage)?;
+    let live = super::spool::needed(&a.src.sources, endpoints.is_some());
     let session = super::spool::open(&a.spool, live, store.registry())?;
     if session.is_some() {
         super::spool::finish_on_signals(Some(ratatui::restore))
@@ -58,10 +59,10 @@ pub fn run(cli: &Cli) -> Result<(), Failure> {
     let opts = ingest::Options {
         naive_utc: a.src.naive_utc,
     };
-    let receiver = match &t.receiver.listen {
-        Some(addr) => Some(start_receiver(
+    let receiver = match &endpoints {
+        Some(at) => Some(start_receiver(
             &feed,
-            addr,
+            at,
             t.receiver.max_body,
             opts,
             t.receiver.auth.token(),
@@ -84,10 +85,10 @@ pub fn run(cli: &Cli) -> Result<(), Failure> {
         sort: cfg.list.sort,
         reverse: cfg.list.reverse,
         relative_time: cfg.list.relative_time,
-        welcome: a.src.sources.is_empty() && t.receiver.listen.is_none(),
+        welcome: a.src.sources.is_empty() && endpoints.is_none(),
         // what is followed or received can grow: follow the newest trace from the start
         follow: !t.no_follow
-            || t.receiver.listen.is_some()
+            || endpoints.is_some()
             || a.src
                 .sources
                 .iter()

@@ -2,9 +2,9 @@
 //! requests it answered and where every span went.
 
 use super::common::Failure;
-use crate::ingest;
 use crate::ingest::spool::Spool;
 use crate::model::Store;
+use crate::{cli, ingest};
 
 /// On stderr when a receiver stops: what it was sent, where it was kept (the spool, or the
 /// record file), and where every span went.
@@ -19,6 +19,14 @@ pub fn summarize_receiver(store: &Store, counters: &ingest::http::Counters, spoo
         c(&counters.busy),
     );
     for (n, what) in [
+        (
+            c(&counters.logs),
+            "log record(s) accepted, shown with their spans",
+        ),
+        (
+            c(&counters.logs_without_span),
+            "of those log records named no span (counted, shown on none)",
+        ),
         (
             c(&counters.unauthorized),
             "refused for a missing or wrong token",
@@ -87,30 +95,38 @@ pub fn accounting_line(store: &Store) -> String {
     )
 }
 
-/// Start the receiver on `addr` (a socket address or a host name to resolve); what it accepts
-/// goes to the feed's spool.
-///
-/// # Errors
-/// A bad address, or the port cannot be bound.
-pub fn start_receiver(
-    feed: &ingest::sink::Feed,
-    addr: &str,
-    max_body: usize,
-    opts: ingest::Options,
-    token: Option<String>,
-) -> Result<ingest::http::Receiver, Failure> {
-    let sock = addr
-        .parse()
+/// A socket address, or a host name to resolve.
+fn resolve(addr: &str) -> Result<std::net::SocketAddr, Failure> {
+    addr.parse()
         .or_else(|_| {
             std::net::ToSocketAddrs::to_socket_addrs(addr)
                 .map_err(|e| e.to_string())
                 .and_then(|mut a| a.next().ok_or_else(|| "no address".to_string()))
         })
-        .map_err(|e| Failure::usage(format!("--listen {addr:?}: {e}")))?;
-    if let Some(w) = listen_warning(&sock, token.is_some()) {
-        eprintln!("spanscope: warning: {w}");
+        .map_err(|e| Failure::usage(format!("--listen {addr:?}: {e}")))
+}
+
+/// Start the receiver on `at` (socket addresses or host names to resolve): OTLP/HTTP, and
+/// OTLP/gRPC when asked; what it accepts goes to the feed's spool.
+///
+/// # Errors
+/// A bad address, or a port cannot be bound.
+pub fn start_receiver(
+    feed: &ingest::sink::Feed,
+    at: &cli::Endpoints,
+    max_body: usize,
+    opts: ingest::Options,
+    token: Option<String>,
+) -> Result<ingest::http::Receiver, Failure> {
+    let sock = resolve(&at.http)?;
+    let grpc = at.grpc.as_deref().map(resolve).transpose()?;
+    for s in std::iter::once(&sock).chain(&grpc) {
+        if let Some(w) = listen_warning(s, token.is_some()) {
+            eprintln!("spanscope: warning: {w}");
+        }
     }
     let mut cfg = ingest::http::Config::new(sock);
+    cfg.grpc = grpc;
     cfg.max_body = max_body;
     cfg.opts = opts;
     cfg.token = token;

@@ -27,16 +27,21 @@ pub fn run(a: &cli::RecordArgs) -> Result<(), Failure> {
     let opts = ingest::Options {
         naive_utc: a.naive_utc,
     };
+    let at = a.endpoints().map_err(Failure::usage)?;
     let receiver =
-        start_receiver(&feed, &a.listen, a.max_body, opts, a.auth.token()).inspect_err(|_| {
+        start_receiver(&feed, &at, a.max_body, opts, a.auth.token()).inspect_err(|_| {
             // a receiver that did not start leaves no file it made behind
             if !existed {
                 let _ = std::fs::remove_file(&a.out);
             }
         })?;
     drop(feed);
+    let grpc = receiver
+        .grpc_addr
+        .map(|g| format!(" and OTLP/gRPC on {g} (TraceService, LogsService)"))
+        .unwrap_or_default();
     eprintln!(
-        "spanscope: receiving on http://{} (POST /v1/traces, /v1/jsonl), recording to {}; Ctrl-C to stop",
+        "spanscope: receiving on http://{} (POST /v1/traces, /v1/logs, /v1/jsonl){grpc}, recording to {}; Ctrl-C to stop",
         receiver.addr,
         a.out.display()
     );

@@ -41,8 +41,9 @@ pub fn details_of(store: &Store, spans: &[SpanIdx]) -> Vec<SpanDetail> {
     let mut index: HashMap<Key, usize> = HashMap::new();
     let mut records: Vec<(Result<Vec<u8>, String>, RecordFormat)> = Vec::new();
     let mut blobs: HashMap<u32, Blob> = HashMap::new();
-    for &s in spans {
-        for p in store.span(s).payload.iter().flatten() {
+    let events: Vec<Vec<PayloadRef>> = spans.iter().map(|&s| store.span_events(s)).collect();
+    for (&s, events) in spans.iter().zip(&events) {
+        for p in store.span(s).payload.iter().flatten().chain(events) {
             index.entry(key(p)).or_insert_with(|| {
                 let blob = blobs.entry(p.blob.0).or_insert_with(|| store.blob(p.blob));
                 let bytes = blob
@@ -67,24 +68,36 @@ pub fn details_of(store: &Store, spans: &[SpanIdx]) -> Vec<SpanDetail> {
             (f.decode)(bytes).map_err(|e| format!("the record changed since it was indexed: {e}"))
         })
         .collect();
+    let fill = |payloads: &mut dyn Iterator<Item = &PayloadRef>, d: &mut SpanDetail| {
+        for p in payloads {
+            let Some(record) = index.get(&key(p)).map(|&i| &decoded[i]) else {
+                continue;
+            };
+            match record {
+                Ok(r) => {
+                    if let Err(e) = r.fill(p.locator, d) {
+                        d.problems
+                            .push(format!("the record changed since it was indexed: {e}"));
+                    }
+                }
+                Err(why) => d.problems.push(why.clone()),
+            }
+        }
+    };
     spans
         .iter()
-        .map(|&s| {
+        .zip(&events)
+        .map(|(&s, events)| {
             let sp = store.span(s);
             let mut d = SpanDetail::default();
-            for p in sp.payload.iter().flatten() {
-                let Some(record) = index.get(&key(p)).map(|&i| &decoded[i]) else {
-                    continue;
+            fill(&mut sp.payload.iter().flatten(), &mut d);
+            if !events.is_empty() {
+                let mut ev = SpanDetail {
+                    texts_only: d.texts_only,
+                    ..SpanDetail::default()
                 };
-                match record {
-                    Ok(r) => {
-                        if let Err(e) = r.fill(p.locator, &mut d) {
-                            d.problems
-                                .push(format!("the record changed since it was indexed: {e}"));
-                        }
-                    }
-                    Err(why) => d.problems.push(why.clone()),
-                }
+                fill(&mut events.iter(), &mut ev);
+                add_events(&mut d, ev);
             }
             if d.error.is_none() && sp.is_error() {
                 d.error = Some(ErrorInfo {
@@ -96,6 +109,21 @@ pub fn details_of(store: &Store, spans: &[SpanIdx]) -> Vec<SpanDetail> {
             d
         })
         .collect()
+}
+
+/// What a span's log events say, added to what its own record says: prompt and response
+/// where the span has none (instrumentations put them in one place or the other), scores and
+/// other events as attributes, and the log records with its raw records.
+fn add_events(d: &mut SpanDetail, ev: SpanDetail) {
+    if d.messages.is_empty() {
+        d.messages = ev.messages;
+    }
+    if d.response.is_none() {
+        d.response = ev.response;
+    }
+    d.add_attributes(ev.attributes);
+    d.raw.extend(ev.raw);
+    d.problems.extend(ev.problems);
 }
 
 #[cfg(test)]

@@ -16,6 +16,8 @@ pub enum Sniff {
     Keys(fn(&Keys<'_>) -> bool),
     /// A binary body: what is not JSON text is tried by these entries, in order.
     Binary,
+    /// Never sniffed: a body whose kind a receiver's route states (OTLP logs on `/v1/logs`).
+    Routed,
 }
 
 /// Parse one record (a line, a document or a body) at `at`, appending what it holds to `out`

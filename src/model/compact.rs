@@ -33,6 +33,7 @@ impl Store {
     /// oldest segment of a bounded spool): counted as evicted like any other. Oldest first,
     /// and only until no live span refers to the blob any more.
     pub fn evict_blob(&mut self, blob: BlobId) {
+        self.events.drop_blob(blob);
         let refs = |s: &Store| s.blob_refs.get(blob.0 as usize).copied().unwrap_or(0);
         let mut i = self.evict_from;
         while refs(self) > 0 && i < self.traces.len() {
@@ -60,6 +61,7 @@ impl Store {
         self.columns.kill(i);
         self.trace_by_id.remove(t, &self.traces);
         self.stated_tokens.remove(&t);
+        self.events.drop_trace(self.traces[i].id);
         let spans = std::mem::take(&mut self.traces[i].spans);
         let keyed = spans.len() > Self::FEW_SPANS;
         for &s in &spans {

@@ -31,6 +31,7 @@ impl Store {
         let touched = match rec {
             Record::Span(s) => self.insert_span(source, s),
             Record::Trace(t) => self.insert_trace(source, t),
+            Record::Event(e) => Ok(self.insert_event(source, e)),
             Record::Rejected(reason) => {
                 self.source_mut(source).reject(0, reason);
                 Ok(None)

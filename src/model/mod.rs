@@ -4,12 +4,15 @@
 //! The store is split by concern: `store.rs` (the tables and reading them), `insert.rs`,
 //! `compact.rs` (eviction and compaction), `derive.rs` (a trace's row from its spans), with the
 //! plain parts below them: `idx.rs`, `ids.rs`, `intern.rs`, `attrs.rs`, `rows.rs` (the span table),
-//! `trace_index.rs`, `records.rs`, `sources.rs`, `retention.rs`, `tree.rs`.
+//! `trace_index.rs`, `records.rs`, `sources.rs`, `retention.rs`, `tree.rs`; log events
+//! held by their span's ids in `events.rs`, attached in `attach.rs`.
 
+mod attach;
 pub mod attrs;
 pub mod columns;
 mod compact;
 mod derive;
+pub mod events;
 pub mod found;
 pub mod ids;
 pub mod idx;

@@ -46,11 +46,22 @@ pub struct TraceRecord {
     pub tokens: Option<Tokens>,
 }
 
+/// A log record that belongs to a span (an event: a prompt, a completion, an evaluation
+/// result), pointing at where it is; empty ids for a log record of no span.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventRecord {
+    pub trace_id: String,
+    pub span_id: String,
+    pub payload: PayloadRef,
+}
+
 /// One parsed record.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Record {
     Span(SpanRecord),
     Trace(TraceRecord),
+    /// A log event for a span, held until the span arrives if it has not.
+    Event(EventRecord),
     /// One part of a record refused on its own (a span with an invalid id), and why; the
     /// rest of the record is kept.
     Rejected(String),

@@ -126,6 +126,10 @@ pub struct SourceStats {
     pub bytes: u64,
     /// Requests received (a listener).
     pub requests: u64,
+    /// Log events received for a span (shown with it once it is there), and log records of
+    /// no span (counted, shown nowhere).
+    pub logs: u64,
+    pub logs_without_span: u64,
     /// What the source is doing: empty for a file read once, else "tailing", "listening",
     /// "connected", "retrying in 2s", or an error.
     pub state: String,

@@ -51,6 +51,8 @@ pub struct Store {
     pub(super) span_sources: HashMap<SpanIdx, SourceId>,
     /// The token totals trace-level records stated (few traces have one).
     pub(super) stated_tokens: HashMap<TraceIdx, Tokens>,
+    /// Log events by the ids of their span, held before the span arrives.
+    pub(super) events: super::events::SpanEvents,
     /// The attributes of all spans, `(key, value)`, sliced by `Span::attrs`; each distinct
     /// list once.
     pub(super) attrs: AttrArena,

@@ -32,6 +32,7 @@ table! {
     requests: [FORMAT],
     normalized: [FORMAT],
     inspect_history: [FORMAT],
+    otlp_logs: [JSON, PROTO],
 }
 
 /// OTLP/JSON's attributes, borrowed, their texts skipped.
@@ -348,8 +349,8 @@ mod tests {
             err,
             "unknown record shape (keys: b, a); expected OTLP/JSON (resourceSpans), an MLflow \
              trace (info + data), a dspy callback event (v + event), an event-stream line (type: \
-             trace_start|span|trace_end), a request line (trace_id + total_latency_ms) or a \
-             spanscope export line (schema: spanscope-trace/1)"
+             trace_start|span|trace_end), a request line (trace_id + total_latency_ms), a \
+             spanscope export line (schema: spanscope-trace/1) or OTLP/JSON logs (resourceLogs)"
         );
     }
 

@@ -112,7 +112,7 @@ fn any(v: &Option<AnyValue>) -> AttrValue<'_> {
     }
 }
 
-fn any_json(v: &any_value::Value) -> serde_json::Value {
+pub(super) fn any_json(v: &any_value::Value) -> serde_json::Value {
     use serde_json::Value as J;
     match v {
         any_value::Value::StringValue(s) => J::String(s.clone()),

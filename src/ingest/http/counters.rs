@@ -24,6 +24,10 @@ pub struct Counters {
     /// not indexed). Refused requests whose bytes could not be cut off again are counted by
     /// the spool (`SpoolStats::undo_failed`).
     pub spool_failed: AtomicU64,
+    /// Log records queued (events of spans, and records of no span)…
+    pub logs: AtomicU64,
+    /// … of which these name no span: counted, shown on no span.
+    pub logs_without_span: AtomicU64,
     /// Requests whose handling panicked: answered 500, the receiver kept serving.
     pub panicked: AtomicU64,
 }

@@ -13,6 +13,7 @@ use axum::http::{StatusCode, header};
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceResponse;
 use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTracePartialSuccess, ExportTraceServiceResponse,
 };
@@ -28,6 +29,7 @@ use std::task::{Context, Poll};
 pub(super) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/v1/traces", post(traces))
+        .route("/v1/logs", post(logs))
         .route("/v1/jsonl", post(jsonl))
         .route("/healthz", get(|| async { "ok\n" }))
         .layer(from_fn_with_state(Arc::clone(&shared), authorize))
@@ -40,7 +42,7 @@ pub(super) fn router(shared: Arc<Shared>) -> Router {
 /// future is dropped after a panic and never polled again; what it shares with other
 /// requests is atomics, a channel and a spool behind a mutex whose poisoning is
 /// ignored on purpose, so asserting unwind safety is sound.
-struct CatchUnwind<F>(Pin<Box<F>>);
+pub(super) struct CatchUnwind<F>(pub(super) Pin<Box<F>>);
 
 impl<F: Future> Future for CatchUnwind<F> {
     type Output = Result<F::Output, Box<dyn Any + Send>>;
@@ -99,24 +101,56 @@ async fn authorize(State(s): State<Arc<Shared>>, req: Request, next: Next) -> Re
     }
 }
 
+/// The refusal of a body in neither OTLP/HTTP encoding.
+fn unsupported(s: &Shared, req: &Request) -> Response {
+    let ct = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("none")
+        .to_string();
+    s.refuse(
+        Refusal(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!(
+                "unsupported content type {ct:?}: send application/x-protobuf or application/json"
+            ),
+        ),
+        Encoding::Json,
+    )
+}
+
+/// `POST /v1/logs`: each log record becomes an event of its span.
+async fn logs(State(s): State<Arc<Shared>>, req: Request) -> Response {
+    bump(&s.counters.requests);
+    let Some(enc) = Encoding::of(req.headers()) else {
+        return unsupported(&s, &req);
+    };
+    let body = match read_body(req, s.max_body, s.body_timeout).await {
+        Ok(b) => b,
+        Err(r) => return s.refuse(r, enc),
+    };
+    match s.logs(enc, &body) {
+        Ok(_) => {
+            let body = match enc {
+                Encoding::Protobuf => ExportLogsServiceResponse::default().encode_to_vec(),
+                Encoding::Json => b"{}".to_vec(),
+            };
+            (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, enc.content_type())],
+                body,
+            )
+                .into_response()
+        }
+        Err(r) => s.refuse(r, enc),
+    }
+}
+
 async fn traces(State(s): State<Arc<Shared>>, req: Request) -> Response {
     bump(&s.counters.requests);
     let Some(enc) = Encoding::of(req.headers()) else {
-        let ct = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("none")
-            .to_string();
-        return s.refuse(
-            Refusal(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                format!(
-                    "unsupported content type {ct:?}: send application/x-protobuf or application/json"
-                ),
-            ),
-            Encoding::Json,
-        );
+        return unsupported(&s, &req);
     };
     let body = match read_body(req, s.max_body, s.body_timeout).await {
         Ok(b) => b,

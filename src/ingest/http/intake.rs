@@ -103,7 +103,7 @@ impl Shared {
     }
 
     /// Parsing context for a body not yet in the spool: its records are placed when it is.
-    fn unplaced(&self) -> Ctx {
+    pub(super) fn unplaced(&self) -> Ctx {
         Ctx {
             blob: UNPLACED,
             opts: self.opts,
@@ -120,12 +120,23 @@ impl Shared {
     /// spool keeps the body as it came; a record file keeps it as one OTLP/JSON line.
     pub(super) fn export(&self, enc: Encoding, body: &[u8]) -> Result<u64, Refusal> {
         let req = (self.decode)(enc, body).map_err(|e| Refusal(StatusCode::BAD_REQUEST, e))?;
+        self.export_decoded(enc, &req, body)
+    }
+
+    /// Queue an OTLP request already decoded from `body` (`enc`, as it came: gRPC's message
+    /// bytes are protobuf); returns the number of spans rejected.
+    pub(super) fn export_decoded(
+        &self,
+        enc: Encoding,
+        req: &ExportTraceServiceRequest,
+        body: &[u8],
+    ) -> Result<u64, Refusal> {
         let line;
         let (kept, separator, format): (&[u8], &[u8], _) = match (self.spool.keeps_raw(), enc) {
             (true, Encoding::Protobuf) => (body, b"", RecordFormat::OtlpProto),
             (true, Encoding::Json) => (body, b"\n", RecordFormat::OtlpJson),
             (false, _) => {
-                line = serde_json::to_vec(&req).map_err(|e| {
+                line = serde_json::to_vec(req).map_err(|e| {
                     Refusal(
                         StatusCode::INTERNAL_SERVER_ERROR,
                         format!("cannot write the request as JSON: {e}"),
@@ -135,7 +146,7 @@ impl Shared {
             }
         };
         let mut records = Vec::new();
-        otlp::records(&req, &self.unplaced(), 0, kept.len(), format, &mut records);
+        otlp::records(req, &self.unplaced(), 0, kept.len(), format, &mut records);
         // spans refused on their own (invalid ids) stay in the batch: the store counts them
         let rejected = records
             .iter()
@@ -198,7 +209,7 @@ impl Shared {
     /// full disk, or a file still holding part of an earlier refused request) or queued is
     /// refused with 503, so the client's retry neither loses nor duplicates it; the source's
     /// state says why until the spool takes requests again.
-    fn commit(&self, parts: &[&[u8]], mut batch: Batch) -> Result<(), Refusal> {
+    pub(super) fn commit(&self, parts: &[&[u8]], mut batch: Batch) -> Result<(), Refusal> {
         let res = self.spool.commit(parts, |blob, at| {
             spool::place(&mut batch.records, blob, at);
             self.queue(batch)

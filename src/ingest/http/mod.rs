@@ -17,8 +17,10 @@
 mod auth;
 mod body;
 mod counters;
+mod grpc;
 mod handlers;
 mod intake;
+mod logs;
 mod reply;
 mod server;
 
@@ -38,8 +40,10 @@ use std::sync::atomic::AtomicBool;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-/// The default address: what `OTEL_EXPORTER_OTLP_ENDPOINT` defaults to.
+/// The default address: what `OTEL_EXPORTER_OTLP_ENDPOINT` defaults to for OTLP/HTTP.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:4318";
+/// The default OTLP/gRPC address: what OTLP exporters send to over gRPC by default.
+pub const DEFAULT_GRPC_ADDR: &str = "127.0.0.1:4317";
 /// The default body limit (compressed and decompressed).
 pub const DEFAULT_MAX_BODY: usize = 16 << 20;
 
@@ -71,7 +75,10 @@ fn bind_hint(e: &io::Error) -> &'static str {
 /// How to run a receiver.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// Where OTLP/HTTP is served.
     pub addr: SocketAddr,
+    /// Where OTLP/gRPC is served too, if anywhere.
+    pub grpc: Option<SocketAddr>,
     /// Largest body accepted, before and after decompression.
     pub max_body: usize,
     pub opts: Options,
@@ -91,6 +98,7 @@ impl Config {
     pub fn new(addr: SocketAddr) -> Config {
         Config {
             addr,
+            grpc: None,
             max_body: DEFAULT_MAX_BODY,
             opts: Options::default(),
             token: None,
@@ -104,7 +112,10 @@ impl Config {
 /// A running receiver; stop it with [`Receiver::stop`] (dropping it stops it too).
 #[derive(Debug)]
 pub struct Receiver {
+    /// Where OTLP/HTTP is served.
     pub addr: SocketAddr,
+    /// Where OTLP/gRPC is served, if it is.
+    pub grpc_addr: Option<SocketAddr>,
     pub counters: Arc<Counters>,
     pub source: SourceId,
     /// The runtime the server runs on, which the rest of the program's network waits (the
@@ -172,9 +183,9 @@ pub fn start(feed: &Feed, cfg: Config) -> Result<Receiver, StartError> {
 fn start_with(feed: &Feed, cfg: Config, decode: Decode) -> Result<Receiver, StartError> {
     let spool = feed.spool().ok_or(StartError::NoSpool)?.clone();
     let bind = |e: io::Error| StartError::Bind(cfg.addr, e);
-    let listener = std::net::TcpListener::bind(cfg.addr).map_err(bind)?;
-    listener.set_nonblocking(true).map_err(bind)?;
-    let addr = listener.local_addr().map_err(bind)?;
+    let (listener, addr) = listen(cfg.addr)?;
+    let grpc = cfg.grpc.map(listen).transpose()?;
+    let grpc_addr = grpc.as_ref().map(|g| g.1);
     let counters = Arc::new(Counters::default());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -183,7 +194,11 @@ fn start_with(feed: &Feed, cfg: Config, decode: Decode) -> Result<Receiver, Star
         .build()
         .map_err(StartError::Runtime)?;
     let token = cfg.token.filter(|t| !t.is_empty());
-    let source = feed.registry.add_source(format!("receiver {addr}"));
+    let label = match grpc_addr {
+        Some(g) => format!("receiver {addr} (HTTP), {g} (gRPC)"),
+        None => format!("receiver {addr}"),
+    };
+    let source = feed.registry.add_source(label);
     let listening = match (is_loopback(&addr), token.is_some()) {
         (true, _) => "listening",
         (false, true) => "listening, reachable from other hosts (token required)",
@@ -212,12 +227,33 @@ fn start_with(feed: &Feed, cfg: Config, decode: Decode) -> Result<Receiver, Star
     let header_timeout = cfg.header_timeout;
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let handle = runtime.handle().clone();
+    let served = Arc::clone(&shared);
     let thread = std::thread::Builder::new()
         .name("receiver".into())
         .spawn(move || {
             runtime.block_on(async move {
                 let listener = tokio::net::TcpListener::from_std(listener)?;
-                server::serve(listener, app, rx, header_timeout).await;
+                // one stop ends both servers; each finishes what it has in flight
+                let (http_stop, http_rx) = tokio::sync::oneshot::channel::<()>();
+                let (grpc_stop, grpc_rx) = tokio::sync::oneshot::channel::<()>();
+                tokio::spawn(async move {
+                    let _ = rx.await;
+                    let _ = http_stop.send(());
+                    let _ = grpc_stop.send(());
+                });
+                let grpc = match grpc {
+                    Some((l, _)) => {
+                        let l = tokio::net::TcpListener::from_std(l)?;
+                        Some(tokio::spawn(grpc::serve(l, served, grpc_rx)))
+                    }
+                    None => None,
+                };
+                server::serve(listener, app, http_rx, header_timeout).await;
+                if let Some(g) = grpc {
+                    g.await
+                        .map_err(|e| io::Error::other(format!("the gRPC server failed: {e}")))?
+                        .map_err(|e| io::Error::other(format!("the gRPC server failed: {e}")))?;
+                }
                 Ok::<(), io::Error>(())
             })?;
             // everything acknowledged is on disk before `stop` returns
@@ -226,12 +262,22 @@ fn start_with(feed: &Feed, cfg: Config, decode: Decode) -> Result<Receiver, Star
         .map_err(bind)?;
     Ok(Receiver {
         addr,
+        grpc_addr,
         counters,
         source,
         runtime: handle,
         shutdown: Some(tx),
         thread: Some(thread),
     })
+}
+
+/// A listener bound to `addr`, ready for tokio, and the address it got.
+fn listen(addr: SocketAddr) -> Result<(std::net::TcpListener, SocketAddr), StartError> {
+    let bind = |e: io::Error| StartError::Bind(addr, e);
+    let listener = std::net::TcpListener::bind(addr).map_err(bind)?;
+    listener.set_nonblocking(true).map_err(bind)?;
+    let bound = listener.local_addr().map_err(bind)?;
+    Ok((listener, bound))
 }
 
 /// Whether an address is reachable only from this host.

@@ -428,8 +428,12 @@ impl Spool {
 /// went: blob `blob`, `at` bytes on. References to other blobs are left as they are.
 pub fn place(records: &mut [Record], blob: BlobId, at: u64) {
     for r in records {
-        if let Record::Span(s) = r
-            && let Some((_, p)) = &mut s.payload
+        let p = match r {
+            Record::Span(s) => s.payload.as_mut().map(|(_, p)| p),
+            Record::Event(e) => Some(&mut e.payload),
+            _ => None,
+        };
+        if let Some(p) = p
             && p.blob == UNPLACED
         {
             p.blob = blob;

@@ -191,6 +191,13 @@ pub fn ingest_lines(app: &App) -> Vec<Line<'static>> {
             parts.join(", ")
         ));
         lines.push(Line::raw(counts));
+        if s.logs + s.logs_without_span > 0 {
+            lines.push(Line::raw(format!(
+                "  {} log event(s) for spans, {} log record(s) of no span (shown on none)",
+                n(s.logs),
+                n(s.logs_without_span)
+            )));
+        }
         for r in &s.rejections {
             let at = if r.line > 0 {
                 format!("  line {}: ", r.line)

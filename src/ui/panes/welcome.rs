@@ -20,11 +20,11 @@ const WAYS: [(&str, &[Example]); 3] = [
         ],
     ),
     (
-        "Live over OTLP/HTTP, from any OpenTelemetry SDK (OpenInference, MLflow)",
+        "Live over OTLP, gRPC or HTTP, from any OpenTelemetry SDK (OpenInference, MLflow)",
         &[
             (
                 "spanscope --listen",
-                "receives on http://127.0.0.1:4318/v1/traces",
+                "receives gRPC on :4317 and HTTP on :4318",
             ),
             (
                 "OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318",
