@@ -7,9 +7,8 @@
 //! case fails when the prompt, the response, the tokens (cached and reasoning ones included,
 //! where the producer sends them) or the cost is missing or wrong.
 //!
-//! A case is a producer and a transport. The OTLP/HTTP receiver is checked; the script also
-//! speaks gRPC (`PROTOCOL grpc`) and can export log events (`LOGS`): a receiver of those adds
-//! its [`Transport`] and flips [`CONTENT_FROM_LOG_EVENTS`].
+//! A case is a producer and a transport: each producer is received over OTLP/HTTP and over
+//! OTLP/gRPC, its log events (where it puts its content in them) over the same transport.
 //!
 //! The Python packages come from `tests/python/requirements.txt` (see `tests/python.rs`); when
 //! the package registry cannot be reached these tests say so and pass.
@@ -26,8 +25,8 @@ use std::time::{Duration, Instant};
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 /// Whether a producer's content sent as log events (the default openai-v2 mode) reaches its
-/// span: checked once the receiver takes OTLP logs and attaches their events.
-const CONTENT_FROM_LOG_EVENTS: bool = false;
+/// span: the receiver takes OTLP logs and attaches their events to their spans.
+const CONTENT_FROM_LOG_EVENTS: bool = true;
 
 /// What the stub answers (see `genai_producers.py`).
 const PROMPT: &str = "What is the capital of France?";
@@ -39,8 +38,10 @@ const COST_WITH_CACHE: f64 = 200.0 * 0.15e-6 + 1000.0 * 0.075e-6 + 300.0 * 0.6e-
 /// How spans travel to spanscope.
 #[derive(Debug, Clone, Copy)]
 enum Transport {
-    /// OTLP/HTTP (protobuf) to `record --listen`.
+    /// OTLP/HTTP (protobuf) to `record --listen ADDR`.
     Http,
+    /// OTLP/gRPC to `record --grpc ADDR`.
+    Grpc,
 }
 
 impl Transport {
@@ -48,12 +49,13 @@ impl Transport {
     fn protocol(self) -> &'static str {
         match self {
             Transport::Http => "http",
+            Transport::Grpc => "grpc",
         }
     }
 }
 
-/// The transports checked (a gRPC receiver adds its own).
-const TRANSPORTS: [Transport; 1] = [Transport::Http];
+/// The transports checked.
+const TRANSPORTS: [Transport; 2] = [Transport::Http, Transport::Grpc];
 
 /// Where a producer puts the prompt and the response.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -144,17 +146,25 @@ struct Recorder {
 
 impl Recorder {
     fn start(out: &Path, transport: Transport) -> Recorder {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let free = || {
+            TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port()
+        };
+        let port = free();
         let addr = format!("127.0.0.1:{port}");
-        let flag = match transport {
-            Transport::Http => "--listen",
+        // gRPC on its port, HTTP on another free one (not the default, which may be taken)
+        let other = format!("127.0.0.1:{}", free());
+        let flags = match transport {
+            Transport::Http => vec!["--listen", &addr],
+            Transport::Grpc => vec!["--grpc", &addr, "--http", &other],
         };
         let child = Command::new(env!("CARGO_BIN_EXE_spanscope"))
-            .args(["record", flag, &addr, "--out", out.to_str().unwrap()])
+            .arg("record")
+            .args(&flags)
+            .args(["--out", out.to_str().unwrap()])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

@@ -181,7 +181,7 @@ fn a_bad_configuration_is_a_usage_error_that_names_the_key() {
             "[keys.list]\n\"x\" = \"toggle-everything\"\n",
             "toggle-everything",
         ),
-        ("[list]\ncolumns = [\"name\", \"cost\"]\n", "cost"),
+        ("[list]\ncolumns = [\"name\", \"price\"]\n", "price"),
         ("[thresholds]\nslow = \"soon\"\n", "soon"),
     ] {
         std::fs::write(&f, text).unwrap_or_else(|e| panic!("{e}"));
@@ -286,7 +286,7 @@ fn exit_codes_and_streams() {
     // 2: bad usage or a bad query
     for args in [
         &["list", FIXTURE, "-f", "dur>2parsecs"][..],
-        &["list", FIXTURE, "--sort", "cost"],
+        &["list", FIXTURE, "--sort", "price"],
         &["list"],
         &["--frobnicate"],
     ] {

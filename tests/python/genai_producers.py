@@ -132,7 +132,9 @@ def main():
     protocol = sys.argv[3] if len(sys.argv) > 3 else "http"
     logs = len(sys.argv) > 4 and sys.argv[4] == "logs"
     if producer == "openai-v2":
-        os.environ["OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"] = "true"
+        # the default conventions, content in log events only (the genai utility this
+        # instrumentation runs on reads the modes' names; "true" is no longer one of them)
+        os.environ["OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"] = "event_only"
     elif producer == "openai-v2-latest":
         os.environ["OTEL_SEMCONV_STABILITY_OPT_IN"] = "gen_ai_latest_experimental"
         os.environ["OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"] = "span_only"
