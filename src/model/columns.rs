@@ -43,10 +43,15 @@ pub struct TraceColumns {
     pub flags: Vec<u8>,
     /// The rest of the summary, read when one trace is shown.
     rest: Vec<Rest>,
-    /// Cached and reasoning tokens, cost and unpriced calls, of the traces that have any: most
+    /// What each trace's priced LM calls cost, in nanodollars ([`NO_COST`]: none priced).
+    cost: Vec<u64>,
+    /// Cached and reasoning tokens and unpriced calls, of the traces that have any: most
     /// traces of most logs have none, so they cost those nothing.
     usage: HashMap<u32, Usage>,
 }
+
+/// The cost column's value for a trace with no priced call.
+const NO_COST: u64 = u64::MAX;
 
 /// What a trace's LM calls cost and the token details of its total.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -54,7 +59,6 @@ struct Usage {
     cache_read: u64,
     cache_write: u64,
     reasoning: u64,
-    cost: Option<Nanodollars>,
     unpriced: u32,
 }
 
@@ -73,7 +77,7 @@ struct Rest {
 
 impl TraceColumns {
     /// Bytes per trace.
-    pub const ROW_BYTES: usize = 8 + 8 + 8 + 4 + 4 + 4 + 4 + 1 + size_of::<Rest>();
+    pub const ROW_BYTES: usize = 8 + 8 + 8 + 4 + 4 + 4 + 4 + 1 + 8 + size_of::<Rest>();
 
     /// Room for `traces` traces in all, reserved exactly.
     pub fn reserve_total(&mut self, traces: usize) {
@@ -86,6 +90,7 @@ impl TraceColumns {
         self.name.reserve_exact(more);
         self.model.reserve_exact(more);
         self.flags.reserve_exact(more);
+        self.cost.reserve_exact(more);
         self.rest.reserve_exact(more);
     }
 
@@ -99,6 +104,7 @@ impl TraceColumns {
         self.name.push(NO_SYM);
         self.model.push(NO_SYM);
         self.flags.push(flag::LIVE);
+        self.cost.push(NO_COST);
         self.rest.push(Rest {
             error_message: NO_SYM,
             ..Rest::default()
@@ -132,9 +138,9 @@ impl TraceColumns {
             cache_read: s.tokens.map_or(0, |t| t.cache_read),
             cache_write: s.tokens.map_or(0, |t| t.cache_write),
             reasoning: s.tokens.map_or(0, |t| t.reasoning),
-            cost: s.cost,
             unpriced: s.unpriced,
         };
+        self.cost[i] = s.cost.map_or(NO_COST, |c| c.0.min(NO_COST - 1));
         // a trace index fits a u32: the store counts traces in u32
         let key = u32::try_from(i).unwrap_or(u32::MAX);
         if usage == Usage::default() {
@@ -175,7 +181,7 @@ impl TraceColumns {
                 reasoning: usage.reasoning,
                 stated_cost: None,
             }),
-            cost: usage.cost,
+            cost: self.cost(i),
             unpriced: usage.unpriced,
             model: Self::sym(self.model[i]),
             root: rest.root.checked_sub(1).map(SpanIdx),
@@ -200,7 +206,9 @@ impl TraceColumns {
     /// What trace `i`'s LM calls cost (the ones with a price).
     #[must_use]
     pub fn cost(&self, i: usize) -> Option<Nanodollars> {
-        self.usage_of(i).cost
+        Some(self.cost[i])
+            .filter(|&c| c != NO_COST)
+            .map(Nanodollars)
     }
 
     /// How many of trace `i`'s LM calls have no known cost.
