@@ -433,41 +433,85 @@ pub fn usage_from_json(text: &str) -> Option<Tokens> {
 
 #[must_use]
 pub fn usage_from_value(v: &Value) -> Option<Tokens> {
-    let n = |keys: &[&str]| keys.iter().find_map(|k| v.get(k)?.as_u64());
-    let at = |path: &[&str]| {
-        path.iter()
-            .try_fold(v, |v, k| v.get(k))
-            .and_then(Value::as_u64)
-    };
+    let Value::Object(m) = v else { return None };
+    // one pass over the object's keys (a lookup per key would hash each name again)
+    let mut u = UsageKeys::default();
+    for (k, v) in m {
+        let n = v.as_u64();
+        match k.as_str() {
+            "input_tokens" => u.input = n,
+            "prompt_tokens" => u.prompt = n,
+            "output_tokens" => u.output = n,
+            "completion_tokens" => u.completion = n,
+            "total_tokens" => u.total_tokens = n,
+            "total" => u.total = n,
+            "cache_read_input_tokens" => u.anthropic_read = n,
+            "cache_creation_input_tokens" => u.anthropic_write = n,
+            "prompt_tokens_details" => {
+                u.prompt_cached = detail(v, "cached_tokens");
+                u.prompt_cache_write = detail(v, "cache_write_tokens")
+                    .or_else(|| detail(v, "cache_creation_tokens"));
+            }
+            "input_tokens_details" => u.input_cached = detail(v, "cached_tokens"),
+            "completion_tokens_details" => {
+                u.completion_reasoning = detail(v, "reasoning_tokens");
+            }
+            "output_tokens_details" => u.output_reasoning = detail(v, "reasoning_tokens"),
+            _ => {}
+        }
+    }
+    let mut t = Tokens::from_parts(
+        u.input.or(u.prompt),
+        u.output.or(u.completion),
+        u.total_tokens.or(u.total),
+    )?;
+    t.reasoning = u
+        .completion_reasoning
+        .or(u.output_reasoning)
+        .unwrap_or(0);
     // Anthropic's own usage (no total) leaves cached input out of `input_tokens`; where a
     // total is given (MLflow's usage, OpenAI's), the input count already holds it
-    let anthropic_read = n(&["cache_read_input_tokens"]);
-    let anthropic_write = n(&["cache_creation_input_tokens"]);
-    let mut t = Tokens::from_parts(
-        n(&["input_tokens", "prompt_tokens"]),
-        n(&["output_tokens", "completion_tokens"]),
-        n(&["total_tokens", "total"]),
-    )?;
-    let read = at(&["prompt_tokens_details", "cached_tokens"])
-        .or_else(|| at(&["input_tokens_details", "cached_tokens"]));
-    let write = at(&["prompt_tokens_details", "cache_write_tokens"])
-        .or_else(|| at(&["prompt_tokens_details", "cache_creation_tokens"]));
-    t.reasoning = at(&["completion_tokens_details", "reasoning_tokens"])
-        .or_else(|| at(&["output_tokens_details", "reasoning_tokens"]))
-        .unwrap_or(0);
-    if v.get("prompt_tokens").is_none()
-        && v.get("total_tokens").is_none()
-        && (anthropic_read.is_some() || anthropic_write.is_some())
+    if !m.contains_key("prompt_tokens")
+        && !m.contains_key("total_tokens")
+        && (u.anthropic_read.is_some() || u.anthropic_write.is_some())
     {
-        let extra = anthropic_read
+        let extra = u
+            .anthropic_read
             .unwrap_or(0)
-            .saturating_add(anthropic_write.unwrap_or(0));
+            .saturating_add(u.anthropic_write.unwrap_or(0));
         t.prompt = t.prompt.saturating_add(extra);
         t.total = t.total.saturating_add(extra);
     }
-    t.cache_read = read.or(anthropic_read).unwrap_or(0);
-    t.cache_write = write.or(anthropic_write).unwrap_or(0);
+    t.cache_read = u
+        .prompt_cached
+        .or(u.input_cached)
+        .or(u.anthropic_read)
+        .unwrap_or(0);
+    t.cache_write = u.prompt_cache_write.or(u.anthropic_write).unwrap_or(0);
     Some(t)
+}
+
+/// The counts a usage object may name, as [`usage_from_value`] finds them.
+#[derive(Default)]
+struct UsageKeys {
+    input: Option<u64>,
+    prompt: Option<u64>,
+    output: Option<u64>,
+    completion: Option<u64>,
+    total_tokens: Option<u64>,
+    total: Option<u64>,
+    anthropic_read: Option<u64>,
+    anthropic_write: Option<u64>,
+    prompt_cached: Option<u64>,
+    prompt_cache_write: Option<u64>,
+    input_cached: Option<u64>,
+    completion_reasoning: Option<u64>,
+    output_reasoning: Option<u64>,
+}
+
+/// A count inside a usage object's details (`prompt_tokens_details.cached_tokens`).
+fn detail(v: &Value, key: &str) -> Option<u64> {
+    v.get(key)?.as_u64()
 }
 
 /// `prefix.<i>.message.role` / `.message.content`, ordered by `i`.
