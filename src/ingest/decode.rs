@@ -207,12 +207,25 @@ fn noting<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> serde_json::Result<T> {
     // taken out while the record is read, so that nothing read meanwhile finds it borrowed
     let mut noted = NOTED.with(|n| std::mem::take(&mut *n.borrow_mut()));
     noted.len = 0;
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let read = T::deserialize(Top {
-        de: &mut de,
-        noted: &mut noted,
-    })
-    .and_then(|t| de.end().map(|()| t));
+    // a line checked once as UTF-8 spares the parser checking each of its strings
+    let read = match std::str::from_utf8(bytes) {
+        Ok(text) => {
+            let mut de = serde_json::Deserializer::from_str(text);
+            T::deserialize(Top {
+                de: &mut de,
+                noted: &mut noted,
+            })
+            .and_then(|t| de.end().map(|()| t))
+        }
+        Err(_) => {
+            let mut de = serde_json::Deserializer::from_slice(bytes);
+            T::deserialize(Top {
+                de: &mut de,
+                noted: &mut noted,
+            })
+            .and_then(|t| de.end().map(|()| t))
+        }
+    };
     noted.done = read.is_ok();
     NOTED.with(|n| *n.borrow_mut() = noted);
     read
