@@ -449,8 +449,8 @@ pub fn usage_from_value(v: &Value) -> Option<Tokens> {
             "cache_creation_input_tokens" => u.anthropic_write = n,
             "prompt_tokens_details" => {
                 u.prompt_cached = detail(v, "cached_tokens");
-                u.prompt_cache_write = detail(v, "cache_write_tokens")
-                    .or_else(|| detail(v, "cache_creation_tokens"));
+                u.prompt_cache_write =
+                    detail(v, "cache_write_tokens").or_else(|| detail(v, "cache_creation_tokens"));
             }
             "input_tokens_details" => u.input_cached = detail(v, "cached_tokens"),
             "completion_tokens_details" => {
@@ -465,10 +465,7 @@ pub fn usage_from_value(v: &Value) -> Option<Tokens> {
         u.output.or(u.completion),
         u.total_tokens.or(u.total),
     )?;
-    t.reasoning = u
-        .completion_reasoning
-        .or(u.output_reasoning)
-        .unwrap_or(0);
+    t.reasoning = u.completion_reasoning.or(u.output_reasoning).unwrap_or(0);
     // Anthropic's own usage (no total) leaves cached input out of `input_tokens`; where a
     // total is given (MLflow's usage, OpenAI's), the input count already holds it
     if !m.contains_key("prompt_tokens")
