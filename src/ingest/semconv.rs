@@ -434,6 +434,8 @@ pub fn usage_from_json(text: &str) -> Option<Tokens> {
 #[must_use]
 pub fn usage_from_value(v: &Value) -> Option<Tokens> {
     let Value::Object(m) = v else { return None };
+    // a count inside the details (`prompt_tokens_details.cached_tokens`)
+    let detail = |v: &Value, key: &str| v.get(key).and_then(Value::as_u64);
     // one pass over the object's keys (a lookup per key would hash each name again)
     let mut u = UsageKeys::default();
     for (k, v) in m {
@@ -504,11 +506,6 @@ struct UsageKeys {
     input_cached: Option<u64>,
     completion_reasoning: Option<u64>,
     output_reasoning: Option<u64>,
-}
-
-/// A count inside a usage object's details (`prompt_tokens_details.cached_tokens`).
-fn detail(v: &Value, key: &str) -> Option<u64> {
-    v.get(key)?.as_u64()
 }
 
 /// `prefix.<i>.message.role` / `.message.content`, ordered by `i`.
