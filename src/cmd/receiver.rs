@@ -103,7 +103,20 @@ fn resolve(addr: &str) -> Result<std::net::SocketAddr, Failure> {
                 .map_err(|e| e.to_string())
                 .and_then(|mut a| a.next().ok_or_else(|| "no address".to_string()))
         })
-        .map_err(|e| Failure::usage(format!("--listen {addr:?}: {e}")))
+        .map_err(|e| Failure::usage(format!("--listen {addr:?}: {e}{}", file_hint(addr))))
+}
+
+/// `--listen` takes an optional address, so a source written right after it is read as one:
+/// say so when the "address" is a file or a URL.
+fn file_hint(addr: &str) -> String {
+    if std::path::Path::new(addr).exists() || addr == "-" || addr.contains("://") {
+        format!(
+            " ({addr} is a source, not an address: a source goes before the flag, \
+             `spanscope {addr} --listen`, or after an address, `--listen 127.0.0.1:4318 {addr}`)"
+        )
+    } else {
+        String::new()
+    }
 }
 
 /// Start the receiver on `at` (socket addresses or host names to resolve): OTLP/HTTP, and
@@ -151,6 +164,14 @@ fn listen_warning(sock: &std::net::SocketAddr, token: bool) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::listen_warning;
+
+    #[test]
+    fn a_source_taken_for_the_address_is_named_as_one() {
+        let hint = super::file_hint("Cargo.toml");
+        assert!(hint.contains("`spanscope Cargo.toml --listen`"), "{hint}");
+        assert!(super::file_hint("http://x/traces").contains("is a source"));
+        assert_eq!(super::file_hint("localhost:99999"), "");
+    }
 
     #[test]
     fn binding_beyond_loopback_warns() {
