@@ -130,7 +130,7 @@ async fn logs(State(s): State<Arc<Shared>>, req: Request) -> Response {
         Ok(b) => b,
         Err(r) => return s.refuse(r, enc),
     };
-    match s.logs(enc, &body) {
+    match s.patiently(|| s.logs(enc, &body)).await {
         Ok(_) => {
             let body = match enc {
                 Encoding::Protobuf => ExportLogsServiceResponse::default().encode_to_vec(),

@@ -131,20 +131,9 @@ impl Shared {
         req: &ExportTraceServiceRequest,
         body: &[u8],
     ) -> Result<u64, Refusal> {
-        let line;
-        let (kept, separator, format): (&[u8], &[u8], _) = match (self.spool.keeps_raw(), enc) {
-            (true, Encoding::Protobuf) => (body, b"", RecordFormat::OtlpProto),
-            (true, Encoding::Json) => (body, b"\n", RecordFormat::OtlpJson),
-            (false, _) => {
-                line = serde_json::to_vec(req).map_err(|e| {
-                    Refusal(
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        format!("cannot write the request as JSON: {e}"),
-                    )
-                })?;
-                (&line, b"\n", RecordFormat::OtlpJson)
-            }
-        };
+        let mut line = Vec::new();
+        let formats = [RecordFormat::OtlpProto, RecordFormat::OtlpJson];
+        let (kept, separator, format) = self.kept(enc, body, req, formats, &mut line)?;
         let mut records = Vec::new();
         otlp::records(req, &self.unplaced(), 0, kept.len(), format, &mut records);
         // spans refused on their own (invalid ids) stay in the batch: the store counts them
@@ -153,17 +142,48 @@ impl Shared {
             .filter(|r| matches!(r, Record::Rejected(_)))
             .count() as u64;
         let accepted = records.len() as u64 - rejected;
-        let batch = Batch {
-            source: self.source,
-            records,
-            units: 1,
-            bytes: body.len() as u64,
-            requests: 1,
-            ..Batch::default()
-        };
+        let batch = self.request_batch(records, body.len());
         self.commit(&[kept, separator], batch)?;
         self.counted(accepted, rejected);
         Ok(rejected)
+    }
+
+    /// What an OTLP request leaves in the spool, and the format of its records' references
+    /// (`formats`: as protobuf, as JSON): a private spool keeps the body as it came, a record
+    /// file one OTLP/JSON line (`req` written into `line`).
+    pub(super) fn kept<'a>(
+        &self,
+        enc: Encoding,
+        body: &'a [u8],
+        req: &impl serde::Serialize,
+        [proto, json]: [RecordFormat; 2],
+        line: &'a mut Vec<u8>,
+    ) -> Result<(&'a [u8], &'static [u8], RecordFormat), Refusal> {
+        Ok(match (self.spool.keeps_raw(), enc) {
+            (true, Encoding::Protobuf) => (body, b"", proto),
+            (true, Encoding::Json) => (body, b"\n", json),
+            (false, _) => {
+                *line = serde_json::to_vec(req).map_err(|e| {
+                    Refusal(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        format!("cannot write the request as JSON: {e}"),
+                    )
+                })?;
+                (line.as_slice(), b"\n", json)
+            }
+        })
+    }
+
+    /// The batch of one request of `bytes` bytes.
+    pub(super) fn request_batch(&self, records: Vec<Record>, bytes: usize) -> Batch {
+        Batch {
+            source: self.source,
+            records,
+            units: 1,
+            bytes: bytes as u64,
+            requests: 1,
+            ..Batch::default()
+        }
     }
 
     /// Parse and queue a JSON-lines body; returns the lines accepted and the rejections.

@@ -6,7 +6,7 @@
 use super::intake::Shared;
 use super::reply::{Encoding, Refusal};
 use crate::ingest::formats::{self, otlp_logs};
-use crate::model::store::{Batch, Record};
+use crate::model::store::Record;
 use axum::http::StatusCode;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use std::sync::atomic::Ordering;
@@ -29,20 +29,9 @@ impl Shared {
         req: &ExportLogsServiceRequest,
         body: &[u8],
     ) -> Result<u64, Refusal> {
-        let line;
-        let (kept, separator, format): (&[u8], &[u8], _) = match (self.spool.keeps_raw(), enc) {
-            (true, Encoding::Protobuf) => (body, b"", formats::id(otlp_logs::PROTO.name)),
-            (true, Encoding::Json) => (body, b"\n", formats::id(otlp_logs::JSON.name)),
-            (false, _) => {
-                line = serde_json::to_vec(req).map_err(|e| {
-                    Refusal(
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        format!("cannot write the request as JSON: {e}"),
-                    )
-                })?;
-                (&line, b"\n", formats::id(otlp_logs::JSON.name))
-            }
-        };
+        let mut line = Vec::new();
+        let ids = [otlp_logs::PROTO.name, otlp_logs::JSON.name].map(formats::id);
+        let (kept, separator, format) = self.kept(enc, body, req, ids, &mut line)?;
         let mut records = Vec::new();
         otlp_logs::records(req, &self.unplaced(), 0, kept.len(), format, &mut records);
         let without_span = records
@@ -55,14 +44,7 @@ impl Shared {
         if n == 0 {
             return Ok(0);
         }
-        let batch = Batch {
-            source: self.source,
-            records,
-            units: 1,
-            bytes: body.len() as u64,
-            requests: 1,
-            ..Batch::default()
-        };
+        let batch = self.request_batch(records, body.len());
         self.commit(&[kept, separator], batch)?;
         self.counters.logs.fetch_add(n, Ordering::Relaxed);
         self.counters
