@@ -60,13 +60,28 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     if inner.height == 0 {
         return;
     }
-    // the rows that show, the filter's text marked in them
-    let sought = app.sought();
-    let lines: Vec<Line<'_>> = text
-        .lines
-        .iter()
-        .skip(usize::from(app.detail.scroll))
-        .take(usize::from(text_area.height))
+    let lines = shown_rows(
+        &text.lines,
+        app.detail.scroll,
+        text_area.height,
+        app.sought(),
+        theme,
+    );
+    // the rows are wrapped already, each hanging where it belongs
+    Paragraph::new(lines).render(text_area, buf);
+}
+
+/// The rows that show from `scroll` on in `height` rows, the filter's text marked in them.
+pub(crate) fn shown_rows<'a>(
+    rows: &'a [Line<'_>],
+    scroll: u16,
+    height: u16,
+    sought: Option<&str>,
+    theme: Theme,
+) -> Vec<Line<'a>> {
+    rows.iter()
+        .skip(usize::from(scroll))
+        .take(usize::from(height))
         .map(|l| {
             let mut spans = Vec::with_capacity(l.spans.len());
             for s in &l.spans {
@@ -74,9 +89,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             }
             Line::from(spans).style(l.style)
         })
-        .collect();
-    // the rows are wrapped already, each hanging where it belongs
-    Paragraph::new(lines).render(text_area, buf);
+        .collect()
 }
 
 /// `text` in `style` as spans, the parts that say `sought` marked.

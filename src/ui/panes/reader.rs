@@ -1,7 +1,7 @@
 //! The reader view: the trace as a transcript of its LM and tool calls, read top to bottom,
 //! the filter's text marked.
 
-use super::detail::marked;
+use super::detail::shown_rows;
 use super::title_bar;
 use crate::text::{neutralize, truncate};
 use crate::ui::app::App;
@@ -55,19 +55,6 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     if body.height == 0 {
         return;
     }
-    let sought = app.sought();
-    let lines: Vec<Line<'_>> = text
-        .lines
-        .iter()
-        .skip(usize::from(r.scroll))
-        .take(usize::from(body.height))
-        .map(|l| {
-            let mut spans = Vec::with_capacity(l.spans.len());
-            for s in &l.spans {
-                marked(&mut spans, s.content.as_ref(), s.style, sought, theme);
-            }
-            Line::from(spans).style(l.style)
-        })
-        .collect();
+    let lines = shown_rows(&text.lines, r.scroll, body.height, app.sought(), theme);
     Paragraph::new(lines).render(body, buf);
 }
