@@ -15,11 +15,14 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
+use common::venv::python;
+
 use serde_json::Value;
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
@@ -115,28 +118,6 @@ const PRODUCERS: [Producer; 4] = [
         stated: true,
     },
 ];
-
-/// The virtualenv's python, or `None` when the registry is unreachable (the test skips).
-fn python() -> Option<&'static Path> {
-    static PY: OnceLock<Option<PathBuf>> = OnceLock::new();
-    PY.get_or_init(|| {
-        let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("py-venv");
-        let o = Command::new(Path::new(ROOT).join("tests/python/venv.sh"))
-            .arg(&venv)
-            .output()
-            .unwrap_or_else(|e| panic!("tests/python/venv.sh: {e}"));
-        let err = String::from_utf8_lossy(&o.stderr);
-        match o.status.code() {
-            Some(0) => Some(PathBuf::from(String::from_utf8_lossy(&o.stdout).trim())),
-            Some(77) => {
-                eprintln!("skipped: {err}");
-                None
-            }
-            _ => panic!("the Python test environment could not be made:\n{err}"),
-        }
-    })
-    .as_deref()
-}
 
 /// A `spanscope record` receiving on a free loopback port; stopped (SIGINT) on drop.
 struct Recorder {

@@ -12,34 +12,12 @@
 mod common;
 
 use common::Session;
+use common::venv::python;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-use std::sync::OnceLock;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-
-/// The virtualenv's python, or `None` when the registry is unreachable (the test skips).
-fn python() -> Option<&'static Path> {
-    static PY: OnceLock<Option<PathBuf>> = OnceLock::new();
-    PY.get_or_init(|| {
-        let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("py-venv");
-        let o = Command::new(Path::new(ROOT).join("tests/python/venv.sh"))
-            .arg(&venv)
-            .output()
-            .unwrap_or_else(|e| panic!("tests/python/venv.sh: {e}"));
-        let err = String::from_utf8_lossy(&o.stderr);
-        match o.status.code() {
-            Some(0) => Some(PathBuf::from(String::from_utf8_lossy(&o.stdout).trim())),
-            Some(77) => {
-                eprintln!("skipped: {err}");
-                None
-            }
-            _ => panic!("the Python test environment could not be made:\n{err}"),
-        }
-    })
-    .as_deref()
-}
 
 fn run_python(py: &Path, args: &[&str]) {
     let o = Command::new(py)
