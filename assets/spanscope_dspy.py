@@ -12,7 +12,8 @@ flushed as soon as it is written, and a new run appends to the same file.
 What it writes: one JSON object per line for each DSPy callback event, a ``*_start`` line when a
 call begins and a ``*_end`` line when it returns or raises, joined by ``call_id``. Calls are
 modules (Predict, ChainOfThought, ReAct, your own dspy.Module subclasses, Retrieve), LM calls,
-adapter format/parse, tools, Evaluate and optimizer compile runs. Every line has::
+adapter format/parse, tools, Evaluate, optimizer compile runs, and code interpreters (the code
+CodeAct or RLM ran, the host tools it called, the interpreter's start and shutdown). Every line has::
 
     v, seq, event, kind, phase, call_id, parent_call_id, root_call_id,
     ts, ts_unix_ns, thread, instance
@@ -333,6 +334,8 @@ class SpanscopeCallback(BaseCallback):
         call = self._placed(kind, call_id, _ACTIVE_CALL_ID.get())
         call.start_ns = ns
         call.instance = _instance(instance, kind)
+        if kind == "interpreter_tool_call" and isinstance(inputs, dict) and inputs.get("tool_name"):
+            call.instance["name"] = str(inputs["tool_name"])  # the host tool the code called
         record = self._head(kind, "start", call_id, call, ns)
         if call.parent is not None and call.evaluation == call.parent and isinstance(inputs, dict):
             call.kwargs = inputs.get("kwargs")  # a program run of an Evaluate, matched at its end
@@ -534,6 +537,33 @@ class SpanscopeCallback(BaseCallback):
 
     def on_evaluate_end(self, call_id, outputs, exception=None):
         self._on_end("evaluate", call_id, outputs, exception)
+
+    # code interpreters (CodeAct, ProgramOfThought, RLM, Flex): kinds interpreter_execute,
+    # interpreter_tool_call (a host tool the code called), interpreter_startup, interpreter_shutdown
+
+    def on_interpreter_execute_start(self, call_id, instance, inputs):
+        self._on_start("interpreter_execute", call_id, instance, inputs)
+
+    def on_interpreter_execute_end(self, call_id, outputs, exception=None):
+        self._on_end("interpreter_execute", call_id, outputs, exception)
+
+    def on_interpreter_tool_call_start(self, call_id, instance, inputs):
+        self._on_start("interpreter_tool_call", call_id, instance, inputs)
+
+    def on_interpreter_tool_call_end(self, call_id, outputs, exception=None):
+        self._on_end("interpreter_tool_call", call_id, outputs, exception)
+
+    def on_interpreter_startup_start(self, call_id, instance, inputs):
+        self._on_start("interpreter_startup", call_id, instance, inputs)
+
+    def on_interpreter_startup_end(self, call_id, outputs, exception=None):
+        self._on_end("interpreter_startup", call_id, outputs, exception)
+
+    def on_interpreter_shutdown_start(self, call_id, instance, inputs):
+        self._on_start("interpreter_shutdown", call_id, instance, inputs)
+
+    def on_interpreter_shutdown_end(self, call_id, outputs, exception=None):
+        self._on_end("interpreter_shutdown", call_id, outputs, exception)
 
     def on_compile_start(self, call_id, instance, inputs):
         self._on_start("compile", call_id, instance, inputs)

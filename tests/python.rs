@@ -156,6 +156,66 @@ fn the_dspy_callback_writes_what_spanscope_reads() {
     }
 }
 
+/// CodeAct on DSPy's LocalInterpreter and code that calls a host tool: the interpreter's start,
+/// the code it ran, the host tool calls and its shutdown are spans of the request, tool spans
+/// where the model's code ran, with the error a failed tool call raised.
+#[test]
+fn the_dspy_writer_records_code_interpreters() {
+    let Some(py) = python() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("traces.jsonl");
+    let path = out.to_str().unwrap();
+    run_python(py, &["tests/python/interpreter_program.py", path]);
+    let list = spanscope_json(&["list", path, "--strict", "--format", "json"]);
+    let traces = list.as_array().unwrap();
+    let names: Vec<&str> = traces.iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["CodeAct", "HostTool"], "{list:#}");
+    let spans = |i: usize| -> Vec<(String, String, String)> {
+        let id = field(&traces[i], "trace_id").as_str().unwrap();
+        let show = spanscope_json(&["show", id, path, "--format", "json"]);
+        field(&show, "spans")
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| !s["name"].as_str().unwrap().contains("Adapter"))
+            .map(|s| {
+                let text = |k: &str| s[k].as_str().unwrap_or_default().to_string();
+                (text("name"), text("kind"), text("status"))
+            })
+            .collect()
+    };
+    let act: Vec<String> = spans(0)
+        .into_iter()
+        .filter(|(n, _, _)| n.starts_with("LocalInterpreter"))
+        .map(|(n, k, _)| format!("{n} {k}"))
+        .collect();
+    assert_eq!(
+        act,
+        [
+            "LocalInterpreter.execute tool",
+            "LocalInterpreter.start other",
+            "LocalInterpreter.execute tool",
+            "LocalInterpreter.shutdown other",
+        ],
+        "the tool's definition, then the model's code"
+    );
+    let host = spans(1);
+    let tools: Vec<(&str, &str)> = host
+        .iter()
+        .filter(|(n, _, _)| n == "Tool.lookup")
+        .map(|(_, k, st)| (k.as_str(), st.as_str()))
+        .collect();
+    assert_eq!(tools, [("tool", "ok"), ("tool", "error")], "{host:?}");
+    assert_eq!(
+        traces[1]["status"], "ok",
+        "recovered: the program caught it"
+    );
+    assert_eq!(
+        traces[1]["error_spans"], 2,
+        "the tool call and the code that made it"
+    );
+}
+
 /// `dspy.inspect_history` of a Predict, a ChainOfThought, a two-turn conversation, an image,
 /// three completions and a multi-line answer, written to a file and printed to a terminal (with
 /// colour codes): each entry is a trace of one LM call, the same in both, kept once when both

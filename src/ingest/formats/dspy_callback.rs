@@ -159,7 +159,7 @@ fn name_of(l: &Line<'_>) -> String {
         .and_then(|i| i.class.as_deref())
         .unwrap_or(&l.kind);
     match l.kind.as_ref() {
-        "tool" => {
+        "tool" | "interpreter_tool_call" => {
             let tool = l
                 .tool
                 .as_ref()
@@ -169,6 +169,9 @@ fn name_of(l: &Line<'_>) -> String {
         }
         "adapter_format" => format!("{class}.format"),
         "adapter_parse" => format!("{class}.parse"),
+        "interpreter_execute" => format!("{class}.execute"),
+        "interpreter_startup" => format!("{class}.start"),
+        "interpreter_shutdown" => format!("{class}.shutdown"),
         _ => class.to_string(),
     }
 }
@@ -176,7 +179,8 @@ fn name_of(l: &Line<'_>) -> String {
 fn kind_of(l: &Line<'_>) -> SpanKind {
     match l.kind.as_ref() {
         "lm" => SpanKind::Llm,
-        "tool" => SpanKind::Tool,
+        // the code an interpreter ran for the model, and the host tools that code called
+        "tool" | "interpreter_execute" | "interpreter_tool_call" => SpanKind::Tool,
         "evaluate" => SpanKind::Evaluator,
         "module" if l.instance.as_ref().and_then(|i| i.class.as_deref()) == Some("Retrieve") => {
             SpanKind::Retriever
