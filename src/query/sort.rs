@@ -29,8 +29,9 @@ pub enum SortKey {
 /// Sort traces in place; `reverse` inverts the key's natural order. Ties keep start order, then
 /// trace id order, so the order is total and the same whatever the input order.
 ///
-/// Each trace's key is read once from the store's columns into a packed `(key, start, index)`
-/// triple, and the triples are sorted: no row is read inside a comparison.
+/// Each trace's key is read once from the store's columns, in start order, into a packed
+/// `(key, start's position, index)` triple, and the triples are radix sorted on the key alone:
+/// no row is read inside a comparison.
 pub fn sort(store: &Store, traces: &mut [TraceIdx], key: SortKey, reverse: bool) {
     let cols = store.columns();
     if key == SortKey::Start {
@@ -51,50 +52,62 @@ pub fn sort(store: &Store, traces: &mut [TraceIdx], key: SortKey, reverse: bool)
     };
     // ascending `u64`s in the key's natural order
     let asc = |x: Nanos| (x as u64) ^ (1 << 63);
-    let mut keyed: Vec<(u64, u64, u32)> = traces
-        .iter()
-        .map(|&t| {
-            let i = t.0 as usize;
-            let primary = match key {
-                SortKey::Dur => !asc(cols.duration[i]),
-                SortKey::Start => 0,
-                SortKey::Tokens => !cols.tokens[i],
-                SortKey::Cost => !cols.cost(i).map_or(0, |c| c.0.saturating_add(1)),
-                SortKey::Spans => !u64::from(cols.span_count[i]),
-                SortKey::Llm => !u64::from(cols.llm_calls[i]),
-                SortKey::Status => u64::from(cols.status_rank(i)),
-                SortKey::Name | SortKey::Model => {
-                    let col = if key == SortKey::Name {
-                        &cols.name
-                    } else {
-                        &cols.model
-                    };
-                    ranks
-                        .as_ref()
-                        .map_or(0, |r| r.get(&col[i]).copied().unwrap_or(0))
-                }
-            };
-            let start = asc(cols.start[i]);
-            let (primary, start) = match (reverse, key) {
-                (false, _) => (primary, start),
-                (true, SortKey::Start) => (primary, !start),
-                (true, _) => (!primary, start),
-            };
-            (primary, start, t.0)
-        })
-        .collect();
-    // arrival order is nearly start order: the run-aware merge sort is close to linear here
-    if key == SortKey::Start {
-        keyed.sort();
-    } else {
-        if !keyed.is_sorted_by_key(|k| k.1) {
-            keyed.sort_by_key(|k| k.1);
+    let primary = |t: TraceIdx| {
+        let i = t.0 as usize;
+        let p = match key {
+            SortKey::Dur => !asc(cols.duration[i]),
+            SortKey::Start => 0,
+            SortKey::Tokens => !cols.tokens[i],
+            SortKey::Cost => !cols.cost(i).map_or(0, |c| c.0.saturating_add(1)),
+            SortKey::Spans => !u64::from(cols.span_count[i]),
+            SortKey::Llm => !u64::from(cols.llm_calls[i]),
+            SortKey::Status => u64::from(cols.status_rank(i)),
+            SortKey::Name | SortKey::Model => {
+                let col = if key == SortKey::Name {
+                    &cols.name
+                } else {
+                    &cols.model
+                };
+                ranks
+                    .as_ref()
+                    .map_or(0, |r| r.get(&col[i]).copied().unwrap_or(0))
+            }
+        };
+        if reverse && key != SortKey::Start {
+            !p
+        } else {
+            p
         }
-        // a stable radix sort on the key alone (only the bytes that differ between keys are
-        // passes): equal keys stay in start order
+    };
+    // the rows in start order (arrival order usually is: then nothing moves), each keyed by
+    // (key, the position of the first row with its start, row): 16 bytes, so that the sort
+    // moves two thirds of what (key, start, row) would
+    let start = |t: &TraceIdx| cols.start[t.0 as usize];
+    let mut by_start = std::borrow::Cow::Borrowed(&*traces);
+    if !traces.is_sorted_by_key(start) {
+        by_start.to_mut().sort_by_key(start);
+    }
+    let mut keyed: Vec<(u64, u32, u32)> = Vec::with_capacity(traces.len());
+    let mut group = (0, None);
+    for (k, &t) in by_start.iter().enumerate() {
+        let s = start(&t);
+        if group.1 != Some(s) {
+            // a position in the list: it fits in a u32 as the row does
+            group = (u32::try_from(k).unwrap_or(u32::MAX), Some(s));
+        }
+        keyed.push((primary(t), group.0, t.0));
+    }
+    drop(by_start);
+    if key == SortKey::Start {
+        if reverse {
+            keyed.reverse();
+        }
+    } else {
+        // a stable radix sort on the key alone (a pass for each byte that differs between
+        // keys): equal keys stay in start order
         radsort::sort_by_key(&mut keyed, |k| k.0);
     }
-    // equal (key, start): by trace id (the index was only a placeholder tie-break)
+    // equal (key, start): by trace id
     let ids_reversed = reverse && key == SortKey::Start;
     let mut hex: Vec<(u128, u32)> = Vec::new();
     let mut i = 0;

@@ -107,7 +107,11 @@ fn need(store: &Store, rows: &[TraceIdx]) -> Need {
     for &t in rows {
         let i = t.0 as usize;
         for (raw, bit) in [(cols.name[i], 1), (cols.model[i], 2)] {
-            if let Some(s) = TraceColumns::sym(raw) {
+            // a test before the write: or-ing into the same few bytes every row chains each
+            // row's store to the next row's load
+            if let Some(s) = TraceColumns::sym(raw)
+                && seen[s.0 as usize] & bit == 0
+            {
                 seen[s.0 as usize] |= bit;
             }
         }
