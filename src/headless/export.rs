@@ -117,6 +117,8 @@ pub fn trace_line(store: &Store, t: TraceIdx) -> TraceLine {
         unpriced_calls: s.unpriced,
         llm_calls: s.llm_calls,
         error_spans: s.error_spans,
+        score: s.score.map(|sc| sc.value),
+        score_label: s.score.and_then(|sc| sc.label).map(|l| store.str(l).into()),
         spans,
     }
 }
