@@ -2,6 +2,7 @@
 //! has one formatter; machine formats are a contract (README "Output contract").
 
 pub mod diff;
+pub mod examples;
 pub mod export;
 pub mod groups;
 pub mod list;
