@@ -69,7 +69,7 @@ const LIST_CSV_HEADER: &str = "trace_id,name,start,duration_ms,status,spans,erro
                                prompt_tokens,completion_tokens,total_tokens,model,recovered,\
                                cost,unpriced_calls,score,score_label";
 /// Keys of a `stats --format json` group, in order.
-const STATS_KEYS: [&str; 13] = [
+const STATS_KEYS: [&str; 14] = [
     "name",
     "kind",
     "count",
@@ -83,6 +83,7 @@ const STATS_KEYS: [&str; 13] = [
     "tokens",
     "cost",
     "unpriced_calls",
+    "mean_score",
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -1484,7 +1485,7 @@ fn stats_csv_header() {
         out.lines().next(),
         Some(
             "name,kind,count,p50_ms,p95_ms,p99_ms,max_ms,mean_pct,errors,error_rate,\
-             prompt_tokens,completion_tokens,total_tokens,cost,unpriced_calls"
+             prompt_tokens,completion_tokens,total_tokens,cost,unpriced_calls,mean_score"
         )
     );
     assert_eq!(out.lines().count(), 1 + 14);
@@ -1968,7 +1969,7 @@ fn stats_group_splits_traces_by_a_metadata_value() {
     assert_eq!(
         csv.lines().next().unwrap(),
         "value,traces,errors,error_rate,p50_ms,p95_ms,max_ms,llm_calls,total_tokens,mean_tokens,\
-         cost,unpriced_calls"
+         cost,unpriced_calls,mean_score,scored"
     );
     // a failed request is an error; one that recovered from a failed step is its own group
     assert!(csv.contains("\nerror,1,1,1,"), "{csv}");
