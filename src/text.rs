@@ -953,6 +953,6 @@ mod tests {
         assert_eq!(score_cell(2.0 / 3.0, None), "0.67");
         assert_eq!(score_cell(0.5, Some("")), "0.5");
         assert_eq!(score_cell(-0.001, None), "0");
-        assert_eq!(score_cell(0.9, Some("re\nlevant")), "0.9 re levant");
+        assert_eq!(score_cell(0.9, Some("re\nlevant")), "0.9 re␊levant");
     }
 }
