@@ -34,14 +34,36 @@ fn lerp(lo: Nanos, hi: Nanos, frac: f64) -> Nanos {
 /// reordered (partially sorted), not sorted.
 #[must_use]
 pub fn percentile_of(samples: &mut [Nanos], p: f64) -> Option<Nanos> {
-    let (lo, hi, frac) = rank(samples.len(), p)?;
-    let (_, &mut at_lo, above) = samples.select_nth_unstable(lo);
-    let at_hi = if hi > lo {
-        above.iter().copied().min().unwrap_or(at_lo)
-    } else {
-        at_lo
-    };
-    Some(lerp(at_lo, at_hi, frac))
+    let [v] = percentiles_of(samples, [p]);
+    v
+}
+
+/// Several percentiles as [`percentile_of`] finds one, each selection narrowed by the one
+/// before: after the p95's, the p50 is among the samples below it.
+#[must_use]
+pub fn percentiles_of<const N: usize>(samples: &mut [Nanos], ps: [f64; N]) -> [Option<Nanos>; N] {
+    let mut out = [None; N];
+    let mut order: [usize; N] = std::array::from_fn(|i| i);
+    order.sort_by(|&a, &b| ps[b].total_cmp(&ps[a]));
+    // samples[..end] holds the `end` smallest ones
+    let mut end = samples.len();
+    for i in order {
+        let Some((lo, hi, frac)) = rank(samples.len(), ps[i]) else {
+            break;
+        };
+        if hi >= end {
+            end = samples.len();
+        }
+        let (_, &mut at_lo, above) = samples[..end].select_nth_unstable(lo);
+        let at_hi = if hi > lo {
+            above.iter().copied().min().unwrap_or(at_lo)
+        } else {
+            at_lo
+        };
+        out[i] = Some(lerp(at_lo, at_hi, frac));
+        end = lo + 1;
+    }
+    out
 }
 
 /// Accumulates the samples of one group.
@@ -173,6 +195,30 @@ impl StatsAcc {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn several_percentiles_at_once_agree_with_one_at_a_time() {
+        let mut x: u64 = 11;
+        for n in [0usize, 1, 2, 3, 7, 20, 101, 1000] {
+            let v: Vec<Nanos> = (0..n)
+                .map(|_| {
+                    x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                    Nanos::try_from(x >> 58).unwrap_or(0)
+                })
+                .collect();
+            let mut sorted = v.clone();
+            sorted.sort_unstable();
+            for ps in [
+                [95.0, 50.0, 99.0],
+                [50.0, 50.0, 0.0],
+                [10.0, 10.5, 100.0],
+                [99.9, 99.8, 1.0],
+            ] {
+                let want = ps.map(|p| percentile(&sorted, p));
+                assert_eq!(percentiles_of(&mut v.clone(), ps), want, "n {n} ps {ps:?}");
+            }
+        }
+    }
 
     #[test]
     fn percentile_of_unsorted_samples_agrees_with_the_sorted_one() {

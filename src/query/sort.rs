@@ -97,11 +97,16 @@ pub fn sort(store: &Store, traces: &mut [TraceIdx], key: SortKey, reverse: bool)
             (primary, start, t.0)
         })
         .collect();
+    // arrival order is nearly start order: the run-aware merge sort is close to linear here
     if key == SortKey::Start {
-        // arrival order is nearly start order: the run-aware merge sort is close to linear here
         keyed.sort();
     } else {
-        sort_halves(&mut keyed, <[_]>::sort_unstable);
+        if !keyed.is_sorted_by_key(|k| k.1) {
+            keyed.sort_by_key(|k| k.1);
+        }
+        // a stable radix sort on the key alone (only the bytes that differ between keys are
+        // passes): equal keys stay in start order
+        radsort::sort_by_key(&mut keyed, |k| k.0);
     }
     // equal (key, start): by trace id (the index was only a placeholder tie-break)
     let ids_reversed = reverse && key == SortKey::Start;
@@ -138,42 +143,6 @@ pub fn sort(store: &Store, traces: &mut [TraceIdx], key: SortKey, reverse: bool)
     for (slot, (_, _, t)) in traces.iter_mut().zip(keyed) {
         *slot = TraceIdx(t);
     }
-}
-
-/// Below this many items one thread sorts; above, two halves are sorted at once and merged.
-const PARALLEL_SORT: usize = 1 << 16;
-
-/// Sort `v` with `sort`, on two threads when it is long.
-fn sort_halves<T: Ord + Copy + Send>(v: &mut Vec<T>, sort: fn(&mut [T])) {
-    sort_halves_from(v, sort, PARALLEL_SORT);
-}
-
-fn sort_halves_from<T: Ord + Copy + Send>(v: &mut Vec<T>, sort: fn(&mut [T]), threshold: usize) {
-    if v.len() < threshold.max(2) {
-        sort(v);
-        return;
-    }
-    let mid = v.len() / 2;
-    let (a, b) = v.split_at_mut(mid);
-    std::thread::scope(|s| {
-        s.spawn(|| sort(a));
-        sort(b);
-    });
-    let (a, b) = v.split_at(mid);
-    let mut merged = Vec::with_capacity(v.len());
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() && j < b.len() {
-        if b[j] < a[i] {
-            merged.push(b[j]);
-            j += 1;
-        } else {
-            merged.push(a[i]);
-            i += 1;
-        }
-    }
-    merged.extend_from_slice(&a[i..]);
-    merged.extend_from_slice(&b[j..]);
-    *v = merged;
 }
 
 /// The rank of each distinct symbol of `col` among `traces`, in string order (equal strings, equal
@@ -377,26 +346,6 @@ mod tests {
                 got.reverse();
                 sort(s, &mut got, key, reverse);
                 assert_eq!(got, want, "{key:?} reverse {reverse}");
-            }
-        }
-    }
-
-    #[test]
-    fn sorting_in_halves_then_merging_sorts() {
-        let mut x: u64 = 3;
-        for n in [0usize, 1, 2, 3, 17, 1000] {
-            let v: Vec<u64> = (0..n)
-                .map(|_| {
-                    x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-                    x >> 58
-                })
-                .collect();
-            let mut want = v.clone();
-            want.sort_unstable();
-            for threshold in [0, 2, 64, usize::MAX] {
-                let mut got = v.clone();
-                sort_halves_from(&mut got, <[_]>::sort_unstable, threshold);
-                assert_eq!(got, want, "n {n} threshold {threshold}");
             }
         }
     }
