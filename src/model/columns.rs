@@ -4,8 +4,8 @@
 //! compaction; [`TraceColumns::summary`] puts one row back together.
 
 use super::idx::SpanIdx;
-use super::trace::Outcome;
 use super::trace::TraceSummary;
+use super::trace::{Outcome, Score};
 use super::{Nanodollars, Nanos, Sym, Tokens, TraceStatus};
 use foldhash::HashMap;
 
@@ -48,6 +48,8 @@ pub struct TraceColumns {
     /// Cached and reasoning tokens and unpriced calls, of the traces that have any: most
     /// traces of most logs have none, so they cost those nothing.
     usage: HashMap<u32, Usage>,
+    /// The scores of the traces an evaluation scored: most traces have none.
+    scores: HashMap<u32, Score>,
 }
 
 /// The cost column's value for a trace with no priced call.
@@ -148,6 +150,7 @@ impl TraceColumns {
         } else {
             self.usage.insert(key, usage);
         }
+        self.set_score(i, s.score);
         self.rest[i] = Rest {
             prompt: s.tokens.map_or(0, |t| t.prompt),
             completion: s.tokens.map_or(0, |t| t.completion),
@@ -189,7 +192,35 @@ impl TraceColumns {
             sequential: f & flag::SEQUENTIAL != 0,
             error_message: Self::sym(rest.error_message),
             one_model: f & flag::ONE_MODEL != 0,
+            score: self.score(i),
         }
+    }
+
+    /// Trace `i`'s score, if an evaluation gave it one.
+    #[must_use]
+    pub fn score(&self, i: usize) -> Option<Score> {
+        if self.scores.is_empty() {
+            return None;
+        }
+        u32::try_from(i)
+            .ok()
+            .and_then(|k| self.scores.get(&k))
+            .copied()
+    }
+
+    /// Trace `i`'s score is now `score`.
+    pub fn set_score(&mut self, i: usize, score: Option<Score>) {
+        let Ok(key) = u32::try_from(i) else { return };
+        match score {
+            Some(s) => self.scores.insert(key, s),
+            None => self.scores.remove(&key),
+        };
+    }
+
+    /// Whether some held trace has a score (the list shows a SCORE column then).
+    #[must_use]
+    pub fn any_score(&self) -> bool {
+        !self.scores.is_empty()
     }
 
     fn usage_of(&self, i: usize) -> Usage {
@@ -222,6 +253,7 @@ impl TraceColumns {
         self.flags[i] &= !flag::LIVE;
         if let Ok(k) = u32::try_from(i) {
             self.usage.remove(&k);
+            self.scores.remove(&k);
         }
     }
 
@@ -348,6 +380,16 @@ mod tests {
         c.set(0, &costly);
         assert_eq!(c.summary(0), costly);
         assert_eq!((c.cost(0), c.unpriced(0)), (Some(Nanodollars(7)), 1));
+        let scored = TraceSummary {
+            score: Some(Score {
+                value: 0.5,
+                label: Some(Sym(3)),
+            }),
+            ..s.clone()
+        };
+        c.set(0, &scored);
+        assert_eq!(c.summary(0), scored);
+        assert!(c.any_score());
         c.set(0, &s);
         assert_eq!((c.start[0], c.duration[0], c.tokens[0]), (5, 7, 1));
         assert_eq!((c.span_count[0], c.llm_calls[0]), (3, 2));
@@ -369,7 +411,9 @@ mod tests {
             (c.status(0), c.status_rank(0), c.tokens[0]),
             (TraceStatus::Running, 1, 0)
         );
+        c.set_score(0, scored.score);
         c.kill(0);
+        assert!(!c.any_score(), "an evicted trace's score goes with it");
         assert!(!c.is_live(0));
         assert_eq!(c.status(0), TraceStatus::Running);
     }

@@ -80,6 +80,10 @@ pub struct StatsAcc {
     unpriced: u64,
     /// Spans per kind, indexed by `SpanKind as usize`.
     kinds: [u64; SpanKind::ALL.len()],
+    /// The scores of the scored traces the group's spans ran in, each trace once.
+    score_sum: f64,
+    scored: u64,
+    last_scored: Option<u32>,
 }
 
 /// The statistics of one group.
@@ -102,6 +106,9 @@ pub struct StepStats {
     pub unpriced: u64,
     /// The most frequent kind in the group.
     pub kind: SpanKind,
+    /// The mean evaluation score of the scored traces the group ran in, each trace once;
+    /// `None` when none was scored.
+    pub mean_score: Option<f64>,
 }
 
 impl StatsAcc {
@@ -127,6 +134,17 @@ impl StatsAcc {
             self.tokens = Some(self.tokens.unwrap_or_default() + t);
         }
         self.kinds[kind as usize] += 1;
+    }
+
+    /// A span of the group ran in trace `trace` (a trace's spans come one after another), which
+    /// an evaluation scored `score`: a trace counts once however many of its spans are in the
+    /// group.
+    pub fn add_score(&mut self, trace: u32, score: f64) {
+        if self.last_scored != Some(trace) {
+            self.last_scored = Some(trace);
+            self.score_sum += score;
+            self.scored += 1;
+        }
     }
 
     /// Add one span's self time (nothing for a span still running).
@@ -169,6 +187,7 @@ impl StatsAcc {
             cost: self.cost,
             unpriced: self.unpriced,
             kind,
+            mean_score: (self.scored > 0).then(|| self.score_sum / self.scored as f64),
         }
     }
 }
@@ -273,5 +292,15 @@ mod tests {
         assert_eq!(s.p50, None);
         assert_eq!(s.mean_pct, None);
         assert_eq!(s.tokens, None);
+    }
+
+    #[test]
+    fn a_group_s_score_is_the_mean_over_its_traces_each_once() {
+        let mut acc = StatsAcc::default();
+        assert_eq!(acc.clone().finish().mean_score, None);
+        for (trace, score) in [(0, 1.0), (0, 1.0), (1, 0.0), (2, 0.5)] {
+            acc.add_score(trace, score);
+        }
+        assert_eq!(acc.finish().mean_score, Some(0.5));
     }
 }

@@ -2,7 +2,7 @@
 
 /// What an unknown field's error lists.
 pub(super) const KNOWN_FIELDS: &str =
-    "dur, status, name, model, tokens, cost, spans, kind, id, text, attr.KEY, span.FIELD";
+    "dur, status, name, model, tokens, cost, score, spans, kind, id, text, attr.KEY, span.FIELD";
 /// What a span field's error lists.
 pub(super) const SPAN_FIELDS: &str = "dur, status, name, kind, model, tokens, cost, pct, attr.KEY";
 
@@ -15,6 +15,7 @@ pub(super) enum Field {
     Model,
     Tokens,
     Cost,
+    Score,
     Spans,
     Kind,
     Id,
@@ -33,6 +34,7 @@ impl Field {
             "model" => Field::Model,
             "tokens" => Field::Tokens,
             "cost" => Field::Cost,
+            "score" => Field::Score,
             "spans" => Field::Spans,
             "kind" => Field::Kind,
             "id" => Field::Id,
@@ -43,7 +45,7 @@ impl Field {
     }
 
     /// Every field written by name, in the order completion offers them.
-    pub(super) const NAMED: [Field; 11] = [
+    pub(super) const NAMED: [Field; 12] = [
         Field::Status,
         Field::Dur,
         Field::Name,
@@ -52,6 +54,7 @@ impl Field {
         Field::Text,
         Field::Tokens,
         Field::Cost,
+        Field::Score,
         Field::Spans,
         Field::Id,
         Field::Pct,
@@ -66,6 +69,7 @@ impl Field {
             Field::Model => "model",
             Field::Tokens => "tokens",
             Field::Cost => "cost",
+            Field::Score => "score",
             Field::Spans => "spans",
             Field::Kind => "kind",
             Field::Id => "id",
@@ -79,6 +83,7 @@ impl Field {
     pub(super) fn usual_op(&self) -> &'static str {
         match self {
             Field::Dur | Field::Tokens | Field::Cost | Field::Spans | Field::Pct => ">",
+            Field::Score => "<",
             Field::Status | Field::Name | Field::Model | Field::Kind | Field::Id | Field::Text => {
                 ":"
             }
@@ -89,7 +94,7 @@ impl Field {
     /// Whether a clause at trace scope (`false`: at span scope, after `span.`) may use it.
     pub(super) fn at_trace_scope(&self, trace: bool) -> bool {
         match self {
-            Field::Spans | Field::Id | Field::Text => trace,
+            Field::Spans | Field::Id | Field::Text | Field::Score => trace,
             Field::Pct => !trace,
             _ => true,
         }
@@ -108,6 +113,7 @@ mod tests {
         let example = |f: &Field| match f {
             Field::Dur => "2s",
             Field::Tokens | Field::Cost | Field::Spans | Field::Pct => "5",
+            Field::Score => "0.5",
             Field::Status => "error",
             Field::Kind => "llm",
             _ => "x",

@@ -16,6 +16,8 @@ pub enum SortKey {
     Tokens,
     /// Most expensive first (unpriced traces last).
     Cost,
+    /// Lowest evaluation score first (unscored traces last).
+    Score,
     /// Most spans first.
     Spans,
     /// Most LM calls first.
@@ -24,6 +26,17 @@ pub enum SortKey {
     Name,
     /// Model, A to Z (traces without one last).
     Model,
+}
+
+/// A float as a `u64` in the same order (never `u64::MAX`: that is "no score").
+fn ordered(v: f64) -> u64 {
+    let bits = v.to_bits();
+    let key = if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits ^ (1 << 63)
+    };
+    key.min(u64::MAX - 1)
 }
 
 /// Sort traces in place; `reverse` inverts the key's natural order. Ties keep start order, then
@@ -59,6 +72,7 @@ pub fn sort(store: &Store, traces: &mut [TraceIdx], key: SortKey, reverse: bool)
             SortKey::Start => 0,
             SortKey::Tokens => !cols.tokens[i],
             SortKey::Cost => !cols.cost(i).map_or(0, |c| c.0.saturating_add(1)),
+            SortKey::Score => cols.score(i).map_or(u64::MAX, |s| ordered(s.value)),
             SortKey::Spans => !u64::from(cols.span_count[i]),
             SortKey::Llm => !u64::from(cols.llm_calls[i]),
             SortKey::Status => u64::from(cols.status_rank(i)),
@@ -198,6 +212,10 @@ mod tests {
                 SortKey::Start => Ordering::Equal,
                 SortKey::Tokens => sb.tokens.map(|t| t.total).cmp(&sa.tokens.map(|t| t.total)),
                 SortKey::Cost => sb.cost.cmp(&sa.cost),
+                SortKey::Score => match (sa.score, sb.score) {
+                    (Some(x), Some(y)) => x.value.total_cmp(&y.value),
+                    (x, y) => x.is_none().cmp(&y.is_none()),
+                },
                 SortKey::Spans => sb.span_count.cmp(&sa.span_count),
                 SortKey::Llm => sb.llm_calls.cmp(&sa.llm_calls),
                 SortKey::Status => rank(sa).cmp(&rank(sb)),
@@ -275,6 +293,20 @@ mod tests {
                 });
             }
             s.insert(src, Record::Span(r));
+            if n % 4 != 0 {
+                // scores with ties, negative ones, and unscored traces
+                s.insert(
+                    src,
+                    Record::Trace(crate::model::store::TraceRecord {
+                        trace_id: id(n),
+                        score: Some(crate::model::ScoreRecord {
+                            value: (n % 3) as f64 * 0.5 - 0.5,
+                            label: None,
+                        }),
+                        ..Default::default()
+                    }),
+                );
+            }
             if n % 9 == 0 {
                 let child = SpanRecord {
                     trace_id: id(n),
@@ -312,6 +344,7 @@ mod tests {
             SortKey::Status,
             SortKey::Tokens,
             SortKey::Cost,
+            SortKey::Score,
             SortKey::Spans,
             SortKey::Llm,
             SortKey::Name,
