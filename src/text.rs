@@ -93,6 +93,25 @@ pub fn cost_cell(usd_sum: Option<f64>, unpriced: u64) -> String {
     }
 }
 
+/// Scores as a one-line sparkline (`▁▃█`), low to high over their own range; a missing score
+/// is a space.
+#[must_use]
+pub fn spark(values: &[Option<f64>]) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let known = values.iter().flatten();
+    let lo = known.clone().copied().fold(f64::INFINITY, f64::min);
+    let hi = known.copied().fold(f64::NEG_INFINITY, f64::max);
+    values
+        .iter()
+        .map(|v| match v {
+            None => ' ',
+            Some(_) if hi <= lo => BARS[3],
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            Some(v) => BARS[(((v - lo) / (hi - lo)) * 7.0).round() as usize],
+        })
+        .collect()
+}
+
 /// A milliseconds value for machine formats, exact to the nanosecond.
 #[must_use]
 #[allow(clippy::cast_precision_loss)]
@@ -598,6 +617,17 @@ pub fn csv_line(cells: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scores_as_a_sparkline_over_their_own_range() {
+        assert_eq!(spark(&[Some(100.0), Some(0.0), None, Some(50.0)]), "█▁ ▅");
+        assert_eq!(
+            spark(&[Some(25.0), Some(25.0)]),
+            "▄▄",
+            "equal scores sit mid-height"
+        );
+        assert_eq!(spark(&[]), "");
+    }
 
     #[test]
     fn durations_for_people() {

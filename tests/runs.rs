@@ -1,0 +1,156 @@
+//! Optimizer runs from the real producers: a BootstrapFewShot and a MIPROv2 compile of DSPy
+//! 3.4.1 on DummyLM, traced with spanscope's writer (`tests/python/optimizer_program.py`), read
+//! back by `spanscope runs --format json` and checked field by field, and the runs view of
+//! the explorer opened on them in a pseudo-terminal.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::venv::python;
+use serde_json::{Value, json};
+use std::process::Command;
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+/// The two runs, written by the writer into a fresh file.
+fn optimizer_runs(dir: &tempfile::TempDir) -> Option<String> {
+    let py = python()?;
+    let out = dir.path().join("runs.jsonl");
+    let o = Command::new(py)
+        .args(["tests/python/optimizer_program.py", out.to_str().unwrap()])
+        .current_dir(ROOT)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "optimizer_program.py failed:\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    Some(out.to_str().unwrap().to_string())
+}
+
+fn spanscope(args: &[&str]) -> String {
+    let o = Command::new(env!("CARGO_BIN_EXE_spanscope"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8(o.stdout).unwrap()
+}
+
+#[test]
+fn bootstrap_and_mipro_runs_read_back_field_by_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(path) = optimizer_runs(&dir) else {
+        return;
+    };
+    let runs: Value =
+        serde_json::from_str(&spanscope(&["runs", &path, "--format", "json"])).unwrap();
+    let runs = runs.as_array().unwrap();
+    assert_eq!(
+        runs.len(),
+        2,
+        "the compiles each run inside them are part of them: {runs:#?}"
+    );
+
+    let boot = &runs[0];
+    assert_eq!(boot["optimizer"], "BootstrapFewShot");
+    assert_eq!(boot["program"], "Predict");
+    assert_eq!(boot["metric"], "exact_match");
+    assert_eq!(
+        (boot["trainset_size"].clone(), boot["valset_size"].clone()),
+        (json!(4), Value::Null)
+    );
+    assert_eq!(boot["settings"]["max_bootstrapped_demos"], 2);
+    assert_eq!(boot["settings"]["max_labeled_demos"], 2);
+    assert_eq!(boot["status"], "ok");
+    assert!(boot["duration_ms"].as_f64().unwrap() > 0.0);
+    assert!(boot["start"].as_str().unwrap().ends_with('Z'));
+    // the compile, the LabeledFewShot it runs, and the two teacher runs until the first success
+    // and the cycle's miss: no Evaluate, so no trials
+    assert_eq!(
+        (boot["traces"].clone(), boot["llm_calls"].clone()),
+        (json!(4), json!(2))
+    );
+    assert_eq!(boot["tokens"], 511);
+    assert_eq!(
+        (boot["cost"].clone(), boot["unpriced_calls"].clone()),
+        (Value::Null, json!(2))
+    );
+    assert_eq!(boot["trials"], json!([]));
+    assert_eq!(boot["best_trial"], Value::Null);
+
+    let mipro = &runs[1];
+    assert_eq!(mipro["optimizer"], "MIPROv2");
+    assert_eq!(mipro["program"], "Predict");
+    assert_eq!(
+        (mipro["trainset_size"].clone(), mipro["valset_size"].clone()),
+        (json!(4), json!(4))
+    );
+    for (k, v) in [
+        ("num_candidates", json!(2)),
+        ("num_trials", json!(2)),
+        ("minibatch", json!(false)),
+    ] {
+        assert_eq!(mipro["settings"][k], v, "{k}");
+    }
+    assert!(mipro["start"].as_str() > boot["start"].as_str());
+    assert_eq!(
+        (mipro["traces"].clone(), mipro["llm_calls"].clone()),
+        (json!(21), json!(20))
+    );
+    assert_eq!(mipro["tokens"], 3460);
+    let trials = mipro["trials"].as_array().unwrap();
+    // the default program's Evaluate, then one per trial
+    let got: Vec<_> = trials
+        .iter()
+        .map(|t| (t["trial"].clone(), t["score"].clone(), t["tokens"].clone()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (json!(1), json!(100.0), json!(896)),
+            (json!(2), json!(0.0), json!(964)),
+            (json!(3), json!(0.0), json!(896))
+        ]
+    );
+    assert_eq!(mipro["best_trial"], 1);
+    for t in trials {
+        assert_eq!(t["metric"], "exact_match");
+        assert_eq!(
+            (t["llm_calls"].clone(), t["cost"].clone()),
+            (json!(4), Value::Null)
+        );
+        // the Evaluate's own trace, then its four program runs, each a trace the list shows
+        let traces = t["traces"].as_array().unwrap();
+        assert_eq!(traces.len(), 5);
+        let first = spanscope(&[
+            "show",
+            traces[0].as_str().unwrap(),
+            &path,
+            "--format",
+            "json",
+        ]);
+        assert!(first.contains("\"name\": \"Evaluate\""), "{first}");
+        let run = spanscope(&[
+            "show",
+            traces[1].as_str().unwrap(),
+            &path,
+            "--format",
+            "json",
+        ]);
+        assert!(run.contains("\"name\": \"Predict\""), "{run}");
+    }
+
+    let table = spanscope(&["runs", &path]);
+    assert!(
+        table.contains("BootstrapFewShot") && table.contains("MIPROv2"),
+        "{table}"
+    );
+    assert!(
+        table.contains("#1 100.0") && table.contains("█▁▁"),
+        "{table}"
+    );
+}
