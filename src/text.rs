@@ -93,6 +93,12 @@ pub fn cost_cell(usd_sum: Option<f64>, unpriced: u64) -> String {
     }
 }
 
+/// A score for people: one decimal, `—` when there is none.
+#[must_use]
+pub fn score_cell(s: Option<f64>) -> String {
+    s.map_or_else(|| "—".into(), |s| format!("{s:.1}"))
+}
+
 /// Scores as a one-line sparkline (`▁▃█`), low to high over their own range; a missing score
 /// is a space.
 #[must_use]

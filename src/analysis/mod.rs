@@ -8,6 +8,7 @@ pub mod critical;
 pub mod diff;
 pub mod groups;
 pub mod histogram;
+pub mod run_diff;
 pub mod runs;
 pub mod steps;
 pub mod transcript;

@@ -3,7 +3,7 @@
 
 use crate::analysis::runs::{Run, Trial};
 use crate::model::{Nanodollars, Store};
-use crate::text::{cost_cell, human_count, human_dur, ms, rfc3339};
+use crate::text::{cost_cell, human_count, human_dur, ms, rfc3339, score_cell};
 use serde::Serialize;
 use std::io::{self, Write};
 
@@ -100,12 +100,6 @@ fn json(store: &Store, r: &Run) -> RunJson {
         trials: r.trials.iter().map(trial).collect(),
         best_trial: r.best_trial,
     }
-}
-
-/// A score as the table shows it.
-#[must_use]
-pub fn score_cell(s: Option<f64>) -> String {
-    s.map_or_else(|| "—".into(), |s| format!("{s:.1}"))
 }
 
 /// Print `runs`.
