@@ -7,6 +7,7 @@
 
 mod common;
 
+use common::Session;
 use common::venv::python;
 use serde_json::{Value, json};
 use std::process::Command;
@@ -153,4 +154,32 @@ fn bootstrap_and_mipro_runs_read_back_field_by_field() {
         table.contains("#1 100.0") && table.contains("█▁▁"),
         "{table}"
     );
+}
+
+/// The explorer on the committed runs of `optimizer_program.py`: `O` opens the runs, `Enter`
+/// goes to MIPROv2's trials and on a trial filters the list to its traces, `Esc` goes back.
+#[test]
+fn the_runs_view_opens_a_trial_and_goes_back() {
+    let mut s = Session::start(&["tests/fixtures/dspy-optimizer/runs.jsonl"], 120, 40);
+    s.wait_for("Traces 25/25");
+    s.keys("O");
+    s.wait_for("Optimizer runs  2 run(s)");
+    s.wait_for("No Evaluate ran inside: no trials.");
+    s.keys("j");
+    s.wait_for("Trials of MIPROv2  3 trial(s)");
+    s.keys("\r");
+    s.wait_for("▶ Trials of MIPROv2");
+    s.keys("\r");
+    s.wait_for("5 trace(s) of trial 1: filter attr.dspy.evaluate_call_id=");
+    s.wait_for("Traces 5/25");
+    s.wait_gone("Optimizer runs");
+    // back where it was, then Esc: the runs, then the list
+    s.keys("O");
+    s.wait_for("▶ Trials of MIPROv2");
+    s.keys("\x1b");
+    s.wait_for("▶ Optimizer runs");
+    s.keys("\x1b");
+    s.wait_gone("Optimizer runs");
+    s.wait_for("Traces 5/25");
+    s.quit_cleanly();
 }
