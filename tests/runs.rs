@@ -183,3 +183,82 @@ fn the_runs_view_opens_a_trial_and_goes_back() {
     s.wait_for("Traces 5/25");
     s.quit_cleanly();
 }
+
+/// The same two compiles under MLflow's DSPy autolog with `log_traces_from_compile=True`,
+/// exported over OTLP/HTTP to `spanscope record`: MLflow sends each program run inside the
+/// compiles as a trace of its own, with no compile or Evaluate span and nothing that names the
+/// compile, so they list as traces and form no run (README, "Optimizer runs"). When MLflow
+/// starts marking them, this fails and says what to read.
+#[test]
+fn mlflow_autolog_of_a_compile_sends_its_program_runs_but_no_run() {
+    use std::io::BufRead as _;
+    let Some(py) = python() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("mlflow.jsonl");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_spanscope"))
+        .args([
+            "record",
+            "--http",
+            "127.0.0.1:0",
+            "--grpc",
+            "127.0.0.1:0",
+            "--out",
+        ])
+        .arg(&out)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut first = String::new();
+    err.read_line(&mut first).unwrap();
+    let http = first
+        .split("http://")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no address in {first}"));
+    let o = Command::new(py)
+        .args([
+            "tests/python/optimizer_program.py",
+            "--mlflow",
+            &format!("http://{http}"),
+        ])
+        .current_dir(ROOT)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    let path = out.to_str().unwrap();
+    let list: Value =
+        serde_json::from_str(&spanscope(&["list", path, "--format", "json"])).unwrap();
+    let names: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    // BootstrapFewShot's two teacher runs; MIPROv2's demo bootstrapping, its two instruction
+    // proposals and its three Evaluates of four examples each
+    assert_eq!(names.len(), 18, "{names:?}");
+    assert_eq!(
+        names
+            .iter()
+            .filter(|n| **n == "GenerateModuleInstruction.forward")
+            .count(),
+        2
+    );
+    assert!(
+        names.iter().all(|n| n.ends_with(".forward")),
+        "no compile or Evaluate span: {names:?}"
+    );
+    let runs: Value =
+        serde_json::from_str(&spanscope(&["runs", path, "--format", "json"])).unwrap();
+    assert_eq!(
+        runs,
+        json!([]),
+        "MLflow's traces now mark a compile: read it in analysis/runs.rs"
+    );
+}

@@ -1,6 +1,11 @@
 """Two optimizer runs traced with assets/spanscope_dspy.py, for spanscope's `runs` tests.
 
     python tests/python/optimizer_program.py OUT.jsonl
+    python tests/python/optimizer_program.py --mlflow http://127.0.0.1:4318
+
+The second form runs the same two compiles under MLflow's DSPy autolog with
+log_traces_from_compile=True, exporting its traces over OTLP/HTTP to the endpoint (as
+mlflow_example.py does) instead of the writer.
 
 Runs offline on dspy.utils.DummyLM (usage reported as in callback_program.py), in about a
 second, and appends dspy-callback-jsonl v1 lines to OUT.jsonl:
@@ -21,6 +26,13 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "..", "assets"))
+
+if len(sys.argv) > 2 and sys.argv[1] == "--mlflow":
+    os.environ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] = sys.argv[2].rstrip("/") + "/v1/traces"
+    os.environ["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"] = "http/protobuf"
+    import mlflow  # noqa: E402
+
+    mlflow.dspy.autolog(log_traces_from_compile=True)
 
 import dspy  # noqa: E402
 
@@ -51,8 +63,11 @@ def exact_match(example, prediction, trace=None):
 
 
 def main(out):
-    callback = SpanscopeCallback(out)
-    dspy.configure(callbacks=[callback], lm=scripted_lm(answers(400)))
+    callback = None
+    if out is not None:
+        callback = SpanscopeCallback(out)
+        dspy.configure(callbacks=[callback])
+    dspy.configure(lm=scripted_lm(answers(400)))
     boot = dspy.BootstrapFewShot(metric=exact_match, max_bootstrapped_demos=2, max_labeled_demos=2)
     boot.compile(dspy.Predict("question -> answer"), trainset=TRAIN)
     mipro = dspy.MIPROv2(metric=exact_match, auto=None, num_candidates=2, num_threads=1, verbose=False, seed=7)
@@ -65,6 +80,8 @@ def main(out):
         max_labeled_demos=1,
         minibatch=False,
     )
+    if callback is None:
+        return
     callback.close()
     if callback.failures:
         print("the callback failed %d times" % callback.failures, file=sys.stderr)
@@ -72,4 +89,4 @@ def main(out):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(None if sys.argv[1] == "--mlflow" else sys.argv[1])
