@@ -113,3 +113,144 @@ pub fn compare(store: &Store, a: &Trial, b: &Trial) -> Vec<PredictorDiff> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::{self, Options};
+    use crate::model::TraceIdx;
+
+    /// A start and an end line of a call in trace `root`; `instance` and `inputs` as JSON.
+    fn call(
+        c: &str,
+        kind: &str,
+        parent: &str,
+        root: &str,
+        at: u64,
+        instance: &str,
+        inputs: &str,
+    ) -> String {
+        let parent = if parent.is_empty() {
+            "null".into()
+        } else {
+            format!("\"{parent}\"")
+        };
+        let head = |phase: &str, ns: u64| {
+            format!(
+                r#""v":1,"event":"{kind}_{phase}","kind":"{kind}","phase":"{phase}","call_id":"{c}","parent_call_id":{parent},"root_call_id":"{root}","ts_unix_ns":{ns},"instance":{instance}"#
+            )
+        };
+        format!(
+            "{{{},\"inputs\":{inputs}}}\n{{{},\"outputs\":null,\"exception\":null}}\n",
+            head("start", at),
+            head("end", at + 1000)
+        )
+    }
+
+    /// A program run with two predictors, the first with `instructions` and a demo.
+    fn program_run(id: &str, at: u64, instructions: &str) -> String {
+        let msgs = |system: &str, demo: bool| {
+            let demo = if demo {
+                r#"{"role":"user","content":"demo question"},{"role":"assistant","content":"demo answer"},"#
+            } else {
+                ""
+            };
+            format!(
+                r#"{{"messages":[{{"role":"system","content":"{system}"}},{demo}{{"role":"user","content":"the example's own input {id}"}}]}}"#
+            )
+        };
+        let cot = r#"{"class":"ChainOfThought","signature_fields":"question -> answer"}"#;
+        let pred = r#"{"class":"Predict","signature_fields":"answer -> verdict"}"#;
+        let lm = r#"{"class":"DummyLM"}"#;
+        [
+            call(id, "module", "", id, at, r#"{"class":"Pipeline"}"#, "{}"),
+            call(&format!("{id}-c"), "module", id, id, at + 1, cot, "{}"),
+            call(
+                &format!("{id}-c-lm"),
+                "lm",
+                &format!("{id}-c"),
+                id,
+                at + 2,
+                lm,
+                &msgs(instructions, true),
+            ),
+            call(&format!("{id}-p"), "module", id, id, at + 3, pred, "{}"),
+            call(
+                &format!("{id}-p-lm"),
+                "lm",
+                &format!("{id}-p"),
+                id,
+                at + 4,
+                lm,
+                &msgs("Judge it.", false),
+            ),
+        ]
+        .concat()
+    }
+
+    fn trial(store: &Store, n: usize, ids: [&str; 2]) -> Trial {
+        let t = |id: &str| -> TraceIdx { store.trace_by_id(id).expect(id) };
+        Trial {
+            trial: n,
+            evaluate: t(ids[0]),
+            score: None,
+            metric: None,
+            traces: ids.iter().map(|id| t(id)).collect(),
+            llm_calls: 0,
+            tokens: 0,
+            cost: None,
+            unpriced: 0,
+        }
+    }
+
+    #[test]
+    fn prompts_align_by_predictor_and_leave_out_the_example() {
+        let ev = r#"{"class":"Evaluate"}"#;
+        let lines = [
+            call("e1", "evaluate", "", "e1", 1_000, ev, "{}"),
+            program_run("r1", 2_000, "Answer briefly."),
+            call("e2", "evaluate", "", "e2", 10_000, ev, "{}"),
+            program_run("r2", 11_000, "Answer with one city."),
+        ]
+        .concat();
+        let mut store = Store::new();
+        ingest::load_reader(
+            &mut store,
+            "t",
+            lines.as_bytes(),
+            Options { naive_utc: true },
+        )
+        .expect("read");
+        store.refresh();
+        let (a, b) = (
+            trial(&store, 1, ["e1", "r1"]),
+            trial(&store, 2, ["e2", "r2"]),
+        );
+        let d = compare(&store, &a, &b);
+        let names: Vec<&str> = d.iter().map(|p| p.predictor.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "ChainOfThought(question -> answer)",
+                "Predict(answer -> verdict)"
+            ]
+        );
+        let first = d[0].a.as_deref().unwrap_or_default();
+        assert!(
+            first.starts_with(
+                "[system]\nAnswer briefly.\n[user]\ndemo question\n[assistant]\ndemo answer\n"
+            ),
+            "{first}"
+        );
+        assert!(
+            !first.contains("own input"),
+            "the example's input is not the optimizer's: {first}"
+        );
+        assert!(
+            d[0].diff.contains("-Answer briefly.") && d[0].diff.contains("+Answer with one city."),
+            "{}",
+            d[0].diff
+        );
+        assert_eq!(d[1].diff, "", "the second predictor did not change");
+    }
+}

@@ -208,7 +208,7 @@ pub const VIEWS: &[ViewKeys] = &[
             (Action::Up, "move", "Previous run (or trial)"),
             (
                 Action::Enter,
-                "trials / their traces",
+                "open",
                 "A run's trials; on a trial, filter the list to its traces",
             ),
             (
@@ -218,9 +218,15 @@ pub const VIEWS: &[ViewKeys] = &[
             ),
             (
                 Action::DiffTrials,
-                "prompt diff",
+                "diff",
                 "What changed in each predictor's prompt from the marked trial to this one",
             ),
+            (
+                Action::PageDown,
+                "scroll diff",
+                "Scroll the prompt diff, when it is open",
+            ),
+            (Action::PageUp, "scroll diff", "Scroll the prompt diff back"),
             (Action::Back, "back", "Back to the runs, or close"),
             (Action::ToggleRuns, "close", "Close"),
             (Action::Quit, "quit", ""),

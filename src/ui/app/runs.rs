@@ -41,6 +41,16 @@ impl App {
     }
 
     pub(crate) fn runs_update(&mut self, action: Action) {
+        if self.runs.diff.is_some() && matches!(action, Action::PageDown | Action::PageUp) {
+            let step = self.runs.page.max(1) * 2;
+            let s = &mut self.runs.diff_scroll;
+            *s = if action == Action::PageDown {
+                s.saturating_add(step)
+            } else {
+                s.saturating_sub(step)
+            };
+            return;
+        }
         let st = &mut self.runs;
         let in_trials = st.in_trials;
         let (len, page) = if in_trials {
@@ -132,6 +142,7 @@ impl App {
             predictors: run_diff::compare(&self.store, a, b),
         };
         self.runs.diff = Some(diff);
+        self.runs.diff_scroll = 0;
     }
 
     /// Filter the list to the selected trial's traces: the Evaluate and its program runs.
@@ -249,6 +260,14 @@ mod tests {
         assert!(p.a.as_deref().unwrap_or("").starts_with("[system]"));
         assert!(!p.diff.is_empty(), "the optimizer changed the instructions");
         insta::assert_snapshot!("runs_prompt_diff_160x40", screen(&mut a, 160, 40));
+        // PgDn scrolls the diff, not the trials
+        run(&mut a, &[Action::PageDown]);
+        assert_eq!((a.runs.trials.selected, a.runs.diff_scroll > 0), (1, true));
+        let shown = screen(&mut a, 160, 40);
+        assert!(
+            !shown.contains("--- A prompt"),
+            "scrolled past the diff's header"
+        );
         run(&mut a, &[Action::Back]);
         assert!(a.runs.diff.is_none() && a.mode == Mode::Runs);
     }

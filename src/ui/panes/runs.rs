@@ -273,7 +273,17 @@ fn render_diff(app: &App, area: Rect, buf: &mut Buffer) {
             theme.style(Role::Muted),
         ));
     }
-    for (i, l) in lines.iter().take(usize::from(body.height)).enumerate() {
+    // the last screenful at most: scrolling stops at the end
+    let skip = app
+        .runs
+        .diff_scroll
+        .min(lines.len().saturating_sub(usize::from(body.height)));
+    for (i, l) in lines
+        .iter()
+        .skip(skip)
+        .take(usize::from(body.height))
+        .enumerate()
+    {
         buf.set_line(
             body.x,
             body.y + u16::try_from(i).unwrap_or(0),

@@ -27,6 +27,8 @@ pub struct RunsState {
     /// A trial marked (`m`) to compare with another (`d`): its run's id and its number.
     pub marked: Option<(String, usize)>,
     pub diff: Option<TrialDiff>,
+    /// Lines of the diff scrolled past (`PgDn`/`PgUp` while it is open).
+    pub diff_scroll: usize,
     /// Rows on screen (for paging).
     pub page: usize,
     /// The store generation the runs were computed at.
