@@ -145,6 +145,45 @@ fn bootstrap_and_mipro_runs_read_back_field_by_field() {
         assert!(run.contains("\"name\": \"Predict\""), "{run}");
     }
 
+    // what the writer's compile lines say, as attributes any filter reads
+    let one = |q: &str| {
+        let l: Value =
+            serde_json::from_str(&spanscope(&["list", &path, "-f", q, "--format", "json"]))
+                .unwrap();
+        l.as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["trace_id"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        one("attr.optimizer.settings.num_candidates=2"),
+        [mipro["run_id"].as_str().unwrap()]
+    );
+    assert_eq!(
+        one(
+            "attr.optimizer.predictors:\"question -> answer\" attr.optimizer.class=BootstrapFewShot"
+        )
+        .len(),
+        1
+    );
+    // MIPROv2's LabeledFewShot and BootstrapFewShot name the run they ran in
+    let inner = one(&format!(
+        "attr.dspy.enclosing_run_call_id={}",
+        mipro["run_id"].as_str().unwrap()
+    ));
+    assert!(!inner.is_empty());
+    let export = spanscope(&[
+        "export",
+        &path,
+        "-f",
+        &format!("id:{}", mipro["run_id"].as_str().unwrap()),
+    ]);
+    assert!(
+        export.contains("\"compiled.predictors\":") && export.contains("\\\"demos\\\":"),
+        "{export}"
+    );
+
     let table = spanscope(&["runs", &path]);
     assert!(
         table.contains("BootstrapFewShot") && table.contains("MIPROv2"),
