@@ -163,9 +163,10 @@ impl App {
             return;
         };
         let (id, name) = (r.id.clone(), r.optimizer.clone());
+        // a compile it ran has a run id of its own (and names this one as its enclosing run)
         self.filter_list(
             &format!("attr.dspy.run_call_id={id}"),
-            &format!("the {name} run"),
+            &format!("the {name} run made directly in it"),
         );
     }
 
@@ -237,6 +238,11 @@ mod tests {
         assert!(!id.is_empty());
         // the compile itself and the two teacher runs (the LabeledFewShot it ran has its own id)
         assert_eq!(a.view.rows.len(), 3);
+        let said = a.message.as_deref().unwrap_or_default();
+        assert!(
+            said.starts_with("3 trace(s) of the BootstrapFewShot run made directly in it"),
+            "{said}"
+        );
     }
 
     #[test]

@@ -146,11 +146,8 @@ fn render_trials(app: &App, area: Rect, buf: &mut Buffer) {
         return;
     }
     if r.trials.is_empty() {
-        let msg = format!(
-            "No Evaluate ran inside: no trials. Enter lists its {} trace(s).",
-            r.traces.len()
-        );
-        super::empty_note(buf, body, &msg, theme);
+        let msg = "No Evaluate ran inside: no trials. Enter lists the traces made directly in it.";
+        super::empty_note(buf, body, msg, theme);
         return;
     }
     // the scores over the trials, as bars, above the table
