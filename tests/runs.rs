@@ -223,17 +223,17 @@ fn the_runs_view_opens_a_trial_and_goes_back() {
     s.quit_cleanly();
 }
 
-/// The same two compiles under MLflow's DSPy autolog with `log_traces_from_compile=True`,
-/// exported over OTLP/HTTP to `spanscope record`: MLflow sends each program run inside the
+/// The same two compiles under another producer (`--mlflow`: MLflow's DSPy autolog with
+/// `log_traces_from_compile=True`; `--openinference`: OpenInference's DSPyInstrumentor),
+/// exported over OTLP/HTTP to `spanscope record`. Both send each program run inside the
 /// compiles as a trace of its own, with no compile or Evaluate span and nothing that names the
-/// compile, so they list as traces and form no run (README, "Optimizer runs"). When MLflow
+/// compile, so they list as traces and form no run (README, "Optimizer runs"). When a producer
 /// starts marking them, this fails and says what to read.
-#[test]
-fn mlflow_autolog_of_a_compile_sends_its_program_runs_but_no_run() {
+fn program_runs_without_a_run(producer: &str) {
     use std::io::BufRead as _;
     let Some(py) = python() else { return };
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("mlflow.jsonl");
+    let out = dir.path().join("otlp.jsonl");
     let mut child = Command::new(env!("CARGO_BIN_EXE_spanscope"))
         .args([
             "record",
@@ -258,7 +258,7 @@ fn mlflow_autolog_of_a_compile_sends_its_program_runs_but_no_run() {
     let o = Command::new(py)
         .args([
             "tests/python/optimizer_program.py",
-            "--mlflow",
+            producer,
             &format!("http://{http}"),
         ])
         .current_dir(ROOT)
@@ -279,9 +279,9 @@ fn mlflow_autolog_of_a_compile_sends_its_program_runs_but_no_run() {
         .iter()
         .map(|t| t["name"].as_str().unwrap())
         .collect();
-    // BootstrapFewShot's two teacher runs; MIPROv2's demo bootstrapping, its two instruction
-    // proposals and its three Evaluates of four examples each
-    assert_eq!(names.len(), 18, "{names:?}");
+    // BootstrapFewShot's two teacher runs; MIPROv2's two demo bootstrapping runs, its two
+    // instruction proposals and its three Evaluates of four examples each
+    assert_eq!(names.len(), 18, "{producer}: {names:?}");
     assert_eq!(
         names
             .iter()
@@ -291,13 +291,23 @@ fn mlflow_autolog_of_a_compile_sends_its_program_runs_but_no_run() {
     );
     assert!(
         names.iter().all(|n| n.ends_with(".forward")),
-        "no compile or Evaluate span: {names:?}"
+        "{producer}: no compile or Evaluate span: {names:?}"
     );
     let runs: Value =
         serde_json::from_str(&spanscope(&["runs", path, "--format", "json"])).unwrap();
     assert_eq!(
         runs,
         json!([]),
-        "MLflow's traces now mark a compile: read it in analysis/runs.rs"
+        "{producer}'s traces now mark a compile: read it in analysis/runs.rs"
     );
+}
+
+#[test]
+fn mlflow_autolog_of_a_compile_sends_its_program_runs_but_no_run() {
+    program_runs_without_a_run("--mlflow");
+}
+
+#[test]
+fn openinference_traces_no_compile_and_no_evaluate() {
+    program_runs_without_a_run("--openinference");
 }

@@ -2,10 +2,12 @@
 
     python tests/python/optimizer_program.py OUT.jsonl
     python tests/python/optimizer_program.py --mlflow http://127.0.0.1:4318
+    python tests/python/optimizer_program.py --openinference http://127.0.0.1:4318
 
 The second form runs the same two compiles under MLflow's DSPy autolog with
 log_traces_from_compile=True, exporting its traces over OTLP/HTTP to the endpoint (as
-mlflow_example.py does) instead of the writer.
+mlflow_example.py does) instead of the writer; the third under OpenInference's
+DSPyInstrumentor with the OpenTelemetry SDK's OTLP/HTTP exporter (as openinference_example.py).
 
 Runs offline on dspy.utils.DummyLM (usage reported as in callback_program.py), in about a
 second, and appends dspy-callback-jsonl v1 lines to OUT.jsonl:
@@ -33,6 +35,17 @@ if len(sys.argv) > 2 and sys.argv[1] == "--mlflow":
     import mlflow  # noqa: E402
 
     mlflow.dspy.autolog(log_traces_from_compile=True)
+
+PROVIDER = None
+if len(sys.argv) > 2 and sys.argv[1] == "--openinference":
+    from openinference.instrumentation.dspy import DSPyInstrumentor  # noqa: E402
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter  # noqa: E402
+    from opentelemetry.sdk.trace import TracerProvider  # noqa: E402
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor  # noqa: E402
+
+    PROVIDER = TracerProvider()
+    PROVIDER.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=sys.argv[2].rstrip("/") + "/v1/traces")))
+    DSPyInstrumentor().instrument(tracer_provider=PROVIDER)
 
 import dspy  # noqa: E402
 
@@ -80,6 +93,8 @@ def main(out):
         max_labeled_demos=1,
         minibatch=False,
     )
+    if PROVIDER is not None:
+        PROVIDER.shutdown()  # flushes the spans still queued
     if callback is None:
         return
     callback.close()
@@ -89,4 +104,4 @@ def main(out):
 
 
 if __name__ == "__main__":
-    main(None if sys.argv[1] == "--mlflow" else sys.argv[1])
+    main(None if sys.argv[1] in ("--mlflow", "--openinference") else sys.argv[1])
