@@ -29,6 +29,11 @@ inside a compile carry ``run_call_id`` (the innermost compile; a compile's own l
 and inside an Evaluate ``evaluate_call_id`` likewise. An Evaluate's end line has as ``outputs``
 {score (DSPy's aggregate), metric, results: [{example (its index in the devset), root_call_id
 (the trace of that example's program run, or null), score (the metric's value)}]}.
+A compile's start line adds ``optimizer`` {class, settings (the optimizer's constructor
+parameters and compile arguments that are plain values), metric, trainset_size, valset_size, program, predictors:
+[{name, signature}]} and, for a compile run by another one (MIPROv2 bootstrapping demos),
+``enclosing_run_call_id``; its end line adds ``compiled`` {program, predictors: [{name,
+signature, instructions, demos (their number)}]}.
 Values that are not JSON (signatures, programs, arbitrary objects) are written as ``repr()``
 strings; Predictions and Examples as objects. Credentials among the LM's keyword arguments
 (``api_key``, ``*_token``, headers, ...) are written as ``"<redacted>"``.
@@ -43,6 +48,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import inspect
 import json
 import math
 import os
@@ -179,6 +185,73 @@ def _instance(obj: Any, kind: str) -> Dict[str, Any]:
     return info
 
 
+_PLAIN = (type(None), bool, int, float, str)
+
+
+def _signature_text(sig: Any) -> Optional[str]:
+    inputs = getattr(sig, "input_fields", None)
+    outputs = getattr(sig, "output_fields", None)
+    if isinstance(inputs, dict) and isinstance(outputs, dict):
+        return "%s -> %s" % (", ".join(inputs), ", ".join(outputs))
+    return None
+
+
+def _predictors(program: Any, compiled: bool) -> list:
+    """A program's predictors: name and signature, and once compiled its instructions and demos."""
+    named = getattr(program, "named_predictors", None)
+    if not callable(named):
+        return []
+    out = []
+    for name, predictor in named():
+        sig = getattr(predictor, "signature", None)
+        item: Dict[str, Any] = {"name": str(name), "signature": _signature_text(sig)}
+        if compiled:
+            instructions = getattr(sig, "instructions", None)
+            item["instructions"] = instructions if isinstance(instructions, str) else None
+            item["demos"] = len(getattr(predictor, "demos", None) or [])
+        out.append(item)
+    return out
+
+
+def _optimizer(instance: Any, inputs: Any) -> Dict[str, Any]:
+    """What a compile's start line says of the optimizer and of what it optimizes."""
+    settings: Dict[str, Any] = {}
+    try:
+        params = inspect.signature(type(instance).__init__).parameters
+    except (TypeError, ValueError):
+        params = {}
+    for name in params:
+        if name == "self":
+            continue
+        value = getattr(instance, name, None)
+        if isinstance(value, _PLAIN) and not (isinstance(value, float) and not math.isfinite(value)):
+            settings[name] = value
+    metric = getattr(instance, "metric", None)
+    inputs = inputs if isinstance(inputs, dict) else {}
+    for name, value in inputs.items():  # compile's own settings (MIPROv2's num_trials, minibatch)
+        if name not in ("student", "trainset", "teacher", "valset") and isinstance(value, _PLAIN):
+            if not (isinstance(value, float) and not math.isfinite(value)):
+                settings[name] = value
+    student = inputs.get("student")
+
+    def size(key: str) -> Optional[int]:
+        value = inputs.get(key)
+        try:
+            return None if value is None else len(value)
+        except TypeError:
+            return None
+
+    return {
+        "class": type(instance).__name__,
+        "settings": settings,
+        "metric": None if metric is None else str(getattr(metric, "__name__", None) or type(metric).__name__),
+        "trainset_size": size("trainset"),
+        "valset_size": size("valset"),
+        "program": None if student is None else type(student).__name__,
+        "predictors": _predictors(student, False),
+    }
+
+
 # Calls that make a trace of their own, and whose direct children do too: an optimizer's compile
 # and an Evaluate run a program many times, and each run is one request to look at.
 _SPLITTING = ("compile", "evaluate")
@@ -187,7 +260,7 @@ _SPLITTING = ("compile", "evaluate")
 class _Call:
     __slots__ = (
         "kind", "parent", "root", "start_ns", "instance", "obj", "messages", "prompt",
-        "run", "evaluation", "kwargs", "runs", "metric",
+        "run", "evaluation", "kwargs", "runs", "metric", "outer_run",
     )
 
     def __init__(self, kind, parent, root, start_ns, instance, obj=None, messages=None, prompt=None):
@@ -204,6 +277,7 @@ class _Call:
         self.kwargs = None  # a program run's keyword inputs, when its parent is an Evaluate
         self.runs = None  # an Evaluate's program runs: [prediction, call_id, kwargs, matched]
         self.metric = None  # an Evaluate's metric name
+        self.outer_run = None  # a compile's enclosing compile, when one runs another
 
 
 class SpanscopeCallback(BaseCallback):
@@ -305,6 +379,7 @@ class SpanscopeCallback(BaseCallback):
         if above is not None:
             call.run, call.evaluation = above.run, above.evaluation
         if kind == "compile":
+            call.outer_run = call.run
             call.run = call_id
         elif kind == "evaluate":
             call.evaluation = call_id
@@ -346,6 +421,10 @@ class SpanscopeCallback(BaseCallback):
             )
             if metric is not None:
                 call.metric = str(getattr(metric, "__name__", None) or type(metric).__name__)
+        if kind == "compile":
+            record["optimizer"] = _optimizer(instance, inputs)
+            if call.outer_run is not None:
+                record["enclosing_run_call_id"] = call.outer_run
         if kind == "lm" and isinstance(inputs, dict):
             call.messages = inputs.get("messages")
             call.prompt = inputs.get("prompt")
@@ -391,6 +470,9 @@ class SpanscopeCallback(BaseCallback):
             record["outputs"] = None
         elif kind == "evaluate":
             record["outputs"] = self._evaluation(call, outputs)
+        elif kind == "compile":
+            record["outputs"] = _jsonable(outputs)
+            record["compiled"] = {"program": type(outputs).__name__, "predictors": _predictors(outputs, True)}
         else:
             record["outputs"] = _jsonable(outputs)
         record["exception"] = _exception(exception)

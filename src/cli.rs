@@ -4,6 +4,7 @@
 use crate::headless::diff::DiffFormat;
 use crate::headless::export::ExportFormat;
 use crate::headless::list::ListFormat;
+use crate::headless::runs::RunsFormat;
 use crate::headless::show::ShowFormat;
 use crate::headless::stats::{GroupBy, StatsFormat, StatsSort};
 use crate::query::SortKey;
@@ -19,6 +20,7 @@ Examples:
   spanscope stats traces.jsonl --group attr.compiled     # compiled vs uncompiled runs
   spanscope export traces.jsonl -f status:error > failed.jsonl   # a dataset of failures
   spanscope diff 6097b69a d0d1529e traces.jsonl          # two runs, step by step
+  spanscope runs traces.jsonl --format json              # optimizer runs and their trials
   cat traces.jsonl | spanscope list - --format jsonl
   spanscope list traces.jsonl -f status:error --format markdown   # a table to paste
   spanscope traces.jsonl --listen                        # follow a file and receive OTLP (gRPC, HTTP)
@@ -419,6 +421,10 @@ pub enum Command {
     /// steps in only one, and a line diff of each aligned LM call's prompt and response.
     #[command(after_help = EXAMPLES)]
     Diff(DiffArgs),
+    /// Optimizer runs (DSPy compiles): optimizer, program, duration, LM calls, tokens, cost,
+    /// and each trial (an Evaluate inside the run) with its score, traces, tokens and cost.
+    #[command(after_help = EXAMPLES)]
+    Runs(RunsArgs),
     /// The matching traces, one per line, as normalized trace lines (inputs, outputs, steps,
     /// prompts, responses, errors, tokens) or OTLP/JSON; spanscope reads either back.
     #[command(after_help = EXAMPLES)]
@@ -557,6 +563,15 @@ pub struct ExportArgs {
     /// Write here instead of stdout.
     #[arg(long, short, value_name = "FILE")]
     pub out: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct RunsArgs {
+    #[command(flatten)]
+    pub src: SourceArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = RunsFormat::Table)]
+    pub format: RunsFormat,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -2,6 +2,9 @@
 //! and times for people, display widths and truncation, neutralizing untrusted control
 //! characters, latency bars and CSV cells. Times and durations are nanoseconds (`i64`).
 
+mod score;
+pub use score::{maybe_score_cell, score_cell, spark};
+
 use chrono::{DateTime, Local, SecondsFormat, Utc};
 
 /// How to print times in human formats.
@@ -90,23 +93,6 @@ pub fn cost_cell(usd_sum: Option<f64>, unpriced: u64) -> String {
         (Some(c), _) => format!("{}+", usd(c)),
         (None, 0) => "—".into(),
         (None, _) => "unpriced".into(),
-    }
-}
-
-/// An evaluation score in a cell: a whole number as it is, else to two decimals without
-/// trailing zeros (`1`, `0.5`, `0.67`), and its label after it when there is one.
-#[must_use]
-pub fn score_cell(value: f64, label: Option<&str>) -> String {
-    let mut s = format!("{value:.2}");
-    if s.contains('.') {
-        s = s.trim_end_matches('0').trim_end_matches('.').to_string();
-    }
-    if s == "-0" {
-        s = "0".into();
-    }
-    match label {
-        Some(l) if !l.is_empty() => format!("{s} {}", neutralize(l, false)),
-        _ => s,
     }
 }
 
@@ -615,6 +601,17 @@ pub fn csv_line(cells: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scores_as_a_sparkline_over_their_own_range() {
+        assert_eq!(spark(&[Some(100.0), Some(0.0), None, Some(50.0)]), "█▁ ▅");
+        assert_eq!(
+            spark(&[Some(25.0), Some(25.0)]),
+            "▄▄",
+            "equal scores sit mid-height"
+        );
+        assert_eq!(spark(&[]), "");
+    }
 
     #[test]
     fn durations_for_people() {

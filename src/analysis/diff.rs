@@ -186,7 +186,9 @@ fn lm_texts(side: &Side<'_>, i: usize) -> (String, String) {
     (prompt, response)
 }
 
-fn unified(a: &str, b: &str, what: &str) -> String {
+/// The unified diff of `a` to `b` (`--- A what`, `+++ B what`), empty when they are equal.
+#[must_use]
+pub fn unified(a: &str, b: &str, what: &str) -> String {
     if a == b {
         return String::new();
     }

@@ -178,8 +178,7 @@ impl TraceGroup {
     /// The score cell: the mean of the scored traces, `—` when none was scored.
     #[must_use]
     pub fn score_cell(&self) -> String {
-        self.mean_score
-            .map_or_else(|| "—".into(), |m| crate::text::score_cell(m, None))
+        crate::text::maybe_score_cell(self.mean_score)
     }
 
     /// The cells of a table row: value, traces, errors, rate, p50, p95, max, LM calls, tokens.

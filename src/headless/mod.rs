@@ -6,6 +6,7 @@ pub mod examples;
 pub mod export;
 pub mod groups;
 pub mod list;
+pub mod runs;
 pub mod show;
 pub mod show_markdown;
 pub mod show_transcript;

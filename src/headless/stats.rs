@@ -180,10 +180,7 @@ pub fn print(
                     ));
                 }
                 if scores {
-                    cells.push(
-                        s.mean_score
-                            .map_or_else(|| "—".into(), |m| crate::text::score_cell(m, None)),
-                    );
+                    cells.push(crate::text::maybe_score_cell(s.mean_score));
                 }
                 t.row_toned(cells, tones);
             }

@@ -108,4 +108,8 @@ pub enum Action {
     ToggleHistogram,
     /// Read the trace as a transcript of its LM and tool calls (again: close).
     ToggleReader,
+    /// Optimizer runs and their trials (again: close).
+    ToggleRuns,
+    /// In the runs view: what changed in the prompts between the marked trial and this one.
+    DiffTrials,
 }

@@ -108,6 +108,10 @@ pub fn compute(app: &App, area: Rect) -> Screen {
             s.view = body;
             s.view_rows = below(body, 2);
         }
+        Mode::Runs => {
+            s.view = body;
+            s.view_rows = below(body, 2);
+        }
         Mode::Reader => {
             s.view = body;
             s.view_rows = below(body, 1);

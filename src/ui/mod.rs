@@ -50,6 +50,7 @@ pub fn render(frame: &mut Frame<'_>, app: &App, screen: &Screen, mem_bytes: Opti
             Mode::Compare => panes::compare::render(app, screen.view, buf),
             Mode::Histogram => panes::histogram::render(app, screen.view, buf),
             Mode::Groups => panes::groups::render(app, screen.view, buf),
+            Mode::Runs => panes::runs::render(app, screen.view, buf),
             Mode::Reader => panes::reader::render(app, screen.view, buf),
             _ => {
                 for pane in Focus::ALL {

@@ -18,6 +18,8 @@ pub enum View {
     Groups,
     /// The trace as a transcript of its LM and tool calls (`r` in the waterfall).
     Reader,
+    /// Optimizer runs and their trials (`O`).
+    Runs,
 }
 
 /// What a view's keys do there: the view, its title in the help, where its keys are looked up,
@@ -194,6 +196,39 @@ pub const VIEWS: &[ViewKeys] = &[
             ),
             (Action::ToggleReader, "close", "Close"),
             (Action::Back, "close", "Close"),
+            (Action::Quit, "quit", ""),
+        ],
+    },
+    ViewKeys {
+        view: View::Runs,
+        title: "Optimizer runs (O)",
+        context: Context::Global,
+        keys: &[
+            (Action::Down, "move", "Next run (or trial)"),
+            (Action::Up, "move", "Previous run (or trial)"),
+            (
+                Action::Enter,
+                "open",
+                "A run's trials; on a trial, filter the list to its traces",
+            ),
+            (
+                Action::Mark,
+                "mark",
+                "Mark the trial as A for a prompt diff",
+            ),
+            (
+                Action::DiffTrials,
+                "diff",
+                "What changed in each predictor's prompt from the marked trial to this one",
+            ),
+            (
+                Action::PageDown,
+                "scroll diff",
+                "Scroll the prompt diff, when it is open",
+            ),
+            (Action::PageUp, "scroll diff", "Scroll the prompt diff back"),
+            (Action::Back, "back", "Back to the runs, or close"),
+            (Action::ToggleRuns, "close", "Close"),
             (Action::Quit, "quit", ""),
         ],
     },

@@ -61,6 +61,14 @@ struct Line<'a> {
     lm: Option<Lm<'a>>,
     #[serde(borrow, default)]
     tool: Option<Tool<'a>>,
+    /// A compile's start: the optimizer, its settings and the program it optimizes.
+    #[serde(default)]
+    optimizer: Option<Value>,
+    /// A compile's end: the compiled program's predictors.
+    #[serde(default)]
+    compiled: Option<Value>,
+    #[serde(borrow, default)]
+    enclosing_run_call_id: Option<Text<'a>>,
 }
 
 #[derive(Deserialize)]
@@ -118,6 +126,7 @@ fn attributes(l: &Line<'_>) -> Vec<(String, String)> {
         text("thread", l.thread.as_deref());
         text("dspy.run_call_id", l.run_call_id.as_deref());
         text("dspy.evaluate_call_id", l.evaluate_call_id.as_deref());
+        text("dspy.enclosing_run_call_id", l.enclosing_run_call_id.as_deref());
         if l.root_call_id.as_deref() == Some(l.call_id.as_ref()) {
             // a trace of its own inside a compile or an Evaluate: the call it ran in
             text("dspy.parent_call_id", l.parent_call_id.as_deref());
@@ -138,6 +147,9 @@ fn attributes(l: &Line<'_>) -> Vec<(String, String)> {
         if let Some(kw) = lm.and_then(|m| m.kwargs.as_ref()) {
             out.extend(flatten("lm.kwargs", kw));
         }
+        if let Some(o) = &l.optimizer {
+            out.extend(flatten("optimizer", o));
+        }
     } else {
         text("lm.response_model", lm.and_then(|m| m.response_model.as_deref()));
         for (k, v) in [
@@ -147,6 +159,9 @@ fn attributes(l: &Line<'_>) -> Vec<(String, String)> {
             if let Some(v) = v {
                 out.extend(flatten(k, v));
             }
+        }
+        if let Some(c) = &l.compiled {
+            out.extend(flatten("compiled", c));
         }
     }
     out
@@ -486,5 +501,29 @@ mod tests {
         };
         assert_eq!((c.trace_id.as_str(), c.parent_id.as_deref()), ("p", Some("p")));
         assert!(!c.attrs.iter().any(|(k, _)| k == "dspy.parent_call_id"));
+    }
+
+    #[test]
+    fn a_compile_says_its_optimizer_and_what_it_compiled() {
+        let start = br#"{"v":1,"event":"compile_start","kind":"compile","phase":"start","call_id":"in","parent_call_id":"out","root_call_id":"in","run_call_id":"in","enclosing_run_call_id":"out","ts_unix_ns":5,"instance":{"class":"LabeledFewShot"},"optimizer":{"class":"LabeledFewShot","settings":{"k":2,"auto":null},"metric":"exact","trainset_size":4,"valset_size":null,"program":"Predict","predictors":[{"name":"self","signature":"question -> answer"}]}}"#;
+        let end = br#"{"v":1,"event":"compile_end","kind":"compile","phase":"end","call_id":"in","parent_call_id":"out","root_call_id":"in","run_call_id":"in","ts_unix_ns":9,"instance":{"class":"LabeledFewShot"},"compiled":{"program":"Predict","predictors":[{"name":"self","instructions":"Answer.","demos":2}]}}"#;
+        let mut out = FORMAT.parse_one(start, Options::default()).unwrap();
+        out.extend(FORMAT.parse_one(end, Options::default()).unwrap());
+        let [Record::Span(s), Record::Span(e)] = out.as_slice() else {
+            panic!("{out:?}")
+        };
+        let attr = |r: &SpanRecord, k: &str| {
+            r.attrs
+                .iter()
+                .find(|(a, _)| a == k)
+                .map(|(_, v)| v.clone())
+        };
+        assert_eq!(attr(s, "optimizer.class").as_deref(), Some("LabeledFewShot"));
+        assert_eq!(attr(s, "optimizer.settings.k").as_deref(), Some("2"));
+        assert_eq!(attr(s, "optimizer.settings.auto"), None, "nulls are left out");
+        assert_eq!(attr(s, "optimizer.trainset_size").as_deref(), Some("4"));
+        assert_eq!(attr(s, "dspy.enclosing_run_call_id").as_deref(), Some("out"));
+        assert!(attr(s, "optimizer.predictors").is_some_and(|p| p.contains("question -> answer")));
+        assert!(attr(e, "compiled.predictors").is_some_and(|p| p.contains("\"demos\":2")));
     }
 }

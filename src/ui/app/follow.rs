@@ -169,7 +169,9 @@ fn moves(action: Action) -> bool {
         | Action::CopyJson
         | Action::Mark
         | Action::ToggleHistogram
-        | Action::ToggleReader => false,
+        | Action::ToggleReader
+        | Action::ToggleRuns
+        | Action::DiffTrials => false,
     }
 }
 

@@ -11,6 +11,7 @@ mod histogram;
 mod input;
 mod navigate;
 mod reader;
+mod runs;
 mod sources;
 mod steps;
 mod text;
@@ -33,6 +34,7 @@ use crate::ui::state::histogram::HistogramState;
 use crate::ui::state::input::InputLine;
 use crate::ui::state::list::Column;
 use crate::ui::state::reader::ReaderState;
+use crate::ui::state::runs::RunsState;
 use crate::ui::state::screen::Screen;
 use crate::ui::state::scroll::Scroll;
 use crate::ui::state::steps::StepsState;
@@ -90,6 +92,8 @@ pub enum Mode {
     Groups,
     /// The selected trace read as a transcript of its LM and tool calls (`r`).
     Reader,
+    /// Optimizer runs and their trials (`O`).
+    Runs,
 }
 
 /// The list's sortable columns, in screen order (the cost column last).
@@ -221,6 +225,8 @@ pub struct App {
     pub histogram: HistogramState,
     /// The traces split by a metadata value.
     pub groups: GroupsState,
+    /// The optimizer runs.
+    pub runs: RunsState,
     /// The filter's text searches.
     pub text: TextSearch,
     /// The reader view.
@@ -275,6 +281,7 @@ impl App {
             compare: CompareState::default(),
             histogram: HistogramState::default(),
             groups: GroupsState::default(),
+            runs: RunsState::default(),
             text: TextSearch::default(),
             reader: ReaderState::default(),
             quit: false,
@@ -357,6 +364,9 @@ impl App {
         if self.mode == Mode::Groups {
             self.prepare_groups();
         }
+        if self.mode == Mode::Runs {
+            self.prepare_runs();
+        }
     }
 
     /// Handle one action. Pure: state changes only.
@@ -391,6 +401,11 @@ impl App {
             }
             Mode::Groups => {
                 self.groups_update(action);
+                return;
+            }
+            Mode::Runs => {
+                self.runs_update(action);
+                self.prepare();
                 return;
             }
             Mode::Reader => {
@@ -535,6 +550,8 @@ impl App {
             Action::Compare => self.open_compare(),
             Action::ToggleHistogram => self.toggle_histogram(),
             Action::ToggleReader => self.open_reader(),
+            Action::ToggleRuns => self.toggle_runs(),
+            Action::DiffTrials => {}
         }
         if is_tab_change(action) {
             self.detail.scroll = 0;

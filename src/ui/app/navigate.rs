@@ -241,6 +241,7 @@ impl App {
                 self.groups.page = h;
                 self.groups.scroll.follow(h);
             }
+            Mode::Runs if h > 0 => self.runs.page = (h / 3).max(1),
             Mode::Reader => self.reader_layout(screen.view_rows),
             _ => {}
         }

@@ -162,25 +162,7 @@ fn render_text(app: &App, area: Rect, buf: &mut Buffer) {
             .chain(t.response.lines())
             .skip(usize::from(c.text_scroll))
             .take(usize::from(body.height))
-            .map(|l| {
-                let role = if l.starts_with("+++") || l.starts_with("---") {
-                    Role::Header
-                } else if l.starts_with('+') {
-                    Role::Ok
-                } else if l.starts_with('-') {
-                    Role::Error
-                } else if l.starts_with("@@") {
-                    Role::Muted
-                } else {
-                    Role::Title
-                };
-                let style = if role == Role::Title {
-                    ratatui::style::Style::default()
-                } else {
-                    theme.style(role)
-                };
-                Line::styled(neutralize(l, false).into_owned(), style)
-            })
+            .map(|l| super::diff_line(l, theme))
             .collect(),
         None => {
             let llm_pair = step.is_some_and(|s| {

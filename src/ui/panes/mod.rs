@@ -7,6 +7,7 @@ pub mod groups;
 pub mod help;
 pub mod histogram;
 pub mod reader;
+pub mod runs;
 pub mod status;
 pub mod steps;
 pub mod trace_list;
@@ -90,6 +91,28 @@ pub fn header_row(buf: &mut Buffer, area: Rect, header: &str, theme: Theme) -> R
         height: area.height - 1,
         ..area
     }
+}
+
+/// One line of a unified diff, in the tone of what it says: headers, added, removed, hunks.
+#[must_use]
+pub fn diff_line(l: &str, theme: Theme) -> Line<'static> {
+    let role = if l.starts_with("+++") || l.starts_with("---") {
+        Role::Header
+    } else if l.starts_with('+') {
+        Role::Ok
+    } else if l.starts_with('-') {
+        Role::Error
+    } else if l.starts_with("@@") {
+        Role::Muted
+    } else {
+        Role::Title
+    };
+    let style = if role == Role::Title {
+        Style::default()
+    } else {
+        theme.style(role)
+    };
+    Line::styled(crate::text::neutralize(l, false).into_owned(), style)
 }
 
 /// `text` padded or cut to exactly `width` columns (cut with `…`).

@@ -175,9 +175,7 @@ fn render_table(app: &App, area: Rect, buf: &mut Buffer) {
                 StepColumn::TokensOut => {
                     s.tokens.map_or("—".into(), |t| human_count(t.completion))
                 }
-                StepColumn::Score => s
-                    .mean_score
-                    .map_or_else(|| "—".into(), |m| crate::text::score_cell(m, None)),
+                StepColumn::Score => crate::text::maybe_score_cell(s.mean_score),
             };
             let style = match c {
                 StepColumn::Errors | StepColumn::Rate => errors,

@@ -9,6 +9,7 @@ pub mod input;
 pub mod line;
 pub mod list;
 pub mod reader;
+pub mod runs;
 pub mod screen;
 pub mod scroll;
 pub mod steps;
