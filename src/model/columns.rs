@@ -48,6 +48,8 @@ pub struct TraceColumns {
     /// Cached and reasoning tokens and unpriced calls, of the traces that have any: most
     /// traces of most logs have none, so they cost those nothing.
     usage: HashMap<u32, Usage>,
+    /// The session of the traces that have one (most have none).
+    session: HashMap<u32, Sym>,
 }
 
 /// The cost column's value for a trace with no priced call.
@@ -148,6 +150,10 @@ impl TraceColumns {
         } else {
             self.usage.insert(key, usage);
         }
+        match s.session {
+            Some(sym) => self.session.insert(key, sym),
+            None => self.session.remove(&key),
+        };
         self.rest[i] = Rest {
             prompt: s.tokens.map_or(0, |t| t.prompt),
             completion: s.tokens.map_or(0, |t| t.completion),
@@ -189,7 +195,26 @@ impl TraceColumns {
             sequential: f & flag::SEQUENTIAL != 0,
             error_message: Self::sym(rest.error_message),
             one_model: f & flag::ONE_MODEL != 0,
+            session: self.session(i),
         }
+    }
+
+    /// The session of trace `i`, if it is a turn of a conversation.
+    #[must_use]
+    pub fn session(&self, i: usize) -> Option<Sym> {
+        if self.session.is_empty() {
+            return None;
+        }
+        u32::try_from(i)
+            .ok()
+            .and_then(|k| self.session.get(&k))
+            .copied()
+    }
+
+    /// Whether any trace has a session.
+    #[must_use]
+    pub fn has_sessions(&self) -> bool {
+        !self.session.is_empty()
     }
 
     fn usage_of(&self, i: usize) -> Usage {
@@ -222,6 +247,7 @@ impl TraceColumns {
         self.flags[i] &= !flag::LIVE;
         if let Ok(k) = u32::try_from(i) {
             self.usage.remove(&k);
+            self.session.remove(&k);
         }
     }
 
@@ -348,6 +374,12 @@ mod tests {
         c.set(0, &costly);
         assert_eq!(c.summary(0), costly);
         assert_eq!((c.cost(0), c.unpriced(0)), (Some(Nanodollars(7)), 1));
+        let turn = TraceSummary {
+            session: Some(Sym(3)),
+            ..s.clone()
+        };
+        c.set(0, &turn);
+        assert_eq!((c.summary(0), c.session(0)), (turn, Some(Sym(3))));
         c.set(0, &s);
         assert_eq!((c.start[0], c.duration[0], c.tokens[0]), (5, 7, 1));
         assert_eq!((c.span_count[0], c.llm_calls[0]), (3, 2));
