@@ -1,5 +1,5 @@
 //! Answers over the store and a query, as data: where a trace's time went, step statistics,
-//! trace groups, the latency histogram, the alignment of two traces. No I/O and no printing:
+//! trace groups, the latency histogram, the alignment of two traces, conversations. No I/O and no printing:
 //! `headless` and `ui` both render what these compute.
 
 pub mod breakdown;
@@ -8,5 +8,6 @@ pub mod critical;
 pub mod diff;
 pub mod groups;
 pub mod histogram;
+pub mod sessions;
 pub mod steps;
 pub mod transcript;
