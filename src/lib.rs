@@ -70,6 +70,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Some(Command::Export(a)) => cmd::export::run(&a),
         Some(Command::Diff(a)) => cmd::diff::run(&a),
         Some(Command::Stats(a)) => cmd::stats::run(&a, paint),
+        Some(Command::Sessions(a)) => cmd::sessions::run(&a, paint),
     };
     result.map(|()| ExitCode::SUCCESS)
 }

@@ -34,13 +34,24 @@ pub struct Conversation {
     pub running: u32,
 }
 
-impl Conversation {
-    /// The spans whose details give the first question (the first turn's root), to hand to
-    /// `details_of` and then to [`input_of`].
-    #[must_use]
-    pub fn first_root(&self, store: &Store) -> Option<SpanIdx> {
-        self.turns.first().and_then(|&t| root_of(store, t))
-    }
+/// The first question of each of `convs` (its first turn's input), reading the first turns'
+/// roots with `details` (`ingest::detail::details_of`, which reads each record once).
+#[must_use]
+pub fn first_questions(
+    store: &Store,
+    convs: &[Conversation],
+    details: &dyn Fn(&[SpanIdx]) -> Vec<SpanDetail>,
+) -> Vec<Option<String>> {
+    let roots: Vec<Option<SpanIdx>> = convs
+        .iter()
+        .map(|c| c.turns.first().and_then(|&t| root_of(store, t)))
+        .collect();
+    let wanted: Vec<SpanIdx> = roots.iter().flatten().copied().collect();
+    let mut read = details(&wanted).into_iter();
+    roots
+        .iter()
+        .map(|r| r.and_then(|_| read.next()).and_then(|d| input_of(&d)))
+        .collect()
 }
 
 /// The span a turn's texts are read from: its root, else its first span.
@@ -286,15 +297,16 @@ mod tests {
 
     fn store() -> Store {
         let mut s = Store::new();
-        let mut b = Batch::default();
-        b.records = vec![
-            turn("a2", Some("conv-a"), 300, 400, 10),
-            turn("a1", Some("conv-a"), 100, 150, 5),
-            turn("b1", Some("conv-b"), 500, 600, 1),
-            turn("b2", Some("conv-b"), 700, 900, 2),
-            turn("lone", None, 50, 60, 9),
-        ];
-        s.apply(b);
+        s.apply(Batch {
+            records: vec![
+                turn("a2", Some("conv-a"), 300, 400, 10),
+                turn("a1", Some("conv-a"), 100, 150, 5),
+                turn("b1", Some("conv-b"), 500, 600, 1),
+                turn("b2", Some("conv-b"), 700, 900, 2),
+                turn("lone", None, 50, 60, 9),
+            ],
+            ..Batch::default()
+        });
         s
     }
 

@@ -9,6 +9,7 @@ pub mod export;
 pub mod list;
 pub mod receiver;
 pub mod record;
+pub mod sessions;
 pub mod shell;
 pub mod show;
 pub mod spool;

@@ -5,6 +5,7 @@ pub mod diff;
 pub mod export;
 pub mod groups;
 pub mod list;
+pub mod sessions;
 pub mod show;
 pub mod show_markdown;
 pub mod show_transcript;

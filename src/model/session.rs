@@ -87,9 +87,10 @@ mod tests {
     }
 
     fn batch(records: Vec<Record>) -> Batch {
-        let mut b = Batch::default();
-        b.records = records;
-        b
+        Batch {
+            records,
+            ..Batch::default()
+        }
     }
 
     #[test]
