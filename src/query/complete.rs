@@ -382,6 +382,25 @@ fn values(store: &Store, vocab: &Vocabulary, t: &Typed, p: usize, len: usize) ->
         }
         Field::Name => counted(&vocab.span_names, "span name", "span"),
         Field::Model => counted(&vocab.models, "model", "span"),
+        Field::Session => {
+            let lower = unquoted(&value).to_lowercase();
+            let mut seen: Vec<&str> = Vec::new();
+            for t in store.trace_ids().rev() {
+                let Some(s) = store.columns().session(t.0 as usize) else {
+                    continue;
+                };
+                let s = store.str(s);
+                if s.to_lowercase().starts_with(&lower) && !seen.contains(&s) {
+                    seen.push(s);
+                }
+                if seen.len() == MAX_CANDIDATES {
+                    break;
+                }
+            }
+            seen.into_iter()
+                .map(|s| cand(&quote_value(s), s, "conversation".into()))
+                .collect()
+        }
         Field::Id => {
             let lower = unquoted(&value).to_lowercase();
             store

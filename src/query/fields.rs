@@ -2,7 +2,7 @@
 
 /// What an unknown field's error lists.
 pub(super) const KNOWN_FIELDS: &str =
-    "dur, status, name, model, tokens, cost, spans, kind, id, text, attr.KEY, span.FIELD";
+    "dur, status, name, model, tokens, cost, spans, kind, id, session, text, attr.KEY, span.FIELD";
 /// What a span field's error lists.
 pub(super) const SPAN_FIELDS: &str = "dur, status, name, kind, model, tokens, cost, pct, attr.KEY";
 
@@ -18,6 +18,7 @@ pub(super) enum Field {
     Spans,
     Kind,
     Id,
+    Session,
     Pct,
     Text,
     Attr(String),
@@ -36,6 +37,7 @@ impl Field {
             "spans" => Field::Spans,
             "kind" => Field::Kind,
             "id" => Field::Id,
+            "session" | "conversation" => Field::Session,
             "pct" => Field::Pct,
             "text" => Field::Text,
             _ => return None,
@@ -43,7 +45,7 @@ impl Field {
     }
 
     /// Every field written by name, in the order completion offers them.
-    pub(super) const NAMED: [Field; 11] = [
+    pub(super) const NAMED: [Field; 12] = [
         Field::Status,
         Field::Dur,
         Field::Name,
@@ -54,6 +56,7 @@ impl Field {
         Field::Cost,
         Field::Spans,
         Field::Id,
+        Field::Session,
         Field::Pct,
     ];
 
@@ -69,6 +72,7 @@ impl Field {
             Field::Spans => "spans",
             Field::Kind => "kind",
             Field::Id => "id",
+            Field::Session => "session",
             Field::Pct => "pct",
             Field::Text => "text",
             Field::Attr(_) => "attr",
@@ -79,9 +83,13 @@ impl Field {
     pub(super) fn usual_op(&self) -> &'static str {
         match self {
             Field::Dur | Field::Tokens | Field::Cost | Field::Spans | Field::Pct => ">",
-            Field::Status | Field::Name | Field::Model | Field::Kind | Field::Id | Field::Text => {
-                ":"
-            }
+            Field::Status
+            | Field::Name
+            | Field::Model
+            | Field::Kind
+            | Field::Id
+            | Field::Session
+            | Field::Text => ":",
             Field::Attr(_) => "=",
         }
     }
@@ -89,7 +97,7 @@ impl Field {
     /// Whether a clause at trace scope (`false`: at span scope, after `span.`) may use it.
     pub(super) fn at_trace_scope(&self, trace: bool) -> bool {
         match self {
-            Field::Spans | Field::Id | Field::Text => trace,
+            Field::Spans | Field::Id | Field::Session | Field::Text => trace,
             Field::Pct => !trace,
             _ => true,
         }
