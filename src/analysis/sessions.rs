@@ -171,6 +171,25 @@ pub struct TurnText {
     pub error: Option<String>,
 }
 
+impl TurnText {
+    /// The turn's texts in reading order, as (label, text): the user's input, the answer, the
+    /// error (`-` for what was not recorded).
+    #[must_use]
+    pub fn blocks(&self) -> Vec<(&'static str, String)> {
+        let mut out = vec![("user", self.input.clone().unwrap_or_else(|| "-".into()))];
+        if let Some(a) = &self.answer {
+            out.push(("answer", a.clone()));
+        }
+        if let Some(e) = &self.error {
+            out.push(("error", e.clone()));
+        }
+        if self.answer.is_none() && self.error.is_none() {
+            out.push(("answer", "-".into()));
+        }
+        out
+    }
+}
+
 /// The transcript of `conv`: `details` are the details of `roots` (as [`roots`] lists them).
 #[must_use]
 pub fn transcript(

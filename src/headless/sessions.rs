@@ -249,7 +249,7 @@ pub fn print_transcript(
                     paint.tone(Tone::Bold, &turn_title(store, t, n)),
                     paint.tone(tone, t.status.as_str())
                 )?;
-                for (label, text) in turn_blocks(t) {
+                for (label, text) in t.blocks() {
                     writeln!(out, "{}", paint.tone(Tone::Accent, label))?;
                     for line in neutralize(&text, true).lines() {
                         writeln!(out, "  {line}")?;
@@ -271,20 +271,4 @@ pub fn turn_title(store: &Store, t: &TurnText, n: usize) -> String {
         human_dur(t.duration),
         truncate(store.trace_id(t.trace).as_ref(), 16)
     )
-}
-
-/// A turn's texts in reading order, as (label, text): the user's input, the answer, the error.
-#[must_use]
-pub fn turn_blocks(t: &TurnText) -> Vec<(&'static str, String)> {
-    let mut out = vec![("user", t.input.clone().unwrap_or_else(|| "-".into()))];
-    if let Some(a) = &t.answer {
-        out.push(("answer", a.clone()));
-    }
-    if let Some(e) = &t.error {
-        out.push(("error", e.clone()));
-    }
-    if t.answer.is_none() && t.error.is_none() {
-        out.push(("answer", "-".into()));
-    }
-    out
 }

@@ -108,4 +108,6 @@ pub enum Action {
     ToggleHistogram,
     /// Read the trace as a transcript of its LM and tool calls (again: close).
     ToggleReader,
+    /// The conversations of the listed traces (Enter reads one as a transcript).
+    ToggleSessions,
 }

@@ -114,6 +114,7 @@ pub const DEFAULT: &[Binding] = &[
     b(G, C('y'), "y", Action::CopyMarkdown, false),
     b(G, C('Y'), "Y", Action::CopyJson, false),
     b(G, C('H'), "H", Action::ToggleHistogram, false),
+    b(G, C('C'), "C", Action::ToggleSessions, false),
     b(G, C('m'), "m", Action::Mark, false),
     b(G, C('='), "=", Action::Compare, false),
     b(V, C('n'), "n", Action::NextMatch, true),
@@ -504,6 +505,7 @@ pub fn describe(a: Action) -> &'static str {
         Action::ToggleSearchOnly => "Only the spans the search found (and their parents)",
         Action::Compare => "Compare the trace with the marked one (= again closes)",
         Action::ToggleReader => "Read the trace as its LM and tool calls, in time order",
+        Action::ToggleSessions => "Conversations: traces sharing a session (Enter: transcript)",
     }
 }
 

@@ -51,6 +51,7 @@ pub fn render(frame: &mut Frame<'_>, app: &App, screen: &Screen, mem_bytes: Opti
             Mode::Histogram => panes::histogram::render(app, screen.view, buf),
             Mode::Groups => panes::groups::render(app, screen.view, buf),
             Mode::Reader => panes::reader::render(app, screen.view, buf),
+            Mode::Sessions => panes::sessions::render(app, screen.view, buf),
             _ => {
                 for pane in Focus::ALL {
                     let at = screen.panes[pane.index()];

@@ -6,8 +6,9 @@ Runs offline on dspy.utils.DummyLM. A chat module answers each question given th
 turns as a dspy.History: conversation "france" has three turns and "rivers" two, interleaved
 (france 1, rivers 1, france 2, rivers 2, france 3), each turn a trace of its own. Each turn's
 history holds the earlier turns' question and answer, as DSPy's documentation builds it, and
-the first turn of each is called with an empty history. spanscope names each conversation by
-its first question, so `spanscope sessions OUT.jsonl` finds two conversations.
+the first turn of each is called with an empty history. A last question is asked without any
+history: a trace of no conversation. spanscope names each conversation by its first question,
+so `spanscope sessions OUT.jsonl` finds two conversations (and six traces in all).
 """
 
 import os
@@ -46,6 +47,7 @@ ORDER = ["france", "rivers", "france", "rivers", "france"]
 
 def main(out):
     answers = [{"answer": CONVERSATIONS[c][ORDER[: i + 1].count(c) - 1][1]} for i, c in enumerate(ORDER)]
+    answers.append({"answer": "Yes"})
     callback = SpanscopeCallback(out)
     dspy.configure(lm=dspy.utils.DummyLM(answers), callbacks=[callback])
     chat = Chat()
@@ -55,6 +57,7 @@ def main(out):
         prediction = chat(question=question, history=histories[c])
         messages = histories[c].messages + [{"question": question, "answer": prediction.answer}]
         histories[c] = dspy.History(messages=messages)
+    dspy.Predict("question -> answer")(question="Is this a conversation?")
     callback.close()
     return 0
 

@@ -169,7 +169,8 @@ fn moves(action: Action) -> bool {
         | Action::CopyJson
         | Action::Mark
         | Action::ToggleHistogram
-        | Action::ToggleReader => false,
+        | Action::ToggleReader
+        | Action::ToggleSessions => false,
     }
 }
 

@@ -11,6 +11,7 @@ mod histogram;
 mod input;
 mod navigate;
 mod reader;
+mod sessions;
 mod sources;
 mod steps;
 mod text;
@@ -35,6 +36,7 @@ use crate::ui::state::list::Column;
 use crate::ui::state::reader::ReaderState;
 use crate::ui::state::screen::Screen;
 use crate::ui::state::scroll::Scroll;
+use crate::ui::state::sessions::SessionsState;
 use crate::ui::state::steps::StepsState;
 use crate::ui::state::text::TextSearch;
 use crate::ui::state::waterfall::{SpanSearch, WaterfallState};
@@ -90,6 +92,8 @@ pub enum Mode {
     Groups,
     /// The selected trace read as a transcript of its LM and tool calls (`r`).
     Reader,
+    /// The conversations of the listed traces, or one read as a transcript (`:sessions`, `C`).
+    Sessions,
 }
 
 /// The list's sortable columns, in screen order (the cost column last).
@@ -221,6 +225,7 @@ pub struct App {
     pub histogram: HistogramState,
     /// The traces split by a metadata value.
     pub groups: GroupsState,
+    pub sessions: SessionsState,
     /// The filter's text searches.
     pub text: TextSearch,
     /// The reader view.
@@ -275,6 +280,7 @@ impl App {
             compare: CompareState::default(),
             histogram: HistogramState::default(),
             groups: GroupsState::default(),
+            sessions: SessionsState::default(),
             text: TextSearch::default(),
             reader: ReaderState::default(),
             quit: false,
@@ -357,6 +363,9 @@ impl App {
         if self.mode == Mode::Groups {
             self.prepare_groups();
         }
+        if self.mode == Mode::Sessions {
+            self.prepare_sessions();
+        }
     }
 
     /// Handle one action. Pure: state changes only.
@@ -395,6 +404,10 @@ impl App {
             }
             Mode::Reader => {
                 self.reader_update(action);
+                return;
+            }
+            Mode::Sessions => {
+                self.sessions_update(action);
                 return;
             }
             Mode::Filter | Mode::Command | Mode::Search => return,
@@ -535,6 +548,7 @@ impl App {
             Action::Compare => self.open_compare(),
             Action::ToggleHistogram => self.toggle_histogram(),
             Action::ToggleReader => self.open_reader(),
+            Action::ToggleSessions => self.toggle_sessions(),
         }
         if is_tab_change(action) {
             self.detail.scroll = 0;

@@ -237,6 +237,7 @@ impl App {
                 self.groups.scroll.follow(h);
             }
             Mode::Reader => self.reader_layout(screen.view_rows),
+            Mode::Sessions => self.sessions_layout(screen.view_rows),
             _ => {}
         }
     }

@@ -58,6 +58,7 @@ impl App {
         // the comparison holds span indexes: close it rather than show moved spans
         self.close_compare();
         self.remap_reader(remap);
+        self.remap_sessions(remap);
         self.detail.span = self.detail.span.and_then(|s| remap.span(s));
         self.detail.built_for = self.detail.span.map(|s| (s, u64::MAX));
         self.detail.requested = None;

@@ -7,6 +7,7 @@ pub mod groups;
 pub mod help;
 pub mod histogram;
 pub mod reader;
+pub mod sessions;
 pub mod status;
 pub mod steps;
 pub mod trace_list;

@@ -282,7 +282,12 @@ pub fn render_hints(app: &App, area: Rect, buf: &mut Buffer) {
         }
         Mode::Filter | Mode::Command | Mode::Search => return,
         Mode::Help | Mode::Ingest => vec![("j/k PgDn/PgUp", "scroll"), ("any other key", "close")],
-        Mode::Steps | Mode::Compare | Mode::Histogram | Mode::Groups | Mode::Reader => {
+        Mode::Steps
+        | Mode::Compare
+        | Mode::Histogram
+        | Mode::Groups
+        | Mode::Reader
+        | Mode::Sessions => {
             let view = match app.mode {
                 Mode::Steps if app.steps.drill.is_some() => View::StepSpans,
                 Mode::Steps => View::Steps,
@@ -290,6 +295,8 @@ pub fn render_hints(app: &App, area: Rect, buf: &mut Buffer) {
                 Mode::Compare => View::Compare,
                 Mode::Histogram => View::Histogram,
                 Mode::Reader => View::Reader,
+                Mode::Sessions if app.sessions.open.is_some() => View::Conversation,
+                Mode::Sessions => View::Sessions,
                 _ => View::Groups,
             };
             owned = app.opts.keymap.view_hints(view);

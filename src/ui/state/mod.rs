@@ -11,6 +11,7 @@ pub mod list;
 pub mod reader;
 pub mod screen;
 pub mod scroll;
+pub mod sessions;
 pub mod steps;
 pub mod text;
 pub mod waterfall;
