@@ -12,7 +12,8 @@ flushed as soon as it is written, and a new run appends to the same file.
 What it writes: one JSON object per line for each DSPy callback event, a ``*_start`` line when a
 call begins and a ``*_end`` line when it returns or raises, joined by ``call_id``. Calls are
 modules (Predict, ChainOfThought, ReAct, your own dspy.Module subclasses, Retrieve), LM calls,
-adapter format/parse, tools, Evaluate and optimizer compile runs. Every line has::
+adapter format/parse, tools, Evaluate, optimizer compile runs, and code interpreters (the code
+CodeAct or RLM ran, the host tools it called, the interpreter's start and shutdown). Every line has::
 
     v, seq, event, kind, phase, call_id, parent_call_id, root_call_id,
     ts, ts_unix_ns, thread, instance
@@ -21,7 +22,13 @@ start lines add ``inputs`` (and ``lm`` {model, model_type, kwargs} or ``tool`` {
 description}); end lines add ``duration_ms``, ``outputs``, ``exception`` ({type, message} or
 null) and, for LM calls, ``lm`` {model, model_type, usage, response_model, cost}, where usage is
 what DSPy recorded for that call in the LM's history (prompt/completion/total tokens; zeros when
-the LM reports none). ``root_call_id`` is the top-most enclosing call and serves as the trace id.
+the LM reports none). ``root_call_id`` serves as the trace id: the top-most enclosing call, except
+that an optimizer's compile, an Evaluate, and each program run directly inside either one are
+traces of their own (their ``parent_call_id`` still names the call they ran in). Lines of calls
+inside a compile carry ``run_call_id`` (the innermost compile; a compile's own lines, its own id),
+and inside an Evaluate ``evaluate_call_id`` likewise. An Evaluate's end line has as ``outputs``
+{score (DSPy's aggregate), metric, results: [{example (its index in the devset), root_call_id
+(the trace of that example's program run, or null), score (the metric's value)}]}.
 Values that are not JSON (signatures, programs, arbitrary objects) are written as ``repr()``
 strings; Predictions and Examples as objects. Credentials among the LM's keyword arguments
 (``api_key``, ``*_token``, headers, ...) are written as ``"<redacted>"``.
@@ -172,8 +179,16 @@ def _instance(obj: Any, kind: str) -> Dict[str, Any]:
     return info
 
 
+# Calls that make a trace of their own, and whose direct children do too: an optimizer's compile
+# and an Evaluate run a program many times, and each run is one request to look at.
+_SPLITTING = ("compile", "evaluate")
+
+
 class _Call:
-    __slots__ = ("kind", "parent", "root", "start_ns", "instance", "obj", "messages", "prompt")
+    __slots__ = (
+        "kind", "parent", "root", "start_ns", "instance", "obj", "messages", "prompt",
+        "run", "evaluation", "kwargs", "runs", "metric",
+    )
 
     def __init__(self, kind, parent, root, start_ns, instance, obj=None, messages=None, prompt=None):
         self.kind = kind
@@ -184,6 +199,11 @@ class _Call:
         self.obj = obj  # the LM, for its history at the end of the call
         self.messages = messages
         self.prompt = prompt
+        self.run = None  # the innermost enclosing compile call (its own id for a compile)
+        self.evaluation = None  # the innermost enclosing Evaluate call (its own id for one)
+        self.kwargs = None  # a program run's keyword inputs, when its parent is an Evaluate
+        self.runs = None  # an Evaluate's program runs: [prediction, call_id, kwargs, matched]
+        self.metric = None  # an Evaluate's metric name
 
 
 class SpanscopeCallback(BaseCallback):
@@ -198,7 +218,7 @@ class SpanscopeCallback(BaseCallback):
         self._lock = threading.Lock()
         self._seq = 0
         self._calls: Dict[str, _Call] = {}
-        self._ended: "OrderedDict[str, str]" = OrderedDict()  # call_id -> root_call_id
+        self._ended: "OrderedDict[str, _Call]" = OrderedDict()  # recently ended calls
         self._claimed: "OrderedDict[str, None]" = OrderedDict()  # LM history entries already used
         self.failures = 0
         self._warned = False
@@ -272,36 +292,60 @@ class SpanscopeCallback(BaseCallback):
 
     # -- bookkeeping ----------------------------------------------------------------------
 
-    def _root_of(self, parent: Optional[str], call_id: str) -> str:
-        if parent is None:
-            return call_id
+    def _placed(self, kind: str, call_id: str, parent: Optional[str]) -> _Call:
+        """A new call, with its trace (root), run and evaluation taken from its parent."""
         with self._lock:
-            live = self._calls.get(parent)
-            if live is not None:
-                return live.root
-            return self._ended.get(parent, parent)
+            above = None if parent is None else self._calls.get(parent) or self._ended.get(parent)
+        call = _Call(kind, parent, call_id, None, {})
+        if parent is not None and kind not in _SPLITTING:
+            if above is None:
+                call.root = parent  # a parent from before this callback was added
+            elif above.kind not in _SPLITTING:
+                call.root = above.root
+        if above is not None:
+            call.run, call.evaluation = above.run, above.evaluation
+        if kind == "compile":
+            call.run = call_id
+        elif kind == "evaluate":
+            call.evaluation = call_id
+        return call
 
-    def _head(self, event_kind: str, phase: str, call_id: str, parent, root, ns: int, instance):
-        return {
+    def _head(self, event_kind: str, phase: str, call_id: str, call: _Call, ns: int):
+        head = {
             "event": "%s_%s" % (event_kind, phase),
             "kind": event_kind,
             "phase": phase,
             "call_id": call_id,
-            "parent_call_id": parent,
-            "root_call_id": root,
+            "parent_call_id": call.parent,
+            "root_call_id": call.root,
             "ts": _iso(ns),
             "ts_unix_ns": ns,
             "thread": threading.current_thread().name,
-            "instance": instance,
+            "instance": call.instance,
         }
+        if call.run is not None:
+            head["run_call_id"] = call.run
+        if call.evaluation is not None:
+            head["evaluate_call_id"] = call.evaluation
+        return head
 
     def _start(self, kind: str, call_id: str, instance: Any, inputs: Any) -> None:
         ns = _now_ns()
-        parent = _ACTIVE_CALL_ID.get()
-        root = self._root_of(parent, call_id)
-        info = _instance(instance, kind)
-        call = _Call(kind, parent, root, ns, info)
-        record = self._head(kind, "start", call_id, parent, root, ns, info)
+        call = self._placed(kind, call_id, _ACTIVE_CALL_ID.get())
+        call.start_ns = ns
+        call.instance = _instance(instance, kind)
+        if kind == "interpreter_tool_call" and isinstance(inputs, dict) and inputs.get("tool_name"):
+            call.instance["name"] = str(inputs["tool_name"])  # the host tool the code called
+        record = self._head(kind, "start", call_id, call, ns)
+        if call.parent is not None and call.evaluation == call.parent and isinstance(inputs, dict):
+            call.kwargs = inputs.get("kwargs")  # a program run of an Evaluate, matched at its end
+        if kind == "evaluate":
+            call.runs = []
+            metric = (inputs.get("metric") if isinstance(inputs, dict) else None) or getattr(
+                instance, "metric", None
+            )
+            if metric is not None:
+                call.metric = str(getattr(metric, "__name__", None) or type(metric).__name__)
         if kind == "lm" and isinstance(inputs, dict):
             call.messages = inputs.get("messages")
             call.prompt = inputs.get("prompt")
@@ -332,20 +376,59 @@ class SpanscopeCallback(BaseCallback):
         with self._lock:
             call = self._calls.pop(call_id, None)
             if call is not None:
-                self._ended[call_id] = call.root
+                self._ended[call_id] = call
                 while len(self._ended) > _RECENT_CALLS:
                     self._ended.popitem(last=False)
+                evaluation = self._calls.get(call.parent) if call.kwargs is not None else None
+                if evaluation is not None and evaluation.runs is not None:
+                    evaluation.runs.append([outputs, call_id, call.kwargs, False])
         if call is None:  # the callback was added while this call ran
-            parent = _ACTIVE_CALL_ID.get()
-            call = _Call(kind, parent, self._root_of(parent, call_id), None, {})
-        record = self._head(kind, "end", call_id, call.parent, call.root, ns, call.instance)
+            call = self._placed(kind, call_id, _ACTIVE_CALL_ID.get())
+        record = self._head(kind, "end", call_id, call, ns)
         if call.start_ns is not None:
             record["duration_ms"] = round((ns - call.start_ns) / 1e6, 3)
-        record["outputs"] = None if exception is not None else _jsonable(outputs)
+        if exception is not None:
+            record["outputs"] = None
+        elif kind == "evaluate":
+            record["outputs"] = self._evaluation(call, outputs)
+        else:
+            record["outputs"] = _jsonable(outputs)
         record["exception"] = _exception(exception)
         if kind == "lm":
             record["lm"] = self._lm_end(call, exception)
         self._write(record)
+        call.obj = call.messages = call.prompt = call.kwargs = None  # kept only for children
+
+    @staticmethod
+    def _evaluation(call: _Call, outputs: Any) -> Dict[str, Any]:
+        """An Evaluate's aggregate score, and each example's score with the trace it ran in."""
+        runs = call.runs or []
+        results = []
+        for index, result in enumerate(getattr(outputs, "results", None) or []):
+            try:
+                example, prediction, score = result
+            except (TypeError, ValueError):
+                continue
+            found = next((r for r in runs if not r[3] and r[0] is prediction), None)
+            if found is None:
+                try:
+                    wanted = dict(example.inputs().items())
+                except Exception:
+                    wanted = None
+                found = next((r for r in runs if not r[3] and wanted is not None and r[2] == wanted), None)
+            if found is not None:
+                found[3] = True
+            results.append({
+                "example": index,
+                "root_call_id": None if found is None else found[1],
+                "score": _jsonable(score),
+            })
+        call.runs = None
+        return {
+            "score": _jsonable(getattr(outputs, "score", None)),
+            "metric": call.metric,
+            "results": results,
+        }
 
     def _lm_end(self, call: _Call, exception: Optional[BaseException]) -> Dict[str, Any]:
         lm = call.obj
@@ -454,6 +537,33 @@ class SpanscopeCallback(BaseCallback):
 
     def on_evaluate_end(self, call_id, outputs, exception=None):
         self._on_end("evaluate", call_id, outputs, exception)
+
+    # code interpreters (CodeAct, ProgramOfThought, RLM, Flex): kinds interpreter_execute,
+    # interpreter_tool_call (a host tool the code called), interpreter_startup, interpreter_shutdown
+
+    def on_interpreter_execute_start(self, call_id, instance, inputs):
+        self._on_start("interpreter_execute", call_id, instance, inputs)
+
+    def on_interpreter_execute_end(self, call_id, outputs, exception=None):
+        self._on_end("interpreter_execute", call_id, outputs, exception)
+
+    def on_interpreter_tool_call_start(self, call_id, instance, inputs):
+        self._on_start("interpreter_tool_call", call_id, instance, inputs)
+
+    def on_interpreter_tool_call_end(self, call_id, outputs, exception=None):
+        self._on_end("interpreter_tool_call", call_id, outputs, exception)
+
+    def on_interpreter_startup_start(self, call_id, instance, inputs):
+        self._on_start("interpreter_startup", call_id, instance, inputs)
+
+    def on_interpreter_startup_end(self, call_id, outputs, exception=None):
+        self._on_end("interpreter_startup", call_id, outputs, exception)
+
+    def on_interpreter_shutdown_start(self, call_id, instance, inputs):
+        self._on_start("interpreter_shutdown", call_id, instance, inputs)
+
+    def on_interpreter_shutdown_end(self, call_id, outputs, exception=None):
+        self._on_end("interpreter_shutdown", call_id, outputs, exception)
 
     def on_compile_start(self, call_id, instance, inputs):
         self._on_start("compile", call_id, instance, inputs)

@@ -10,8 +10,10 @@ dspy-callback-jsonl v1 lines to OUT.jsonl (seven traces):
     3. multihop_rag   MultiHopRAG: Retrieve -> Predict(GenerateSearchQuery) -> Retrieve -> ChainOfThought
     4. react_agent    ReAct with search_encyclopedia and calculate (two tool calls, then finish)
     5. rag_lm_error   SummarizeWithSources: Retrieve -> ChainOfThought whose LM raises (caught here)
-    6. evaluate       Evaluate of a Predict on 3 examples, 2 threads (one answer is wrong: 66.67)
-    7. compile        BootstrapFewShot of a Predict on 3 examples (2 bootstrapped demos)
+    6. evaluate       Evaluate of a Predict on 3 examples, 2 threads (one answer is wrong: 66.67);
+                      the Evaluate and each example's run are traces of their own
+    7. compile        BootstrapFewShot of a Predict on 3 examples (2 bootstrapped demos): the
+                      compile and each run of the program are traces of their own
 
 Token usage is deterministic: each DummyLM gets an engine that reports ceil(characters / 4) of
 the prompt messages and of the completion (stock DummyLM reports 0), so per-trace token totals

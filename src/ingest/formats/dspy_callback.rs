@@ -39,6 +39,10 @@ struct Line<'a> {
     #[serde(borrow, default)]
     root_call_id: Option<Text<'a>>,
     #[serde(borrow, default)]
+    run_call_id: Option<Text<'a>>,
+    #[serde(borrow, default)]
+    evaluate_call_id: Option<Text<'a>>,
+    #[serde(borrow, default)]
     ts: Option<Text<'a>>,
     #[serde(default)]
     ts_unix_ns: Option<i64>,
@@ -113,6 +117,12 @@ fn attributes(l: &Line<'_>) -> Vec<(String, String)> {
     if l.phase == "start" {
         text("kind", Some(&l.kind));
         text("thread", l.thread.as_deref());
+        text("dspy.run_call_id", l.run_call_id.as_deref());
+        text("dspy.evaluate_call_id", l.evaluate_call_id.as_deref());
+        if l.root_call_id.as_deref() == Some(l.call_id.as_ref()) {
+            // a trace of its own inside a compile or an Evaluate: the call it ran in
+            text("dspy.parent_call_id", l.parent_call_id.as_deref());
+        }
         if let Some(i) = &l.instance {
             text("instance.class", i.class.as_deref());
             text("instance.module", i.module.as_deref());
@@ -155,7 +165,7 @@ fn name_of(l: &Line<'_>) -> String {
         .and_then(|i| i.class.as_deref())
         .unwrap_or(&l.kind);
     match l.kind.as_ref() {
-        "tool" => {
+        "tool" | "interpreter_tool_call" => {
             let tool = l
                 .tool
                 .as_ref()
@@ -165,6 +175,9 @@ fn name_of(l: &Line<'_>) -> String {
         }
         "adapter_format" => format!("{class}.format"),
         "adapter_parse" => format!("{class}.parse"),
+        "interpreter_execute" => format!("{class}.execute"),
+        "interpreter_startup" => format!("{class}.start"),
+        "interpreter_shutdown" => format!("{class}.shutdown"),
         _ => class.to_string(),
     }
 }
@@ -172,7 +185,8 @@ fn name_of(l: &Line<'_>) -> String {
 fn kind_of(l: &Line<'_>) -> SpanKind {
     match l.kind.as_ref() {
         "lm" => SpanKind::Llm,
-        "tool" => SpanKind::Tool,
+        // the code an interpreter ran for the model, and the host tools that code called
+        "tool" | "interpreter_execute" | "interpreter_tool_call" => SpanKind::Tool,
         "evaluate" => SpanKind::Evaluator,
         "module" if l.instance.as_ref().and_then(|i| i.class.as_deref()) == Some("Retrieve") => {
             SpanKind::Retriever
@@ -215,7 +229,12 @@ pub fn parse(bytes: &[u8], place: &At<'_>, out: &mut Vec<Record>) -> Result<(), 
     let mut rec = SpanRecord {
         trace_id: trace_id.to_string(),
         span_id: l.call_id.to_string(),
-        parent_id: l.parent_call_id.as_deref().map(str::to_string),
+        // a trace's root has no parent in it (an Evaluate's program runs name the Evaluate)
+        parent_id: l
+            .parent_call_id
+            .as_deref()
+            .filter(|_| trace_id != l.call_id.as_ref())
+            .map(str::to_string),
         name: Some(name_of(&l)),
         kind: Some(kind_of(&l)),
         model: l
@@ -393,5 +412,26 @@ mod tests {
         let bad = br#"{"v":1,"event":"lm_end","kind":"lm","phase":"end","call_id":"c","root_call_id":"r","ts_unix_ns":5,"duration_ms":"fast"}"#;
         let err = FORMAT.parse_one(bad, Options::default()).unwrap_err();
         assert!(err.reason.contains("wrong type for `duration_ms`"), "{err}");
+    }
+
+    #[test]
+    fn a_program_run_of_an_evaluate_is_a_trace_linked_to_it() {
+        let start = br#"{"v":1,"event":"module_start","kind":"module","phase":"start","call_id":"p","parent_call_id":"ev","root_call_id":"p","evaluate_call_id":"ev","run_call_id":"cmp","ts_unix_ns":5,"instance":{"class":"Predict"},"inputs":{"args":[],"kwargs":{"question":"2+2"}}}"#;
+        let inner = br#"{"v":1,"event":"lm_start","kind":"lm","phase":"start","call_id":"c","parent_call_id":"p","root_call_id":"p","evaluate_call_id":"ev","ts_unix_ns":6,"instance":{"class":"DummyLM"}}"#;
+        let out = FORMAT.parse_one(start, Options::default()).unwrap();
+        let [Record::Span(s)] = out.as_slice() else {
+            panic!("{out:?}")
+        };
+        assert_eq!((s.trace_id.as_str(), s.parent_id.as_deref()), ("p", None));
+        let attr = |k: &str| s.attrs.iter().find(|(a, _)| a == k).map(|(_, v)| v.as_str());
+        assert_eq!(attr("dspy.parent_call_id"), Some("ev"));
+        assert_eq!(attr("dspy.evaluate_call_id"), Some("ev"));
+        assert_eq!(attr("dspy.run_call_id"), Some("cmp"));
+        let out = FORMAT.parse_one(inner, Options::default()).unwrap();
+        let [Record::Span(c)] = out.as_slice() else {
+            panic!("{out:?}")
+        };
+        assert_eq!((c.trace_id.as_str(), c.parent_id.as_deref()), ("p", Some("p")));
+        assert!(!c.attrs.iter().any(|(k, _)| k == "dspy.parent_call_id"));
     }
 }
