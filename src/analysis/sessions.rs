@@ -267,10 +267,14 @@ pub fn answer_of(d: &SpanDetail) -> Option<String> {
     })
 }
 
-/// A `dspy.History` as written: an object whose one field is the list of messages.
+/// A `dspy.History` as written: an object whose one field is the list of messages (the DSPy
+/// writer, MLflow), or its text `messages=[…]` (OpenInference).
 fn is_history(v: &Value) -> bool {
-    v.as_object()
-        .is_some_and(|o| o.len() == 1 && o.get("messages").is_some_and(Value::is_array))
+    match v {
+        Value::Object(o) => o.len() == 1 && o.get("messages").is_some_and(Value::is_array),
+        Value::String(s) => s.starts_with("messages=["),
+        _ => false,
+    }
 }
 
 fn fields_text(fields: Map<String, Value>) -> String {
@@ -371,6 +375,13 @@ mod tests {
             ..SpanDetail::default()
         };
         assert_eq!(input_of(&dspy).as_deref(), Some("Capital of France?"));
+        let openinference = SpanDetail {
+            inputs: Some(
+                r#"{"question":"Capital?","history":"messages=[{'question': 'q0'}]"}"#.into(),
+            ),
+            ..SpanDetail::default()
+        };
+        assert_eq!(input_of(&openinference).as_deref(), Some("Capital?"));
         assert_eq!(answer_of(&dspy).as_deref(), Some("Paris"));
         let two = SpanDetail {
             inputs: Some(r#"{"question":"q","context":"c"}"#.into()),

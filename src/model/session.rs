@@ -22,12 +22,18 @@ pub const KEYS: [&str; 6] = [
 ];
 
 /// The symbols of the keys to look for, the user's own first (`--session-key KEY`: the
-/// attribute `KEY`, or MLflow's trace metadata or tag `KEY`); keys no span has are left out.
+/// attribute `KEY`, or MLflow's trace metadata or tag `KEY` as a trace file has them, or the
+/// tag as MLflow's OTLP export names it, `mlflow.traceTag.KEY`); keys no span has are left out.
 #[must_use]
 pub fn key_syms(own: Option<&str>, strings: &Interner) -> Vec<Sym> {
-    let own = own
-        .into_iter()
-        .flat_map(|k| [k.to_string(), format!("trace.{k}"), format!("tag.{k}")]);
+    let own = own.into_iter().flat_map(|k| {
+        [
+            k.to_string(),
+            format!("trace.{k}"),
+            format!("tag.{k}"),
+            format!("mlflow.traceTag.{k}"),
+        ]
+    });
     own.chain(KEYS.iter().map(|k| (*k).to_string()))
         .filter_map(|k| strings.get(&k))
         .collect()
@@ -146,7 +152,13 @@ mod tests {
             ),
             span("u", "r", None, &[("trace.user.thread", "th-7")]),
             span("v", "r", None, &[("session.id", "s")]),
+            span("w", "r", None, &[("mlflow.traceTag.user.thread", "th-5")]),
         ]));
+        assert_eq!(
+            session(&s, "w").as_deref(),
+            Some("th-5"),
+            "MLflow's OTLP tag"
+        );
         assert_eq!(session(&s, "t").as_deref(), Some("th-9"));
         assert_eq!(session(&s, "u").as_deref(), Some("th-7"), "MLflow metadata");
         assert_eq!(session(&s, "v").as_deref(), Some("s"));

@@ -1,6 +1,12 @@
-"""Two multi-turn conversations with dspy.History, traced with assets/spanscope_dspy.py.
+"""Two multi-turn conversations with dspy.History, traced by spanscope's DSPy writer or by
+OpenInference (each conversation in `using_session`).
 
-    python tests/python/conversation_program.py OUT.jsonl
+    python tests/python/conversation_program.py OUT.jsonl                    # the DSPy writer
+    python tests/python/conversation_program.py openinference http://127.0.0.1:4318
+
+MLflow is left out: mlflow-tracing 3.17.2 keeps a trace's session (`update_current_trace(
+session_id=...)`) in trace metadata, which its OTLP export does not send, and a trace tag set
+the same way makes the export fail to end the root span (the traces arrive running).
 
 Runs offline on dspy.utils.DummyLM. A chat module answers each question given the earlier
 turns as a dspy.History: conversation "france" has three turns and "rivers" two, interleaved
@@ -19,7 +25,8 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "assets"))
 
 import dspy  # noqa: E402
 
-from spanscope_dspy import SpanscopeCallback  # noqa: E402
+# what says which conversation a turn is of, for the instrumentors that carry one
+SESSION = {"name": None, "mlflow": False}
 
 
 class Chat(dspy.Module):
@@ -45,22 +52,47 @@ CONVERSATIONS = {
 ORDER = ["france", "rivers", "france", "rivers", "france"]
 
 
-def main(out):
+def main(mode, target):
+    flush = lambda: None  # noqa: E731
+    session = None
+    if mode == "dspy":
+        from spanscope_dspy import SpanscopeCallback
+
+        callback = SpanscopeCallback(target)
+        dspy.configure(callbacks=[callback])
+        flush = callback.close
+    elif mode == "openinference":
+        from openinference.instrumentation import using_session
+        from openinference.instrumentation.dspy import DSPyInstrumentor
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+        provider = TracerProvider()
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=target.rstrip("/") + "/v1/traces")))
+        DSPyInstrumentor().instrument(tracer_provider=provider)
+        flush = provider.shutdown
+        session = using_session
     answers = [{"answer": CONVERSATIONS[c][ORDER[: i + 1].count(c) - 1][1]} for i, c in enumerate(ORDER)]
     answers.append({"answer": "Yes"})
-    callback = SpanscopeCallback(out)
-    dspy.configure(lm=dspy.utils.DummyLM(answers), callbacks=[callback])
+    dspy.configure(lm=dspy.utils.DummyLM(answers))
     chat = Chat()
     histories = {c: dspy.History(messages=[]) for c in CONVERSATIONS}
     for i, c in enumerate(ORDER):
         question = CONVERSATIONS[c][ORDER[: i + 1].count(c) - 1][0]
-        prediction = chat(question=question, history=histories[c])
+        if session is not None:
+            with session(c):
+                prediction = chat(question=question, history=histories[c])
+        else:
+            prediction = chat(question=question, history=histories[c])
         messages = histories[c].messages + [{"question": question, "answer": prediction.answer}]
         histories[c] = dspy.History(messages=messages)
     dspy.Predict("question -> answer")(question="Is this a conversation?")
-    callback.close()
+    flush()
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    if len(sys.argv) == 2:
+        sys.exit(main("dspy", sys.argv[1]))
+    sys.exit(main(sys.argv[1], sys.argv[2]))
