@@ -5,6 +5,9 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
+use common::Session;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -311,4 +314,26 @@ fn mlflow_trace_files_carry_their_session_in_metadata() {
             .iter()
             .all(|c| c["first_question"].is_string())
     );
+}
+
+/// The explorer in a pseudo-terminal at 80×24: `:sessions`, `Enter` reads the selected
+/// conversation, `Enter` opens its first turn in the waterfall, `Esc` goes back to the list.
+#[test]
+fn the_explorer_lists_reads_and_opens_a_conversation() {
+    let mut s = Session::start(&[&fixture(CHAT), "--no-follow"], 80, 24);
+    s.wait_for("6/6");
+    s.keys(":sessions\r");
+    s.wait_for("Conversations  2 conversation(s), 5 turn(s)");
+    s.wait_for("What is the longest river");
+    s.keys("\r");
+    s.wait_for("Conversation dspy-8fe4ac1e53d08c14");
+    s.wait_for("The Caspian Sea");
+    s.keys("\r");
+    s.wait_gone("Conversation dspy-8fe4ac1e53d08c14");
+    s.wait_for("Predict");
+    let screen = s.screen();
+    assert!(screen.contains("Chat"), "{screen}");
+    s.keys("\x1b");
+    s.wait_for("6/6");
+    s.quit_cleanly();
 }
