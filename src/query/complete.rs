@@ -510,6 +510,43 @@ mod tests {
     }
 
     #[test]
+    fn session_completes_with_the_conversations_loaded() {
+        let mut s = Store::new();
+        let src = s.add_source("test");
+        for (t, session) in [
+            ("t1", "chat-1"),
+            ("t2", "chat-1"),
+            ("t3", "chat-2"),
+            ("t4", "x"),
+        ] {
+            s.insert(
+                src,
+                Record::Span(SpanRecord {
+                    trace_id: t.into(),
+                    span_id: "r".into(),
+                    name: Some("Chat".into()),
+                    start: Some(0),
+                    end: Some(1),
+                    attrs: vec![("session.id".into(), session.into())],
+                    ..SpanRecord::default()
+                }),
+            );
+        }
+        s.refresh();
+        let v = Vocabulary::of(&s);
+        let texts = |line: &str| -> Vec<String> {
+            let c = complete(&s, &v, line, line.chars().count());
+            c.items.into_iter().map(|c| c.text).collect()
+        };
+        assert_eq!(texts("sess"), ["session:"]);
+        assert_eq!(
+            texts("session:ch"),
+            ["session:chat-2", "session:chat-1"],
+            "newest first, once each"
+        );
+    }
+
+    #[test]
     fn field_names_complete_with_their_operator() {
         assert_eq!(texts("sta"), ["status:"]);
         assert_eq!(texts("du"), ["dur>"]);
