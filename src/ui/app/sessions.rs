@@ -89,14 +89,14 @@ impl App {
     }
 
     /// The store was compacted: the conversations hold trace, span and string indexes. The
-    /// list is made again; an opened conversation is read again when its first turn is kept.
+    /// list is made again; an opened conversation is read again, with the turns kept, when
+    /// one of its turns is (found by that turn's session, its string having moved too).
     pub(super) fn remap_sessions(&mut self, remap: &Remap) {
         let first = self
             .sessions
             .open
             .as_ref()
-            .and_then(|o| o.conv.turns.first())
-            .and_then(|&t| remap.trace(t));
+            .and_then(|o| o.conv.turns.iter().find_map(|&t| remap.trace(t)));
         let was_open = self.sessions.open.take().is_some();
         self.sessions.convs.clear();
         self.sessions.first_roots.clear();
@@ -277,6 +277,35 @@ mod tests {
         );
         run(&mut a, &[Action::Back]);
         assert_eq!(a.mode, Mode::Normal);
+    }
+
+    #[test]
+    fn a_conversation_being_read_keeps_its_turns_that_survive_eviction() {
+        let mut a = chat();
+        a.run_command("sessions");
+        run(&mut a, &[Action::Enter]);
+        let _ = screen(&mut a, 80, 24);
+        assert_eq!(a.sessions.open.as_ref().unwrap().conv.turns.len(), 2);
+        // the three oldest traces go: the first turn of each conversation and the second of one
+        a.store.set_retention(crate::model::store::Retention {
+            max_traces: Some(3),
+            max_bytes: None,
+        });
+        let remap = a.store.compact();
+        a.remap(&remap);
+        settle(&mut a);
+        let text = screen(&mut a, 80, 24);
+        let o = a.sessions.open.as_ref().unwrap();
+        assert_eq!(o.conv.turns.len(), 1, "{text}");
+        let turns = o.turns.as_ref().unwrap();
+        assert_eq!(
+            turns[0].input.as_deref(),
+            Some("Into which sea does it flow?")
+        );
+        assert!(text.contains("The Caspian Sea"), "{text}");
+        assert_eq!(a.sessions.convs.len(), 2);
+        let firsts = a.sessions.firsts.clone().unwrap();
+        assert!(firsts.iter().all(Option::is_some), "{firsts:?}");
     }
 
     #[test]

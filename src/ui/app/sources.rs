@@ -58,12 +58,13 @@ impl App {
         // the comparison holds span indexes: close it rather than show moved spans
         self.close_compare();
         self.remap_reader(remap);
-        self.remap_sessions(remap);
         self.detail.span = self.detail.span.and_then(|s| remap.span(s));
         self.detail.built_for = self.detail.span.map(|s| (s, u64::MAX));
         self.detail.requested = None;
         // effects not run yet hold indexes too
         self.effects.retain_mut(|e| e.remap(remap));
+        // after them: what it asks for holds the new indexes already
+        self.remap_sessions(remap);
     }
 }
 
