@@ -34,7 +34,7 @@ pub enum Effect {
     /// Decode the texts of a trace's LM and tool calls, for the reader view.
     ReadTranscript(TraceIdx),
     /// Decode the first turns' roots of the listed conversations, for their first questions.
-    ReadFirstQuestions(Vec<Option<SpanIdx>>),
+    ReadFirstQuestions(Vec<SpanIdx>),
     /// Decode the roots of a conversation's turns, for its transcript.
     ReadConversation(Vec<SpanIdx>),
     /// Read the bundled demo traces into the store (the welcome screen's `d`).

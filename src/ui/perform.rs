@@ -35,9 +35,8 @@ pub fn run(
             app.on_transcript(t, turns);
         }
         Effect::ReadFirstQuestions(roots) => {
-            let wanted: Vec<SpanIdx> = roots.iter().flatten().copied().collect();
-            let details = details_of(&app.store, &wanted);
-            app.on_first_questions(&roots, details);
+            let details = details_of(&app.store, &roots);
+            app.on_first_questions(&roots, &details);
         }
         Effect::ReadConversation(roots) => {
             let details = details_of(&app.store, &roots);

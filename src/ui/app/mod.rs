@@ -225,6 +225,7 @@ pub struct App {
     pub histogram: HistogramState,
     /// The traces split by a metadata value.
     pub groups: GroupsState,
+    /// The conversations view.
     pub sessions: SessionsState,
     /// The filter's text searches.
     pub text: TextSearch,

@@ -52,33 +52,29 @@ impl App {
             st.scroll.selected = i;
         }
         st.scroll.clamp(st.convs.len());
-        let roots: Vec<Option<SpanIdx>> = st
+        st.first_roots = st
             .convs
             .iter()
             .map(|c| c.turns.first().and_then(|&t| root_of(&self.store, t)))
             .collect();
-        if roots != st.first_roots || st.firsts.is_none() {
-            st.first_roots.clone_from(&roots);
-            st.firsts = None;
-            self.effects.push(Effect::ReadFirstQuestions(roots));
+        let unread: Vec<SpanIdx> = st
+            .first_roots
+            .iter()
+            .flatten()
+            .filter(|r| !st.firsts.contains_key(r))
+            .copied()
+            .collect();
+        if !unread.is_empty() {
+            self.effects.push(Effect::ReadFirstQuestions(unread));
         }
         st.built_for = Some(view);
     }
 
-    /// The first questions of the conversations whose first turns' roots are `roots`.
-    pub fn on_first_questions(&mut self, roots: &[Option<SpanIdx>], details: Vec<SpanDetail>) {
-        if self.sessions.first_roots != roots {
-            return;
+    /// The details of first turns' roots `roots`: their inputs are first questions.
+    pub fn on_first_questions(&mut self, roots: &[SpanIdx], details: &[SpanDetail]) {
+        for (&r, d) in roots.iter().zip(details) {
+            self.sessions.firsts.insert(r, sessions::input_of(d));
         }
-        let mut read = details.into_iter();
-        let firsts = roots
-            .iter()
-            .map(|r| {
-                r.and_then(|_| read.next())
-                    .and_then(|d| sessions::input_of(&d))
-            })
-            .collect();
-        self.sessions.firsts = Some(firsts);
     }
 
     /// The details of an opened conversation's turns' roots.
@@ -100,6 +96,7 @@ impl App {
         let was_open = self.sessions.open.take().is_some();
         self.sessions.convs.clear();
         self.sessions.first_roots.clear();
+        self.sessions.firsts.clear();
         self.sessions.built_for = None;
         if self.mode != Mode::Sessions {
             return;
@@ -246,12 +243,12 @@ mod tests {
         assert_eq!(a.mode, Mode::Sessions);
         assert_eq!(a.sessions.convs.len(), 2);
         insta::assert_snapshot!("sessions_at_80x24", screen(&mut a, 80, 24));
-        let firsts = a.sessions.firsts.clone().unwrap();
+        let firsts: Vec<_> = (0..2).map(|i| a.sessions.first(i)).collect();
         assert_eq!(
             firsts,
             [
-                Some("What is the longest river in Europe?".to_string()),
-                Some("What is the capital of France?".to_string())
+                Some(Some("What is the longest river in Europe?")),
+                Some(Some("What is the capital of France?"))
             ]
         );
         run(&mut a, &[Action::Down, Action::Enter]);
@@ -304,8 +301,11 @@ mod tests {
         );
         assert!(text.contains("The Caspian Sea"), "{text}");
         assert_eq!(a.sessions.convs.len(), 2);
-        let firsts = a.sessions.firsts.clone().unwrap();
-        assert!(firsts.iter().all(Option::is_some), "{firsts:?}");
+        let firsts: Vec<_> = (0..2).map(|i| a.sessions.first(i)).collect();
+        assert!(
+            firsts.iter().all(|f| f.is_some_and(|q| q.is_some())),
+            "{firsts:?}"
+        );
     }
 
     #[test]

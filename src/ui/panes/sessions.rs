@@ -74,15 +74,11 @@ fn render_list(app: &App, area: Rect, buf: &mut Buffer) {
         item: c,
     } in st.scroll.visible(&st.convs, rows)
     {
-        let first = match &st.firsts {
-            Some(f) => f
-                .get(index)
-                .cloned()
-                .flatten()
-                .unwrap_or_else(|| "-".into()),
-            None => "…".into(),
+        let first = match st.first(index) {
+            Some(q) => q.unwrap_or("-"),
+            None => "…",
         };
-        let line = row(&app.store, theme, c, &first, selected, costs, question_w);
+        let line = row(&app.store, theme, c, first, selected, costs, question_w);
         buf.set_line(rows.x, y, &line, rows.width);
     }
 }

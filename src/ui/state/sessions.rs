@@ -10,16 +10,18 @@ use crate::model::{SpanIdx, TraceStatus};
 use crate::text::{human_dur, neutralize};
 use crate::ui::theme::{Role, Theme};
 use crate::ui::view::ViewKey;
+use foldhash::HashMap;
 use ratatui::text::{Line, Span, Text};
 
 /// The conversations view.
 #[derive(Debug, Default)]
 pub struct SessionsState {
     pub convs: Vec<Conversation>,
-    /// The roots whose inputs are the first questions (asked of the loop), and the questions
-    /// once read (`None` while they are read).
+    /// The root of each conversation's first turn, whose input is its first question.
     pub first_roots: Vec<Option<SpanIdx>>,
-    pub firsts: Option<Vec<Option<String>>>,
+    /// The first questions read so far, by root (`None`: nothing recorded); a root not here is
+    /// being read. Kept while the list changes, so a new conversation reads only its own.
+    pub firsts: HashMap<SpanIdx, Option<String>>,
     pub scroll: Scroll,
     /// Rows on screen (for paging).
     pub page: usize,
@@ -43,6 +45,18 @@ pub struct Opened {
     /// Rows on screen and the width (from the layout).
     pub page: usize,
     pub width: u16,
+}
+
+impl SessionsState {
+    /// The first question of conversation `i`: `None` while it is read, `Some(None)` when
+    /// nothing was recorded.
+    #[must_use]
+    pub fn first(&self, i: usize) -> Option<Option<&str>> {
+        match self.first_roots.get(i).copied().flatten() {
+            Some(r) => self.firsts.get(&r).map(Option::as_deref),
+            None => Some(None),
+        }
+    }
 }
 
 impl Opened {
