@@ -541,8 +541,8 @@ pub struct ExportArgs {
     /// Only traces matching this query (see the filter language below).
     #[arg(long, short, value_name = "QUERY", default_value = "")]
     pub filter: String,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = ExportFormat::Jsonl)]
+    /// Output format (`--as examples`: dataset rows for `dspy.Example(**row)`).
+    #[arg(long, visible_alias = "as", value_enum, default_value_t = ExportFormat::Jsonl)]
     pub format: ExportFormat,
     /// Write here instead of stdout.
     #[arg(long, short, value_name = "FILE")]

@@ -385,10 +385,10 @@ min_pct = 1.0
 
 [list]
 # The trace list's columns, in order. Available: status, start, name, dur, bar, spans, llm,
-# tokens, cost, model.
-columns = ["status", "start", "name", "dur", "bar", "spans", "llm", "tokens", "model"]
-# The first sort: start, dur, status, tokens, cost, spans, llm, name, model (< and > change
-# it).
+# tokens, cost, score, model. The score's column shows only once some trace has a score.
+columns = ["status", "start", "name", "dur", "bar", "spans", "llm", "tokens", "score", "model"]
+# The first sort: start, dur, status, tokens, cost, score, spans, llm, name, model (< and >
+# change it).
 sort = "start"
 # Invert the sort order (i).
 reverse = false

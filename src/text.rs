@@ -93,6 +93,23 @@ pub fn cost_cell(usd_sum: Option<f64>, unpriced: u64) -> String {
     }
 }
 
+/// An evaluation score in a cell: a whole number as it is, else to two decimals without
+/// trailing zeros (`1`, `0.5`, `0.67`), and its label after it when there is one.
+#[must_use]
+pub fn score_cell(value: f64, label: Option<&str>) -> String {
+    let mut s = format!("{value:.2}");
+    if s.contains('.') {
+        s = s.trim_end_matches('0').trim_end_matches('.').to_string();
+    }
+    if s == "-0" {
+        s = "0".into();
+    }
+    match label {
+        Some(l) if !l.is_empty() => format!("{s} {}", neutralize(l, false)),
+        _ => s,
+    }
+}
+
 /// A milliseconds value for machine formats, exact to the nanosecond.
 #[must_use]
 #[allow(clippy::cast_precision_loss)]
@@ -927,5 +944,15 @@ mod tests {
         assert_eq!(super::usd(0.25), "$0.25");
         assert_eq!(super::usd(1.256), "$1.26");
         assert_eq!(super::usd(1234.5), "$1234");
+    }
+
+    #[test]
+    fn scores_show_as_short_numbers_with_their_label() {
+        assert_eq!(score_cell(1.0, None), "1");
+        assert_eq!(score_cell(0.0, Some("fail")), "0 fail");
+        assert_eq!(score_cell(2.0 / 3.0, None), "0.67");
+        assert_eq!(score_cell(0.5, Some("")), "0.5");
+        assert_eq!(score_cell(-0.001, None), "0");
+        assert_eq!(score_cell(0.9, Some("re\nlevant")), "0.9 re␊levant");
     }
 }

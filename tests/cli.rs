@@ -48,7 +48,7 @@ const LITELLM_PREDICT: &str = "7c1960a378e1fc2eb388de6893d872da";
 const LITELLM_MULTIHOP: &str = "61b68a4be98d1c6c8e84d6430568f670";
 
 /// Keys of a `list --format json|jsonl` object, in order.
-const LIST_KEYS: [&str; 13] = [
+const LIST_KEYS: [&str; 15] = [
     "trace_id",
     "name",
     "start",
@@ -62,12 +62,14 @@ const LIST_KEYS: [&str; 13] = [
     "model",
     "cost",
     "unpriced_calls",
+    "score",
+    "score_label",
 ];
 const LIST_CSV_HEADER: &str = "trace_id,name,start,duration_ms,status,spans,error_spans,llm_calls,\
                                prompt_tokens,completion_tokens,total_tokens,model,recovered,\
-                               cost,unpriced_calls";
+                               cost,unpriced_calls,score,score_label";
 /// Keys of a `stats --format json` group, in order.
-const STATS_KEYS: [&str; 13] = [
+const STATS_KEYS: [&str; 14] = [
     "name",
     "kind",
     "count",
@@ -81,6 +83,7 @@ const STATS_KEYS: [&str; 13] = [
     "tokens",
     "cost",
     "unpriced_calls",
+    "mean_score",
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -364,7 +367,7 @@ fn list_csv_has_the_header_and_one_row_per_trace() {
     assert_eq!(lines.next(), Some(LIST_CSV_HEADER));
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
     assert_eq!(rows.len(), 15);
-    assert!(rows.iter().all(|r| r.len() == 15), "{rows:?}");
+    assert!(rows.iter().all(|r| r.len() == 17), "{rows:?}");
     let csv_ids: Vec<&str> = rows.iter().map(|r| r[0]).collect();
     assert_eq!(csv_ids, OTLP_IDS);
 }
@@ -387,7 +390,9 @@ fn list_csv_splits_tokens_into_three_columns() {
             "openai/gpt-4o-mini",
             "false",
             "0.0000294",
-            "0"
+            "0",
+            "",
+            ""
         ]
     );
 }
@@ -401,7 +406,7 @@ fn list_csv_quotes_commas_quotes_and_newlines() {
     assert_eq!(
         out,
         format!(
-            "{LIST_CSV_HEADER}\nx1,\"a,\"\"b\"\"\nc\",2026-11-21T05:37:00Z,5,ok,2,0,0,,,,,false,,0\n"
+            "{LIST_CSV_HEADER}\nx1,\"a,\"\"b\"\"\nc\",2026-11-21T05:37:00Z,5,ok,2,0,0,,,,,false,,0,,\n"
         )
     );
 }
@@ -789,8 +794,8 @@ fn bad_duration_unit_points_a_caret_at_the_unit() {
 fn unknown_field_is_underlined_whole() {
     assert_bad_query(
         "foo:bar",
-        "^^^ unknown field \"foo\" (known: dur, status, name, model, tokens, cost, spans, kind, \
-         id, session, text, attr.KEY, span.FIELD)",
+        "^^^ unknown field \"foo\" (known: dur, status, name, model, tokens, cost, score, spans, \
+         kind, id, session, text, attr.KEY, span.FIELD)",
     );
 }
 
@@ -1480,7 +1485,7 @@ fn stats_csv_header() {
         out.lines().next(),
         Some(
             "name,kind,count,p50_ms,p95_ms,p99_ms,max_ms,mean_pct,errors,error_rate,\
-             prompt_tokens,completion_tokens,total_tokens,cost,unpriced_calls"
+             prompt_tokens,completion_tokens,total_tokens,cost,unpriced_calls,mean_score"
         )
     );
     assert_eq!(out.lines().count(), 1 + 14);
@@ -1964,7 +1969,7 @@ fn stats_group_splits_traces_by_a_metadata_value() {
     assert_eq!(
         csv.lines().next().unwrap(),
         "value,traces,errors,error_rate,p50_ms,p95_ms,max_ms,llm_calls,total_tokens,mean_tokens,\
-         cost,unpriced_calls"
+         cost,unpriced_calls,mean_score,scored"
     );
     // a failed request is an error; one that recovered from a failed step is its own group
     assert!(csv.contains("\nerror,1,1,1,"), "{csv}");

@@ -572,6 +572,161 @@ fn gen_ai_log_events_show_with_their_spans_over_http_and_grpc() {
             "{t}"
         );
     }
+    // the evaluation, sent before its span, scores the span's trace
+    let list = spanscope_json(&[
+        "list",
+        out.to_str().unwrap(),
+        "-f",
+        "score>0.5",
+        "--format",
+        "json",
+    ]);
+    let scored: Vec<Value> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            serde_json::json!([
+                field(t, "trace_id"),
+                field(t, "score"),
+                field(t, "score_label")
+            ])
+        })
+        .collect();
+    let want: Vec<Value> = sent
+        .iter()
+        .map(|(_, ids)| {
+            serde_json::json!([field(field(ids, "after"), "trace_id"), 0.9, "relevant"])
+        })
+        .collect();
+    assert_eq!(scored, want);
+}
+
+/// A `spanscope record` on free ports: the child, its stderr, and the OTLP/HTTP endpoint.
+fn record_to(
+    out: &Path,
+) -> (
+    std::process::Child,
+    std::io::BufReader<std::process::ChildStderr>,
+    String,
+) {
+    use std::io::BufRead as _;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_spanscope"))
+        .args([
+            "record",
+            "--http",
+            "127.0.0.1:0",
+            "--grpc",
+            "127.0.0.1:0",
+            "--out",
+        ])
+        .arg(out)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut first = String::new();
+    err.read_line(&mut first).unwrap();
+    let http = first
+        .split("http://")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no http:// in {first}"));
+    (child, err, format!("http://{http}"))
+}
+
+/// The names and scores `list` gives for `filter`.
+fn scored(path: &str, filter: &str) -> Vec<(String, Value)> {
+    let list = spanscope_json(&["list", path, "--strict", "-f", filter, "--format", "json"]);
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                field(t, "name").as_str().unwrap().to_string(),
+                field(t, "score").clone(),
+            )
+        })
+        .collect()
+}
+
+/// A real `dspy.Evaluate` over four examples, one failing its metric, under the DSPy writer:
+/// each example's trace has its score, `score<1` finds the failing one alone, and its export
+/// as examples loads into `dspy.Example`s.
+#[test]
+fn an_evaluate_under_the_writer_scores_each_example_s_trace() {
+    let Some(py) = python() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("eval.jsonl");
+    let path = out.to_str().unwrap();
+    run_python(py, &["tests/python/evaluate_program.py", "writer", path]);
+
+    let all = scored(path, "");
+    assert_eq!(all.len(), 5, "the Evaluate and its four runs: {all:?}");
+    assert_eq!(
+        all[0],
+        ("Evaluate".to_string(), Value::Null),
+        "the Evaluate itself is not an example"
+    );
+    let mut scores: Vec<f64> = all[1..].iter().map(|(_, s)| s.as_f64().unwrap()).collect();
+    scores.sort_by(f64::total_cmp);
+    assert_eq!(scores, [0.0, 1.0, 1.0, 1.0]);
+
+    let failed = spanscope_json(&["list", path, "-f", "score<1", "--format", "json"]);
+    let [t] = failed.as_array().unwrap().as_slice() else {
+        panic!("{failed:#}")
+    };
+    let id = field(t, "trace_id").as_str().unwrap();
+    let shown = spanscope_json(&["show", id, path, "--format", "json"]);
+    assert_eq!(field(&shown, "score"), 0.0);
+
+    let examples = dir.path().join("failed.jsonl");
+    let o = Command::new(env!("CARGO_BIN_EXE_spanscope"))
+        .args(["export", "--as", "examples", path, "-f", "score<1", "--out"])
+        .arg(&examples)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = Command::new(py)
+        .args(["tests/python/load_examples.py", examples.to_str().unwrap()])
+        .current_dir(ROOT)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let loaded: Vec<Value> = String::from_utf8(o.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        loaded,
+        [serde_json::json!({"question": "Capital of Spain?", "answer": "Lisbon", "score": 0.0})]
+    );
+}
+
+/// The same Evaluate under `mlflow.dspy.autolog(log_traces_from_eval=True)` exporting over
+/// OTLP: each example's program run arrives as a trace of its own. MLflow logs a metric's
+/// feedback on a trace only through its tracking store: exporting over OTLP it finds no trace
+/// to log it on (`get_last_active_trace_id` is None), so these traces carry no score, and none
+/// is made up. Assessments in MLflow trace files do score (`mlflow.rs`).
+#[test]
+fn an_evaluate_under_mlflow_autolog_sends_each_example_s_run() {
+    let Some(py) = python() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("session.jsonl");
+    let (mut child, _err, http) = record_to(&out);
+    run_python(py, &["tests/python/evaluate_program.py", "mlflow", &http]);
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    let all = scored(out.to_str().unwrap(), "");
+    assert_eq!(
+        all,
+        vec![("Predict.forward".to_string(), Value::Null); 4],
+        "one trace per example"
+    );
 }
 
 /// The suite's traces in start order: name. An Evaluate and an optimizer's compile are traces of

@@ -247,3 +247,60 @@ fn every_format_is_indexed_alike_by_one_thread_and_by_many() {
     assert_eq!(store.sources()[0].rejected, 2, "{:?}", store.sources());
     same_index(&bytes, "every format in one log");
 }
+
+/// An Evaluate of 300 examples as the DSPy writer logs it: each example's run, then the
+/// Evaluate's end line naming each run's trace and score (a third of them failed), then the
+/// runs of a second Evaluate that scores them again higher (the lowest stays).
+fn evaluation_lines() -> Vec<String> {
+    let mut out = Vec::new();
+    let mut results = Vec::new();
+    for i in 0..300 {
+        let (start, end) = (1_000 + i * 10, 1_005 + i * 10);
+        for (phase, ts) in [("start", start), ("end", end)] {
+            out.push(format!(
+                r#"{{"v":1,"event":"module_{phase}","kind":"module","phase":"{phase}","call_id":"run{i}","parent_call_id":"ev","root_call_id":"run{i}","evaluate_call_id":"ev","ts_unix_ns":{ts},"instance":{{"class":"Predict"}},"inputs":{{"args":[],"kwargs":{{"question":"q{i}"}}}},"outputs":{{"answer":"a{i}"}}}}"#
+            ));
+        }
+        results.push(format!(
+            r#"{{"example":{i},"root_call_id":"run{i}","score":{}}}"#,
+            i % 3 != 0
+        ));
+    }
+    out.insert(
+        0,
+        r#"{"v":1,"event":"evaluate_start","kind":"evaluate","phase":"start","call_id":"ev","root_call_id":"ev","ts_unix_ns":900}"#.to_string(),
+    );
+    out.push(format!(
+        r#"{{"v":1,"event":"evaluate_end","kind":"evaluate","phase":"end","call_id":"ev","root_call_id":"ev","ts_unix_ns":9000,"outputs":{{"score":66.7,"metric":"exact","results":[{}]}}}}"#,
+        results.join(",")
+    ));
+    out.push(format!(
+        r#"{{"v":1,"event":"evaluate_end","kind":"evaluate","phase":"end","call_id":"ev2","root_call_id":"ev2","ts_unix_ns":9100,"outputs":{{"score":100,"metric":"lenient","results":[{}]}}}}"#,
+        (0..300)
+            .map(|i| format!(r#"{{"example":{i},"root_call_id":"run{i}","score":0.5}}"#))
+            .collect::<Vec<_>>()
+            .join(",")
+    ));
+    out
+}
+
+#[test]
+fn scores_are_indexed_alike_by_one_thread_and_by_many() {
+    let mut bytes = evaluation_lines().join("\n").into_bytes();
+    bytes.push(b'\n');
+    let store = one_thread(&bytes);
+    assert_eq!(store.sources()[0].rejected, 0, "{:?}", store.sources());
+    let scores: Vec<f64> = store
+        .trace_ids()
+        .filter_map(|t| store.summary(t).score)
+        .map(|s| s.value)
+        .collect();
+    assert_eq!(scores.len(), 300);
+    assert_eq!(scores.iter().filter(|&&v| v == 0.0).count(), 100);
+    assert_eq!(
+        scores.iter().filter(|&&v| v == 0.5).count(),
+        200,
+        "the lowest stays"
+    );
+    same_index(&bytes, "an evaluation");
+}

@@ -109,6 +109,9 @@ pub struct TraceGroup {
     /// What the group's LM calls cost, the ones with a price, and how many have none.
     pub cost: Option<Nanodollars>,
     pub unpriced: u64,
+    /// The mean evaluation score of the group's scored traces, and how many there are.
+    pub mean_score: Option<f64>,
+    pub scored: usize,
 }
 
 /// Group `traces` by `key`: the most traces first, ties by value.
@@ -129,6 +132,11 @@ pub fn compute(store: &Store, traces: &[TraceIdx], key: &GroupKey) -> Vec<TraceG
                 .filter(|t| cols.status(t.0 as usize) == TraceStatus::Error)
                 .count();
             let sums = ts.iter().map(|&t| store.summary(t));
+            let scores: Vec<f64> = ts
+                .iter()
+                .filter_map(|t| cols.score(t.0 as usize))
+                .map(|s| s.value)
+                .collect();
             #[allow(clippy::cast_precision_loss)]
             TraceGroup {
                 value: value.map(str::to_string),
@@ -143,6 +151,9 @@ pub fn compute(store: &Store, traces: &[TraceIdx], key: &GroupKey) -> Vec<TraceG
                 cost: sums.clone().filter_map(|s| s.cost).reduce(|a, b| a + b),
                 unpriced: sums.clone().map(|s| u64::from(s.unpriced)).sum(),
                 with_tokens: sums.filter(|s| s.tokens.is_some()).count(),
+                mean_score: (!scores.is_empty())
+                    .then(|| scores.iter().sum::<f64>() / scores.len() as f64),
+                scored: scores.len(),
             }
         })
         .collect();
@@ -162,6 +173,13 @@ impl TraceGroup {
     #[must_use]
     pub fn cost_cell(&self) -> String {
         crate::text::cost_cell(self.cost.map(Nanodollars::usd), self.unpriced)
+    }
+
+    /// The score cell: the mean of the scored traces, `—` when none was scored.
+    #[must_use]
+    pub fn score_cell(&self) -> String {
+        self.mean_score
+            .map_or_else(|| "—".into(), |m| crate::text::score_cell(m, None))
     }
 
     /// The cells of a table row: value, traces, errors, rate, p50, p95, max, LM calls, tokens.

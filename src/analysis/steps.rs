@@ -124,11 +124,15 @@ pub fn compute(store: &Store, traces: &[TraceIdx], by: GroupBy, roots: bool) -> 
     let mut groups: foldhash::HashMap<u32, StatsAcc> = foldhash::HashMap::default();
     for &t in traces {
         let total = store.trace(t).summary.duration;
+        let score = store.columns().score(t.0 as usize);
         for step in steps_of(store, t, roots) {
             let sp = store.span(step.span);
             let Some(key) = group_key(&sp, by) else {
                 continue;
             };
+            if let Some(s) = score {
+                groups.entry(key).or_default().add_score(t.0, s.value);
+            }
             let dur = sp.duration();
             let pct = dur
                 .filter(|_| total > 0)

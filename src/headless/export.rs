@@ -25,6 +25,9 @@ pub enum ExportFormat {
     Jsonl,
     /// One OTLP/JSON `ExportTraceServiceRequest` per trace and line.
     Otlp,
+    /// One dataset row per trace: the program's input and output fields and `score`, for
+    /// `dspy.Example(**row)`.
+    Examples,
 }
 
 /// Write `traces` in `format`, one line each.
@@ -41,6 +44,9 @@ pub fn write(
         match format {
             ExportFormat::Jsonl => serde_json::to_writer(&mut *out, &trace_line(store, t))?,
             ExportFormat::Otlp => serde_json::to_writer(&mut *out, &otlp_request(store, t))?,
+            ExportFormat::Examples => {
+                serde_json::to_writer(&mut *out, &super::examples::row(store, t))?
+            }
         }
         writeln!(out)?;
     }
@@ -117,6 +123,8 @@ pub fn trace_line(store: &Store, t: TraceIdx) -> TraceLine {
         unpriced_calls: s.unpriced,
         llm_calls: s.llm_calls,
         error_spans: s.error_spans,
+        score: s.score.map(|sc| sc.value),
+        score_label: s.score.and_then(|sc| sc.label).map(|l| store.str(l).into()),
         spans,
     }
 }

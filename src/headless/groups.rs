@@ -22,6 +22,9 @@ struct GroupJson<'a> {
     /// USD, the calls with a price; null when none has one.
     cost: Option<f64>,
     unpriced_calls: u64,
+    /// The mean evaluation score of the group's scored traces (null when none), and how many.
+    mean_score: Option<f64>,
+    scored: usize,
 }
 
 fn json(g: &TraceGroup) -> GroupJson<'_> {
@@ -38,6 +41,8 @@ fn json(g: &TraceGroup) -> GroupJson<'_> {
         mean_tokens: g.mean_tokens().map(round3),
         cost: g.cost.map(crate::model::Nanodollars::usd),
         unpriced_calls: g.unpriced,
+        mean_score: g.mean_score.map(round3),
+        scored: g.scored,
     }
 }
 
@@ -61,7 +66,7 @@ pub fn print(
         StatsFormat::Csv => {
             writeln!(
                 out,
-                "value,traces,errors,error_rate,p50_ms,p95_ms,max_ms,llm_calls,total_tokens,mean_tokens,cost,unpriced_calls"
+                "value,traces,errors,error_rate,p50_ms,p95_ms,max_ms,llm_calls,total_tokens,mean_tokens,cost,unpriced_calls,mean_score,scored"
             )?;
             for g in groups {
                 let j = json(g);
@@ -81,6 +86,8 @@ pub fn print(
                         crate::text::csv_cell(j.mean_tokens),
                         crate::text::csv_cell(j.cost),
                         j.unpriced_calls.to_string(),
+                        crate::text::csv_cell(j.mean_score),
+                        j.scored.to_string(),
                     ])
                 )?;
             }
@@ -96,12 +103,19 @@ pub fn print(
             if costs {
                 cols.push(("COST", true));
             }
+            let scores = groups.iter().any(|g| g.mean_score.is_some());
+            if scores {
+                cols.push(("SCORE", true));
+            }
             let mut t = super::Table::new(&cols).painted(paint);
             for g in groups {
                 let mut c = g.cells().to_vec();
                 c[0] = crate::text::truncate(&c[0], 60);
                 if costs {
                     c.push(g.cost_cell());
+                }
+                if scores {
+                    c.push(g.score_cell());
                 }
                 let tones = if g.errors > 0 {
                     vec![(2, super::Tone::Error)]

@@ -39,6 +39,15 @@ pub fn print(
 pub struct Stream {
     widths: Vec<usize>,
     started: bool,
+    /// The optional columns shown so far: once shown, a followed list keeps them.
+    shown: Optional,
+}
+
+/// The table's columns shown only when some trace has a value for them.
+#[derive(Debug, Default, Clone, Copy)]
+struct Optional {
+    cost: bool,
+    score: bool,
 }
 
 impl Stream {
@@ -61,6 +70,7 @@ impl Stream {
             header,
             paint,
             widths: &mut self.widths,
+            shown: &mut self.shown,
         };
         write_rows(store, traces, format, time, out, table)
     }
@@ -71,6 +81,7 @@ struct Rows<'w> {
     header: bool,
     paint: Paint,
     widths: &'w mut Vec<usize>,
+    shown: &'w mut Optional,
 }
 
 fn write_rows(
@@ -99,7 +110,7 @@ fn write_rows(
             if header {
                 writeln!(
                     out,
-                    "trace_id,name,start,duration_ms,status,spans,error_spans,llm_calls,prompt_tokens,completion_tokens,total_tokens,model,recovered,cost,unpriced_calls"
+                    "trace_id,name,start,duration_ms,status,spans,error_spans,llm_calls,prompt_tokens,completion_tokens,total_tokens,model,recovered,cost,unpriced_calls,score,score_label"
                 )?;
             }
             for &t in traces {
@@ -120,6 +131,8 @@ fn write_rows(
                     j.recovered.to_string(),
                     crate::text::csv_cell(j.cost),
                     j.unpriced_calls.to_string(),
+                    crate::text::csv_cell(j.score),
+                    j.score_label.clone().unwrap_or_default(),
                 ];
                 writeln!(out, "{}", csv_line(&cells))?;
             }
@@ -185,12 +198,12 @@ fn table(
     out: &mut impl Write,
     rows: Rows<'_>,
 ) -> io::Result<()> {
-    // what the traces cost, when some call has a price
-    // (once shown, a followed list keeps the column)
-    let costs = rows.widths.len() > 9
-        || traces
-            .iter()
-            .any(|t| store.columns().cost(t.0 as usize).is_some());
+    // what the traces cost, when some call has a price, and their scores, when some trace
+    // has one (once shown, a followed list keeps the column)
+    let cols_of = store.columns();
+    rows.shown.cost |= traces.iter().any(|t| cols_of.cost(t.0 as usize).is_some());
+    rows.shown.score |= traces.iter().any(|t| cols_of.score(t.0 as usize).is_some());
+    let (costs, scores) = (rows.shown.cost, rows.shown.score);
     let mut cols = vec![
         ("START", false),
         ("TRACE", false),
@@ -204,6 +217,9 @@ fn table(
     ];
     if costs {
         cols.insert(8, ("COST", true));
+    }
+    if scores {
+        cols.insert(cols.len() - 1, ("SCORE", true));
     }
     let mut t = super::Table::new(&cols).painted(rows.paint);
     let names = crate::text::cut_names(
@@ -232,6 +248,16 @@ fn table(
         if costs {
             let usd = s.cost.map(crate::model::Nanodollars::usd);
             cells.insert(8, crate::text::cost_cell(usd, u64::from(s.unpriced)));
+        }
+        if scores {
+            let cell = s.score.map_or_else(
+                || "—".into(),
+                |sc| {
+                    let label = sc.label.map(|l| store.str(l));
+                    truncate(&crate::text::score_cell(sc.value, label), 16)
+                },
+            );
+            cells.insert(cells.len() - 1, cell);
         }
         t.row_toned(cells, vec![(3, tone)]);
     }

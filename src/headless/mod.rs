@@ -2,6 +2,7 @@
 //! has one formatter; machine formats are a contract (README "Output contract").
 
 pub mod diff;
+pub mod examples;
 pub mod export;
 pub mod groups;
 pub mod list;
@@ -36,6 +37,10 @@ pub struct TraceJson {
     pub cost: Option<f64>,
     /// LM calls whose cost is not known.
     pub unpriced_calls: u32,
+    /// What an evaluation scored the request (the lowest it was given); null when none did.
+    pub score: Option<f64>,
+    /// The label that came with the score; null when none did.
+    pub score_label: Option<String>,
 }
 
 impl TraceJson {
@@ -57,6 +62,11 @@ impl TraceJson {
             model: s.model.map(|m| store.str(m).to_string()),
             cost: s.cost.map(Nanodollars::usd),
             unpriced_calls: s.unpriced,
+            score: s.score.map(|sc| sc.value),
+            score_label: s
+                .score
+                .and_then(|sc| sc.label)
+                .map(|l| store.str(l).to_string()),
         }
     }
 }

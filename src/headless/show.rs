@@ -58,6 +58,8 @@ struct ShowJson {
     model: Option<String>,
     cost: Option<f64>,
     unpriced_calls: u32,
+    score: Option<f64>,
+    score_label: Option<String>,
     /// Steps carried only durations and were laid out one after another.
     sequential_steps: bool,
     spans: Vec<SpanJson>,
@@ -119,6 +121,8 @@ pub fn print(
                 model: tj.model,
                 cost: tj.cost,
                 unpriced_calls: tj.unpriced_calls,
+                score: tj.score,
+                score_label: tj.score_label,
                 sequential_steps: store.trace(t).summary.sequential,
                 spans,
             };
@@ -201,6 +205,13 @@ fn header(store: &Store, t: TraceIdx, time: TimeFmt) -> Vec<(&'static str, Strin
             line.push_str(&format!(" ({} LM call(s) without a price)", s.unpriced));
         }
         lines.insert(lines.len() - 1, ("cost", line));
+    }
+    if let Some(sc) = s.score {
+        let label = sc.label.map(|l| store.str(l));
+        lines.insert(
+            lines.len() - 1,
+            ("score", crate::text::score_cell(sc.value, label)),
+        );
     }
     if let Some(e) = s.error_message {
         let error = first_line(store.str(e), 200);

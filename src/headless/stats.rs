@@ -31,6 +31,8 @@ struct GroupJson<'a> {
     /// USD, the calls with a price; null when none has one.
     cost: Option<f64>,
     unpriced_calls: u64,
+    /// The mean evaluation score of the scored traces the step ran in; null when none.
+    mean_score: Option<f64>,
 }
 
 /// Print groups in `format`.
@@ -59,6 +61,7 @@ pub fn print(
             tokens: s.tokens,
             cost: s.cost.map(crate::model::Nanodollars::usd),
             unpriced_calls: s.unpriced,
+            mean_score: s.mean_score.map(round3),
         }
     }
     match format {
@@ -70,7 +73,7 @@ pub fn print(
         StatsFormat::Csv => {
             writeln!(
                 out,
-                "name,kind,count,p50_ms,p95_ms,p99_ms,max_ms,mean_pct,errors,error_rate,prompt_tokens,completion_tokens,total_tokens,cost,unpriced_calls"
+                "name,kind,count,p50_ms,p95_ms,p99_ms,max_ms,mean_pct,errors,error_rate,prompt_tokens,completion_tokens,total_tokens,cost,unpriced_calls,mean_score"
             )?;
             for g in groups {
                 let j = json(g);
@@ -93,6 +96,7 @@ pub fn print(
                         crate::text::csv_cell(j.tokens.as_ref().map(|t| t.total)),
                         crate::text::csv_cell(j.cost),
                         j.unpriced_calls.to_string(),
+                        crate::text::csv_cell(j.mean_score),
                     ])
                 )?;
             }
@@ -106,6 +110,7 @@ pub fn print(
                     .is_some_and(|t| t.cache_read + t.cache_write + t.reasoning > 0)
             });
             let costs = groups.iter().any(|g| g.stats.cost.is_some());
+            let scores = groups.iter().any(|g| g.stats.mean_score.is_some());
             let mut cols = vec![
                 ("NAME", false),
                 ("KIND", false),
@@ -123,6 +128,9 @@ pub fn print(
             }
             if costs {
                 cols.push(("COST", true));
+            }
+            if scores {
+                cols.push(("SCORE", true));
             }
             let mut t = super::Table::new(&cols).painted(paint);
             let d = |v: Option<i64>| v.map_or_else(|| "—".into(), human_dur);
@@ -170,6 +178,12 @@ pub fn print(
                         s.cost.map(crate::model::Nanodollars::usd),
                         s.unpriced,
                     ));
+                }
+                if scores {
+                    cells.push(
+                        s.mean_score
+                            .map_or_else(|| "—".into(), |m| crate::text::score_cell(m, None)),
+                    );
                 }
                 t.row_toned(cells, tones);
             }

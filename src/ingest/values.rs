@@ -187,6 +187,7 @@ pub fn stated_trace(
             TraceStatus::Ok
         }),
         tokens,
+        score: None,
     }
 }
 

@@ -4,8 +4,8 @@
 //! compaction; [`TraceColumns::summary`] puts one row back together.
 
 use super::idx::SpanIdx;
-use super::trace::Outcome;
 use super::trace::TraceSummary;
+use super::trace::{Outcome, Score};
 use super::{Nanodollars, Nanos, Sym, Tokens, TraceStatus};
 use foldhash::HashMap;
 
@@ -50,6 +50,8 @@ pub struct TraceColumns {
     usage: HashMap<u32, Usage>,
     /// The session of the traces that have one (most have none).
     session: HashMap<u32, Sym>,
+    /// The scores of the traces an evaluation scored: most traces have none.
+    scores: HashMap<u32, Score>,
 }
 
 /// The cost column's value for a trace with no priced call.
@@ -154,6 +156,7 @@ impl TraceColumns {
             Some(sym) => self.session.insert(key, sym),
             None => self.session.remove(&key),
         };
+        self.set_score(i, s.score);
         self.rest[i] = Rest {
             prompt: s.tokens.map_or(0, |t| t.prompt),
             completion: s.tokens.map_or(0, |t| t.completion),
@@ -196,6 +199,7 @@ impl TraceColumns {
             error_message: Self::sym(rest.error_message),
             one_model: f & flag::ONE_MODEL != 0,
             session: self.session(i),
+            score: self.score(i),
         }
     }
 
@@ -215,6 +219,33 @@ impl TraceColumns {
     #[must_use]
     pub fn has_sessions(&self) -> bool {
         !self.session.is_empty()
+    }
+
+    /// Trace `i`'s score, if an evaluation gave it one.
+    #[must_use]
+    pub fn score(&self, i: usize) -> Option<Score> {
+        if self.scores.is_empty() {
+            return None;
+        }
+        u32::try_from(i)
+            .ok()
+            .and_then(|k| self.scores.get(&k))
+            .copied()
+    }
+
+    /// Trace `i`'s score is now `score`.
+    pub fn set_score(&mut self, i: usize, score: Option<Score>) {
+        let Ok(key) = u32::try_from(i) else { return };
+        match score {
+            Some(s) => self.scores.insert(key, s),
+            None => self.scores.remove(&key),
+        };
+    }
+
+    /// Whether some held trace has a score (the list shows a SCORE column then).
+    #[must_use]
+    pub fn any_score(&self) -> bool {
+        !self.scores.is_empty()
     }
 
     fn usage_of(&self, i: usize) -> Usage {
@@ -248,6 +279,7 @@ impl TraceColumns {
         if let Ok(k) = u32::try_from(i) {
             self.usage.remove(&k);
             self.session.remove(&k);
+            self.scores.remove(&k);
         }
     }
 
@@ -380,6 +412,16 @@ mod tests {
         };
         c.set(0, &turn);
         assert_eq!((c.summary(0), c.session(0)), (turn, Some(Sym(3))));
+        let scored = TraceSummary {
+            score: Some(Score {
+                value: 0.5,
+                label: Some(Sym(3)),
+            }),
+            ..s.clone()
+        };
+        c.set(0, &scored);
+        assert_eq!(c.summary(0), scored);
+        assert!(c.any_score());
         c.set(0, &s);
         assert_eq!((c.start[0], c.duration[0], c.tokens[0]), (5, 7, 1));
         assert_eq!((c.span_count[0], c.llm_calls[0]), (3, 2));
@@ -401,7 +443,9 @@ mod tests {
             (c.status(0), c.status_rank(0), c.tokens[0]),
             (TraceStatus::Running, 1, 0)
         );
+        c.set_score(0, scored.score);
         c.kill(0);
+        assert!(!c.any_score(), "an evicted trace's score goes with it");
         assert!(!c.is_live(0));
         assert_eq!(c.status(0), TraceStatus::Running);
     }

@@ -146,6 +146,7 @@ pub fn summary(
         unpriced: spans_u32(unpriced),
         // the store finds it in the spans' attributes (`session.rs`)
         session: None,
+        score: None,
     }
 }
 

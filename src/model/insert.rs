@@ -11,7 +11,7 @@ use super::records::{Record, SpanRecord, TraceRecord};
 use super::sources::SourceId;
 use super::span::{Span, SpanIdx, SpanStatus, flags};
 use super::store::Store;
-use super::trace::{TraceIdx, TraceInfo, TraceRow};
+use super::trace::{Score, TraceIdx, TraceInfo, TraceRow};
 
 /// Internal flag: the span was recorded whole.
 const COMPLETE: u8 = 128;
@@ -114,8 +114,9 @@ impl Store {
         r: TraceRecord,
     ) -> Result<Option<TraceIdx>, CapacityError> {
         let held = self.held_trace(&r.trace_id);
-        // its id, name and error message: checked first, so a refused record changes nothing
-        idx::ensure_room(self.strings.len(), 3, Table::Strings)?;
+        // its id, name, error message and score label: checked first, so a refused record
+        // changes nothing
+        idx::ensure_room(self.strings.len(), 4, Table::Strings)?;
         let t = match held {
             Some(t) => t,
             None => self.new_trace(&r.trace_id, source)?,
@@ -134,8 +135,32 @@ impl Store {
         if let Some(tokens) = r.tokens {
             self.stated_tokens.insert(t, tokens);
         }
+        if let Some(score) = r.score.filter(|s| s.value.is_finite()) {
+            let label = self.intern_opt(score.label.as_deref())?;
+            let new = Score {
+                value: score.value,
+                label,
+            };
+            let i = t.0 as usize;
+            let kept = match self.columns.score(i) {
+                Some(old) if self.lower_score(old, new) => old,
+                _ => new,
+            };
+            self.columns.set_score(i, Some(kept));
+        }
         self.mark_dirty(t);
         Ok(Some(t))
+    }
+
+    /// Whether score `a` is kept over `b` when a trace is given both: the lower value (one
+    /// failed metric fails the request), on a tie the label first in text order. The rule
+    /// does not depend on the order the scores arrive in.
+    fn lower_score(&self, a: Score, b: Score) -> bool {
+        let label = |s: Score| s.label.map(|l| self.strings.resolve(l));
+        match a.value.total_cmp(&b.value) {
+            std::cmp::Ordering::Equal => label(a) <= label(b),
+            o => o.is_lt(),
+        }
     }
 
     fn intern_opt(&mut self, s: Option<&str>) -> Result<Option<Sym>, CapacityError> {
@@ -433,6 +458,69 @@ mod tests {
         let st = s.source(src);
         assert_eq!((st.spans_merged, st.duplicates, st.rejected), (1, 1, 1));
         assert!(s.accounting().balanced());
+    }
+
+    fn scored(trace: &str, value: f64, label: Option<&str>) -> Record {
+        Record::Trace(TraceRecord {
+            trace_id: trace.into(),
+            score: Some(crate::model::ScoreRecord {
+                value,
+                label: label.map(str::to_string),
+            }),
+            ..TraceRecord::default()
+        })
+    }
+
+    /// The value and label a trace's row holds.
+    fn score_of(s: &Store, trace: &str) -> Option<(f64, Option<String>)> {
+        let t = s.trace_by_id(trace)?;
+        let sc = s.summary(t).score?;
+        Some((sc.value, sc.label.map(|l| s.str(l).to_string())))
+    }
+
+    #[test]
+    fn a_trace_keeps_its_lowest_score_whichever_order_they_come_in() {
+        let scores = [
+            scored("t1", 1.0, Some("pass")),
+            scored("t1", 0.0, Some("fail")),
+            scored("t1", 0.0, Some("bad")),
+            scored("t1", f64::NAN, None),
+        ];
+        for order in [[0, 1, 2, 3], [3, 2, 1, 0], [1, 3, 0, 2]] {
+            let (mut s, src) = store();
+            s.insert(src, Record::Span(span("t1", "a", None)));
+            for i in order {
+                s.insert(src, scores[i].clone());
+            }
+            s.refresh();
+            assert_eq!(
+                score_of(&s, "t1"),
+                Some((0.0, Some("bad".into()))),
+                "{order:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_score_before_its_spans_waits_for_them_and_goes_with_its_trace() {
+        let (mut s, src) = store();
+        s.insert(src, scored("t1", 0.25, None));
+        s.insert(src, Record::Span(span("t1", "a", None)));
+        s.insert(src, Record::Span(span("t2", "a", None)));
+        s.refresh();
+        assert_eq!(score_of(&s, "t1"), Some((0.25, None)));
+        assert_eq!(score_of(&s, "t2"), None);
+        assert_eq!(s.trace_count(), 2, "the score made no trace of its own");
+        s.set_retention(crate::model::retention::Retention {
+            max_traces: Some(1),
+            max_bytes: None,
+        });
+        s.enforce_retention();
+        assert!(!s.columns().any_score(), "evicted with its trace");
+        s.insert(src, scored("t2", 1.0, None));
+        s.refresh();
+        s.compact();
+        assert_eq!(score_of(&s, "t2"), Some((1.0, None)), "compaction keeps it");
     }
 
     #[test]

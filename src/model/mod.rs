@@ -40,12 +40,12 @@ pub use found::{Found, TextField, TextHit, TextHits};
 pub use ids::{IdStr, SpanId, TraceId};
 pub use intern::Sym;
 pub use payload::{Blob, BlobId, Blobs, PayloadRef};
-pub use records::Batch;
+pub use records::{Batch, ScoreRecord};
 pub use rows::SpanTable;
 pub use sources::{Registry, SourceId, SourceStats};
 pub use span::{Nanodollars, Span, SpanIdx, SpanKind, SpanStatus, Tokens};
 pub use store::{Loading, Store};
-pub use trace::{Outcome, Trace, TraceIdx, TraceStatus};
+pub use trace::{Outcome, Score, Trace, TraceIdx, TraceStatus};
 
 /// Nanoseconds since the Unix epoch (UTC), or a duration in nanoseconds.
 pub type Nanos = i64;

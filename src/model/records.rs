@@ -44,6 +44,16 @@ pub struct TraceRecord {
     /// it decides the trace status even when a step inside failed and was recovered from.
     pub final_status: Option<TraceStatus>,
     pub tokens: Option<Tokens>,
+    /// What an evaluation scored the request (a metric's value, its label); a trace given
+    /// several keeps the lowest.
+    pub score: Option<ScoreRecord>,
+}
+
+/// A score as a record states it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ScoreRecord {
+    pub value: f64,
+    pub label: Option<String>,
 }
 
 /// A log record that belongs to a span (an event: a prompt, a completion, an evaluation

@@ -34,14 +34,36 @@ fn lerp(lo: Nanos, hi: Nanos, frac: f64) -> Nanos {
 /// reordered (partially sorted), not sorted.
 #[must_use]
 pub fn percentile_of(samples: &mut [Nanos], p: f64) -> Option<Nanos> {
-    let (lo, hi, frac) = rank(samples.len(), p)?;
-    let (_, &mut at_lo, above) = samples.select_nth_unstable(lo);
-    let at_hi = if hi > lo {
-        above.iter().copied().min().unwrap_or(at_lo)
-    } else {
-        at_lo
-    };
-    Some(lerp(at_lo, at_hi, frac))
+    let [v] = percentiles_of(samples, [p]);
+    v
+}
+
+/// Several percentiles as [`percentile_of`] finds one, each selection narrowed by the one
+/// before: after the p95's, the p50 is among the samples below it.
+#[must_use]
+pub fn percentiles_of<const N: usize>(samples: &mut [Nanos], ps: [f64; N]) -> [Option<Nanos>; N] {
+    let mut out = [None; N];
+    let mut order: [usize; N] = std::array::from_fn(|i| i);
+    order.sort_by(|&a, &b| ps[b].total_cmp(&ps[a]));
+    // samples[..end] holds the `end` smallest ones
+    let mut end = samples.len();
+    for i in order {
+        let Some((lo, hi, frac)) = rank(samples.len(), ps[i]) else {
+            break;
+        };
+        if hi >= end {
+            end = samples.len();
+        }
+        let (_, &mut at_lo, above) = samples[..end].select_nth_unstable(lo);
+        let at_hi = if hi > lo {
+            above.iter().copied().min().unwrap_or(at_lo)
+        } else {
+            at_lo
+        };
+        out[i] = Some(lerp(at_lo, at_hi, frac));
+        end = lo + 1;
+    }
+    out
 }
 
 /// Accumulates the samples of one group.
@@ -58,6 +80,10 @@ pub struct StatsAcc {
     unpriced: u64,
     /// Spans per kind, indexed by `SpanKind as usize`.
     kinds: [u64; SpanKind::ALL.len()],
+    /// The scores of the scored traces the group's spans ran in, each trace once.
+    score_sum: f64,
+    scored: u64,
+    last_scored: Option<u32>,
 }
 
 /// The statistics of one group.
@@ -80,6 +106,9 @@ pub struct StepStats {
     pub unpriced: u64,
     /// The most frequent kind in the group.
     pub kind: SpanKind,
+    /// The mean evaluation score of the scored traces the group ran in, each trace once;
+    /// `None` when none was scored.
+    pub mean_score: Option<f64>,
 }
 
 impl StatsAcc {
@@ -105,6 +134,17 @@ impl StatsAcc {
             self.tokens = Some(self.tokens.unwrap_or_default() + t);
         }
         self.kinds[kind as usize] += 1;
+    }
+
+    /// A span of the group ran in trace `trace` (a trace's spans come one after another), which
+    /// an evaluation scored `score`: a trace counts once however many of its spans are in the
+    /// group.
+    pub fn add_score(&mut self, trace: u32, score: f64) {
+        if self.last_scored != Some(trace) {
+            self.last_scored = Some(trace);
+            self.score_sum += score;
+            self.scored += 1;
+        }
     }
 
     /// Add one span's self time (nothing for a span still running).
@@ -147,6 +187,7 @@ impl StatsAcc {
             cost: self.cost,
             unpriced: self.unpriced,
             kind,
+            mean_score: (self.scored > 0).then(|| self.score_sum / self.scored as f64),
         }
     }
 }
@@ -154,6 +195,30 @@ impl StatsAcc {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn several_percentiles_at_once_agree_with_one_at_a_time() {
+        let mut x: u64 = 11;
+        for n in [0usize, 1, 2, 3, 7, 20, 101, 1000] {
+            let v: Vec<Nanos> = (0..n)
+                .map(|_| {
+                    x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                    Nanos::try_from(x >> 58).unwrap_or(0)
+                })
+                .collect();
+            let mut sorted = v.clone();
+            sorted.sort_unstable();
+            for ps in [
+                [95.0, 50.0, 99.0],
+                [50.0, 50.0, 0.0],
+                [10.0, 10.5, 100.0],
+                [99.9, 99.8, 1.0],
+            ] {
+                let want = ps.map(|p| percentile(&sorted, p));
+                assert_eq!(percentiles_of(&mut v.clone(), ps), want, "n {n} ps {ps:?}");
+            }
+        }
+    }
 
     #[test]
     fn percentile_of_unsorted_samples_agrees_with_the_sorted_one() {
@@ -227,5 +292,15 @@ mod tests {
         assert_eq!(s.p50, None);
         assert_eq!(s.mean_pct, None);
         assert_eq!(s.tokens, None);
+    }
+
+    #[test]
+    fn a_group_s_score_is_the_mean_over_its_traces_each_once() {
+        let mut acc = StatsAcc::default();
+        assert_eq!(acc.clone().finish().mean_score, None);
+        for (trace, score) in [(0, 1.0), (0, 1.0), (1, 0.0), (2, 0.5)] {
+            acc.add_score(trace, score);
+        }
+        assert_eq!(acc.finish().mean_score, Some(0.5));
     }
 }

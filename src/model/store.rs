@@ -8,7 +8,7 @@
 //! (`compact.rs`), and deriving a trace's row (`derive.rs`).
 
 pub use super::intern::{Interner, Sym};
-pub use super::records::{Batch, Record, SpanRecord, TraceRecord};
+pub use super::records::{Batch, Record, ScoreRecord, SpanRecord, TraceRecord};
 pub use super::retention::{Remap, Retention};
 pub use super::sources::{Accounting, Registry, Rejection, SourceId, SourceStats};
 
@@ -512,6 +512,8 @@ impl Store {
                 &session_keys,
                 empty,
             );
+            // the score is what records stated, not derived from the spans
+            summary.score = self.columns.score(t.0 as usize);
             self.columns.set(t.0 as usize, &summary);
             self.traces[t.0 as usize].dirty = false;
         }

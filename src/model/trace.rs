@@ -188,6 +188,17 @@ pub struct TraceSummary {
     pub unpriced: u32,
     /// The conversation it is a turn of (`session.rs`), if any.
     pub session: Option<Sym>,
+    /// What an evaluation said of the request (`Store::insert` keeps the lowest it was given);
+    /// `None` when nothing scored it.
+    pub score: Option<Score>,
+}
+
+/// An evaluation's verdict on a request: a metric's value (a bool metric is 1 or 0) and the
+/// label it came with, if any.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Score {
+    pub value: f64,
+    pub label: Option<Sym>,
 }
 
 impl TraceSummary {

@@ -67,6 +67,9 @@ pub enum Term {
     /// What the LM calls cost, in nano-USD (`prices.rs`); an unpriced trace or span has no
     /// cost to compare.
     Cost(Cmp, u64),
+    /// What an evaluation scored the request (trace scope only); a trace with no score has
+    /// none to compare.
+    Score(Cmp, f64),
     /// Number-of-spans compare (trace scope only).
     Spans(Cmp, u64),
     /// Span kind is one of these (deduplicated, in written order).

@@ -56,6 +56,7 @@ impl fmt::Display for Term {
             Term::Id(s) => write!(f, "id:{}", quote_value(s)),
             Term::Session(s) => write!(f, "session:{}", quote_value(s)),
             Term::Pct(c, p) => write!(f, "pct{c}{p}"),
+            Term::Score(c, v) => write!(f, "score{c}{v}"),
             Term::Attr { key, test } => {
                 write!(f, "attr.{}", quote_key(key))?;
                 match test {

@@ -106,6 +106,7 @@ impl<'a> Matcher<'a> {
             }
             Term::Tokens(cmp, n) => cmp.eval(cols.tokens[i].saturating_sub(1), *n),
             Term::Cost(cmp, n) => cols.cost(i).is_some_and(|c| cmp.eval(c.0, *n)),
+            Term::Score(cmp, v) => cols.score(i).is_some_and(|s| cmp.eval(s.value, *v)),
             Term::Spans(cmp, n) => cmp.eval(u64::from(cols.span_count[i]), *n),
             Term::Model(m) if cols.one_model(i) => {
                 TraceColumns::sym(cols.model[i]).is_some_and(|sym| self.names.contains(ci, sym, m))
@@ -253,7 +254,12 @@ pub fn filter_with_text(store: &Store, query: &Query, hits: Option<&TextHits>) -
 /// spans' columns, the rest.
 fn trace_cost(term: &Term) -> u8 {
     match term {
-        Term::Dur(..) | Term::Status(_) | Term::Tokens(..) | Term::Spans(..) | Term::Cost(..) => 0,
+        Term::Dur(..)
+        | Term::Status(_)
+        | Term::Tokens(..)
+        | Term::Spans(..)
+        | Term::Cost(..)
+        | Term::Score(..) => 0,
         Term::Name(_) | Term::Model(_) | Term::Session(_) => 1,
         Term::Fuzzy(_) | Term::Text(_) | Term::Kind(_) => 2,
         _ => 3,
@@ -342,6 +348,16 @@ mod tests {
                 ..TraceRecord::default()
             }),
         );
+        for (id, value) in [("aaa1", 1.0), ("bbb2", 0.0)] {
+            s.insert(
+                src,
+                Record::Trace(TraceRecord {
+                    trace_id: id.into(),
+                    score: Some(crate::model::ScoreRecord { value, label: None }),
+                    ..TraceRecord::default()
+                }),
+            );
+        }
         let mut failed = span("ddd4", "r", None, "Summarize.forward", 0, Some(50 * ms));
         failed.status = Some(SpanStatus::Error);
         s.insert(src, Record::Span(failed));
@@ -369,6 +385,7 @@ mod tests {
             "name:predict",
             "model:4o",
             "tokens>1k",
+            "score<0.5",
             "spans>=3",
             "kind:llm",
             "id:CC",
@@ -415,6 +432,9 @@ mod tests {
         assert_eq!(ids(&s, "attr.fixture.program:hop"), vec!["bbb2"]);
         assert_eq!(ids(&s, "attr.fixture.program"), vec!["bbb2"]);
         assert_eq!(ids(&s, "dur>2s status:recovered"), vec!["bbb2"]);
+        assert_eq!(ids(&s, "score<0.5"), vec!["bbb2"]);
+        assert_eq!(ids(&s, "score>=1"), vec!["aaa1"]);
+        assert_eq!(ids(&s, "-score>=0"), vec!["ccc3", "ddd4"], "the unscored");
     }
 
     #[test]

@@ -1,8 +1,7 @@
 //! The field names a clause may start with, their aliases, and which scope has which.
 
 /// What an unknown field's error lists.
-pub(super) const KNOWN_FIELDS: &str =
-    "dur, status, name, model, tokens, cost, spans, kind, id, session, text, attr.KEY, span.FIELD";
+pub(super) const KNOWN_FIELDS: &str = "dur, status, name, model, tokens, cost, score, spans, kind, id, session, text, attr.KEY, span.FIELD";
 /// What a span field's error lists.
 pub(super) const SPAN_FIELDS: &str = "dur, status, name, kind, model, tokens, cost, pct, attr.KEY";
 
@@ -15,6 +14,7 @@ pub(super) enum Field {
     Model,
     Tokens,
     Cost,
+    Score,
     Spans,
     Kind,
     Id,
@@ -34,6 +34,7 @@ impl Field {
             "model" => Field::Model,
             "tokens" => Field::Tokens,
             "cost" => Field::Cost,
+            "score" => Field::Score,
             "spans" => Field::Spans,
             "kind" => Field::Kind,
             "id" => Field::Id,
@@ -45,7 +46,7 @@ impl Field {
     }
 
     /// Every field written by name, in the order completion offers them.
-    pub(super) const NAMED: [Field; 12] = [
+    pub(super) const NAMED: [Field; 13] = [
         Field::Status,
         Field::Dur,
         Field::Name,
@@ -54,6 +55,7 @@ impl Field {
         Field::Text,
         Field::Tokens,
         Field::Cost,
+        Field::Score,
         Field::Spans,
         Field::Id,
         Field::Session,
@@ -69,6 +71,7 @@ impl Field {
             Field::Model => "model",
             Field::Tokens => "tokens",
             Field::Cost => "cost",
+            Field::Score => "score",
             Field::Spans => "spans",
             Field::Kind => "kind",
             Field::Id => "id",
@@ -83,6 +86,7 @@ impl Field {
     pub(super) fn usual_op(&self) -> &'static str {
         match self {
             Field::Dur | Field::Tokens | Field::Cost | Field::Spans | Field::Pct => ">",
+            Field::Score => "<",
             Field::Status
             | Field::Name
             | Field::Model
@@ -97,7 +101,7 @@ impl Field {
     /// Whether a clause at trace scope (`false`: at span scope, after `span.`) may use it.
     pub(super) fn at_trace_scope(&self, trace: bool) -> bool {
         match self {
-            Field::Spans | Field::Id | Field::Session | Field::Text => trace,
+            Field::Spans | Field::Id | Field::Session | Field::Text | Field::Score => trace,
             Field::Pct => !trace,
             _ => true,
         }
@@ -116,6 +120,7 @@ mod tests {
         let example = |f: &Field| match f {
             Field::Dur => "2s",
             Field::Tokens | Field::Cost | Field::Spans | Field::Pct => "5",
+            Field::Score => "0.5",
             Field::Status => "error",
             Field::Kind => "llm",
             _ => "x",

@@ -236,11 +236,15 @@ impl Parser<'_> {
                     self.raw(w.body_start, w.end)
                 )
             }
-            (Some(f @ (Field::Spans | Field::Id | Field::Session | Field::Text)), Scope::Span) => {
+            (
+                Some(f @ (Field::Spans | Field::Id | Field::Session | Field::Text | Field::Score)),
+                Scope::Span,
+            ) => {
                 let name = match f {
                     Field::Spans => "spans",
                     Field::Id => "id",
                     Field::Session => "session",
+                    Field::Score => "score",
                     _ => "text",
                 };
                 format!(
@@ -271,6 +275,7 @@ impl Parser<'_> {
             Field::Cost => Term::Cost(self.numeric(w, "0.01")?, v.cost()?),
             Field::Spans => Term::Spans(self.numeric(w, "10")?, v.whole_number()?),
             Field::Pct => Term::Pct(self.numeric(w, "25")?, v.percentage()?),
+            Field::Score => Term::Score(self.numeric(w, "0.5")?, v.score()?),
             Field::Status => {
                 self.textual(w, "error")?;
                 let status = |word: &str| match parse_status(word) {
@@ -914,7 +919,7 @@ pub(super) mod tests {
         let e = fail("name:x bogus:x");
         assert_eq!(
             e.message,
-            "unknown field \"bogus\" (known: dur, status, name, model, tokens, cost, spans, kind, id, session, text, attr.KEY, span.FIELD)"
+            "unknown field \"bogus\" (known: dur, status, name, model, tokens, cost, score, spans, kind, id, session, text, attr.KEY, span.FIELD)"
         );
         assert_eq!((e.column, e.len), (8, 5));
         let e = fail("foo>3");

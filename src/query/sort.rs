@@ -16,6 +16,8 @@ pub enum SortKey {
     Tokens,
     /// Most expensive first (unpriced traces last).
     Cost,
+    /// Lowest evaluation score first (unscored traces last).
+    Score,
     /// Most spans first.
     Spans,
     /// Most LM calls first.
@@ -26,11 +28,23 @@ pub enum SortKey {
     Model,
 }
 
+/// A float as a `u64` in the same order (never `u64::MAX`: that is "no score").
+fn ordered(v: f64) -> u64 {
+    let bits = v.to_bits();
+    let key = if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits ^ (1 << 63)
+    };
+    key.min(u64::MAX - 1)
+}
+
 /// Sort traces in place; `reverse` inverts the key's natural order. Ties keep start order, then
 /// trace id order, so the order is total and the same whatever the input order.
 ///
-/// Each trace's key is read once from the store's columns into a packed `(key, start, index)`
-/// triple, and the triples are sorted: no row is read inside a comparison.
+/// Each trace's key is read once from the store's columns, in start order, into a packed
+/// `(key, start's position, index)` triple, and the triples are radix sorted on the key alone:
+/// no row is read inside a comparison.
 pub fn sort(store: &Store, traces: &mut [TraceIdx], key: SortKey, reverse: bool) {
     let cols = store.columns();
     if key == SortKey::Start {
@@ -51,45 +65,63 @@ pub fn sort(store: &Store, traces: &mut [TraceIdx], key: SortKey, reverse: bool)
     };
     // ascending `u64`s in the key's natural order
     let asc = |x: Nanos| (x as u64) ^ (1 << 63);
-    let mut keyed: Vec<(u64, u64, u32)> = traces
-        .iter()
-        .map(|&t| {
-            let i = t.0 as usize;
-            let primary = match key {
-                SortKey::Dur => !asc(cols.duration[i]),
-                SortKey::Start => 0,
-                SortKey::Tokens => !cols.tokens[i],
-                SortKey::Cost => !cols.cost(i).map_or(0, |c| c.0.saturating_add(1)),
-                SortKey::Spans => !u64::from(cols.span_count[i]),
-                SortKey::Llm => !u64::from(cols.llm_calls[i]),
-                SortKey::Status => u64::from(cols.status_rank(i)),
-                SortKey::Name | SortKey::Model => {
-                    let col = if key == SortKey::Name {
-                        &cols.name
-                    } else {
-                        &cols.model
-                    };
-                    ranks
-                        .as_ref()
-                        .map_or(0, |r| r.get(&col[i]).copied().unwrap_or(0))
-                }
-            };
-            let start = asc(cols.start[i]);
-            let (primary, start) = match (reverse, key) {
-                (false, _) => (primary, start),
-                (true, SortKey::Start) => (primary, !start),
-                (true, _) => (!primary, start),
-            };
-            (primary, start, t.0)
-        })
-        .collect();
-    if key == SortKey::Start {
-        // arrival order is nearly start order: the run-aware merge sort is close to linear here
-        keyed.sort();
-    } else {
-        sort_halves(&mut keyed, <[_]>::sort_unstable);
+    let primary = |t: TraceIdx| {
+        let i = t.0 as usize;
+        let p = match key {
+            SortKey::Dur => !asc(cols.duration[i]),
+            SortKey::Start => 0,
+            SortKey::Tokens => !cols.tokens[i],
+            SortKey::Cost => !cols.cost(i).map_or(0, |c| c.0.saturating_add(1)),
+            SortKey::Score => cols.score(i).map_or(u64::MAX, |s| ordered(s.value)),
+            SortKey::Spans => !u64::from(cols.span_count[i]),
+            SortKey::Llm => !u64::from(cols.llm_calls[i]),
+            SortKey::Status => u64::from(cols.status_rank(i)),
+            SortKey::Name | SortKey::Model => {
+                let col = if key == SortKey::Name {
+                    &cols.name
+                } else {
+                    &cols.model
+                };
+                ranks
+                    .as_ref()
+                    .map_or(0, |r| r.get(&col[i]).copied().unwrap_or(0))
+            }
+        };
+        if reverse && key != SortKey::Start {
+            !p
+        } else {
+            p
+        }
+    };
+    // the rows in start order (arrival order usually is: then nothing moves), each keyed by
+    // (key, the position of the first row with its start, row): 16 bytes, so that the sort
+    // moves two thirds of what (key, start, row) would
+    let start = |t: &TraceIdx| cols.start[t.0 as usize];
+    let mut by_start = std::borrow::Cow::Borrowed(&*traces);
+    if !traces.is_sorted_by_key(start) {
+        by_start.to_mut().sort_by_key(start);
     }
-    // equal (key, start): by trace id (the index was only a placeholder tie-break)
+    let mut keyed: Vec<(u64, u32, u32)> = Vec::with_capacity(traces.len());
+    let mut group = (0, None);
+    for (k, &t) in by_start.iter().enumerate() {
+        let s = start(&t);
+        if group.1 != Some(s) {
+            // a position in the list: it fits in a u32 as the row does
+            group = (u32::try_from(k).unwrap_or(u32::MAX), Some(s));
+        }
+        keyed.push((primary(t), group.0, t.0));
+    }
+    drop(by_start);
+    if key == SortKey::Start {
+        if reverse {
+            keyed.reverse();
+        }
+    } else {
+        // a stable radix sort on the key alone (a pass for each byte that differs between
+        // keys): equal keys stay in start order
+        radsort::sort_by_key(&mut keyed, |k| k.0);
+    }
+    // equal (key, start): by trace id
     let ids_reversed = reverse && key == SortKey::Start;
     let mut hex: Vec<(u128, u32)> = Vec::new();
     let mut i = 0;
@@ -124,42 +156,6 @@ pub fn sort(store: &Store, traces: &mut [TraceIdx], key: SortKey, reverse: bool)
     for (slot, (_, _, t)) in traces.iter_mut().zip(keyed) {
         *slot = TraceIdx(t);
     }
-}
-
-/// Below this many items one thread sorts; above, two halves are sorted at once and merged.
-const PARALLEL_SORT: usize = 1 << 16;
-
-/// Sort `v` with `sort`, on two threads when it is long.
-fn sort_halves<T: Ord + Copy + Send>(v: &mut Vec<T>, sort: fn(&mut [T])) {
-    sort_halves_from(v, sort, PARALLEL_SORT);
-}
-
-fn sort_halves_from<T: Ord + Copy + Send>(v: &mut Vec<T>, sort: fn(&mut [T]), threshold: usize) {
-    if v.len() < threshold.max(2) {
-        sort(v);
-        return;
-    }
-    let mid = v.len() / 2;
-    let (a, b) = v.split_at_mut(mid);
-    std::thread::scope(|s| {
-        s.spawn(|| sort(a));
-        sort(b);
-    });
-    let (a, b) = v.split_at(mid);
-    let mut merged = Vec::with_capacity(v.len());
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() && j < b.len() {
-        if b[j] < a[i] {
-            merged.push(b[j]);
-            j += 1;
-        } else {
-            merged.push(a[i]);
-            i += 1;
-        }
-    }
-    merged.extend_from_slice(&a[i..]);
-    merged.extend_from_slice(&b[j..]);
-    *v = merged;
 }
 
 /// The rank of each distinct symbol of `col` among `traces`, in string order (equal strings, equal
@@ -216,6 +212,10 @@ mod tests {
                 SortKey::Start => Ordering::Equal,
                 SortKey::Tokens => sb.tokens.map(|t| t.total).cmp(&sa.tokens.map(|t| t.total)),
                 SortKey::Cost => sb.cost.cmp(&sa.cost),
+                SortKey::Score => match (sa.score, sb.score) {
+                    (Some(x), Some(y)) => x.value.total_cmp(&y.value),
+                    (x, y) => x.is_none().cmp(&y.is_none()),
+                },
                 SortKey::Spans => sb.span_count.cmp(&sa.span_count),
                 SortKey::Llm => sb.llm_calls.cmp(&sa.llm_calls),
                 SortKey::Status => rank(sa).cmp(&rank(sb)),
@@ -293,6 +293,20 @@ mod tests {
                 });
             }
             s.insert(src, Record::Span(r));
+            if n % 4 != 0 {
+                // scores with ties, negative ones, and unscored traces
+                s.insert(
+                    src,
+                    Record::Trace(crate::model::store::TraceRecord {
+                        trace_id: id(n),
+                        score: Some(crate::model::ScoreRecord {
+                            value: (n % 3) as f64 * 0.5 - 0.5,
+                            label: None,
+                        }),
+                        ..Default::default()
+                    }),
+                );
+            }
             if n % 9 == 0 {
                 let child = SpanRecord {
                     trace_id: id(n),
@@ -330,6 +344,7 @@ mod tests {
             SortKey::Status,
             SortKey::Tokens,
             SortKey::Cost,
+            SortKey::Score,
             SortKey::Spans,
             SortKey::Llm,
             SortKey::Name,
@@ -344,26 +359,6 @@ mod tests {
                 got.reverse();
                 sort(s, &mut got, key, reverse);
                 assert_eq!(got, want, "{key:?} reverse {reverse}");
-            }
-        }
-    }
-
-    #[test]
-    fn sorting_in_halves_then_merging_sorts() {
-        let mut x: u64 = 3;
-        for n in [0usize, 1, 2, 3, 17, 1000] {
-            let v: Vec<u64> = (0..n)
-                .map(|_| {
-                    x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-                    x >> 58
-                })
-                .collect();
-            let mut want = v.clone();
-            want.sort_unstable();
-            for threshold in [0, 2, 64, usize::MAX] {
-                let mut got = v.clone();
-                sort_halves_from(&mut got, <[_]>::sort_unstable, threshold);
-                assert_eq!(got, want, "n {n} threshold {threshold}");
             }
         }
     }

@@ -178,6 +178,30 @@ impl Value<'_> {
             .ok_or_else(|| self.err_whole("cost is too large"))
     }
 
+    /// A score: a number, negative ones too (`-1`, `0.5`).
+    pub(super) fn score(&self) -> Result<f64, QueryError> {
+        let minus = usize::from(self.chars.first().is_some_and(|c| c.ch == '-'));
+        let digits = &self.chars[minus..];
+        let n = digits
+            .iter()
+            .take_while(|c| c.ch.is_ascii_digit() || c.ch == '.')
+            .count();
+        if !self.written() || !digits[..n].iter().any(|c| c.ch.is_ascii_digit()) {
+            return Err(self.not_a("a score (a number such as 0.5)"));
+        }
+        if n < digits.len() {
+            return Err(self.err_span(
+                minus + n,
+                self.chars.len(),
+                format!("unexpected \"{}\" after the score", text(&digits[n..])),
+            ));
+        }
+        match text(&self.chars[..minus + n]).parse::<f64>() {
+            Ok(v) if v.is_finite() => Ok(v),
+            _ => Err(self.err_span(0, minus + n, "invalid number")),
+        }
+    }
+
     pub(super) fn whole_number(&self) -> Result<u64, QueryError> {
         const WHAT: &str = "a whole number";
         if !self.written() {
@@ -480,6 +504,26 @@ mod tests {
         assert_eq!(
             fail("span.pct>").message,
             "expected a percentage after \"span.pct>\""
+        );
+    }
+
+    #[test]
+    fn scores_are_numbers_negative_ones_too() {
+        assert_eq!(term("score<0.5"), Term::Score(Cmp::Lt, 0.5));
+        assert_eq!(term("score>=1"), Term::Score(Cmp::Ge, 1.0));
+        assert_eq!(term("score>-1"), Term::Score(Cmp::Gt, -1.0));
+        assert_eq!(term("score<0.5").to_string(), "score<0.5");
+        assert!(fail("score<high").message.contains("expected a score"));
+        assert!(
+            fail("score<1x")
+                .message
+                .contains("unexpected \"x\" after the score")
+        );
+        assert!(fail("score:1").message.contains("cannot compare numbers"));
+        assert!(
+            fail("span.score<1")
+                .message
+                .contains("\"score\" is a trace field")
         );
     }
 

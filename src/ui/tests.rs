@@ -296,3 +296,54 @@ fn the_header_shows_one_p95_and_over_what() {
     assert!(head.contains("0 of 0 traces"), "{head}");
     assert!(!head.contains("p95") && !head.contains("slow"), "{head}");
 }
+
+/// Two examples of an evaluation (normalized trace lines with their scores), for the demo.
+const SCORED: &str = concat!(
+    r#"{"schema":"spanscope-trace/1","trace_id":"ev01","name":"Predict","start":"2026-11-21T10:24:26.000Z","duration_ms":120.0,"status":"ok","score":1.0,"score_label":"pass","spans":[{"span_id":"p1","parent_id":null,"name":"Predict","kind":"chain","start":"2026-11-21T10:24:26.000Z","duration_ms":120.0,"status":"ok"},{"span_id":"l1","parent_id":"p1","name":"DummyLM","kind":"llm","start":"2026-11-21T10:24:26.010Z","duration_ms":100.0,"status":"ok"}]}"#,
+    "\n",
+    r#"{"schema":"spanscope-trace/1","trace_id":"ev02","name":"Predict","start":"2026-11-21T10:24:26.200Z","duration_ms":95.0,"status":"ok","score":0.0,"score_label":"fail","spans":[{"span_id":"p2","parent_id":null,"name":"Predict","kind":"chain","start":"2026-11-21T10:24:26.200Z","duration_ms":95.0,"status":"ok"},{"span_id":"l2","parent_id":"p2","name":"DummyLM","kind":"llm","start":"2026-11-21T10:24:26.210Z","duration_ms":80.0,"status":"ok"}]}"#,
+    "\n",
+);
+
+#[test]
+fn the_list_shows_scores_once_some_trace_has_one_and_filters_the_failed() {
+    let mut plain = demo_app("");
+    plain.maximized = true;
+    assert!(
+        !screen(&mut plain, 120, 20).contains("SCORE"),
+        "no score, no column"
+    );
+    let mut a = demo_app(SCORED);
+    a.maximized = true;
+    let all = screen(&mut a, 120, 20);
+    insta::assert_snapshot!("list_with_scores", all);
+    assert!(all.contains("0 fail") && all.contains("1 pass"), "{all}");
+    run(&mut a, &[Action::OpenFilter]);
+    type_text(&mut a, "score<1");
+    a.input_submit();
+    let failed = screen(&mut a, 120, 20);
+    let rows: Vec<&str> = failed.lines().filter(|l| l.contains("Predict")).collect();
+    assert_eq!(rows.len(), 1, "{failed}");
+    assert!(rows[0].contains("0 fail"), "{failed}");
+}
+
+#[test]
+fn steps_and_groups_show_the_mean_score_of_their_scored_traces() {
+    let mut a = demo_app(SCORED);
+    run(&mut a, &[Action::ToggleSteps]);
+    let steps = screen(&mut a, 120, 24);
+    insta::assert_snapshot!("steps_with_scores", steps);
+    // DummyLM ran in 22 traces, two of them scored (1 and 0)
+    let lm = steps
+        .lines()
+        .find(|l| l.contains(" DummyLM "))
+        .unwrap_or_else(|| panic!("{steps}"));
+    assert!(lm.trim_end_matches(['"', ' ']).ends_with("0.5"), "{lm}");
+    let mut g = demo_app(SCORED);
+    run(&mut g, &[Action::OpenCommand]);
+    type_text(&mut g, "group name");
+    g.input_submit();
+    let groups = screen(&mut g, 140, 24);
+    insta::assert_snapshot!("groups_with_scores", groups);
+    assert!(groups.contains("SCORE"), "{groups}");
+}

@@ -1,7 +1,7 @@
 //! The filtered and sorted trace list, rebuilt only when what it depends on changes (the store's
 //! generation, the query, the toggles, the sort), never in `render`.
 
-use crate::model::stats::{percentile, percentile_of};
+use crate::model::stats::{percentile_of, percentiles_of};
 use crate::model::{Nanodollars, Nanos, Store, Sym, TextHits, TraceColumns, TraceIdx};
 use crate::query::{self, Query, SortKey};
 use crate::ui::state::list::Need;
@@ -77,20 +77,11 @@ impl View {
             (!key.slow_only || cols.duration[i] >= key.slow_threshold)
                 && (!key.failed_only || cols.failed(i))
         });
-        query::sort(store, &mut rows, key.sort, key.reverse);
+        // what the header says of the rows, read in index order (the columns' own order) before
+        // the sort scatters it: in sorted order every read is a cache miss
         let mut durs: Vec<Nanos> = rows.iter().map(|&t| cols.duration[t.0 as usize]).collect();
-        if key.sort == SortKey::Dur {
-            // already in order: slowest first, or fastest first when reversed
-            if !key.reverse {
-                durs.reverse();
-            }
-            self.p95 = percentile(&durs, 95.0);
-            self.p50 = percentile(&durs, 50.0);
-        } else {
-            self.p95 = percentile_of(&mut durs, 95.0);
-            self.p50 = percentile_of(&mut durs, 50.0);
-        }
         self.max_duration = durs.iter().copied().max().unwrap_or(0);
+        [self.p95, self.p50] = percentiles_of(&mut durs, [95.0, 50.0]);
         self.need = need(store, &rows);
         self.cost = rows
             .iter()
@@ -100,6 +91,7 @@ impl View {
             .iter()
             .map(|t| u64::from(cols.unpriced(t.0 as usize)))
             .sum();
+        query::sort(store, &mut rows, key.sort, key.reverse);
         self.rows = rows;
         self.key = Some(key);
         true
@@ -115,7 +107,11 @@ fn need(store: &Store, rows: &[TraceIdx]) -> Need {
     for &t in rows {
         let i = t.0 as usize;
         for (raw, bit) in [(cols.name[i], 1), (cols.model[i], 2)] {
-            if let Some(s) = TraceColumns::sym(raw) {
+            // a test before the write: or-ing into the same few bytes every row chains each
+            // row's store to the next row's load
+            if let Some(s) = TraceColumns::sym(raw)
+                && seen[s.0 as usize] & bit == 0
+            {
                 seen[s.0 as usize] |= bit;
             }
         }

@@ -10,7 +10,7 @@ use crate::ingest::attributes::kept;
 use crate::ingest::texts::{ErrorInfo, Message, SpanDetail, flatten};
 use crate::ingest::values::{error_text, ms_to_ns, parse_time};
 use crate::model::payload::PayloadRef;
-use crate::model::store::{Record, SpanRecord};
+use crate::model::store::{Record, ScoreRecord, SpanRecord, TraceRecord};
 use crate::model::{Nanodollars, SpanKind, SpanStatus};
 use serde::Deserialize;
 use serde_json::Value;
@@ -284,7 +284,48 @@ pub fn parse(bytes: &[u8], place: &At<'_>, out: &mut Vec<Record>) -> Result<(), 
     }
     rec.attrs = kept(attributes(&l));
     out.push(Record::Span(rec));
+    if l.kind == "evaluate" && l.phase == "end" {
+        example_scores(l.outputs, out);
+    }
     Ok(())
+}
+
+/// What an Evaluate call's end line says of each example it ran (the writer's `outputs`).
+#[derive(Deserialize)]
+struct Evaluation {
+    #[serde(default)]
+    results: Vec<ExampleResult>,
+}
+
+#[derive(Deserialize)]
+struct ExampleResult {
+    #[serde(default)]
+    root_call_id: Option<String>,
+    #[serde(default)]
+    score: Option<Value>,
+}
+
+/// Each example's score, for the trace of its program run: the metric's number, or 1 or 0 for
+/// a bool. An example whose run was not found, or whose metric gave nothing, scores nothing;
+/// outputs of another shape (an older writer's whole result) score nothing either.
+fn example_scores(outputs: Option<&RawValue>, out: &mut Vec<Record>) {
+    let Some(eval) = outputs.and_then(|r| serde_json::from_str::<Evaluation>(r.get()).ok()) else {
+        return;
+    };
+    for r in eval.results {
+        let value = match r.score {
+            Some(Value::Bool(b)) => f64::from(u8::from(b)),
+            Some(Value::Number(n)) => n.as_f64().unwrap_or(f64::NAN),
+            _ => continue,
+        };
+        if let Some(trace_id) = r.root_call_id.filter(|id| !id.is_empty()) {
+            out.push(Record::Trace(TraceRecord {
+                trace_id,
+                score: Some(ScoreRecord { value, label: None }),
+                ..TraceRecord::default()
+            }));
+        }
+    }
 }
 
 /// A callback line decoded once for its detail: the typed line (its inputs and outputs as
@@ -412,6 +453,24 @@ mod tests {
         let bad = br#"{"v":1,"event":"lm_end","kind":"lm","phase":"end","call_id":"c","root_call_id":"r","ts_unix_ns":5,"duration_ms":"fast"}"#;
         let err = FORMAT.parse_one(bad, Options::default()).unwrap_err();
         assert!(err.reason.contains("wrong type for `duration_ms`"), "{err}");
+    }
+
+    #[test]
+    fn an_evaluate_end_line_scores_each_example_s_trace() {
+        let end = br#"{"v":1,"event":"evaluate_end","kind":"evaluate","phase":"end","call_id":"ev","root_call_id":"ev","evaluate_call_id":"ev","ts_unix_ns":9,"outputs":{"score":50.0,"metric":"exact","results":[{"example":0,"root_call_id":"r0","score":true},{"example":1,"root_call_id":"r1","score":false},{"example":2,"root_call_id":"r2","score":0.25},{"example":3,"root_call_id":null,"score":1},{"example":4,"root_call_id":"r4","score":null}]}}"#;
+        let out = FORMAT.parse_one(end, Options::default()).unwrap();
+        let scores: Vec<(&str, f64)> = out
+            .iter()
+            .filter_map(|r| match r {
+                Record::Trace(t) => Some((t.trace_id.as_str(), t.score.as_ref()?.value)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(scores, [("r0", 1.0), ("r1", 0.0), ("r2", 0.25)]);
+        assert!(matches!(&out[0], Record::Span(s) if s.span_id == "ev"));
+        // an older writer's whole EvaluationResult scores nothing
+        let old = br#"{"v":1,"event":"evaluate_end","kind":"evaluate","phase":"end","call_id":"ev","ts_unix_ns":9,"outputs":{"score":50.0,"results":[[{"q":1},{"a":2},true]]}}"#;
+        assert_eq!(FORMAT.parse_one(old, Options::default()).unwrap().len(), 1);
     }
 
     #[test]

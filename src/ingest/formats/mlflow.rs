@@ -10,7 +10,7 @@ use crate::ingest::texts::{ErrorInfo, SpanDetail, StatusCode, outcome, pretty};
 use crate::ingest::values::hex;
 use crate::model::{Nanos, TraceStatus};
 use crate::model::span::flags;
-use crate::model::store::{Record, SpanRecord, TraceRecord};
+use crate::model::store::{Record, ScoreRecord, SpanRecord, TraceRecord};
 use base64::Engine as _;
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -42,6 +42,9 @@ struct Info {
     trace_metadata: BTreeMap<String, String>,
     #[serde(default)]
     tags: BTreeMap<String, String>,
+    /// Feedback and expectations logged on the trace (`Assessment.to_dictionary()`).
+    #[serde(default)]
+    assessments: Vec<Value>,
 }
 
 #[derive(Deserialize)]
@@ -209,8 +212,46 @@ pub fn parse(bytes: &[u8], at: &At<'_>, out: &mut Vec<Record>) -> Result<(), Par
             .trace_metadata
             .get("mlflow.trace.tokenUsage")
             .and_then(|u| usage_from_json(u)),
+        score: lowest(doc.info.assessments.iter().filter_map(feedback_score)),
     }));
     Ok(())
+}
+
+/// The score of one assessment: a valid feedback's value, a number or a bool (1 or 0), or a
+/// judge's verdict word (`yes`/`pass`/`true` 1, `no`/`fail`/`false` 0, kept as the label).
+/// Expectations, feedback that failed to compute and overridden feedback score nothing.
+fn feedback_score(a: &Value) -> Option<ScoreRecord> {
+    if a.get("valid").and_then(Value::as_bool) == Some(false) {
+        return None;
+    }
+    let value = a.get("feedback")?.get("value")?;
+    match value {
+        Value::Bool(b) => Some(ScoreRecord {
+            value: f64::from(u8::from(*b)),
+            label: None,
+        }),
+        Value::Number(n) => Some(ScoreRecord {
+            value: n.as_f64()?,
+            label: None,
+        }),
+        Value::String(s) => {
+            let v = match s.to_ascii_lowercase().as_str() {
+                "yes" | "pass" | "true" => 1.0,
+                "no" | "fail" | "false" => 0.0,
+                _ => return None,
+            };
+            Some(ScoreRecord {
+                value: v,
+                label: Some(s.clone()),
+            })
+        }
+        _ => None,
+    }
+}
+
+/// The lowest of a trace's scores (the store keeps the lowest of what each record says too).
+fn lowest(scores: impl Iterator<Item = ScoreRecord>) -> Option<ScoreRecord> {
+    scores.min_by(|a, b| a.value.total_cmp(&b.value).then(a.label.cmp(&b.label)))
 }
 
 impl Decoded for Doc {
@@ -317,5 +358,39 @@ mod tests {
             d.error.as_ref().and_then(|e| e.stacktrace.as_deref()),
             Some("Traceback")
         );
+    }
+
+    #[test]
+    fn feedback_assessments_score_the_trace_with_their_lowest_value() {
+        // what MLflow's Assessment.to_dictionary() writes
+        let doc = DOC.replacen(
+            r#""tags": {"mlflow.traceName": "Predict.forward"}},"#,
+            r#""tags": {}, "assessments": [
+              {"assessment_name": "exact", "trace_id": "tr-827f290c0607b9045ac02822c4a46a2d", "source": {"source_type": "CODE", "source_id": "exact"}, "feedback": {"value": true}, "valid": true},
+              {"assessment_name": "judge", "source": {"source_type": "LLM_JUDGE"}, "feedback": {"value": "no"}, "rationale": "off topic"},
+              {"assessment_name": "old", "feedback": {"value": -1}, "valid": false},
+              {"assessment_name": "answer", "expectation": {"value": "Paris"}},
+              {"assessment_name": "broken", "feedback": {"error": {"error_code": "E"}}}
+            ]},"#,
+            1,
+        );
+        let score = |doc: &str| {
+            let out = FORMAT.parse_one(doc.as_bytes(), Options::default()).unwrap();
+            let Some(Record::Trace(t)) = out.last() else {
+                panic!("{out:?}")
+            };
+            t.score.clone()
+        };
+        assert_eq!(
+            score(&doc),
+            Some(ScoreRecord {
+                value: 0.0,
+                label: Some("no".into())
+            }),
+            "the judge's no is lower than exact's true; overridden feedback does not count"
+        );
+        let passed = doc.replace(r#""value": "no""#, r#""value": 0.75"#);
+        assert_eq!(score(&passed).map(|s| s.value), Some(0.75));
+        assert_eq!(score(DOC), None, "no assessment, no score");
     }
 }

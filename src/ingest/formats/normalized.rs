@@ -10,7 +10,7 @@ use crate::ingest::format::{Decoded, Format, Sniff};
 use crate::ingest::texts::{ErrorInfo, Message, SpanDetail};
 use crate::ingest::values::{ms_to_ns, parse_time};
 use crate::model::span::flags;
-use crate::model::store::{Record, SpanRecord, TraceRecord};
+use crate::model::store::{Record, ScoreRecord, SpanRecord, TraceRecord};
 use crate::model::{Nanodollars, SpanStatus, Tokens, TraceStatus};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -70,6 +70,11 @@ pub struct TraceLine {
     pub llm_calls: u32,
     #[serde(default)]
     pub error_spans: u32,
+    /// What an evaluation scored the request, and its label; absent when nothing did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score_label: Option<String>,
     pub spans: Vec<SpanLine>,
 }
 
@@ -243,6 +248,10 @@ pub fn parse(bytes: &[u8], at: &At<'_>, out: &mut Vec<Record>) -> Result<(), Par
         error_message: l.error,
         final_status: Some(status),
         tokens: l.tokens,
+        score: l.score.map(|value| ScoreRecord {
+            value,
+            label: l.score_label,
+        }),
     }));
     Ok(())
 }

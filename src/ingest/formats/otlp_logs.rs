@@ -23,7 +23,7 @@ use crate::ingest::texts::{Message, SpanDetail};
 use crate::ingest::values::hex;
 use crate::model::idx;
 use crate::model::payload::RecordFormat;
-use crate::model::records::EventRecord;
+use crate::model::records::{EventRecord, ScoreRecord, TraceRecord};
 use crate::model::store::Record;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue};
@@ -87,12 +87,41 @@ pub fn records(
             out.push(Record::Rejected("a logs request with too many records".into()));
             return;
         };
+        let trace_id = hex(&lr.trace_id);
+        if let Some(score) = evaluation_score(lr).filter(|_| !trace_id.is_empty()) {
+            out.push(Record::Trace(TraceRecord {
+                trace_id: trace_id.clone(),
+                score: Some(score),
+                ..TraceRecord::default()
+            }));
+        }
         out.push(Record::Event(EventRecord {
-            trace_id: hex(&lr.trace_id),
+            trace_id,
             span_id: hex(&lr.span_id),
             payload: ctx.payload(offset, len, format, n),
         }));
     }
+}
+
+/// The score a `gen_ai.evaluation.result` record gives its trace: `gen_ai.evaluation.score.value`
+/// (a number, or a bool as 1 or 0) and `gen_ai.evaluation.score.label`.
+fn evaluation_score(lr: &LogRecord) -> Option<ScoreRecord> {
+    if event_name(lr) != "gen_ai.evaluation.result" {
+        return None;
+    }
+    let score = match value(attribute(&lr.attributes, "gen_ai.evaluation.score.value")) {
+        Value::Number(n) => n.as_f64()?,
+        Value::Bool(b) => f64::from(u8::from(b)),
+        _ => return None,
+    };
+    let label = match value(attribute(&lr.attributes, "gen_ai.evaluation.score.label")) {
+        Value::Null => None,
+        v => Some(text(&v)),
+    };
+    Some(ScoreRecord {
+        value: score,
+        label,
+    })
 }
 
 fn log_records(req: &ExportLogsServiceRequest) -> impl Iterator<Item = &LogRecord> {
@@ -264,7 +293,19 @@ mod tests {
 
     #[test]
     fn each_record_is_an_event_of_its_span() {
-        let out = JSON.parse_one(LOGS.as_bytes(), Options::default()).unwrap();
+        let mut out = JSON.parse_one(LOGS.as_bytes(), Options::default()).unwrap();
+        let Record::Trace(scored) = out.remove(3) else {
+            panic!("{out:?}")
+        };
+        assert_eq!(scored.trace_id, "5b8efff798038103d269b633813fc60c");
+        assert_eq!(
+            scored.score,
+            Some(ScoreRecord {
+                value: 0.9,
+                label: Some("relevant".into())
+            }),
+            "an evaluation result scores its trace"
+        );
         assert_eq!(out.len(), 5);
         let Record::Event(e) = &out[0] else {
             panic!("{:?}", out[0])

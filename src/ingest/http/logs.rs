@@ -40,10 +40,14 @@ impl Shared {
                 |r| matches!(r, Record::Event(e) if e.span_id.is_empty() || e.trace_id.is_empty()),
             )
             .count() as u64;
-        let n = records.len() as u64;
-        if n == 0 {
+        if records.is_empty() {
             return Ok(0);
         }
+        // a log record is one event; an evaluation's score of its trace goes with it
+        let n = records
+            .iter()
+            .filter(|r| matches!(r, Record::Event(_)))
+            .count() as u64;
         let batch = self.request_batch(records, body.len());
         self.commit(&[kept, separator], batch)?;
         self.counters.logs.fetch_add(n, Ordering::Relaxed);

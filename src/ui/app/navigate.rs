@@ -209,8 +209,13 @@ impl App {
         match self.mode {
             Mode::Steps if screen.view.height > 1 => {
                 self.steps.page = h;
+                let scored = self
+                    .steps
+                    .groups
+                    .iter()
+                    .any(|g| g.stats.mean_score.is_some());
                 self.steps.shown =
-                    crate::ui::state::steps::columns(usize::from(screen.view.width)).1;
+                    crate::ui::state::steps::columns(usize::from(screen.view.width), scored).1;
                 match self.steps.drill.as_mut() {
                     None => self.steps.scroll.follow_in(h, self.steps.groups.len()),
                     Some(d) => d.scroll.follow_in(h, d.rows.len()),

@@ -13,6 +13,7 @@ use ratatui::text::{Line, Span};
 const NUM_W: usize = 8;
 const BAR_W: usize = 16;
 const COST_W: usize = 9;
+const SCORE_W: usize = 6;
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let theme = app.theme;
@@ -41,8 +42,11 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     // what the groups cost, when some call has a price
     let costs = st.groups.iter().any(|g| g.cost.is_some());
     let cost_w = if costs { COST_W + 1 } else { 0 };
+    // and their mean score, when some trace has one
+    let scores = st.groups.iter().any(|g| g.mean_score.is_some());
+    let score_w = if scores { SCORE_W + 1 } else { 0 };
     let value_w = (body.width as usize)
-        .saturating_sub(1 + 7 * (NUM_W + 1) + 13 + BAR_W + 1 + cost_w)
+        .saturating_sub(1 + 7 * (NUM_W + 1) + 13 + BAR_W + 1 + cost_w + score_w)
         .clamp(8, 60);
     let mut header = format!(" {}", fit(HEADERS[0], value_w));
     for (i, h) in HEADERS.iter().enumerate().skip(1) {
@@ -56,6 +60,10 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     if costs {
         header.push(' ');
         header.push_str(&fit_right("COST", COST_W));
+    }
+    if scores {
+        header.push(' ');
+        header.push_str(&fit_right("SCORE", SCORE_W));
     }
     let rows = header_row(buf, body, &header, theme);
     if st.groups.is_empty() {
@@ -104,6 +112,10 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         if costs {
             spans.push(Span::styled(" ", base));
             spans.push(Span::styled(fit_right(&g.cost_cell(), COST_W), base));
+        }
+        if scores {
+            spans.push(Span::styled(" ", base));
+            spans.push(Span::styled(fit_right(&g.score_cell(), SCORE_W), base));
         }
         buf.set_line(rows.x, y, &Line::from(spans), rows.width);
     }

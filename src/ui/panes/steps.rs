@@ -109,7 +109,8 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
 fn render_table(app: &App, area: Rect, buf: &mut Buffer) {
     let theme = app.theme;
     let st = &app.steps;
-    let (name_w, shown) = columns(area.width as usize);
+    let scored = st.groups.iter().any(|g| g.stats.mean_score.is_some());
+    let (name_w, shown) = columns(area.width as usize, scored);
     let arrow = |c: Option<StatsSort>| if c == Some(st.sort) { "▼" } else { "" };
     let cell = |c: StepColumn, text: &str| {
         if c == StepColumn::Kind {
@@ -174,6 +175,9 @@ fn render_table(app: &App, area: Rect, buf: &mut Buffer) {
                 StepColumn::TokensOut => {
                     s.tokens.map_or("—".into(), |t| human_count(t.completion))
                 }
+                StepColumn::Score => s
+                    .mean_score
+                    .map_or_else(|| "—".into(), |m| crate::text::score_cell(m, None)),
             };
             let style = match c {
                 StepColumn::Errors | StepColumn::Rate => errors,

@@ -16,6 +16,15 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
+/// A score below 1 (a metric that did not fully pass) reads as an error; a full score as ok.
+fn score_style(theme: crate::ui::theme::Theme, score: Option<f64>) -> Style {
+    match score {
+        Some(v) if v < 1.0 => theme.style(Role::Error),
+        Some(_) => theme.style(Role::Ok),
+        None => theme.style(Role::Muted),
+    }
+}
+
 /// "3m ago" style.
 #[must_use]
 pub fn ago(now: Nanos, t: Nanos) -> String {
@@ -83,7 +92,16 @@ pub fn placed(app: &App, width: u16) -> Vec<Placed> {
         // the model's column says where the filter's text was found: a field and a span name
         need.model = need.model.max(FOUND_W);
     }
-    layout(&app.opts.columns, usize::from(width), need)
+    // the score's column only once some trace has a score
+    let scored = app.store.columns().any_score();
+    let columns: Vec<Column> = app
+        .opts
+        .columns
+        .iter()
+        .copied()
+        .filter(|&c| scored || c != Column::Score)
+        .collect();
+    layout(&columns, usize::from(width), need)
 }
 
 /// What the model's column asks for when it says where the filter's text was found
@@ -136,6 +154,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             Column::Llm => fit_right(&label("LLM", SortKey::Llm), w),
             Column::Tokens => fit_right(&label("TOKENS", SortKey::Tokens), w),
             Column::Cost => fit_right(&label("COST", SortKey::Cost), w),
+            Column::Score => fit_right(&label("SCORE", SortKey::Score), w),
             // with a text in the filter, where each request said it
             Column::Model if app.sought().is_some() => fit("FOUND IN", w),
             Column::Model => fit(&label("MODEL", SortKey::Model), w),
@@ -277,6 +296,19 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
                         w,
                     ),
                     base,
+                )),
+                Column::Score => spans.push(Span::styled(
+                    fit_right(
+                        &s.score.map_or_else(
+                            || "—".into(),
+                            |sc| {
+                                let label = sc.label.map(|l| app.store.str(l));
+                                truncate(&crate::text::score_cell(sc.value, label), w)
+                            },
+                        ),
+                        w,
+                    ),
+                    score_style(theme, s.score.map(|sc| sc.value)).patch(base),
                 )),
                 Column::Model => match &found {
                     Some(found) => spans.push(Span::styled(

@@ -25,6 +25,8 @@ pub enum Column {
     Tokens,
     /// What the LM calls cost (not shown by default: add `cost` to `[list] columns`).
     Cost,
+    /// An evaluation's score and label (shown only when some trace has one).
+    Score,
     /// The model (the first, when several).
     Model,
 }
@@ -42,6 +44,7 @@ impl Column {
             Column::Llm => SortKey::Llm,
             Column::Tokens => SortKey::Tokens,
             Column::Cost => SortKey::Cost,
+            Column::Score => SortKey::Score,
             Column::Model => SortKey::Model,
         }
     }
@@ -59,12 +62,15 @@ impl Column {
             Column::Llm => Some(4),
             Column::Tokens => Some(7),
             Column::Cost => Some(9),
+            Column::Score => Some(SCORE_W),
             Column::Name | Column::Model => None,
         }
     }
 }
 
 const BAR_W: usize = 10;
+/// A score and, when there is room, its label (`0.67`, `0 fail`).
+const SCORE_W: usize = 6;
 /// The name keeps at least this many columns (or all it needs) before the model gets more than
 /// its own minimum; to make room for both, the bar goes first.
 pub const NAME_MIN: usize = 24;
@@ -173,8 +179,12 @@ mod tests {
     use super::*;
 
     /// The default columns: every one but the cost.
+    /// The default columns as a list without scores shows them (the score's column shows
+    /// only once some trace has a score).
     fn all() -> Vec<Column> {
-        crate::ui::app::Options::default().columns
+        let mut c = crate::ui::app::Options::default().columns;
+        c.retain(|&c| c != Column::Score);
+        c
     }
 
     fn width_of(p: &[Placed], c: Column) -> Option<usize> {

@@ -22,10 +22,13 @@ pub enum StepColumn {
     Rate,
     TokensIn,
     TokensOut,
+    /// The mean evaluation score of the scored traces the step ran in (shown when some step
+    /// has one).
+    Score,
 }
 
 impl StepColumn {
-    pub const ALL: [StepColumn; 12] = [
+    pub const ALL: [StepColumn; 13] = [
         StepColumn::Kind,
         StepColumn::Count,
         StepColumn::P50,
@@ -38,6 +41,7 @@ impl StepColumn {
         StepColumn::Rate,
         StepColumn::TokensIn,
         StepColumn::TokensOut,
+        StepColumn::Score,
     ];
 
     /// The header.
@@ -56,6 +60,7 @@ impl StepColumn {
             StepColumn::Rate => "RATE",
             StepColumn::TokensIn => "TOK IN",
             StepColumn::TokensOut => "TOK OUT",
+            StepColumn::Score => "SCORE",
         }
     }
 
@@ -73,7 +78,7 @@ impl StepColumn {
     #[must_use]
     pub fn sort(self) -> Option<StatsSort> {
         match self {
-            StepColumn::Kind | StepColumn::Rate | StepColumn::TokensOut => None,
+            StepColumn::Kind | StepColumn::Rate | StepColumn::TokensOut | StepColumn::Score => None,
             StepColumn::Count => Some(StatsSort::Count),
             StepColumn::P50 => Some(StatsSort::P50),
             StepColumn::P95 => Some(StatsSort::P95),
@@ -88,7 +93,7 @@ impl StepColumn {
 
     /// The order in which columns give way on narrow terminals: the first goes first. What
     /// stays longest: p95, count, self time and the tokens.
-    const GIVE_WAY: [StepColumn; 12] = [
+    const GIVE_WAY: [StepColumn; 13] = [
         StepColumn::Kind,
         StepColumn::P99,
         StepColumn::Rate,
@@ -99,6 +104,7 @@ impl StepColumn {
         StepColumn::TokensOut,
         StepColumn::TokensIn,
         StepColumn::SelfTime,
+        StepColumn::Score,
         StepColumn::Count,
         StepColumn::P95,
     ];
@@ -110,10 +116,14 @@ pub const NAME_MIN: usize = 20;
 /// The columns a table `width` wide shows, and the width of the name: every column when they
 /// fit beside [`NAME_MIN`] columns of name, else without those that give way first (the kind,
 /// p99, error rate, max, % of trace, p50, errors…). Each column has a space before it, and the
-/// row starts with the two columns of the selection mark.
+/// row starts with the two columns of the selection mark. The score's column is there only
+/// when `scored` (some step ran in a scored trace).
 #[must_use]
-pub fn columns(width: usize) -> (usize, Vec<StepColumn>) {
+pub fn columns(width: usize, scored: bool) -> (usize, Vec<StepColumn>) {
     let mut shown = StepColumn::ALL.to_vec();
+    if !scored {
+        shown.retain(|&c| c != StepColumn::Score);
+    }
     let used = |cols: &[StepColumn]| 2 + cols.iter().map(|c| c.width() + 1).sum::<usize>();
     for c in StepColumn::GIVE_WAY {
         if width >= used(&shown) + NAME_MIN {
@@ -217,10 +227,15 @@ mod tests {
 
     #[test]
     fn narrow_tables_keep_the_tokens_and_give_the_name_its_minimum() {
-        let (name, all) = columns(160);
-        assert_eq!(all, StepColumn::ALL);
+        let (name, all) = columns(160, false);
+        assert_eq!(all, StepColumn::ALL[..12], "every column but the score's");
+        assert_eq!(
+            columns(160, true).1,
+            StepColumn::ALL,
+            "scores: every column"
+        );
         assert!(name > 40);
-        let (name, at80) = columns(80);
+        let (name, at80) = columns(80, false);
         assert!(name >= NAME_MIN, "{name}");
         for c in [
             StepColumn::Count,
@@ -241,7 +256,7 @@ mod tests {
         );
         assert!(!sorts(&at80).contains(&StatsSort::P99));
         // far too narrow: the name still gets its minimum and the p95 stays
-        let (name, tiny) = columns(30);
+        let (name, tiny) = columns(30, false);
         assert_eq!(name, NAME_MIN);
         assert_eq!(tiny, [StepColumn::P95]);
     }
