@@ -11,6 +11,11 @@ use crate::query::SortKey;
 use crate::ui::theme::ColorChoice;
 use clap::{Args, Parser, Subcommand};
 
+mod sessions;
+mod source;
+pub use sessions::SessionsArgs;
+pub use source::SourceArgs;
+
 const EXAMPLES: &str = "\
 Examples:
   spanscope list traces.jsonl --filter 'dur>2s status:error' --sort dur
@@ -417,6 +422,11 @@ pub enum Command {
     /// Latency percentiles, errors and tokens per step name, model or kind.
     #[command(after_help = EXAMPLES)]
     Stats(StatsArgs),
+    /// Conversations: the traces that share a session (session.id, gen_ai.conversation.id,
+    /// MLflow's session, a dspy.History input, or --session-key), one row each; with
+    /// --session ID, that conversation's transcript.
+    #[command(after_help = sessions::EXAMPLES)]
+    Sessions(SessionsArgs),
     /// Two traces side by side: steps aligned by name and position, latency and token deltas,
     /// steps in only one, and a line diff of each aligned LM call's prompt and response.
     #[command(after_help = EXAMPLES)]
@@ -470,26 +480,6 @@ pub struct ConfigArgs {
     /// Print the path of the file the explorer reads (it may not exist).
     #[arg(long)]
     pub path: bool,
-}
-
-/// What every command reads.
-#[derive(Debug, Args, Clone, Default)]
-pub struct SourceArgs {
-    /// Files, directories, or - for stdin.
-    #[arg(value_name = "SOURCES")]
-    pub sources: Vec<String>,
-    /// Treat any rejected line as fatal (exit code 3).
-    #[arg(long, global = true)]
-    pub strict: bool,
-    /// Timestamps without a UTC offset are UTC (default: local time).
-    #[arg(long, global = true)]
-    pub naive_utc: bool,
-    /// Show times in UTC instead of local time.
-    #[arg(long, global = true)]
-    pub utc: bool,
-    /// Do not summarize rejected lines on stderr.
-    #[arg(long, short, global = true)]
-    pub quiet: bool,
 }
 
 #[derive(Debug, Args, Clone)]

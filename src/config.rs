@@ -414,7 +414,7 @@ colors = "auto"
 # toggle-critical, next-match, prev-match, next-found, prev-found, next-tab, prev-tab,
 # tab-prompt, tab-response, tab-tokens, tab-attributes, tab-error, tab-raw, toggle-steps,
 # toggle-roots, cycle-group-by, copy-markdown, copy-json, mark, compare, open-search,
-# toggle-search-only, toggle-histogram, toggle-reader, toggle-runs, diff-trials.
+# toggle-search-only, toggle-histogram, toggle-reader, toggle-runs, diff-trials, toggle-sessions.
 [keys.global]
 # "x" = "toggle-failed"
 # "Ctrl-f" = "open-filter"

@@ -71,6 +71,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Some(Command::Diff(a)) => cmd::diff::run(&a),
         Some(Command::Stats(a)) => cmd::stats::run(&a, paint),
         Some(Command::Runs(a)) => cmd::runs::run(&a, paint),
+        Some(Command::Sessions(a)) => cmd::sessions::run(&a, paint),
     };
     result.map(|()| ExitCode::SUCCESS)
 }

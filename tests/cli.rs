@@ -795,7 +795,7 @@ fn unknown_field_is_underlined_whole() {
     assert_bad_query(
         "foo:bar",
         "^^^ unknown field \"foo\" (known: dur, status, name, model, tokens, cost, score, spans, \
-         kind, id, text, attr.KEY, span.FIELD)",
+         kind, id, session, text, attr.KEY, span.FIELD)",
     );
 }
 

@@ -772,3 +772,138 @@ const EXPECTED_RAG_TREE: [(u64, &str); 8] = [
     (2, "Predict"),
     (3, "DummyLM"),
 ];
+
+/// The conversations of `file`: (first question, turns), the first started first.
+fn conversations(file: &str, more: &[&str]) -> Vec<(String, u64)> {
+    let mut args = vec!["sessions", file, "--strict", "--format", "json"];
+    args.extend_from_slice(more);
+    let v = spanscope_json(&args);
+    let mut out: Vec<(String, String, u64)> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                field(c, "start").as_str().unwrap().to_string(),
+                field(c, "first_question").as_str().unwrap().to_string(),
+                field(c, "turns").as_u64().unwrap(),
+            )
+        })
+        .collect();
+    out.sort();
+    out.into_iter().map(|(_, q, n)| (q, n)).collect()
+}
+
+const TWO_CONVERSATIONS: [(&str, u64); 2] = [
+    ("What is the capital of France?", 3),
+    ("What is the longest river in Europe?", 2),
+];
+
+/// A real multi-turn program with `dspy.History` under the DSPy writer: its two conversations,
+/// each turn in order with its question and answer; the call made without a history is none.
+#[test]
+fn a_dspy_history_program_is_two_conversations_under_the_writer() {
+    let Some(py) = python() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("chat.jsonl");
+    let path = out.to_str().unwrap();
+    run_python(py, &["tests/python/conversation_program.py", path]);
+    let list = spanscope_json(&["list", path, "--strict", "--format", "json"]);
+    assert_eq!(list.as_array().unwrap().len(), 6, "{list:#}");
+    let got = conversations(path, &[]);
+    let want: Vec<(String, u64)> = TWO_CONVERSATIONS
+        .iter()
+        .map(|(q, n)| ((*q).to_string(), *n))
+        .collect();
+    assert_eq!(got, want);
+    let all = spanscope_json(&["sessions", path, "--format", "json"]);
+    let france = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["turns"] == 3)
+        .unwrap();
+    let id = field(france, "session").as_str().unwrap();
+    let t = spanscope_json(&["sessions", path, "--session", id, "--format", "json"]);
+    let said: Vec<(&str, &str)> = field(&t, "turns")
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| (x["input"].as_str().unwrap(), x["answer"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        said,
+        [
+            ("What is the capital of France?", "Paris"),
+            ("How many people live there?", "About two million"),
+            ("Which river runs through it?", "The Seine"),
+        ]
+    );
+}
+
+/// The same program under OpenInference's DSPy instrumentor, each conversation in
+/// `using_session`, exported over OTLP/HTTP to `spanscope record`: `session.id` names them.
+#[test]
+fn openinference_using_session_names_the_conversations() {
+    use std::io::{BufRead as _, Read as _};
+    let Some(py) = python() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("chat.jsonl");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_spanscope"))
+        .args([
+            "record",
+            "--http",
+            "127.0.0.1:0",
+            "--grpc",
+            "127.0.0.1:0",
+            "--out",
+        ])
+        .arg(&out)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut first = String::new();
+    err.read_line(&mut first).unwrap();
+    let http = first
+        .split("http://")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no address in {first}"))
+        .to_string();
+    let endpoint = format!("http://{http}");
+    run_python(
+        py,
+        &[
+            "tests/python/conversation_program.py",
+            "openinference",
+            &endpoint,
+        ],
+    );
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    let mut summary = String::new();
+    err.read_to_string(&mut summary).unwrap();
+    let path = out.to_str().unwrap();
+    let v = spanscope_json(&["sessions", path, "--format", "json"]);
+    let mut ids: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| field(c, "session").as_str().unwrap())
+        .collect();
+    ids.sort_unstable();
+    assert_eq!(ids, ["france", "rivers"], "{summary}");
+    let want: Vec<(String, u64)> = TWO_CONVERSATIONS
+        .iter()
+        .map(|(q, n)| ((*q).to_string(), *n))
+        .collect();
+    assert_eq!(
+        conversations(path, &[]),
+        want,
+        "the history left out of the question"
+    );
+}

@@ -102,6 +102,10 @@ fn logs() -> Vec<(&'static str, Vec<String>)> {
             lines_of(&fixtures().join("dspy-callback-jsonl/events.jsonl")),
         ),
         (
+            "dspy-callback-jsonl conversations",
+            lines_of(&fixtures().join("conversations/dspy-history.jsonl")),
+        ),
+        (
             "event-stream-jsonl",
             lines_of(&fixtures().join("event-stream-jsonl/events.jsonl")),
         ),
@@ -229,6 +233,14 @@ fn every_format_is_indexed_alike_by_one_thread_and_by_many() {
             store.sources()
         );
         same_index(&bytes, name);
+        if name.ends_with("conversations") {
+            // the index holds them (the dumps compare each trace's session)
+            let sessions: std::collections::BTreeSet<_> = store
+                .trace_ids()
+                .filter_map(|t| store.summary(t).session)
+                .collect();
+            assert_eq!(sessions.len(), 2, "{name}");
+        }
     }
     let bytes = mixed(&logs);
     let store = one_thread(&bytes);

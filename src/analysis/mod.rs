@@ -1,5 +1,5 @@
 //! Answers over the store and a query, as data: where a trace's time went, step statistics,
-//! trace groups, the latency histogram, the alignment of two traces, optimizer runs. No I/O and no printing:
+//! trace groups, the latency histogram, the alignment of two traces, optimizer runs, conversations. No I/O and no printing:
 //! `headless` and `ui` both render what these compute.
 
 pub mod breakdown;
@@ -10,5 +10,6 @@ pub mod groups;
 pub mod histogram;
 pub mod run_diff;
 pub mod runs;
+pub mod sessions;
 pub mod steps;
 pub mod transcript;

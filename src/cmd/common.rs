@@ -53,6 +53,7 @@ pub fn load(args: &SourceArgs) -> Result<Store, Failure> {
         naive_utc: args.naive_utc,
     };
     let mut store = Store::new();
+    store.set_session_key(args.session_key.as_deref());
     for s in &args.sources {
         if ingest::follow::is_url(s) {
             return Err(Failure::usage(format!(

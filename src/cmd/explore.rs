@@ -44,6 +44,7 @@ pub fn run(cli: &Cli) -> Result<(), Failure> {
     // The sources are read on threads; the explorer shows what is indexed so far.
     let mut store = Store::new();
     store.set_retention(a.retention.retention());
+    store.set_session_key(a.src.session_key.as_deref());
     let endpoints = t.receiver.endpoints().map_err(Failure::usage)?;
     let live = super::spool::needed(&a.src.sources, endpoints.is_some());
     let session = super::spool::open(&a.spool, live, store.registry())?;

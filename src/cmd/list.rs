@@ -53,6 +53,7 @@ fn list_follow(a: &ListArgs, paint: headless::Paint) -> Result<(), Failure> {
     }
     let mut store = Store::new();
     store.set_retention(a.retention.retention());
+    store.set_session_key(a.src.session_key.as_deref());
     let session = super::spool::open(
         &a.spool,
         super::spool::needed(&a.src.sources, false),

@@ -10,6 +10,7 @@ pub mod list;
 pub mod receiver;
 pub mod record;
 pub mod runs;
+pub mod sessions;
 pub mod shell;
 pub mod show;
 pub mod spool;

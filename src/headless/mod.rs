@@ -7,6 +7,7 @@ pub mod export;
 pub mod groups;
 pub mod list;
 pub mod runs;
+pub mod sessions;
 pub mod show;
 pub mod show_markdown;
 pub mod show_transcript;

@@ -48,6 +48,8 @@ pub struct TraceColumns {
     /// Cached and reasoning tokens and unpriced calls, of the traces that have any: most
     /// traces of most logs have none, so they cost those nothing.
     usage: HashMap<u32, Usage>,
+    /// The session of the traces that have one (most have none).
+    session: HashMap<u32, Sym>,
     /// The scores of the traces an evaluation scored: most traces have none.
     scores: HashMap<u32, Score>,
 }
@@ -150,6 +152,10 @@ impl TraceColumns {
         } else {
             self.usage.insert(key, usage);
         }
+        match s.session {
+            Some(sym) => self.session.insert(key, sym),
+            None => self.session.remove(&key),
+        };
         self.set_score(i, s.score);
         self.rest[i] = Rest {
             prompt: s.tokens.map_or(0, |t| t.prompt),
@@ -192,8 +198,27 @@ impl TraceColumns {
             sequential: f & flag::SEQUENTIAL != 0,
             error_message: Self::sym(rest.error_message),
             one_model: f & flag::ONE_MODEL != 0,
+            session: self.session(i),
             score: self.score(i),
         }
+    }
+
+    /// The session of trace `i`, if it is a turn of a conversation.
+    #[must_use]
+    pub fn session(&self, i: usize) -> Option<Sym> {
+        if self.session.is_empty() {
+            return None;
+        }
+        u32::try_from(i)
+            .ok()
+            .and_then(|k| self.session.get(&k))
+            .copied()
+    }
+
+    /// Whether any trace has a session.
+    #[must_use]
+    pub fn has_sessions(&self) -> bool {
+        !self.session.is_empty()
     }
 
     /// Trace `i`'s score, if an evaluation gave it one.
@@ -253,6 +278,7 @@ impl TraceColumns {
         self.flags[i] &= !flag::LIVE;
         if let Ok(k) = u32::try_from(i) {
             self.usage.remove(&k);
+            self.session.remove(&k);
             self.scores.remove(&k);
         }
     }
@@ -380,6 +406,12 @@ mod tests {
         c.set(0, &costly);
         assert_eq!(c.summary(0), costly);
         assert_eq!((c.cost(0), c.unpriced(0)), (Some(Nanodollars(7)), 1));
+        let turn = TraceSummary {
+            session: Some(Sym(3)),
+            ..s.clone()
+        };
+        c.set(0, &turn);
+        assert_eq!((c.summary(0), c.session(0)), (turn, Some(Sym(3))));
         let scored = TraceSummary {
             score: Some(Score {
                 value: 0.5,

@@ -193,6 +193,7 @@ impl Store {
             summary.name = summary.name.map(&mut sym);
             summary.model = summary.model.map(&mut sym);
             summary.error_message = summary.error_message.map(&mut sym);
+            summary.session = summary.session.map(&mut sym);
             summary.root = summary.root.map(rs);
             for s in &mut tr.spans {
                 *s = rs(*s);

@@ -144,6 +144,8 @@ pub fn summary(
         one_model: (0..n).all(|i| model_of(i).is_none() || model_of(i) == model),
         cost,
         unpriced: spans_u32(unpriced),
+        // the store finds it in the spans' attributes (`session.rs`)
+        session: None,
         score: None,
     }
 }

@@ -23,6 +23,7 @@ pub mod prices;
 pub mod records;
 pub mod retention;
 pub mod rows;
+pub mod session;
 pub mod sources;
 pub mod span;
 pub mod stats;

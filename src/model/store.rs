@@ -21,6 +21,7 @@ use super::idx::{self, Table};
 use super::payload::{Blob, BlobId, PayloadRef};
 use super::prices;
 use super::rows::SpanTable;
+use super::session;
 use super::span::{Nanodollars, Span, SpanIdx, Tokens};
 use super::trace::{Trace, TraceIdx, TraceRow, TraceSummary};
 use super::trace_index::TraceIndex;
@@ -87,6 +88,8 @@ pub struct Store {
     pub(super) recent_trace: Option<(String, TraceIdx)>,
     /// The tables were sized for what the sources announced ([`Store::plan_room`]).
     pub(super) planned: bool,
+    /// The attribute `--session-key` names, looked for before the usual ones (`session.rs`).
+    pub(super) session_key: Option<String>,
 }
 
 impl Store {
@@ -465,6 +468,14 @@ impl Store {
         derive::tree_inputs(&self.spans, self.trace_spans(t))
     }
 
+    /// Name the attribute (or MLflow metadata key) that says which conversation a trace is a
+    /// turn of, looked for before the usual ones; every trace's session is derived again.
+    pub fn set_session_key(&mut self, key: Option<&str>) {
+        self.session_key = key.map(str::to_string);
+        self.dirty = self.trace_ids().collect();
+        self.refresh();
+    }
+
     /// Derive the trace rows changed by records inserted one by one with [`Store::insert`].
     /// [`Store::apply`], [`Store::apply_all`] and [`Loading`] do it themselves; cheap when
     /// nothing changed.
@@ -473,6 +484,8 @@ impl Store {
         let mut scratch = derive::Scratch::default();
         // each model's prices, looked up once per refresh
         let models: RefCell<HashMap<Sym, Option<&'static prices::Model>>> = RefCell::default();
+        let session_keys = session::key_syms(self.session_key.as_deref(), &self.strings);
+        let empty = self.strings.get("");
         for t in dirty {
             if !self.is_live(t) {
                 continue;
@@ -491,6 +504,14 @@ impl Store {
                 })
             };
             let mut summary = derive::summary(tr, stated, &self.spans, &cost_of, &mut scratch);
+            summary.session = session::session_of(
+                &tr.spans,
+                summary.root,
+                &self.spans,
+                &self.attrs,
+                &session_keys,
+                empty,
+            );
             // the score is what records stated, not derived from the spans
             summary.score = self.columns.score(t.0 as usize);
             self.columns.set(t.0 as usize, &summary);

@@ -186,6 +186,8 @@ pub struct TraceSummary {
     pub cost: Option<Nanodollars>,
     /// LM calls whose cost is not known: a model no price table knows, or no token counts.
     pub unpriced: u32,
+    /// The conversation it is a turn of (`session.rs`), if any.
+    pub session: Option<Sym>,
     /// What an evaluation said of the request (`Store::insert` keeps the lowest it was given);
     /// `None` when nothing scored it.
     pub score: Option<Score>,

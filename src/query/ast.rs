@@ -77,6 +77,9 @@ pub enum Term {
     /// Trace id prefix (trace scope only); already lowercased. Matched by `id::matches`: a
     /// `tr-`/`trc_` prefix and dashes do not count.
     Id(String),
+    /// The trace is a turn of a conversation whose id starts with this (trace scope only);
+    /// already lowercased.
+    Session(String),
     /// Percentage of the trace duration taken by a span (span scope only).
     Pct(Cmp, f64),
     /// Attribute test; `key` is as written, values are lowercased.

@@ -382,6 +382,25 @@ fn values(store: &Store, vocab: &Vocabulary, t: &Typed, p: usize, len: usize) ->
         }
         Field::Name => counted(&vocab.span_names, "span name", "span"),
         Field::Model => counted(&vocab.models, "model", "span"),
+        Field::Session => {
+            let lower = unquoted(&value).to_lowercase();
+            let mut seen: Vec<&str> = Vec::new();
+            for t in store.trace_ids().rev() {
+                let Some(s) = store.columns().session(t.0 as usize) else {
+                    continue;
+                };
+                let s = store.str(s);
+                if s.to_lowercase().starts_with(&lower) && !seen.contains(&s) {
+                    seen.push(s);
+                }
+                if seen.len() == MAX_CANDIDATES {
+                    break;
+                }
+            }
+            seen.into_iter()
+                .map(|s| cand(&quote_value(s), s, "conversation".into()))
+                .collect()
+        }
         Field::Id => {
             let lower = unquoted(&value).to_lowercase();
             store
@@ -488,6 +507,43 @@ mod tests {
             }
         );
         assert_eq!(v.span_names.len(), 5);
+    }
+
+    #[test]
+    fn session_completes_with_the_conversations_loaded() {
+        let mut s = Store::new();
+        let src = s.add_source("test");
+        for (t, session) in [
+            ("t1", "chat-1"),
+            ("t2", "chat-1"),
+            ("t3", "chat-2"),
+            ("t4", "x"),
+        ] {
+            s.insert(
+                src,
+                Record::Span(SpanRecord {
+                    trace_id: t.into(),
+                    span_id: "r".into(),
+                    name: Some("Chat".into()),
+                    start: Some(0),
+                    end: Some(1),
+                    attrs: vec![("session.id".into(), session.into())],
+                    ..SpanRecord::default()
+                }),
+            );
+        }
+        s.refresh();
+        let v = Vocabulary::of(&s);
+        let texts = |line: &str| -> Vec<String> {
+            let c = complete(&s, &v, line, line.chars().count());
+            c.items.into_iter().map(|c| c.text).collect()
+        };
+        assert_eq!(texts("sess"), ["session:"]);
+        assert_eq!(
+            texts("session:ch"),
+            ["session:chat-2", "session:chat-1"],
+            "newest first, once each"
+        );
     }
 
     #[test]

@@ -54,6 +54,7 @@ impl fmt::Display for Term {
             Term::Spans(c, n) => write!(f, "spans{c}{n}"),
             Term::Kind(v) => write!(f, "kind:{}", alternatives(v, SpanKind::as_str)),
             Term::Id(s) => write!(f, "id:{}", quote_value(s)),
+            Term::Session(s) => write!(f, "session:{}", quote_value(s)),
             Term::Pct(c, p) => write!(f, "pct{c}{p}"),
             Term::Score(c, v) => write!(f, "score{c}{v}"),
             Term::Attr { key, test } => {

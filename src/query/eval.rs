@@ -118,6 +118,10 @@ impl<'a> Matcher<'a> {
             }),
             Term::Kind(set) => t().any(|s| set.contains(&table.kind(s))),
             Term::Id(typed) => id::matches(&self.store.trace_id(idx), typed),
+            Term::Session(prefix) => cols.session(i).is_some_and(|sym| {
+                self.names
+                    .text_match(ci, sym, |s| s.to_lowercase().starts_with(prefix.as_str()))
+            }),
             Term::Attr { key, test } => {
                 t().any(|s| self.names.attr_ok(ci, table.attrs(s), key, test))
             }
@@ -256,7 +260,7 @@ fn trace_cost(term: &Term) -> u8 {
         | Term::Spans(..)
         | Term::Cost(..)
         | Term::Score(..) => 0,
-        Term::Name(_) | Term::Model(_) => 1,
+        Term::Name(_) | Term::Model(_) | Term::Session(_) => 1,
         Term::Fuzzy(_) | Term::Text(_) | Term::Kind(_) => 2,
         _ => 3,
     }

@@ -1,8 +1,7 @@
 //! The field names a clause may start with, their aliases, and which scope has which.
 
 /// What an unknown field's error lists.
-pub(super) const KNOWN_FIELDS: &str =
-    "dur, status, name, model, tokens, cost, score, spans, kind, id, text, attr.KEY, span.FIELD";
+pub(super) const KNOWN_FIELDS: &str = "dur, status, name, model, tokens, cost, score, spans, kind, id, session, text, attr.KEY, span.FIELD";
 /// What a span field's error lists.
 pub(super) const SPAN_FIELDS: &str = "dur, status, name, kind, model, tokens, cost, pct, attr.KEY";
 
@@ -19,6 +18,7 @@ pub(super) enum Field {
     Spans,
     Kind,
     Id,
+    Session,
     Pct,
     Text,
     Attr(String),
@@ -38,6 +38,7 @@ impl Field {
             "spans" => Field::Spans,
             "kind" => Field::Kind,
             "id" => Field::Id,
+            "session" | "conversation" => Field::Session,
             "pct" => Field::Pct,
             "text" => Field::Text,
             _ => return None,
@@ -45,7 +46,7 @@ impl Field {
     }
 
     /// Every field written by name, in the order completion offers them.
-    pub(super) const NAMED: [Field; 12] = [
+    pub(super) const NAMED: [Field; 13] = [
         Field::Status,
         Field::Dur,
         Field::Name,
@@ -57,6 +58,7 @@ impl Field {
         Field::Score,
         Field::Spans,
         Field::Id,
+        Field::Session,
         Field::Pct,
     ];
 
@@ -73,6 +75,7 @@ impl Field {
             Field::Spans => "spans",
             Field::Kind => "kind",
             Field::Id => "id",
+            Field::Session => "session",
             Field::Pct => "pct",
             Field::Text => "text",
             Field::Attr(_) => "attr",
@@ -84,9 +87,13 @@ impl Field {
         match self {
             Field::Dur | Field::Tokens | Field::Cost | Field::Spans | Field::Pct => ">",
             Field::Score => "<",
-            Field::Status | Field::Name | Field::Model | Field::Kind | Field::Id | Field::Text => {
-                ":"
-            }
+            Field::Status
+            | Field::Name
+            | Field::Model
+            | Field::Kind
+            | Field::Id
+            | Field::Session
+            | Field::Text => ":",
             Field::Attr(_) => "=",
         }
     }
@@ -94,7 +101,7 @@ impl Field {
     /// Whether a clause at trace scope (`false`: at span scope, after `span.`) may use it.
     pub(super) fn at_trace_scope(&self, trace: bool) -> bool {
         match self {
-            Field::Spans | Field::Id | Field::Text | Field::Score => trace,
+            Field::Spans | Field::Id | Field::Session | Field::Text | Field::Score => trace,
             Field::Pct => !trace,
             _ => true,
         }

@@ -236,10 +236,14 @@ impl Parser<'_> {
                     self.raw(w.body_start, w.end)
                 )
             }
-            (Some(f @ (Field::Spans | Field::Id | Field::Text | Field::Score)), Scope::Span) => {
+            (
+                Some(f @ (Field::Spans | Field::Id | Field::Session | Field::Text | Field::Score)),
+                Scope::Span,
+            ) => {
                 let name = match f {
                     Field::Spans => "spans",
                     Field::Id => "id",
+                    Field::Session => "session",
                     Field::Score => "score",
                     _ => "text",
                 };
@@ -298,6 +302,10 @@ impl Parser<'_> {
             Field::Id => {
                 self.textual(w, "PREFIX")?;
                 Term::Id(v.text_value(None)?)
+            }
+            Field::Session => {
+                self.textual(w, "ID")?;
+                Term::Session(v.text_value(None)?)
             }
             Field::Text => {
                 self.textual(w, "\"rate limit\"")?;
@@ -647,6 +655,8 @@ pub(super) mod tests {
         assert_eq!(term("NAME:ReAct"), Term::Name("react".into()));
         assert_eq!(term("model:GPT-4o"), Term::Model("gpt-4o".into()));
         assert_eq!(term("id:ABC123"), Term::Id("abc123".into()));
+        assert_eq!(term("session:Conv-1"), Term::Session("conv-1".into()));
+        assert_eq!(term("conversation:c"), Term::Session("c".into()));
         // `:` and other operator chars inside the value are fine.
         assert_eq!(term("name:a:b=c>d"), Term::Name("a:b=c>d".into()));
     }
@@ -909,7 +919,7 @@ pub(super) mod tests {
         let e = fail("name:x bogus:x");
         assert_eq!(
             e.message,
-            "unknown field \"bogus\" (known: dur, status, name, model, tokens, cost, score, spans, kind, id, text, attr.KEY, span.FIELD)"
+            "unknown field \"bogus\" (known: dur, status, name, model, tokens, cost, score, spans, kind, id, session, text, attr.KEY, span.FIELD)"
         );
         assert_eq!((e.column, e.len), (8, 5));
         let e = fail("foo>3");

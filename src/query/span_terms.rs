@@ -109,7 +109,9 @@ fn span_term(names: &Names<'_>, ci: usize, i: usize, term: &Term) -> bool {
                 .to_lowercase()
                 .starts_with(prefix.as_str()),
         },
-        Term::Spans(..) | Term::Score(..) | Term::Fuzzy(_) | Term::Text(_) => true,
+        Term::Spans(..) | Term::Score(..) | Term::Session(_) | Term::Fuzzy(_) | Term::Text(_) => {
+            true
+        }
     }
 }
 

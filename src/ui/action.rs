@@ -112,4 +112,6 @@ pub enum Action {
     ToggleRuns,
     /// In the runs view: what changed in the prompts between the marked trial and this one.
     DiffTrials,
+    /// The conversations of the listed traces (Enter reads one as a transcript).
+    ToggleSessions,
 }

@@ -33,6 +33,10 @@ pub enum Effect {
     IndexSearch(TraceIdx),
     /// Decode the texts of a trace's LM and tool calls, for the reader view.
     ReadTranscript(TraceIdx),
+    /// Decode the first turns' roots of the listed conversations, for their first questions.
+    ReadFirstQuestions(Vec<SpanIdx>),
+    /// Decode the roots of a conversation's turns, for its transcript.
+    ReadConversation(Vec<SpanIdx>),
     /// Read the bundled demo traces into the store (the welcome screen's `d`).
     LoadDemo,
     /// Put a trace or a span on the clipboard, as Markdown (for an LLM) or JSON.
@@ -67,6 +71,8 @@ impl Effect {
                 remap.trace(*t).map(|n| *t = n).is_some()
             }
             Effect::Copy { target: t, .. } => target(t),
+            // what they were asked for is made again after a compaction (`remap_sessions`)
+            Effect::ReadFirstQuestions(_) | Effect::ReadConversation(_) => false,
             Effect::Write { traces, .. } => {
                 traces.retain_mut(|t| remap.trace(*t).map(|n| *t = n).is_some());
                 true

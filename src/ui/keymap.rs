@@ -116,6 +116,7 @@ pub const DEFAULT: &[Binding] = &[
     b(G, C('H'), "H", Action::ToggleHistogram, false),
     b(G, C('O'), "O", Action::ToggleRuns, false),
     b(G, C('d'), "d", Action::DiffTrials, false),
+    b(G, C('C'), "C", Action::ToggleSessions, false),
     b(G, C('m'), "m", Action::Mark, false),
     b(G, C('='), "=", Action::Compare, false),
     b(V, C('n'), "n", Action::NextMatch, true),
@@ -508,6 +509,7 @@ pub fn describe(a: Action) -> &'static str {
         Action::ToggleReader => "Read the trace as its LM and tool calls, in time order",
         Action::ToggleRuns => "Optimizer runs and their trials' scores (Enter: trials, traces)",
         Action::DiffTrials => "In the runs: the prompt diff of the marked trial and this one",
+        Action::ToggleSessions => "Conversations: traces sharing a session (Enter: transcript)",
     }
 }
 

@@ -116,6 +116,10 @@ pub fn compute(app: &App, area: Rect) -> Screen {
             s.view = body;
             s.view_rows = below(body, 1);
         }
+        Mode::Sessions => {
+            s.view = body;
+            s.view_rows = below(body, if app.sessions.open.is_some() { 1 } else { 2 });
+        }
         _ => panes(app, body, &mut s),
     }
     s

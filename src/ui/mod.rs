@@ -52,6 +52,7 @@ pub fn render(frame: &mut Frame<'_>, app: &App, screen: &Screen, mem_bytes: Opti
             Mode::Groups => panes::groups::render(app, screen.view, buf),
             Mode::Runs => panes::runs::render(app, screen.view, buf),
             Mode::Reader => panes::reader::render(app, screen.view, buf),
+            Mode::Sessions => panes::sessions::render(app, screen.view, buf),
             _ => {
                 for pane in Focus::ALL {
                     let at = screen.panes[pane.index()];

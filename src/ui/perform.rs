@@ -34,6 +34,14 @@ pub fn run(
             let turns = transcript(&app.store, t);
             app.on_transcript(t, turns);
         }
+        Effect::ReadFirstQuestions(roots) => {
+            let details = details_of(&app.store, &roots);
+            app.on_first_questions(&roots, &details);
+        }
+        Effect::ReadConversation(roots) => {
+            let details = details_of(&app.store, &roots);
+            app.on_conversation(&roots, &details);
+        }
         Effect::IndexSearch(t) => {
             let (texts, partial) = search_texts(&app.store, t);
             app.on_search_texts(t, texts, partial);

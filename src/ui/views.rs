@@ -20,6 +20,10 @@ pub enum View {
     Reader,
     /// Optimizer runs and their trials (`O`).
     Runs,
+    /// The conversations of the listed traces (`:sessions`, `C`).
+    Sessions,
+    /// One conversation as a transcript (`Enter` there).
+    Conversation,
 }
 
 /// What a view's keys do there: the view, its title in the help, where its keys are looked up,
@@ -230,6 +234,43 @@ pub const VIEWS: &[ViewKeys] = &[
             (Action::Back, "back", "Back to the runs, or close"),
             (Action::ToggleRuns, "close", "Close"),
             (Action::Quit, "quit", ""),
+        ],
+    },
+    ViewKeys {
+        view: View::Sessions,
+        title: "Conversations (:sessions, C)",
+        context: Context::Global,
+        keys: &[
+            (Action::Down, "conversation", "Next conversation"),
+            (Action::Up, "conversation", "Previous conversation"),
+            (
+                Action::Enter,
+                "transcript",
+                "Read the conversation: each turn's input and final answer",
+            ),
+            (Action::ToggleSlow, "slow", "Only slow traces"),
+            (Action::ToggleFailed, "failed", "Only failed traces"),
+            (Action::ToggleSessions, "close", "Close"),
+            (Action::Back, "close", "Close"),
+            (Action::Quit, "quit", ""),
+        ],
+    },
+    ViewKeys {
+        view: View::Conversation,
+        title: "A conversation (Enter in the conversations)",
+        context: Context::Global,
+        keys: &[
+            (Action::Down, "turn", "Next turn"),
+            (Action::Up, "turn", "Previous turn"),
+            (Action::PageDown, "scroll", "Scroll down one page"),
+            (Action::PageUp, "scroll", "Scroll up one page"),
+            (
+                Action::Enter,
+                "open its trace",
+                "Open the turn's trace in the waterfall",
+            ),
+            (Action::Back, "back", "Back to the conversations"),
+            (Action::ToggleSessions, "close", "Close"),
         ],
     },
 ];

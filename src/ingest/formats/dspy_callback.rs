@@ -5,6 +5,7 @@ use crate::ingest::decode::{Text, decode};
 use crate::ingest::error::{ErrorKind, ParseError};
 use crate::ingest::format::{Decoded, Format, Sniff};
 use crate::ingest::semconv::{completions_text, messages_from_json, usage_from_value};
+use super::dspy_history;
 use crate::ingest::attributes::kept;
 use crate::ingest::texts::{ErrorInfo, Message, SpanDetail, flatten};
 use crate::ingest::values::{error_text, ms_to_ns, parse_time};
@@ -149,6 +150,11 @@ fn attributes(l: &Line<'_>) -> Vec<(String, String)> {
         }
         if let Some(o) = &l.optimizer {
             out.extend(flatten("optimizer", o));
+        }
+        if l.kind == "module"
+            && let Some(session) = l.inputs.and_then(dspy_history::session_of)
+        {
+            out.push((dspy_history::ATTR.to_string(), session));
         }
     } else {
         text("lm.response_model", lm.and_then(|m| m.response_model.as_deref()));

@@ -35,6 +35,8 @@ table! {
     otlp_logs: [JSON, PROTO],
 }
 
+/// The conversation a DSPy call with a `dspy.History` input is a turn of.
+mod dspy_history;
 /// OTLP/JSON's attributes, borrowed, their texts skipped.
 mod otlp_attrs;
 /// OTLP/JSON read in one pass (the line and file path of the `otlp-json` entry).

@@ -49,6 +49,11 @@ pub const COMMANDS: &[Command] = &[
         help: "Split the listed traces by attr.KEY, model, name or status",
     },
     Command {
+        names: &["sessions", "conversations"],
+        args: "",
+        help: "Conversations: the listed traces that share a session, one row each",
+    },
+    Command {
         names: &["w", "write"],
         args: "[otlp] FILE",
         help: "Write the listed traces as normalized JSONL (otlp: as OTLP/JSON lines)",
@@ -136,6 +141,7 @@ impl App {
             "w" => self.write_listed(arg),
             CRASH_TEST => self.effects.push(Effect::Crash),
             "group" => self.open_groups(arg),
+            "sessions" => self.toggle_sessions(),
             "stats" => {
                 self.mode = Mode::Ingest;
                 self.help_scroll = 0;

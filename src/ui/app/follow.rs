@@ -171,7 +171,8 @@ fn moves(action: Action) -> bool {
         | Action::ToggleHistogram
         | Action::ToggleReader
         | Action::ToggleRuns
-        | Action::DiffTrials => false,
+        | Action::DiffTrials
+        | Action::ToggleSessions => false,
     }
 }
 

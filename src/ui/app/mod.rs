@@ -12,6 +12,7 @@ mod input;
 mod navigate;
 mod reader;
 mod runs;
+mod sessions;
 mod sources;
 mod steps;
 mod text;
@@ -37,6 +38,7 @@ use crate::ui::state::reader::ReaderState;
 use crate::ui::state::runs::RunsState;
 use crate::ui::state::screen::Screen;
 use crate::ui::state::scroll::Scroll;
+use crate::ui::state::sessions::SessionsState;
 use crate::ui::state::steps::StepsState;
 use crate::ui::state::text::TextSearch;
 use crate::ui::state::waterfall::{SpanSearch, WaterfallState};
@@ -94,6 +96,8 @@ pub enum Mode {
     Reader,
     /// Optimizer runs and their trials (`O`).
     Runs,
+    /// The conversations of the listed traces, or one read as a transcript (`:sessions`, `C`).
+    Sessions,
 }
 
 /// The list's sortable columns, in screen order (the cost column last).
@@ -227,6 +231,8 @@ pub struct App {
     pub groups: GroupsState,
     /// The optimizer runs.
     pub runs: RunsState,
+    /// The conversations view.
+    pub sessions: SessionsState,
     /// The filter's text searches.
     pub text: TextSearch,
     /// The reader view.
@@ -282,6 +288,7 @@ impl App {
             histogram: HistogramState::default(),
             groups: GroupsState::default(),
             runs: RunsState::default(),
+            sessions: SessionsState::default(),
             text: TextSearch::default(),
             reader: ReaderState::default(),
             quit: false,
@@ -367,6 +374,9 @@ impl App {
         if self.mode == Mode::Runs {
             self.prepare_runs();
         }
+        if self.mode == Mode::Sessions {
+            self.prepare_sessions();
+        }
     }
 
     /// Handle one action. Pure: state changes only.
@@ -410,6 +420,10 @@ impl App {
             }
             Mode::Reader => {
                 self.reader_update(action);
+                return;
+            }
+            Mode::Sessions => {
+                self.sessions_update(action);
                 return;
             }
             Mode::Filter | Mode::Command | Mode::Search => return,
@@ -552,6 +566,7 @@ impl App {
             Action::ToggleReader => self.open_reader(),
             Action::ToggleRuns => self.toggle_runs(),
             Action::DiffTrials => {}
+            Action::ToggleSessions => self.toggle_sessions(),
         }
         if is_tab_change(action) {
             self.detail.scroll = 0;

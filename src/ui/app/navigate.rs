@@ -243,6 +243,7 @@ impl App {
             }
             Mode::Runs if h > 0 => self.runs.page = (h / 3).max(1),
             Mode::Reader => self.reader_layout(screen.view_rows),
+            Mode::Sessions => self.sessions_layout(screen.view_rows),
             _ => {}
         }
     }

@@ -63,6 +63,8 @@ impl App {
         self.detail.requested = None;
         // effects not run yet hold indexes too
         self.effects.retain_mut(|e| e.remap(remap));
+        // after them: what it asks for holds the new indexes already
+        self.remap_sessions(remap);
     }
 }
 

@@ -8,6 +8,7 @@ pub mod help;
 pub mod histogram;
 pub mod reader;
 pub mod runs;
+pub mod sessions;
 pub mod status;
 pub mod steps;
 pub mod trace_list;

@@ -287,7 +287,8 @@ pub fn render_hints(app: &App, area: Rect, buf: &mut Buffer) {
         | Mode::Histogram
         | Mode::Groups
         | Mode::Reader
-        | Mode::Runs => {
+        | Mode::Runs
+        | Mode::Sessions => {
             let view = match app.mode {
                 Mode::Steps if app.steps.drill.is_some() => View::StepSpans,
                 Mode::Steps => View::Steps,
@@ -296,6 +297,8 @@ pub fn render_hints(app: &App, area: Rect, buf: &mut Buffer) {
                 Mode::Histogram => View::Histogram,
                 Mode::Reader => View::Reader,
                 Mode::Runs => View::Runs,
+                Mode::Sessions if app.sessions.open.is_some() => View::Conversation,
+                Mode::Sessions => View::Sessions,
                 _ => View::Groups,
             };
             owned = app.opts.keymap.view_hints(view);

@@ -12,6 +12,7 @@ pub mod reader;
 pub mod runs;
 pub mod screen;
 pub mod scroll;
+pub mod sessions;
 pub mod steps;
 pub mod text;
 pub mod waterfall;
