@@ -1979,3 +1979,38 @@ fn stats_group_splits_traces_by_a_metadata_value() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("group by what?"), "{}", stderr(&o));
 }
+
+/// The bundled optimizer demo: two runs (MIPROv2's trials score 67 and 100), the examples the
+/// metric failed, and two conversations of three and two turns.
+#[test]
+fn the_optimizer_demo_has_runs_scores_and_conversations() {
+    let demo = "assets/optimize.jsonl";
+    let runs: serde_json::Value =
+        serde_json::from_str(&run_ok(&["runs", demo, "--format", "json"])).unwrap();
+    let runs = runs.as_array().unwrap();
+    let optimizers: Vec<&str> = runs
+        .iter()
+        .map(|r| r["optimizer"].as_str().unwrap())
+        .collect();
+    assert_eq!(optimizers, ["BootstrapFewShot", "MIPROv2"]);
+    let scores: Vec<f64> = runs[1]["trials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["score"].as_f64().unwrap())
+        .collect();
+    assert_eq!(scores, [66.67, 100.0, 66.67, 100.0]);
+    assert_eq!(runs[1]["best_trial"], 2);
+    let failed = run_ok(&["list", demo, "-f", "score<1", "--format", "jsonl"]);
+    // two wrong answers in the first Evaluate, and two in each of MIPROv2's 67% trials
+    assert_eq!(failed.lines().count(), 6, "{failed}");
+    let sessions: serde_json::Value =
+        serde_json::from_str(&run_ok(&["sessions", demo, "--format", "json"])).unwrap();
+    let turns: Vec<u64> = sessions
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["turns"].as_u64().unwrap())
+        .collect();
+    assert_eq!(turns, [2, 3]);
+}
