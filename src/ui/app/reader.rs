@@ -198,6 +198,29 @@ mod tests {
     }
 
     #[test]
+    fn a_compaction_that_moves_the_trace_being_read_reads_it_at_its_new_place() {
+        let mut a = react();
+        run(&mut a, &[Action::ToggleReader]);
+        let old = a.reader.trace.expect("reading");
+        let total = a.store.trace_rows();
+        assert!(old.0 > 0, "the trace must have older ones to evict");
+        // the traces before it go: it moves to the first row
+        a.store.set_retention(crate::model::store::Retention {
+            max_traces: Some(total - old.0 as usize),
+            max_bytes: None,
+        });
+        let remap = a.store.compact();
+        a.remap(&remap);
+        let moved = remap.trace(old).expect("kept");
+        assert_ne!(moved, old);
+        assert_eq!(a.reader.trace, Some(moved));
+        settle(&mut a);
+        let text = screen(&mut a, 80, 24);
+        assert_eq!(a.reader.turns.as_ref().map(Vec::len), Some(5), "{text}");
+        assert!(text.contains("1 · LM call · DummyLM"), "{text}");
+    }
+
+    #[test]
     fn the_reader_scrolls_and_stops_at_its_last_page() {
         let mut a = react();
         run(&mut a, &[Action::ToggleReader]);

@@ -57,13 +57,13 @@ impl App {
         self.wf.search_requested = None;
         // the comparison holds span indexes: close it rather than show moved spans
         self.close_compare();
-        self.remap_reader(remap);
         self.detail.span = self.detail.span.and_then(|s| remap.span(s));
         self.detail.built_for = self.detail.span.map(|s| (s, u64::MAX));
         self.detail.requested = None;
         // effects not run yet hold indexes too
         self.effects.retain_mut(|e| e.remap(remap));
-        // after them: what it asks for holds the new indexes already
+        // after them: what these ask for holds the new indexes already
+        self.remap_reader(remap);
         self.remap_sessions(remap);
     }
 }
