@@ -45,8 +45,11 @@ pub struct TraceColumns {
     rest: Vec<Rest>,
     /// What each trace's priced LM calls cost, in nanodollars ([`NO_COST`]: none priced).
     cost: Vec<u64>,
-    /// Cached and reasoning tokens and unpriced calls, of the traces that have any: most
-    /// traces of most logs have none, so they cost those nothing.
+    /// How many of each trace's LM calls have no price: dense, as every trace of a model no
+    /// table knows has some, and the list's header sums it on every rebuild.
+    unpriced: Vec<u32>,
+    /// Cached and reasoning tokens, of the traces that have any: most traces of most logs
+    /// have none, so they cost those nothing.
     usage: HashMap<u32, Usage>,
     /// The session of the traces that have one (most have none).
     session: HashMap<u32, Sym>,
@@ -63,7 +66,6 @@ struct Usage {
     cache_read: u64,
     cache_write: u64,
     reasoning: u64,
-    unpriced: u32,
 }
 
 /// What the columns scanned by filters do not hold of a summary.
@@ -81,7 +83,7 @@ struct Rest {
 
 impl TraceColumns {
     /// Bytes per trace.
-    pub const ROW_BYTES: usize = 8 + 8 + 8 + 4 + 4 + 4 + 4 + 1 + 8 + size_of::<Rest>();
+    pub const ROW_BYTES: usize = 8 + 8 + 8 + 4 + 4 + 4 + 4 + 1 + 8 + 4 + size_of::<Rest>();
 
     /// Room for `traces` traces in all, reserved exactly.
     pub fn reserve_total(&mut self, traces: usize) {
@@ -95,6 +97,7 @@ impl TraceColumns {
         self.model.reserve_exact(more);
         self.flags.reserve_exact(more);
         self.cost.reserve_exact(more);
+        self.unpriced.reserve_exact(more);
         self.rest.reserve_exact(more);
     }
 
@@ -109,6 +112,7 @@ impl TraceColumns {
         self.model.push(NO_SYM);
         self.flags.push(flag::LIVE);
         self.cost.push(NO_COST);
+        self.unpriced.push(0);
         self.rest.push(Rest {
             error_message: NO_SYM,
             ..Rest::default()
@@ -142,9 +146,9 @@ impl TraceColumns {
             cache_read: s.tokens.map_or(0, |t| t.cache_read),
             cache_write: s.tokens.map_or(0, |t| t.cache_write),
             reasoning: s.tokens.map_or(0, |t| t.reasoning),
-            unpriced: s.unpriced,
         };
         self.cost[i] = s.cost.map_or(NO_COST, |c| c.0.min(NO_COST - 1));
+        self.unpriced[i] = s.unpriced;
         // a trace index fits a u32: the store counts traces in u32
         let key = u32::try_from(i).unwrap_or(u32::MAX);
         if usage == Usage::default() {
@@ -191,7 +195,7 @@ impl TraceColumns {
                 stated_cost: None,
             }),
             cost: self.cost(i),
-            unpriced: usage.unpriced,
+            unpriced: self.unpriced[i],
             model: Self::sym(self.model[i]),
             root: rest.root.checked_sub(1).map(SpanIdx),
             orphans: rest.orphans,
@@ -270,7 +274,7 @@ impl TraceColumns {
     /// How many of trace `i`'s LM calls have no known cost.
     #[must_use]
     pub fn unpriced(&self, i: usize) -> u32 {
-        self.usage_of(i).unpriced
+        self.unpriced[i]
     }
 
     /// Trace `i` was evicted.
