@@ -732,7 +732,8 @@ fn an_evaluate_under_mlflow_autolog_sends_each_example_s_run() {
 /// The same Evaluate, then a BootstrapFewShot compile, under `mlflow.dspy.autolog` with a local
 /// tracking store (mlflow-skinny), written out as `Trace.to_json()` lines: each example's trace
 /// has its score from autolog's `exact_match` feedback, `score<1` finds the failing one alone,
-/// and the compile's program runs carry no score. The MLflow run each trace was made in is its
+/// and the compile's program runs carry no score; the page `mlflow traces search --output json`
+/// prints lists the same. The MLflow run each trace was made in is its
 /// `mlflow.sourceRun` metadata, filterable as `attr.trace.mlflow.sourceRun`: nothing in the
 /// traces says which run is a compile, nor its optimizer, so they form no optimizer run.
 #[test]
@@ -741,8 +742,10 @@ fn an_evaluate_kept_by_mlflow_scores_each_example_s_trace() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("mlflow.jsonl");
     let path = out.to_str().unwrap();
+    let page = dir.path().join("search.json");
+    let page = page.to_str().unwrap();
     let o = Command::new(py)
-        .args(["tests/python/mlflow_evaluate.py", path])
+        .args(["tests/python/mlflow_evaluate.py", path, page])
         .current_dir(ROOT)
         .output()
         .unwrap();
@@ -784,6 +787,10 @@ fn an_evaluate_kept_by_mlflow_scores_each_example_s_trace() {
     );
     let found = spanscope_json(&["runs", path, "--format", "json"]);
     assert_eq!(found, serde_json::json!([]));
+
+    // the same traces as `mlflow traces search --output json` prints them read alike
+    let list = |p: &str| spanscope_json(&["list", p, "--strict", "--format", "json"]);
+    assert_eq!(list(page), list(path));
 }
 
 /// The suite's traces in start order: name. An Evaluate and an optimizer's compile are traces of

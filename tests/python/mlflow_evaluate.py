@@ -1,7 +1,7 @@
 """A dspy.Evaluate and a BootstrapFewShot compile under MLflow's DSPy autolog, kept in a local
 MLflow tracking store and written out as trace files, for spanscope's tests.
 
-    python tests/python/mlflow_evaluate.py OUT.jsonl
+    python tests/python/mlflow_evaluate.py OUT.jsonl [PAGE.json]
 
 Needs mlflow-skinny (tests/python/requirements.txt): the tracing-only package cannot keep
 traces, and over OTLP autolog logs no metric feedback. The tracking store is a sqlite file in a
@@ -16,7 +16,8 @@ feedback on ("Trace with ID ... not found", logged at debug level): the traces w
 assessments.
 
 Writes every trace of the experiment, one `Trace.to_json()` a line, to OUT.jsonl, as the
-README says (`mlflow.search_traces(return_type="list")`), and prints the run
+README says (`mlflow.search_traces(return_type="list")`), and with PAGE.json the same traces
+as the `mlflow traces search --output json` command prints them, and prints the run
 ids as JSON on the last line: {"evaluate_run": ..., "compile_run": ...}.
 
 Runs offline on dspy.utils.DummyLM, answers keyed by question (see evaluate_program.py): the
@@ -25,6 +26,7 @@ Spain example is answered "Lisbon", which exact_match fails.
 
 import json
 import os
+import subprocess
 import sys
 import tempfile
 
@@ -66,6 +68,16 @@ with tempfile.TemporaryDirectory() as store:
     mlflow.flush_trace_async_logging()
     with open(out, "w") as f:  # as the README says
         f.writelines(t.to_json() + "\n" for t in mlflow.search_traces(return_type="list", max_results=10_000))
+
+    if len(sys.argv) > 2:
+        with open(sys.argv[2], "w") as page:
+            subprocess.run(
+                [sys.executable, "-m", "mlflow", "traces", "search", "--experiment-id", experiment]
+                + ["--output", "json", "--max-results", "1000"],
+                env={**os.environ, "MLFLOW_TRACKING_URI": mlflow.get_tracking_uri()},
+                stdout=page,
+                check=True,
+            )
 
     runs = {r.info.run_name: r.info.run_id for r in mlflow.search_runs([experiment], output_format="list")}
     compile_run = [i for name, i in runs.items() if name != "eval"]
