@@ -11,7 +11,7 @@ FIXTURES = ROOT.parent / "tests" / "fixtures"
 CORPUS = ROOT / "corpus"
 # the `record` target's first byte picks the parser: 0 sniffs, 1 + i is entry i of the format
 # table (src/ingest/formats/mod.rs, names as there; tests/fuzz_corpus.rs checks this line)
-PARSER = {"detect": 0, "otlp-json": 1, "otlp-proto": 2, "mlflow": 3, "dspy-callback": 4, "event": 5, "request": 6, "spanscope-trace": 7, "dspy-history": 8, "otlp-logs-json": 9, "otlp-logs-proto": 10}
+PARSER = {"detect": 0, "otlp-json": 1, "otlp-proto": 2, "mlflow": 3, "mlflow-search": 4, "dspy-callback": 5, "event": 6, "request": 7, "spanscope-trace": 8, "dspy-history": 9, "otlp-logs-json": 10, "otlp-logs-proto": 11}
 MAX_FILE = 300_000
 
 QUERIES = [
@@ -44,6 +44,8 @@ def shape(line: bytes) -> str:
         return "otlp-logs-json"
     if "info" in v and "data" in v:
         return "mlflow"
+    if "traces" in v and "next_page_token" in v:
+        return "mlflow-search"
     if "call_id" in v:
         return "dspy-callback"
     if v.get("event") or v.get("type") in ("trace_start", "span", "trace_end"):

@@ -729,6 +729,70 @@ fn an_evaluate_under_mlflow_autolog_sends_each_example_s_run() {
     );
 }
 
+/// The same Evaluate, then a BootstrapFewShot compile, under `mlflow.dspy.autolog` with a local
+/// tracking store (mlflow-skinny), written out as `Trace.to_json()` lines: each example's trace
+/// has its score from autolog's `exact_match` feedback, `score<1` finds the failing one alone,
+/// and the compile's program runs carry no score; the page `mlflow traces search --output json`
+/// prints lists the same. The MLflow run each trace was made in is its
+/// `mlflow.sourceRun` metadata, filterable as `attr.trace.mlflow.sourceRun`: nothing in the
+/// traces says which run is a compile, nor its optimizer, so they form no optimizer run.
+#[test]
+fn an_evaluate_kept_by_mlflow_scores_each_example_s_trace() {
+    let Some(py) = python() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("mlflow.jsonl");
+    let path = out.to_str().unwrap();
+    let page = dir.path().join("search.json");
+    let page = page.to_str().unwrap();
+    let o = Command::new(py)
+        .args(["tests/python/mlflow_evaluate.py", path, page])
+        .current_dir(ROOT)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // its last line (DSPy prints BootstrapFewShot's progress before it)
+    let stdout = String::from_utf8(o.stdout).unwrap();
+    let runs: Value = serde_json::from_str(stdout.lines().last().unwrap_or_default()).unwrap();
+
+    let all = scored(path, "");
+    let names: Vec<&str> = all.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names, ["Predict.forward"; 6],
+        "four examples, two bootstrap runs"
+    );
+    let mut scores: Vec<f64> = all[..4].iter().map(|(_, s)| s.as_f64().unwrap()).collect();
+    scores.sort_by(f64::total_cmp);
+    assert_eq!(scores, [0.0, 1.0, 1.0, 1.0], "{all:?}");
+    assert!(all[4..].iter().all(|(_, s)| s.is_null()), "{all:?}");
+
+    let o = Command::new(env!("CARGO_BIN_EXE_spanscope"))
+        .args(["export", "--as", "examples", path, "-f", "score<1"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let failed: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        failed,
+        serde_json::json!({"question": "Capital of Spain?", "answer": "Lisbon", "score": 0.0})
+    );
+
+    let in_run = |key: &str| {
+        let id = field(&runs, key).as_str().unwrap();
+        scored(path, &format!("attr.trace.mlflow.sourceRun={id}")).len()
+    };
+    assert_eq!(
+        (in_run("evaluate_run"), in_run("compile_run")),
+        (4, 2),
+        "{runs}"
+    );
+    let found = spanscope_json(&["runs", path, "--format", "json"]);
+    assert_eq!(found, serde_json::json!([]));
+
+    // the same traces as `mlflow traces search --output json` prints them read alike
+    let list = |p: &str| spanscope_json(&["list", p, "--strict", "--format", "json"]);
+    assert_eq!(list(page), list(path));
+}
+
 /// The suite's traces in start order: name. An Evaluate and an optimizer's compile are traces of
 /// their own, and so is each program run inside them (three examples each; BootstrapFewShot stops
 /// after its two demos).

@@ -1,4 +1,5 @@
-//! MLflow Trace JSON (`Trace.to_json()`, trace schema v3): one trace per document.
+//! MLflow Trace JSON (`Trace.to_json()`, trace schema v3): one trace per document, or a page of
+//! them as `mlflow traces search --output json` prints it.
 
 use crate::ingest::ctx::At;
 use crate::ingest::decode::decode;
@@ -25,6 +26,21 @@ pub const FORMAT: Format = Format {
     parse,
     decode: |bytes| Ok(Box::new(parse_doc(bytes)?)),
 };
+
+/// A page of MLflow traces, as `mlflow traces search --output json` prints it
+/// (`{"traces": [Trace.to_dict(), ...], "next_page_token": ...}`).
+pub const SEARCH: Format = Format {
+    name: "mlflow-search",
+    expected: "an MLflow trace search page (traces + next_page_token)",
+    sniff: Sniff::Keys(|k| k.has("traces") && k.has("next_page_token")),
+    parse: parse_page,
+    decode: |bytes| Ok(Box::new(decode::<Page>(bytes, "MLflow trace search page")?)),
+};
+
+#[derive(Deserialize)]
+struct Page {
+    traces: Vec<Doc>,
+}
 
 #[derive(Deserialize)]
 struct Doc {
@@ -154,7 +170,26 @@ fn parse_doc(bytes: &[u8]) -> Result<Doc, ParseError> {
 /// # Errors
 /// Not the MLflow trace schema.
 pub fn parse(bytes: &[u8], at: &At<'_>, out: &mut Vec<Record>) -> Result<(), ParseError> {
-    let doc = parse_doc(bytes)?;
+    records(&parse_doc(bytes)?, 0, at, out)
+}
+
+/// A search page: each trace as a document of its own, its spans numbered on from the trace
+/// before.
+///
+/// # Errors
+/// Not a page of MLflow traces (`--extract-fields` leaves traces without their spans).
+pub fn parse_page(bytes: &[u8], at: &At<'_>, out: &mut Vec<Record>) -> Result<(), ParseError> {
+    let page: Page = decode(bytes, "MLflow trace search page")?;
+    let mut first = 0;
+    for doc in &page.traces {
+        records(doc, first, at, out)?;
+        first += doc.data.spans.len();
+    }
+    Ok(())
+}
+
+/// The records of one trace, its spans' payloads numbered from `first`.
+fn records(doc: &Doc, first: usize, at: &At<'_>, out: &mut Vec<Record>) -> Result<(), ParseError> {
     let trace_id = doc.info.trace_id.clone();
     for (i, sp) in doc.data.spans.iter().enumerate() {
         let a = attrs(sp);
@@ -188,7 +223,7 @@ pub fn parse(bytes: &[u8], at: &At<'_>, out: &mut Vec<Record>) -> Result<(), Par
             } else {
                 0
             },
-            payload: Some((0, at.part(i)?)),
+            payload: Some((0, at.part(first + i)?)),
             attrs: kept(attributes(&doc.info, sp, &a)),
             complete: true,
         }));
@@ -260,14 +295,30 @@ impl Decoded for Doc {
     }
 }
 
+impl Decoded for Page {
+    fn fill(&self, mut locator: u32, d: &mut SpanDetail) -> Result<(), ParseError> {
+        for doc in &self.traces {
+            match u32::try_from(doc.data.spans.len()) {
+                Ok(n) if locator >= n => locator -= n,
+                _ => return detail(doc, locator, d),
+            }
+        }
+        detail_missing(locator)
+    }
+}
+
+fn detail_missing(locator: u32) -> Result<(), ParseError> {
+    Err(ParseError::new(
+        ErrorKind::Missing,
+        format!("span #{locator} is not in the trace"),
+    ))
+}
+
 /// Fill `d` from span number `locator` of the document.
 fn detail(doc: &Doc, locator: u32, d: &mut SpanDetail) -> Result<(), ParseError> {
-    let sp = doc.data.spans.get(locator as usize).ok_or_else(|| {
-        ParseError::new(
-            ErrorKind::Missing,
-            format!("span #{locator} is not in the trace"),
-        )
-    })?;
+    let Some(sp) = doc.data.spans.get(locator as usize) else {
+        return detail_missing(locator);
+    };
     let a = attrs(sp);
     d.messages = a.messages();
     d.response = a.response();
@@ -358,6 +409,50 @@ mod tests {
             d.error.as_ref().and_then(|e| e.stacktrace.as_deref()),
             Some("Traceback")
         );
+    }
+
+    #[test]
+    fn a_search_page_is_read_trace_by_trace() {
+        // `mlflow traces search --output json`: a second trace of one span, scored
+        let other = r#"{"info": {"trace_id": "tr-2", "state": "OK", "assessments": [
+            {"assessment_name": "exact_match", "source": {"source_type": "CODE", "source_id": "default"},
+             "feedback": {"value": false}, "valid": true}]},
+          "data": {"spans": [{"span_id": "AAAAAAAAAAI=", "parent_span_id": null, "name": "Predict.forward",
+            "start_time_unix_nano": 1000, "end_time_unix_nano": 2000,
+            "attributes": {"mlflow.spanInputs": "{\"question\": \"Capital of Spain?\"}"}}]}}"#;
+        let page = format!(r#"{{"traces": [{DOC}, {other}], "next_page_token": null}}"#);
+        let out = SEARCH
+            .parse_one(page.as_bytes(), Options::default())
+            .unwrap();
+        let ids: Vec<(&str, &str)> = out
+            .iter()
+            .filter_map(|r| match r {
+                Record::Span(s) => Some((s.trace_id.as_str(), s.span_id.as_str())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            ids,
+            [
+                ("tr-827f290c0607b9045ac02822c4a46a2d", "da48c88bd3a797b7"),
+                ("tr-827f290c0607b9045ac02822c4a46a2d", "0000000000000001"),
+                ("tr-2", "0000000000000002"),
+            ]
+        );
+        let Some(Record::Trace(t)) = out.last() else {
+            panic!("{out:?}")
+        };
+        assert_eq!(t.score.as_ref().map(|s| s.value), Some(0.0));
+        // the third span of the page is the second trace's first
+        let mut d = SpanDetail::default();
+        SEARCH.fill(page.as_bytes(), 2, &mut d).unwrap();
+        assert!(d.inputs.as_deref().is_some_and(|i| i.contains("Spain")), "{d:?}");
+        SEARCH.fill(page.as_bytes(), 1, &mut d).unwrap();
+        assert_eq!(d.messages.len(), 1, "the first trace's LM call");
+        assert!(SEARCH.fill(page.as_bytes(), 3, &mut d).is_err());
+        // `--extract-fields` pages lack the spans: refused, not read as empty traces
+        let fields = r#"{"traces": [{"info": {"trace_id": "tr-3"}}], "next_page_token": null}"#;
+        assert!(SEARCH.parse_one(fields.as_bytes(), Options::default()).is_err());
     }
 
     #[test]

@@ -26,7 +26,7 @@ macro_rules! table {
 
 table! {
     otlp: [JSON, PROTO],
-    mlflow: [FORMAT],
+    mlflow: [FORMAT, SEARCH],
     dspy_callback: [FORMAT],
     events: [FORMAT],
     requests: [FORMAT],
@@ -350,7 +350,8 @@ mod tests {
         assert_eq!(
             err,
             "unknown record shape (keys: b, a); expected OTLP/JSON (resourceSpans), an MLflow \
-             trace (info + data), a dspy callback event (v + event), an event-stream line (type: \
+             trace (info + data), an MLflow trace search page (traces + next_page_token), a dspy \
+             callback event (v + event), an event-stream line (type: \
              trace_start|span|trace_end), a request line (trace_id + total_latency_ms), a \
              spanscope export line (schema: spanscope-trace/1) or OTLP/JSON logs (resourceLogs)"
         );
