@@ -94,14 +94,16 @@ struct Totals {
 }
 
 fn totals(store: &Store, traces: &[TraceIdx]) -> Totals {
+    let c = store.columns();
     let mut t = Totals::default();
     for &x in traces {
-        let s = store.summary(x);
-        t.llm_calls += s.llm_calls;
-        t.tokens += s.tokens.map_or(0, |k| k.total);
-        t.unpriced += s.unpriced;
-        if let Some(c) = s.cost {
-            t.cost = Some(Nanodollars(t.cost.map_or(0, |a| a.0) + c.0));
+        let i = x.0 as usize;
+        t.llm_calls += c.llm_calls[i];
+        // the column holds the total plus one, 0 for none
+        t.tokens += c.tokens[i].saturating_sub(1);
+        t.unpriced += c.unpriced(i);
+        if let Some(k) = c.cost(i) {
+            t.cost = Some(Nanodollars(t.cost.map_or(0, |a| a.0) + k.0));
         }
     }
     t
@@ -135,8 +137,9 @@ fn collect<'a>(store: &'a Store, traces: &[TraceIdx]) -> Vec<Run> {
     // the compiles, by call id, with the compile each one ran in
     let mut compiles: HashMap<&'a str, (TraceIdx, Option<&'a str>)> = HashMap::new();
     let mut placed: Vec<(TraceIdx, Marks<'a>)> = Vec::new();
+    let cols = store.columns();
     for &t in traces {
-        let Some(root) = store.summary(t).root else {
+        let Some(root) = cols.root(t.0 as usize) else {
             continue;
         };
         let m = marks(store, root);
@@ -164,7 +167,7 @@ fn collect<'a>(store: &'a Store, traces: &[TraceIdx]) -> Vec<Run> {
             _ => {}
         }
     }
-    let start = |t: &TraceIdx| store.summary(*t).start;
+    let start = |t: &TraceIdx| cols.start[t.0 as usize];
     let mut out: Vec<Run> = Vec::new();
     for (&id, &(trace, enclosing)) in &compiles {
         if enclosing.is_some_and(|e| compiles.contains_key(e)) {
@@ -233,7 +236,7 @@ fn collect<'a>(store: &'a Store, traces: &[TraceIdx]) -> Vec<Run> {
 /// Fill in what only the payloads say: the optimizer's settings (whole values, where the store
 /// keeps their beginning) and each trial's score, one decode per compile and per Evaluate.
 fn describe(store: &Store, runs: &mut [Run]) {
-    let root = |t: TraceIdx| store.summary(t).root;
+    let root = |t: TraceIdx| store.columns().root(t.0 as usize);
     let mut spans = Vec::new();
     for r in runs.iter() {
         spans.extend(root(r.trace));

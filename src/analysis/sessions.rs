@@ -58,8 +58,8 @@ pub fn first_questions(
 #[must_use]
 pub fn root_of(store: &Store, t: TraceIdx) -> Option<SpanIdx> {
     store
-        .summary(t)
-        .root
+        .columns()
+        .root(t.0 as usize)
         .or_else(|| store.trace_spans(t).first().copied())
 }
 

@@ -197,7 +197,7 @@ impl TraceColumns {
             cost: self.cost(i),
             unpriced: self.unpriced[i],
             model: Self::sym(self.model[i]),
-            root: rest.root.checked_sub(1).map(SpanIdx),
+            root: self.root(i),
             orphans: rest.orphans,
             sequential: f & flag::SEQUENTIAL != 0,
             error_message: Self::sym(rest.error_message),
@@ -205,6 +205,12 @@ impl TraceColumns {
             session: self.session(i),
             score: self.score(i),
         }
+    }
+
+    /// Trace `i`'s root span, without putting its whole summary together.
+    #[must_use]
+    pub fn root(&self, i: usize) -> Option<SpanIdx> {
+        self.rest[i].root.checked_sub(1).map(SpanIdx)
     }
 
     /// The session of trace `i`, if it is a turn of a conversation.
