@@ -12,4 +12,6 @@ pub mod run_diff;
 pub mod runs;
 pub mod sessions;
 pub mod steps;
+#[cfg(test)]
+mod testing;
 pub mod transcript;

@@ -117,7 +117,7 @@ pub fn compare(store: &Store, a: &Trial, b: &Trial) -> Vec<PredictorDiff> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::{self, Options};
+    use crate::analysis::testing::store_of;
     use crate::model::TraceIdx;
 
     /// A start and an end line of a call in trace `root`; `instance` and `inputs` as JSON.
@@ -213,15 +213,7 @@ mod tests {
             program_run("r2", 11_000, "Answer with one city."),
         ]
         .concat();
-        let mut store = Store::new();
-        ingest::load_reader(
-            &mut store,
-            "t",
-            lines.as_bytes(),
-            Options { naive_utc: true },
-        )
-        .expect("read");
-        store.refresh();
+        let store = store_of(&lines);
         let (a, b) = (
             trial(&store, 1, ["e1", "r1"]),
             trial(&store, 2, ["e2", "r2"]),

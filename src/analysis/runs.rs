@@ -302,20 +302,7 @@ fn best(trials: &[Trial]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::{self, Options};
-
-    fn store_of(lines: &str) -> Store {
-        let mut store = Store::new();
-        ingest::load_reader(
-            &mut store,
-            "t",
-            lines.as_bytes(),
-            Options { naive_utc: true },
-        )
-        .expect("read");
-        store.refresh();
-        store
-    }
+    use crate::analysis::testing::store_of;
 
     /// A start and an end line of one call; `extra` goes on the start line, `out` is the end's.
     #[allow(clippy::too_many_arguments)]

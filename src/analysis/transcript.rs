@@ -232,20 +232,7 @@ impl Said {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::{self, Options};
-
-    fn store_of(lines: &str) -> Store {
-        let mut store = Store::new();
-        ingest::load_reader(
-            &mut store,
-            "t",
-            lines.as_bytes(),
-            Options { naive_utc: true },
-        )
-        .expect("read");
-        store.refresh();
-        store
-    }
+    use crate::analysis::testing::store_of;
 
     /// An agent's module, an LM call with the client below it, a tool, a second LM call: the
     /// turns are the two calls and the tool, in time order, the client folded into its call.
