@@ -11,8 +11,8 @@
 
 mod common;
 
-use common::Session;
 use common::venv::python;
+use common::{Session, record_to};
 use serde_json::Value;
 use std::path::Path;
 use std::process::Command;
@@ -602,39 +602,6 @@ fn gen_ai_log_events_show_with_their_spans_over_http_and_grpc() {
     assert_eq!(scored, want);
 }
 
-/// A `spanscope record` on free ports: the child, its stderr, and the OTLP/HTTP endpoint.
-fn record_to(
-    out: &Path,
-) -> (
-    std::process::Child,
-    std::io::BufReader<std::process::ChildStderr>,
-    String,
-) {
-    use std::io::BufRead as _;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_spanscope"))
-        .args([
-            "record",
-            "--http",
-            "127.0.0.1:0",
-            "--grpc",
-            "127.0.0.1:0",
-            "--out",
-        ])
-        .arg(out)
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
-    let mut first = String::new();
-    err.read_line(&mut first).unwrap();
-    let http = first
-        .split("http://")
-        .nth(1)
-        .and_then(|s| s.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no http:// in {first}"));
-    (child, err, format!("http://{http}"))
-}
-
 /// The names and scores `list` gives for `filter`.
 fn scored(path: &str, filter: &str) -> Vec<(String, Value)> {
     let list = spanscope_json(&["list", path, "--strict", "-f", filter, "--format", "json"]);
@@ -909,33 +876,11 @@ fn a_dspy_history_program_is_two_conversations_under_the_writer() {
 /// `using_session`, exported over OTLP/HTTP to `spanscope record`: `session.id` names them.
 #[test]
 fn openinference_using_session_names_the_conversations() {
-    use std::io::{BufRead as _, Read as _};
+    use std::io::Read as _;
     let Some(py) = python() else { return };
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("chat.jsonl");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_spanscope"))
-        .args([
-            "record",
-            "--http",
-            "127.0.0.1:0",
-            "--grpc",
-            "127.0.0.1:0",
-            "--out",
-        ])
-        .arg(&out)
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
-    let mut first = String::new();
-    err.read_line(&mut first).unwrap();
-    let http = first
-        .split("http://")
-        .nth(1)
-        .and_then(|s| s.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no address in {first}"))
-        .to_string();
-    let endpoint = format!("http://{http}");
+    let (mut child, mut err, endpoint) = record_to(&out);
     run_python(
         py,
         &[

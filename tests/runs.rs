@@ -7,8 +7,8 @@
 
 mod common;
 
-use common::Session;
 use common::venv::python;
+use common::{Session, record_to};
 use serde_json::{Value, json};
 use std::process::Command;
 
@@ -230,37 +230,12 @@ fn the_runs_view_opens_a_trial_and_goes_back() {
 /// compile, so they list as traces and form no run (README, "Optimizer runs"). When a producer
 /// starts marking them, this fails and says what to read.
 fn program_runs_without_a_run(producer: &str) {
-    use std::io::BufRead as _;
     let Some(py) = python() else { return };
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("otlp.jsonl");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_spanscope"))
-        .args([
-            "record",
-            "--http",
-            "127.0.0.1:0",
-            "--grpc",
-            "127.0.0.1:0",
-            "--out",
-        ])
-        .arg(&out)
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
-    let mut first = String::new();
-    err.read_line(&mut first).unwrap();
-    let http = first
-        .split("http://")
-        .nth(1)
-        .and_then(|s| s.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no address in {first}"));
+    let (mut child, _err, endpoint) = record_to(&out);
     let o = Command::new(py)
-        .args([
-            "tests/python/optimizer_program.py",
-            producer,
-            &format!("http://{http}"),
-        ])
+        .args(["tests/python/optimizer_program.py", producer, &endpoint])
         .current_dir(ROOT)
         .output()
         .unwrap();
