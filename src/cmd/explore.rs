@@ -70,6 +70,10 @@ pub fn run(cli: &Cli) -> Result<(), Failure> {
         )?),
         None => None,
     };
+    // the price table is read while the first lines are
+    let _ = std::thread::Builder::new()
+        .name("prices".into())
+        .spawn(crate::model::prices::load_embedded);
     ingest::tail::spawn(&feed, &a.src.sources, !t.no_follow, opts)
         .map_err(|e| Failure::source(e.to_string()))?;
     drop(feed);

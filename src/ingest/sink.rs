@@ -146,7 +146,7 @@ impl Feed {
         let mut wait = std::time::Duration::from_micros(100);
         while !self.has_room_for(batch.records.len(), batch.bytes) {
             std::thread::sleep(wait);
-            wait = (wait * 2).min(std::time::Duration::from_millis(20));
+            wait = (wait * 2).min(std::time::Duration::from_millis(2));
         }
         let (n, bytes) = (batch.records.len(), batch.bytes);
         self.registry.queued(n);

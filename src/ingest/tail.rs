@@ -13,7 +13,7 @@ use super::sink::{Batcher, Feed, Sink};
 use crate::model::{Blob, BlobId, SourceId};
 use notify::{RecursiveMode, Watcher};
 use std::fs::{self, File};
-use std::io::{self, Read};
+use std::io::{self, Seek, SeekFrom};
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -78,26 +78,18 @@ impl Reader {
 
     /// Hand what the file holds past what was read to the line reader.
     fn read(&mut self, sink: &mut Batcher, source: SourceId, end: End) -> io::Result<()> {
-        let mut input = FileFrom {
-            file: &self.file,
-            at: self.pos.offset + self.pos.partial.len() as u64,
-        };
+        let mut input = file_from(&self.file, self.pos.offset + self.pos.partial.len() as u64)?;
         Lines::of_blob(self.blob, self.opts).read(sink, source, &mut input, &mut self.pos, end)
     }
 }
 
-/// A file read from an offset on, by position (the file is shared with the payload blob).
-struct FileFrom<'a> {
-    file: &'a File,
-    at: u64,
-}
-
-impl Read for FileFrom<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.file.read_at(buf, self.at)?;
-        self.at += n as u64;
-        Ok(n)
-    }
+/// `file` with its cursor at `at`, to be read from there on. The cursor is this reader's
+/// alone: the payload blob that shares the file reads by position. Read as a `File` (not
+/// through `read_at`), the reads fill the line reader's buffers without zeroing them first.
+fn file_from(file: &File, at: u64) -> io::Result<&File> {
+    let mut f = file;
+    f.seek(SeekFrom::Start(at))?;
+    Ok(f)
 }
 
 /// One followed path.
@@ -144,10 +136,7 @@ impl Tail {
     /// # Errors
     /// Reading the file fails.
     pub fn first_read(&mut self, sink: &mut Batcher, follow: bool) -> io::Result<bool> {
-        let mut input = FileFrom {
-            file: &self.cur.file,
-            at: 0,
-        };
+        let mut input = file_from(&self.cur.file, 0)?;
         match reader::sniff(&mut input)? {
             Layout::Whole(bytes) => {
                 reader::load_bytes(sink, self.source, self.cur.blob, &bytes, self.opts);

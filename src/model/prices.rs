@@ -567,6 +567,13 @@ pub fn price_of(model: &str, at: Option<Nanos>) -> Option<&'static ModelPrice> {
     model_of(model)?.price_at(at)
 }
 
+/// Read the embedded table now (about 10 ms), where the first lookup would otherwise do it:
+/// the explorer calls it on a thread of its own as it starts, so that its first screen does
+/// not wait for it.
+pub fn load_embedded() {
+    LazyLock::force(&EMBEDDED);
+}
+
 /// The model a table knows by the name `model` (as producers write it), if one does.
 #[must_use]
 pub fn model_of(model: &str) -> Option<&'static Model> {

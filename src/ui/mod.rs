@@ -169,6 +169,9 @@ const FRAME: Duration = Duration::from_millis(25);
 const FRAME_BEHIND: Duration = Duration::from_millis(250);
 /// How long one turn of the loop may spend indexing before it looks at the keyboard again.
 const INGEST_BUDGET: Duration = Duration::from_millis(30);
+/// While batches are arriving, the loop looks for the next one this often: a frame's sleep
+/// would let the queue fill and stop the parsers.
+const FLOWING: Duration = Duration::from_millis(1);
 /// The clock ("3m ago") and the memory figure are refreshed this often.
 const TICK: Duration = Duration::from_secs(1);
 
@@ -208,21 +211,25 @@ pub fn run(
     app.now = now_ns();
     let mut mem = rss_bytes();
     let mut dirty = true;
-    let mut keyed = true;
+    let mut at_once = true;
     let mut last_draw = Instant::now();
     let mut last_tick = Instant::now();
     let mut backlog = false;
+    // nothing is shown yet: look for the first batch at once
+    let mut flowing = feed.is_some();
     loop {
         let frame = if backlog { FRAME_BEHIND } else { FRAME };
-        if dirty && (keyed || last_draw.elapsed() >= frame) {
+        if dirty && (at_once || last_draw.elapsed() >= frame) {
             app.prepare();
             perform::settle(&mut app, printers, &mut deliver);
             terminal.draw(|f| draw(f, &mut app, mem))?;
-            (dirty, keyed) = (false, false);
+            (dirty, at_once) = (false, false);
             last_draw = Instant::now();
         }
         let wait = if backlog {
             Duration::ZERO
+        } else if flowing {
+            FLOWING
         } else if dirty {
             frame.saturating_sub(last_draw.elapsed())
         } else if feed.is_some() || app.searching() {
@@ -247,7 +254,7 @@ pub fn run(
                 Event::Paste(text) => app.on_paste(&text),
                 _ => continue,
             }
-            (dirty, keyed) = (true, true);
+            (dirty, at_once) = (true, true);
             perform::settle(&mut app, printers, &mut deliver);
             if app.should_quit() {
                 return Ok((app, feed));
@@ -256,13 +263,20 @@ pub fn run(
         if let Some(rx) = &feed {
             let start = Instant::now();
             backlog = false;
+            flowing = false;
+            // the first screen is drawn as soon as there is a trace to show
+            let first = app.store.trace_count() == 0;
             // what is drained now is derived once, when the guard drops
             let mut loading = app.store.loading();
             loop {
                 match rx.try_recv() {
                     Ok(batch) => {
                         loading.apply(batch);
-                        dirty = true;
+                        (dirty, flowing) = (true, true);
+                        if first {
+                            at_once = true;
+                            break;
+                        }
                         if start.elapsed() >= INGEST_BUDGET {
                             backlog = true;
                             break;
