@@ -8,7 +8,6 @@ use super::idx::{self, Table};
 use super::intern::{Interner, Sym};
 use super::payload::BlobId;
 use super::retention::Remap;
-use super::rows::SpanTable;
 use super::span::SpanIdx;
 use super::store::Store;
 use super::trace::TraceIdx;
@@ -144,17 +143,18 @@ impl Store {
             other => other,
         };
 
-        let old_spans = std::mem::take(&mut self.spans);
+        // the span table is compacted in place: a copy would hold the whole index twice
+        let mut spans = std::mem::take(&mut self.spans);
+        let keep: Vec<bool> = (0..spans.len())
+            .map(|i| self.columns.is_live(spans.trace(i).0 as usize))
+            .collect();
+        spans.retain(&keep);
+        drop(keep);
         let old_attrs = std::mem::take(&mut self.attrs);
-        let mut spans = SpanTable::default();
-        spans.reserve_total(self.live_spans, 0, 0);
         let mut attrs = AttrArena::default();
         let mut list = Vec::new();
-        for i in 0..old_spans.len() {
-            if !self.columns.is_live(old_spans.trace(i).0 as usize) {
-                continue;
-            }
-            let mut sp = old_spans.get(i);
+        for i in 0..spans.len() {
+            let mut sp = spans.get(i);
             sp.trace = rt(sp.trace);
             sp.span_id = id(&mut sym, sp.span_id);
             sp.parent_id = sp.parent_id.map(|p| id(&mut sym, p));
@@ -173,15 +173,19 @@ impl Store {
                     .add(&list)
                     .expect("some of the old lists fit where all did");
             }
-            spans.push(&sp);
+            spans.relink(i, &sp);
         }
-        let old_traces = std::mem::take(&mut self.traces);
-        let mut traces = Vec::with_capacity(self.live_traces);
+        drop(old_attrs);
+        // the trace rows too, in place
+        let mut traces = std::mem::take(&mut self.traces);
         let mut columns = TraceColumns::default();
         columns.reserve_total(self.live_traces);
-        for (i, mut tr) in old_traces.into_iter().enumerate() {
-            if !self.columns.is_live(i) {
-                continue;
+        let (mut i, mut n) = (0, 0);
+        traces.retain_mut(|tr| {
+            i += 1;
+            let old = i - 1;
+            if !self.columns.is_live(old) {
+                return false;
             }
             if let TraceId::Text(s) = tr.id {
                 tr.id = TraceId::Text(sym(s));
@@ -189,7 +193,7 @@ impl Store {
             tr.info.set_name(tr.info.name().map(&mut sym));
             tr.info
                 .set_error_message(tr.info.error_message().map(&mut sym));
-            let mut summary = self.columns.summary(i);
+            let mut summary = self.columns.summary(old);
             summary.name = summary.name.map(&mut sym);
             summary.model = summary.model.map(&mut sym);
             summary.error_message = summary.error_message.map(&mut sym);
@@ -199,9 +203,10 @@ impl Store {
                 *s = rs(*s);
             }
             columns.push();
-            columns.set(traces.len(), &summary);
-            traces.push(tr);
-        }
+            columns.set(n, &summary);
+            n += 1;
+            true
+        });
         self.dirty = std::mem::take(&mut self.dirty)
             .into_iter()
             .filter_map(|t| remap.trace(t))
@@ -213,6 +218,8 @@ impl Store {
                 .insert(TraceIdx(kept(i, Table::Traces)), &traces);
         }
         let table = &spans;
+        // the old map goes first: both at once would hold it twice
+        self.span_by_key = Default::default();
         self.span_by_key = traces
             .iter()
             .enumerate()
@@ -252,6 +259,7 @@ mod tests {
     use crate::model::records::{Batch, Record};
     use crate::model::retention::Retention;
     use crate::model::sources::SourceId;
+    use crate::model::span::Tokens;
     use crate::model::testing::span;
     use std::sync::Arc;
 
@@ -374,6 +382,109 @@ mod tests {
             max_bytes: None,
         });
         assert_eq!(listing(&kept), listing(&fresh));
+    }
+
+    /// Every field of every live span, resolved (strings, ids, payloads), and its trace's.
+    fn spans_in_full(s: &Store) -> Vec<String> {
+        s.trace_ids()
+            .flat_map(|t| s.trace(t).spans.to_vec())
+            .map(|i| {
+                let sp = s.span(i);
+                let attrs: Vec<String> =
+                    s.span_attrs(&sp).map(|(k, v)| format!("{k}={v}")).collect();
+                format!(
+                    "{} {} {:?} {} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {} {:?} [{}]",
+                    s.trace_id(sp.trace),
+                    s.span_id(&sp),
+                    s.parent_id(&sp).map(|p| p.to_string()),
+                    s.str(sp.name),
+                    sp.kind,
+                    sp.start,
+                    sp.end,
+                    sp.status,
+                    sp.error.map(|e| s.str(e)),
+                    sp.model.map(|m| s.str(m)),
+                    sp.tokens,
+                    sp.payload,
+                    sp.flags,
+                    sp.attrs.1,
+                    attrs.join(",")
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn compaction_in_place_keeps_every_field_of_every_live_span() {
+        // traces whose spans interleave in the table, with text and hex ids, tokens narrow and
+        // wide, models, errors, first and second payloads (distinct records) and attributes
+        let record = |t: u32, id: &str, parent: Option<&str>, k: u32| {
+            let trace = if t.is_multiple_of(3) {
+                format!("{t:032x}")
+            } else {
+                format!("trace-{t}")
+            };
+            let Record::Span(mut r) = span(&trace, id, parent, i64::from(k), i64::from(k) + 7)
+            else {
+                unreachable!()
+            };
+            if k.is_multiple_of(2) {
+                r.model = Some(format!("model-{}", k % 5));
+                r.tokens = Some(if k.is_multiple_of(4) {
+                    Tokens::counts(u64::from(k), 2, u64::from(k) + 2)
+                } else {
+                    Tokens {
+                        cache_read: 3,
+                        ..Tokens::counts(u64::from(k), 1, u64::from(k) + 1)
+                    }
+                });
+            }
+            if k.is_multiple_of(3) {
+                r.error = Some(format!("failed {k}"));
+            }
+            r.payload = Some((
+                usize::from(k.is_multiple_of(5)),
+                PayloadRef {
+                    blob: BlobId(k % 2),
+                    offset: u64::from(k) * 100,
+                    len: 50,
+                    format: RecordFormat::Request,
+                    locator: k,
+                },
+            ));
+            r.attrs = vec![("k".into(), format!("{t}/{id}"))];
+            Record::Span(r)
+        };
+        let feed = |s: &mut Store, src: SourceId, live: &dyn Fn(u32) -> bool| {
+            for round in 0..3 {
+                for t in (0..40).filter(|&t| live(t)) {
+                    let (id, parent) = match round {
+                        0 => ("a1b2c3d4e5f60718".to_string(), None),
+                        _ => (format!("step-{round}"), Some("a1b2c3d4e5f60718")),
+                    };
+                    s.insert(src, record(t, &id, parent, round * 40 + t + 1));
+                }
+            }
+            s.refresh();
+        };
+        let mut kept = Store::new();
+        let src = kept.add_source("t");
+        feed(&mut kept, src, &|_| true);
+        // evict every trace but one in three, as retention would
+        let dead: Vec<TraceIdx> = kept.trace_ids().filter(|t| t.0 % 3 != 1).collect();
+        for t in dead {
+            kept.evict(t);
+        }
+        let before = spans_in_full(&kept);
+        kept.compact();
+        assert_eq!(spans_in_full(&kept), before);
+        assert_eq!(kept.spans.len(), before.len());
+        // a store that only ever held the live traces holds the same records and entries
+        let mut fresh = Store::new();
+        let src2 = fresh.add_source("t");
+        feed(&mut fresh, src2, &|t| t % 3 == 1);
+        assert_eq!(kept.spans.records(), fresh.spans.records());
+        assert_eq!(kept.spans.extras(), fresh.spans.extras());
     }
 
     /// A span of trace `t` whose payload slot `slot` is in `blob`.

@@ -22,6 +22,8 @@ use super::span::{Span, SpanIdx, SpanKind, SpanStatus, Tokens};
 use super::trace::TraceIdx;
 use foldhash::HashMap;
 
+mod retain;
+
 /// A start not known (yet). A producer's `i64::MIN` (before the year 1678) reads as one
 /// nanosecond later.
 const NO_TIME: Nanos = Nanos::MIN;
