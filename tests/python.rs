@@ -12,7 +12,7 @@
 mod common;
 
 use common::venv::python;
-use common::{Session, record_to};
+use common::{Recording, Session, record_to};
 use serde_json::Value;
 use std::path::Path;
 use std::process::Command;
@@ -378,36 +378,16 @@ fn mlflow_otlp_export_sends_to_the_listener() {
 /// two traces arrive exactly once (none missing, no duplicate, nothing rejected), alike.
 #[test]
 fn a_dspy_run_arrives_exactly_once_over_every_transport() {
-    use std::io::{BufRead as _, Read as _};
+    use std::io::Read as _;
     let Some(py) = python() else { return };
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("session.jsonl");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_spanscope"))
-        .args([
-            "record",
-            "--http",
-            "127.0.0.1:0",
-            "--grpc",
-            "127.0.0.1:0",
-            "--out",
-        ])
-        .arg(&out)
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
-    let mut first = String::new();
-    err.read_line(&mut first).unwrap();
-    let after = |marker: &str| {
-        first
-            .split(marker)
-            .nth(1)
-            .and_then(|s| s.split_whitespace().next())
-            .unwrap_or_else(|| panic!("no {marker:?} in {first}"))
-            .to_string()
-    };
-    let http = format!("http://{}", after("http://"));
-    let grpc = format!("http://{}", after("OTLP/gRPC on "));
+    let Recording {
+        mut child,
+        mut err,
+        http,
+        grpc,
+    } = record_to(&out);
     let transports = ["http-protobuf", "http-gzip", "http-json", "grpc"];
     for t in transports {
         let endpoint = if t == "grpc" { &grpc } else { &http };
@@ -470,38 +450,18 @@ fn a_dspy_run_arrives_exactly_once_over_every_transport() {
 /// span.
 #[test]
 fn gen_ai_log_events_show_with_their_spans_over_http_and_grpc() {
-    use std::io::{BufRead as _, Read as _};
+    use std::io::Read as _;
     let Some(py) = python() else { return };
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("session.jsonl");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_spanscope"))
-        .args([
-            "record",
-            "--http",
-            "127.0.0.1:0",
-            "--grpc",
-            "127.0.0.1:0",
-            "--out",
-        ])
-        .arg(&out)
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
-    let mut first = String::new();
-    err.read_line(&mut first).unwrap();
-    let after = |marker: &str| {
-        let at = first
-            .split(marker)
-            .nth(1)
-            .and_then(|s| s.split_whitespace().next());
-        format!(
-            "http://{}",
-            at.unwrap_or_else(|| panic!("no {marker:?} in {first}"))
-        )
-    };
+    let Recording {
+        mut child,
+        mut err,
+        http,
+        grpc,
+    } = record_to(&out);
     let mut sent = Vec::new();
-    for (t, endpoint) in [("http", after("http://")), ("grpc", after("OTLP/gRPC on "))] {
+    for (t, endpoint) in [("http", http), ("grpc", grpc)] {
         let o = Command::new(py)
             .args(["tests/python/logs_example.py", t, &endpoint])
             .current_dir(ROOT)
@@ -681,7 +641,13 @@ fn an_evaluate_under_mlflow_autolog_sends_each_example_s_run() {
     let Some(py) = python() else { return };
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("session.jsonl");
-    let (mut child, _err, http) = record_to(&out);
+    // the stderr pipe stays open until the summary is written
+    let Recording {
+        mut child,
+        err: _err,
+        http,
+        ..
+    } = record_to(&out);
     run_python(py, &["tests/python/evaluate_program.py", "mlflow", &http]);
     Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -880,7 +846,12 @@ fn openinference_using_session_names_the_conversations() {
     let Some(py) = python() else { return };
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("chat.jsonl");
-    let (mut child, mut err, endpoint) = record_to(&out);
+    let Recording {
+        mut child,
+        mut err,
+        http: endpoint,
+        ..
+    } = record_to(&out);
     run_python(
         py,
         &[

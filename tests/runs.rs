@@ -8,7 +8,7 @@
 mod common;
 
 use common::venv::python;
-use common::{Session, record_to};
+use common::{Recording, Session, record_to};
 use serde_json::{Value, json};
 use std::process::Command;
 
@@ -233,7 +233,13 @@ fn program_runs_without_a_run(producer: &str) {
     let Some(py) = python() else { return };
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("otlp.jsonl");
-    let (mut child, _err, endpoint) = record_to(&out);
+    // the stderr pipe stays open until the summary is written
+    let Recording {
+        mut child,
+        err: _err,
+        http: endpoint,
+        ..
+    } = record_to(&out);
     let o = Command::new(py)
         .args(["tests/python/optimizer_program.py", producer, &endpoint])
         .current_dir(ROOT)

@@ -222,14 +222,19 @@ impl Session {
     }
 }
 
-/// A `spanscope record` on free ports: the child, its stderr, and the OTLP/HTTP endpoint.
-pub fn record_to(
-    out: &std::path::Path,
-) -> (
-    std::process::Child,
-    std::io::BufReader<std::process::ChildStderr>,
-    String,
-) {
+/// A `spanscope record` on free ports, as its first line of stderr announced them.
+pub struct Recording {
+    pub child: std::process::Child,
+    /// The rest of its stderr (the exit summary, once it is stopped).
+    pub err: std::io::BufReader<std::process::ChildStderr>,
+    /// The OTLP/HTTP endpoint (`http://127.0.0.1:PORT`).
+    pub http: String,
+    /// The OTLP/gRPC endpoint.
+    pub grpc: String,
+}
+
+/// A `spanscope record` writing to `out`, receiving OTLP/HTTP and OTLP/gRPC on free ports.
+pub fn record_to(out: &std::path::Path) -> Recording {
     use std::io::BufRead as _;
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_spanscope"))
         .args([
@@ -247,10 +252,18 @@ pub fn record_to(
     let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
     let mut first = String::new();
     err.read_line(&mut first).unwrap();
-    let http = first
-        .split("http://")
-        .nth(1)
-        .and_then(|s| s.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no http:// in {first}"));
-    (child, err, format!("http://{http}"))
+    let after = |marker: &str| {
+        let at = first
+            .split(marker)
+            .nth(1)
+            .and_then(|s| s.split_whitespace().next())
+            .unwrap_or_else(|| panic!("no {marker:?} in {first}"));
+        format!("http://{at}")
+    };
+    Recording {
+        http: after("http://"),
+        grpc: after("OTLP/gRPC on "),
+        child,
+        err,
+    }
 }
