@@ -298,6 +298,12 @@ impl TraceColumns {
         self.flags.get(i).is_some_and(|f| f & flag::LIVE != 0)
     }
 
+    /// How many traces fit before the columns grow.
+    #[must_use]
+    pub fn capacity(&self) -> usize {
+        self.flags.capacity()
+    }
+
     #[must_use]
     pub fn len(&self) -> usize {
         self.flags.len()

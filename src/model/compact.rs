@@ -92,10 +92,11 @@ impl Store {
     }
 
     /// Whether enough evicted rows have piled up that [`Store::compact`] is worth its cost
-    /// (it is linear in what the store holds).
+    /// (it is linear in what the store holds): an eighth of the live traces, since until then
+    /// their rows are held beyond the memory budget.
     #[must_use]
     pub fn needs_compaction(&self) -> bool {
-        self.dead_traces > 0 && self.dead_traces >= (self.live_traces / 4).max(1024)
+        self.dead_traces > 0 && self.dead_traces >= (self.live_traces / 8).max(1024)
     }
 
     /// Reclaim the rows of evicted traces: traces, spans, attributes and strings are rebuilt
@@ -347,6 +348,39 @@ mod tests {
         s.enforce_retention();
         let ids: Vec<String> = s.trace_ids().map(|t| s.trace_id(t).to_string()).collect();
         assert_eq!(ids, ["t8", "t9", "t0"]);
+    }
+
+    #[test]
+    fn under_a_memory_budget_the_tables_grow_by_an_eighth_instead_of_doubling() {
+        // compaction keeps the tables' room: a doubling's unused half would be held for good
+        let within = |len: usize, cap: usize| cap >= len && cap <= len + len / 8 + 1024;
+        let mut s = Store::new();
+        let src = s.add_source("t");
+        s.set_retention(Retention {
+            max_traces: None,
+            max_bytes: Some(1 << 40),
+        });
+        for round in 1..=6 {
+            feed(&mut s, src, (round - 1) * 5_000..round * 5_000);
+            let (n, cap) = (s.spans.len(), s.spans.capacity());
+            assert!(within(n, cap), "{n} spans in room for {cap}");
+            let n = s.traces.len();
+            assert!(
+                within(n, s.traces.capacity()),
+                "{n} {}",
+                s.traces.capacity()
+            );
+            assert!(
+                within(n, s.columns.capacity()),
+                "{n} {}",
+                s.columns.capacity()
+            );
+        }
+        // without a budget a table doubles (amortized: what `list` on a pipe wants)
+        let mut s = Store::new();
+        let src = s.add_source("t");
+        feed(&mut s, src, 0..35_000);
+        assert!(!within(s.spans.len(), s.spans.capacity()));
     }
 
     #[test]

@@ -8,6 +8,7 @@ use super::idx::{self, CapacityError, Table};
 use super::intern::Sym;
 use super::payload::BlobId;
 use super::records::{Record, SpanRecord, TraceRecord};
+use super::retention;
 use super::sources::SourceId;
 use super::span::{Span, SpanIdx, SpanStatus, flags};
 use super::store::Store;
@@ -83,6 +84,13 @@ impl Store {
             None => TraceId::Text(self.strings.intern(id)?),
         };
         self.seq += 1;
+        if self.retention.max_bytes.is_some() {
+            retention::room(&mut self.traces);
+            let n = self.columns.len();
+            if n == self.columns.capacity() {
+                self.columns.reserve_total(n + retention::step(n));
+            }
+        }
         self.traces.push(TraceRow {
             id: key,
             source,

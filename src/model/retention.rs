@@ -28,6 +28,22 @@ impl Retention {
     }
 }
 
+/// How much a table of the store grows by when it is full, under a memory budget: an eighth
+/// at a time instead of doubling. Compaction keeps a vector's room, so the unused half a last
+/// doubling leaves would be held for good: with doubling, resident memory settled at about 1.75
+/// times the budget.
+#[must_use]
+pub(super) fn step(len: usize) -> usize {
+    (len / 8).max(1024)
+}
+
+/// Room for one more item in `v`: when it is full, [`step`] more (exactly).
+pub(super) fn room<T>(v: &mut Vec<T>) {
+    if v.len() == v.capacity() {
+        v.reserve_exact(step(v.len()));
+    }
+}
+
 /// Where each trace and span moved when the store was compacted (`None`: it was evicted).
 #[derive(Debug, Default)]
 pub struct Remap {
@@ -74,6 +90,19 @@ mod tests {
         assert!(!r.exceeded(0, 1_000), "nothing left to evict");
         assert!(!Retention::default().exceeded(1_000, u64::MAX));
         assert!(Retention::default().is_unbounded());
+    }
+
+    #[test]
+    fn a_full_table_grows_by_an_eighth_and_a_small_one_by_a_step() {
+        let mut v: Vec<u64> = vec![0; 80_000];
+        assert_eq!(v.capacity(), 80_000);
+        room(&mut v);
+        assert_eq!(v.capacity(), 90_000);
+        room(&mut v);
+        assert_eq!(v.capacity(), 90_000, "room left: no growth");
+        let mut small: Vec<u8> = Vec::new();
+        room(&mut small);
+        assert!(small.capacity() >= 1024);
     }
 
     #[test]

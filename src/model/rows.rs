@@ -18,6 +18,7 @@ use super::ids::SpanId;
 use super::intern::NO_SYM;
 use super::intern::Sym;
 use super::payload::{BlobId, PayloadRef, RecordFormat};
+use super::retention;
 use super::span::{Span, SpanIdx, SpanKind, SpanStatus, Tokens};
 use super::trace::TraceIdx;
 use foldhash::HashMap;
@@ -123,6 +124,8 @@ pub struct SpanTable {
     /// Token counts that do not fit the side table's (a count over `u32::MAX`, or details: cache,
     /// reasoning, a stated cost), by side-table entry.
     wide_tokens: HashMap<u32, Tokens>,
+    /// Under a memory budget: the vectors grow by [`retention::step`], not by doubling.
+    gentle: bool,
 }
 
 /// An id as a kind (2 bits) and a value.
@@ -242,8 +245,17 @@ impl SpanTable {
             + self.records.len() * Self::RECORD_BYTES
     }
 
+    /// Grow by [`retention::step`] instead of doubling from now on (the store has a budget).
+    pub fn grow_gently(&mut self, on: bool) {
+        self.gentle = on;
+    }
+
     /// Add span `sp` as the last row.
     pub fn push(&mut self, sp: &Span) {
+        let n = self.rows.len();
+        if self.gentle && n == self.rows.capacity() {
+            self.reserve_total(n + retention::step(n), 0, 0);
+        }
         self.rows.push(Row {
             id: 0,
             parent: 0,
@@ -321,6 +333,9 @@ impl SpanTable {
         } else if row.extra == NONE {
             // a side table never holds more entries than there are rows
             row.extra = u32::try_from(self.extras.len()).unwrap_or(NONE);
+            if self.gentle {
+                retention::room(&mut self.extras);
+            }
             self.extras.push(extra);
         } else {
             self.extras[row.extra as usize] = extra;
@@ -348,6 +363,9 @@ impl SpanTable {
             format: p.format,
         };
         if self.records.last() != Some(&at) {
+            if self.gentle {
+                retention::room(&mut self.records);
+            }
             self.records.push(at);
         }
         // no more records than payload references, which are fewer than 2^32 (two per span)

@@ -555,6 +555,7 @@ impl Store {
     /// Bound the store: evict the oldest whole traces beyond `--max-traces` or `--max-memory`.
     pub fn set_retention(&mut self, r: Retention) {
         self.retention = r;
+        self.spans.grow_gently(r.max_bytes.is_some());
         self.enforce_retention();
     }
 
