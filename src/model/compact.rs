@@ -3,15 +3,16 @@
 
 use super::attrs::AttrArena;
 use super::columns::TraceColumns;
-use super::ids::{SpanId, TraceId};
+use super::ids::TraceId;
 use super::idx::{self, Table};
 use super::intern::{Interner, Sym};
 use super::payload::BlobId;
 use super::retention::Remap;
 use super::span::SpanIdx;
 use super::store::Store;
-use super::trace::TraceIdx;
+use super::trace::{TraceIdx, TraceRow};
 use super::trace_index::TraceIndex;
+use foldhash::HashMap;
 
 impl Store {
     fn over_retention(&self) -> bool {
@@ -139,10 +140,6 @@ impl Store {
         };
         let rt = |t: TraceIdx| TraceIdx(remap.traces[t.0 as usize]);
         let rs = |s: SpanIdx| SpanIdx(remap.spans[s.0 as usize]);
-        let id = |sym: &mut dyn FnMut(Sym) -> Sym, id: SpanId| match id {
-            SpanId::Text(s) => SpanId::Text(sym(s)),
-            other => other,
-        };
 
         // the span table is compacted in place: a copy would hold the whole index twice
         let mut spans = std::mem::take(&mut self.spans);
@@ -151,31 +148,22 @@ impl Store {
             .collect();
         spans.retain(&keep);
         drop(keep);
+        spans.relink_all(rt, &mut sym);
         let old_attrs = std::mem::take(&mut self.attrs);
         let mut attrs = AttrArena::default();
+        // each distinct list is added once (spans share them): by its old range, its new one
+        let mut lists: HashMap<(u32, u32), (u32, u32)> = HashMap::default();
         let mut list = Vec::new();
-        for i in 0..spans.len() {
-            let mut sp = spans.get(i);
-            sp.trace = rt(sp.trace);
-            sp.span_id = id(&mut sym, sp.span_id);
-            sp.parent_id = sp.parent_id.map(|p| id(&mut sym, p));
-            sp.name = sym(sp.name);
-            sp.error = sp.error.map(&mut sym);
-            sp.model = sp.model.map(&mut sym);
-            if sp.attrs.1 > 0 {
+        spans.relink_attrs(|old| {
+            *lists.entry(old).or_insert_with(|| {
                 list.clear();
-                list.extend(
-                    old_attrs
-                        .get(sp.attrs)
-                        .iter()
-                        .map(|&(k, v)| (sym(k), sym(v))),
-                );
-                sp.attrs = attrs
+                list.extend(old_attrs.get(old).iter().map(|&(k, v)| (sym(k), sym(v))));
+                attrs
                     .add(&list)
-                    .expect("some of the old lists fit where all did");
-            }
-            spans.relink(i, &sp);
-        }
+                    .expect("some of the old lists fit where all did")
+            })
+        });
+        drop(lists);
         drop(old_attrs);
         // the trace rows too, in place
         let mut traces = std::mem::take(&mut self.traces);
@@ -221,17 +209,16 @@ impl Store {
         let table = &spans;
         // the old map goes first: both at once would hold it twice
         self.span_by_key = Default::default();
-        self.span_by_key = traces
-            .iter()
-            .enumerate()
-            .filter(|(_, tr)| tr.spans.len() > Self::FEW_SPANS)
-            .flat_map(|(t, tr)| {
-                let t = TraceIdx(kept(t, Table::Traces));
-                tr.spans
-                    .iter()
-                    .map(move |&s| ((t, table.id(s.0 as usize)), s))
-            })
-            .collect();
+        let big = |tr: &&TraceRow| tr.spans.len() > Self::FEW_SPANS;
+        // sized once: grown as it fills, it would be hashed again at every doubling
+        let keyed = traces.iter().filter(big).map(|tr| tr.spans.len()).sum();
+        self.span_by_key.reserve(keyed);
+        for (t, tr) in traces.iter().enumerate().filter(|(_, tr)| big(tr)) {
+            let t = TraceIdx(kept(t, Table::Traces));
+            for &s in &tr.spans {
+                self.span_by_key.insert((t, table.id(s.0 as usize)), s);
+            }
+        }
         self.span_sources = std::mem::take(&mut self.span_sources)
             .into_iter()
             .filter_map(|(s, src)| Some((remap.span(s)?, src)))

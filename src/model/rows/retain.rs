@@ -3,8 +3,9 @@
 //! table is built: compacting a store costs no memory beyond what its table already holds
 //! (a copy would double it for a moment, which a memory budget has to leave room for).
 
-use super::{NONE, SpanTable, id_parts, idbits, raw};
-use crate::model::span::Span;
+use super::{NONE, SpanTable, idbits, raw, sym};
+use crate::model::intern::Sym;
+use crate::model::trace::TraceIdx;
 
 /// Keep `v[i]` where `keep[i]`, in order, in place.
 fn retain_by<T>(v: &mut Vec<T>, keep: &[bool]) {
@@ -39,7 +40,7 @@ impl SpanTable {
     /// Keep the rows `keep` says (one flag per row), in order, with the records and
     /// side-table entries the kept rows refer to. Row `i` of the kept ones is then at the
     /// `i`th place; what it refers to outside the table (its trace, its strings, its
-    /// attributes) is the caller's to move, with [`SpanTable::relink`].
+    /// attributes) is the caller's to move, with [`SpanTable::relink_all`].
     pub fn retain(&mut self, keep: &[bool]) {
         debug_assert_eq!(keep.len(), self.rows.len());
         let mut records = vec![false; self.records.len()];
@@ -82,23 +83,46 @@ impl SpanTable {
             .collect();
     }
 
-    /// Make row `i` refer to what `sp` does outside the table: its trace, name, ids, model,
-    /// error and attribute range (the rest of `sp` is what the row holds already).
-    pub fn relink(&mut self, i: usize, sp: &Span) {
-        self.trace[i] = sp.trace;
-        self.name[i] = sp.name;
-        self.attrs[i] = sp.attrs;
-        let row = &mut self.rows[i];
-        row.id = id_parts(sp.span_id).1;
-        row.parent = sp.parent_id.map_or(0, |p| id_parts(p).1);
-        debug_assert_eq!(
-            (row.flags >> idbits::ID_SHIFT) & idbits::MASK,
-            id_parts(sp.span_id).0
-        );
-        if row.extra != NONE {
-            let x = &mut self.extras[row.extra as usize];
-            x.model = raw(sp.model);
-            x.error = raw(sp.error);
+    /// Make every row refer to where what it refers to outside the table went (after
+    /// [`SpanTable::retain`]): its trace through `trace`, its strings (name, ids kept as text,
+    /// model, error) through `sym_of`. Column by column, no span read whole: compaction pauses
+    /// the explorer for it. The attribute ranges move with [`SpanTable::relink_attrs`].
+    pub fn relink_all(
+        &mut self,
+        trace: impl Fn(TraceIdx) -> TraceIdx,
+        mut sym_of: impl FnMut(Sym) -> Sym,
+    ) {
+        for t in &mut self.trace {
+            *t = trace(*t);
+        }
+        for n in &mut self.name {
+            *n = sym_of(*n);
+        }
+        // an id kept as text is its symbol's u32 (kind 1; a parent's kinds are one up)
+        let mut text = |v: &mut u64| {
+            let old = Sym(u32::try_from(*v).unwrap_or(u32::MAX));
+            *v = u64::from(sym_of(old).0);
+        };
+        for row in &mut self.rows {
+            if (row.flags >> idbits::ID_SHIFT) & idbits::MASK == 1 {
+                text(&mut row.id);
+            }
+            if (row.flags >> idbits::PARENT_SHIFT) & idbits::MASK == 2 {
+                text(&mut row.parent);
+            }
+        }
+        for x in &mut self.extras {
+            x.model = raw(sym(x.model).map(&mut sym_of));
+            x.error = raw(sym(x.error).map(&mut sym_of));
+        }
+    }
+
+    /// Move every non-empty attribute range through `attrs` (after [`SpanTable::retain`]).
+    pub fn relink_attrs(&mut self, mut attrs: impl FnMut((u32, u32)) -> (u32, u32)) {
+        for a in &mut self.attrs {
+            if a.1 > 0 {
+                *a = attrs(*a);
+            }
         }
     }
 }
