@@ -465,7 +465,11 @@ impl App {
             }
             Action::Back => match self.focus {
                 Focus::Detail => self.focus = Focus::Waterfall,
-                Focus::Waterfall => self.focus = Focus::List,
+                Focus::Waterfall => {
+                    if !self.back_to_conversation() {
+                        self.focus = Focus::List;
+                    }
+                }
                 Focus::List => {
                     self.maximized = false;
                 }

@@ -222,6 +222,23 @@ impl App {
         self.mode = Mode::Normal;
         self.goto(&id);
         self.focus = Focus::Waterfall;
+        self.sessions.turn_opened = Some(id);
+    }
+
+    /// `Esc` in the waterfall: whether it goes back to the transcript the trace was opened
+    /// from (the trace shown is still that turn's, and the transcript is still open).
+    pub(super) fn back_to_conversation(&mut self) -> bool {
+        let Some(id) = self.sessions.turn_opened.take() else {
+            return false;
+        };
+        let same = self
+            .selected_trace()
+            .is_some_and(|t| self.store.trace_id(t) == id.as_str());
+        if same && self.sessions.open.is_some() {
+            self.mode = Mode::Sessions;
+            return true;
+        }
+        false
     }
 }
 
@@ -263,7 +280,23 @@ mod tests {
         run(&mut a, &[Action::Enter]);
         assert_eq!((a.mode, a.focus), (Mode::Normal, Focus::Waterfall));
         assert_eq!(a.selected_trace(), Some(third));
-        // Esc goes back: from a transcript to the list, from the list to the traces
+        // Esc goes back: from the turn's trace to the transcript, from a transcript to the
+        // list, from the list to the traces
+        run(&mut a, &[Action::Back]);
+        assert_eq!(a.mode, Mode::Sessions);
+        assert_eq!(a.sessions.open.as_ref().map(|o| o.selected), Some(2));
+        run(&mut a, &[Action::Enter, Action::PrevPane, Action::Down]);
+        if a.selected_trace() == Some(third) {
+            run(&mut a, &[Action::Up]);
+        }
+        run(&mut a, &[Action::NextPane]);
+        assert_ne!(a.selected_trace(), Some(third), "another trace");
+        run(&mut a, &[Action::Back]);
+        assert_eq!(
+            (a.mode, a.focus),
+            (Mode::Normal, Focus::List),
+            "Esc from another trace's waterfall is the list's"
+        );
         a.run_command("sessions");
         run(&mut a, &[Action::Enter]);
         assert!(a.sessions.open.is_some());

@@ -28,6 +28,9 @@ pub struct SessionsState {
     pub(crate) built_for: Option<ViewKey>,
     /// The conversation shown as a transcript (`Enter`).
     pub open: Option<Opened>,
+    /// The trace id of the turn `Enter` opened from the transcript: `Esc` from its waterfall
+    /// goes back to the transcript.
+    pub turn_opened: Option<String>,
 }
 
 /// A conversation read as a transcript.
