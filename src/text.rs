@@ -34,6 +34,20 @@ pub fn rfc3339(ns: i64) -> String {
     DateTime::<Utc>::from_timestamp_nanos(ns).to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }
 
+/// Bytes for people: `32.0 KiB`, `110.4 MiB`, `2.00 GiB`.
+#[must_use]
+#[allow(clippy::cast_precision_loss)]
+pub fn human_bytes(b: u64) -> String {
+    let b = b as f64;
+    if b < 1024.0 * 1024.0 {
+        format!("{:.1} KiB", b / 1024.0)
+    } else if b < 1024.0 * 1024.0 * 1024.0 {
+        format!("{:.1} MiB", b / (1024.0 * 1024.0))
+    } else {
+        format!("{:.2} GiB", b / (1024.0 * 1024.0 * 1024.0))
+    }
+}
+
 /// A duration for people: `850µs`, `12.3ms`, `597ms`, `2.31s`, `1m03s`.
 #[must_use]
 #[allow(clippy::cast_precision_loss)]
@@ -601,6 +615,13 @@ pub fn csv_line(cells: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bytes_read_as_kib_mib_or_gib() {
+        assert_eq!(human_bytes(32 << 10), "32.0 KiB");
+        assert_eq!(human_bytes(110 << 20), "110.0 MiB");
+        assert_eq!(human_bytes(2 << 30), "2.00 GiB");
+    }
 
     #[test]
     fn scores_as_a_sparkline_over_their_own_range() {

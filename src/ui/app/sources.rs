@@ -172,6 +172,10 @@ mod tests {
         let st = spool.stats();
         assert!(st.dropped_segments > 0, "{st:?}");
         a.opts.spool = Some(spool);
+        // the status bar says the spool is full (what evicted here, not the index's budget)
+        let bar = screen(&mut a, 200, 30);
+        let held = crate::text::human_bytes(st.held);
+        assert!(bar.contains(&format!("spool {held} of 32.0 KiB")), "{bar}");
         a.run_command("stats");
         let s = screen(&mut a, 200, 30);
         assert!(s.contains("on disk of 32.0 KiB (--max-spool)"), "{s}");

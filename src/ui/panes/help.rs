@@ -2,6 +2,7 @@
 //! lines (`:stats`, `:errors`).
 
 use crate::ingest::spool::Spool;
+use crate::text::human_bytes;
 use crate::ui::app::App;
 use crate::ui::app::help::{HelpLine, KEYS_W};
 use crate::ui::theme::Role;
@@ -137,13 +138,13 @@ pub fn ingest_lines(app: &App) -> Vec<Line<'static>> {
         bounds.push(format!("--max-traces {}", n(t as u64)));
     }
     if let Some(b) = r.max_bytes {
-        bounds.push(format!("--max-memory {}", mib(b)));
+        bounds.push(format!("--max-memory {}", human_bytes(b)));
     }
     lines.push(Line::from(vec![
         Span::styled(format!("{:<14}", "Memory"), theme.style(Role::Title)),
         Span::raw(format!(
             "{:>w$}  (index and in-memory payloads), {}",
-            mib(store.memory()),
+            human_bytes(store.memory()),
             if bounds.is_empty() {
                 "no bound (--max-traces, --max-memory)".to_string()
             } else {
@@ -186,7 +187,7 @@ pub fn ingest_lines(app: &App) -> Vec<Line<'static>> {
         }
         counts.push_str(&format!(
             ", {} · {} span record(s): {}",
-            mib(s.bytes),
+            human_bytes(s.bytes),
             n(sa.received),
             parts.join(", ")
         ));
@@ -240,15 +241,15 @@ fn group_digits(v: u64) -> String {
 fn spool_line(spool: &Spool, theme: crate::ui::theme::Theme, w: usize) -> Line<'static> {
     let st = spool.stats();
     let mut what = match spool.max() {
-        Some(max) => format!(" on disk of {} (--max-spool)", mib(max)),
+        Some(max) => format!(" on disk of {} (--max-spool)", human_bytes(max)),
         None => " in the record file".to_string(),
     };
-    what.push_str(&format!(", {} written", mib(st.written)));
+    what.push_str(&format!(", {} written", human_bytes(st.written)));
     if st.dropped_segments > 0 {
         what.push_str(&format!(
             ", {} oldest segment(s) dropped ({}) with their traces",
             group_digits(st.dropped_segments),
-            mib(st.dropped_bytes)
+            human_bytes(st.dropped_bytes)
         ));
     }
     if st.failed > 0 {
@@ -259,7 +260,7 @@ fn spool_line(spool: &Spool, theme: crate::ui::theme::Theme, w: usize) -> Line<'
     }
     Line::from(vec![
         Span::styled(format!("{:<14}", "Spool"), theme.style(Role::Title)),
-        Span::raw(format!("{:>w$}", mib(st.held))),
+        Span::raw(format!("{:>w$}", human_bytes(st.held))),
         Span::raw(what),
         Span::styled(
             format!(
@@ -269,19 +270,6 @@ fn spool_line(spool: &Spool, theme: crate::ui::theme::Theme, w: usize) -> Line<'
             theme.style(Role::Muted),
         ),
     ])
-}
-
-/// Bytes as KiB, MiB or GiB.
-#[allow(clippy::cast_precision_loss)]
-fn mib(b: u64) -> String {
-    let b = b as f64;
-    if b < 1024.0 * 1024.0 {
-        format!("{:.1} KiB", b / 1024.0)
-    } else if b < 1024.0 * 1024.0 * 1024.0 {
-        format!("{:.1} MiB", b / (1024.0 * 1024.0))
-    } else {
-        format!("{:.2} GiB", b / (1024.0 * 1024.0 * 1024.0))
-    }
 }
 
 pub fn render_ingest(app: &App, area: Rect, buf: &mut Buffer) {

@@ -1,7 +1,7 @@
 //! The header (counts, percentiles, thresholds, active filter), the status bar (sources,
 //! index size, rejected lines, memory) and the hint bar.
 
-use crate::text::human_dur;
+use crate::text::{human_bytes, human_dur};
 use crate::ui::app::follow::Follow;
 use crate::ui::app::{App, Mode};
 use crate::ui::theme::Role;
@@ -245,6 +245,19 @@ pub fn render_status(app: &App, area: Rect, buf: &mut Buffer, mem_bytes: Option<
                         budget / (1 << 20)
                     ),
                     theme.style(if used >= budget {
+                        Role::BarHot
+                    } else {
+                        Role::Muted
+                    }),
+                ));
+            }
+            // a bounded spool drops its oldest segments with their traces once full: evictions
+            // the index's budget did not make, shown hot once it has
+            if let Some((spool, max)) = app.opts.spool.as_ref().and_then(|s| Some((s, s.max()?))) {
+                let st = spool.stats();
+                spans.push(Span::styled(
+                    format!(" · spool {} of {}", human_bytes(st.held), human_bytes(max)),
+                    theme.style(if st.dropped_segments > 0 {
                         Role::BarHot
                     } else {
                         Role::Muted
