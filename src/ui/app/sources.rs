@@ -175,7 +175,16 @@ mod tests {
         // the status bar says the spool is full (what evicted here, not the index's budget)
         let bar = screen(&mut a, 200, 30);
         let held = crate::text::human_bytes(st.held);
-        assert!(bar.contains(&format!("spool {held} of 32.0 KiB")), "{bar}");
+        let spool_full = format!("spool {held} of 32.0 KiB");
+        let line = bar.lines().find(|l| l.contains(&spool_full)).expect(&bar);
+        assert!(line.contains("0 rejected"), "{line}");
+        // a terminal a little narrower: "0 rejected" goes whole, the spool stays
+        let width = line.trim_matches('"').trim_end().chars().count() - 4;
+        let bar = screen(&mut a, u16::try_from(width).unwrap(), 30);
+        assert!(
+            bar.contains(&spool_full) && !bar.contains("0 rejected"),
+            "{bar}"
+        );
         a.run_command("stats");
         let s = screen(&mut a, 200, 30);
         assert!(s.contains("on disk of 32.0 KiB (--max-spool)"), "{s}");

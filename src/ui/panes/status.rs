@@ -212,58 +212,77 @@ pub fn render_status(app: &App, area: Rect, buf: &mut Buffer, mem_bytes: Option<
             if names.len() > 3 {
                 sources.push_str(&format!(" +{}", names.len() - 3));
             }
-            let mut spans = vec![
-                follow_label(app),
-                Span::styled(format!(" {sources} "), theme.style(Role::Muted)),
-                Span::raw(format!(
-                    " {} traces · {} spans",
-                    app.store.trace_count(),
-                    app.store.span_count()
-                )),
+            // too wide for the terminal, the least telling parts after the counts go whole
+            // (`fit`): a clean "0 rejected" first, then the process's memory, then the bounds;
+            // what is still too wide is cut at the edge
+            let mut parts = vec![
+                (u8::MAX, vec![follow_label(app)]),
+                (
+                    u8::MAX,
+                    vec![Span::styled(
+                        format!(" {sources} "),
+                        theme.style(Role::Muted),
+                    )],
+                ),
+                (
+                    u8::MAX,
+                    vec![Span::raw(format!(
+                        " {} traces · {} spans",
+                        app.store.trace_count(),
+                        app.store.span_count()
+                    ))],
+                ),
             ];
             if rejected > 0 {
-                spans.push(Span::styled(
-                    format!(" · {rejected} rejected (:errors)"),
-                    theme.style(Role::Error),
+                parts.push((
+                    6,
+                    vec![Span::styled(
+                        format!(" · {rejected} rejected (:errors)"),
+                        theme.style(Role::Error),
+                    )],
                 ));
             } else {
-                spans.push(Span::styled(" · 0 rejected", theme.style(Role::Muted)));
-            }
-            if let Some(m) = mem_bytes {
-                spans.push(Span::styled(
-                    format!(" · {} MiB", m / (1 << 20)),
-                    theme.style(Role::Muted),
+                parts.push((
+                    0,
+                    vec![Span::styled(" · 0 rejected", theme.style(Role::Muted))],
                 ));
             }
+            if let Some(m) = mem_bytes {
+                parts.push((
+                    1,
+                    vec![Span::styled(
+                        format!(" · {} MiB", m / (1 << 20)),
+                        theme.style(Role::Muted),
+                    )],
+                ));
+            }
+            let hot = |on: bool| theme.style(if on { Role::BarHot } else { Role::Muted });
             // the budget the oldest traces are evicted by, and how much of it the index uses
             if let Some(budget) = app.store.retention().max_bytes {
                 let used = app.store.memory();
-                spans.push(Span::styled(
-                    format!(
-                        " · index {} of {} MiB",
-                        used.div_ceil(1 << 20),
-                        budget / (1 << 20)
-                    ),
-                    theme.style(if used >= budget {
-                        Role::BarHot
-                    } else {
-                        Role::Muted
-                    }),
+                let text = format!(
+                    " · index {} of {} MiB",
+                    used.div_ceil(1 << 20),
+                    budget / (1 << 20)
+                );
+                let full = used >= budget;
+                parts.push((
+                    if full { 4 } else { 2 },
+                    vec![Span::styled(text, hot(full))],
                 ));
             }
             // a bounded spool drops its oldest segments with their traces once full: evictions
             // the index's budget did not make, shown hot once it has
             if let Some((spool, max)) = app.opts.spool.as_ref().and_then(|s| Some((s, s.max()?))) {
                 let st = spool.stats();
-                spans.push(Span::styled(
-                    format!(" · spool {} of {}", human_bytes(st.held), human_bytes(max)),
-                    theme.style(if st.dropped_segments > 0 {
-                        Role::BarHot
-                    } else {
-                        Role::Muted
-                    }),
+                let text = format!(" · spool {} of {}", human_bytes(st.held), human_bytes(max));
+                let dropped = st.dropped_segments > 0;
+                parts.push((
+                    if dropped { 5 } else { 3 },
+                    vec![Span::styled(text, hot(dropped))],
                 ));
             }
+            let spans = fit(parts, usize::from(area.width));
             buf.set_line(area.x, area.y, &Line::from(spans), area.width);
         }
     }
