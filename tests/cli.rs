@@ -2014,3 +2014,27 @@ fn the_optimizer_demo_has_runs_scores_and_conversations() {
         .collect();
     assert_eq!(turns, [2, 3]);
 }
+
+#[test]
+fn stats_sorted_by_score_puts_the_lowest_first_and_the_unscored_last() {
+    let out = run_ok(&[
+        "stats",
+        "assets/optimize.jsonl",
+        "--sort",
+        "score",
+        "--format",
+        "json",
+    ]);
+    let rows: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let scores: Vec<Option<f64>> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["mean_score"].as_f64())
+        .collect();
+    let scored = scores.iter().take_while(|s| s.is_some()).count();
+    assert!(scored > 0 && scored < scores.len(), "{scores:?}");
+    assert!(scores[scored..].iter().all(Option::is_none), "{scores:?}");
+    let values: Vec<f64> = scores.iter().flatten().copied().collect();
+    assert!(values.is_sorted(), "{values:?}");
+}

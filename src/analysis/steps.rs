@@ -16,7 +16,7 @@ pub enum GroupBy {
     Kind,
 }
 
-/// Columns to sort the groups by (largest first, except name).
+/// Columns to sort the groups by (largest first, except name and score).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum StatsSort {
     Name,
@@ -28,6 +28,9 @@ pub enum StatsSort {
     Pct,
     Errors,
     Tokens,
+    /// Lowest mean evaluation score first (steps of no scored trace last): where the metric
+    /// fails.
+    Score,
     /// Total self time (the explorer's step table; `stats` does not print it).
     #[value(skip)]
     SelfTime,
@@ -262,6 +265,10 @@ pub fn sort(groups: &mut [Group], by: StatsSort) {
             StatsSort::Errors => y.errors.cmp(&x.errors),
             StatsSort::Tokens => y.tokens.map(|t| t.total).cmp(&x.tokens.map(|t| t.total)),
             StatsSort::SelfTime => y.self_time.cmp(&x.self_time),
+            StatsSort::Score => match (x.mean_score, y.mean_score) {
+                (Some(a), Some(b)) => a.total_cmp(&b),
+                (a, b) => a.is_none().cmp(&b.is_none()),
+            },
         };
         ord.then_with(|| a.name.cmp(&b.name))
     });

@@ -78,7 +78,7 @@ impl StepColumn {
     #[must_use]
     pub fn sort(self) -> Option<StatsSort> {
         match self {
-            StepColumn::Kind | StepColumn::Rate | StepColumn::TokensOut | StepColumn::Score => None,
+            StepColumn::Kind | StepColumn::Rate | StepColumn::TokensOut => None,
             StepColumn::Count => Some(StatsSort::Count),
             StepColumn::P50 => Some(StatsSort::P50),
             StepColumn::P95 => Some(StatsSort::P95),
@@ -88,6 +88,7 @@ impl StepColumn {
             StepColumn::Pct => Some(StatsSort::Pct),
             StepColumn::Errors => Some(StatsSort::Errors),
             StepColumn::TokensIn => Some(StatsSort::Tokens),
+            StepColumn::Score => Some(StatsSort::Score),
         }
     }
 
@@ -255,6 +256,11 @@ mod tests {
             [StatsSort::Name, StatsSort::Count, StatsSort::P50]
         );
         assert!(!sorts(&at80).contains(&StatsSort::P99));
+        // the score, once shown, sorts too (lowest first)
+        assert_eq!(
+            sorts(&[StepColumn::Count, StepColumn::Score]),
+            [StatsSort::Name, StatsSort::Count, StatsSort::Score]
+        );
         // far too narrow: the name still gets its minimum and the p95 stays
         let (name, tiny) = columns(30, false);
         assert_eq!(name, NAME_MIN);
