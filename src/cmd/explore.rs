@@ -164,6 +164,7 @@ impl Printers for HeadlessPrinters {
         let format = match format {
             WriteFormat::Jsonl => export::ExportFormat::Jsonl,
             WriteFormat::Otlp => export::ExportFormat::Otlp,
+            WriteFormat::Examples => export::ExportFormat::Examples,
         };
         export::write_file(store, traces, format, path)
     }
@@ -237,6 +238,16 @@ mod tests {
         settle(&mut a);
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.lines().all(|l| l.starts_with("{\"resourceSpans\"")));
+        // the listed traces as a dataset: one row each, its score null when none
+        a.run_command(&format!("w examples {}", path.display()));
+        settle(&mut a);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let rows: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(rows.len(), 2, "{text}");
+        assert!(rows.iter().all(|r| r["score"].is_null()), "{text}");
         a.run_command("w");
         assert!(a.message.as_deref().unwrap().contains(":w FILE"));
         a.run_command("w /nonexistent-dir/x.jsonl");

@@ -22,6 +22,8 @@ pub enum WriteFormat {
     Jsonl,
     /// One OTLP/JSON request per trace and line.
     Otlp,
+    /// One dataset row per trace (inputs, outputs, score) for `dspy.Example(**row)`.
+    Examples,
 }
 
 /// One piece of I/O the app asked for.

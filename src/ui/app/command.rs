@@ -55,8 +55,8 @@ pub const COMMANDS: &[Command] = &[
     },
     Command {
         names: &["w", "write"],
-        args: "[otlp] FILE",
-        help: "Write the listed traces as normalized JSONL (otlp: as OTLP/JSON lines)",
+        args: "[otlp|examples] FILE",
+        help: "Write the listed traces as normalized JSONL (otlp: OTLP/JSON lines; examples: dataset rows)",
     },
     Command {
         names: &["stats", "errors"],
@@ -175,17 +175,18 @@ impl App {
         self.effects.push(Effect::Copy { target, markdown });
     }
 
-    /// `:w [otlp] FILE`: the listed traces (filter and toggles applied) as normalized trace
-    /// lines, or OTLP/JSON lines.
+    /// `:w [otlp|examples] FILE`: the listed traces (filter and toggles applied) as normalized
+    /// trace lines, OTLP/JSON lines, or dataset rows (`export --as examples`).
     pub(super) fn write_listed(&mut self, arg: &str) {
         let (format, path) = match arg.split_once(char::is_whitespace) {
             Some(("otlp", p)) => (WriteFormat::Otlp, p.trim()),
             Some(("jsonl", p)) => (WriteFormat::Jsonl, p.trim()),
+            Some(("examples", p)) => (WriteFormat::Examples, p.trim()),
             _ => (WriteFormat::Jsonl, arg),
         };
         if path.is_empty() {
             self.message =
-                Some(":w FILE writes the listed traces (:w otlp FILE for OTLP/JSON)".into());
+                Some(":w FILE writes the listed traces (:w otlp FILE for OTLP/JSON, :w examples FILE for a dataset)".into());
             return;
         }
         self.effects.push(Effect::Write {
