@@ -42,6 +42,19 @@ pub fn percentile_of(samples: &mut [Nanos], p: f64) -> Option<Nanos> {
 /// before: after the p95's, the p50 is among the samples below it.
 #[must_use]
 pub fn percentiles_of<const N: usize>(samples: &mut [Nanos], ps: [f64; N]) -> [Option<Nanos>; N] {
+    if samples.len() >= BUCKETED {
+        let range = samples
+            .iter()
+            .fold((Nanos::MAX, Nanos::MIN), |(lo, hi), &x| {
+                (lo.min(x), hi.max(x))
+            });
+        return percentiles_in(samples, range, ps);
+    }
+    selected(samples, ps)
+}
+
+/// Percentiles by selecting in place.
+fn selected<const N: usize>(samples: &mut [Nanos], ps: [f64; N]) -> [Option<Nanos>; N] {
     let mut out = [None; N];
     let mut order: [usize; N] = std::array::from_fn(|i| i);
     order.sort_by(|&a, &b| ps[b].total_cmp(&ps[a]));
@@ -64,6 +77,84 @@ pub fn percentiles_of<const N: usize>(samples: &mut [Nanos], ps: [f64; N]) -> [O
         end = lo + 1;
     }
     out
+}
+
+/// From this many samples on, percentiles are found by [`percentiles_in`]: selecting in place
+/// moves the samples around many times, and a million of them do not fit in a cache.
+const BUCKETED: usize = 1 << 16;
+
+/// Percentiles as [`percentiles_of`] finds them; many samples with [`nth_smallest`]'s two
+/// reading passes. `range` holds the least and the greatest sample: a caller that read them while collecting
+/// the samples saves a pass.
+#[must_use]
+pub fn percentiles_in<const N: usize>(
+    samples: &mut [Nanos],
+    range: (Nanos, Nanos),
+    ps: [f64; N],
+) -> [Option<Nanos>; N] {
+    if samples.len() < BUCKETED {
+        return selected(samples, ps);
+    }
+    let ranks = ps.map(|p| rank(samples.len(), p));
+    let wanted: Vec<usize> = ranks
+        .iter()
+        .flatten()
+        .flat_map(|&(lo, hi, _)| [lo, hi])
+        .collect();
+    let mut at = nth_smallest(samples, range, &wanted).into_iter();
+    ranks.map(|r| {
+        let (_, _, frac) = r?;
+        Some(lerp(at.next()?, at.next()?, frac))
+    })
+}
+
+/// The `k`-th smallest of `samples` (0-based) for each `k` of `ranks` (each below the number of
+/// samples), `min` and `max` being the least and greatest sample, in two reading passes: one
+/// counts the samples in 4096 buckets of their value's high bits, and the other gathers the few
+/// buckets that hold the wanted ranks, where each rank is then selected.
+fn nth_smallest(samples: &[Nanos], (min, max): (Nanos, Nanos), ranks: &[usize]) -> Vec<Nanos> {
+    const BITS: u32 = 12;
+    let shift = (u64::BITS - max.abs_diff(min).leading_zeros()).saturating_sub(BITS);
+    // every sample is at least `min`: its distance from it, shifted, is below 4096
+    let bucket = |x: Nanos| usize::try_from(x.abs_diff(min) >> shift).unwrap_or(0);
+    let mut counts = vec![0usize; 1 << BITS];
+    for &x in samples {
+        counts[bucket(x)] += 1;
+    }
+    // where each bucket starts in the sorted order
+    let mut first = Vec::with_capacity(counts.len());
+    let mut below = 0;
+    for &c in &counts {
+        first.push(below);
+        below += c;
+    }
+    // a rank's bucket, and its rank among the bucket's samples
+    let locate = |r: usize| {
+        let b = first.partition_point(|&f| f <= r).saturating_sub(1);
+        (b, r - first[b])
+    };
+    // the buckets to gather, each to a slot of its own
+    let mut slot = vec![usize::MAX; counts.len()];
+    let mut gathered: Vec<Vec<Nanos>> = Vec::new();
+    for &r in ranks {
+        let (b, _) = locate(r);
+        if slot[b] == usize::MAX {
+            slot[b] = gathered.len();
+            gathered.push(Vec::with_capacity(counts[b]));
+        }
+    }
+    for &x in samples {
+        if let Some(g) = gathered.get_mut(slot[bucket(x)]) {
+            g.push(x);
+        }
+    }
+    ranks
+        .iter()
+        .map(|&r| {
+            let (b, k) = locate(r);
+            *gathered[slot[b]].select_nth_unstable(k).1
+        })
+        .collect()
 }
 
 /// Accumulates the samples of one group.
@@ -216,6 +307,49 @@ mod tests {
             ] {
                 let want = ps.map(|p| percentile(&sorted, p));
                 assert_eq!(percentiles_of(&mut v.clone(), ps), want, "n {n} ps {ps:?}");
+            }
+        }
+    }
+
+    /// Enough samples to be counted in buckets first: spread wide, clustered on a few values,
+    /// all equal, negative, and the whole range of the type.
+    #[test]
+    fn percentiles_of_many_samples_agree_with_the_sorted_ones() {
+        let mut x: u64 = 3;
+        let mut next = move || {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            x
+        };
+        let shapes: [&dyn Fn(u64) -> Nanos; 6] = [
+            &|r| Nanos::try_from(r >> 30).unwrap_or(0),
+            &|r| Nanos::try_from((r >> 60) * 40_000_000).unwrap_or(0),
+            &|_| 7,
+            &|r| Nanos::try_from(r >> 40).unwrap_or(0) - 1_000_000,
+            &|r| Nanos::from_ne_bytes(r.to_ne_bytes()),
+            &|r| {
+                if r >> 63 == 0 {
+                    5
+                } else {
+                    Nanos::try_from(r >> 50).unwrap_or(0)
+                }
+            },
+        ];
+        for (k, shape) in shapes.iter().enumerate() {
+            for n in [BUCKETED, BUCKETED + 1, 3 * BUCKETED + 7] {
+                let v: Vec<Nanos> = (0..n).map(|_| shape(next())).collect();
+                let mut sorted = v.clone();
+                sorted.sort_unstable();
+                let ranks = [0, 1, n / 2, n / 2 + 1, n * 95 / 100, n - 2, n - 1];
+                let want: Vec<Nanos> = ranks.iter().map(|&r| sorted[r]).collect();
+                let range = (sorted[0], sorted[n - 1]);
+                assert_eq!(nth_smallest(&v, range, &ranks), want, "shape {k} n {n}");
+                // the whole range is left out: interpolating between its ends overflows
+                if k != 4 {
+                    for ps in [[95.0, 50.0, 99.0], [0.0, 100.0, 33.3], [50.0, 50.0, 99.9]] {
+                        let want = ps.map(|p| percentile(&sorted, p));
+                        assert_eq!(percentiles_of(&mut v.clone(), ps), want, "shape {k} n {n}");
+                    }
+                }
             }
         }
     }

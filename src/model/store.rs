@@ -260,6 +260,14 @@ impl Store {
         self.live_traces
     }
 
+    /// The traces held, in arrival order, collected into a vector sized for them.
+    #[must_use]
+    pub fn trace_id_vec(&self) -> Vec<TraceIdx> {
+        let mut v = Vec::with_capacity(self.live_traces);
+        v.extend(self.trace_ids());
+        v
+    }
+
     /// The traces held, in arrival order.
     pub fn trace_ids(&self) -> impl DoubleEndedIterator<Item = TraceIdx> + '_ {
         (self.evict_from..self.traces.len())

@@ -230,19 +230,21 @@ pub fn filter(store: &Store, query: &Query) -> Vec<TraceIdx> {
 /// table at once, a column at a time.
 #[must_use]
 pub fn filter_with_text(store: &Store, query: &Query, hits: Option<&TextHits>) -> Vec<TraceIdx> {
-    let all = store.trace_ids();
     if query.is_empty() {
-        return all.collect();
+        return store.trace_id_vec();
     }
     let mut m = Matcher::new(store, query);
     if let Some(h) = hits {
         m = m.with_text(h);
     }
     let mut rows: Vec<TraceIdx> = if m.span_clauses.is_empty() {
-        all.collect()
+        store.trace_id_vec()
     } else {
         let by_spans = span_terms::traces_with_matching_span(&m.names, &m.span_clauses);
-        all.filter(|&t| by_spans[t.0 as usize]).collect()
+        store
+            .trace_ids()
+            .filter(|&t| by_spans[t.0 as usize])
+            .collect()
     };
     for &(ci, c) in &m.trace_clauses {
         m.narrow(ci, c, &mut rows);

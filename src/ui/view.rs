@@ -1,7 +1,7 @@
 //! The filtered and sorted trace list, rebuilt only when what it depends on changes (the store's
 //! generation, the query, the toggles, the sort), never in `render`.
 
-use crate::model::stats::{percentile_of, percentiles_of};
+use crate::model::stats::{percentile_of, percentiles_in};
 use crate::model::{Nanodollars, Nanos, Store, Sym, TextHits, TraceColumns, TraceIdx};
 use crate::query::{self, Query, SortKey};
 use crate::ui::state::list::Need;
@@ -77,20 +77,28 @@ impl View {
             (!key.slow_only || cols.duration[i] >= key.slow_threshold)
                 && (!key.failed_only || cols.failed(i))
         });
-        // what the header says of the rows, read in index order (the columns' own order) before
-        // the sort scatters it: in sorted order every read is a cache miss
-        let mut durs: Vec<Nanos> = rows.iter().map(|&t| cols.duration[t.0 as usize]).collect();
-        self.max_duration = durs.iter().copied().max().unwrap_or(0);
-        [self.p95, self.p50] = percentiles_of(&mut durs, [95.0, 50.0]);
-        self.need = need(store, &rows);
-        self.cost = rows
-            .iter()
-            .filter_map(|t| cols.cost(t.0 as usize))
-            .reduce(|a, b| a + b);
-        self.unpriced = rows
-            .iter()
-            .map(|t| u64::from(cols.unpriced(t.0 as usize)))
-            .sum();
+        // what the header says of the rows, in one pass in index order (the columns' own order)
+        // before the sort scatters it: in sorted order every read is a cache miss
+        let mut durs: Vec<Nanos> = Vec::with_capacity(rows.len());
+        let mut widths = Widths::new(store);
+        let (mut cost, mut unpriced) = (None, 0);
+        let mut range = (Nanos::MAX, Nanos::MIN);
+        for &t in &rows {
+            let i = t.0 as usize;
+            let d = cols.duration[i];
+            durs.push(d);
+            range = (range.0.min(d), range.1.max(d));
+            if let Some(c) = cols.cost(i) {
+                cost = Some(cost.map_or(c, |sum| sum + c));
+            }
+            unpriced += u64::from(cols.unpriced(i));
+            widths.mark(cols, i);
+        }
+        self.max_duration = if durs.is_empty() { 0 } else { range.1 };
+        [self.p95, self.p50] = percentiles_in(&mut durs, range, [95.0, 50.0]);
+        self.need = widths.need(store);
+        self.cost = cost;
+        self.unpriced = unpriced;
         query::sort(store, &mut rows, key.sort, key.reverse);
         self.rows = rows;
         self.key = Some(key);
@@ -98,36 +106,48 @@ impl View {
     }
 }
 
-/// The widest name and model of `rows` (at least as wide as their column headers, `NAME▼` and
-/// `MODEL▼`). Each distinct string is measured once.
-fn need(store: &Store, rows: &[TraceIdx]) -> Need {
-    // the distinct symbols of the name and model columns, each marked once
-    let cols = store.columns();
-    let mut seen = vec![0u8; store.strings.len()];
-    for &t in rows {
-        let i = t.0 as usize;
+/// The widest name and model of the rows marked (at least as wide as their column headers,
+/// `NAME▼` and `MODEL▼`). Each distinct string is measured once.
+struct Widths {
+    /// Per symbol of the store: bit 1, a listed trace's name; bit 2, its model.
+    seen: Vec<u8>,
+}
+
+impl Widths {
+    fn new(store: &Store) -> Self {
+        Self {
+            seen: vec![0u8; store.strings.len()],
+        }
+    }
+
+    /// Trace row `i` is listed.
+    fn mark(&mut self, cols: &TraceColumns, i: usize) {
         for (raw, bit) in [(cols.name[i], 1), (cols.model[i], 2)] {
             // a test before the write: or-ing into the same few bytes every row chains each
             // row's store to the next row's load
             if let Some(s) = TraceColumns::sym(raw)
-                && seen[s.0 as usize] & bit == 0
+                && self.seen[s.0 as usize] & bit == 0
             {
-                seen[s.0 as usize] |= bit;
+                self.seen[s.0 as usize] |= bit;
             }
         }
     }
-    let widest = |bit: u8, header: usize| {
-        seen.iter()
-            .enumerate()
-            .filter(|&(_, &b)| b & bit != 0)
-            // an index of the interner: a symbol
-            .filter_map(|(s, _)| u32::try_from(s).ok())
-            .map(|s| crate::text::width(store.str(Sym(s))))
-            .fold(header, usize::max)
-    };
-    Need {
-        name: widest(1, 5),
-        model: widest(2, 6),
+
+    fn need(&self, store: &Store) -> Need {
+        let widest = |bit: u8, header: usize| {
+            self.seen
+                .iter()
+                .enumerate()
+                .filter(|&(_, &b)| b & bit != 0)
+                // an index of the interner: a symbol
+                .filter_map(|(s, _)| u32::try_from(s).ok())
+                .map(|s| crate::text::width(store.str(Sym(s))))
+                .fold(header, usize::max)
+        };
+        Need {
+            name: widest(1, 5),
+            model: widest(2, 6),
+        }
     }
 }
 
