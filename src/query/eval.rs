@@ -409,6 +409,16 @@ mod tests {
         for (i, a) in terms.iter().enumerate() {
             queries.push(format!("{a} {}", terms[(i * 7 + 3) % terms.len()]));
         }
+        // span clauses that test strings, tested together on each span
+        queries.extend(
+            [
+                "span.name:retrieve span.model:gpt",
+                "span.name:e span.name:r -span.attr.fixture.program:hop",
+                "span.kind:llm span.name:predict span.model:4o",
+                "span.name:o span.attr.fixture.program:hop",
+            ]
+            .map(String::from),
+        );
         for q in &queries {
             let parsed = parse(q).unwrap_or_else(|e| panic!("{q}: {e:?}"));
             let m = Matcher::new(&s, &parsed);
