@@ -110,6 +110,42 @@ mod tests {
         assert!(s.contains(&format!("index {used} of 512 MiB")), "{s}");
     }
 
+    /// A receiver's long label: whole where there is room, short (no request count, no
+    /// loopback host) before the bounds would go.
+    #[test]
+    fn a_narrow_status_bar_shortens_a_receiver_before_leaving_out_the_bounds() {
+        let mut a = app("otlp-jsonl");
+        a.store.set_retention(crate::model::store::Retention {
+            max_traces: None,
+            max_bytes: Some(512 << 20),
+        });
+        let src = a.store.source_mut(crate::model::SourceId(0));
+        src.label = "receiver 127.0.0.1:4318 (HTTP), 127.0.0.1:4317 (gRPC)".into();
+        src.state = "listening".into();
+        src.requests = 123_456;
+        let bar = |a: &mut App, w: u16| {
+            let s = screen(a, w, 30);
+            let line = s
+                .lines()
+                .rev()
+                .find(|l| l.contains("receiver"))
+                .map(String::from);
+            line.unwrap_or(s)
+        };
+        let wide = bar(&mut a, 200);
+        assert!(
+            wide.contains("receiver 127.0.0.1:4318 (HTTP), 127.0.0.1:4317 (gRPC) (listening · 123456 requests)")
+                && wide.contains(" of 512 MiB"),
+            "{wide}"
+        );
+        let narrow = bar(&mut a, 110);
+        assert!(
+            narrow.contains("receiver :4318 (HTTP), :4317 (gRPC) (listening)")
+                && narrow.contains(" of 512 MiB"),
+            "{narrow}"
+        );
+    }
+
     #[test]
     fn retention_evicts_the_oldest_and_keeps_the_selection_through_compaction() {
         let mut a = app("otlp-jsonl");

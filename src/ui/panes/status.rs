@@ -128,17 +128,19 @@ pub fn render_header(app: &App, area: Rect, buf: &mut Buffer) {
     buf.set_line(area.x, area.y, &Line::from(spans), area.width);
 }
 
+/// How wide the parts are, all of them.
+fn width_of(parts: &[(u8, Vec<Span<'_>>)]) -> usize {
+    parts
+        .iter()
+        .flat_map(|(_, spans)| spans)
+        .map(Span::width)
+        .sum()
+}
+
 /// The parts that fit in `width` columns, in their order: while they are too wide, the lowest
 /// ranked part (the last of equals) is left out whole; parts ranked `u8::MAX` always stay.
 fn fit(mut parts: Vec<(u8, Vec<Span<'_>>)>, width: usize) -> Vec<Span<'_>> {
-    let wide = |parts: &[(u8, Vec<Span>)]| -> usize {
-        parts
-            .iter()
-            .flat_map(|(_, spans)| spans)
-            .map(Span::width)
-            .sum()
-    };
-    while wide(&parts) > width {
+    while width_of(&parts) > width {
         let Some(drop) = parts
             .iter()
             .enumerate()
@@ -182,36 +184,7 @@ pub fn render_status(app: &App, area: Rect, buf: &mut Buffer, mem_bytes: Option<
                 return;
             }
             let rejected: u64 = app.store.sources().iter().map(|s| s.rejected).sum();
-            let names: Vec<String> = app
-                .store
-                .sources()
-                .iter()
-                .map(|s| {
-                    // a file by its name; a receiver or a URL whole
-                    let name = if s.label.contains(' ') || s.label.contains("://") {
-                        &s.label
-                    } else {
-                        std::path::Path::new(&s.label)
-                            .file_name()
-                            .and_then(|n| n.to_str())
-                            .unwrap_or(&s.label)
-                    };
-                    let name = crate::text::neutralize(name, false);
-                    let mut state = s.state.clone();
-                    if s.requests > 0 {
-                        state = format!("{state} · {} requests", s.requests);
-                    }
-                    if state.is_empty() {
-                        name.into_owned()
-                    } else {
-                        format!("{name} ({state})")
-                    }
-                })
-                .collect();
-            let mut sources = names.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
-            if names.len() > 3 {
-                sources.push_str(&format!(" +{}", names.len() - 3));
-            }
+            let sources = source_names(app, false);
             // too wide for the terminal, the least telling parts after the counts go whole
             // (`fit`): a clean "0 rejected" first, then the process's memory, then the bounds;
             // what is still too wide is cut at the edge
@@ -282,10 +255,58 @@ pub fn render_status(app: &App, area: Rect, buf: &mut Buffer, mem_bytes: Option<
                     vec![Span::styled(text, hot(dropped))],
                 ));
             }
+            // too wide, the sources go short first: no request counts, no loopback host
+            if width_of(&parts) > usize::from(area.width) {
+                parts[1].1 = vec![Span::styled(
+                    format!(" {} ", source_names(app, true)),
+                    theme.style(Role::Muted),
+                )];
+            }
             let spans = fit(parts, usize::from(area.width));
             buf.set_line(area.x, area.y, &Line::from(spans), area.width);
         }
     }
+}
+
+/// The sources for the status bar: the first three, and how many more. A file by its name, a
+/// receiver or a URL whole, each with its state and how many requests it answered. `short`
+/// leaves out the request counts and a receiver's loopback host (`:4318`).
+fn source_names(app: &App, short: bool) -> String {
+    let names: Vec<String> = app
+        .store
+        .sources()
+        .iter()
+        .map(|s| {
+            let name = if s.label.contains(' ') || s.label.contains("://") {
+                if short {
+                    s.label.replace("127.0.0.1:", ":").replace("[::1]:", ":")
+                } else {
+                    s.label.clone()
+                }
+            } else {
+                std::path::Path::new(&s.label)
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .unwrap_or(&s.label)
+                    .to_string()
+            };
+            let name = crate::text::neutralize(&name, false);
+            let mut state = s.state.clone();
+            if s.requests > 0 && !short {
+                state = format!("{state} · {} requests", s.requests);
+            }
+            if state.is_empty() {
+                name.into_owned()
+            } else {
+                format!("{name} ({state})")
+            }
+        })
+        .collect();
+    let mut sources = names.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
+    if names.len() > 3 {
+        sources.push_str(&format!(" +{}", names.len() - 3));
+    }
+    sources
 }
 
 /// Whether the newest trace is followed as traces arrive, paused, or stopped (nothing more
