@@ -144,6 +144,20 @@ mod tests {
                 && narrow.contains(" of 512 MiB"),
             "{narrow}"
         );
+        // a spool far from its bound goes before the index's budget
+        use crate::ingest::spool::{Spool, SpoolDir};
+        let root = tempfile::tempdir().unwrap();
+        let dir = SpoolDir::create(root.path(), false).unwrap();
+        let spool = Spool::private(a.store.registry(), &dir, 2 << 30);
+        spool.append(b"{}").unwrap();
+        a.opts.spool = Some(spool);
+        let wide = bar(&mut a, 200);
+        assert!(wide.contains(" of 2.00 GiB"), "{wide}");
+        let narrow = bar(&mut a, 110);
+        assert!(
+            narrow.contains(" of 512 MiB") && !narrow.contains("spool"),
+            "{narrow}"
+        );
     }
 
     #[test]

@@ -245,15 +245,20 @@ pub fn render_status(app: &App, area: Rect, buf: &mut Buffer, mem_bytes: Option<
                 ));
             }
             // a bounded spool drops its oldest segments with their traces once full: evictions
-            // the index's budget did not make, shown hot once it has
+            // the index's budget did not make, shown hot once it has. Under half full, it says
+            // less than the index's budget and goes before it
             if let Some((spool, max)) = app.opts.spool.as_ref().and_then(|s| Some((s, s.max()?))) {
                 let st = spool.stats();
                 let text = format!(" · spool {} of {}", human_bytes(st.held), human_bytes(max));
                 let dropped = st.dropped_segments > 0;
-                parts.push((
-                    if dropped { 5 } else { 3 },
-                    vec![Span::styled(text, hot(dropped))],
-                ));
+                let rank = if dropped {
+                    5
+                } else if st.held.saturating_mul(2) >= max {
+                    3
+                } else {
+                    2
+                };
+                parts.push((rank, vec![Span::styled(text, hot(dropped))]));
             }
             // too wide, the sources go short first: no request counts, no loopback host
             if width_of(&parts) > usize::from(area.width) {
