@@ -738,7 +738,8 @@ fn a_full_spool_drops_its_oldest_traces_and_the_accounting_balances() {
         "--max-spool",
         "64KiB",
     ];
-    let mut s = Session::start(&args, 140, 40);
+    // wide enough for the status bar's request count (a narrower one leaves it out)
+    let mut s = Session::start(&args, 220, 40);
     let addr = s.receiver_addr();
     let mut body = Vec::new();
     let n = 400;

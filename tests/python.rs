@@ -332,14 +332,8 @@ fn the_readme_three_lines_trace_a_dspy_program() {
 
 /// The listener's port, read from its source label in the status bar.
 fn listening_port(s: &Session) -> u16 {
-    s.wait_for("receiver 127.0.0.1:");
-    let screen = s.screen();
-    let at = screen.find("receiver 127.0.0.1:").unwrap() + "receiver 127.0.0.1:".len();
-    let digits: String = screen[at..]
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
-    digits.parse().unwrap()
+    let addr = s.receiver_addr();
+    addr.rsplit(':').next().unwrap().parse().unwrap()
 }
 
 /// Run `example` against `spanscope --listen` and wait for its two traces on the screen.

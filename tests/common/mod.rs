@@ -191,7 +191,8 @@ pub fn post(addr: &str, path: &str, content_type: &str, body: &[u8]) -> u16 {
 }
 
 impl Session {
-    /// The address of the receiver the status bar shows (`receiver 127.0.0.1:PORT`).
+    /// The address of the receiver the status bar shows (`receiver 127.0.0.1:PORT`, or
+    /// `receiver :PORT` when the bar is short of room and leaves the loopback host out).
     pub fn receiver_addr(&self) -> String {
         self.wait_for("(listening");
         let screen = self.screen();
@@ -199,11 +200,11 @@ impl Session {
             .find("receiver ")
             .expect("a receiver in the status bar")
             + 9;
-        screen[at..]
-            .split_whitespace()
-            .next()
-            .expect("an address")
-            .to_string()
+        let addr = screen[at..].split_whitespace().next().expect("an address");
+        match addr.strip_prefix(':') {
+            Some(port) => format!("127.0.0.1:{port}"),
+            None => addr.to_string(),
+        }
     }
 
     /// Kill the process without a chance to clean up (SIGKILL), and wait for it to be gone.
