@@ -317,7 +317,8 @@ fn mlflow_trace_files_carry_their_session_in_metadata() {
 }
 
 /// The explorer in a pseudo-terminal at 80×24: `:sessions`, `Enter` reads the selected
-/// conversation, `Enter` opens its first turn in the waterfall, `Esc` goes back to the list.
+/// conversation, `Enter` opens its first turn in the waterfall, `Esc` goes back to the
+/// transcript, then to the conversations, then to the trace list.
 #[test]
 fn the_explorer_lists_reads_and_opens_a_conversation() {
     let mut s = Session::start(&[&fixture(CHAT), "--no-follow"], 80, 24);
@@ -334,6 +335,13 @@ fn the_explorer_lists_reads_and_opens_a_conversation() {
     let screen = s.screen();
     assert!(screen.contains("Chat"), "{screen}");
     s.keys("\x1b");
+    s.wait_for("Conversation dspy-8fe4ac1e53d08c14");
+    s.wait_for("Enter open its trace");
+    s.keys("\x1b");
+    s.wait_for("Conversations  2 conversation(s), 5 turn(s)");
+    s.wait_gone("Conversation dspy-8fe4ac1e53d08c14");
+    s.keys("\x1b");
+    s.wait_gone("Conversations  2 conversation(s)");
     s.wait_for("6/6");
     s.quit_cleanly();
 }
