@@ -84,8 +84,8 @@ fn selected<const N: usize>(samples: &mut [Nanos], ps: [f64; N]) -> [Option<Nano
 const BUCKETED: usize = 1 << 16;
 
 /// Percentiles as [`percentiles_of`] finds them; many samples with [`nth_smallest`]'s two
-/// reading passes. `range` holds the least and the greatest sample: a caller that read them while collecting
-/// the samples saves a pass.
+/// reading passes. `range` holds the least and the greatest sample: a caller that read them
+/// while collecting the samples saves a pass.
 #[must_use]
 pub fn percentiles_in<const N: usize>(
     samples: &mut [Nanos],

@@ -98,13 +98,19 @@ mod tests {
         a.update(Action::Up);
         assert!(!a.follow_newest);
     }
-    #[test]
-    fn the_status_bar_shows_the_memory_budget_and_how_much_the_index_uses() {
+    /// The OTLP/JSON lines sample under a memory budget of `bytes`.
+    fn with_budget(bytes: u64) -> App {
         let mut a = app("otlp-jsonl");
         a.store.set_retention(crate::model::store::Retention {
             max_traces: None,
-            max_bytes: Some(512 << 20),
+            max_bytes: Some(bytes),
         });
+        a
+    }
+
+    #[test]
+    fn the_status_bar_shows_the_memory_budget_and_how_much_the_index_uses() {
+        let mut a = with_budget(512 << 20);
         let s = screen(&mut a, 160, 30);
         let used = a.store.memory().div_ceil(1 << 20);
         assert!(s.contains(&format!("index {used} of 512 MiB")), "{s}");
@@ -114,11 +120,7 @@ mod tests {
     /// loopback host) before the bounds would go.
     #[test]
     fn a_narrow_status_bar_shortens_a_receiver_before_leaving_out_the_bounds() {
-        let mut a = app("otlp-jsonl");
-        a.store.set_retention(crate::model::store::Retention {
-            max_traces: None,
-            max_bytes: Some(512 << 20),
-        });
+        let mut a = with_budget(512 << 20);
         let src = a.store.source_mut(crate::model::SourceId(0));
         src.label = "receiver 127.0.0.1:4318 (HTTP), 127.0.0.1:4317 (gRPC)".into();
         src.state = "listening".into();

@@ -260,7 +260,8 @@ pub fn render_status(app: &App, area: Rect, buf: &mut Buffer, mem_bytes: Option<
                 };
                 parts.push((rank, vec![Span::styled(text, hot(dropped))]));
             }
-            // too wide, the sources go short first: no request counts, no loopback host
+            // too wide, the sources (the second part) go short first: no request counts, no
+            // receiver's loopback host
             if width_of(&parts) > usize::from(area.width) {
                 parts[1].1 = vec![Span::styled(
                     format!(" {} ", source_names(app, true)),
@@ -282,12 +283,10 @@ fn source_names(app: &App, short: bool) -> String {
         .sources()
         .iter()
         .map(|s| {
-            let name = if s.label.contains(' ') || s.label.contains("://") {
-                if short {
-                    s.label.replace("127.0.0.1:", ":").replace("[::1]:", ":")
-                } else {
-                    s.label.clone()
-                }
+            let name = if short && s.label.starts_with("receiver ") {
+                s.label.replace("127.0.0.1:", ":").replace("[::1]:", ":")
+            } else if s.label.contains(' ') || s.label.contains("://") {
+                s.label.clone()
             } else {
                 std::path::Path::new(&s.label)
                     .file_name()
