@@ -292,3 +292,95 @@ fn mlflow_autolog_of_a_compile_sends_its_program_runs_but_no_run() {
 fn openinference_traces_no_compile_and_no_evaluate() {
     program_runs_without_a_run("--openinference");
 }
+
+/// The same two compiles under MLflow's DSPy autolog with `log_compiles` and `log_evals`, kept
+/// in an MLflow tracking store (`optimizer_program.py --mlflow-store`): spanscope reads the
+/// sqlite file itself. Each compile is a run named by its MLflow run name (MLflow records no
+/// optimizer class), MIPROv2's three Evaluate runs are its trials with their `eval` metric, and
+/// every trace lands in the run or trial it was made in (`mlflow.sourceRun`).
+#[test]
+fn an_mlflow_tracking_store_holds_the_runs_and_their_trials() {
+    let Some(py) = python() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("mlflow.db");
+    let db = db.to_str().unwrap();
+    let o = Command::new(py)
+        .args(["tests/python/optimizer_program.py", "--mlflow-store", db])
+        .current_dir(ROOT)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+
+    let runs: Value = serde_json::from_str(&spanscope(&["runs", db, "--format", "json"])).unwrap();
+    let runs = runs.as_array().unwrap();
+    assert_eq!(runs.len(), 2, "{runs:#?}");
+    let (boot, mipro) = (&runs[0], &runs[1]);
+    for r in runs {
+        let name = r["optimizer"].as_str().unwrap();
+        assert!(
+            !name.is_empty() && r["run_id"].as_str().unwrap().len() == 32,
+            "{r:#}"
+        );
+        assert_eq!(r["status"], "ok");
+    }
+    // BootstrapFewShot: its two teacher runs, no Evaluate
+    assert_eq!(boot["traces"], 3, "{boot:#}");
+    assert_eq!(boot["llm_calls"], 2);
+    assert_eq!(boot["trials"], json!([]));
+    // MIPROv2: the compile, its two demo runs and two instruction proposals, and three
+    // Evaluates of four program runs each
+    assert_eq!(mipro["traces"], 20, "{mipro:#}");
+    assert_eq!(mipro["metric"], "exact_match");
+    assert_eq!(mipro["settings"]["num_trials"], 2);
+    let list: Value = serde_json::from_str(&spanscope(&["list", db, "--format", "json"])).unwrap();
+    let scored: std::collections::HashMap<&str, &Value> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["trace_id"].as_str().unwrap(), &t["score"]))
+        .collect();
+    let trials = mipro["trials"].as_array().unwrap();
+    let scores: Vec<f64> = trials
+        .iter()
+        .map(|t| t["score"].as_f64().unwrap())
+        .collect();
+    assert_eq!(scores.len(), 3);
+    assert!(
+        scores.iter().all(|s| (0.0..=100.0).contains(s)),
+        "{scores:?}"
+    );
+    let best = scores.iter().copied().fold(f64::MIN, f64::max);
+    let best_trial = scores.iter().position(|s| *s == best).unwrap() + 1;
+    assert_eq!(mipro["best_trial"], best_trial);
+    for t in trials {
+        let traces = t["traces"].as_array().unwrap();
+        assert_eq!(
+            traces.len(),
+            5,
+            "the Evaluate and its four program runs: {t:#}"
+        );
+        assert_eq!(t["metric"], "exact_match");
+        assert_eq!(t["llm_calls"], 4);
+        // each program run is an MLflow trace, scored by the metric's feedback
+        for run in &traces[1..] {
+            let run = run.as_str().unwrap();
+            assert!(run.starts_with("tr-"), "{run}");
+            assert!(scored.get(run).is_some_and(|s| s.is_number()), "{run}");
+        }
+    }
+
+    // the explorer: the first trial against the second, per predictor
+    let mut s = Session::start(&[db], 140, 50);
+    s.wait_for("mlflow.db");
+    s.keys("O");
+    s.wait_for("Optimizer runs  2 run(s)");
+    s.keys("j");
+    s.wait_for("3 trial(s) · metric exact_match");
+    s.keys("\r");
+    s.keys("m");
+    s.keys("j");
+    s.keys("d");
+    s.wait_for("Prompts, trial 1 → trial 2");
+    s.wait_for("── Predict.forward(question -> answer)");
+    s.quit_cleanly();
+}

@@ -2,7 +2,8 @@
 //! per predictor, the prompt its LM calls start with (the system message with the instructions,
 //! and the demos as earlier turns: every message before the example's own input) in trial A and
 //! in trial B, with their line diff. A predictor is its module's name and signature, as the
-//! DSPy writer names them (`Predict(question -> answer)`); the first LM call of each predictor
+//! DSPy writer names them (`Predict(question -> answer)`), or as MLflow's DSPy autolog does
+//! (`Predict.forward(question -> answer)`); the first LM call of each predictor
 //! among a trial's program runs stands for the trial.
 
 use super::diff::unified;
@@ -22,6 +23,10 @@ pub struct PredictorDiff {
     pub diff: String,
 }
 
+/// The attributes that name a predictor's signature: the DSPy writer's, and MLflow's on a
+/// module's span (`Predict.forward`, an LLM span itself, with the LM's call below it).
+const SIGNATURE: [&str; 2] = ["instance.signature_fields", "signature"];
+
 /// The predictor that made each LM call of `trial`'s program runs, with the call: the nearest
 /// enclosing span that names a signature, by name and signature.
 fn calls(store: &Store, trial: &Trial) -> Vec<(String, SpanIdx)> {
@@ -37,16 +42,16 @@ fn calls(store: &Store, trial: &Trial) -> Vec<(String, SpanIdx)> {
             let mut name = None;
             while let Some(p) = up {
                 let ps = store.span(wf.spans[p]);
-                if ps.kind == SpanKind::Llm {
-                    name = None; // a client below an LM call: the outer call stands for it
-                    break;
-                }
                 let sig = store
                     .span_attrs(&ps)
-                    .find(|(k, _)| *k == "instance.signature_fields")
+                    .find(|(k, _)| SIGNATURE.contains(k))
                     .map(|(_, v)| v.to_string());
                 if let Some(sig) = sig {
                     name = Some(format!("{}({sig})", store.str(ps.name)));
+                    break;
+                }
+                if ps.kind == SpanKind::Llm {
+                    name = None; // a client below an LM call: the outer call stands for it
                     break;
                 }
                 up = wf.tree.parent[p];

@@ -6,7 +6,8 @@
 //! Files, lowest first: `error`, `ctx`, `values`, `texts`, `attributes`, `detect`, `decode` and
 //! `semconv` are shared by everything; `format` is what a format is; `formats/` holds one file
 //! per format and the table (`formats/mod.rs`) with its dispatch; `detail` decodes spans' texts
-//! through it; `lines`, `parallel` and `reader` read sources; `tail`, `follow`, `sink` and
+//! through it; `lines`, `parallel` and `reader` read sources (`mlflow_store` turns MLflow's
+//! sqlite tracking store into lines of two of the formats); `tail`, `follow`, `sink` and
 //! `http` feed a live store, and `spool` keeps on disk what live sources accept.
 
 pub mod attributes;
@@ -20,6 +21,7 @@ pub mod format;
 pub mod formats;
 pub mod http;
 pub mod lines;
+pub mod mlflow_store;
 pub mod parallel;
 pub mod reader;
 pub mod search;

@@ -7,6 +7,7 @@ use super::ctx::{Ctx, Options};
 use super::detect::{self, FileKind, JsonLayout};
 use super::formats;
 use super::lines::{MAX_LINE, insert_all};
+use super::mlflow_store;
 use super::parallel::{BLOCK, End, Lines, Position};
 use super::sink::{Batcher, Collect, Feed, Sink};
 use super::spool::{self, Spool, UNPLACED};
@@ -340,6 +341,21 @@ fn load_content(
                 load_content(store, source, inner, &plain, opts, true);
             }
             Err(e) => store.reject(source, 0, format!("not a valid gzip stream: {e}")),
+        },
+        FileKind::Binary if mlflow_store::is_sqlite(bytes) => match mlflow_store::convert(bytes) {
+            Ok(store_lines) => {
+                for problem in store_lines.problems {
+                    store.count(source, 1, 0);
+                    store.reject(source, 0, problem);
+                }
+                let lines = Arc::new(store_lines.lines);
+                let inner = store.add_blob(Blob::Memory(Arc::clone(&lines)));
+                load_content(store, source, inner, &lines, opts, inflated);
+            }
+            Err(e) => {
+                store.count(source, 1, 0);
+                store.reject(source, 0, e);
+            }
         },
         FileKind::Binary => {
             store.count(source, 1, 0);

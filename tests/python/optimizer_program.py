@@ -3,11 +3,15 @@
     python tests/python/optimizer_program.py OUT.jsonl
     python tests/python/optimizer_program.py --mlflow http://127.0.0.1:4318
     python tests/python/optimizer_program.py --openinference http://127.0.0.1:4318
+    python tests/python/optimizer_program.py --mlflow-store DIR/mlflow.db
 
 The second form runs the same two compiles under MLflow's DSPy autolog with
 log_traces_from_compile=True, exporting its traces over OTLP/HTTP to the endpoint (as
 mlflow_example.py does) instead of the writer; the third under OpenInference's
 DSPyInstrumentor with the OpenTelemetry SDK's OTLP/HTTP exporter (as openinference_example.py).
+The fourth keeps them in an MLflow tracking store, a new sqlite file (artifacts beside it), with
+log_compiles and log_evals too: each compile and each Evaluate inside it is an MLflow run, and
+each trace names the run it was made in.
 
 Runs offline on dspy.utils.DummyLM (usage reported as in callback_program.py), in about a
 second, and appends dspy-callback-jsonl v1 lines to OUT.jsonl:
@@ -35,6 +39,17 @@ if len(sys.argv) > 2 and sys.argv[1] == "--mlflow":
     import mlflow  # noqa: E402
 
     mlflow.dspy.autolog(log_traces_from_compile=True)
+
+if len(sys.argv) > 2 and sys.argv[1] == "--mlflow-store":
+    # written as each trace ends, not in the background (as mlflow_evaluate.py)
+    os.environ["MLFLOW_ENABLE_ASYNC_TRACE_LOGGING"] = "false"
+    import mlflow  # noqa: E402
+
+    db = os.path.abspath(sys.argv[2])
+    mlflow.set_tracking_uri("sqlite:///" + db)
+    experiment = mlflow.create_experiment("spanscope", artifact_location=os.path.join(os.path.dirname(db), "artifacts"))
+    mlflow.set_experiment(experiment_id=experiment)
+    mlflow.dspy.autolog(log_traces_from_compile=True, log_traces_from_eval=True, log_compiles=True, log_evals=True)
 
 PROVIDER = None
 if len(sys.argv) > 2 and sys.argv[1] == "--openinference":
@@ -104,4 +119,4 @@ def main(out):
 
 
 if __name__ == "__main__":
-    main(None if sys.argv[1] in ("--mlflow", "--openinference") else sys.argv[1])
+    main(None if sys.argv[1] in ("--mlflow", "--openinference", "--mlflow-store") else sys.argv[1])
