@@ -15,8 +15,11 @@
 //! is never locked or changed.
 
 use rusqlite::Connection;
+use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, HashMap};
+use std::io;
 use std::path::PathBuf;
 
 /// How every SQLite database starts.
@@ -72,15 +75,17 @@ pub fn convert(bytes: &[u8]) -> Result<Converted, String> {
 
 /// The database, from a copy of its bytes (a store in WAL mode is read as its main file).
 fn open(bytes: &[u8]) -> rusqlite::Result<Connection> {
-    let mut copy = bytes.to_vec();
-    if copy.len() > 19 && copy[18] == 2 && copy[19] == 2 {
+    let mut head = [0u8; 20];
+    let n = bytes.len().min(head.len());
+    head[..n].copy_from_slice(&bytes[..n]);
+    if head[18] == 2 && head[19] == 2 {
         // an in-memory database cannot be in WAL mode: read it as a rollback-journal one
-        copy[18] = 1;
-        copy[19] = 1;
+        head[18] = 1;
+        head[19] = 1;
     }
     let mut db = Connection::open_in_memory()?;
-    let len = copy.len();
-    db.deserialize_read_exact("main", copy.as_slice(), len, true)?;
+    let whole = io::Read::chain(&head[..n], &bytes[n..]);
+    db.deserialize_read_exact("main", whole, bytes.len(), true)?;
     Ok(db)
 }
 
@@ -319,7 +324,18 @@ struct Doc {
     metadata: Map<String, Value>,
     tags: Map<String, Value>,
     assessments: Vec<Value>,
-    spans: Vec<Value>,
+}
+
+/// A trace as `Trace.to_json()` writes it, its spans as the store holds their JSON.
+#[derive(Serialize)]
+struct Document {
+    info: Value,
+    data: Spans,
+}
+
+#[derive(Serialize)]
+struct Spans {
+    spans: Vec<Box<RawValue>>,
 }
 
 fn write_traces(
@@ -375,28 +391,53 @@ fn write_traces(
             }
         }
     }
-    if q.spans {
-        let mut st = db.prepare(
-            "SELECT trace_id, content FROM spans ORDER BY trace_id, start_time_unix_nano, span_id",
-        )?;
-        let mut rows = st.query([])?;
-        while let Some(r) = rows.next()? {
-            let (id, content): (String, String) = (r.get(0)?, r.get(1)?);
-            if let (Some(d), Ok(span)) = (docs.get_mut(&id), serde_json::from_str(&content)) {
-                d.spans.push(span);
-            }
-        }
-    }
+    // each trace's spans, the root's (no parent) marked with the run it was made in
+    let mut spans_of = if q.spans {
+        Some(db.prepare(
+            "SELECT content, parent_span_id FROM spans WHERE trace_id = ?1 \
+             ORDER BY start_time_unix_nano, span_id",
+        )?)
+    } else {
+        None
+    };
     let mut docs: Vec<(String, Doc)> = docs.into_iter().collect();
     docs.sort_by(|a, b| (a.1.time_ms, &a.0).cmp(&(b.1.time_ms, &b.0)));
-    for (id, mut d) in docs {
-        if d.spans.is_empty() {
+    for (id, d) in docs {
+        let run = d.metadata.get("mlflow.sourceRun").and_then(Value::as_str);
+        let mark = run.and_then(|r| marks.get(r));
+        let mut spans = Vec::new();
+        if let Some(st) = spans_of.as_mut() {
+            let mut rows = st.query([&id])?;
+            while let Some(r) = rows.next()? {
+                let (content, parent): (String, Option<String>) = (r.get(0)?, r.get(1)?);
+                let root = parent.is_none_or(|p| p.is_empty());
+                let span = match mark {
+                    Some(m) if root => serde_json::from_str(&content).map(|mut v| {
+                        mark_root(&mut v, m);
+                        v.to_string()
+                    }),
+                    _ => Ok(content),
+                };
+                spans.extend(span.ok().and_then(|s| RawValue::from_string(s).ok()));
+            }
+        }
+        if spans.is_empty() {
             let at = d
                 .tags
                 .get("mlflow.artifactLocation")
                 .and_then(Value::as_str);
             match at.and_then(artifact_spans) {
-                Some(spans) => d.spans = spans,
+                Some(found) => {
+                    for mut v in found {
+                        let parent = v.get("parent_span_id");
+                        if let Some(m) = mark
+                            && parent.is_none_or(|p| p.is_null() || p.as_str() == Some(""))
+                        {
+                            mark_root(&mut v, m);
+                        }
+                        spans.extend(RawValue::from_string(v.to_string()).ok());
+                    }
+                }
                 None => {
                     out.problems.push(format!(
                         "trace {id}: its spans are neither in the store's spans table nor in \
@@ -407,12 +448,8 @@ fn write_traces(
                 }
             }
         }
-        let run = d.metadata.get("mlflow.sourceRun").and_then(Value::as_str);
-        if let Some((compile, trial)) = run.and_then(|r| marks.get(r)) {
-            mark_root(&mut d.spans, compile, trial.as_deref());
-        }
-        let doc = json!({
-            "info": {
+        let doc = Document {
+            info: json!({
                 "trace_id": id,
                 "request_time": d.time_ms,
                 "execution_duration": d.duration_ms,
@@ -420,10 +457,12 @@ fn write_traces(
                 "trace_metadata": d.metadata,
                 "tags": d.tags,
                 "assessments": d.assessments,
-            },
-            "data": { "spans": d.spans },
-        });
-        push_line(&mut out.lines, &doc);
+            }),
+            data: Spans { spans },
+        };
+        // writing to a vector does not fail
+        let _ = serde_json::to_writer(&mut out.lines, &doc);
+        out.lines.push(b'\n');
     }
     Ok(())
 }
@@ -438,14 +477,10 @@ fn artifact_spans(location: &str) -> Option<Vec<Value>> {
     }
 }
 
-/// Put the writer's run marks on the root span (MLflow attribute values are JSON text).
-fn mark_root(spans: &mut [Value], compile: &str, trial: Option<&str>) {
-    let root = spans.iter_mut().find(|s| {
-        s.get("parent_span_id")
-            .is_none_or(|p| p.is_null() || p.as_str() == Some(""))
-    });
-    let Some(attrs) = root
-        .and_then(|s| s.as_object_mut())
+/// Put the writer's run marks on a root span (MLflow attribute values are JSON text).
+fn mark_root(span: &mut Value, (compile, trial): &(String, Option<String>)) {
+    let Some(attrs) = span
+        .as_object_mut()
         .map(|s| s.entry("attributes").or_insert_with(|| json!({})))
         .and_then(Value::as_object_mut)
     else {
@@ -497,7 +532,7 @@ mod tests {
 
     /// A store as MLflow 3 lays it out, with only the columns read: a compile with a trial that
     /// failed and one that scored, a trace in each, and a trace whose spans are nowhere.
-    fn store_bytes() -> Vec<u8> {
+    fn store_bytes(artifacts: &std::path::Path) -> Vec<u8> {
         let mut db = Connection::open_in_memory().unwrap();
         let span = |trace: &str, id: &str, parent: Option<&str>| {
             json!({ "trace_id": "AAAAAAAAAAAAAAAAAAAAAA==", "span_id": id, "parent_span_id": parent,
@@ -514,8 +549,8 @@ mod tests {
                execution_time_ms INTEGER, status TEXT);
              CREATE TABLE trace_request_metadata (request_id TEXT, key TEXT, value TEXT);
              CREATE TABLE trace_tags (request_id TEXT, key TEXT, value TEXT);
-             CREATE TABLE spans (trace_id TEXT, span_id TEXT, start_time_unix_nano INTEGER, \
-               content TEXT);
+             CREATE TABLE spans (trace_id TEXT, span_id TEXT, parent_span_id TEXT, \
+               start_time_unix_nano INTEGER, content TEXT);
              INSERT INTO runs VALUES ('c', 'brave-owl-1', 'FINISHED', 1000, 9000, 'active'),
                ('e0', 'eval_0', 'FAILED', 2000, 3000, 'active'),
                ('e1', 'eval_1', 'FINISHED', 4000, 5000, 'active'),
@@ -530,7 +565,16 @@ mod tests {
              INSERT INTO trace_info VALUES ('tr-a', 4100, 10, 'OK'), ('tr-b', 1500, 10, 'OK'),
                ('tr-lost', 6000, 10, 'OK');
              INSERT INTO trace_request_metadata VALUES ('tr-a', 'mlflow.sourceRun', 'e1'),
-               ('tr-b', 'mlflow.sourceRun', 'c');",
+               ('tr-b', 'mlflow.sourceRun', 'c'), ('tr-art', 'mlflow.sourceRun', 'e1');
+             INSERT INTO trace_info VALUES ('tr-art', 5000, 10, 'OK');",
+        )
+        .unwrap();
+        // an older store's trace: its spans at its artifact location
+        let spans = format!("{{\"spans\": [{}]}}", span("tr-art", "AAAAAAAAAAQ=", None));
+        std::fs::write(artifacts.join("traces.json"), spans).unwrap();
+        db.execute(
+            "INSERT INTO trace_tags VALUES ('tr-art', 'mlflow.artifactLocation', ?1)",
+            [format!("file://{}", artifacts.display())],
         )
         .unwrap();
         for (t, id, parent) in [
@@ -539,8 +583,8 @@ mod tests {
             ("tr-b", "AAAAAAAAAAM=", None),
         ] {
             db.execute(
-                "INSERT INTO spans VALUES (?1, ?2, 0, ?3)",
-                rusqlite::params![t, id, span(t, id, parent)],
+                "INSERT INTO spans VALUES (?1, ?2, ?3, 0, ?4)",
+                rusqlite::params![t, id, parent, span(t, id, parent)],
             )
             .unwrap();
         }
@@ -557,7 +601,8 @@ mod tests {
 
     #[test]
     fn a_store_reads_as_writer_lines_and_trace_documents() {
-        let mut bytes = store_bytes();
+        let dir = tempfile::tempdir().unwrap();
+        let mut bytes = store_bytes(dir.path());
         assert!(is_sqlite(&bytes));
         // the same store in WAL mode reads the same
         let plain = convert(&bytes).unwrap();
@@ -605,7 +650,7 @@ mod tests {
 
         // traces in order of start, their roots marked with the run they were made in
         let docs: Vec<&Value> = l.iter().filter(|v| v.get("info").is_some()).collect();
-        assert_eq!(docs.len(), 2);
+        assert_eq!(docs.len(), 3);
         assert_eq!(docs[0]["info"]["trace_id"], "tr-b");
         let root = |d: &Value| d["data"]["spans"][0]["attributes"].clone();
         assert_eq!(root(docs[0])["dspy.run_call_id"], "\"c\"");
@@ -617,6 +662,9 @@ mod tests {
             child.get("dspy.run_call_id").is_none(),
             "only the root is marked"
         );
+        assert_eq!(docs[2]["info"]["trace_id"], "tr-art");
+        assert_eq!(docs[2]["data"]["spans"][0]["name"], "tr-art.AAAAAAAAAAQ=");
+        assert_eq!(root(docs[2])["dspy.evaluate_call_id"], "\"e1\"");
     }
 
     #[test]
