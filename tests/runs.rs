@@ -293,6 +293,44 @@ fn openinference_traces_no_compile_and_no_evaluate() {
     program_runs_without_a_run("--openinference");
 }
 
+/// The committed tracking store (`tests/fixtures/mlflow-store/mlflow.db.gz`: made by
+/// `optimizer_program.py --mlflow-store DIR/mlflow.db` with MLflow 3.17.2 and DSPy 3.4.1, then
+/// `VACUUM`ed and gzipped), read without Python: the runs, MIPROv2's trials in order with their
+/// scores, and the two LM calls of BootstrapFewShot's teacher runs.
+#[test]
+fn the_committed_tracking_store_reads_back_as_runs() {
+    let path = format!("{ROOT}/tests/fixtures/mlflow-store/mlflow.db.gz");
+    let runs: Value =
+        serde_json::from_str(&spanscope(&["runs", &path, "--format", "json"])).unwrap();
+    let runs = runs.as_array().unwrap();
+    assert_eq!(runs.len(), 2, "{runs:#?}");
+    assert_eq!(
+        runs[0]["optimizer"], "sassy-gull-516",
+        "the MLflow run's name"
+    );
+    assert_eq!(runs[0]["llm_calls"], 2);
+    assert_eq!(runs[1]["optimizer"], "delicate-bug-495");
+    assert_eq!(
+        runs[1]["duration_ms"], 2108.0,
+        "from the run's start and end"
+    );
+    let trials: Vec<(Value, Value)> = runs[1]["trials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["trial"].clone(), t["score"].clone()))
+        .collect();
+    assert_eq!(
+        trials,
+        [
+            (json!(1), json!(100.0)),
+            (json!(2), json!(0.0)),
+            (json!(3), json!(0.0))
+        ]
+    );
+    assert_eq!(runs[1]["best_trial"], 1);
+}
+
 /// The same two compiles under MLflow's DSPy autolog with `log_compiles` and `log_evals`, kept
 /// in an MLflow tracking store (`optimizer_program.py --mlflow-store`): spanscope reads the
 /// sqlite file itself. Each compile is a run named by its MLflow run name (MLflow records no
