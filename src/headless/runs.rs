@@ -122,7 +122,7 @@ pub fn print(
     if runs.is_empty() {
         return writeln!(
             out,
-            "no optimizer runs (a run is a compile traced by the DSPy writer: spanscope dspy-writer)"
+            "no optimizer runs (a run is a DSPy compile the DSPy writer traced, spanscope dspy-writer, or MLflow's tracking store kept: autolog with log_compiles)"
         );
     }
     let cols = [

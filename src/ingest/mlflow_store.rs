@@ -49,27 +49,29 @@ pub fn convert(bytes: &[u8]) -> Result<Converted, String> {
     let unreadable = |e: rusqlite::Error| format!("an SQLite file SQLite cannot read: {e}");
     let db = open(bytes).map_err(unreadable)?;
     let tables = tables(&db).map_err(unreadable)?;
-    if !tables.iter().any(|t| t == "trace_info") || !tables.iter().any(|t| t == "runs") {
+    let has = |t: &str| tables.iter().any(|x| x == t);
+    if !has("trace_info") || !has("runs") {
         return Err(
-            "an SQLite database, but not an MLflow tracking store (it has no \
-                    trace_info and runs tables)"
+            "an SQLite database, but not an MLflow tracking store (it has no trace_info \
+                    and runs tables)"
                 .into(),
         );
     }
-    let has = |t: &str| tables.iter().any(|x| x == t);
-    let mut out = Converted::default();
-    let runs = runs(&db).map_err(|e| e.to_string())?;
-    let metrics = if has("assessments") {
-        metric_names(&db).map_err(|e| e.to_string())?
-    } else {
-        HashMap::new()
-    };
-    let marks = write_runs(&runs, &metrics, &mut out.lines);
+    // a store of an MLflow this does not know the tables of
+    let schema = |e: rusqlite::Error| format!("an MLflow tracking store not read: {e}");
     let q = Queries {
         spans: has("spans"),
         assessments: has("assessments"),
     };
-    write_traces(&db, q, &marks, &mut out).map_err(|e| e.to_string())?;
+    let mut out = Converted::default();
+    let runs = runs(&db).map_err(schema)?;
+    let metrics = if q.assessments {
+        metric_names(&db).map_err(schema)?
+    } else {
+        HashMap::new()
+    };
+    let marks = write_runs(&runs, &metrics, &mut out.lines);
+    write_traces(&db, q, &marks, &mut out).map_err(schema)?;
     Ok(out)
 }
 

@@ -18,7 +18,7 @@ impl App {
         self.prepare_runs();
         if self.runs.runs.is_empty() {
             self.message = Some(
-                "no optimizer runs: a run is a DSPy compile traced by the DSPy writer (spanscope dspy-writer)"
+                "no optimizer runs: a run is a DSPy compile the DSPy writer traced (spanscope dspy-writer) or MLflow's tracking store kept"
                     .into(),
             );
             return;
