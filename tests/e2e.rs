@@ -758,8 +758,21 @@ fn a_full_spool_drops_its_oldest_traces_and_the_accounting_balances() {
     s.wait_for("evicted (:stats)");
     s.keys(":stats\r");
     s.wait_for("Span records");
-    let whole = s.screen();
-    // the pane, not the header (which counts evicted traces too)
+    // the pane, not the header (which counts evicted traces too), once it is drawn whole: a
+    // screen read while it is being drawn lacks its lower rows
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let whole = loop {
+        let whole = s.screen();
+        let pane = &whole[whole.find("Span records").unwrap_or(0)..];
+        if ["indexed", "evicted", "rejected"]
+            .iter()
+            .all(|l| pane.contains(l))
+            || std::time::Instant::now() > deadline
+        {
+            break whole;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
     let screen = &whole[whole.find("Span records").unwrap()..];
     let number = |label: &str| -> u64 {
         let at = screen
