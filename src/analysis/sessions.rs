@@ -312,7 +312,7 @@ mod tests {
                 crate::model::SpanStatus::Ok
             }),
             attrs: session
-                .map(|s| vec![("session.id".to_string(), s.to_string())])
+                .map(|s| vec![("session.id".to_string(), s.to_string())].into())
                 .unwrap_or_default(),
             ..SpanRecord::default()
         })

@@ -9,6 +9,7 @@
 //! inputs, outputs, invocation parameters, the error), which stay in the payload.
 
 use super::texts::flatten;
+use crate::model::AttrList;
 use serde_json::{Map, Value};
 
 /// Values up to this many bytes are kept whole for filters; a longer one is kept as its first
@@ -21,20 +22,25 @@ pub const CUT: &str = "…";
 /// The pairs the store keeps of a span's attributes (`all`, as the format names them): every
 /// key; a value over [`KEPT_MAX`] bytes cut at a character boundary and marked with [`CUT`].
 #[must_use]
-pub fn kept(all: Vec<(String, String)>) -> Vec<(String, String)> {
-    all.into_iter()
-        .map(|(k, mut v)| {
-            if v.len() > KEPT_MAX {
-                let mut end = KEPT_MAX;
-                while !v.is_char_boundary(end) {
-                    end -= 1;
-                }
-                v.truncate(end);
-                v.push_str(CUT);
-            }
-            (k, v)
-        })
-        .collect()
+pub fn kept<K: AsRef<str>, V: AsRef<str>>(all: impl IntoIterator<Item = (K, V)>) -> AttrList {
+    let mut out = AttrList::default();
+    for (k, v) in all {
+        keep(&mut out, k.as_ref(), v.as_ref());
+    }
+    out
+}
+
+/// Add `key` = `value` to `out` as [`kept`] keeps it.
+pub fn keep(out: &mut AttrList, key: &str, value: &str) {
+    if value.len() > KEPT_MAX {
+        let mut end = KEPT_MAX;
+        while !value.is_char_boundary(end) {
+            end -= 1;
+        }
+        out.push_cut(key, &value[..end], CUT);
+    } else {
+        out.push(key, value);
+    }
 }
 
 /// The fields of a JSON object as attributes, leaving out the keys in `skip`: nested objects as
@@ -62,12 +68,10 @@ mod tests {
     #[test]
     fn long_values_are_cut_at_a_character_boundary_and_marked() {
         let long = "é".repeat(KEPT_MAX); // two bytes each
-        let kept = kept(vec![
-            ("short".into(), "x".repeat(KEPT_MAX)),
-            ("long".into(), long.clone()),
-        ]);
-        assert_eq!(kept[0].1.len(), KEPT_MAX, "kept whole");
-        let (k, v) = &kept[1];
+        let kept = kept([("short", "x".repeat(KEPT_MAX)), ("long", long.clone())]);
+        let pairs: Vec<(&str, &str)> = kept.iter().collect();
+        assert_eq!(pairs[0].1.len(), KEPT_MAX, "kept whole");
+        let (k, v) = pairs[1];
         assert_eq!(k, "long");
         assert!(v.ends_with(CUT) && long.starts_with(v.trim_end_matches(CUT)));
         assert_eq!(v.len(), KEPT_MAX + CUT.len());

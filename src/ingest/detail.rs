@@ -235,7 +235,7 @@ mod tests {
                     let name = store.str(store.span(*s).name);
                     assert_eq!(
                         kept,
-                        crate::ingest::attributes::kept(d.attributes.clone()),
+                        crate::ingest::attributes::kept(d.attributes.clone()).to_vec(),
                         "{source}: span {name}"
                     );
                     shown += d.attributes.len();

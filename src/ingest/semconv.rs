@@ -389,19 +389,20 @@ impl<'a> Attrs<'a> {
     #[must_use]
     pub fn attributes(&self) -> Vec<(String, String)> {
         let mut out = Vec::new();
-        for (k, v) in &self.0 {
-            if shown_elsewhere(k) {
-                continue;
-            }
-            if k == "metadata"
-                && let Value::Object(m) = json(&v.to_text())
-            {
-                out.extend(of_object(None, &m, &[]));
-                continue;
-            }
-            out.push((k.to_string(), v.to_text().into_owned()));
-        }
+        self.each_attribute(|k, v| out.push((k.to_string(), v.to_string())));
         out
+    }
+
+    /// [`Attrs::attributes`], each pair handed to `f` as it is read, with no copy of its texts.
+    pub fn each_attribute(&self, mut f: impl FnMut(&str, &str)) {
+        for (k, v) in self.0.iter().filter(|(k, _)| !shown_elsewhere(k)) {
+            match (k == "metadata").then(|| json(&v.to_text())) {
+                Some(Value::Object(m)) => {
+                    of_object(None, &m, &[]).iter().for_each(|(k, v)| f(k, v));
+                }
+                _ => f(k, &v.to_text()),
+            }
+        }
     }
 }
 

@@ -290,7 +290,7 @@ mod tests {
         let Record::Span(mut r) = span(trace, id, parent, start, start + 10) else {
             unreachable!()
         };
-        r.attrs = vec![("k".into(), format!("{trace}/{id}"))];
+        r.attrs = vec![("k".into(), format!("{trace}/{id}"))].into();
         Record::Span(r)
     }
 
@@ -473,7 +473,7 @@ mod tests {
                     locator: k,
                 },
             ));
-            r.attrs = vec![("k".into(), format!("{t}/{id}"))];
+            r.attrs = vec![("k".into(), format!("{t}/{id}"))].into();
             Record::Span(r)
         };
         let feed = |s: &mut Store, src: SourceId, live: &dyn Fn(u32) -> bool| {

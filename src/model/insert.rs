@@ -293,7 +293,7 @@ impl Store {
         } else {
             let mut list = std::mem::take(&mut self.attr_scratch);
             list.clear();
-            for (k, v) in &r.attrs {
+            for (k, v) in r.attrs.iter() {
                 list.push((self.strings.intern(k)?, self.strings.intern(v)?));
             }
             let range = self.attrs.add(&list);
@@ -560,10 +560,10 @@ mod tests {
         let (mut s, src) = store();
         let mut a = span("t", "a", None);
         a.complete = false;
-        a.attrs = vec![("k1".into(), "v1".into()), ("k2".into(), "v2".into())];
+        a.attrs = vec![("k1".into(), "v1".into()), ("k2".into(), "v2".into())].into();
         s.insert(src, Record::Span(a.clone()));
         // merging needs the new pair, then the two old ones and the new one again: 2 + 4 > 5
-        a.attrs = vec![("k1".into(), "v9".into())];
+        a.attrs = vec![("k1".into(), "v9".into())].into();
         s.insert(src, Record::Span(a));
         let got: Vec<(&str, &str)> = s.span_attrs(&s.span(SpanIdx(0))).collect();
         assert_eq!(got, [("k1", "v1"), ("k2", "v2")]);

@@ -40,7 +40,7 @@ pub use found::{Found, TextField, TextHit, TextHits};
 pub use ids::{IdStr, SpanId, TraceId};
 pub use intern::Sym;
 pub use payload::{Blob, BlobId, Blobs, PayloadRef};
-pub use records::{Batch, ScoreRecord};
+pub use records::{AttrList, Batch, ScoreRecord};
 pub use rows::SpanTable;
 pub use sources::{Registry, SourceId, SourceStats};
 pub use span::{Nanodollars, Span, SpanIdx, SpanKind, SpanStatus, Tokens};

@@ -1007,9 +1007,9 @@ mod tests {
             span_id: "a".into(),
             ..SpanRecord::default()
         };
-        a.attrs = vec![("k1".into(), "v1".into())];
+        a.attrs = vec![("k1".into(), "v1".into())].into();
         s.insert(src, Record::Span(a.clone()));
-        a.attrs = vec![("k2".into(), "v2".into()), ("k1".into(), "v9".into())];
+        a.attrs = vec![("k2".into(), "v2".into()), ("k1".into(), "v9".into())].into();
         s.insert(src, Record::Span(a));
         let sp = s.span(SpanIdx(0));
         let got: Vec<(&str, &str)> = s.span_attrs(&sp).collect();

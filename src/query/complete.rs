@@ -453,18 +453,19 @@ mod tests {
         for t in ["t1", "t2"] {
             s.insert(src, Record::Span(span(t, "r", None, "HandbookQA")));
             let mut ret = span(t, "ret", Some("r"), "Retrieve");
-            ret.attrs = vec![("retriever.k".into(), "3".into())];
+            ret.attrs = vec![("retriever.k".into(), "3".into())].into();
             s.insert(src, Record::Span(ret));
             let mut lm = span(t, "lm", Some("r"), "DummyLM");
             lm.model = Some("gpt-4o-mini".into());
             lm.attrs = vec![
                 ("lm.model".into(), "openai/gpt-4o-mini".into()),
                 ("instance.class".into(), "DummyLM".into()),
-            ];
+            ]
+            .into();
             s.insert(src, Record::Span(lm));
         }
         let mut root = span("t3", "r", None, "ReAct");
-        root.attrs = vec![("instance.class".into(), "ReAct".into())];
+        root.attrs = vec![("instance.class".into(), "ReAct".into())].into();
         s.insert(src, Record::Span(root));
         s.insert(
             src,
@@ -527,7 +528,7 @@ mod tests {
                     name: Some("Chat".into()),
                     start: Some(0),
                     end: Some(1),
-                    attrs: vec![("session.id".into(), session.into())],
+                    attrs: vec![("session.id".into(), session.into())].into(),
                     ..SpanRecord::default()
                 }),
             );

@@ -306,7 +306,7 @@ mod tests {
             )),
         );
         let mut root = span("bbb2", "r", None, "MultiHopRAG.forward", 0, Some(3000 * ms));
-        root.attrs = vec![("fixture.program".into(), "multihop_rag".into())];
+        root.attrs = vec![("fixture.program".into(), "multihop_rag".into())].into();
         s.insert(src, Record::Span(root));
         s.insert(
             src,

@@ -497,7 +497,7 @@ mod tests {
             panic!("{out:?}")
         };
         assert_eq!((s.trace_id.as_str(), s.parent_id.as_deref()), ("p", None));
-        let attr = |k: &str| s.attrs.iter().find(|(a, _)| a == k).map(|(_, v)| v.as_str());
+        let attr = |k: &str| s.attrs.get(k);
         assert_eq!(attr("dspy.parent_call_id"), Some("ev"));
         assert_eq!(attr("dspy.evaluate_call_id"), Some("ev"));
         assert_eq!(attr("dspy.run_call_id"), Some("cmp"));
@@ -519,10 +519,7 @@ mod tests {
             panic!("{out:?}")
         };
         let attr = |r: &SpanRecord, k: &str| {
-            r.attrs
-                .iter()
-                .find(|(a, _)| a == k)
-                .map(|(_, v)| v.clone())
+            r.attrs.get(k).map(str::to_string)
         };
         assert_eq!(attr(s, "optimizer.class").as_deref(), Some("LabeledFewShot"));
         assert_eq!(attr(s, "optimizer.settings.k").as_deref(), Some("2"));

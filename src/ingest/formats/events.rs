@@ -363,7 +363,7 @@ mod tests {
         let [Record::Span(s)] = out.as_slice() else {
             panic!("{out:?}")
         };
-        let attrs: Vec<(&str, &str)> = s.attrs.iter().map(|(k, v)| (&**k, &**v)).collect();
+        let attrs: Vec<(&str, &str)> = s.attrs.iter().collect();
         assert_eq!(
             attrs,
             [

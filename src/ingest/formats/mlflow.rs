@@ -398,7 +398,7 @@ mod tests {
         // what the Attributes tab shows is what the store keeps
         let mut shown = SpanDetail::default();
         FORMAT.fill(DOC.as_bytes(), 0, &mut shown).unwrap();
-        let mut kept = root.attrs.clone();
+        let mut kept = root.attrs.to_vec();
         kept.sort();
         assert_eq!(kept, shown.attributes);
 

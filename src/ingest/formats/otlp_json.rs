@@ -476,12 +476,7 @@ mod tests {
         assert_eq!(s.parent_id, None);
         assert_eq!(s.error.as_deref(), Some("E: boom"));
         assert_eq!(s.model.as_deref(), Some("m"));
-        let attr = |k: &str| {
-            s.attrs
-                .iter()
-                .find(|(key, _)| key == k)
-                .map(|(_, v)| v.as_str())
-        };
+        let attr = |k: &str| s.attrs.get(k);
         assert_eq!(attr("i"), Some("7"));
         assert_eq!(attr("d"), Some("2"));
         assert_eq!(

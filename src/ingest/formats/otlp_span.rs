@@ -3,13 +3,13 @@
 //! (`otlp_json.rs`). Both hand this file the same facts (ids as lowercase hex, the attributes
 //! normalized, the exception, the status), so both encodings index a span the same way.
 
-use crate::ingest::attributes::kept;
+use crate::ingest::attributes::keep;
 use crate::ingest::semconv::Attrs;
 use crate::ingest::texts::{ErrorInfo, StatusCode, outcome};
 use crate::model::payload::PayloadRef;
 use crate::model::span::flags;
 use crate::model::store::SpanRecord;
-use crate::model::{Nanos, SpanStatus};
+use crate::model::{AttrList, Nanos, SpanStatus};
 
 /// A time in nanoseconds since the epoch as OTLP writes it (0: not set).
 #[must_use]
@@ -102,7 +102,7 @@ pub fn span_record(f: Facts<'_, '_>, payload: PayloadRef) -> SpanRecord {
             0
         },
         payload: Some((0, payload)),
-        attrs: kept(attributes(f.resource, f.scope, f.attrs)),
+        attrs: kept_attributes(f.resource, f.scope, f.attrs),
         complete: true,
     }
 }
@@ -129,6 +129,20 @@ pub fn attributes(
     out.extend(resource.iter().cloned());
     if !scope.is_empty() {
         out.push(("otel.scope.name".to_string(), scope.to_string()));
+    }
+    out
+}
+
+/// [`attributes`] as the store keeps them ([`keep`]), read straight into one list.
+#[must_use]
+pub fn kept_attributes(resource: &[(String, String)], scope: &str, attrs: &Attrs<'_>) -> AttrList {
+    let mut out = AttrList::with_capacity(attrs.0.len() + resource.len() + 1, 512);
+    attrs.each_attribute(|k, v| keep(&mut out, k, v));
+    for (k, v) in resource {
+        keep(&mut out, k, v);
+    }
+    if !scope.is_empty() {
+        keep(&mut out, "otel.scope.name", scope);
     }
     out
 }
