@@ -95,21 +95,19 @@ impl AttrList {
     pub fn get(&self, key: &str) -> Option<&str> {
         self.iter().find(|&(k, _)| k == key).map(|(_, v)| v)
     }
-}
 
-impl From<Vec<(String, String)>> for AttrList {
-    fn from(pairs: Vec<(String, String)>) -> Self {
-        pairs.into_iter().collect()
-    }
-}
-
-impl AttrList {
     /// The pairs as owned texts.
     #[must_use]
     pub fn to_vec(&self) -> Vec<(String, String)> {
         self.iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
+    }
+}
+
+impl From<Vec<(String, String)>> for AttrList {
+    fn from(pairs: Vec<(String, String)>) -> Self {
+        pairs.into_iter().collect()
     }
 }
 
