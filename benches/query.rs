@@ -39,7 +39,7 @@ fn key(query: &str, sort: SortKey) -> ViewKey {
     }
 }
 
-/// The filter bar's text changed; the list keeps its sort (newest first, the default).
+/// The filter bar's text changed; the list keeps its sort (by start, oldest first: the default).
 #[divan::bench(
     consts = [100_000, 1_000_000],
     args = ["", "dur>2s", "status:error", "model:gpt-4o", "span.dur>1s span.kind:llm", "rag"],
