@@ -9,7 +9,7 @@ use super::ctx::{Ctx, Options};
 use super::lines::{self, MAX_LINE};
 use super::sink::{Collect, Sink};
 use super::spool::{self, Pin, Spool, UNPLACED};
-use crate::model::store::{Batch, Registry};
+use crate::model::store::{Batch, Record, Registry};
 use crate::model::{Blob, BlobId, SourceId};
 use std::collections::BTreeMap;
 use std::io::{self, Read};
@@ -186,13 +186,21 @@ impl Lines {
         let (free_tx, free_rx) = sync_channel::<Vec<u8>>(threads * 2);
         // held by the workers only: when they stop, the cutter's sends fail and it stops too
         let work_rx = Arc::new(Mutex::new(work_rx));
+        // the records the store is done with go back to the worker that made them, to be
+        // freed there: a free on the thread that allocated is a fraction of one on another
+        let (spent_tx, spent_rx): (Vec<_>, Vec<_>) =
+            (0..threads).map(|_| sync_channel::<Vec<Record>>(1)).unzip();
         std::thread::scope(|scope| {
-            for _ in 0..threads {
+            for (worker, spent_rx) in spent_rx.into_iter().enumerate() {
                 let (done_tx, free_tx) = (done_tx.clone(), free_tx.clone());
                 let (work_rx, registry) = (Arc::clone(&work_rx), &registry);
                 scope.spawn(move || {
                     while let Some(b) = next(&work_rx) {
-                        let (parsed, spare) = self.parse(registry, source, b);
+                        while let Ok(spent) = spent_rx.try_recv() {
+                            drop(spent);
+                        }
+                        let (mut parsed, spare) = self.parse(registry, source, b);
+                        parsed.worker = worker;
                         if let Some(spare) = spare {
                             let _ = free_tx.try_send(spare);
                         }
@@ -211,7 +219,7 @@ impl Lines {
                 let rest = cut.run(reader, buf, skipping, &mut queue, &mut out, Some(&free_rx));
                 (queue, rest)
             });
-            let lines = deliver(sink, source, pos.lines, &done_rx);
+            let lines = deliver(sink, source, pos.lines, &done_rx, &spent_tx);
             drop(done_rx);
             let (queue, rest) = cutting.join().unwrap_or_else(|_| {
                 let queue = Queue {
@@ -278,6 +286,7 @@ impl Lines {
                 (!b.bytes.is_empty() && b.bytes.capacity() <= 2 * self.block).then_some(b.bytes);
         }
         let parsed = Parsed {
+            worker: 0,
             seq: b.seq,
             lines,
             consumed,
@@ -300,6 +309,8 @@ struct Block {
 /// One parsed block: its records, counts and rejections (line numbers within the block), and
 /// the pin on the spool segment they point into, let go once they are queued.
 struct Parsed {
+    /// Which worker parsed it (its records go back there to be freed).
+    worker: usize,
     seq: u64,
     lines: u64,
     consumed: u64,
@@ -342,7 +353,8 @@ impl<S: Sink> Out for Inline<'_, S> {
             .get_or_insert_with(|| self.sink.registry())
             .clone();
         let (parsed, _) = self.lines.parse(&registry, self.source, block);
-        (self.delivered_lines, self.open) =
+        // (parsed on this thread: what the sink left is freed here)
+        (self.delivered_lines, self.open, _) =
             hand_over(self.sink, self.source, self.delivered_lines, parsed);
         self.open
     }
@@ -550,7 +562,13 @@ fn next(rx: &Mutex<Receiver<Block>>) -> Option<Block> {
 
 /// Hand parsed blocks to the sink in input order, numbering rejected lines across blocks after
 /// the `lines` read before. Returns the lines read in all; stops when the sink's owner is gone.
-fn deliver(sink: &mut impl Sink, source: SourceId, lines: u64, rx: &Receiver<Parsed>) -> u64 {
+fn deliver(
+    sink: &mut impl Sink,
+    source: SourceId,
+    lines: u64,
+    rx: &Receiver<Parsed>,
+    spent: &[SyncSender<Vec<Record>>],
+) -> u64 {
     let mut waiting = BTreeMap::new();
     let mut want = 0u64;
     let mut lines = lines;
@@ -558,8 +576,15 @@ fn deliver(sink: &mut impl Sink, source: SourceId, lines: u64, rx: &Receiver<Par
         waiting.insert(p.seq, p);
         while let Some(p) = waiting.remove(&want) {
             want += 1;
-            let open;
-            (lines, open) = hand_over(sink, source, lines, p);
+            let worker = p.worker;
+            let (open, records);
+            (lines, open, records) = hand_over(sink, source, lines, p);
+            if !records.is_empty()
+                && let Some(tx) = spent.get(worker)
+            {
+                // (a worker that is busy or gone: they are freed here)
+                let _ = tx.try_send(records);
+            }
             if !open {
                 return lines;
             }
@@ -570,11 +595,16 @@ fn deliver(sink: &mut impl Sink, source: SourceId, lines: u64, rx: &Receiver<Par
 
 /// One parsed block into the sink after `lines` lines, and flushed. The block's pin on the
 /// spool is let go once its records are queued, and another flush then tells the store of
-/// the segments the pin held back. Returns the lines read then, and whether the sink's owner
-/// is still there.
-fn hand_over(sink: &mut impl Sink, source: SourceId, lines: u64, p: Parsed) -> (u64, bool) {
+/// the segments the pin held back. Returns the lines read then, whether the sink's owner is
+/// still there, and the records the sink left (for their worker to free).
+fn hand_over(
+    sink: &mut impl Sink,
+    source: SourceId,
+    lines: u64,
+    p: Parsed,
+) -> (u64, bool, Vec<Record>) {
     let Batch {
-        records,
+        mut records,
         units,
         rejections,
         ..
@@ -583,15 +613,13 @@ fn hand_over(sink: &mut impl Sink, source: SourceId, lines: u64, p: Parsed) -> (
     for r in rejections {
         sink.reject(source, lines + r.line, r.reason);
     }
-    for r in records {
-        sink.insert(source, r);
-    }
+    sink.insert_all(source, &mut records);
     let mut open = sink.flush().is_ok();
     if let Some(pin) = p.pin {
         drop(pin);
         open &= sink.flush().is_ok();
     }
-    (lines + p.lines, open)
+    (lines + p.lines, open, records)
 }
 
 #[cfg(test)]

@@ -13,6 +13,13 @@ pub trait Sink {
     fn add_source(&mut self, label: &str) -> SourceId;
     fn add_blob(&mut self, blob: Blob) -> BlobId;
     fn insert(&mut self, source: SourceId, rec: Record);
+    /// Insert every record of `records`. What is left in it afterwards is the caller's to
+    /// drop: a store leaves the records there, so that the thread which made them frees them.
+    fn insert_all(&mut self, source: SourceId, records: &mut Vec<Record>) {
+        for r in records.drain(..) {
+            self.insert(source, r);
+        }
+    }
     /// `units` more lines (or documents) and `bytes` more bytes were read from `source`.
     fn count(&mut self, source: SourceId, units: u64, bytes: u64);
     fn reject(&mut self, source: SourceId, line: u64, reason: String);
@@ -43,6 +50,12 @@ impl Sink for Store {
 
     fn insert(&mut self, source: SourceId, rec: Record) {
         Store::insert(self, source, rec);
+    }
+
+    fn insert_all(&mut self, source: SourceId, records: &mut Vec<Record>) {
+        for r in records.iter() {
+            self.insert_ref(source, r);
+        }
     }
 
     fn count(&mut self, source: SourceId, units: u64, bytes: u64) {

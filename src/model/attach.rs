@@ -23,7 +23,7 @@ fn ids(trace: &str, span: &str) -> Option<((u64, u64), u64)> {
 impl Store {
     /// Hold a log event for its span; an event without a span is counted for its source.
     /// Returns the trace to refresh when the span is already held.
-    pub(super) fn insert_event(&mut self, source: SourceId, e: EventRecord) -> Option<TraceIdx> {
+    pub(super) fn insert_event(&mut self, source: SourceId, e: &EventRecord) -> Option<TraceIdx> {
         let Some((trace, span)) = ids(&e.trace_id, &e.span_id) else {
             self.source_mut(source).logs_without_span += 1;
             return None;

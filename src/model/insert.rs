@@ -28,13 +28,19 @@ impl Store {
     /// counted as rejected. The trace it changes is derived by [`Store::refresh`], or when the
     /// [`Loading`](super::store::Loading) guard it went through drops.
     pub fn insert(&mut self, source: SourceId, rec: Record) {
+        self.insert_ref(source, &rec);
+    }
+
+    /// [`Store::insert`], leaving the record to the caller: a parsing thread's records are
+    /// best freed by that thread (see `ingest/parallel.rs`).
+    pub fn insert_ref(&mut self, source: SourceId, rec: &Record) {
         let before = self.footprint();
         let touched = match rec {
             Record::Span(s) => self.insert_span(source, s),
             Record::Trace(t) => self.insert_trace(source, t),
             Record::Event(e) => Ok(self.insert_event(source, e)),
             Record::Rejected(reason) => {
-                self.source_mut(source).reject(0, reason);
+                self.source_mut(source).reject(0, reason.clone());
                 Ok(None)
             }
         };
@@ -119,7 +125,7 @@ impl Store {
     fn insert_trace(
         &mut self,
         source: SourceId,
-        r: TraceRecord,
+        r: &TraceRecord,
     ) -> Result<Option<TraceIdx>, CapacityError> {
         let held = self.held_trace(&r.trace_id);
         // its id, name, error message and score label: checked first, so a refused record
@@ -143,7 +149,7 @@ impl Store {
         if let Some(tokens) = r.tokens {
             self.stated_tokens.insert(t, tokens);
         }
-        if let Some(score) = r.score.filter(|s| s.value.is_finite()) {
+        if let Some(score) = r.score.as_ref().filter(|s| s.value.is_finite()) {
             let label = self.intern_opt(score.label.as_deref())?;
             let new = Score {
                 value: score.value,
@@ -255,7 +261,7 @@ impl Store {
     fn insert_span(
         &mut self,
         source: SourceId,
-        r: SpanRecord,
+        r: &SpanRecord,
     ) -> Result<Option<TraceIdx>, CapacityError> {
         let held_trace = self.held_trace(&r.trace_id);
         let known_id = self.known_span_id(&r.span_id, &r.trace_id);
@@ -270,7 +276,7 @@ impl Store {
                 return Ok(None);
             }
         }
-        self.room_for_span(&r, (held_trace, existing))?;
+        self.room_for_span(r, (held_trace, existing))?;
         // from here on every table has room: the conversions below cannot fail
         let t = match held_trace {
             Some(t) => t,
