@@ -343,7 +343,7 @@ fn hex_digits(s: &str) -> Result<(&str, bool), String> {
     }
     let i = digits
         .bytes()
-        .position(|b| !b.is_ascii_hexdigit())
+        .position(|b| HEX_CLASS[usize::from(b)] & NOT_HEX != 0)
         .unwrap_or_default();
     Err(format!(
         "invalid character {:?} at position {i}",

@@ -125,11 +125,10 @@ pub fn attributes(
     scope: &str,
     attrs: &Attrs<'_>,
 ) -> Vec<(String, String)> {
-    let mut out = attrs.attributes();
-    out.extend(resource.iter().cloned());
-    if !scope.is_empty() {
-        out.push(("otel.scope.name".to_string(), scope.to_string()));
-    }
+    let mut out = Vec::new();
+    each_attribute(resource, scope, attrs, |k, v| {
+        out.push((k.to_string(), v.to_string()));
+    });
     out
 }
 
@@ -137,14 +136,24 @@ pub fn attributes(
 #[must_use]
 pub fn kept_attributes(resource: &[(String, String)], scope: &str, attrs: &Attrs<'_>) -> AttrList {
     let mut out = AttrList::with_capacity(attrs.0.len() + resource.len() + 1, 512);
-    attrs.each_attribute(|k, v| keep(&mut out, k, v));
+    each_attribute(resource, scope, attrs, |k, v| keep(&mut out, k, v));
+    out
+}
+
+/// Each pair of [`attributes`], in its order, with no copy of its texts.
+fn each_attribute(
+    resource: &[(String, String)],
+    scope: &str,
+    attrs: &Attrs<'_>,
+    mut f: impl FnMut(&str, &str),
+) {
+    attrs.each_attribute(&mut f);
     for (k, v) in resource {
-        keep(&mut out, k, v);
+        f(k, v);
     }
     if !scope.is_empty() {
-        keep(&mut out, "otel.scope.name", scope);
+        f("otel.scope.name", scope);
     }
-    out
 }
 
 #[cfg(test)]
