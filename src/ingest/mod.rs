@@ -32,6 +32,7 @@ pub mod tail;
 #[cfg(test)]
 pub(crate) mod testing;
 pub mod texts;
+pub mod usage;
 pub mod values;
 
 pub use self::ctx::{Ctx, Options};

@@ -4,6 +4,7 @@
 
 use super::attributes::of_object;
 use super::texts::Message;
+use crate::ingest::usage::usage_from_json;
 use crate::model::{Nanodollars, SpanKind, Tokens};
 use serde_json::Value;
 use std::borrow::Cow;
@@ -423,90 +424,6 @@ pub fn mlflow_kind(t: &str) -> SpanKind {
 
 fn json(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or(Value::Null)
-}
-
-/// Usage objects as producers write them: `{input_tokens, output_tokens, total_tokens}` (MLflow)
-/// or `{prompt_tokens, completion_tokens, total_tokens}` (OpenAI, litellm, DSPy).
-#[must_use]
-pub fn usage_from_json(text: &str) -> Option<Tokens> {
-    usage_from_value(&json(text))
-}
-
-#[must_use]
-pub fn usage_from_value(v: &Value) -> Option<Tokens> {
-    let Value::Object(m) = v else { return None };
-    // a count inside the details (`prompt_tokens_details.cached_tokens`)
-    let detail = |v: &Value, key: &str| v.get(key).and_then(Value::as_u64);
-    // one pass over the object's keys (a lookup per key would hash each name again)
-    let mut u = UsageKeys::default();
-    for (k, v) in m {
-        let n = v.as_u64();
-        match k.as_str() {
-            "input_tokens" => u.input = n,
-            "prompt_tokens" => u.prompt = n,
-            "output_tokens" => u.output = n,
-            "completion_tokens" => u.completion = n,
-            "total_tokens" => u.total_tokens = n,
-            "total" => u.total = n,
-            "cache_read_input_tokens" => u.anthropic_read = n,
-            "cache_creation_input_tokens" => u.anthropic_write = n,
-            "prompt_tokens_details" => {
-                u.prompt_cached = detail(v, "cached_tokens");
-                u.prompt_cache_write =
-                    detail(v, "cache_write_tokens").or_else(|| detail(v, "cache_creation_tokens"));
-            }
-            "input_tokens_details" => u.input_cached = detail(v, "cached_tokens"),
-            "completion_tokens_details" => {
-                u.completion_reasoning = detail(v, "reasoning_tokens");
-            }
-            "output_tokens_details" => u.output_reasoning = detail(v, "reasoning_tokens"),
-            _ => {}
-        }
-    }
-    let mut t = Tokens::from_parts(
-        u.input.or(u.prompt),
-        u.output.or(u.completion),
-        u.total_tokens.or(u.total),
-    )?;
-    t.reasoning = u.completion_reasoning.or(u.output_reasoning).unwrap_or(0);
-    // Anthropic's own usage (no total) leaves cached input out of `input_tokens`; where a
-    // total is given (MLflow's usage, OpenAI's), the input count already holds it
-    if !m.contains_key("prompt_tokens")
-        && !m.contains_key("total_tokens")
-        && (u.anthropic_read.is_some() || u.anthropic_write.is_some())
-    {
-        let extra = u
-            .anthropic_read
-            .unwrap_or(0)
-            .saturating_add(u.anthropic_write.unwrap_or(0));
-        t.prompt = t.prompt.saturating_add(extra);
-        t.total = t.total.saturating_add(extra);
-    }
-    t.cache_read = u
-        .prompt_cached
-        .or(u.input_cached)
-        .or(u.anthropic_read)
-        .unwrap_or(0);
-    t.cache_write = u.prompt_cache_write.or(u.anthropic_write).unwrap_or(0);
-    Some(t)
-}
-
-/// The counts a usage object may name, as [`usage_from_value`] finds them.
-#[derive(Default)]
-struct UsageKeys {
-    input: Option<u64>,
-    prompt: Option<u64>,
-    output: Option<u64>,
-    completion: Option<u64>,
-    total_tokens: Option<u64>,
-    total: Option<u64>,
-    anthropic_read: Option<u64>,
-    anthropic_write: Option<u64>,
-    prompt_cached: Option<u64>,
-    prompt_cache_write: Option<u64>,
-    input_cached: Option<u64>,
-    completion_reasoning: Option<u64>,
-    output_reasoning: Option<u64>,
 }
 
 /// `prefix.<i>.message.role` / `.message.content`, ordered by `i`.
@@ -947,50 +864,6 @@ mod tests {
             !a.attributes()
                 .iter()
                 .any(|(k, _)| k.starts_with("gen_ai.tool.call."))
-        );
-    }
-
-    #[test]
-    fn usage_objects_with_details() {
-        let openai = usage_from_json(
-            r#"{"prompt_tokens":1200,"completion_tokens":300,"total_tokens":1500,
-                "prompt_tokens_details":{"cached_tokens":1000},
-                "completion_tokens_details":{"reasoning_tokens":200}}"#,
-        )
-        .unwrap();
-        assert_eq!(
-            (
-                openai.prompt,
-                openai.cache_read,
-                openai.reasoning,
-                openai.total
-            ),
-            (1200, 1000, 200, 1500)
-        );
-        // Anthropic counts cached input apart: the prompt is the sum
-        let anthropic = usage_from_json(
-            r#"{"input_tokens":10,"output_tokens":5,"cache_read_input_tokens":100,
-                "cache_creation_input_tokens":20}"#,
-        )
-        .unwrap();
-        assert_eq!(
-            (
-                anthropic.prompt,
-                anthropic.cache_read,
-                anthropic.cache_write,
-                anthropic.total
-            ),
-            (130, 100, 20, 135)
-        );
-        // MLflow's usage has a total: its input count holds the cached tokens already
-        let mlflow = usage_from_json(
-            r#"{"input_tokens":130,"output_tokens":5,"total_tokens":135,
-                "cache_read_input_tokens":100}"#,
-        )
-        .unwrap();
-        assert_eq!(
-            (mlflow.prompt, mlflow.cache_read, mlflow.total),
-            (130, 100, 135)
         );
     }
 }

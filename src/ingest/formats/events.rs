@@ -7,7 +7,7 @@ use crate::ingest::ctx::At;
 use crate::ingest::decode::{Text, decode};
 use crate::ingest::error::{ErrorKind, ParseError, json_error};
 use crate::ingest::format::{Decoded, Format, Sniff};
-use crate::ingest::semconv::usage_from_value;
+use crate::ingest::usage::usage_from_value;
 use crate::ingest::attributes::{kept, of_object};
 use crate::ingest::texts::{ErrorInfo, SpanDetail};
 use crate::ingest::values::{

@@ -8,7 +8,8 @@ use crate::ingest::decode::{Text, decode};
 use crate::ingest::error::{ErrorKind, ParseError, json_error};
 use crate::ingest::format::{Decoded, Format, Sniff};
 use crate::ingest::attributes::{kept, of_object};
-use crate::ingest::semconv::{messages_from_json, usage_from_value};
+use crate::ingest::semconv::messages_from_json;
+use crate::ingest::usage::Usage;
 use crate::ingest::texts::{ErrorInfo, Message, SpanDetail};
 use crate::ingest::values::{
     epoch_number, error_text, error_value_text, ms_to_ns, parse_time, stated_outcome, stated_trace,
@@ -58,7 +59,7 @@ struct Line<'a> {
     #[serde(borrow, default)]
     model: Option<Text<'a>>,
     #[serde(default)]
-    usage: Option<Value>,
+    usage: Option<Usage>,
     #[serde(borrow, default)]
     metadata: Option<&'a RawValue>,
 }
@@ -76,7 +77,7 @@ struct Step<'a> {
     #[serde(borrow, default)]
     model: Option<Text<'a>>,
     #[serde(default)]
-    usage: Option<Value>,
+    usage: Option<Usage>,
     /// Read (as text, not decoded) only so that a step the detail could not show (invalid
     /// UTF-8 in it) is refused when it is indexed.
     #[allow(dead_code)]
@@ -193,7 +194,7 @@ fn records(mut l: Line<'_>, at: &At<'_>, out: &mut Vec<Record>) -> Result<(), Pa
         .or_else(|| steps_summary(&steps))
         .unwrap_or_else(|| "request".into());
     let attrs = kept(line_attributes(&l));
-    let root_tokens = l.usage.as_ref().and_then(usage_from_value);
+    let root_tokens = l.usage.and_then(|u| u.0);
     let (status, span_error) = stated_outcome(failed, error.clone());
     out.push(Record::Span(SpanRecord {
         trace_id: trace_id.clone(),
@@ -239,7 +240,7 @@ fn records(mut l: Line<'_>, at: &At<'_>, out: &mut Vec<Record>) -> Result<(), Pa
             status,
             error: span_error,
             model: s.model.as_deref().map(str::to_string),
-            tokens: s.usage.as_ref().and_then(usage_from_value),
+            tokens: s.usage.and_then(|u| u.0),
             flags: flags::SEQUENTIAL,
             payload: Some((0, at.part(i)?)),
             attrs: kept(step_attributes(s)),
