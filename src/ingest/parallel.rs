@@ -182,7 +182,7 @@ impl Lines {
         let registry = sink.registry();
         let threads = self.threads.max(1);
         let (work_tx, work_rx) = sync_channel::<Block>(threads);
-        let (done_tx, done_rx) = sync_channel::<Parsed>(threads);
+        let (done_tx, done_rx) = sync_channel::<Parsed>(threads * 2);
         let (free_tx, free_rx) = sync_channel::<Vec<u8>>(threads * 2);
         // held by the workers only: when they stop, the cutter's sends fail and it stops too
         let work_rx = Arc::new(Mutex::new(work_rx));

@@ -70,7 +70,15 @@ impl Sink for Store {
         Store::registry(self)
     }
 
-    /// Loading straight into the store: what was read is derived, once, at the end.
+    /// A block is in: the traces it brought are derived now, while the next blocks are
+    /// parsed (see [`Store::refresh_grown`]).
+    fn flush(&mut self) -> Result<(), Closed> {
+        self.refresh_grown();
+        Ok(())
+    }
+
+    /// Loading straight into the store: what is left to derive is derived when the source
+    /// is read.
     fn finish(&mut self) {
         self.refresh();
     }

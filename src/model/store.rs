@@ -488,7 +488,23 @@ impl Store {
     /// [`Store::apply`], [`Store::apply_all`] and [`Loading`] do it themselves; cheap when
     /// nothing changed.
     pub fn refresh(&mut self) {
+        self.derive_where(|_, _| true);
+    }
+
+    /// While a source is read straight into the store: derive the changed traces that have at
+    /// least twice the spans they had when last derived (a new trace always), so that deriving
+    /// overlaps the reading instead of following it. A trace whose spans are spread through
+    /// the whole source is derived a few times, with work at most about twice its last
+    /// derive's, not once per block; [`Store::refresh`] at the end derives what is left.
+    pub fn refresh_grown(&mut self) {
+        self.derive_where(|spans, derived| spans >= 2 * derived);
+    }
+
+    /// Derive the changed traces for which `pick(spans now, spans when last derived)` holds;
+    /// the others stay changed.
+    fn derive_where(&mut self, pick: impl Fn(usize, usize) -> bool) {
         let dirty = std::mem::take(&mut self.dirty);
+        let mut left = Vec::new();
         let mut scratch = derive::Scratch::default();
         // each model's prices, looked up once per refresh
         let models: RefCell<HashMap<Sym, Option<&'static prices::Model>>> = RefCell::default();
@@ -499,6 +515,13 @@ impl Store {
                 continue;
             }
             let tr = &self.traces[t.0 as usize];
+            if !pick(
+                tr.spans.len(),
+                self.columns.span_count[t.0 as usize] as usize,
+            ) {
+                left.push(t);
+                continue;
+            }
             let stated = self.stated_tokens.get(&t).copied();
             let strings = &self.strings;
             let cost_of = |t: &Tokens, model: Option<Sym>, at: Option<Nanos>| {
@@ -525,6 +548,7 @@ impl Store {
             self.columns.set(t.0 as usize, &summary);
             self.traces[t.0 as usize].dirty = false;
         }
+        self.dirty = left;
     }
 
     /// What the index holds, estimated from its parts (payload bytes apart).
@@ -673,6 +697,35 @@ mod tests {
             s.insert(src, span(&format!("t{t}"), "r", None, 0, 10));
         }
         assert_eq!(s.trace_count(), 1_200);
+    }
+
+    /// While a source is read, a trace is derived when it is new or has doubled its spans
+    /// since; what is left is derived by the refresh at the end.
+    #[test]
+    fn traces_are_derived_while_read_when_new_or_doubled() {
+        let mut s = Store::new();
+        let src = s.add_source("t");
+        let derived = |s: &Store| s.summary(TraceIdx(0)).span_count;
+        s.insert(src, span("t", "r", None, 0, 100));
+        s.refresh_grown();
+        assert_eq!(derived(&s), 1);
+        s.insert(src, span("t", "a", Some("r"), 1, 2));
+        s.refresh_grown();
+        assert_eq!(derived(&s), 2);
+        s.insert(src, span("t", "b", Some("r"), 1, 2));
+        s.refresh_grown();
+        assert_eq!(derived(&s), 2, "3 spans are not twice 2: left for later");
+        s.insert(src, span("u", "r", None, 0, 10));
+        s.refresh_grown();
+        assert_eq!(
+            s.summary(TraceIdx(1)).span_count,
+            1,
+            "a new trace is derived"
+        );
+        assert_eq!(derived(&s), 2);
+        s.refresh();
+        assert_eq!(derived(&s), 3);
+        assert!(s.dirty.is_empty());
     }
 
     /// However a producer wrote its ids, they print back exactly, find their trace, and link
