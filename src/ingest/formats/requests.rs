@@ -7,7 +7,7 @@ use crate::ingest::ctx::At;
 use crate::ingest::decode::{Text, decode};
 use crate::ingest::error::{ErrorKind, ParseError, json_error};
 use crate::ingest::format::{Decoded, Format, Sniff};
-use crate::ingest::attributes::{kept, of_object};
+use crate::ingest::attributes::{keep, of_object};
 use crate::ingest::semconv::messages_from_json;
 use crate::ingest::usage::Usage;
 use crate::ingest::texts::{ErrorInfo, Message, SpanDetail};
@@ -18,6 +18,7 @@ use crate::ingest::values::{
 use crate::model::payload::PayloadRef;
 use crate::model::span::flags;
 use crate::model::store::{Record, SpanRecord};
+use crate::model::{AttrList, Nanos};
 use crate::model::SpanKind;
 use serde::Deserialize;
 use serde_json::Value;
@@ -136,14 +137,32 @@ fn steps_summary(steps: &[Step<'_>]) -> Option<String> {
 /// `metadata` object's keys as they are (the place for a log's own labels). The line's other
 /// fields are the span's own (id, times, outcome, error, model, usage) or texts with a tab of
 /// their own (inputs, outputs).
-fn attributes(pipeline: Option<&str>, metadata: Option<&RawValue>) -> Vec<(String, String)> {
-    let mut out = Vec::new();
+fn each_attribute(
+    pipeline: Option<&str>,
+    metadata: Option<&RawValue>,
+    mut f: impl FnMut(&str, &str),
+) {
     if let Some(Value::Object(m)) = metadata.and_then(|r| serde_json::from_str(r.get()).ok()) {
-        out.extend(of_object(None, &m, &[]));
+        for (k, v) in of_object(None, &m, &[]) {
+            f(&k, &v);
+        }
     }
     if let Some(p) = pipeline {
-        out.push(("pipeline".to_string(), p.to_string()));
+        f("pipeline", p);
     }
+}
+
+/// The attributes as the detail shows them, whole.
+fn attributes(pipeline: Option<&str>, metadata: Option<&RawValue>) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    each_attribute(pipeline, metadata, |k, v| out.push((k.into(), v.into())));
+    out
+}
+
+/// The attributes as the index keeps them.
+fn kept_attributes(pipeline: Option<&str>, metadata: Option<&RawValue>) -> AttrList {
+    let mut out = AttrList::default();
+    each_attribute(pipeline, metadata, |k, v| keep(&mut out, k, v));
     out
 }
 
@@ -163,20 +182,34 @@ pub fn parse(bytes: &[u8], at: &At<'_>, out: &mut Vec<Record>) -> Result<(), Par
     records(parse_line(bytes)?, at, out)
 }
 
+/// The id of a request's `i`-th step (from 0): `step-1`, `step-2`, …
+fn step_id(i: usize) -> String {
+    let mut n = itoa::Buffer::new();
+    let n = n.format(i + 1);
+    let mut id = String::with_capacity(5 + n.len());
+    id.push_str("step-");
+    id.push_str(n);
+    id
+}
+
+/// A request's start: a time text, or an epoch number (`None` for one out of range).
+fn start_of(raw: &RawValue, at: &At<'_>) -> Result<Option<Nanos>, ParseError> {
+    let text = raw.get();
+    if text.starts_with('"') {
+        if let Ok(Text(s)) = serde_json::from_str::<Text<'_>>(text) {
+            return parse_time(&s, at.opts()).map(Some);
+        }
+    } else if let Ok(n) = serde_json::from_str::<f64>(text) {
+        return Ok(epoch_number(n));
+    }
+    Err(ParseError::new(
+        ErrorKind::Field,
+        format!("timestamp is not a string or number: {text}"),
+    ))
+}
+
 fn records(mut l: Line<'_>, at: &At<'_>, out: &mut Vec<Record>) -> Result<(), ParseError> {
-    let start = match l.timestamp {
-        Some(raw) => match serde_json::from_str::<Value>(raw.get()) {
-            Ok(Value::String(s)) => Some(parse_time(&s, at.opts())?),
-            Ok(Value::Number(n)) => epoch_number(n.as_f64().unwrap_or(-1.0)),
-            _ => {
-                return Err(ParseError::new(
-                    ErrorKind::Field,
-                    format!("timestamp is not a string or number: {}", raw.get()),
-                ));
-            }
-        },
-        None => None,
-    };
+    let start = l.timestamp.map(|raw| start_of(raw, at)).transpose()?.flatten();
     let total = l
         .total_latency_ms
         .map(|ms| ms_to_ns(ms, "total_latency_ms"))
@@ -193,7 +226,7 @@ fn records(mut l: Line<'_>, at: &At<'_>, out: &mut Vec<Record>) -> Result<(), Pa
         .or_else(|| name_from_inputs(l.inputs))
         .or_else(|| steps_summary(&steps))
         .unwrap_or_else(|| "request".into());
-    let attrs = kept(line_attributes(&l));
+    let attrs = kept_attributes(l.pipeline.as_deref(), l.metadata);
     let root_tokens = l.usage.and_then(|u| u.0);
     let (status, span_error) = stated_outcome(failed, error.clone());
     out.push(Record::Span(SpanRecord {
@@ -230,7 +263,7 @@ fn records(mut l: Line<'_>, at: &At<'_>, out: &mut Vec<Record>) -> Result<(), Pa
         let (status, span_error) = stated_outcome(step_failed, err);
         out.push(Record::Span(SpanRecord {
             trace_id: trace_id.clone(),
-            span_id: format!("step-{}", i + 1),
+            span_id: step_id(i),
             parent_id: Some(trace_id.clone()),
             kind: Some(step_kind(&step_name, s.model.is_some())),
             name: Some(step_name),
@@ -243,7 +276,7 @@ fn records(mut l: Line<'_>, at: &At<'_>, out: &mut Vec<Record>) -> Result<(), Pa
             tokens: s.usage.and_then(|u| u.0),
             flags: flags::SEQUENTIAL,
             payload: Some((0, at.part(i)?)),
-            attrs: kept(step_attributes(s)),
+            attrs: kept_attributes(None, s.metadata),
             complete: true,
         }));
         cursor = cursor.zip(dur).map(|(c, d)| c + d);
@@ -461,6 +494,29 @@ mod tests {
         assert_eq!(s.len(), 1);
         assert_eq!(s[0].name.as_deref(), Some("What is up?"));
         assert_eq!(s[0].error.as_deref(), Some("LMUnexpectedError: 503"));
+    }
+
+    #[test]
+    fn a_start_is_a_time_text_or_an_epoch_number_and_nothing_else() {
+        let start = |ts: &str| {
+            let line = format!(r#"{{"trace_id":"t","timestamp":{ts},"total_latency_ms":1}}"#);
+            parse_line(line.as_bytes()).map(|out| spans(&out)[0].start)
+        };
+        let at = Some(1_795_397_420_000_000_000);
+        assert_eq!(start(r#""2026-11-23T01:30:20Z""#).unwrap(), at);
+        // an escape in the text, and the same instant in seconds and in milliseconds
+        assert_eq!(start(r#""2026-11-23T01:30:20\u005a""#).unwrap(), at);
+        assert_eq!(start("1795397420").unwrap(), at);
+        assert_eq!(start("1795397420000.0").unwrap(), at);
+        assert_eq!(start("-1").unwrap(), None, "out of range: no start");
+        assert_eq!(start("null").unwrap(), None, "null: no start");
+        for bad in ["true", "[1]", r#"{"s":1}"#] {
+            let err = start(bad).unwrap_err();
+            assert_eq!(
+                err.reason,
+                format!("timestamp is not a string or number: {bad}")
+            );
+        }
     }
 
     #[test]
