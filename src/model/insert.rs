@@ -26,7 +26,7 @@ impl Store {
 impl Store {
     /// Add one record from `source`. A record a full table has no room for is refused and
     /// counted as rejected. The trace it changes is derived by [`Store::refresh`], or when the
-    /// [`Loading`](super::store::Loading) guard it went through drops.
+    /// [`Loading`](super::Loading) guard it went through drops.
     pub fn insert(&mut self, source: SourceId, rec: Record) {
         self.insert_ref(source, &rec);
     }

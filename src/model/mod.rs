@@ -21,6 +21,7 @@ pub mod intern;
 pub mod payload;
 pub mod prices;
 pub mod records;
+mod refresh;
 pub mod retention;
 pub mod rows;
 pub mod session;
@@ -41,10 +42,11 @@ pub use ids::{IdStr, SpanId, TraceId};
 pub use intern::Sym;
 pub use payload::{Blob, BlobId, Blobs, PayloadRef};
 pub use records::{AttrList, Batch, ScoreRecord};
+pub use refresh::Loading;
 pub use rows::SpanTable;
 pub use sources::{Registry, SourceId, SourceStats};
 pub use span::{Nanodollars, Span, SpanIdx, SpanKind, SpanStatus, Tokens};
-pub use store::{Loading, Store};
+pub use store::Store;
 pub use trace::{Outcome, Score, Trace, TraceIdx, TraceStatus};
 
 /// Nanoseconds since the Unix epoch (UTC), or a duration in nanoseconds.

@@ -1,6 +1,6 @@
 //! The Store: every source feeds it records; it links spans into traces in any arrival order,
 //! keeps each (trace id, span id) once, and derives again the trace rows a record changed
-//! before anyone reads them ([`Store::apply`], [`Loading`]).
+//! before anyone reads them ([`Store::apply`], [`Loading`](super::Loading)).
 //!
 //! Its parts live next to it: interning (`intern.rs`), ids (`ids.rs`), the span table
 //! (`rows.rs`), records and batches (`records.rs`), sources and accounting (`sources.rs`), the
@@ -12,7 +12,6 @@ pub use super::records::{Batch, Record, ScoreRecord, SpanRecord, TraceRecord};
 pub use super::retention::{Remap, Retention};
 pub use super::sources::{Accounting, Registry, Rejection, SourceId, SourceStats};
 
-use super::Nanos;
 use super::attrs::AttrArena;
 use super::columns::TraceColumns;
 use super::derive;
@@ -21,21 +20,18 @@ use super::idx::{self, Table};
 use super::payload::{Blob, BlobId, PayloadRef};
 use super::prices;
 use super::rows::SpanTable;
-use super::session;
 use super::span::{Nanodollars, Span, SpanIdx, Tokens};
 use super::trace::{Trace, TraceIdx, TraceRow, TraceSummary};
 use super::trace_index::TraceIndex;
 use super::tree::TreeInput;
 use foldhash::HashMap;
-use std::cell::RefCell;
-use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 
 /// The in-memory index.
 ///
 /// Invariants: every row index fits its table (a record that would overflow one is refused,
 /// see `idx.rs`); a trace's row is derived from its spans except while records go in one by
-/// one through [`Store::insert`], until the [`Loading`] guard drops or [`Store::refresh`] runs.
+/// one through [`Store::insert`], until the [`Loading`](super::Loading) guard drops or [`Store::refresh`] runs.
 /// The fields are the model's own: `insert.rs` adds to them, `compact.rs` rebuilds them all.
 #[derive(Debug, Default)]
 pub struct Store {
@@ -140,7 +136,7 @@ impl Store {
     }
 
     /// Index one batch, within the retention: what is evicted is never derived.
-    fn index(&mut self, batch: Batch) {
+    pub(super) fn index(&mut self, batch: Batch) {
         let Batch {
             source,
             records,
@@ -171,12 +167,6 @@ impl Store {
         }
         self.generation += 1;
         self.enforce_retention();
-    }
-
-    /// Records or batches for the store from the thread that owns it (a loader): the traces
-    /// they change are derived when the guard is dropped.
-    pub fn loading(&mut self) -> Loading<'_> {
-        Loading { store: self }
     }
 
     #[must_use]
@@ -484,73 +474,6 @@ impl Store {
         self.refresh();
     }
 
-    /// Derive the trace rows changed by records inserted one by one with [`Store::insert`].
-    /// [`Store::apply`], [`Store::apply_all`] and [`Loading`] do it themselves; cheap when
-    /// nothing changed.
-    pub fn refresh(&mut self) {
-        self.derive_where(|_, _| true);
-    }
-
-    /// While a source is read straight into the store: derive the changed traces that have at
-    /// least twice the spans they had when last derived (a new trace always), so that deriving
-    /// overlaps the reading instead of following it. A trace whose spans are spread through
-    /// the whole source is derived a few times, with work at most about twice its last
-    /// derive's, not once per block; [`Store::refresh`] at the end derives what is left.
-    pub fn refresh_grown(&mut self) {
-        self.derive_where(|spans, derived| spans >= 2 * derived);
-    }
-
-    /// Derive the changed traces for which `pick(spans now, spans when last derived)` holds;
-    /// the others stay changed.
-    fn derive_where(&mut self, pick: impl Fn(usize, usize) -> bool) {
-        let dirty = std::mem::take(&mut self.dirty);
-        let mut left = Vec::new();
-        let mut scratch = derive::Scratch::default();
-        // each model's prices, looked up once per refresh
-        let models: RefCell<HashMap<Sym, Option<&'static prices::Model>>> = RefCell::default();
-        let session_keys = session::key_syms(self.session_key.as_deref(), &self.strings);
-        let empty = self.strings.get("");
-        for t in dirty {
-            if !self.is_live(t) {
-                continue;
-            }
-            let tr = &self.traces[t.0 as usize];
-            if !pick(
-                tr.spans.len(),
-                self.columns.span_count[t.0 as usize] as usize,
-            ) {
-                left.push(t);
-                continue;
-            }
-            let stated = self.stated_tokens.get(&t).copied();
-            let strings = &self.strings;
-            let cost_of = |t: &Tokens, model: Option<Sym>, at: Option<Nanos>| {
-                t.stated_cost.or_else(|| {
-                    let m = model?;
-                    let found = *models
-                        .borrow_mut()
-                        .entry(m)
-                        .or_insert_with(|| prices::model_of(strings.resolve(m)));
-                    Some(found?.price_at(at)?.cost(t))
-                })
-            };
-            let mut summary = derive::summary(tr, stated, &self.spans, &cost_of, &mut scratch);
-            summary.session = session::session_of(
-                &tr.spans,
-                summary.root,
-                &self.spans,
-                &self.attrs,
-                &session_keys,
-                empty,
-            );
-            // the score is what records stated, not derived from the spans
-            summary.score = self.columns.score(t.0 as usize);
-            self.columns.set(t.0 as usize, &summary);
-            self.traces[t.0 as usize].dirty = false;
-        }
-        self.dirty = left;
-    }
-
     /// What the index holds, estimated from its parts (payload bytes apart).
     pub(super) fn footprint(&self) -> usize {
         self.strings.footprint()
@@ -623,43 +546,6 @@ impl Store {
     }
 }
 
-/// The store while a loader on its own thread feeds it records one by one or batches that
-/// nobody reads until the end (a recording): it reads and writes the store as usual, and
-/// derives the traces that changed once, when dropped, so that a loader cannot leave them
-/// stale and a trace fed a span at a time is not derived again for each.
-#[derive(Debug)]
-pub struct Loading<'a> {
-    store: &'a mut Store,
-}
-
-impl Loading<'_> {
-    /// Index a batch, deriving what it changed when the guard drops (not on return, unlike
-    /// [`Store::apply`]).
-    pub fn apply(&mut self, batch: Batch) {
-        self.store.index(batch);
-    }
-}
-
-impl Deref for Loading<'_> {
-    type Target = Store;
-
-    fn deref(&self) -> &Store {
-        self.store
-    }
-}
-
-impl DerefMut for Loading<'_> {
-    fn deref_mut(&mut self) -> &mut Store {
-        self.store
-    }
-}
-
-impl Drop for Loading<'_> {
-    fn drop(&mut self) {
-        self.store.refresh();
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -726,6 +612,15 @@ mod tests {
         s.refresh();
         assert_eq!(derived(&s), 3);
         assert!(s.dirty.is_empty());
+        // a big trace waits for the end
+        let big = Store::DERIVED_WHILE_READ;
+        for i in 0..=big {
+            s.insert(src, span("v", &format!("s{i}"), None, 0, 10));
+        }
+        s.refresh_grown();
+        assert_eq!(s.summary(TraceIdx(2)).span_count, 0);
+        s.refresh();
+        assert_eq!(s.summary(TraceIdx(2)).span_count as usize, big + 1);
     }
 
     /// However a producer wrote its ids, they print back exactly, find their trace, and link
