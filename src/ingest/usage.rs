@@ -5,7 +5,8 @@
 //! or over a value a format has already decoded.
 
 use crate::model::Tokens;
-use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 use std::fmt;
 
@@ -79,6 +80,15 @@ impl UsageKeys {
 /// The visits of a value a reader does not look into: the value reads as absent (a usage
 /// object that is a string, a count that is a float), and what it holds is skipped.
 macro_rules! absent_otherwise {
+    (and numbers) => {
+        fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+            Ok(Self::Value::default())
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+            Ok(Self::Value::default())
+        }
+        absent_otherwise!();
+    };
     () => {
         fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
             Ok(Self::Value::default())
@@ -103,50 +113,35 @@ macro_rules! absent_otherwise {
 }
 
 /// The keys [`Usage`] reads, told apart without copying the key.
+#[derive(Deserialize)]
+#[serde(field_identifier)]
 enum Key {
+    #[serde(rename = "input_tokens")]
     Input,
+    #[serde(rename = "prompt_tokens")]
     Prompt,
+    #[serde(rename = "output_tokens")]
     Output,
+    #[serde(rename = "completion_tokens")]
     Completion,
+    #[serde(rename = "total_tokens")]
     TotalTokens,
+    #[serde(rename = "total")]
     Total,
+    #[serde(rename = "cache_read_input_tokens")]
     AnthropicRead,
+    #[serde(rename = "cache_creation_input_tokens")]
     AnthropicWrite,
+    #[serde(rename = "prompt_tokens_details")]
     PromptDetails,
+    #[serde(rename = "input_tokens_details")]
     InputDetails,
+    #[serde(rename = "completion_tokens_details")]
     CompletionDetails,
+    #[serde(rename = "output_tokens_details")]
     OutputDetails,
+    #[serde(other)]
     Other,
-}
-
-impl<'de> Deserialize<'de> for Key {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct KeyVisitor;
-        impl Visitor<'_> for KeyVisitor {
-            type Value = Key;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a key")
-            }
-            fn visit_str<E>(self, k: &str) -> Result<Key, E> {
-                Ok(match k {
-                    "input_tokens" => Key::Input,
-                    "prompt_tokens" => Key::Prompt,
-                    "output_tokens" => Key::Output,
-                    "completion_tokens" => Key::Completion,
-                    "total_tokens" => Key::TotalTokens,
-                    "total" => Key::Total,
-                    "cache_read_input_tokens" => Key::AnthropicRead,
-                    "cache_creation_input_tokens" => Key::AnthropicWrite,
-                    "prompt_tokens_details" => Key::PromptDetails,
-                    "input_tokens_details" => Key::InputDetails,
-                    "completion_tokens_details" => Key::CompletionDetails,
-                    "output_tokens_details" => Key::OutputDetails,
-                    _ => Key::Other,
-                })
-            }
-        }
-        d.deserialize_identifier(KeyVisitor)
-    }
 }
 
 /// A count: a non-negative integer, or absent.
@@ -194,12 +189,6 @@ impl<'de> Deserialize<'de> for Details {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("token details")
             }
-            fn visit_u64<E>(self, _: u64) -> Result<Details, E> {
-                Ok(Details::default())
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<Details, E> {
-                Ok(Details::default())
-            }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Details, A::Error> {
                 let mut out = Details::default();
                 while let Some(k) = map.next_key::<DetailKey>()? {
@@ -217,41 +206,26 @@ impl<'de> Deserialize<'de> for Details {
                 }
                 Ok(out)
             }
-            absent_otherwise!();
+            absent_otherwise!(and numbers);
         }
         d.deserialize_any(DetailsVisitor)
     }
 }
 
 /// The keys of a details object.
+#[derive(Deserialize)]
+#[serde(field_identifier)]
 enum DetailKey {
+    #[serde(rename = "cached_tokens")]
     Cached,
+    #[serde(rename = "cache_write_tokens")]
     CacheWrite,
+    #[serde(rename = "cache_creation_tokens")]
     CacheCreation,
+    #[serde(rename = "reasoning_tokens")]
     Reasoning,
+    #[serde(other)]
     Other,
-}
-
-impl<'de> Deserialize<'de> for DetailKey {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct KeyVisitor;
-        impl Visitor<'_> for KeyVisitor {
-            type Value = DetailKey;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a key")
-            }
-            fn visit_str<E>(self, k: &str) -> Result<DetailKey, E> {
-                Ok(match k {
-                    "cached_tokens" => DetailKey::Cached,
-                    "cache_write_tokens" => DetailKey::CacheWrite,
-                    "cache_creation_tokens" => DetailKey::CacheCreation,
-                    "reasoning_tokens" => DetailKey::Reasoning,
-                    _ => DetailKey::Other,
-                })
-            }
-        }
-        d.deserialize_identifier(KeyVisitor)
-    }
 }
 
 impl<'de> Deserialize<'de> for Usage {
@@ -261,12 +235,6 @@ impl<'de> Deserialize<'de> for Usage {
             type Value = Usage;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a usage object")
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<Usage, E> {
-                Ok(Usage(None))
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<Usage, E> {
-                Ok(Usage(None))
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Usage, A::Error> {
                 let mut u = UsageKeys::default();
@@ -313,7 +281,7 @@ impl<'de> Deserialize<'de> for Usage {
                 }
                 Ok(Usage(u.tokens()))
             }
-            absent_otherwise!();
+            absent_otherwise!(and numbers);
         }
         d.deserialize_any(UsageVisitor)
     }
