@@ -264,6 +264,38 @@ fn a_line_appended_to_the_log_shows_up() {
     s.quit_cleanly();
 }
 
+/// A span that joins a trace already listed changes its row, though it does not double the
+/// trace's spans: the rows the loop left to derive are derived before the next frame.
+#[test]
+fn a_span_that_joins_a_listed_trace_changes_its_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("traces.jsonl");
+    let span = |id: u32, parent: Option<u32>, name: &str, attrs: &str| {
+        let parent = parent.map_or(String::new(), |p| format!("{p:016x}"));
+        format!(
+            r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"{id:016x}","parentSpanId":"{parent}","name":"{name}","kind":1,"startTimeUnixNano":"1764000000000000000","endTimeUnixNano":"1764000001000000000","attributes":[{attrs}]}}]}}]}}]}}"#
+        ) + "\n"
+    };
+    let kind =
+        |k: &str| format!(r#"{{"key":"openinference.span.kind","value":{{"stringValue":"{k}"}}}}"#);
+    let text = span(1, None, "RootOfMine", &kind("CHAIN"))
+        + &span(2, Some(1), "retrieve", &kind("RETRIEVER"));
+    std::fs::write(&log, text).unwrap();
+    let mut s = Session::start(&[log.to_str().unwrap()], 120, 30);
+    s.wait_for("RootOfMine");
+    s.wait_for("traces.jsonl (tailing)");
+    let tokens = format!(
+        r#"{},{{"key":"llm.token_count.prompt","value":{{"intValue":"4000"}}}},{{"key":"llm.token_count.completion","value":{{"intValue":"321"}}}}"#,
+        kind("LLM")
+    );
+    let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+    f.write_all(span(3, Some(1), "generate", &tokens).as_bytes())
+        .unwrap();
+    f.flush().unwrap();
+    s.wait_for("4321");
+    s.quit_cleanly();
+}
+
 /// The OSC 52 payloads the process wrote, decoded.
 fn osc52_payloads(raw: &[u8]) -> Vec<String> {
     use base64::Engine as _;

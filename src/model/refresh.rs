@@ -117,8 +117,9 @@ pub struct Loading<'a> {
 
 impl Loading<'_> {
     /// When dropped, derive only the new traces and those that have doubled their spans
-    /// ([`Store::refresh_grown`]); the others wait for a later guard that derives them all.
-    /// For a loader whose next batches are already there: a trace they keep adding to is
+    /// ([`Store::refresh_grown`]); the others wait for the next [`Store::refresh`] (the
+    /// explorer's before each frame) or a guard that derives them all. For a loader that
+    /// indexes batches more often than anyone reads the rows: a trace they keep adding to is
     /// not derived whole after each.
     pub fn derive_grown_only(&mut self) {
         self.whole = false;

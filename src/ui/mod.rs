@@ -172,9 +172,6 @@ const INGEST_BUDGET: Duration = Duration::from_millis(30);
 /// While batches are arriving, the loop looks for the next one this often: a frame's sleep
 /// would let the queue fill and stop the parsers.
 const FLOWING: Duration = Duration::from_millis(1);
-/// While the feed is open, every changed trace is derived this often; in between, only new
-/// traces and those that have doubled their spans (`Loading::derive_grown_only`).
-const DERIVE_ALL: Duration = Duration::from_secs(1);
 /// The clock ("3m ago") and the memory figure are refreshed this often.
 const TICK: Duration = Duration::from_secs(1);
 
@@ -217,7 +214,6 @@ pub fn run(
     let mut at_once = true;
     let mut last_draw = Instant::now();
     let mut last_tick = Instant::now();
-    let mut derived_all = Instant::now();
     let mut backlog = false;
     // nothing is shown yet: look for the first batch at once
     let mut flowing = feed.is_some();
@@ -294,13 +290,10 @@ pub fn run(
                     }
                 }
             }
-            // a trace that batches keep adding to is derived whole once a second, or when the
-            // feed ends, not after each turn (that cost its size again each time)
-            if feed.is_some() && derived_all.elapsed() < DERIVE_ALL {
-                loading.derive_grown_only();
-            } else {
-                derived_all = Instant::now();
-            }
+            // new traces and those that doubled now; the rest before the next frame is drawn
+            // (`App::prepare`), not after each turn: a trace that batches keep adding to would
+            // cost its whole size again each time
+            loading.derive_grown_only();
             drop(loading);
             if feed.is_none() {
                 app.on_sources_ended();
