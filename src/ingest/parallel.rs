@@ -18,7 +18,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 /// Bytes per block: big enough to amortize the hand-offs (a thousand a gigabyte), small enough
 /// to keep every core busy and the memory in flight small: a block and its parsed records per
-/// worker, one more of each queued, one being cut and one being indexed.
+/// worker, one more block and two more parsed ones queued per worker (so that a pause of the
+/// index thread does not stop the parsers), one being cut and one being indexed.
 pub const BLOCK: usize = 512 << 10;
 
 /// Bytes asked of a live stream per read: what it has so far is parsed at once.

@@ -60,7 +60,7 @@ struct Line<'a> {
     #[serde(borrow, default)]
     model: Option<Text<'a>>,
     #[serde(default)]
-    usage: Option<Usage>,
+    usage: Usage,
     #[serde(borrow, default)]
     metadata: Option<&'a RawValue>,
 }
@@ -78,7 +78,7 @@ struct Step<'a> {
     #[serde(borrow, default)]
     model: Option<Text<'a>>,
     #[serde(default)]
-    usage: Option<Usage>,
+    usage: Usage,
     /// Read (as text, not decoded) only so that a step the detail could not show (invalid
     /// UTF-8 in it) is refused when it is indexed.
     #[allow(dead_code)]
@@ -227,7 +227,7 @@ fn records(mut l: Line<'_>, at: &At<'_>, out: &mut Vec<Record>) -> Result<(), Pa
         .or_else(|| steps_summary(&steps))
         .unwrap_or_else(|| "request".into());
     let attrs = kept_attributes(l.pipeline.as_deref(), l.metadata);
-    let root_tokens = l.usage.and_then(|u| u.0);
+    let root_tokens = l.usage.0;
     let (status, span_error) = stated_outcome(failed, error.clone());
     out.push(Record::Span(SpanRecord {
         trace_id: trace_id.clone(),
@@ -273,7 +273,7 @@ fn records(mut l: Line<'_>, at: &At<'_>, out: &mut Vec<Record>) -> Result<(), Pa
             status,
             error: span_error,
             model: s.model.as_deref().map(str::to_string),
-            tokens: s.usage.and_then(|u| u.0),
+            tokens: s.usage.0,
             flags: flags::SEQUENTIAL,
             payload: Some((0, at.part(i)?)),
             attrs: kept_attributes(None, s.metadata),
