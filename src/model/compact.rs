@@ -320,6 +320,7 @@ mod tests {
         feed(&mut s, src, 0..10);
         let ids: Vec<String> = s.trace_ids().map(|t| s.trace_id(t).to_string()).collect();
         assert_eq!(ids, ["t7", "t8", "t9"]);
+        assert_eq!(s.trace_id_vec(), s.trace_ids().collect::<Vec<_>>());
         assert_eq!(s.span_count(), 6);
         let a = s.accounting();
         assert_eq!(
@@ -335,6 +336,7 @@ mod tests {
         s.enforce_retention();
         let ids: Vec<String> = s.trace_ids().map(|t| s.trace_id(t).to_string()).collect();
         assert_eq!(ids, ["t8", "t9", "t0"]);
+        assert_eq!(s.trace_id_vec(), s.trace_ids().collect::<Vec<_>>());
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! The store is split by concern: `store.rs` (the tables and reading them), `insert.rs`,
 //! `compact.rs` (eviction and compaction), `derive.rs` (a trace's row from its spans), with the
 //! plain parts below them: `idx.rs`, `ids.rs`, `intern.rs`, `attrs.rs`, `rows.rs` (the span table),
-//! `trace_index.rs`, `records.rs`, `sources.rs`, `retention.rs`, `tree.rs`; log events
+//! `trace_index.rs`, `records.rs`, `sources.rs`, `retention.rs`, `tree.rs`, `shares.rs`; log events
 //! held by their span's ids in `events.rs`, attached in `attach.rs`.
 
 mod attach;
@@ -25,6 +25,7 @@ mod refresh;
 pub mod retention;
 pub mod rows;
 pub mod session;
+pub mod shares;
 pub mod sources;
 pub mod span;
 pub mod stats;

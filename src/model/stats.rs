@@ -1,7 +1,7 @@
 //! Per-step statistics: count, latency percentiles, error rate, tokens. Pure functions over
 //! samples; grouping (by name, model or kind) is the caller's.
 
-use super::{Nanodollars, Nanos, SpanKind, Tokens};
+use super::{Nanodollars, Nanos, SpanKind, Tokens, shares};
 
 /// Linear-interpolated percentile (`p` in 0–100) of an ascending slice, as numpy's default.
 #[must_use]
@@ -117,9 +117,20 @@ fn nth_smallest(samples: &[Nanos], (min, max): (Nanos, Nanos), ranks: &[usize]) 
     let shift = (u64::BITS - max.abs_diff(min).leading_zeros()).saturating_sub(BITS);
     // every sample is at least `min`: its distance from it, shifted, is below 4096
     let bucket = |x: Nanos| usize::try_from(x.abs_diff(min) >> shift).unwrap_or(0);
+    // each pass reads a long list in shares, one per core
+    let ranges = shares::ranges(samples.len());
     let mut counts = vec![0usize; 1 << BITS];
-    for &x in samples {
-        counts[bucket(x)] += 1;
+    let counted = shares::in_shares(ranges.clone(), |r| {
+        let mut counts = vec![0usize; 1 << BITS];
+        for &x in &samples[r] {
+            counts[bucket(x)] += 1;
+        }
+        counts
+    });
+    for part in counted {
+        for (c, n) in counts.iter_mut().zip(part) {
+            *c += n;
+        }
     }
     // where each bucket starts in the sorted order
     let mut first = Vec::with_capacity(counts.len());
@@ -143,9 +154,18 @@ fn nth_smallest(samples: &[Nanos], (min, max): (Nanos, Nanos), ranks: &[usize]) 
             gathered.push(Vec::with_capacity(counts[b]));
         }
     }
-    for &x in samples {
-        if let Some(g) = gathered.get_mut(slot[bucket(x)]) {
-            g.push(x);
+    let parts = shares::in_shares(ranges, |r| {
+        let mut part: Vec<Vec<Nanos>> = vec![Vec::new(); gathered.len()];
+        for &x in &samples[r] {
+            if let Some(g) = part.get_mut(slot[bucket(x)]) {
+                g.push(x);
+            }
+        }
+        part
+    });
+    for part in parts {
+        for (g, p) in gathered.iter_mut().zip(part) {
+            g.extend(p);
         }
     }
     ranks

@@ -253,6 +253,13 @@ impl Store {
     /// The traces held, in arrival order, collected into a vector sized for them.
     #[must_use]
     pub fn trace_id_vec(&self) -> Vec<TraceIdx> {
+        let rows = self.evict_from..self.traces.len();
+        if rows.len() == self.live_traces
+            && let (Ok(from), Ok(to)) = (u32::try_from(rows.start), u32::try_from(rows.end))
+        {
+            // every row from the first held one is held: the list is that range
+            return (from..to).map(TraceIdx).collect();
+        }
         let mut v = Vec::with_capacity(self.live_traces);
         v.extend(self.trace_ids());
         v

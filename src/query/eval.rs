@@ -8,6 +8,7 @@ use super::fuzzy::Fuzzy;
 use super::id;
 use super::names::Names;
 use super::span_terms;
+use crate::model::shares;
 use crate::model::{Outcome, SpanIdx, Store, Sym, TextHit, TextHits, TraceColumns, TraceIdx};
 
 /// A compiled query bound to a store.
@@ -233,23 +234,45 @@ pub fn filter_with_text(store: &Store, query: &Query, hits: Option<&TextHits>) -
     if query.is_empty() {
         return store.trace_id_vec();
     }
-    let mut m = Matcher::new(store, query);
-    if let Some(h) = hits {
-        m = m.with_text(h);
-    }
-    let mut rows: Vec<TraceIdx> = if m.span_clauses.is_empty() {
+    let matcher = || {
+        let m = Matcher::new(store, query);
+        match hits {
+            Some(h) => m.with_text(h),
+            None => m,
+        }
+    };
+    let m = matcher();
+    let rows: Vec<TraceIdx> = if m.span_clauses.is_empty() {
         store.trace_id_vec()
     } else {
-        let by_spans = span_terms::traces_with_matching_span(&m.names, &m.span_clauses);
+        let by_spans = span_terms::traces_with_matching_span(store, query, &m.span_clauses);
         store
             .trace_ids()
             .filter(|&t| by_spans[t.0 as usize])
             .collect()
     };
-    for &(ci, c) in &m.trace_clauses {
-        m.narrow(ci, c, &mut rows);
+    if m.trace_clauses.is_empty() {
+        return rows;
     }
-    rows
+    // a long list in shares, each narrowed by a matcher of its own (what it learns of names is
+    // its own)
+    let ranges = shares::ranges(rows.len());
+    if ranges.len() == 1 {
+        let mut rows = rows;
+        for &(ci, c) in &m.trace_clauses {
+            m.narrow(ci, c, &mut rows);
+        }
+        return rows;
+    }
+    shares::in_shares(ranges, |r| {
+        let m = matcher();
+        let mut share = rows[r].to_vec();
+        for &(ci, c) in &m.trace_clauses {
+            m.narrow(ci, c, &mut share);
+        }
+        share
+    })
+    .concat()
 }
 
 /// What reading a trace term costs per trace, lowest first: one column, a name's test, the

@@ -44,9 +44,9 @@ fn ordered(v: f64) -> u64 {
 ///
 /// The traces are put in start order (arrival order usually is: then nothing moves), each one's
 /// key is read once from the store's columns, and a stable radix sort orders them on the key
-/// alone: no row is read inside a comparison. A key that fits in 32 bits once its least value
-/// is taken away is sorted packed with the trace's position into 8 bytes, half of what a key
-/// and a trace take: the sort's passes move that much less memory.
+/// alone: no row is read inside a comparison. A key that fits beside the trace's position in 64
+/// bits once its least value is taken away is sorted packed with it into 8 bytes, half of what
+/// a key and a trace take: the sort's passes move that much less memory.
 pub fn sort(store: &Store, traces: &mut [TraceIdx], key: SortKey, reverse: bool) {
     let cols = store.columns();
     let start = |t: &TraceIdx| cols.start[t.0 as usize];
@@ -70,26 +70,6 @@ pub fn sort(store: &Store, traces: &mut [TraceIdx], key: SortKey, reverse: bool)
     };
     // ascending `u64`s in the key's natural order
     let asc = |x: Nanos| (x as u64) ^ (1 << 63);
-    let primary = |t: TraceIdx| {
-        let i = t.0 as usize;
-        let p = match key {
-            SortKey::Dur => !asc(cols.duration[i]),
-            SortKey::Start => 0,
-            SortKey::Tokens => !cols.tokens[i],
-            SortKey::Cost => !cols.cost(i).map_or(0, |c| c.0.saturating_add(1)),
-            SortKey::Score => cols.score(i).map_or(u64::MAX, |s| ordered(s.value)),
-            SortKey::Spans => !u64::from(cols.span_count[i]),
-            SortKey::Llm => !u64::from(cols.llm_calls[i]),
-            SortKey::Status => u64::from(cols.status_rank(i)),
-            SortKey::Name => ranked(cols.name[i]),
-            SortKey::Model => ranked(cols.model[i]),
-        };
-        if reverse && key != SortKey::Start {
-            !p
-        } else {
-            p
-        }
-    };
     if !traces.is_sorted_by_key(start) {
         traces.sort_by_key(start);
     }
@@ -98,65 +78,122 @@ pub fn sort(store: &Store, traces: &mut [TraceIdx], key: SortKey, reverse: bool)
         if reverse {
             traces.reverse();
         }
-    } else {
-        let mut keys: Vec<u64> = Vec::with_capacity(traces.len());
-        let (mut least, mut most) = (u64::MAX, 0);
-        for &t in traces.iter() {
-            let k = primary(t);
-            keys.push(k);
-            least = least.min(k);
-            most = most.max(k);
+        if starts_tie {
+            // equal starts are adjacent: ordered by id
+            break_ties(store, traces, |_, t| start(&t), reverse);
         }
-        let narrow = most.saturating_sub(least) <= u64::from(u32::MAX);
-        if narrow && u32::try_from(traces.len()).is_ok() {
-            // (key - least) in the high half, the position in start order in the low one
-            let mut packed: Vec<u64> = keys
-                .iter()
-                .zip(0u64..)
-                .map(|(&k, p)| (k - least) << 32 | p)
-                .collect();
-            drop(keys);
-            // stable: equal keys stay in start order
-            radsort::sort_by_key(&mut packed, |x| (x >> 32) as u32);
-            let by_start = traces.to_vec();
-            for (slot, x) in traces.iter_mut().zip(&packed) {
-                *slot = by_start[(x & u64::from(u32::MAX)) as usize];
-            }
-        } else {
-            let mut keyed: Vec<(u64, u32)> = keys
-                .into_iter()
-                .zip(traces.iter())
-                .map(|(k, t)| (k, t.0))
-                .collect();
-            radsort::sort_by_key(&mut keyed, |k| k.0);
-            for (slot, (_, t)) in traces.iter_mut().zip(keyed) {
-                *slot = TraceIdx(t);
-            }
+        return;
+    }
+    // every trace's key, a loop per key: no choice made per trace
+    fn each(traces: &[TraceIdx], f: impl Fn(usize) -> u64) -> Vec<u64> {
+        traces.iter().map(|t| f(t.0 as usize)).collect()
+    }
+    let mut keys = match key {
+        SortKey::Dur => each(traces, |i| !asc(cols.duration[i])),
+        SortKey::Start => vec![0; traces.len()],
+        SortKey::Tokens => each(traces, |i| !cols.tokens[i]),
+        SortKey::Cost => each(traces, |i| {
+            !cols.cost(i).map_or(0, |c| c.0.saturating_add(1))
+        }),
+        SortKey::Score => each(traces, |i| {
+            cols.score(i).map_or(u64::MAX, |s| ordered(s.value))
+        }),
+        SortKey::Spans => each(traces, |i| !u64::from(cols.span_count[i])),
+        SortKey::Llm => each(traces, |i| !u64::from(cols.llm_calls[i])),
+        SortKey::Status => each(traces, |i| u64::from(cols.status_rank(i))),
+        SortKey::Name => each(traces, |i| ranked(cols.name[i])),
+        SortKey::Model => each(traces, |i| ranked(cols.model[i])),
+    };
+    if reverse {
+        for k in &mut keys {
+            *k = !*k;
         }
     }
-    if starts_tie {
-        // equal key and equal start: adjacent now (in start order, equal starts are), by id
-        let ids_reversed = reverse && key == SortKey::Start;
-        break_ties(store, traces, |t| (primary(t), start(&t)), ids_reversed);
+    let least = keys.iter().copied().min().unwrap_or(0);
+    let most = keys.iter().copied().max().unwrap_or(0);
+    // in start order, traces that are also in index order (arrival order usually is) are told
+    // apart by their index as by their position: no gather after the sort
+    let by_index = traces.is_sorted();
+    let positions = if by_index {
+        traces.last().map_or(0, |t| t.0 as usize + 1)
+    } else {
+        traces.len()
+    };
+    // bits for a trace's position, and for its key once the least is taken away
+    let at_bits = usize::BITS - positions.leading_zeros();
+    let key_bits = u64::BITS - (most - least).leading_zeros();
+    if at_bits <= 32 && key_bits + at_bits <= u64::BITS {
+        let mut packed: Vec<u64> = if by_index {
+            keys.iter()
+                .zip(traces.iter())
+                .map(|(&k, t)| (k - least) << at_bits | u64::from(t.0))
+                .collect()
+        } else {
+            keys.iter()
+                .zip(0u64..)
+                .map(|(&k, p)| (k - least) << at_bits | p)
+                .collect()
+        };
+        drop(keys);
+        // stable: equal keys stay in start order; bytes every key shares are skipped
+        if key_bits <= 32 {
+            radsort::sort_by_key(&mut packed, |x| (x >> at_bits) as u32);
+        } else {
+            radsort::sort_by_key(&mut packed, |x| x >> at_bits);
+        }
+        let low = (1u64 << at_bits) - 1;
+        if by_index {
+            for (slot, x) in traces.iter_mut().zip(&packed) {
+                // the low bits hold an index that came from a `u32`
+                *slot = TraceIdx((x & low) as u32);
+            }
+        } else {
+            let by_start = traces.to_vec();
+            for (slot, x) in traces.iter_mut().zip(&packed) {
+                *slot = by_start[(x & low) as usize];
+            }
+        }
+        if starts_tie {
+            // equal key and equal start: adjacent now (in start order, equal starts are)
+            break_ties(
+                store,
+                traces,
+                |j, t| (packed[j] >> at_bits, start(&t)),
+                false,
+            );
+        }
+    } else {
+        let mut keyed: Vec<(u64, u32)> = keys
+            .into_iter()
+            .zip(traces.iter())
+            .map(|(k, t)| (k, t.0))
+            .collect();
+        radsort::sort_by_key(&mut keyed, |k| k.0);
+        for (slot, &(_, t)) in traces.iter_mut().zip(&keyed) {
+            *slot = TraceIdx(t);
+        }
+        if starts_tie {
+            break_ties(store, traces, |j, t| (keyed[j].0, start(&t)), false);
+        }
     }
 }
 
-/// Order each run of adjacent traces with the same `tie` by trace id (descending with
-/// `reversed`).
+/// Order each run of adjacent traces with the same `tie` (of their position and trace) by
+/// trace id (descending with `reversed`).
 fn break_ties<T: PartialEq>(
     store: &Store,
     traces: &mut [TraceIdx],
-    tie: impl Fn(TraceIdx) -> T,
+    tie: impl Fn(usize, TraceIdx) -> T,
     reversed: bool,
 ) {
     let mut hex: Vec<(u128, TraceIdx)> = Vec::new();
     let mut i = 0;
     while i < traces.len() {
-        let head = tie(traces[i]);
-        let run = 1 + traces[i + 1..]
-            .iter()
-            .take_while(|&&t| tie(t) == head)
-            .count();
+        let head = tie(i, traces[i]);
+        let run = 1
+            + (i + 1..traces.len())
+                .take_while(|&j| tie(j, traces[j]) == head)
+                .count();
         if run > 1 {
             let tied = &mut traces[i..i + run];
             // ids of 32 hex digits are numbers in text order: read each once, sort the numbers
@@ -287,10 +324,11 @@ mod tests {
     /// 300 traces with many ties: 7 durations, 5 starts, 4 names (one empty), 3 models or none,
     /// tokens or none, every status.
     fn store() -> Store {
-        store_with(id, |n| n % 5)
+        store_with(id, |n| n % 5, 10)
     }
 
-    fn store_with(id: fn(i64) -> String, start: fn(i64) -> i64) -> Store {
+    /// A span of trace `n` lasts `(n % 7) * step`.
+    fn store_with(id: fn(i64) -> String, start: fn(i64) -> i64, step: i64) -> Store {
         let mut s = Store::new();
         let src = s.add_source("t");
         for n in 0..300i64 {
@@ -303,7 +341,7 @@ mod tests {
                 end: if n % 11 == 0 {
                     None
                 } else {
-                    Some(start(n) + (n % 7) * 10)
+                    Some(start(n) + (n % 7) * step)
                 },
                 status: Some(if n % 6 == 0 {
                     SpanStatus::Error
@@ -362,9 +400,15 @@ mod tests {
     fn the_columnar_sort_orders_like_the_row_comparison() {
         for s in [
             store(),
-            store_with(|n| format!("{:032x}", (n * 7_919) % 1_000_003), |n| n % 5),
+            store_with(
+                |n| format!("{:032x}", (n * 7_919) % 1_000_003),
+                |n| n % 5,
+                10,
+            ),
             // every start different: no ties to break after the key
-            store_with(id, |n| (n * 31) % 300),
+            store_with(id, |n| (n * 31) % 300, 10),
+            // arrival order is start order; durations of up to 100 minutes need more than 32 bits
+            store_with(id, |n| n, 1_000_000_000_000),
         ] {
             columnar_sort_orders_like_the_row_comparison(&s);
         }
@@ -372,6 +416,7 @@ mod tests {
 
     fn columnar_sort_orders_like_the_row_comparison(s: &Store) {
         let all: Vec<TraceIdx> = s.trace_ids().collect();
+        let every_third: Vec<TraceIdx> = all.iter().copied().step_by(3).collect();
         let keys = [
             SortKey::Dur,
             SortKey::Start,
@@ -386,13 +431,16 @@ mod tests {
         ];
         for key in keys {
             for reverse in [false, true] {
-                let mut want = all.clone();
-                want.reverse();
-                reference(s, &mut want, key, reverse);
-                let mut got = all.clone();
-                got.reverse();
-                sort(s, &mut got, key, reverse);
-                assert_eq!(got, want, "{key:?} reverse {reverse}");
+                // backwards, in arrival order, and a filtered list in arrival order
+                let mut backwards = all.clone();
+                backwards.reverse();
+                for input in [backwards, all.clone(), every_third.clone()] {
+                    let mut want = input.clone();
+                    reference(s, &mut want, key, reverse);
+                    let mut got = input;
+                    sort(s, &mut got, key, reverse);
+                    assert_eq!(got, want, "{key:?} reverse {reverse}");
+                }
             }
         }
     }

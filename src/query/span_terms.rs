@@ -3,10 +3,11 @@
 //! first clause is a pass over one column of every span, each next one a pass over the spans
 //! still in the running, and the traces of the spans left match.
 
-use super::ast::{Clause, Cmp, Term, status_in};
+use super::ast::{Clause, Cmp, Query, Term, status_in};
 use super::names::Names;
 use crate::model::span::flags;
-use crate::model::{Outcome, SpanId};
+use crate::model::{Outcome, SpanId, Store, shares};
+use std::ops::Range;
 
 /// What reading a span term costs per span, lowest first: the state byte, the name, the
 /// duration, the trace's duration too, the side table, the ids, the attributes.
@@ -41,10 +42,11 @@ pub(super) fn retain_cmp<I: Copy, T: PartialOrd + Copy>(
     }
 }
 
-/// Keep, of the spans still in the running (all `n` when `None`), those `keep` accepts.
-fn narrow(cand: &mut Option<Vec<u32>>, n: usize, mut keep: impl FnMut(usize) -> bool) {
+/// Keep, of the spans still in the running (all of `rows` when `None`), those `keep` accepts.
+fn narrow(cand: &mut Option<Vec<u32>>, rows: &Range<usize>, mut keep: impl FnMut(usize) -> bool) {
     *cand = Some(match cand.take() {
-        None => (0..n)
+        None => rows
+            .clone()
             .filter(|&i| keep(i))
             // a row of the span table: its index fits (checked when the span went in)
             .map(|i| u32::try_from(i).unwrap_or(u32::MAX))
@@ -115,13 +117,28 @@ fn span_term(names: &Names<'_>, ci: usize, i: usize, term: &Term) -> bool {
     }
 }
 
-/// Per trace index: whether some span of the trace satisfies every clause of `clauses`.
+/// Per trace index: whether some span of the trace satisfies every clause of `clauses` (of
+/// `query`). A long table is read in shares, each with names of its own.
 pub(super) fn traces_with_matching_span(
-    names: &Names<'_>,
+    store: &Store,
+    query: &Query,
     clauses: &[(usize, &Clause)],
 ) -> Vec<bool> {
+    let table = store.spans();
+    let found = shares::in_shares(shares::ranges(table.len()), |rows| {
+        let names = Names::new(store, query.clauses.len());
+        matching_spans(&names, clauses, rows)
+    });
+    let mut hit = vec![false; store.columns().len()];
+    for i in found.iter().flatten() {
+        hit[table.trace(*i as usize).0 as usize] = true;
+    }
+    hit
+}
+
+/// The span rows of `rows` that satisfy every clause of `clauses`.
+fn matching_spans(names: &Names<'_>, clauses: &[(usize, &Clause)], rows: Range<usize>) -> Vec<u32> {
     let table = names.store.spans();
-    let n = table.len();
     let mut cand = None;
     for &(ci, c) in clauses {
         let neg = c.negated;
@@ -129,21 +146,17 @@ pub(super) fn traces_with_matching_span(
         match &c.term {
             Term::Kind(set) => {
                 let mask = set.iter().fold(0u8, |m, &k| m | 1 << k as u8);
-                narrow(&mut cand, n, |i| (table.kind_bit(i) & mask != 0) != neg);
+                narrow(&mut cand, &rows, |i| (table.kind_bit(i) & mask != 0) != neg);
             }
-            Term::Dur(cmp, ns) => narrow(&mut cand, n, |i| {
+            Term::Dur(cmp, ns) => narrow(&mut cand, &rows, |i| {
                 table.duration(i).is_some_and(|d| cmp.eval(d, *ns)) != neg
             }),
             Term::Name(name) => {
                 let mut hit = names.tester(ci, |s| s.to_lowercase().contains(name.as_str()));
-                narrow(&mut cand, n, |i| hit(table.name(i)) != neg);
+                narrow(&mut cand, &rows, |i| hit(table.name(i)) != neg);
             }
-            term => narrow(&mut cand, n, |i| span_term(names, ci, i, term) != neg),
+            term => narrow(&mut cand, &rows, |i| span_term(names, ci, i, term) != neg),
         }
     }
-    let mut hit = vec![false; names.store.columns().len()];
-    for i in cand.unwrap_or_default() {
-        hit[table.trace(i as usize).0 as usize] = true;
-    }
-    hit
+    cand.unwrap_or_default()
 }

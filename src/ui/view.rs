@@ -1,6 +1,7 @@
 //! The filtered and sorted trace list, rebuilt only when what it depends on changes (the store's
 //! generation, the query, the toggles, the sort), never in `render`.
 
+use crate::model::shares;
 use crate::model::stats::{percentile_of, percentiles_in};
 use crate::model::{Nanodollars, Nanos, Store, Sym, TextHits, TraceColumns, TraceIdx};
 use crate::query::{self, Query, SortKey};
@@ -19,6 +20,19 @@ pub struct ViewKey {
     pub slow_threshold: Nanos,
     pub sort: SortKey,
     pub reverse: bool,
+}
+
+impl ViewKey {
+    /// Whether a list built for `self` holds the rows one built for `other` does, in whatever
+    /// order: they differ at most in the sort.
+    fn lists_as(&self, other: &Self) -> bool {
+        *self
+            == Self {
+                sort: self.sort,
+                reverse: self.reverse,
+                ..other.clone()
+            }
+    }
 }
 
 /// The rows of the trace list.
@@ -70,23 +84,77 @@ impl View {
         if self.key.as_ref() == Some(&key) {
             return false;
         }
+        if self.key.as_ref().is_some_and(|k| k.lists_as(&key)) {
+            // the same rows in another order: what the header says of them stands
+            query::sort(store, &mut self.rows, key.sort, key.reverse);
+            self.key = Some(key);
+            return true;
+        }
         let cols = store.columns();
         let mut rows = query::filter_with_text(store, q, Some(hits));
-        rows.retain(|&t| {
-            let i = t.0 as usize;
-            (!key.slow_only || cols.duration[i] >= key.slow_threshold)
-                && (!key.failed_only || cols.failed(i))
-        });
-        // what the header says of the rows, in one pass in index order (the columns' own order)
-        // before the sort scatters it: in sorted order every read is a cache miss
-        let mut durs: Vec<Nanos> = Vec::with_capacity(rows.len());
+        if key.slow_only || key.failed_only {
+            rows.retain(|&t| {
+                let i = t.0 as usize;
+                (!key.slow_only || cols.duration[i] >= key.slow_threshold)
+                    && (!key.failed_only || cols.failed(i))
+            });
+        }
+        let (header, mut durs) = Header::of(store, &rows);
+        self.max_duration = if durs.is_empty() { 0 } else { header.range.1 };
+        [self.p95, self.p50] = percentiles_in(&mut durs, header.range, [95.0, 50.0]);
+        self.need = header.widths.need(store);
+        self.cost = header.cost;
+        self.unpriced = header.unpriced;
+        query::sort(store, &mut rows, key.sort, key.reverse);
+        self.rows = rows;
+        self.key = Some(key);
+        true
+    }
+}
+
+/// What the list's header says of its rows (but their percentiles).
+struct Header {
+    /// The least and the greatest duration.
+    range: (Nanos, Nanos),
+    cost: Option<Nanodollars>,
+    unpriced: u64,
+    widths: Widths,
+}
+
+impl Header {
+    /// The header of `rows`, and their durations. Read in index order (the columns' own order)
+    /// before the sort scatters them: in sorted order every read is a cache miss. A long list
+    /// is read in shares, one per core.
+    fn of(store: &Store, rows: &[TraceIdx]) -> (Self, Vec<Nanos>) {
+        let mut durs = vec![0; rows.len()];
+        let ranges = shares::ranges(rows.len());
+        let parts = ranges
+            .iter()
+            .cloned()
+            .zip(shares::split_mut(&mut durs, &ranges));
+        let mut shares = shares::in_shares(parts.collect(), |(r, durs)| {
+            Self::read(store, &rows[r], durs)
+        })
+        .into_iter();
+        let mut header = shares
+            .next()
+            .unwrap_or_else(|| Self::read(store, &[], &mut []));
+        for part in shares {
+            header.add(part);
+        }
+        (header, durs)
+    }
+
+    /// One share: what `rows` say; their durations go to `durs`.
+    fn read(store: &Store, rows: &[TraceIdx], durs: &mut [Nanos]) -> Self {
+        let cols = store.columns();
         let mut widths = Widths::new(store);
         let (mut cost, mut unpriced) = (None, 0);
         let mut range = (Nanos::MAX, Nanos::MIN);
-        for &t in &rows {
+        for (&t, slot) in rows.iter().zip(durs) {
             let i = t.0 as usize;
             let d = cols.duration[i];
-            durs.push(d);
+            *slot = d;
             range = (range.0.min(d), range.1.max(d));
             if let Some(c) = cols.cost(i) {
                 cost = Some(cost.map_or(c, |sum| sum + c));
@@ -94,15 +162,25 @@ impl View {
             unpriced += u64::from(cols.unpriced(i));
             widths.mark(cols, i);
         }
-        self.max_duration = if durs.is_empty() { 0 } else { range.1 };
-        [self.p95, self.p50] = percentiles_in(&mut durs, range, [95.0, 50.0]);
-        self.need = widths.need(store);
-        self.cost = cost;
-        self.unpriced = unpriced;
-        query::sort(store, &mut rows, key.sort, key.reverse);
-        self.rows = rows;
-        self.key = Some(key);
-        true
+        Self {
+            range,
+            cost,
+            unpriced,
+            widths,
+        }
+    }
+
+    /// Another share's header.
+    fn add(&mut self, o: Self) {
+        self.range = (self.range.0.min(o.range.0), self.range.1.max(o.range.1));
+        self.cost = match (self.cost, o.cost) {
+            (Some(a), Some(b)) => Some(a + b),
+            (a, b) => a.or(b),
+        };
+        self.unpriced += o.unpriced;
+        for (a, b) in self.widths.seen.iter_mut().zip(o.widths.seen) {
+            *a |= b;
+        }
     }
 }
 
@@ -160,4 +238,101 @@ pub fn default_slow_threshold(store: &Store, percentile: f64) -> Nanos {
         .map(|t| cols.duration[t.0 as usize])
         .collect();
     percentile_of(&mut d, percentile).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::store::{Record, SpanRecord};
+    use crate::model::{SpanKind, SpanStatus, Tokens};
+
+    /// 40 traces: durations, names, models and outcomes that differ.
+    fn store() -> Store {
+        let mut s = Store::new();
+        let src = s.add_source("t");
+        for n in 0..40i64 {
+            let span = SpanRecord {
+                trace_id: format!("{n:032x}"),
+                span_id: "r".into(),
+                name: Some(["qa", "rag.forward", "summarize"][(n % 3) as usize].into()),
+                kind: Some(SpanKind::Llm),
+                start: Some(n * 1_000),
+                end: Some(n * 1_000 + (n * 37 % 11) * 100),
+                status: Some(if n % 7 == 0 {
+                    SpanStatus::Error
+                } else {
+                    SpanStatus::Ok
+                }),
+                model: Some(["gpt-4o", "claude-3-5-haiku"][(n % 2) as usize].into()),
+                tokens: Some(Tokens::counts(10, 5, 15 + n.unsigned_abs() % 4)),
+                complete: true,
+                ..SpanRecord::default()
+            };
+            s.insert(src, Record::Span(span));
+        }
+        s.refresh();
+        s
+    }
+
+    fn key(query: &str, sort: SortKey, reverse: bool) -> ViewKey {
+        ViewKey {
+            generation: 0,
+            text_version: 0,
+            query: query.into(),
+            slow_only: false,
+            failed_only: false,
+            slow_threshold: 0,
+            sort,
+            reverse,
+        }
+    }
+
+    fn built(store: &Store, key: ViewKey) -> View {
+        let mut v = View::default();
+        let q = query::parse(&key.query).expect("query");
+        assert!(v.refresh(store, &q, &TextHits::default(), key));
+        v
+    }
+
+    /// A change of sort orders the rows it has again; the list and its header are those a
+    /// build from nothing gives.
+    #[test]
+    fn a_new_sort_orders_the_same_rows_as_a_new_build_does() {
+        let s = store();
+        for q in ["", "dur>300ns", "model:gpt"] {
+            let mut v = built(&s, key(q, SortKey::Start, false));
+            let parsed = query::parse(q).expect("query");
+            for (sort, reverse) in [
+                (SortKey::Dur, false),
+                (SortKey::Name, true),
+                (SortKey::Status, false),
+                (SortKey::Start, true),
+            ] {
+                assert!(v.refresh(&s, &parsed, &TextHits::default(), key(q, sort, reverse)));
+                let fresh = built(&s, key(q, sort, reverse));
+                assert_eq!(v.rows, fresh.rows, "{q} {sort:?} {reverse}");
+                assert_eq!(
+                    (v.p50, v.p95, v.max_duration, v.need, v.cost, v.unpriced),
+                    (
+                        fresh.p50,
+                        fresh.p95,
+                        fresh.max_duration,
+                        fresh.need,
+                        fresh.cost,
+                        fresh.unpriced
+                    ),
+                );
+            }
+            // the filter changed: the rows are another set
+            let other = built(&s, key("status:error", SortKey::Start, true));
+            assert!(v.refresh(
+                &s,
+                &query::parse("status:error").expect("query"),
+                &TextHits::default(),
+                key("status:error", SortKey::Start, true)
+            ));
+            assert_eq!(v.rows, other.rows);
+            assert!(v.rows.len() < 40 && !v.rows.is_empty());
+        }
+    }
 }
