@@ -42,8 +42,8 @@ fn ordered(v: f64) -> u64 {
 /// Sort traces in place; `reverse` inverts the key's natural order. Ties keep start order, then
 /// trace id order, so the order is total and the same whatever the input order.
 ///
-/// The traces are put in start order (arrival order usually is: then nothing moves), each one's
-/// key is read once from the store's columns, and a stable radix sort orders them on the key
+/// The traces are put in start order (arrival order usually is: a list sorted by another key
+/// is put back in index order, and then nothing else moves), each one's key is read once from the store's columns, and a stable radix sort orders them on the key
 /// alone: no row is read inside a comparison. A key that fits beside the trace's position in 64
 /// bits once its least value is taken away is sorted packed with it into 8 bytes, half of what
 /// a key and a trace take: the sort's passes move that much less memory.
@@ -71,7 +71,15 @@ pub fn sort(store: &Store, traces: &mut [TraceIdx], key: SortKey, reverse: bool)
     // ascending `u64`s in the key's natural order
     let asc = |x: Nanos| (x as u64) ^ (1 << 63);
     if !traces.is_sorted_by_key(start) {
-        traces.sort_by_key(start);
+        // index order is arrival order, usually start order: a radix sort on the index first
+        radsort::sort_by_key(traces, |t| t.0);
+        if !traces.is_sorted_by_key(start) {
+            let mut keyed: Vec<(u64, u32)> = traces.iter().map(|t| (asc(start(t)), t.0)).collect();
+            radsort::sort_by_key(&mut keyed, |k| k.0);
+            for (slot, &(_, t)) in traces.iter_mut().zip(&keyed) {
+                *slot = TraceIdx(t);
+            }
+        }
     }
     let starts_tie = traces.windows(2).any(|w| start(&w[0]) == start(&w[1]));
     if key == SortKey::Start {
