@@ -7,7 +7,7 @@ use super::ast::{Clause, Query, Scope, Term, status_in};
 use super::fuzzy::Fuzzy;
 use super::id;
 use super::names::Names;
-use super::span_terms;
+use super::span_terms::{self, keep};
 use crate::model::shares;
 use crate::model::{Outcome, SpanIdx, Store, Sym, TextHit, TextHits, TraceColumns, TraceIdx};
 
@@ -149,16 +149,17 @@ impl<'a> Matcher<'a> {
             .all(|&(ci, c)| self.trace_term(ci, idx, &c.term) != c.negated)
     }
 
-    /// Keep, of `rows`, the traces for which trace clause `c` (the `ci`-th) holds: the common
-    /// terms read their column in a loop of their own.
-    fn narrow(&self, ci: usize, c: &Clause, rows: &mut Vec<TraceIdx>) {
+    /// Keep, of `rows`, the traces for which trace clause `c` (the `ci`-th) holds, in order at
+    /// the start of `rows`; returns how many. The common terms read their column in a loop of
+    /// their own.
+    fn narrow(&self, ci: usize, c: &Clause, rows: &mut [TraceIdx]) -> usize {
         let cols = self.store.columns();
         let table = self.store.spans();
         let neg = c.negated;
         let sym = |col: &[u32], t: TraceIdx| TraceColumns::sym(col[t.0 as usize]);
         match &c.term {
             Term::Dur(cmp, ns) => {
-                span_terms::retain_cmp(rows, *cmp, *ns, neg, |t| cols.duration[t.0 as usize]);
+                span_terms::retain_cmp(rows, *cmp, *ns, neg, |t| cols.duration[t.0 as usize])
             }
             Term::Tokens(cmp, n) => span_terms::retain_cmp(rows, *cmp, *n, neg, |t| {
                 cols.tokens[t.0 as usize].saturating_sub(1)
@@ -168,38 +169,61 @@ impl<'a> Matcher<'a> {
             }),
             Term::Status(set) => {
                 let ok = Outcome::ALL.map(|o| status_in(set, o));
-                rows.retain(|t| ok[cols.outcome(t.0 as usize) as usize] != neg);
+                keep(rows, |t| ok[cols.outcome(t.0 as usize) as usize] != neg)
             }
             Term::Name(n) => {
                 let mut hit = self
                     .names
                     .tester(ci, |s| s.to_lowercase().contains(n.as_str()));
-                rows.retain(|&t| sym(&cols.name, t).is_some_and(&mut hit) != neg);
+                keep(rows, |t| sym(&cols.name, t).is_some_and(&mut hit) != neg)
             }
             Term::Model(m) => {
                 let mut hit = self
                     .names
                     .tester(ci, |s| s.to_lowercase().contains(m.as_str()));
-                rows.retain(|&t| {
+                keep(rows, |t| {
                     let found = if cols.one_model(t.0 as usize) {
                         sym(&cols.model, t).is_some_and(&mut hit)
                     } else {
-                        let spans = Self::rows(self.store.trace_spans(t));
-                        spans.filter_map(|s| table.model(s)).any(&mut hit)
+                        self.any_span(t, &mut hit, |s| table.model(s))
                     };
                     found != neg
-                });
+                })
             }
             Term::Fuzzy(word) => {
                 let mut hit = self.names.tester(ci, |n| self.fuzzy.matches(n, word));
-                rows.retain(|&t| {
+                keep(rows, |t| {
                     let found = sym(&cols.name, t).is_some_and(&mut hit)
-                        || Self::rows(self.store.trace_spans(t)).any(|s| hit(table.name(s)));
+                        || self.any_span(t, &mut hit, |s| Some(table.name(s)));
                     found != neg
-                });
+                })
             }
-            term => rows.retain(|&t| self.trace_term(ci, t, term) != neg),
+            term => keep(rows, |t| self.trace_term(ci, t, term) != neg),
         }
+    }
+
+    /// Keep, of `rows`, the traces every trace clause holds for, in order at the start of
+    /// `rows`; returns how many.
+    fn narrowed(&self, rows: &mut [TraceIdx]) -> usize {
+        let mut n = rows.len();
+        for &(ci, c) in &self.trace_clauses {
+            n = self.narrow(ci, c, &mut rows[..n]);
+        }
+        n
+    }
+
+    /// Whether some span of trace `t` has a symbol (`of` its row) that `hit` accepts: out of
+    /// the loops over the columns, which then stay small enough to be one loop.
+    #[inline(never)]
+    fn any_span(
+        &self,
+        t: TraceIdx,
+        hit: &mut dyn FnMut(Sym) -> bool,
+        of: impl Fn(usize) -> Option<Sym>,
+    ) -> bool {
+        Self::rows(self.store.trace_spans(t))
+            .filter_map(of)
+            .any(hit)
     }
 
     /// Whether trace `idx` matches.
@@ -254,25 +278,23 @@ pub fn filter_with_text(store: &Store, query: &Query, hits: Option<&TextHits>) -
     if m.trace_clauses.is_empty() {
         return rows;
     }
-    // a long list in shares, each narrowed by a matcher of its own (what it learns of names is
-    // its own)
+    let mut rows = rows;
+    // a long list in shares, each narrowed in place by a matcher of its own (what it learns of
+    // names is its own), then the rows each kept put end to end
     let ranges = shares::ranges(rows.len());
-    if ranges.len() == 1 {
-        let mut rows = rows;
-        for &(ci, c) in &m.trace_clauses {
-            m.narrow(ci, c, &mut rows);
-        }
-        return rows;
+    let kept = if ranges.len() == 1 {
+        vec![m.narrowed(&mut rows)]
+    } else {
+        let parts = shares::split_mut(&mut rows, &ranges);
+        shares::in_shares(parts, |share| matcher().narrowed(share))
+    };
+    let mut end = 0;
+    for (r, n) in ranges.iter().zip(kept) {
+        rows.copy_within(r.start..r.start + n, end);
+        end += n;
     }
-    shares::in_shares(ranges, |r| {
-        let m = matcher();
-        let mut share = rows[r].to_vec();
-        for &(ci, c) in &m.trace_clauses {
-            m.narrow(ci, c, &mut share);
-        }
-        share
-    })
-    .concat()
+    rows.truncate(end);
+    rows
 }
 
 /// What reading a trace term costs per trace, lowest first: one column, a name's test, the
@@ -301,12 +323,26 @@ mod tests {
     /// Four traces: a fast ok one, a slow RAG that recovered from a failed LLM step, a running
     /// one and a fast one that failed.
     fn store() -> Store {
+        stores(&[""])
+    }
+
+    /// The four traces of [`store`] once per prefix of their ids.
+    fn stores(prefixes: &[&str]) -> Store {
         let mut s = Store::new();
+        for p in prefixes {
+            four(&mut s, p);
+        }
+        s.refresh();
+        s
+    }
+
+    fn four(s: &mut Store, prefix: &str) {
         let src = s.add_source("test");
+        let tid = |t: &str| format!("{prefix}{t}");
         let span =
             |t: &str, id: &str, parent: Option<&str>, name: &str, start: i64, end: Option<i64>| {
                 SpanRecord {
-                    trace_id: t.into(),
+                    trace_id: tid(t),
                     span_id: id.into(),
                     parent_id: parent.map(Into::into),
                     name: Some(name.into()),
@@ -368,7 +404,7 @@ mod tests {
         s.insert(
             src,
             Record::Trace(TraceRecord {
-                trace_id: "ccc3".into(),
+                trace_id: tid("ccc3"),
                 running: Some(true),
                 ..TraceRecord::default()
             }),
@@ -377,7 +413,7 @@ mod tests {
             s.insert(
                 src,
                 Record::Trace(TraceRecord {
-                    trace_id: id.into(),
+                    trace_id: tid(id),
                     score: Some(crate::model::ScoreRecord { value, label: None }),
                     ..TraceRecord::default()
                 }),
@@ -386,8 +422,6 @@ mod tests {
         let mut failed = span("ddd4", "r", None, "Summarize.forward", 0, Some(50 * ms));
         failed.status = Some(SpanStatus::Error);
         s.insert(src, Record::Span(failed));
-        s.refresh();
-        s
     }
 
     fn ids(store: &Store, q: &str) -> Vec<String> {
@@ -442,12 +476,18 @@ mod tests {
             ]
             .map(String::from),
         );
-        for q in &queries {
-            let parsed = parse(q).unwrap_or_else(|e| panic!("{q}: {e:?}"));
-            let m = Matcher::new(&s, &parsed);
-            let one_by_one: Vec<TraceIdx> = s.trace_ids().filter(|&t| m.matches(t)).collect();
-            assert_eq!(filter(&s, &parsed), one_by_one, "{q}");
+        // and a list long enough to be read in shares (of 16 rows in the unit tests)
+        let prefixes: Vec<String> = (0..40).map(|p| format!("{p:02}")).collect();
+        let many = stores(&prefixes.iter().map(String::as_str).collect::<Vec<_>>());
+        for s in [&s, &many] {
+            for q in &queries {
+                let parsed = parse(q).unwrap_or_else(|e| panic!("{q}: {e:?}"));
+                let m = Matcher::new(s, &parsed);
+                let one_by_one: Vec<TraceIdx> = s.trace_ids().filter(|&t| m.matches(t)).collect();
+                assert_eq!(filter(s, &parsed), one_by_one, "{q}");
+            }
         }
+        assert!(many.trace_count() == 160 && many.span_count() > 160);
     }
 
     #[test]

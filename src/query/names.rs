@@ -53,20 +53,11 @@ impl<'a> Names<'a> {
         if cache[ci].len() < strings {
             cache[ci].resize(strings, 0);
         }
-        move |sym| {
-            let known = &mut cache[ci];
-            let i = sym.0 as usize;
-            if known.len() <= i {
-                known.resize(i + 1, 0);
-            }
-            match known[i] {
-                0 => {
-                    let hit = test(store.str(sym));
-                    known[i] = 1 + u8::from(hit);
-                    hit
-                }
-                v => v == 2,
-            }
+        // the loop's body is the lookup; the test of a string not seen yet is a call
+        move |sym| match cache[ci].get(sym.0 as usize) {
+            Some(2) => true,
+            Some(1) => false,
+            _ => learn(&mut cache[ci], store.str(sym), sym, &test),
         }
     }
 
@@ -86,4 +77,17 @@ impl<'a> Names<'a> {
                 }
         })
     }
+}
+
+/// What `test` says of string `sym` (its text `s`), remembered in `known`.
+#[cold]
+#[inline(never)]
+fn learn(known: &mut Vec<u8>, s: &str, sym: Sym, test: &dyn Fn(&str) -> bool) -> bool {
+    let i = sym.0 as usize;
+    if known.len() <= i {
+        known.resize(i + 1, 0);
+    }
+    let hit = test(s);
+    known[i] = 1 + u8::from(hit);
+    hit
 }

@@ -1,7 +1,7 @@
 //! Ordering traces by a [`SortKey`]: keys read once from the store's columns, ties broken by
 //! start then trace id so the order is total.
 
-use crate::model::{Nanos, Store, TraceColumns, TraceIdx};
+use crate::model::{Nanos, Store, TraceColumns, TraceIdx, shares};
 
 /// What to sort traces by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -50,7 +50,8 @@ fn ordered(v: f64) -> u64 {
 pub fn sort(store: &Store, traces: &mut [TraceIdx], key: SortKey, reverse: bool) {
     let cols = store.columns();
     let start = |t: &TraceIdx| cols.start[t.0 as usize];
-    if key == SortKey::Start && traces.is_sorted_by(|a, b| start(a) < start(b)) {
+    let mut order = start_order(cols, traces);
+    if key == SortKey::Start && order == StartOrder::Increasing {
         // no ties, nothing to sort
         if reverse {
             traces.reverse();
@@ -70,18 +71,20 @@ pub fn sort(store: &Store, traces: &mut [TraceIdx], key: SortKey, reverse: bool)
     };
     // ascending `u64`s in the key's natural order
     let asc = |x: Nanos| (x as u64) ^ (1 << 63);
-    if !traces.is_sorted_by_key(start) {
+    if order == StartOrder::Unsorted {
         // index order is arrival order, usually start order: a radix sort on the index first
         radsort::sort_by_key(traces, |t| t.0);
-        if !traces.is_sorted_by_key(start) {
+        order = start_order(cols, traces);
+        if order == StartOrder::Unsorted {
             let mut keyed: Vec<(u64, u32)> = traces.iter().map(|t| (asc(start(t)), t.0)).collect();
             radsort::sort_by_key(&mut keyed, |k| k.0);
             for (slot, &(_, t)) in traces.iter_mut().zip(&keyed) {
                 *slot = TraceIdx(t);
             }
+            order = start_order(cols, traces);
         }
     }
-    let starts_tie = traces.windows(2).any(|w| start(&w[0]) == start(&w[1]));
+    let starts_tie = order == StartOrder::Ties;
     if key == SortKey::Start {
         if reverse {
             traces.reverse();
@@ -184,6 +187,42 @@ pub fn sort(store: &Store, traces: &mut [TraceIdx], key: SortKey, reverse: bool)
             break_ties(store, traces, |j, t| (keyed[j].0, start(&t)), false);
         }
     }
+}
+
+/// How a list of traces stands in start order (each next one worse than the last).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum StartOrder {
+    /// Every start later than the one before.
+    Increasing,
+    /// In start order, with equal starts.
+    Ties,
+    Unsorted,
+}
+
+/// How `traces` stand in start order: a long list is read in shares, each with the first
+/// trace of the next so that every pair of neighbours is looked at.
+fn start_order(cols: &TraceColumns, traces: &[TraceIdx]) -> StartOrder {
+    let of = |traces: &[TraceIdx]| {
+        let mut order = StartOrder::Increasing;
+        for w in traces.windows(2) {
+            let (a, b) = (cols.start[w[0].0 as usize], cols.start[w[1].0 as usize]);
+            if a > b {
+                return StartOrder::Unsorted;
+            }
+            if a == b {
+                order = StartOrder::Ties;
+            }
+        }
+        order
+    };
+    let shares: Vec<_> = shares::ranges(traces.len())
+        .into_iter()
+        .map(|r| r.start..(r.end + 1).min(traces.len()))
+        .collect();
+    shares::in_shares(shares, |r| of(&traces[r]))
+        .into_iter()
+        .max()
+        .unwrap_or(StartOrder::Increasing)
 }
 
 /// Order each run of adjacent traces with the same `tie` (of their position and trace) by

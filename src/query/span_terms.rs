@@ -24,21 +24,35 @@ pub(super) fn cost(term: &Term) -> u8 {
     }
 }
 
+/// Keep the items of `v` that `keep` accepts, in order at the start of `v`; returns how many.
+/// A loop of its own that the test is inlined into.
+pub(super) fn keep<I: Copy>(v: &mut [I], mut keep: impl FnMut(I) -> bool) -> usize {
+    let mut n = 0;
+    for r in 0..v.len() {
+        let x = v[r];
+        if keep(x) {
+            v[n] = x;
+            n += 1;
+        }
+    }
+    n
+}
+
 /// Keep the items of `v` whose value (`get`) compares with `rhs` as `cmp` says (or, `neg`,
-/// does not): the comparison is chosen once, outside the loop.
+/// does not), as [`keep`] does: the comparison is chosen once, outside the loop.
 pub(super) fn retain_cmp<I: Copy, T: PartialOrd + Copy>(
-    v: &mut Vec<I>,
+    v: &mut [I],
     cmp: Cmp,
     rhs: T,
     neg: bool,
     get: impl Fn(I) -> T,
-) {
+) -> usize {
     match cmp {
-        Cmp::Gt => v.retain(|&i| (get(i) > rhs) != neg),
-        Cmp::Ge => v.retain(|&i| (get(i) >= rhs) != neg),
-        Cmp::Lt => v.retain(|&i| (get(i) < rhs) != neg),
-        Cmp::Le => v.retain(|&i| (get(i) <= rhs) != neg),
-        Cmp::Eq => v.retain(|&i| (get(i) == rhs) != neg),
+        Cmp::Gt => keep(v, |i| (get(i) > rhs) != neg),
+        Cmp::Ge => keep(v, |i| (get(i) >= rhs) != neg),
+        Cmp::Lt => keep(v, |i| (get(i) < rhs) != neg),
+        Cmp::Le => keep(v, |i| (get(i) <= rhs) != neg),
+        Cmp::Eq => keep(v, |i| (get(i) == rhs) != neg),
     }
 }
 
@@ -52,7 +66,8 @@ fn narrow(cand: &mut Option<Vec<u32>>, rows: &Range<usize>, mut keep: impl FnMut
             .map(|i| u32::try_from(i).unwrap_or(u32::MAX))
             .collect(),
         Some(mut v) => {
-            v.retain(|&i| keep(i as usize));
+            let n = self::keep(&mut v, |i| keep(i as usize));
+            v.truncate(n);
             v
         }
     });

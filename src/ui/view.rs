@@ -149,22 +149,23 @@ impl Header {
     fn read(store: &Store, rows: &[TraceIdx], durs: &mut [Nanos]) -> Self {
         let cols = store.columns();
         let mut widths = Widths::new(store);
-        let (mut cost, mut unpriced) = (None, 0);
+        let (mut cost, mut priced, mut unpriced) = (0u64, false, 0);
         let mut range = (Nanos::MAX, Nanos::MIN);
+        // few branches: a choice between two values is a move, not a jump
         for (&t, slot) in rows.iter().zip(durs) {
             let i = t.0 as usize;
             let d = cols.duration[i];
             *slot = d;
             range = (range.0.min(d), range.1.max(d));
-            if let Some(c) = cols.cost(i) {
-                cost = Some(cost.map_or(c, |sum| sum + c));
-            }
+            let c = cols.cost(i);
+            cost = cost.saturating_add(c.map_or(0, |c| c.0));
+            priced |= c.is_some();
             unpriced += u64::from(cols.unpriced(i));
             widths.mark(cols, i);
         }
         Self {
             range,
-            cost,
+            cost: priced.then_some(Nanodollars(cost)),
             unpriced,
             widths,
         }
@@ -187,33 +188,35 @@ impl Header {
 /// The widest name and model of the rows marked (at least as wide as their column headers,
 /// `NAME▼` and `MODEL▼`). Each distinct string is measured once.
 struct Widths {
-    /// Per symbol of the store: bit 1, a listed trace's name; bit 2, its model.
+    /// Per symbol of the store: bit 1, a listed trace's name; bit 2, its model. The last slot
+    /// is "no symbol"'s.
     seen: Vec<u8>,
 }
 
 impl Widths {
     fn new(store: &Store) -> Self {
         Self {
-            seen: vec![0u8; store.strings.len()],
+            seen: vec![0u8; store.strings.len() + 1],
         }
     }
 
     /// Trace row `i` is listed.
     fn mark(&mut self, cols: &TraceColumns, i: usize) {
+        let none = self.seen.len() - 1;
         for (raw, bit) in [(cols.name[i], 1), (cols.model[i], 2)] {
+            // no symbol (`NO_SYM`, above every symbol) marks the last slot
+            let s = (raw as usize).min(none);
             // a test before the write: or-ing into the same few bytes every row chains each
             // row's store to the next row's load
-            if let Some(s) = TraceColumns::sym(raw)
-                && self.seen[s.0 as usize] & bit == 0
-            {
-                self.seen[s.0 as usize] |= bit;
+            if self.seen[s] & bit == 0 {
+                self.seen[s] |= bit;
             }
         }
     }
 
     fn need(&self, store: &Store) -> Need {
         let widest = |bit: u8, header: usize| {
-            self.seen
+            self.seen[..self.seen.len() - 1]
                 .iter()
                 .enumerate()
                 .filter(|&(_, &b)| b & bit != 0)
