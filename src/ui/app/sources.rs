@@ -36,12 +36,13 @@ impl App {
         let wf = &mut self.wf;
         wf.trace = wf.trace.and_then(|t| remap.trace(t));
         match (wf.trace, wf.layout.as_mut()) {
-            (Some(t), Some(layout)) => {
+            (Some(_), Some(layout)) => {
                 for s in &mut layout.spans {
                     *s = remap.span(*s).unwrap_or(*s);
                 }
-                // rebuilt on the next prepare, keeping collapse state and selection
-                wf.built_for = Some((t, 0, false, false, u64::MAX));
+                // laid out again on the next prepare, keeping collapse state and selection
+                wf.laid_out = None;
+                wf.built_for = None;
             }
             _ => {
                 wf.layout = None;

@@ -6,7 +6,6 @@ use super::*;
 impl App {
     pub(super) fn prepare_waterfall(&mut self) {
         let trace = self.selected_trace();
-        let generation = self.store.generation();
         let Some(t) = trace else {
             self.wf = WaterfallState {
                 critical: self.wf.critical,
@@ -14,23 +13,21 @@ impl App {
             };
             return;
         };
+        let new_trace = self.wf.trace != Some(t);
+        let prev_span = self.selected_span();
+        if new_trace || self.wf.lay_out_again(&self.store, t) {
+            self.wf.set_layout(&self.store, t);
+        }
+        let laid_at = self.wf.laid_out.map_or(u64::MAX, |(_, r)| u64::from(r));
         let key = (
             t,
-            generation,
+            laid_at,
             self.slow_only,
             self.failed_only,
             self.wf.collapse_version,
         );
         if self.wf.built_for == Some(key) {
             return;
-        }
-        let new_trace = self.wf.trace != Some(t);
-        let prev_span = self.selected_span();
-        if new_trace
-            || self.wf.layout.is_none()
-            || self.wf.built_for.map(|k| k.1) != Some(generation)
-        {
-            self.wf.set_layout(&self.store, t);
         }
         if new_trace {
             self.wf.collapsed.clear();

@@ -6,6 +6,7 @@ use crate::analysis::breakdown::Breakdown;
 use crate::model::waterfall::Waterfall;
 use crate::model::{SpanIdx, Store, TraceIdx};
 use std::collections::HashSet;
+use std::time::{Duration, Instant};
 
 /// The waterfall of the selected trace, and which of its rows are shown.
 #[derive(Debug, Default)]
@@ -25,7 +26,13 @@ pub struct WaterfallState {
     pub(crate) search_requested: Option<(TraceIdx, u32)>,
     /// Only the first spans' texts are in `search_texts` (a huge trace).
     pub search_partial: bool,
+    /// What the visible rows were found for: the trace, the revision it was laid out at, the
+    /// slow and failed filters, the collapsed spans' version.
     pub(crate) built_for: Option<(TraceIdx, u64, bool, bool, u64)>,
+    /// The trace and its revision that `layout` is of (`None`: lay it out again).
+    pub(crate) laid_out: Option<(TraceIdx, u32)>,
+    /// When `layout` was made, and how long making it took.
+    pub(crate) laid_at: Option<(Instant, Duration)>,
     pub(crate) collapse_version: u64,
     /// The tree drawn in front of each row of `layout` (`├─`, `│ └─`), made with the layout.
     pub prefixes: Vec<String>,
@@ -38,11 +45,36 @@ impl WaterfallState {
     /// Lay out trace `t` of `store` again: the rows, their tree prefixes, and where its time
     /// went.
     pub fn set_layout(&mut self, store: &Store, t: TraceIdx) {
+        let began = Instant::now();
         let layout = Waterfall::new(store, t);
         self.prefixes = layout.prefixes();
         self.breakdown = Breakdown::new(&store.tree_inputs(t), &layout.tree, &layout.rows);
         self.layout = Some(layout);
+        self.laid_out = Some((t, store.trace(t).revision));
+        self.laid_at = Some((began, began.elapsed()));
     }
+
+    /// Whether trace `t` of `store`, laid out before and changed since, is laid out again now.
+    /// A trace of up to [`Self::BIG`] spans is, at once. A bigger one that keeps changing (its
+    /// spans arrive while it is shown) is once the time its last layout took has passed four
+    /// times over: laying it out takes at most a fifth of the time, and the frames in between
+    /// show it as it was.
+    #[must_use]
+    pub fn lay_out_again(&self, store: &Store, t: TraceIdx) -> bool {
+        if self.layout.is_none() || self.laid_out.is_none_or(|(lt, _)| lt != t) {
+            return true;
+        }
+        if self.laid_out == Some((t, store.trace(t).revision)) {
+            return false;
+        }
+        store.trace(t).spans.len() <= Self::BIG
+            || self
+                .laid_at
+                .is_none_or(|(at, took)| at.elapsed() >= took * 5)
+    }
+
+    /// Spans in a trace that is laid out again every time it changes.
+    pub const BIG: usize = 4096;
 
     /// Keep the selection inside a window of `height` rows, with no blank rows below the last
     /// span while rows above it are hidden: when the terminal grows, the rows scrolled off come
@@ -72,4 +104,55 @@ pub struct SpanSearch {
     pub hits: HashSet<SpanIdx>,
     /// Show only the hits and their ancestors (`f`).
     pub only: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::testing::span;
+
+    /// A trace of `n` spans: a root and its children.
+    fn store(n: usize) -> Store {
+        let mut s = Store::new();
+        let src = s.add_source("t");
+        s.insert(src, span("t", "r", None, 0, 1_000));
+        for i in 1..n {
+            s.insert(src, span("t", &format!("c{i}"), Some("r"), 1, 2));
+        }
+        s.refresh();
+        s
+    }
+
+    fn grow(s: &mut Store) {
+        let src = s.add_source("more");
+        s.insert(src, span("t", "late", Some("r"), 3, 4));
+        s.refresh();
+    }
+
+    /// A trace is laid out again when it changed: at once when it is small; when it is big,
+    /// once the time of its last layout has passed four times over.
+    #[test]
+    fn a_trace_is_laid_out_again_when_it_changed_and_a_big_one_at_a_pace() {
+        for (n, big) in [(10, false), (WaterfallState::BIG + 1, true)] {
+            let mut s = store(n);
+            let t = s.trace_ids().next().expect("a trace");
+            let mut wf = WaterfallState::default();
+            assert!(wf.lay_out_again(&s, t), "never laid out");
+            wf.set_layout(&s, t);
+            assert!(!wf.lay_out_again(&s, t), "unchanged");
+            grow(&mut s);
+            // as if the last layout had just taken an hour
+            wf.laid_at = Some((Instant::now(), Duration::from_secs(3600)));
+            assert_eq!(wf.lay_out_again(&s, t), !big, "{n} spans, changed");
+            // and as if it took no time
+            wf.laid_at = Some((Instant::now(), Duration::ZERO));
+            assert!(wf.lay_out_again(&s, t), "{n} spans, changed, time passed");
+            wf.set_layout(&s, t);
+            assert_eq!(wf.layout.as_ref().map(|l| l.rows.len()), Some(n + 1));
+            assert!(!wf.lay_out_again(&s, t));
+            // compaction: the layout's indexes moved
+            wf.laid_out = None;
+            assert!(wf.lay_out_again(&s, t));
+        }
+    }
 }
