@@ -43,10 +43,11 @@ fn ordered(v: f64) -> u64 {
 /// trace id order, so the order is total and the same whatever the input order.
 ///
 /// The traces are put in start order (arrival order usually is: a list sorted by another key
-/// is put back in index order, and then nothing else moves), each one's key is read once from the store's columns, and a stable radix sort orders them on the key
-/// alone: no row is read inside a comparison. A key that fits beside the trace's position in 64
-/// bits once its least value is taken away is sorted packed with it into 8 bytes, half of what
-/// a key and a trace take: the sort's passes move that much less memory.
+/// is put back in index order, and then nothing else moves), each one's key is read once from
+/// the store's columns, and a stable radix sort orders them on the key alone: no row is read
+/// inside a comparison. A key that fits beside the trace's position in 64 bits once its least
+/// value is taken away is sorted packed with it into 8 bytes, half of what a key and a trace
+/// take: the sort's passes move that much less memory.
 pub fn sort(store: &Store, traces: &mut [TraceIdx], key: SortKey, reverse: bool) {
     let cols = store.columns();
     let start = |t: &TraceIdx| cols.start[t.0 as usize];
@@ -101,6 +102,7 @@ pub fn sort(store: &Store, traces: &mut [TraceIdx], key: SortKey, reverse: bool)
     }
     let mut keys = match key {
         SortKey::Dur => each(traces, |i| !asc(cols.duration[i])),
+        // (sorted above)
         SortKey::Start => vec![0; traces.len()],
         SortKey::Tokens => each(traces, |i| !cols.tokens[i]),
         SortKey::Cost => each(traces, |i| {
