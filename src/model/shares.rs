@@ -1,8 +1,29 @@
 //! Reading a long table in shares, one per core: a rebuild of the trace list over a million
 //! traces reads each column once, and two cores read it in about half the time.
 
+use std::cell::Cell;
 use std::num::NonZero;
 use std::ops::Range;
+
+thread_local! {
+    /// Set by [`alone`]: this thread reads its tables by itself.
+    static ALONE: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Run `f` with every table it reads in shares read by the calling thread alone: for work that
+/// should leave the other cores to other threads (a list rebuilt because data arrived, while
+/// the parsers want every core).
+pub fn alone<R>(f: impl FnOnce() -> R) -> R {
+    /// Puts back what was there, even when `f` panics.
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            ALONE.set(self.0);
+        }
+    }
+    let _restore = Restore(ALONE.replace(true));
+    f()
+}
 
 /// Rows read by one thread: fewer are not worth starting another. The unit tests cut their
 /// small tables in shares too, so every reader in shares is checked against its answer.
@@ -15,7 +36,11 @@ pub const SHARE: usize = 16;
 /// rows: a short table is one range.
 #[must_use]
 pub fn ranges(len: usize) -> Vec<Range<usize>> {
-    let cores = std::thread::available_parallelism().map_or(1, NonZero::get);
+    let cores = if ALONE.get() {
+        1
+    } else {
+        std::thread::available_parallelism().map_or(1, NonZero::get)
+    };
     let threads = cores.min(len / SHARE).max(1);
     let share = len.div_ceil(threads);
     (0..threads)
@@ -75,6 +100,9 @@ mod tests {
             });
             assert_eq!(read.concat(), (0..n).collect::<Vec<_>>(), "{n}");
             assert!(slots.iter().enumerate().all(|(i, &o)| o == i * 2), "{n}");
+            assert_eq!(alone(|| super::ranges(n)).len(), 1, "{n}");
         }
+        // and after `alone`, shares again
+        assert_eq!(ranges(SHARE * 5).len(), cores.min(5));
     }
 }

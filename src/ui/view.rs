@@ -33,6 +33,17 @@ impl ViewKey {
                 ..other.clone()
             }
     }
+
+    /// Whether `self` and `other` differ at most in what data came (the store's generation,
+    /// what the text searches found): no key was pressed between them.
+    fn asks_as(&self, other: &Self) -> bool {
+        *self
+            == Self {
+                generation: self.generation,
+                text_version: self.text_version,
+                ..other.clone()
+            }
+    }
 }
 
 /// The rows of the trace list.
@@ -90,6 +101,18 @@ impl View {
             self.key = Some(key);
             return true;
         }
+        if self.key.as_ref().is_some_and(|k| k.asks_as(&key)) {
+            // rebuilt because data came: the other cores are the parsers'
+            shares::alone(|| self.rebuild(store, q, hits, key));
+        } else {
+            // a key was pressed: every core, for the answer the user waits for
+            self.rebuild(store, q, hits, key);
+        }
+        true
+    }
+
+    /// Filter, read the header of and sort the listed rows anew.
+    fn rebuild(&mut self, store: &Store, q: &Query, hits: &TextHits, key: ViewKey) {
         let cols = store.columns();
         let mut rows = query::filter_with_text(store, q, Some(hits));
         if key.slow_only || key.failed_only {
@@ -108,7 +131,6 @@ impl View {
         query::sort(store, &mut rows, key.sort, key.reverse);
         self.rows = rows;
         self.key = Some(key);
-        true
     }
 }
 
@@ -336,6 +358,12 @@ mod tests {
             ));
             assert_eq!(v.rows, other.rows);
             assert!(v.rows.len() < 40 && !v.rows.is_empty());
+            // data came (a new generation): built again, on this thread alone, to the same
+            let mut came = key("status:error", SortKey::Start, true);
+            came.generation += 1;
+            let parsed = query::parse("status:error").expect("query");
+            assert!(v.refresh(&s, &parsed, &TextHits::default(), came));
+            assert_eq!(v.rows, other.rows);
         }
     }
 }
