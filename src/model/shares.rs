@@ -55,6 +55,10 @@ pub fn in_shares<T: Send, R: Send>(parts: Vec<T>, f: impl Fn(T) -> R + Sync) -> 
     let Some(first) = parts.next() else {
         return Vec::new();
     };
+    if parts.len() == 0 {
+        // one part: no scope to open
+        return vec![f(first)];
+    }
     let f = &f;
     std::thread::scope(|scope| {
         let others: Vec<_> = parts.map(|p| scope.spawn(move || f(p))).collect();

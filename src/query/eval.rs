@@ -266,7 +266,7 @@ pub fn filter_with_text(store: &Store, query: &Query, hits: Option<&TextHits>) -
         }
     };
     let m = matcher();
-    let rows: Vec<TraceIdx> = if m.span_clauses.is_empty() {
+    let mut rows: Vec<TraceIdx> = if m.span_clauses.is_empty() {
         store.trace_id_vec()
     } else {
         let by_spans = span_terms::traces_with_matching_span(store, query, &m.span_clauses);
@@ -278,16 +278,11 @@ pub fn filter_with_text(store: &Store, query: &Query, hits: Option<&TextHits>) -
     if m.trace_clauses.is_empty() {
         return rows;
     }
-    let mut rows = rows;
     // a long list in shares, each narrowed in place by a matcher of its own (what it learns of
     // names is its own), then the rows each kept put end to end
     let ranges = shares::ranges(rows.len());
-    let kept = if ranges.len() == 1 {
-        vec![m.narrowed(&mut rows)]
-    } else {
-        let parts = shares::split_mut(&mut rows, &ranges);
-        shares::in_shares(parts, |share| matcher().narrowed(share))
-    };
+    let parts = shares::split_mut(&mut rows, &ranges);
+    let kept = shares::in_shares(parts, |share| matcher().narrowed(share));
     let mut end = 0;
     for (r, n) in ranges.iter().zip(kept) {
         rows.copy_within(r.start..r.start + n, end);

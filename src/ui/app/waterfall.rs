@@ -18,10 +18,10 @@ impl App {
         if new_trace || self.wf.lay_out_again(&self.store, t) {
             self.wf.set_layout(&self.store, t);
         }
-        let laid_at = self.wf.laid_out.map_or(u64::MAX, |(_, r)| u64::from(r));
+        let revision = self.wf.laid_out.map_or(u64::MAX, |(_, r)| u64::from(r));
         let key = (
             t,
-            laid_at,
+            revision,
             self.slow_only,
             self.failed_only,
             self.wf.collapse_version,
