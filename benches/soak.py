@@ -6,7 +6,7 @@ Runs `spanscope LOG --listen 127.0.0.1:PORT` (default settings: its default memo
 10 minutes (by default) while
   - several OTLP/HTTP exporters send protobuf bodies with fresh ids per request
     (benches/otlp_load.py: 4 clients in 2 processes, paced to --rate requests/s), and
-  - LOG grows at 5 MB/s (steps lines of the shared generator, ids made unique per pass),
+  - LOG grows at 15 MB/s (steps lines of the shared generator, ids made unique per pass),
 and a user presses j/k now and then. Every 10 s it samples the explorer's resident memory.
 At the end it quits the explorer and reads its exit summary: where every span record went
 (received = indexed + merged + duplicate + evicted + rejected, for each source). Checks that
@@ -88,12 +88,31 @@ class Writer(threading.Thread):
         out.close()
 
 
+def flatness(samples, seconds):
+    """Whether resident memory is flat over the second half of the run: the least-squares trend
+    of the samples taken then, over that half, moves it by at most 5 % of their mean. (While the
+    index fills toward its budget memory rises; once the budget is reached the oldest traces are
+    evicted as new ones come, and it stays.) Returns (flat, MiB per minute, mean, the samples)."""
+    pts = [(ts, rss) for ts, rss, _ in samples if ts >= seconds / 2]
+    if len(pts) < 3:
+        return False, 0.0, 0.0, []
+    n = len(pts)
+    mt = sum(t for t, _ in pts) / n
+    mr = sum(r for _, r in pts) / n
+    var = sum((t - mt) ** 2 for t, _ in pts)
+    slope = sum((t - mt) * (r - mr) for t, r in pts) / var if var else 0.0
+    flat = abs(slope * seconds / 2) <= 0.05 * mr
+    return flat, slope * 60, mr, [r for _, r in pts]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seconds", type=int, default=600)
     ap.add_argument("--rate", type=int, default=200, help="OTLP requests/s over all exporters")
     ap.add_argument("--clients", type=int, default=4)
-    ap.add_argument("--file-mb-per-s", type=float, default=5.0)
+    ap.add_argument("--file-mb-per-s", type=float, default=15.0,
+                    help="how fast the followed log grows (default 15: the default budget is "
+                    "reached in about six minutes; at 5 it takes about sixteen)")
     ap.add_argument("--max-memory", default=None,
                     help="pass --max-memory SIZE to the explorer (default: its default settings)")
     ap.add_argument("--bin")
@@ -201,6 +220,10 @@ def main():
     if warm:
         print("RSS after the first minute: min %.0f, max %.0f MiB (%d samples)"
               % (min(warm), max(warm), len(warm)))
+    flat, slope, mean, late = flatness(samples[:-1], a.seconds)
+    if late:
+        print("RSS over the second half: min %.0f, max %.0f, mean %.0f MiB; trend %+.1f MiB/min"
+              % (min(late), max(late), mean, slope))
     print("exporters: %s requests, %s spans accepted (%s spans/s), statuses %s, p50 %s ms, p99 %s ms"
           % (loaded.get("requests"), loaded.get("spans_accepted"), loaded.get("spans_per_s_accepted"),
              loaded.get("status"), (loaded.get("latency_ms") or {}).get("p50"), (loaded.get("latency_ms") or {}).get("p99")))
@@ -215,7 +238,9 @@ def main():
     ok = received == indexed + merged + dup + evicted + rejected
     file_line = next((l for l in per_source if log in l), None)
     recv_line = next((l for l in per_source if "receiver" in l), None)
-    checks = [("accounting balances", ok)]
+    checks = [("accounting balances", ok),
+              ("memory flat over the second half (trend within 5 %% of the mean): %+.0f MiB"
+               % (slope * a.seconds / 120), flat)]
     if file_line:
         checks.append(("file: received == written (%d)" % writer.written_spans,
                        received_of(file_line) == writer.written_spans))
