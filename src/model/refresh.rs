@@ -33,6 +33,14 @@ impl Store {
         });
     }
 
+    /// Derive the changed traces of up to [`Store::DERIVED_WHILE_READ`] spans, and say whether
+    /// bigger ones were left changed (for [`Store::refresh`] to derive when the caller sees
+    /// fit: a frame drawn while one keeps growing need not wait for its whole derive each time).
+    pub fn refresh_but_big(&mut self) -> bool {
+        self.derive_where(|spans, _| spans <= Self::DERIVED_WHILE_READ);
+        !self.dirty.is_empty()
+    }
+
     /// The most spans a trace derived while its source is read has: a bigger one's derive
     /// would hold its working memory while the blocks after it are parsed.
     pub const DERIVED_WHILE_READ: usize = 4096;

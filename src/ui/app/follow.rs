@@ -30,6 +30,29 @@ impl App {
         }
     }
 
+    /// Derive the trace rows that records changed. A trace of more than
+    /// [`Store::DERIVED_WHILE_READ`] spans that keeps changing while a source is read or followed
+    /// is derived again only once the time its last derive took has passed four times over, not
+    /// before every frame: the frames in between show its row as it was. The tick draws a frame
+    /// every second, so the row catches up once the trace stops changing, and at once when the
+    /// sources end.
+    pub(super) fn derive_rows(&mut self) {
+        if !self.store.refresh_but_big() {
+            return;
+        }
+        let flowing = self.live || self.store.sources().iter().any(SourceStats::is_reading);
+        if flowing
+            && self
+                .big_derived
+                .is_some_and(|(at, took)| at.elapsed() < took * 5)
+        {
+            return;
+        }
+        let began = Instant::now();
+        self.store.refresh();
+        self.big_derived = Some((began, began.elapsed()));
+    }
+
     /// Every source has ended: nothing more will arrive.
     pub fn on_sources_ended(&mut self) {
         self.live = false;
@@ -188,6 +211,48 @@ mod tests {
         a.follow_newest = true;
         a.prepare();
         a
+    }
+
+    /// A trace of more than [`Store::DERIVED_WHILE_READ`] spans that keeps changing while
+    /// traces arrive is derived before a frame once the time of its last derive has passed four
+    /// times over; a small one, or any once nothing arrives, at once.
+    #[test]
+    fn a_big_trace_that_keeps_growing_is_derived_at_a_pace() {
+        use crate::model::testing::span;
+        use std::time::{Duration, Instant};
+        for (n, big) in [(10, false), (Store::DERIVED_WHILE_READ + 1, true)] {
+            let mut s = Store::new();
+            let src = s.add_source("t");
+            s.insert(src, span("t", "r", None, 0, 1_000));
+            for i in 1..n {
+                s.insert(src, span("t", &format!("c{i}"), Some("r"), 1, 2));
+            }
+            s.refresh();
+            let mut a = over(s);
+            a.live = true;
+            let spans = |a: &App| {
+                let t = a.store.trace_ids().next().expect("a trace");
+                a.store.summary(t).span_count as usize
+            };
+            let grow = |a: &mut App, id: &str| {
+                a.store.insert(src, span("t", id, Some("r"), 3, 4));
+            };
+            grow(&mut a, "late-1");
+            // as if the last derive had just taken an hour
+            a.big_derived = Some((Instant::now(), Duration::from_secs(3600)));
+            a.prepare();
+            assert_eq!(spans(&a), if big { n } else { n + 1 }, "{n} spans");
+            // and as if it took no time
+            a.big_derived = Some((Instant::now(), Duration::ZERO));
+            a.prepare();
+            assert_eq!(spans(&a), n + 1, "{n} spans, time passed");
+            // nothing arrives any more: at once, however long the last derive took
+            grow(&mut a, "late-2");
+            a.big_derived = Some((Instant::now(), Duration::from_secs(3600)));
+            a.on_sources_ended();
+            a.prepare();
+            assert_eq!(spans(&a), n + 2, "{n} spans, ended");
+        }
     }
 
     fn newest(a: &App) -> String {

@@ -46,6 +46,7 @@ use crate::ui::theme::Theme;
 use crate::ui::view::{View, ViewKey, default_slow_threshold};
 use ratatui::layout::Rect;
 use std::collections::HashSet;
+use std::time::{Duration, Instant};
 
 /// The panes, in Tab order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -211,6 +212,9 @@ pub struct App {
     pub help_width: u16,
     /// The store generation the default slow threshold was computed for.
     threshold_for: Option<u64>,
+    /// When the changed traces of more than [`Store::DERIVED_WHILE_READ`] spans were last
+    /// derived before a frame, and how long that took ([`App::derive_rows`]).
+    big_derived: Option<(Instant, Duration)>,
     /// `--trace ID`, until that trace is indexed.
     pending_trace: Option<String>,
     /// The list is frozen (indexing goes on); how many traces had been seen when it was paused.
@@ -277,6 +281,7 @@ impl App {
             help_page: 0,
             help_width: 0,
             threshold_for: None,
+            big_derived: None,
             pending_trace: None,
             paused: None,
             follow_newest: opts.follow,
@@ -324,7 +329,7 @@ impl App {
     /// Bring every derived piece (list, waterfall, detail) up to date. Cheap when nothing
     /// changed: each piece is keyed by what it depends on.
     pub fn prepare(&mut self) {
-        self.store.refresh();
+        self.derive_rows();
         let generation = self.store.generation();
         if self.opts.slow.is_none()
             && self.paused.is_none()
