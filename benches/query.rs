@@ -26,19 +26,6 @@ fn store<const N: usize>() -> &'static Store {
     s
 }
 
-fn key(query: &str, sort: SortKey) -> ViewKey {
-    ViewKey {
-        generation: 0,
-        text_version: 0,
-        query: query.into(),
-        slow_only: false,
-        failed_only: false,
-        slow_threshold: 0,
-        sort,
-        reverse: false,
-    }
-}
-
 /// The filter bar's text changed; the list keeps its sort (by start, oldest first: the default).
 #[divan::bench(
     consts = [100_000, 1_000_000],
@@ -50,7 +37,12 @@ fn refilter<const N: usize>(bencher: divan::Bencher, q: &str) {
     let parsed = query::parse(q).expect("query");
     bencher.bench(|| {
         let mut view = View::default();
-        view.refresh(store, &parsed, &TextHits::default(), key(q, SortKey::Start));
+        view.refresh(
+            store,
+            &parsed,
+            &TextHits::default(),
+            ViewKey::listing(q, SortKey::Start, false),
+        );
         view.rows.len()
     });
 }
@@ -73,11 +65,21 @@ fn resort<const N: usize>(bencher: divan::Bencher, sort: SortKey) {
     bencher
         .with_inputs(|| {
             let mut view = View::default();
-            view.refresh(store, &all, &TextHits::default(), key("", before));
+            view.refresh(
+                store,
+                &all,
+                &TextHits::default(),
+                ViewKey::listing("", before, false),
+            );
             view
         })
         .bench_local_values(|mut view| {
-            view.refresh(store, &all, &TextHits::default(), key("", sort));
+            view.refresh(
+                store,
+                &all,
+                &TextHits::default(),
+                ViewKey::listing("", sort, false),
+            );
             // dropped outside the timing
             view
         });

@@ -23,6 +23,22 @@ pub struct ViewKey {
 }
 
 impl ViewKey {
+    /// The key of the list `query` keeps, in the order of `sort`, with no toggle on (neither
+    /// slow nor failed only), at the store's first generation and before any text search.
+    #[must_use]
+    pub fn listing(query: &str, sort: SortKey, reverse: bool) -> Self {
+        ViewKey {
+            generation: 0,
+            text_version: 0,
+            query: query.into(),
+            slow_only: false,
+            failed_only: false,
+            slow_threshold: 0,
+            sort,
+            reverse,
+        }
+    }
+
     /// Whether a list built for `self` holds the rows one built for `other` does, in whatever
     /// order: they differ at most in the sort.
     fn lists_as(&self, other: &Self) -> bool {
@@ -299,19 +315,6 @@ mod tests {
         s
     }
 
-    fn key(query: &str, sort: SortKey, reverse: bool) -> ViewKey {
-        ViewKey {
-            generation: 0,
-            text_version: 0,
-            query: query.into(),
-            slow_only: false,
-            failed_only: false,
-            slow_threshold: 0,
-            sort,
-            reverse,
-        }
-    }
-
     fn built(store: &Store, key: ViewKey) -> View {
         let mut v = View::default();
         let q = query::parse(&key.query).expect("query");
@@ -325,7 +328,7 @@ mod tests {
     fn a_new_sort_orders_the_same_rows_as_a_new_build_does() {
         let s = store();
         for q in ["", "dur>300ns", "model:gpt"] {
-            let mut v = built(&s, key(q, SortKey::Start, false));
+            let mut v = built(&s, ViewKey::listing(q, SortKey::Start, false));
             let parsed = query::parse(q).expect("query");
             for (sort, reverse) in [
                 (SortKey::Dur, false),
@@ -333,8 +336,13 @@ mod tests {
                 (SortKey::Status, false),
                 (SortKey::Start, true),
             ] {
-                assert!(v.refresh(&s, &parsed, &TextHits::default(), key(q, sort, reverse)));
-                let fresh = built(&s, key(q, sort, reverse));
+                assert!(v.refresh(
+                    &s,
+                    &parsed,
+                    &TextHits::default(),
+                    ViewKey::listing(q, sort, reverse)
+                ));
+                let fresh = built(&s, ViewKey::listing(q, sort, reverse));
                 assert_eq!(v.rows, fresh.rows, "{q} {sort:?} {reverse}");
                 assert_eq!(
                     (v.p50, v.p95, v.max_duration, v.need, v.cost, v.unpriced),
@@ -349,17 +357,17 @@ mod tests {
                 );
             }
             // the filter changed: the rows are another set
-            let other = built(&s, key("status:error", SortKey::Start, true));
+            let other = built(&s, ViewKey::listing("status:error", SortKey::Start, true));
             assert!(v.refresh(
                 &s,
                 &query::parse("status:error").expect("query"),
                 &TextHits::default(),
-                key("status:error", SortKey::Start, true)
+                ViewKey::listing("status:error", SortKey::Start, true)
             ));
             assert_eq!(v.rows, other.rows);
             assert!(v.rows.len() < 40 && !v.rows.is_empty());
             // data came (a new generation): built again, on this thread alone, to the same
-            let mut came = key("status:error", SortKey::Start, true);
+            let mut came = ViewKey::listing("status:error", SortKey::Start, true);
             came.generation += 1;
             let parsed = query::parse("status:error").expect("query");
             assert!(v.refresh(&s, &parsed, &TextHits::default(), came));
