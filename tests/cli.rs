@@ -360,6 +360,23 @@ fn list_tokens_object_and_model() {
     assert_eq!(t["model"], "openai/gpt-4o-mini");
 }
 
+/// The LM call that failed before the provider answered reported no usage: its trace is
+/// unpriced (never $0), and `show` says why in the words that cover both reasons.
+#[test]
+fn show_says_a_call_without_usage_is_unpriced() {
+    let out = run_ok(&[
+        "show",
+        "c23a483abe6ae827b",
+        &fixture("otlp-protobuf-litellm"),
+    ]);
+    let cost = out.lines().find(|l| l.starts_with("cost")).unwrap();
+    assert_eq!(
+        cost,
+        "cost     unpriced (1 LM call(s) without usage or a price)"
+    );
+    assert!(out.lines().any(|l| l == "tokens   —"), "{out}");
+}
+
 #[test]
 fn list_csv_has_the_header_and_one_row_per_trace() {
     let out = run_ok(&["list", &fixture("otlp-jsonl"), "--format", "csv"]);

@@ -202,7 +202,10 @@ fn header(store: &Store, t: TraceIdx, time: TimeFmt) -> Vec<(&'static str, Strin
         let usd = s.cost.map(crate::model::Nanodollars::usd);
         let mut line = crate::text::cost_cell(usd, u64::from(s.unpriced));
         if s.unpriced > 0 {
-            line.push_str(&format!(" ({} LM call(s) without a price)", s.unpriced));
+            line.push_str(&format!(
+                " ({} LM call(s) without usage or a price)",
+                s.unpriced
+            ));
         }
         lines.insert(lines.len() - 1, ("cost", line));
     }

@@ -286,7 +286,10 @@ pub fn tab_text(
                     let usd = tr.cost.map(crate::model::Nanodollars::usd);
                     let mut cost = crate::text::cost_cell(usd, u64::from(tr.unpriced));
                     if tr.unpriced > 0 {
-                        cost.push_str(&format!(" ({} LM call(s) without a price)", tr.unpriced));
+                        cost.push_str(&format!(
+                            " ({} LM call(s) without usage or a price)",
+                            tr.unpriced
+                        ));
                     }
                     lines.push(kv("cost", cost));
                 }
