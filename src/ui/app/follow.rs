@@ -218,17 +218,11 @@ mod tests {
     /// times over; a small one, or any once nothing arrives, at once.
     #[test]
     fn a_big_trace_that_keeps_growing_is_derived_at_a_pace() {
-        use crate::model::testing::span;
+        use crate::model::testing::{fan, span};
         use std::time::{Duration, Instant};
         for (n, big) in [(10, false), (Store::DERIVED_WHILE_READ + 1, true)] {
-            let mut s = Store::new();
-            let src = s.add_source("t");
-            s.insert(src, span("t", "r", None, 0, 1_000));
-            for i in 1..n {
-                s.insert(src, span("t", &format!("c{i}"), Some("r"), 1, 2));
-            }
-            s.refresh();
-            let mut a = over(s);
+            let mut a = over(fan(n));
+            let src = a.store.add_source("more");
             a.live = true;
             let spans = |a: &App| {
                 let t = a.store.trace_ids().next().expect("a trace");

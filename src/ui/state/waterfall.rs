@@ -109,19 +109,7 @@ pub struct SpanSearch {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::testing::span;
-
-    /// A trace of `n` spans: a root and its children.
-    fn store(n: usize) -> Store {
-        let mut s = Store::new();
-        let src = s.add_source("t");
-        s.insert(src, span("t", "r", None, 0, 1_000));
-        for i in 1..n {
-            s.insert(src, span("t", &format!("c{i}"), Some("r"), 1, 2));
-        }
-        s.refresh();
-        s
-    }
+    use crate::model::testing::{fan, span};
 
     fn grow(s: &mut Store) {
         let src = s.add_source("more");
@@ -134,7 +122,7 @@ mod tests {
     #[test]
     fn a_trace_is_laid_out_again_when_it_changed_and_a_big_one_at_a_pace() {
         for (n, big) in [(10, false), (WaterfallState::BIG + 1, true)] {
-            let mut s = store(n);
+            let mut s = fan(n);
             let t = s.trace_ids().next().expect("a trace");
             let mut wf = WaterfallState::default();
             assert!(wf.lay_out_again(&s, t), "never laid out");
